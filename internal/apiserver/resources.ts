@@ -1,0 +1,193 @@
+// The registry of served resources: one row per resource, shared by the REST handler, discovery,
+// OpenAPI, table printing, RBAC defaults and the store key layout.
+// Names, short names, categories and verbs follow what upstream's discovery reports (kubectl api-resources).
+
+export interface ResourceInfo {
+  group: string; // "" for core
+  version: string;
+  kind: string;
+  listKind: string;
+  /** Plural resource name, e.g. "pods". */
+  resource: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  verbs: string[];
+  /** Subresources served, e.g. ["status", "scale"]. */
+  subresources?: string[];
+  /** Store key segment; upstream uses a few irregular ones (e.g. "services/specs"), we keep it simple. */
+  storagePrefix?: string;
+  /** True when the resource is never stored (reviews): only "create" returns a computed result. */
+  virtual?: boolean;
+  /** Spec changes bump metadata.generation (upstream: kinds with a spec/status split). */
+  generation?: boolean;
+}
+
+const ALL = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const CREATE_ONLY = ["create"];
+
+function r(
+  group: string,
+  version: string,
+  kind: string,
+  resource: string,
+  namespaced: boolean,
+  extra: Partial<ResourceInfo> = {},
+): ResourceInfo {
+  return {
+    group,
+    version,
+    kind,
+    listKind: `${kind}List`,
+    resource,
+    singular: kind.toLowerCase(),
+    namespaced,
+    verbs: ALL,
+    ...extra,
+  };
+}
+
+export const RESOURCES: ResourceInfo[] = [
+  // core/v1
+  r("", "v1", "Namespace", "namespaces", false, {
+    shortNames: ["ns"],
+    verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+    subresources: ["status", "finalize"],
+  }),
+  r("", "v1", "Node", "nodes", false, { shortNames: ["no"], subresources: ["status", "proxy"] }),
+  r("", "v1", "Pod", "pods", true, {
+    shortNames: ["po"],
+    categories: ["all"],
+    subresources: ["status", "binding", "eviction", "log", "exec", "portforward", "ephemeralcontainers"],
+  }),
+  r("", "v1", "Binding", "bindings", true, { verbs: CREATE_ONLY, virtual: true }),
+  r("", "v1", "Service", "services", true, {
+    shortNames: ["svc"],
+    categories: ["all"],
+    subresources: ["status", "proxy"],
+    verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+  }),
+  r("", "v1", "Endpoints", "endpoints", true, { shortNames: ["ep"], singular: "endpoints" }),
+  r("", "v1", "ConfigMap", "configmaps", true, { shortNames: ["cm"] }),
+  r("", "v1", "Secret", "secrets", true),
+  r("", "v1", "ServiceAccount", "serviceaccounts", true, { shortNames: ["sa"], subresources: ["token"] }),
+  r("", "v1", "Event", "events", true, { shortNames: ["ev"] }),
+  r("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, {
+    shortNames: ["pvc"],
+    categories: ["all"],
+    subresources: ["status"],
+  }),
+  r("", "v1", "PersistentVolume", "persistentvolumes", false, { shortNames: ["pv"], subresources: ["status"] }),
+  r("", "v1", "ResourceQuota", "resourcequotas", true, { shortNames: ["quota"], subresources: ["status"] }),
+  r("", "v1", "LimitRange", "limitranges", true, { shortNames: ["limits"] }),
+
+  // apps/v1
+  r("apps", "v1", "Deployment", "deployments", true, {
+    shortNames: ["deploy"],
+    categories: ["all"],
+    subresources: ["status", "scale"],
+    generation: true,
+  }),
+  r("apps", "v1", "ReplicaSet", "replicasets", true, {
+    shortNames: ["rs"],
+    categories: ["all"],
+    subresources: ["status", "scale"],
+    generation: true,
+  }),
+  r("apps", "v1", "DaemonSet", "daemonsets", true, {
+    shortNames: ["ds"],
+    categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
+  r("apps", "v1", "StatefulSet", "statefulsets", true, {
+    shortNames: ["sts"],
+    categories: ["all"],
+    subresources: ["status", "scale"],
+    generation: true,
+  }),
+  r("apps", "v1", "ControllerRevision", "controllerrevisions", true),
+
+  // batch/v1
+  r("batch", "v1", "Job", "jobs", true, { categories: ["all"], subresources: ["status"], generation: true }),
+  r("batch", "v1", "CronJob", "cronjobs", true, {
+    shortNames: ["cj"],
+    categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
+
+  // coordination.k8s.io/v1
+  r("coordination.k8s.io", "v1", "Lease", "leases", true),
+
+  // discovery.k8s.io/v1
+  r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
+
+  // events.k8s.io/v1 (same storage as core events)
+  r("events.k8s.io", "v1", "Event", "events", true, { shortNames: ["ev"], storagePrefix: "events" }),
+
+  // policy/v1
+  r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, {
+    shortNames: ["pdb"],
+    subresources: ["status"],
+    generation: true,
+  }),
+
+  // scheduling.k8s.io/v1
+  r("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, { shortNames: ["pc"] }),
+
+  // rbac.authorization.k8s.io/v1
+  r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
+  r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
+  r("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+  r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
+
+  // authentication.k8s.io/v1
+  r("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false, { verbs: CREATE_ONLY, virtual: true }),
+  r("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", false, {
+    verbs: CREATE_ONLY,
+    virtual: true,
+  }),
+  // authorization.k8s.io/v1
+  r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, {
+    verbs: CREATE_ONLY,
+    virtual: true,
+  }),
+  r("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", false, {
+    verbs: CREATE_ONLY,
+    virtual: true,
+  }),
+  r("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", false, {
+    verbs: CREATE_ONLY,
+    virtual: true,
+  }),
+  r("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", true, {
+    verbs: CREATE_ONLY,
+    virtual: true,
+  }),
+];
+
+/** "apps/v1" or "v1" for core. */
+export function groupVersion(ri: { group: string; version: string }): string {
+  return ri.group ? `${ri.group}/${ri.version}` : ri.version;
+}
+
+export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  return RESOURCES.find((ri) => ri.group === group && ri.version === version && ri.resource === resource);
+}
+
+export function findKind(group: string, kind: string): ResourceInfo | undefined {
+  return RESOURCES.find((ri) => ri.group === group && ri.kind === kind);
+}
+
+/** Store key prefix of a resource: /registry/<group>/<resource>/ ("core" group for ""). */
+export function storagePrefix(ri: ResourceInfo): string {
+  const group = ri.storagePrefix === "events" ? "core" : ri.group || "core";
+  return `/registry/${group}/${ri.storagePrefix ?? ri.resource}/`;
+}
+
+/** Store key of one object. */
+export function storageKey(ri: ResourceInfo, namespace: string | undefined, name: string): string {
+  return ri.namespaced ? `${storagePrefix(ri)}${namespace}/${name}` : `${storagePrefix(ri)}${name}`;
+}

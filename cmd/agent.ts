@@ -1,0 +1,54 @@
+// kubun agent: join a server as a worker node (or run hollow nodes with --simulate N).
+import { readFileSync } from "node:fs";
+import { agentFlags } from "../internal/config/flags.ts";
+import { UsageError, type Settings } from "../internal/config/load.ts";
+import { logger } from "../internal/log/log.ts";
+import { commandFromFlags } from "./command.ts";
+import { untilSignal } from "./signals.ts";
+
+const log = logger("agent");
+
+function joinToken(s: Settings): string {
+  if (s.token) return String(s.token);
+  if (s["token-file"]) {
+    try {
+      return readFileSync(String(s["token-file"]), "utf8").trim();
+    } catch (err) {
+      throw new UsageError(`cannot read --token-file: ${(err as Error).message}`);
+    }
+  }
+  throw new UsageError("kubun agent: --token (or $KUBUN_TOKEN, or --token-file) is required");
+}
+
+export const agentCommand = commandFromFlags("agent", "Run a node agent", agentFlags, async (s) => {
+  if (!s.server) throw new UsageError("kubun agent: --server (or $KUBUN_URL) is required");
+  const server = String(s.server);
+  if (!/^https:\/\/[^/]+/.test(server)) throw new UsageError(`kubun agent: --server must be an https:// URL, got ${JSON.stringify(server)}`);
+  const token = joinToken(s);
+  const signal = untilSignal();
+  const simulate = Number(s.simulate ?? 0);
+
+  if (simulate > 0) {
+    const { joinCluster } = await import("../internal/auth/join.ts");
+    const { runHollowNodes } = await import("../internal/hollow/index.ts");
+    const nodeName = String(s["node-name"] ?? `hollow-${process.pid}`);
+    const creds = await joinCluster({ server, token, nodeName, dataDir: String(s["data-dir"]) });
+    log.info("running hollow nodes", { count: simulate });
+    await runHollowNodes({ server, token: creds.nodeToken, caPEM: creds.caPEM, userAgent: "kubun-hollow" }, { count: simulate, prefix: nodeName, signal });
+    return;
+  }
+
+  const { runAgent } = await import("../internal/agent/index.ts");
+  await runAgent({
+    server,
+    token,
+    dataDir: String(s["data-dir"]),
+    nodeName: s["node-name"] as string | undefined,
+    nodeIP: s["node-ip"] as string | undefined,
+    nodeLabels: (s["node-label"] as string[] | undefined) ?? [],
+    nodeTaints: (s["node-taint"] as string[] | undefined) ?? [],
+    kubeReserved: s["kube-reserved"] as string | undefined,
+    kubeletPort: Number(s["kubelet-port"]),
+    signal,
+  });
+});

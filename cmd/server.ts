@@ -1,0 +1,92 @@
+// kubun server: the control plane (API server, scheduler, controller manager), then — unless
+// --disable-agent — a local agent pointed at itself, as `k3s server` does.
+import { hostname } from "node:os";
+import { serverFlags } from "../internal/config/flags.ts";
+import { UsageError, type Settings } from "../internal/config/load.ts";
+import { logger } from "../internal/log/log.ts";
+import { commandFromFlags } from "./command.ts";
+import { untilSignal } from "./signals.ts";
+
+const log = logger("server");
+
+function parseMode(s: Settings): number {
+  const mode = String(s["write-kubeconfig-mode"]);
+  if (!/^0?[0-7]{3}$/.test(mode)) throw new UsageError(`--write-kubeconfig-mode: want an octal mode like 0600, got ${JSON.stringify(mode)}`);
+  return parseInt(mode, 8);
+}
+
+function checkCIDR(flag: string, value: string): void {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 30) {
+    throw new UsageError(`--${flag}: want an IPv4 CIDR like 10.43.0.0/16, got ${JSON.stringify(value)}`);
+  }
+}
+
+export const serverCommand = commandFromFlags("server", "Run the control plane (and a local agent)", serverFlags, async (s) => {
+  checkCIDR("service-cidr", String(s["service-cidr"]));
+  checkCIDR("cluster-cidr", String(s["cluster-cidr"]));
+  const port = Number(s["https-listen-port"]);
+  if (port < 1 || port > 65535) throw new UsageError(`--https-listen-port: want 1-65535, got ${port}`);
+  const kubeconfigMode = parseMode(s);
+  const etcdEndpoints = s["datastore-endpoint"] ? String(s["datastore-endpoint"]).split(",").map((e) => e.trim()) : undefined;
+  const signal = untilSignal();
+  const started = performance.now();
+
+  const { startControlPlane } = await import("../internal/server/controlplane.ts");
+  const cp = await startControlPlane({
+    dataDir: String(s["data-dir"]),
+    port,
+    bindAddress: String(s["bind-address"]),
+    advertiseAddress: (s["advertise-address"] ?? s["node-ip"]) as string | undefined,
+    tlsSANs: (s["tls-san"] as string[] | undefined) ?? [],
+    serviceCIDR: String(s["service-cidr"]),
+    clusterCIDR: String(s["cluster-cidr"]),
+    writeKubeconfig: String(s["write-kubeconfig"]),
+    kubeconfigMode,
+    etcdEndpoints,
+    token: s.token as string | undefined,
+  });
+  log.info("API server ready", { url: cp.url, kubeconfig: cp.kubeconfigPath, ms: Math.round(performance.now() - started) });
+
+  const identity = `${hostname()}_${crypto.randomUUID()}`;
+  const stops: Promise<unknown>[] = [];
+  if (!s["disable-scheduler"]) {
+    const { startScheduler } = await import("../internal/scheduler/index.ts");
+    stops.push(Promise.resolve(startScheduler(cp.componentConfig("scheduler"), { identity, signal })));
+  }
+  if (!s["disable-controller-manager"]) {
+    const { startControllerManager } = await import("../internal/controllers/index.ts");
+    stops.push(
+      Promise.resolve(
+        startControllerManager(cp.componentConfig("controller-manager"), {
+          identity,
+          serviceCIDR: String(s["service-cidr"]),
+          clusterCIDR: String(s["cluster-cidr"]),
+          apiServerEndpoints: cp.endpoints,
+          signal,
+        }),
+      ),
+    );
+  }
+  if (!s["disable-agent"]) {
+    const { runAgent } = await import("../internal/agent/index.ts");
+    stops.push(
+      runAgent({
+        server: cp.localURL,
+        token: cp.joinToken,
+        dataDir: String(s["data-dir"]),
+        nodeName: s["node-name"] as string | undefined,
+        nodeIP: s["node-ip"] as string | undefined,
+        nodeLabels: [...((s["node-label"] as string[] | undefined) ?? []), "node-role.kubernetes.io/control-plane=true"],
+        nodeTaints: (s["node-taint"] as string[] | undefined) ?? [],
+        kubeReserved: s["kube-reserved"] as string | undefined,
+        kubeletPort: Number(s["kubelet-port"]),
+        signal,
+      }),
+    );
+  }
+
+  await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  await Promise.allSettled(stops);
+  await cp.stop();
+});

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what kubun needs on a Debian machine: Debian packages, Bun 1.4.4, the project's npm packages.
+# Sourced by install.sh and scripts/test.sh; safe to run again (every step checks first).
+set -euo pipefail
+
+KUBUN_APT_PACKAGES=(containerd runc nftables iptables iproute2 containernetworking-plugins busybox-static etcd-server ca-certificates procps)
+BUN_VERSION=1.4.4
+
+need_root() {
+  if [ "$(id -u)" != 0 ]; then echo "kubun: run this as root (sudo $0)" >&2; exit 1; fi
+}
+
+install_apt_packages() {
+  local missing=()
+  for p in "${KUBUN_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "==> installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+install_bun() {
+  if command -v bun >/dev/null && [ "$(bun --version)" = "$BUN_VERSION" ]; then return; fi
+  if ! command -v npm >/dev/null; then
+    echo "==> installing npm (to fetch bun)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  echo "==> installing bun@$BUN_VERSION"
+  npm i -g "bun@$BUN_VERSION" >/dev/null 2>&1
+  command -v bun >/dev/null || { echo "kubun: bun did not install" >&2; exit 1; }
+}
+
+install_node_modules() {
+  echo "==> bun install"
+  bun install --frozen-lockfile >/dev/null
+}
+
+# containerd is started by hand where there is no systemd (containers, CI).
+ensure_containerd() {
+  if ctr --address /run/containerd/containerd.sock version >/dev/null 2>&1; then return; fi
+  if [ -d /run/systemd/system ]; then
+    systemctl enable --now containerd >/dev/null 2>&1 || true
+  else
+    mkdir -p /var/log
+    nohup containerd >/var/log/containerd.log 2>&1 &
+  fi
+  for _ in $(seq 1 50); do
+    ctr --address /run/containerd/containerd.sock version >/dev/null 2>&1 && return
+    sleep 0.2
+  done
+  echo "kubun: containerd did not start (see /var/log/containerd.log)" >&2
+  exit 1
+}

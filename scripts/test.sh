@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine: installs what it needs, starts containerd,
+# runs every test, and ends with the line "N passed, N failed" taken from bun's JUnit report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+need_root
+install_apt_packages
+install_bun
+install_node_modules
+ensure_containerd
+if grep -q '"gen:openapi"' package.json; then bun run gen:openapi >/dev/null; fi
+
+mkdir -p .tmp
+report=.tmp/junit.xml
+rm -f "$report"
+set +e
+bun test --reporter=junit --reporter-outfile="$report" "$@"
+status=$?
+set -e
+bun run scripts/junit-summary.ts "$report"
+summary=$?
+# Non-zero when any test failed, when bun failed outside a test, or when no report was written.
+if [ $status -ne 0 ] || [ $summary -ne 0 ]; then exit 1; fi

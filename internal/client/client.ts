@@ -1,0 +1,218 @@
+// kubun's small API client: typed REST calls and streaming watches over Bun's fetch (keep-alive by default).
+// See types.ts for why this is not @kubernetes/client-node.
+
+import {
+  ApiError,
+  type ClientConfig,
+  type DeleteOptions,
+  type ListOptions,
+  type ListResponse,
+  type PatchType,
+  type ResourceClient,
+  type ResourceRef,
+  type WatchEvent,
+  type WatchOptions,
+} from "./types.ts";
+
+export interface Client {
+  config: ClientConfig;
+  resource<T = any>(ref: ResourceRef, namespace?: string): ResourceClient<T>;
+  /** Raw request; path starts with "/". Returns the parsed JSON body (or text when not JSON). Throws ApiError on non-2xx. */
+  request<R = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<R>;
+  /** Raw request returning the Response (2xx only; ApiError otherwise), for streams such as watch or logs. */
+  stream(method: string, path: string, opts?: { signal?: AbortSignal; headers?: Record<string, string> }): Promise<Response>;
+}
+
+const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
+  json: "application/json-patch+json",
+  merge: "application/merge-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  apply: "application/apply-patch+yaml",
+};
+
+/** Base path of a resource collection, e.g. /api/v1/namespaces/default/pods or /apis/apps/v1/deployments. */
+export function resourcePath(ref: ResourceRef, namespace?: string): string {
+  const prefix = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
+  if (ref.namespaced && namespace) return `${prefix}/namespaces/${encodeURIComponent(namespace)}/${ref.resource}`;
+  return `${prefix}/${ref.resource}`;
+}
+
+function query(params: Record<string, string | number | boolean | undefined>): string {
+  let q = "";
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === "") continue;
+    q += (q ? "&" : "?") + k + "=" + encodeURIComponent(String(v));
+  }
+  return q;
+}
+
+/** Turns a non-2xx response into an ApiError carrying the server's Status when it sent one. */
+async function toApiError(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => "");
+  let status: any;
+  try {
+    status = JSON.parse(text);
+  } catch {
+    status = undefined;
+  }
+  if (status && status.kind === "Status") {
+    return new ApiError(status.code ?? res.status, status.reason ?? res.statusText, status.message ?? text, status);
+  }
+  return new ApiError(res.status, res.statusText || "Unknown", text || res.statusText || `HTTP ${res.status}`, status);
+}
+
+export function createClient(cfg: ClientConfig): Client {
+  const base = cfg.server.replace(/\/+$/, "");
+  const tls = cfg.caPEM ? { ca: cfg.caPEM } : undefined;
+  const commonHeaders: Record<string, string> = {
+    Accept: "application/json",
+    "User-Agent": cfg.userAgent ?? "kubun",
+  };
+  if (cfg.token) commonHeaders.Authorization = `Bearer ${cfg.token}`;
+
+  async function send(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> | undefined,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const h: Record<string, string> = headers ? { ...commonHeaders, ...headers } : commonHeaders;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === "string" ? body : JSON.stringify(body);
+      if (!headers?.["Content-Type"]) {
+        if (h === commonHeaders) {
+          // Copy only when we must add a header; GETs reuse the shared object.
+          return send(method, path, payload, { "Content-Type": "application/json" }, signal);
+        }
+        h["Content-Type"] = "application/json";
+      }
+    }
+    const res = await fetch(base + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
+    if (res.status < 200 || res.status > 299) throw await toApiError(res);
+    return res;
+  }
+
+  async function request<R = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<R> {
+    const res = await send(method, path, body, headers);
+    const text = await res.text();
+    if (!text) return undefined as R;
+    const ct = res.headers.get("content-type") ?? "";
+    if (ct.includes("json") || text[0] === "{" || text[0] === "[") {
+      try {
+        return JSON.parse(text) as R;
+      } catch {
+        return text as R;
+      }
+    }
+    return text as R;
+  }
+
+  function stream(method: string, path: string, opts: { signal?: AbortSignal; headers?: Record<string, string> } = {}) {
+    return send(method, path, undefined, opts.headers, opts.signal);
+  }
+
+  function resource<T = any>(ref: ResourceRef, namespace?: string): ResourceClient<T> {
+    const coll = resourcePath(ref, namespace);
+    const item = (name: string) => `${coll}/${encodeURIComponent(name)}`;
+    const nameOf = (obj: any): string => {
+      const n = obj?.metadata?.name;
+      if (!n) throw new ApiError(400, "BadRequest", "object has no metadata.name");
+      return n;
+    };
+    // When no namespace was given to resource(), per-object calls use the object's own namespace.
+    const itemOf = (obj: any): string =>
+      ref.namespaced && !namespace && obj?.metadata?.namespace
+        ? `${resourcePath(ref, obj.metadata.namespace)}/${encodeURIComponent(nameOf(obj))}`
+        : item(nameOf(obj));
+
+    return {
+      get: (name) => request<T>("GET", item(name)),
+      list: (opts: ListOptions = {}) =>
+        request<ListResponse<T>>(
+          "GET",
+          coll +
+            query({
+              labelSelector: opts.labelSelector,
+              fieldSelector: opts.fieldSelector,
+              limit: opts.limit,
+              continue: opts.continue,
+              resourceVersion: opts.resourceVersion,
+            }),
+        ),
+      create: (obj, opts = {}) => {
+        const ns = (obj as any)?.metadata?.namespace;
+        const path = ref.namespaced && !namespace && ns ? resourcePath(ref, ns) : coll;
+        return request<T>("POST", path + query({ fieldManager: opts.fieldManager, dryRun: opts.dryRun ? "All" : undefined }), obj);
+      },
+      update: (obj, opts = {}) => request<T>("PUT", itemOf(obj) + query({ fieldManager: opts.fieldManager }), obj),
+      updateStatus: (obj) => request<T>("PUT", itemOf(obj) + "/status", obj),
+      patch: (name, type, patch, opts = {}) => {
+        let path = item(name);
+        if (opts.subresource) path += "/" + opts.subresource;
+        const fieldManager = opts.fieldManager ?? (type === "apply" ? (cfg.userAgent ?? "kubun") : undefined);
+        path += query({ fieldManager, force: opts.force ? "true" : undefined });
+        return request<T>("PATCH", path, JSON.stringify(patch), { "Content-Type": PATCH_CONTENT_TYPE[type] });
+      },
+      delete: async (name, opts?: DeleteOptions) => {
+        const body = opts ? { apiVersion: "v1", kind: "DeleteOptions", ...opts, dryRun: opts.dryRun ? ["All"] : undefined } : undefined;
+        return request<T | undefined>("DELETE", item(name), body);
+      },
+      watch: (opts: WatchOptions = {}) => watchStream<T>(stream, coll, opts),
+      createSubresource: (name, subresource, body) => request("POST", `${item(name)}/${subresource}`, body),
+    };
+  }
+
+  return { config: cfg, resource, request, stream };
+}
+
+/** Streaming GET ?watch=1, parsed as newline-delimited JSON watch events. Ends after an ERROR event. */
+async function* watchStream<T>(
+  stream: Client["stream"],
+  coll: string,
+  opts: WatchOptions,
+): AsyncGenerator<WatchEvent<T>> {
+  const path =
+    coll +
+    query({
+      watch: 1,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      resourceVersion: opts.resourceVersion,
+      allowWatchBookmarks: opts.allowWatchBookmarks ? "true" : undefined,
+      timeoutSeconds: opts.timeoutSeconds,
+    });
+  const res = await stream("GET", path, { signal: opts.signal });
+  if (!res.body) return;
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        const ev = JSON.parse(line) as WatchEvent<T>;
+        yield ev;
+        if (ev.type === "ERROR") return;
+      }
+    }
+    const rest = buf.trim();
+    if (rest) {
+      const ev = JSON.parse(rest) as WatchEvent<T>;
+      yield ev;
+    }
+  } catch (e) {
+    // An abort by the caller ends the stream quietly; anything else is a broken watch.
+    if (opts.signal?.aborted) return;
+    throw e;
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,70 @@
+// What every controller gets from the controller manager: the API client, the shared informers,
+// an event recorder, the manager's options, and the signal that stops it.
+
+import type { Client } from "../client/client.ts";
+import { createEventRecorder, type EventRecorder } from "../client/events.ts";
+import type { SharedInformerFactory } from "../client/factory.ts";
+import type { ClientConfig } from "../client/types.ts";
+import { WorkQueue } from "../client/workqueue.ts";
+import { logger, type Logger } from "../log/log.ts";
+
+export interface ControllerManagerOptions {
+  identity: string;
+  serviceCIDR: string;
+  clusterCIDR: string;
+  nodeMonitorGracePeriodSeconds?: number;
+  defaultEvictionSeconds?: number;
+  apiServerEndpoints?: { ip: string; port: number }[];
+  signal: AbortSignal;
+  /** Only these controllers (names as in CONTROLLERS); all when unset. For tests. */
+  controllers?: string[];
+  /** Skip leader election (tests that run one instance). */
+  leaderElection?: boolean;
+  /** Lease timings (upstream: 15 s / 10 s / 2 s). */
+  leaseDurationSeconds?: number;
+  renewDeadlineSeconds?: number;
+  retryPeriodSeconds?: number;
+  /** Workers per controller queue. */
+  workers?: number;
+  /** Node lifecycle check period in ms (upstream nodeMonitorPeriod 5 s). */
+  nodeMonitorPeriodMs?: number;
+}
+
+export interface ControllerContext {
+  cfg: ClientConfig;
+  client: Client;
+  informers: SharedInformerFactory;
+  options: ControllerManagerOptions;
+  signal: AbortSignal;
+  /** Event recorder reporting as `component` (upstream names, e.g. "replicaset-controller"). */
+  recorder(component: string): EventRecorder;
+  log: Logger;
+}
+
+export interface Controller {
+  name: string;
+  /** Runs until ctx.signal aborts. Informers are registered before it is called and started right after. */
+  run(): Promise<void>;
+}
+
+export function makeRecorderFactory(client: Client, host: string): (component: string) => EventRecorder {
+  const cache = new Map<string, EventRecorder>();
+  return (component) => {
+    let r = cache.get(component);
+    if (!r) cache.set(component, (r = createEventRecorder(client, { component, host })));
+    return r;
+  };
+}
+
+/** A work queue named after its controller, plus a runner that waits for the caches first. */
+export function controllerQueue(ctx: ControllerContext, name: string) {
+  const queue = new WorkQueue<string>({ name, log: logger(`controller.${name}`) });
+  return {
+    queue,
+    async run(sync: (key: string) => Promise<void>, workers = ctx.options.workers ?? 2): Promise<void> {
+      const ok = await ctx.informers.waitForSync(ctx.signal);
+      if (!ok) return;
+      await queue.runWorkers(workers, sync, ctx.signal);
+    },
+  };
+}

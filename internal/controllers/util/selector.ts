@@ -1,0 +1,56 @@
+// Label selector matching (metav1.LabelSelector and set-based string selectors' structured form).
+
+import type { LabelSelector, LabelSelectorRequirement } from "kubernetes-types/meta/v1";
+
+type Labels = Record<string, string> | undefined;
+
+function matchRequirement(labels: Record<string, string>, r: LabelSelectorRequirement): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+  const v = labels[r.key];
+  switch (r.operator) {
+    case "In":
+      return has && (r.values ?? []).includes(v!);
+    case "NotIn":
+      return !has || !(r.values ?? []).includes(v!);
+    case "Exists":
+      return has;
+    case "DoesNotExist":
+      return !has;
+    default:
+      return false;
+  }
+}
+
+/** True when the labels match the selector. An empty selector matches everything; a missing one matches nothing. */
+export function selectorMatches(sel: LabelSelector | undefined | null, labels: Labels): boolean {
+  if (!sel) return false;
+  const l = labels ?? {};
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
+  for (const r of sel.matchExpressions ?? []) if (!matchRequirement(l, r)) return false;
+  return true;
+}
+
+/** A plain key=value map selector (Service.spec.selector). Empty/missing selects nothing, as for Services. */
+export function mapSelectorMatches(sel: Record<string, string> | undefined, labels: Labels): boolean {
+  if (!sel || Object.keys(sel).length === 0) return false;
+  const l = labels ?? {};
+  for (const [k, v] of Object.entries(sel)) if (l[k] !== v) return false;
+  return true;
+}
+
+export function isEmptySelector(sel: LabelSelector | undefined): boolean {
+  return !sel || (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length);
+}
+
+/** String form for list calls (labelSelector query parameter). */
+export function selectorToString(sel: LabelSelector): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v}`);
+  for (const r of sel.matchExpressions ?? []) {
+    if (r.operator === "In") parts.push(`${r.key} in (${(r.values ?? []).join(",")})`);
+    else if (r.operator === "NotIn") parts.push(`${r.key} notin (${(r.values ?? []).join(",")})`);
+    else if (r.operator === "Exists") parts.push(r.key);
+    else if (r.operator === "DoesNotExist") parts.push(`!${r.key}`);
+  }
+  return parts.join(",");
+}

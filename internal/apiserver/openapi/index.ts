@@ -1,0 +1,120 @@
+// OpenAPI for kubectl and client libraries: /openapi/v2 (JSON or gnostic protobuf) and /openapi/v3
+// (index + one document per group-version), plus schema lookups for validation.
+// Mount with `app.route("/", openapiRoutes())` behind authentication (upstream serves these to any
+// authenticated user via system:discovery).
+import { Hono } from "hono";
+import { createHash } from "node:crypto";
+import { definitionNameForKind, definitions, deref, refName, type Schema } from "./definitions.ts";
+import { openapiV2, openapiV3, openapiV3Index } from "./documents.ts";
+import { encodeOpenAPIV2 } from "./protobuf.ts";
+
+export { definitions, deref, refName, type Schema } from "./definitions.ts";
+export { openapiV2, openapiV3, openapiV3Index } from "./documents.ts";
+export { encodeOpenAPIV2 } from "./protobuf.ts";
+
+const PROTO_V2 = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+const PROTO_V2_OLD = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+export interface GVK {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+/** The v2 schema (with "#/definitions/" refs) of a top-level kind, or undefined if it has none. */
+export function getSchema(gvk: GVK): Schema | undefined {
+  const name = definitionNameForKind(gvk.group, gvk.version, gvk.kind);
+  return name ? definitions()[name] : undefined;
+}
+
+/** Upstream definition name of a kind, e.g. "io.k8s.api.apps.v1.Deployment". */
+export function getSchemaName(gvk: GVK): string | undefined {
+  return definitionNameForKind(gvk.group, gvk.version, gvk.kind);
+}
+
+let v2Json: { body: string; etag: string } | undefined;
+let v2Proto: { body: Uint8Array; etag: string } | undefined;
+
+function etagOf(data: string | Uint8Array): string {
+  return `"${createHash("sha512").update(data).digest("hex").slice(0, 32).toUpperCase()}"`;
+}
+
+function wantsProtobuf(accept: string): boolean {
+  return accept.includes(PROTO_V2) || accept.includes(PROTO_V2_OLD);
+}
+
+// Whether an Accept header admits JSON (absent, any, application/any, application/json).
+function acceptsJSON(accept: string): boolean {
+  if (!accept) return true;
+  return accept.split(",").some((part) => {
+    const t = part.split(";")[0]!.trim();
+    return t === "*/*" || t === "application/*" || t === "application/json";
+  });
+}
+
+function notAcceptable(accept: string) {
+  return Response.json(
+    { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `only the following media types are accepted: application/json, ${PROTO_V2}; got ${accept}`, reason: "NotAcceptable", code: 406 },
+    { status: 406 },
+  );
+}
+
+export function openapiRoutes(): Hono {
+  const app = new Hono();
+
+  app.get("/openapi/v2", (c) => {
+    const accept = c.req.header("accept") ?? "";
+    if (wantsProtobuf(accept)) {
+      v2Proto ??= (() => {
+        const body = encodeOpenAPIV2(openapiV2());
+        return { body, etag: etagOf(body) };
+      })();
+      if (c.req.header("if-none-match") === v2Proto.etag) return c.body(null, 304);
+      return c.body(v2Proto.body as Uint8Array<ArrayBuffer>, 200, { "content-type": PROTO_V2, etag: v2Proto.etag });
+    }
+    if (!acceptsJSON(accept)) return notAcceptable(accept);
+    v2Json ??= (() => {
+      const body = JSON.stringify(openapiV2());
+      return { body, etag: etagOf(body) };
+    })();
+    if (c.req.header("if-none-match") === v2Json.etag) return c.body(null, 304);
+    return c.body(v2Json.body, 200, { "content-type": "application/json", etag: v2Json.etag });
+  });
+
+  app.get("/openapi/v3", (c) => c.json(openapiV3Index()));
+
+  app.get("/openapi/v3/*", (c) => {
+    const key = c.req.path.slice("/openapi/v3/".length).replace(/\/+$/, "");
+    const d = openapiV3(key);
+    if (!d) {
+      return c.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `the server could not find the requested resource`, reason: "NotFound", code: 404 }, 404);
+    }
+    const accept = c.req.header("accept") ?? "";
+    if (!acceptsJSON(accept)) return notAcceptable(accept);
+    const etag = `"${d.hash}"`;
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304);
+    // A URL with the current hash never changes content, so clients may cache it for good.
+    const cache = c.req.query("hash") === d.hash ? "public, immutable" : "no-cache, private";
+    return c.body(d.json, 200, { "content-type": "application/json", etag, "cache-control": cache });
+  });
+
+  return app;
+}
+
+/** Follows refs through a dotted path of property names (e.g. ["spec", "replicas"]) from a kind's schema. */
+export function schemaAt(gvk: GVK, path: string[]): Schema | undefined {
+  let s = deref(getSchema(gvk));
+  for (const p of path) {
+    if (!s) return undefined;
+    const next = s.properties?.[p] ?? (s.additionalProperties && typeof s.additionalProperties === "object" ? s.additionalProperties : undefined);
+    s = next && (next.$ref ? { ...deref(next), ...stripRef(next) } : next);
+    if (s?.type === "array" && s.items) s = deref(s.items);
+  }
+  return s;
+}
+
+function stripRef(s: Schema): Schema {
+  const { $ref: _r, ...rest } = s;
+  void refName;
+  return rest;
+}

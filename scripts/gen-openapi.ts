@@ -1,0 +1,221 @@
+// Generates the OpenAPI definitions the API server publishes (/openapi/v2, /openapi/v3) from the
+// .d.ts files of `kubernetes-types`, which carry every API type with its field documentation.
+// The TypeScript compiler (v7, through its API server) parses the files; we map each interface to a
+// Swagger 2.0 schema named like upstream ("io.k8s.api.apps.v1.Deployment"), add the extensions
+// kubectl relies on (group-version-kind, patch merge keys, list types) and write one JSON file that
+// internal/apiserver/openapi embeds at build time.
+//
+//   bun run gen:openapi            (writes internal/apiserver/openapi/generated/definitions.json)
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { API } from "typescript/unstable/async";
+import { SyntaxKind } from "typescript/unstable/ast";
+import { listMetaTable } from "../internal/apiserver/openapi/list-meta.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const TYPES_DIR = join(ROOT, "node_modules/kubernetes-types");
+export const OUTPUT = join(ROOT, "internal/apiserver/openapi/generated/definitions.json");
+
+/** kubernetes-types module → upstream OpenAPI package prefix. Only the groups kubun serves (and their deps). */
+const MODULES: Record<string, { pkg: string; group?: string; version?: string }> = {
+  "core/v1": { pkg: "io.k8s.api.core.v1", group: "", version: "v1" },
+  "apps/v1": { pkg: "io.k8s.api.apps.v1", group: "apps", version: "v1" },
+  "batch/v1": { pkg: "io.k8s.api.batch.v1", group: "batch", version: "v1" },
+  "autoscaling/v1": { pkg: "io.k8s.api.autoscaling.v1", group: "autoscaling", version: "v1" },
+  "coordination/v1": { pkg: "io.k8s.api.coordination.v1", group: "coordination.k8s.io", version: "v1" },
+  "discovery/v1": { pkg: "io.k8s.api.discovery.v1", group: "discovery.k8s.io", version: "v1" },
+  "events/v1": { pkg: "io.k8s.api.events.v1", group: "events.k8s.io", version: "v1" },
+  "policy/v1": { pkg: "io.k8s.api.policy.v1", group: "policy", version: "v1" },
+  "scheduling/v1": { pkg: "io.k8s.api.scheduling.v1", group: "scheduling.k8s.io", version: "v1" },
+  "rbac/v1": { pkg: "io.k8s.api.rbac.v1", group: "rbac.authorization.k8s.io", version: "v1" },
+  "authentication/v1": { pkg: "io.k8s.api.authentication.v1", group: "authentication.k8s.io", version: "v1" },
+  "authorization/v1": { pkg: "io.k8s.api.authorization.v1", group: "authorization.k8s.io", version: "v1" },
+  "meta/v1": { pkg: "io.k8s.apimachinery.pkg.apis.meta.v1", group: "meta.k8s.io", version: "v1" },
+  "api/resource": { pkg: "io.k8s.apimachinery.pkg.api.resource" },
+  runtime: { pkg: "io.k8s.apimachinery.pkg.runtime" },
+  version: { pkg: "io.k8s.apimachinery.pkg.version" },
+};
+
+const INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
+
+/** Fields upstream declares int64 (everything else numeric is int32). */
+const INT64_FIELDS = new Set([
+  "generation", "observedGeneration", "deletionGracePeriodSeconds", "activeDeadlineSeconds",
+  "terminationGracePeriodSeconds", "runAsUser", "runAsGroup", "fsGroup", "supplementalGroups",
+  "expirationSeconds", "startingDeadlineSeconds", "revision", "remainingItemCount", "gracePeriodSeconds",
+  "count", "capacity", "size", "seconds",
+]);
+
+/** Type aliases that upstream publishes as their own string definitions. */
+const ALIAS_FORMATS: Record<string, { type: string; format?: string }> = {
+  Quantity: { type: "string" },
+  Time: { type: "string", format: "date-time" },
+  MicroTime: { type: "string", format: "date-time" },
+};
+
+export type Schema = Record<string, unknown>;
+
+interface ParsedModule {
+  mod: string;
+  imports: Map<string, string>; // local name → module ("meta/v1")
+  decls: Map<string, unknown>; // local name → declaration node
+}
+
+function docText(node: any): string | undefined {
+  const jsDoc = node.jsDoc?.[0];
+  if (!jsDoc) return undefined;
+  const raw: string = jsDoc.getText();
+  const text = raw
+    .replace(/^\/\*\*/, "")
+    .replace(/\*\/$/, "")
+    .split("\n")
+    .map((l) => l.replace(/^\s*\* ?/, ""))
+    .join("\n")
+    .trim();
+  return text || undefined;
+}
+
+function resolveImport(fromMod: string, spec: string): string {
+  // Specifiers look like "../meta/v1", "../../runtime", "./v1".
+  const base = fromMod.includes("/") ? fromMod.split("/").slice(0, -1) : [];
+  const parts = [...base];
+  for (const seg of spec.split("/")) {
+    if (seg === "..") parts.pop();
+    else if (seg !== ".") parts.push(seg);
+  }
+  return parts.join("/");
+}
+
+async function parseModules(): Promise<Map<string, ParsedModule>> {
+  const api = new API({ cwd: ROOT });
+  try {
+    const files = Object.keys(MODULES).map((m) => join(TYPES_DIR, `${m}.d.ts`));
+    const snap = await api.updateSnapshot({ openFiles: files });
+    const out = new Map<string, ParsedModule>();
+    for (const mod of Object.keys(MODULES)) {
+      const file = join(TYPES_DIR, `${mod}.d.ts`);
+      const project = await snap.getDefaultProjectForFile(file);
+      const sf: any = project && (await project.program.getSourceFile(file));
+      if (!sf) throw new Error(`cannot parse ${file}`);
+      const parsed: ParsedModule = { mod, imports: new Map(), decls: new Map() };
+      for (const st of sf.statements) {
+        if (st.kind === SyntaxKind.ImportDeclaration) {
+          const spec = JSON.parse(st.moduleSpecifier.getText());
+          const target = resolveImport(mod, spec);
+          for (const el of st.importClause?.namedBindings?.elements ?? []) parsed.imports.set(el.name.text, target);
+        } else if (st.kind === SyntaxKind.InterfaceDeclaration || st.kind === SyntaxKind.TypeAliasDeclaration) {
+          parsed.decls.set(st.name.text, st);
+        }
+      }
+      out.set(mod, parsed);
+    }
+    return out;
+  } finally {
+    await api.close();
+  }
+}
+
+function defName(mod: string, name: string): string {
+  return `${MODULES[mod]!.pkg}.${name}`;
+}
+
+const ref = (name: string): Schema => ({ $ref: `#/definitions/${name}` });
+
+/** Schema of a type written as text in the .d.ts (e.g. "Array<Container>", "{ [name: string]: Quantity; }"). */
+function typeSchema(text: string, m: ParsedModule, field: string): Schema {
+  const t = text.trim();
+  if (t === "string" || /^"[^"]*"$/.test(t)) return { type: "string" };
+  if (t === "boolean") return { type: "boolean" };
+  if (t === "number") return { type: "integer", format: INT64_FIELDS.has(field) ? "int64" : "int32" };
+  if (t === "number | string" || t === "string | number") return ref(INT_OR_STRING);
+  if (t === "any" || t === "object" || t === "unknown") return { type: "object" };
+  const arr = /^Array<(.+)>$/s.exec(t);
+  if (arr) return { type: "array", items: typeSchema(arr[1]!, m, field) };
+  const map = /^\{\s*\[\w+: string\]:\s*(.+?);?\s*\}$/s.exec(t);
+  if (map) return { type: "object", additionalProperties: typeSchema(map[1]!, m, field) };
+  if (/^\w+$/.test(t)) {
+    const mod = m.decls.has(t) ? m.mod : m.imports.get(t);
+    if (!mod || !MODULES[mod]) throw new Error(`${m.mod}: unresolved type ${t}`);
+    return ref(defName(mod, t));
+  }
+  throw new Error(`${m.mod}: unsupported type text ${JSON.stringify(t)}`);
+}
+
+function interfaceSchema(node: any, m: ParsedModule, name: string): Schema {
+  const listMeta = listMetaTable();
+  // EphemeralContainer inlines EphemeralContainerCommon upstream.
+  const metaName = name.endsWith(".EphemeralContainer") ? `${name}Common` : name;
+  const fieldMeta = listMeta.get(metaName);
+  const properties: Record<string, Schema> = {};
+  const required: string[] = [];
+  let apiVersion: string | undefined;
+  let kind: string | undefined;
+  for (const member of node.members ?? []) {
+    if (member.kind !== SyntaxKind.PropertySignature) continue;
+    const fieldName: string = member.name.text ?? JSON.parse(member.name.getText());
+    const optional = /^\s*(readonly\s+)?("[^"]+"|[\w$]+)\?\s*:/.test(member.getText());
+    const typeText: string = member.type.getText();
+    let schema = typeSchema(typeText, m, fieldName);
+    const doc = docText(member);
+    if (doc) schema = { ...schema, description: doc };
+    const lm = fieldMeta?.get(fieldName);
+    if (lm?.listType) schema["x-kubernetes-list-type"] = lm.listType;
+    if (lm?.listMapKeys) schema["x-kubernetes-list-map-keys"] = lm.listMapKeys;
+    if (lm?.patchMergeKey) schema["x-kubernetes-patch-merge-key"] = lm.patchMergeKey;
+    if (lm?.patchStrategy) schema["x-kubernetes-patch-strategy"] = lm.patchStrategy;
+    properties[fieldName] = schema;
+    if (!optional) required.push(fieldName);
+    const lit = /^"([^"]*)"$/.exec(typeText.trim());
+    if (fieldName === "apiVersion" && lit) apiVersion = lit[1];
+    if (fieldName === "kind" && lit) kind = lit[1];
+  }
+  const schema: Schema = {};
+  const doc = docText(node);
+  if (doc) schema.description = doc;
+  schema.type = "object";
+  if (Object.keys(properties).length) schema.properties = properties;
+  if (required.length) schema.required = required;
+  if (apiVersion && kind) {
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    schema["x-kubernetes-group-version-kind"] = [{ group, kind, version }];
+  }
+  return schema;
+}
+
+export async function generateDefinitions(): Promise<Record<string, Schema>> {
+  const modules = await parseModules();
+  const defs: Record<string, Schema> = {};
+  for (const m of modules.values()) {
+    for (const [name, node] of m.decls) {
+      const full = defName(m.mod, name);
+      const n: any = node;
+      if (n.kind === SyntaxKind.TypeAliasDeclaration) {
+        const fmt = ALIAS_FORMATS[name];
+        if (!fmt) continue;
+        defs[full] = { description: docText(n), ...fmt };
+      } else {
+        defs[full] = interfaceSchema(n, m, full);
+      }
+    }
+  }
+  defs[INT_OR_STRING] = {
+    description:
+      "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.",
+    type: "string",
+    format: "int-or-string",
+  };
+  // Sorted keys keep the output stable between runs.
+  return Object.fromEntries(Object.entries(defs).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export async function writeDefinitions(path = OUTPUT): Promise<number> {
+  const definitions = await generateDefinitions();
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify({ generatedFrom: "kubernetes-types", definitions }));
+  return Object.keys(definitions).length;
+}
+
+if (import.meta.main) {
+  const count = await writeDefinitions(process.argv[2] ?? OUTPUT);
+  console.log(`gen-openapi: wrote ${count} definitions to ${process.argv[2] ?? OUTPUT}`);
+}

@@ -1,0 +1,2 @@
+export { SqliteStore, openSqliteStore, type SqliteStoreOptions } from "./store.ts";
+export type { CompactionOptions } from "./compactor.ts";

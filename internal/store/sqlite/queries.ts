@@ -1,0 +1,193 @@
+// Every SQL statement of the SQLite store, prepared once at open (drizzle builder + .prepare()).
+// Reads "as of revision R" take, per key, the newest row with id <= R (kine's model).
+import { and, asc, desc, eq, gt, gte, lt, lte, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import type { Changes } from "bun:sqlite";
+import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type { KeyValue } from "../types.ts";
+import { kine, meta } from "./schema.ts";
+
+const P = sql.placeholder;
+const k2 = alias(kine, "k2");
+// `${k2}` renders only the alias name inside sql``; spell out the aliased table for subqueries.
+const fromK2 = sql`${kine} ${sql.identifier("k2")}`;
+const prev = alias(kine, "p");
+
+/** One log row as the store reads it. */
+export interface LogRow {
+  id: number;
+  name: string;
+  created: boolean;
+  deleted: boolean;
+  createRevision: number;
+  prevRevision: number;
+  expiresAt: number | null;
+  value: string | null;
+}
+
+/** A log row joined with the row it superseded (for watch events: prevKv, and the value of a deletion). */
+export interface EventRow extends LogRow {
+  pId: number | null;
+  pCreated: boolean | null;
+  pDeleted: boolean | null;
+  pCreateRevision: number | null;
+  pExpiresAt: number | null;
+  pValue: string | null;
+}
+
+const rowColumns = {
+  id: kine.id,
+  name: kine.name,
+  created: kine.created,
+  deleted: kine.deleted,
+  createRevision: kine.createRevision,
+  prevRevision: kine.prevRevision,
+  expiresAt: kine.expiresAt,
+  value: kine.value,
+};
+
+const eventColumns = {
+  ...rowColumns,
+  pId: prev.id,
+  pCreated: prev.created,
+  pDeleted: prev.deleted,
+  pCreateRevision: prev.createRevision,
+  pExpiresAt: prev.expiresAt,
+  pValue: prev.value,
+};
+
+// Row is the newest of its key as of revision :rev.
+const newestAsOf = sql`${kine.id} = (SELECT max(${k2.id}) FROM ${fromK2} WHERE ${k2.name} = ${kine.name} AND ${k2.id} <= ${P("rev")})`;
+// Row is the newest of its key.
+const newest = sql`${kine.id} = (SELECT max(${k2.id}) FROM ${fromK2} WHERE ${k2.name} = ${kine.name})`;
+const notExpired = sql`(${kine.expiresAt} IS NULL OR ${kine.expiresAt} > ${P("now")})`;
+// Keys in [lo, end) after :after, live as of :rev.
+const liveInRange = and(
+  gte(kine.name, P("lo")),
+  gt(kine.name, P("after")),
+  lt(kine.name, P("end")),
+  eq(kine.deleted, false),
+  newestAsOf,
+  notExpired,
+);
+
+export function prepareQueries(db: BunSQLiteDatabase) {
+  return {
+    /** Newest row of a key (live, deleted or expired). */
+    latest: db.select(rowColumns).from(kine).where(eq(kine.name, P("name"))).orderBy(desc(kine.id)).limit(1).prepare(),
+
+    /** Current revision: AUTOINCREMENT's counter survives compaction deleting the newest rows. */
+    currentRevision: db
+      .select({ seq: sql<number>`seq` })
+      .from(sql`sqlite_sequence`)
+      .where(sql`name = 'kine'`)
+      .prepare(),
+
+    getMeta: db.select({ value: meta.value }).from(meta).where(eq(meta.key, P("key"))).prepare(),
+    setMeta: db
+      .insert(meta)
+      .values({ key: sql`${P("key")}`, value: sql`${P("value")}` })
+      .onConflictDoUpdate({ target: meta.key, set: { value: sql`excluded.value` } })
+      .prepare(),
+
+    insert: db
+      .insert(kine)
+      .values({
+        name: sql`${P("name")}`,
+        created: sql`${P("created")}`,
+        deleted: sql`${P("deleted")}`,
+        createRevision: sql`${P("createRevision")}`,
+        prevRevision: sql`${P("prevRevision")}`,
+        expiresAt: sql`${P("expiresAt")}`,
+        value: sql`${P("value")}`,
+      })
+      .prepare(),
+
+    /** One page of live keys as of :rev, in key order (:limit -1 = all). */
+    listPage: db.select(rowColumns).from(kine).where(liveInRange).orderBy(asc(kine.name)).limit(P("limit")).prepare(),
+    countRange: db.select({ n: sql<number>`count(*)` }).from(kine).where(liveInRange).prepare(),
+
+    /** Rows with id in (:from, :to], in revision order, for watch delivery. */
+    eventsAll: db
+      .select(eventColumns)
+      .from(kine)
+      .leftJoin(prev, eq(prev.id, kine.prevRevision))
+      .where(and(gt(kine.id, P("from")), lte(kine.id, P("to"))))
+      .orderBy(asc(kine.id))
+      .limit(P("limit"))
+      .prepare(),
+    /** Same, only keys in [lo, end). The unary + keeps SQLite on the id range instead of the name index. */
+    eventsInRange: db
+      .select(eventColumns)
+      .from(kine)
+      .leftJoin(prev, eq(prev.id, kine.prevRevision))
+      .where(
+        and(
+          gt(kine.id, P("from")),
+          lte(kine.id, P("to")),
+          sql`+${kine.name} >= ${P("lo")}`,
+          sql`+${kine.name} < ${P("end")}`,
+        ),
+      )
+      .orderBy(asc(kine.id))
+      .limit(P("limit"))
+      .prepare(),
+
+    /** Live TTL'd keys whose expiry is due. */
+    expired: db
+      .select(rowColumns)
+      .from(kine)
+      .where(and(sql`${kine.expiresAt} IS NOT NULL`, lte(kine.expiresAt, P("now")), eq(kine.deleted, false), newest))
+      .orderBy(asc(kine.expiresAt))
+      .limit(P("limit"))
+      .prepare(),
+    /** Earliest expiry among live keys. */
+    nextExpiry: db
+      .select({ expiresAt: kine.expiresAt })
+      .from(kine)
+      .where(and(sql`${kine.expiresAt} IS NOT NULL`, eq(kine.deleted, false), newest))
+      .orderBy(asc(kine.expiresAt))
+      .limit(1)
+      .prepare(),
+
+    /** Is there anything compaction could delete in (:from, :to]? */
+    compactable: db
+      .select({ id: kine.id })
+      .from(kine)
+      .where(
+        and(gt(kine.id, P("from")), lte(kine.id, P("to")), sql`(${kine.deleted} = 1 OR ${kine.prevRevision} != 0)`),
+      )
+      .limit(1)
+      .prepare(),
+    /** Rows superseded by a row in (:from, :to]. */
+    deleteSuperseded: db
+      .delete(kine)
+      .where(
+        sql`${kine.id} IN (SELECT ${k2.prevRevision} FROM ${fromK2} WHERE ${k2.id} > ${P("from")} AND ${k2.id} <= ${P("to")} AND ${k2.prevRevision} != 0)`,
+      )
+      .prepare(),
+    /** Tombstones in (:from, :to]. */
+    deleteTombstones: db
+      .delete(kine)
+      .where(and(gt(kine.id, P("from")), lte(kine.id, P("to")), eq(kine.deleted, true)))
+      .prepare(),
+  };
+}
+
+export type Queries = ReturnType<typeof prepareQueries>;
+
+export function rowToKV(r: LogRow): KeyValue {
+  const kv: KeyValue = {
+    key: r.name,
+    value: r.value ?? "",
+    createRevision: r.created ? r.id : r.createRevision,
+    modRevision: r.id,
+  };
+  if (r.expiresAt != null) kv.expiresAt = r.expiresAt;
+  return kv;
+}
+
+/** drizzle types bun-sqlite's run() as void; it returns bun:sqlite's Changes. */
+export function changes(result: unknown): Changes {
+  return result as Changes;
+}

@@ -1,0 +1,41 @@
+// Schema of the SQLite store: one append-only log table, as in kine.
+// Every write appends a row; the autoincrement id is the global revision (AUTOINCREMENT so that an id is never
+// reused after compaction deletes the newest rows). The live value of a key is its newest row that is not deleted.
+// Edit this file, then `bun run db:generate` writes a new SQL migration into migrations/ (and add it to
+// internal/store/sqlite/migrations.ts so it is embedded in the binary).
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const kine = sqliteTable(
+  "kine",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    /** This row created the key (no live previous value); its create revision is its own id. */
+    created: integer("created", { mode: "boolean" }).notNull().default(false),
+    /** This row is a deletion tombstone; its value is NULL (the deleted value is the prev_revision row). */
+    deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
+    /** Create revision of the key; 0 on created rows (it is then the row's own id). */
+    createRevision: integer("create_revision").notNull().default(0),
+    /** Id of the row this one supersedes (0 for the first row of a key). */
+    prevRevision: integer("prev_revision").notNull().default(0),
+    /** Absolute expiry, ms since the epoch, for TTL'd keys (Events); NULL = never. */
+    expiresAt: integer("expires_at"),
+    // The object's JSON text (text, not blob: no decode on every read).
+    value: text("value"),
+  },
+  (t) => [
+    // Newest row per key, list in key order and read-as-of-revision all walk this index.
+    index("kine_name_id_index").on(t.name, t.id),
+    // Exactly one writer can supersede a given row of a key (conflict safety across processes).
+    uniqueIndex("kine_name_prev_revision_uindex").on(t.name, t.prevRevision),
+    // The TTL sweeper finds the next expiry without scanning the log.
+    index("kine_expires_at_index").on(t.expiresAt).where(sql`${t.expiresAt} IS NOT NULL`),
+  ],
+);
+
+/** Small persistent settings of the store, e.g. the compaction watermark. */
+export const meta = sqliteTable("kine_meta", {
+  key: text("key").primaryKey(),
+  value: integer("value").notNull(),
+});

@@ -70,7 +70,9 @@ export function openapiRoutes(): Hono {
         return { body, etag: etagOf(body) };
       })();
       if (c.req.header("if-none-match") === v2Proto.etag) return c.body(null, 304);
-      return c.body(v2Proto.body as Uint8Array<ArrayBuffer>, 200, { "content-type": PROTO_V2, etag: v2Proto.etag });
+      // Upstream answers with the dotted media type: "@" is not a MIME token character and Go's
+      // mime.ParseMediaType (client-go) would reject it.
+      return c.body(v2Proto.body as Uint8Array<ArrayBuffer>, 200, { "content-type": PROTO_V2_OLD, etag: v2Proto.etag, vary: "Accept" });
     }
     if (!acceptsJSON(accept)) return notAcceptable(accept);
     v2Json ??= (() => {

@@ -1,6 +1,7 @@
 // The list of controllers the manager runs, by upstream name.
 
 import type { Controller, ControllerContext } from "./context.ts";
+import { newDeploymentController } from "./deployment/controller.ts";
 import { newReplicaSetController } from "./replicaset/controller.ts";
 
 export interface ControllerEntry {
@@ -8,4 +9,7 @@ export interface ControllerEntry {
   create(ctx: ControllerContext): Controller;
 }
 
-export const CONTROLLERS: ControllerEntry[] = [{ name: "replicaset", create: newReplicaSetController }];
+export const CONTROLLERS: ControllerEntry[] = [
+  { name: "replicaset", create: newReplicaSetController },
+  { name: "deployment", create: newDeploymentController },
+];

@@ -1,0 +1,1 @@
+export { EtcdStore, type EtcdStoreOptions } from "./store.ts";

@@ -1,0 +1,88 @@
+// A store watch over an etcd watcher: each etcd watch response becomes one batch. The etcd3 client resumes a
+// broken stream from the last revision it saw, so batches stay gap-free across reconnects.
+import type { Etcd3, Watcher as EtcdWatcher } from "etcd3";
+import { prefixEnd } from "../keys.ts";
+import { CompactedError, StoreError, type WatchEvent } from "../types.ts";
+import { enc, toEvent } from "./convert.ts";
+
+export class EtcdWatch implements AsyncIterable<WatchEvent[]> {
+  private queue: WatchEvent[][] = [];
+  private error: Error | undefined;
+  private done = false;
+  private wake: (() => void) | undefined;
+  private watcher: Promise<EtcdWatcher | undefined>;
+
+  constructor(
+    client: Etcd3,
+    prefix: string,
+    afterRevision: number | undefined,
+    /** Throws CompactedError if afterRevision is older than retained history. */
+    precheck: (afterRevision: number) => Promise<void>,
+    signal?: AbortSignal,
+  ) {
+    signal?.addEventListener("abort", () => this.stop(), { once: true });
+    this.watcher = this.start(client, prefix, afterRevision, precheck).catch((e) => {
+      this.fail(e);
+      return undefined;
+    });
+  }
+
+  private async start(
+    client: Etcd3,
+    prefix: string,
+    afterRevision: number | undefined,
+    precheck: (afterRevision: number) => Promise<void>,
+  ): Promise<EtcdWatcher | undefined> {
+    if (afterRevision && afterRevision > 0) await precheck(afterRevision);
+    if (this.done) return undefined;
+    let b = client.watch().withPreviousKV().inRange({ start: enc(prefix), end: enc(prefixEnd(prefix)) });
+    if (afterRevision && afterRevision > 0) b = b.startRevision(String(afterRevision + 1));
+    const w = await b.create();
+    w.on("data", (res) => {
+      if (res.events.length === 0) return;
+      this.queue.push(res.events.map(toEvent));
+      this.notify();
+    });
+    w.on("error", (e: Error) => {
+      // etcd cancels a watch whose start revision was compacted (often with an empty reason).
+      const compacted = /compact|canceled: $/.test(e.message);
+      this.fail(compacted ? new CompactedError(afterRevision ?? 0, afterRevision ?? 0) : new StoreError(e.message));
+    });
+    if (this.done) void w.cancel();
+    return w;
+  }
+
+  private fail(e: Error): void {
+    this.error ??= e;
+    this.notify();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private stop(): void {
+    this.done = true;
+    this.notify();
+    void this.watcher.then((w) => w?.cancel()).catch(() => {});
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent[]> {
+    try {
+      while (!this.done) {
+        if (this.queue.length > 0) {
+          const batches = this.queue;
+          this.queue = [];
+          yield batches.length === 1 ? batches[0]! : batches.flat();
+          continue;
+        }
+        if (this.error) throw this.error;
+        await new Promise<void>((r) => (this.wake = r));
+      }
+    } finally {
+      this.stop();
+    }
+  }
+}

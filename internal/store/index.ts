@@ -1,0 +1,34 @@
+// Opens the store the server runs on: SQLite under the data dir by default, etcd when endpoints are given (HA).
+import { join } from "node:path";
+import type { Logger } from "../log/log.ts";
+import type { Store } from "./types.ts";
+
+export * from "./types.ts";
+export type { CompactionOptions } from "./sqlite/compactor.ts";
+
+export interface OpenStoreOptions {
+  dataDir: string;
+  /** etcd client URLs (http://host:2379); when set, etcd is used instead of SQLite. */
+  etcdEndpoints?: string[];
+  log?: Logger;
+  /** SQLite file; default <dataDir>/server/db/state.db. */
+  sqlitePath?: string;
+  /** SQLite history bounds (defaults: 1000 revisions, 5 minutes). */
+  compaction?: import("./sqlite/compactor.ts").CompactionOptions;
+}
+
+export function defaultSqlitePath(dataDir: string): string {
+  return join(dataDir, "server", "db", "state.db");
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  if (opts.etcdEndpoints && opts.etcdEndpoints.length > 0) {
+    // Loaded only when used: the gRPC client costs memory that a SQLite server never needs.
+    const { EtcdStore } = await import("./etcd/index.ts");
+    const store = new EtcdStore(opts.etcdEndpoints, { log: opts.log });
+    await store.currentRevision(); // fail fast when etcd is unreachable
+    return store;
+  }
+  const { openSqliteStore } = await import("./sqlite/index.ts");
+  return openSqliteStore(opts.sqlitePath ?? defaultSqlitePath(opts.dataDir), { log: opts.log, compaction: opts.compaction });
+}

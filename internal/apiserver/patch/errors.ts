@@ -1,0 +1,88 @@
+// Errors thrown by the patch library. The apiserver turns them into metav1.Status responses.
+
+export interface StatusCause {
+  type?: string;
+  message: string;
+  field?: string;
+}
+
+/** A patch that cannot be decoded or applied; `code`/`reason` are the upstream HTTP status and Status reason. */
+export class PatchError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly causes: StatusCause[] = [],
+  ) {
+    super(message);
+    this.name = "PatchError";
+  }
+}
+
+/** 400 BadRequest: the patch document itself is malformed (upstream: errors.NewBadRequest). */
+export function badRequest(message: string): PatchError {
+  return new PatchError(400, "BadRequest", message);
+}
+
+/**
+ * 422 Invalid with upstream's generic message: the patch is well-formed but does not apply to the object
+ * (upstream: errors.NewGenericServerResponse(422, ...) whose message hides the detail in a cause).
+ */
+export function unprocessable(detail: string): PatchError {
+  return new PatchError(422, "Invalid", "the server rejected our request due to an error in our request", [
+    { type: "UnexpectedServerResponse", message: detail },
+  ]);
+}
+
+/**
+ * Errors upstream returns as plain Go errors (e.g. a list element without its merge key): the apiserver
+ * answers 500 with an empty reason and the error text as message, which kubectl prints as "Error from server: …".
+ */
+export function internalPatchError(message: string): PatchError {
+  return new PatchError(500, "", message);
+}
+
+export interface FieldConflict {
+  manager: string;
+  /** Field path as upstream prints it: ".spec.replicas", `.spec.containers[name="nginx"].image`. */
+  field: string;
+}
+
+/**
+ * Server-side apply found fields owned by other managers with different values. The apiserver answers
+ * 409 Conflict with details.causes [{type: "FieldManagerConflict", message: `conflict with "m" using apps/v1`, field}].
+ */
+export class ApplyConflictError extends Error {
+  readonly code = 409;
+  readonly reason = "Conflict";
+  constructor(
+    readonly conflicts: (FieldConflict & { apiVersion: string })[],
+  ) {
+    super(conflictMessage(conflicts));
+    this.name = "ApplyConflictError";
+  }
+
+  /** Status causes as upstream reports them. */
+  get causes(): StatusCause[] {
+    return this.conflicts.map((c) => ({
+      type: "FieldManagerConflict",
+      message: `conflict with "${c.manager}"${c.apiVersion ? ` using ${c.apiVersion}` : ""}`,
+      field: c.field,
+    }));
+  }
+}
+
+// Mirrors structured-merge-diff's Conflicts.Error / ConflictsFromManagers formatting.
+function conflictMessage(conflicts: (FieldConflict & { apiVersion: string })[]): string {
+  if (conflicts.length === 1) {
+    const c = conflicts[0]!;
+    return `Apply failed with 1 conflict: conflict with "${c.manager}"${c.apiVersion ? ` using ${c.apiVersion}` : ""}: ${c.field}`;
+  }
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) {
+    const k = `conflicts with "${c.manager}"${c.apiVersion ? ` using ${c.apiVersion}` : ""}:`;
+    byManager.set(k, [...(byManager.get(k) ?? []), c.field]);
+  }
+  const parts = [...byManager].map(([k, fields]) => `${k}\n${fields.map((f) => `- ${f}`).join("\n")}`);
+  return `Apply failed with ${conflicts.length} conflicts: ${parts.join("\n")}`;
+}

@@ -1,0 +1,36 @@
+// Lookup helpers over the generated patch schema: which type a field has and how its lists merge.
+import { ROOTS, TYPES } from "./types.generated.ts";
+import type { FieldSchema, TypeSchema } from "./types.ts";
+
+export type { FieldSchema, TypeSchema } from "./types.ts";
+
+export interface GVK {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+/** Root type name of a kind ("apps.v1.Deployment"), or undefined for kinds without a schema (e.g. Scale of unknown). */
+export function rootType(gvk: GVK): string | undefined {
+  return ROOTS[`${gvk.group}/${gvk.version}/${gvk.kind}`];
+}
+
+export function typeSchema(type: string | undefined): TypeSchema | undefined {
+  return type ? TYPES[type] : undefined;
+}
+
+/** Schema of field `name` of struct `type`; undefined when the field is a scalar or unknown. */
+export function fieldSchema(type: string | undefined, name: string): FieldSchema | undefined {
+  return type ? TYPES[type]?.fields[name] : undefined;
+}
+
+/** SSA list semantics of a field (kube-openapi's schemaconv rules; lists are atomic unless declared otherwise). */
+export function listKind(fs: FieldSchema | undefined): "atomic" | "set" | "map" {
+  return fs?.list ?? "atomic";
+}
+
+/** Key fields of an associative list, with key defaults (e.g. protocol "TCP") to fill missing keys. */
+export function listKeys(fs: FieldSchema | undefined): { keys: string[]; defaults: Record<string, unknown> } {
+  const keys = fs?.keys ?? [];
+  return { keys, defaults: typeSchema(fs?.type)?.keyDefaults ?? {} };
+}

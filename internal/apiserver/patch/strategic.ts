@@ -1,0 +1,308 @@
+// Kubernetes strategic merge patch (application/strategic-merge-patch+json), as upstream's
+// apimachinery/pkg/util/strategicpatch applies it on the server (MergeParallelList and IgnoreUnmatchedNulls on):
+// lists with patchStrategy "merge" merge by their patchMergeKey, others are replaced; directives
+// $patch (replace|delete|merge), $retainKeys, $deleteFromPrimitiveList/<f>, $setElementOrder/<f>; null deletes.
+// Merge keys and strategies come from the generated schema (schema/types.generated.ts).
+import { badRequest, internalPatchError, unprocessable } from "./errors.ts";
+import { clone, deepEqual, isObject, type JSONObject, type JSONValue } from "./json.ts";
+import { fieldSchema, rootType, type FieldSchema, type GVK } from "./schema/index.ts";
+
+const PATCH = "$patch";
+const RETAIN_KEYS = "$retainKeys";
+const DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList/";
+const SET_ELEMENT_ORDER = "$setElementOrder/";
+
+// Upstream's mergepatch error texts.
+const ERR_BAD_JSON_DOC = "invalid JSON document";
+const ERR_PRIMITIVE_LIST = "invalid patch format of primitive list";
+const ERR_RETAIN_KEYS = "invalid patch format of retainKeys";
+const ERR_SET_ELEMENT_ORDER = "invalid patch format of setElementOrder list";
+const ERR_LIST_OF_LISTS = "lists of lists are not supported";
+
+/** Where we are in the schema: the struct type of the current map (undefined = schemaless, plain merge). */
+type Ctx = string | undefined;
+
+/**
+ * Applies a strategic merge patch to a copy of obj, for an object of the given kind. Throws PatchError:
+ * 400 for malformed directives, 422 for content that contradicts $retainKeys, 500 (as upstream) for list
+ * elements without their merge key or unknown $patch values.
+ */
+export function applyStrategicMergePatch<T>(obj: T, patch: unknown, gvk: GVK): T {
+  if (!isObject(patch)) throw badRequest(ERR_BAD_JSON_DOC);
+  const original = isObject(obj) ? (clone(obj) as JSONObject) : {};
+  return mergeMap(original, clone(patch), rootType(gvk)) as T;
+}
+
+function mergeMap(original: JSONObject, patch: JSONObject, type: Ctx, fs?: FieldSchema): JSONObject {
+  if (PATCH in patch) {
+    const directive = patch[PATCH];
+    if (directive === "replace") {
+      delete patch[PATCH];
+      return stripDirectives(patch, type);
+    }
+    if (directive === "delete") return {};
+    if (directive !== "merge") throw internalPatchError(`unknown patch type: ${String(directive)} in map: ${goMap(patch)}`);
+    delete patch[PATCH];
+  }
+  if (RETAIN_KEYS in patch) applyRetainKeys(original, patch);
+
+  // $setElementOrder and $deleteFromPrimitiveList are processed together with the list they refer to.
+  const handled = new Set<string>();
+  for (const key of Object.keys(patch)) {
+    let field: string | undefined;
+    if (key.startsWith(SET_ELEMENT_ORDER)) field = key.slice(SET_ELEMENT_ORDER.length);
+    else if (key.startsWith(DELETE_FROM_PRIMITIVE_LIST)) field = key.slice(DELETE_FROM_PRIMITIVE_LIST.length);
+    if (field === undefined || handled.has(field)) continue;
+    handled.add(field);
+    mergeParallelLists(original, patch, field, type);
+  }
+
+  for (const [k, pv] of Object.entries(patch)) {
+    if (k.startsWith("$") || handled.has(k)) continue;
+    if (pv === null) {
+      delete original[k];
+      continue;
+    }
+    const childFs = fieldSchema(type, k);
+    const ov = original[k];
+    if (ov === undefined || ov === null) {
+      // Not in the original: take the patch value, minus its directives and unmatched nulls.
+      original[k] = mergeValue(undefined, pv, childFs, childType(type, fs, k));
+      continue;
+    }
+    original[k] = mergeValue(ov, pv, childFs, childType(type, fs, k));
+  }
+  return original;
+}
+
+/** Struct type of the value of key k in a map of type `type` (a map field's values share the element type). */
+function childType(type: Ctx, _fs: FieldSchema | undefined, k: string): Ctx {
+  return fieldSchema(type, k)?.type;
+}
+
+function mergeValue(ov: JSONValue | undefined, pv: JSONValue, fs: FieldSchema | undefined, type: Ctx): JSONValue {
+  if (isObject(pv)) {
+    if (fs?.map && !fs.atomic) {
+      // map[string]T: keys are data, values of type fs.type.
+      if (fs.strategy === "replace") return stripMapValues(pv, fs.type);
+      return mergeDataMap(isObject(ov) ? ov : {}, pv, fs.type);
+    }
+    if (fs?.strategy === "replace") return stripDirectives(pv, type);
+    return mergeMap(isObject(ov) ? ov : {}, pv, type, fs);
+  }
+  if (Array.isArray(pv)) {
+    const merge = fs?.strategy?.split(",").includes("merge");
+    if (!merge) return stripListDirectives(pv, fs);
+    return mergeList(Array.isArray(ov) ? ov : [], pv, fs!, type);
+  }
+  return pv;
+}
+
+/** Merges a map[string]T patch: keys are data (no field schema); values may be structs of type elemType. */
+function mergeDataMap(original: JSONObject, patch: JSONObject, elemType: Ctx): JSONObject {
+  if (patch[PATCH] === "replace") {
+    delete patch[PATCH];
+    return stripMapValues(patch, elemType);
+  }
+  if (patch[PATCH] === "delete") return {};
+  for (const [k, pv] of Object.entries(patch)) {
+    if (k.startsWith("$")) continue;
+    if (pv === null) delete original[k];
+    else if (isObject(pv) && elemType) original[k] = mergeMap(isObject(original[k]) ? (original[k] as JSONObject) : {}, pv, elemType);
+    else original[k] = clone(pv);
+  }
+  return original;
+}
+
+function stripMapValues(m: JSONObject, elemType: Ctx): JSONObject {
+  const out: JSONObject = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (k.startsWith("$") || v === null) continue;
+    out[k] = isObject(v) && elemType ? stripDirectives(v, elemType) : v;
+  }
+  return out;
+}
+
+/** A value taken verbatim from the patch (no original to merge with): drop directives and nulls. */
+function stripDirectives(m: JSONObject, type: Ctx): JSONObject {
+  return mergeMap({}, m, type);
+}
+
+function stripListDirectives(list: JSONValue[], fs: FieldSchema | undefined): JSONValue[] {
+  if (list.some(Array.isArray)) throw unprocessable(ERR_LIST_OF_LISTS);
+  return list
+    .filter((v) => !(isObject(v) && PATCH in v && Object.keys(v).length === 1))
+    .map((v) => (isObject(v) ? stripDirectives(v, fs?.type) : v));
+}
+
+/** Lists with patchStrategy "merge": maps merge by mergeKey, scalars are a set. */
+function mergeList(original: JSONValue[], patch: JSONValue[], fs: FieldSchema, type: Ctx): JSONValue[] {
+  if (patch.some(Array.isArray) || original.some(Array.isArray)) throw unprocessable(ERR_LIST_OF_LISTS);
+  const { merged, order } = mergeListItems(original, patch, fs, type);
+  if (!order) return merged;
+  return orderMerged(merged, patch, original, fs.mergeKey ?? "");
+}
+
+/**
+ * Merges the items, returning the merged list and whether it still needs upstream's ordering
+ * (false after "$patch: replace", where the patch is the result).
+ */
+function mergeListItems(
+  original: JSONValue[],
+  patch: JSONValue[],
+  fs: FieldSchema,
+  type: Ctx,
+): { merged: JSONValue[]; order: boolean } {
+  const isMapList = patch.some(isObject) || original.some(isObject);
+  if (!isMapList) {
+    // Set of scalars: union without duplicates.
+    return { merged: dedupe([...original, ...patch]), order: true };
+  }
+  const key = fs.mergeKey;
+  if (!key) throw internalPatchError(`cannot merge lists without merge key for ${type ?? "type"}`);
+  let work = original.map((v) => clone(v));
+  const items: JSONObject[] = [];
+  let replace = false;
+  for (const v of patch) {
+    if (!isObject(v)) throw internalPatchError(`${ERR_BAD_JSON_DOC}: list item is not a map`);
+    if (!(PATCH in v)) {
+      items.push(v);
+      continue;
+    }
+    const directive = v[PATCH];
+    if (directive === "delete") {
+      if (!(key in v)) throw internalPatchError(`map: ${goMap(v)} does not contain declared merge key: ${key}`);
+      work = work.filter((o) => !(isObject(o) && deepEqual(o[key], v[key])));
+    } else if (directive === "replace") {
+      replace = true;
+    } else if (directive === "merge") {
+      throw internalPatchError("merging lists cannot yet be specified in the patch");
+    } else {
+      throw internalPatchError(`unknown patch type: ${String(directive)} in map: ${goMap(v)}`);
+    }
+  }
+  if (replace) return { merged: items.map((v) => stripDirectives(v, fs.type)), order: false };
+  for (const item of items) {
+    if (!(key in item)) throw internalPatchError(`map: ${goMap(item)} does not contain declared merge key: ${key}`);
+    const i = work.findIndex((o) => isObject(o) && deepEqual(o[key], item[key]));
+    if (i >= 0) work[i] = mergeMap(work[i] as JSONObject, item, fs.type);
+    else work.push(stripDirectives(item, fs.type));
+  }
+  return { merged: work, order: true };
+}
+
+function dedupe(list: JSONValue[]): JSONValue[] {
+  const out: JSONValue[] = [];
+  for (const v of list) if (!out.some((o) => deepEqual(o, v))) out.push(v);
+  return out;
+}
+
+/** Index of an item (by merge key, or by value for scalars) in a list. */
+function indexIn(list: JSONValue[], item: JSONValue, key: string): number {
+  if (key && isObject(item)) return list.findIndex((o) => isObject(o) && deepEqual(o[key], item[key]));
+  return list.findIndex((o) => deepEqual(o, item));
+}
+
+/**
+ * Upstream's final ordering: items present in `patchOrder` come in that order; the others (server-only) keep
+ * their live order and are interleaved by their position in the live list (normalizeElementOrder).
+ */
+function orderMerged(merged: JSONValue[], patchOrder: JSONValue[], serverOrder: JSONValue[], key: string): JSONValue[] {
+  const patchItems = merged.filter((v) => indexIn(patchOrder, v, key) >= 0);
+  const serverOnly = merged.filter((v) => indexIn(patchOrder, v, key) < 0);
+  const byOrder = (order: JSONValue[]) => (a: JSONValue, b: JSONValue) => {
+    const ia = indexIn(order, a, key);
+    const ib = indexIn(order, b, key);
+    return ia >= 0 && ib >= 0 ? ia - ib : 0;
+  };
+  patchItems.sort(byOrder(patchOrder));
+  serverOnly.sort(byOrder(serverOrder));
+  // mergeSortedSlice: insert server-only items into the patch-ordered list using the live order.
+  const out: JSONValue[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < patchItems.length) {
+    if (i >= serverOnly.length) out.push(patchItems[j++]!);
+    else if (j >= patchItems.length) out.push(serverOnly[i++]!);
+    else {
+      const li = indexIn(serverOrder, serverOnly[i]!, key);
+      const ri = indexIn(serverOrder, patchItems[j]!, key);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]!);
+      else out.push(patchItems[j++]!);
+    }
+  }
+  return out;
+}
+
+/** $retainKeys: keys of the original not listed are cleared; patch keys must all be listed. */
+function applyRetainKeys(original: JSONObject, patch: JSONObject): void {
+  const retain = patch[RETAIN_KEYS];
+  delete patch[RETAIN_KEYS];
+  if (!Array.isArray(retain)) throw badRequest(ERR_RETAIN_KEYS);
+  const keep = new Set(retain.map(String));
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null || k.startsWith(DELETE_FROM_PRIMITIVE_LIST) || k.startsWith(SET_ELEMENT_ORDER) || k === PATCH) continue;
+    if (!keep.has(k)) throw badRequest(ERR_RETAIN_KEYS);
+  }
+  for (const k of Object.keys(original)) if (!keep.has(k)) delete original[k];
+}
+
+/** Processes field `field` together with its $setElementOrder / $deleteFromPrimitiveList directives. */
+function mergeParallelLists(original: JSONObject, patch: JSONObject, field: string, type: Ctx): void {
+  const orderKey = SET_ELEMENT_ORDER + field;
+  const deleteKey = DELETE_FROM_PRIMITIVE_LIST + field;
+  const order = patch[orderKey];
+  const toDelete = patch[deleteKey];
+  const patchList = patch[field];
+  delete patch[orderKey];
+  delete patch[deleteKey];
+  if (order !== undefined && !Array.isArray(order)) throw badRequest(ERR_SET_ELEMENT_ORDER);
+  if (toDelete !== undefined && !Array.isArray(toDelete)) throw badRequest(ERR_PRIMITIVE_LIST);
+  if (patchList === null) {
+    delete original[field];
+    delete patch[field];
+    return;
+  }
+  if (patchList !== undefined && !Array.isArray(patchList)) throw badRequest(ERR_BAD_JSON_DOC);
+  const fs = fieldSchema(type, field) ?? { strategy: "merge" };
+  const strategyMerge = fs.strategy?.split(",").includes("merge");
+  const ov = original[field];
+  const originalList = Array.isArray(ov) ? ov : [];
+  let merged: JSONValue[];
+  let needsOrder = true;
+  if (!strategyMerge) {
+    // A replace-strategy list: the patch list (if any) replaces; the order directive is ignored.
+    if (patchList === undefined) return;
+    merged = stripListDirectives(patchList, fs);
+    needsOrder = false;
+  } else {
+    const r = mergeListItems(originalList, (patchList as JSONValue[] | undefined) ?? [], fs, type);
+    merged = r.merged;
+    needsOrder = r.order;
+  }
+  if (toDelete) merged = merged.filter((v) => !toDelete.some((d) => deepEqual(d, v)));
+  if (needsOrder && order) {
+    const key = fs.mergeKey ?? "";
+    if (key && order.some((o) => !isObject(o) || !(key in o))) {
+      throw internalPatchError(`map: ${goMap(order.find((o) => !isObject(o) || !(key in o)) as JSONObject)} does not contain declared merge key: ${key}`);
+    }
+    merged = orderMerged(merged, order, originalList, key);
+  } else if (needsOrder && Array.isArray(patchList)) {
+    merged = orderMerged(merged, patchList, originalList, fs.mergeKey ?? "");
+  }
+  if (merged.length === 0 && ov === undefined) {
+    delete patch[field];
+    return;
+  }
+  original[field] = merged;
+  delete patch[field];
+}
+
+/** Go's %v rendering of a map, for error messages that match upstream's. */
+function goMap(m: JSONObject | undefined): string {
+  if (!m) return "map[]";
+  const parts = Object.keys(m)
+    .sort()
+    .map((k) => `${k}:${isObject(m[k]) ? goMap(m[k] as JSONObject) : Array.isArray(m[k]) ? `[${(m[k] as JSONValue[]).join(" ")}]` : String(m[k])}`);
+  return `map[${parts.join(" ")}]`;
+}

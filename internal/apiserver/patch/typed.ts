@@ -1,0 +1,305 @@
+// Schema-aware walks over objects, after structured-merge-diff's typed package: the field set an object
+// sets (ToFieldSet), the difference between two objects (Compare), the apply merge (Merge) and removal of
+// paths. Schema comes from schema/types.generated.ts; fields it does not know are treated as untyped
+// (objects granular, lists atomic), as SMD's deduced type does.
+import { badRequest } from "./errors.ts";
+import { fieldPE, keyPE, valuePE, FieldSet, type Path, type PathElement } from "./fieldpath.ts";
+import { clone, deepEqual, isObject, type JSONObject, type JSONValue } from "./json.ts";
+import { fieldSchema, typeSchema, type FieldSchema } from "./schema/index.ts";
+
+/** What the schema says about the value at one position. */
+export type Ref =
+  | { kind: "struct"; type?: string } // type undefined: untyped object
+  | { kind: "map"; elem?: string; atomic?: boolean } // map[string]T, keys are data
+  | { kind: "list"; fs: FieldSchema }
+  | { kind: "scalar" };
+
+export function structRef(type: string | undefined): Ref {
+  return { kind: "struct", type };
+}
+
+/** Ref of a field from its schema entry; undefined entry = scalar or unknown (decided by the value). */
+export function refOfField(fs: FieldSchema | undefined): Ref {
+  if (!fs) return { kind: "scalar" };
+  if (fs.list) return { kind: "list", fs };
+  if (fs.map) return { kind: "map", elem: fs.type, atomic: fs.atomic };
+  return structRef(fs.type);
+}
+
+function childRef(ref: Ref, key: string): Ref {
+  if (ref.kind === "map") return ref.elem ? structRef(ref.elem) : { kind: "scalar" };
+  if (ref.kind === "struct") return refOfField(fieldSchema(ref.type, key));
+  return { kind: "scalar" };
+}
+
+function isAtomic(ref: Ref): boolean {
+  if (ref.kind === "struct") return !!typeSchema(ref.type)?.atomic;
+  if (ref.kind === "map") return !!ref.atomic;
+  if (ref.kind === "list") return (ref.fs.list ?? "atomic") === "atomic";
+  return true;
+}
+
+/** True if key is a declared non-scalar field (SMD inserts undeclared and map keys as members). */
+function declared(ref: Ref, key: string): boolean {
+  return ref.kind === "struct" && !!fieldSchema(ref.type, key);
+}
+
+/** Path element of a list item: by keys (associative), by value (set), by index (atomic). */
+export function itemPE(fs: FieldSchema, item: JSONValue, index: number): PathElement {
+  if (fs.list === "set") return valuePE(item);
+  if (fs.list === "map") {
+    if (!isObject(item)) throw badRequest(`associative list with keys has an element that is not a map`);
+    const defaults = typeSchema(fs.type)?.keyDefaults ?? {};
+    const keys: Record<string, JSONValue> = {};
+    for (const k of fs.keys ?? []) {
+      const v = item[k] ?? (defaults[k] as JSONValue | undefined);
+      if (v === undefined || v === null) {
+        throw badRequest(`associative list with keys has an element that omits key field "${k}" (and doesn't have default value)`);
+      }
+      keys[k] = v;
+    }
+    return keyPE(keys);
+  }
+  return `i:${index}`;
+}
+
+/** ToFieldSet: every leaf, list item and atomic value the object sets. */
+export function toFieldSet(value: JSONValue, ref: Ref): FieldSet {
+  const set = new FieldSet();
+  walkSet(value, ref, [], set);
+  return set;
+}
+
+function walkSet(v: JSONValue, ref: Ref, path: Path, set: FieldSet): void {
+  if (isObject(v) && (ref.kind === "struct" || ref.kind === "map" || ref.kind === "scalar")) {
+    const r: Ref = ref.kind === "scalar" ? structRef(undefined) : ref;
+    if (isAtomic(r) && ref.kind !== "scalar") return set.insert(path);
+    for (const [k, cv] of Object.entries(v)) {
+      const cp = [...path, fieldPE(k)];
+      walkSet(cv, childRef(r, k), cp, set);
+      if (cv === null || (isObject(cv) && Object.keys(cv).length === 0) || !declared(r, k)) set.insert(cp);
+    }
+    return;
+  }
+  if (Array.isArray(v) && ref.kind === "list" && !isAtomic(ref)) {
+    v.forEach((item, i) => {
+      const cp = [...path, itemPE(ref.fs, item, i)];
+      if (ref.fs.list === "map") walkSet(item, structRef(ref.fs.type), cp, set);
+      set.insert(cp);
+    });
+    return;
+  }
+  if (path.length > 0) set.insert(path);
+}
+
+export interface Comparison {
+  added: FieldSet;
+  modified: FieldSet;
+  removed: FieldSet;
+}
+
+/** Compare: paths added, modified (leaves with a different value) and removed going from lhs to rhs. */
+export function compare(lhs: JSONValue | undefined, rhs: JSONValue | undefined, ref: Ref): Comparison {
+  const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
+  walkCompare(lhs, rhs, ref, [], c);
+  return c;
+}
+
+function walkCompare(l: JSONValue | undefined, r: JSONValue | undefined, ref: Ref, path: Path, c: Comparison): void {
+  const leaf = () => {
+    if (path.length === 0) return;
+    if (l === undefined) c.added.insert(path);
+    else if (r === undefined) c.removed.insert(path);
+    else if (!deepEqual(l, r)) c.modified.insert(path);
+  };
+  const objLike = (x: JSONValue | undefined) => x === undefined || x === null || isObject(x);
+  const listLike = (x: JSONValue | undefined) => x === undefined || x === null || Array.isArray(x);
+  const mapRef = ref.kind === "scalar" ? structRef(undefined) : ref;
+  if ((isObject(l) || isObject(r)) && objLike(l) && objLike(r) && ref.kind !== "list") {
+    const lm = isObject(l) ? l : {};
+    const rm = isObject(r) ? r : {};
+    const empty = Object.keys(lm).length === 0 && Object.keys(rm).length === 0;
+    if ((ref.kind !== "scalar" && isAtomic(mapRef)) || empty) return leaf();
+    for (const k of new Set([...Object.keys(lm), ...Object.keys(rm)])) {
+      walkCompare(lm[k], rm[k], childRef(mapRef, k), [...path, fieldPE(k)], c);
+    }
+  } else if ((Array.isArray(l) || Array.isArray(r)) && listLike(l) && listLike(r) && ref.kind === "list") {
+    const ll = Array.isArray(l) ? l : [];
+    const rl = Array.isArray(r) ? r : [];
+    if (isAtomic(ref) || (ll.length === 0 && rl.length === 0)) return leaf();
+    const lItems = indexItems(ll, ref.fs);
+    const rItems = indexItems(rl, ref.fs);
+    for (const pe of new Set([...lItems.keys(), ...rItems.keys()])) {
+      const li = lItems.get(pe);
+      const ri = rItems.get(pe);
+      walkCompare(li, ri, ref.fs.list === "map" ? structRef(ref.fs.type) : { kind: "scalar" }, [...path, pe], c);
+    }
+  } else {
+    return leaf();
+  }
+  if (path.length === 0) return;
+  if (l === undefined) c.added.insert(path);
+  else if (r === undefined) c.removed.insert(path);
+}
+
+function indexItems(list: JSONValue[], fs: FieldSchema): Map<PathElement, JSONValue> {
+  const m = new Map<PathElement, JSONValue>();
+  list.forEach((item, i) => {
+    const pe = itemPE(fs, item, i);
+    if (!m.has(pe)) m.set(pe, item);
+  });
+  return m;
+}
+
+/** Apply's merge: rhs (the applied configuration) wins on leaves; keyed lists merge item by item. */
+export function mergeTyped(l: JSONValue | undefined, r: JSONValue | undefined, ref: Ref): JSONValue | undefined {
+  if (r === undefined) return l;
+  if (l === undefined || l === null) return clone(r);
+  const mapRef = ref.kind === "scalar" ? structRef(undefined) : ref;
+  if (isObject(l) && isObject(r) && ref.kind !== "list") {
+    if (ref.kind !== "scalar" && isAtomic(mapRef)) return clone(r);
+    const out: JSONObject = { ...l };
+    for (const [k, rv] of Object.entries(r)) {
+      const merged = mergeTyped(l[k], rv, childRef(mapRef, k));
+      if (merged !== undefined) out[k] = merged;
+    }
+    return out;
+  }
+  if (Array.isArray(l) && Array.isArray(r) && ref.kind === "list" && !isAtomic(ref)) {
+    return mergeLists(l, r, ref.fs);
+  }
+  return clone(r);
+}
+
+// SMD's list merge order: shared items follow the applied order, live-only items stay where they were.
+function mergeLists(lhs: JSONValue[], rhs: JSONValue[], fs: FieldSchema): JSONValue[] {
+  const itemRef: Ref = fs.list === "map" ? structRef(fs.type) : { kind: "scalar" };
+  const lPEs: PathElement[] = [];
+  const lObs = new Map<PathElement, JSONValue>();
+  lhs.forEach((v, i) => {
+    const pe = itemPE(fs, v, i);
+    if (!lObs.has(pe)) {
+      lObs.set(pe, v);
+      lPEs.push(pe);
+    }
+  });
+  const rPEs: PathElement[] = [];
+  const rObs = new Map<PathElement, JSONValue>();
+  rhs.forEach((v, i) => {
+    const pe = itemPE(fs, v, i);
+    if (rObs.has(pe)) throw badRequest(`duplicate entries for key ${pe.slice(2)}`);
+    rObs.set(pe, v);
+    rPEs.push(pe);
+  });
+  const shared = rPEs.filter((pe) => lObs.has(pe));
+  let nextShared = shared.shift();
+  const advanceShared = () => (nextShared = shared.shift());
+  const merged = new Set<PathElement>();
+  const out: JSONValue[] = [];
+  let lI = 0;
+  let rI = 0;
+  while (lI < lPEs.length || rI < rPEs.length) {
+    if (lI < lPEs.length && rI < rPEs.length) {
+      const pe = lPEs[lI]!;
+      if (pe === rPEs[rI]) {
+        merged.add(pe);
+        out.push(mergeTyped(lObs.get(pe), rObs.get(pe), itemRef)!);
+        lI++;
+        rI++;
+        advanceShared();
+        continue;
+      }
+      if (rObs.has(pe) && nextShared !== undefined && nextShared !== pe) {
+        lI++;
+        continue;
+      }
+    }
+    if (lI < lPEs.length) {
+      const pe = lPEs[lI]!;
+      if (!rObs.has(pe)) {
+        out.push(lObs.get(pe)!);
+        lI++;
+        continue;
+      } else if (merged.has(pe)) {
+        lI++;
+      }
+    }
+    if (rI < rPEs.length) {
+      const pe = rPEs[rI]!;
+      merged.add(pe);
+      out.push(mergeTyped(lObs.get(pe), rObs.get(pe), itemRef)!);
+      rI++;
+      if (nextShared === pe) advanceShared();
+    }
+  }
+  return out;
+}
+
+/**
+ * Removes one path from obj (in place). Containers left empty by the removal are dropped when the schema
+ * says they are lists or maps, as Go's omitempty would drop them on the way out.
+ */
+export function removePath(obj: JSONObject, path: Path, ref: Ref): void {
+  removeAt(obj, path, 0, ref);
+}
+
+function removeAt(v: JSONValue, path: Path, i: number, ref: Ref): boolean {
+  const pe = path[i]!;
+  const last = i === path.length - 1;
+  if (pe.startsWith("f:") && isObject(v)) {
+    const k = pe.slice(2);
+    if (!(k in v)) return false;
+    const mapRef = ref.kind === "scalar" ? structRef(undefined) : ref;
+    const cref = childRef(mapRef, k);
+    if (last) {
+      delete v[k];
+      return true;
+    }
+    const changed = removeAt(v[k]!, path, i + 1, cref);
+    const cv = v[k];
+    if (changed && (cref.kind === "list" || cref.kind === "map") && (Array.isArray(cv) ? cv.length === 0 : isObject(cv) && Object.keys(cv).length === 0)) {
+      delete v[k];
+    }
+    return changed;
+  }
+  if (Array.isArray(v) && ref.kind === "list") {
+    const idx = v.findIndex((item, j) => itemPE(ref.fs, item, j) === pe);
+    if (idx < 0) return false;
+    if (last) {
+      v.splice(idx, 1);
+      return true;
+    }
+    return removeAt(v[idx]!, path, i + 1, ref.fs.list === "map" ? structRef(ref.fs.type) : { kind: "scalar" });
+  }
+  return false;
+}
+
+/**
+ * The object upstream starts from for a create: Go's zero value serialized, i.e. non-pointer structs
+ * present (empty) and non-omitempty lists/maps null. It decides which created fields own themselves (".").
+ */
+export function emptyObject(type: string | undefined): JSONObject {
+  const out: JSONObject = {};
+  const ts = typeSchema(type);
+  if (!ts) return out;
+  for (const [k, fs] of Object.entries(ts.fields)) {
+    if (!fs.always) continue;
+    out[k] = !fs.list && !fs.map && fs.type ? emptyObject(fs.type) : null;
+  }
+  return out;
+}
+
+/** Whether pe, a child of a node with this ref, is a named struct field (SMD's EnsureNamedFieldsAreMembers). */
+export function isNamedField(ref: Ref, pe: PathElement): boolean {
+  return pe.startsWith("f:") && ref.kind === "struct" && !!ref.type;
+}
+
+export function refAt(root: Ref, path: Path): Ref {
+  let ref = root;
+  for (const pe of path) {
+    if (ref.kind === "list") ref = ref.fs.list === "map" ? structRef(ref.fs.type) : { kind: "scalar" };
+    else if (pe.startsWith("f:")) ref = childRef(ref.kind === "scalar" ? structRef(undefined) : ref, pe.slice(2));
+    else ref = { kind: "scalar" };
+  }
+  return ref;
+}

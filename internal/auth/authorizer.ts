@@ -1,0 +1,87 @@
+// The API server's authorizer chain, in upstream's order: the privileged group system:masters, then the Node
+// authorizer, then RBAC. The first allow wins; otherwise the request is denied with the reasons the authorizers
+// gave, joined by newlines (upstream's union authorizer). Use forbiddenStatus() to build upstream's 403 body.
+import type { Authorizer, Decision, RequestAttributes } from "./types.ts";
+import type { Store } from "../store/types.ts";
+import { RBACCache } from "./rbac/cache.ts";
+import { RBACAuthorizer } from "./rbac/authorizer.ts";
+import { NodeGraph } from "./node/graph.ts";
+import { NodeAuthorizer } from "./node/authorizer.ts";
+
+export const PRIVILEGED_GROUP = "system:masters";
+
+export interface KubunAuthorizer extends Authorizer {
+  /** Resolves once the RBAC objects and the pod graph are loaded. */
+  ready: Promise<void>;
+  /** The RBAC part, for SelfSubjectRulesReview (rulesFor). */
+  rbac: RBACAuthorizer;
+  rbacCache: RBACCache;
+  close(): void;
+}
+
+export function createAuthorizer(opts: { store?: Store; rbacCache?: RBACCache; nodeGraph?: NodeGraph }): KubunAuthorizer {
+  const rbacCache = opts.rbacCache ?? new RBACCache(opts.store);
+  const graph = opts.nodeGraph ?? new NodeGraph(opts.store);
+  const rbac = new RBACAuthorizer(rbacCache);
+  const node = new NodeAuthorizer(graph, opts.store);
+  const chain: Authorizer[] = [node, rbac];
+  return {
+    ready: Promise.all([rbacCache.ready, graph.ready]).then(() => undefined),
+    rbac,
+    rbacCache,
+    close() {
+      rbacCache.close();
+      graph.close();
+    },
+    async authorize(attrs: RequestAttributes): Promise<{ decision: Decision; reason?: string }> {
+      if (attrs.user.groups.includes(PRIVILEGED_GROUP)) return { decision: "allow" };
+      const reasons: string[] = [];
+      for (const a of chain) {
+        const r = await a.authorize(attrs);
+        if (r.reason) reasons.push(r.reason);
+        if (r.decision === "allow") return { decision: "allow", reason: r.reason };
+        if (r.decision === "deny") return { decision: "deny", reason: r.reason };
+      }
+      return { decision: "deny", reason: reasons.join("\n") };
+    },
+  };
+}
+
+/** upstream responsewriters.forbiddenMessage: the part after "... is forbidden: ". */
+export function forbiddenMessage(attrs: RequestAttributes): string {
+  const username = attrs.user?.username ?? "";
+  if (!attrs.resourceRequest) return `User "${username}" cannot ${attrs.verb} path "${attrs.path ?? ""}"`;
+  let resource = attrs.resource ?? "";
+  if (attrs.subresource) resource = `${resource}/${attrs.subresource}`;
+  if (attrs.namespace) {
+    return `User "${username}" cannot ${attrs.verb} resource "${resource}" in API group "${attrs.apiGroup ?? ""}" in the namespace "${attrs.namespace}"`;
+  }
+  return `User "${username}" cannot ${attrs.verb} resource "${resource}" in API group "${attrs.apiGroup ?? ""}" at the cluster scope`;
+}
+
+/** The 403 Status upstream returns for a denied request (responsewriters.Forbidden + errors.NewForbidden). */
+export function forbiddenStatus(attrs: RequestAttributes, reason?: string) {
+  const msg = reason ? `${forbiddenMessage(attrs)}: ${reason}` : forbiddenMessage(attrs);
+  const group = attrs.resourceRequest ? (attrs.apiGroup ?? "") : "";
+  const resource = attrs.resourceRequest ? (attrs.resource ?? "") : "";
+  const qualified = group ? `${resource}.${group}` : resource;
+  const name = attrs.name ?? "";
+  let message: string;
+  if (!qualified) message = `forbidden: ${msg}`;
+  else if (!name) message = `${qualified} is forbidden: ${msg}`;
+  else message = `${qualified} "${name}" is forbidden: ${msg}`;
+  const details: Record<string, string> = {};
+  if (name) details.name = name;
+  if (group) details.group = group;
+  if (resource) details.kind = resource;
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason: "Forbidden",
+    details,
+    code: 403,
+  };
+}

@@ -46,43 +46,57 @@ export interface FieldConflict {
   manager: string;
   /** Field path as upstream prints it: ".spec.replicas", `.spec.containers[name="nginx"].image`. */
   field: string;
+  /** apiVersion of the owning entry when it is an Update (upstream prints it), "" for appliers. */
+  apiVersion: string;
+  /** Subresource of the owning entry, if any. */
+  subresource?: string;
 }
 
 /**
  * Server-side apply found fields owned by other managers with different values. The apiserver answers
- * 409 Conflict with details.causes [{type: "FieldManagerConflict", message: `conflict with "m" using apps/v1`, field}].
+ * 409 Conflict with `message` and details.causes (see `causes`), as upstream's NewApplyConflict.
  */
 export class ApplyConflictError extends Error {
   readonly code = 409;
   readonly reason = "Conflict";
-  constructor(
-    readonly conflicts: (FieldConflict & { apiVersion: string })[],
-  ) {
+  constructor(readonly conflicts: FieldConflict[]) {
     super(conflictMessage(conflicts));
     this.name = "ApplyConflictError";
   }
 
-  /** Status causes as upstream reports them. */
+  /** Status causes as upstream reports them: {type: "FieldManagerConflict", message, field}. */
   get causes(): StatusCause[] {
     return this.conflicts.map((c) => ({
       type: "FieldManagerConflict",
-      message: `conflict with "${c.manager}"${c.apiVersion ? ` using ${c.apiVersion}` : ""}`,
+      message: `conflict with ${printManager(c)}`,
       field: c.field,
     }));
   }
 }
 
-// Mirrors structured-merge-diff's Conflicts.Error / ConflictsFromManagers formatting.
-function conflictMessage(conflicts: (FieldConflict & { apiVersion: string })[]): string {
+// Upstream's printManager: "name", then ` with subresource "s"`, then ` using apps/v1` for Update entries.
+function printManager(c: FieldConflict): string {
+  let s = JSON.stringify(c.manager);
+  if (c.subresource) s += ` with subresource ${JSON.stringify(c.subresource)}`;
+  if (c.apiVersion) s += ` using ${c.apiVersion}`;
+  return s;
+}
+
+// Upstream's getConflictMessage.
+function conflictMessage(conflicts: FieldConflict[]): string {
   if (conflicts.length === 1) {
     const c = conflicts[0]!;
-    return `Apply failed with 1 conflict: conflict with "${c.manager}"${c.apiVersion ? ` using ${c.apiVersion}` : ""}: ${c.field}`;
+    return `Apply failed with 1 conflict: conflict with ${printManager(c)}: ${c.field}`;
   }
   const byManager = new Map<string, string[]>();
   for (const c of conflicts) {
-    const k = `conflicts with "${c.manager}"${c.apiVersion ? ` using ${c.apiVersion}` : ""}:`;
+    const k = printManager(c);
     byManager.set(k, [...(byManager.get(k) ?? []), c.field]);
   }
-  const parts = [...byManager].map(([k, fields]) => `${k}\n${fields.map((f) => `- ${f}`).join("\n")}`);
-  return `Apply failed with ${conflicts.length} conflicts: ${parts.join("\n")}`;
+  const lines: string[] = [];
+  for (const k of [...byManager.keys()].sort()) {
+    lines.push(`conflicts with ${k}:`);
+    for (const f of byManager.get(k)!) lines.push(`- ${f}`);
+  }
+  return `Apply failed with ${conflicts.length} conflicts: ${lines.join("\n")}`;
 }

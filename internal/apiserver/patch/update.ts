@@ -1,0 +1,71 @@
+// Field ownership for non-apply writes (create, update, patch), after structured-merge-diff's Updater.Update
+// and kube's managedFieldsUpdater: fields this write added or changed become owned by the manager and are
+// taken from every other manager; fields it removed are dropped from every manager.
+import { FieldSet } from "./fieldpath.ts";
+import { clone, isObject, type JSONObject } from "./json.ts";
+import {
+  apiVersionOf,
+  decodeManagedFields,
+  ignoredFields,
+  managerKey,
+  STRIPPED,
+  timestamp,
+  withManagedFields,
+  withoutManagedFields,
+  type ManagerEntry,
+} from "./managed-fields.ts";
+import { rootType, type GVK } from "./schema/index.ts";
+import { compare, emptyObject, structRef } from "./typed.ts";
+
+export interface UpdateManagedFieldsOptions {
+  /** The stored object before the write; undefined/null for a create. */
+  old?: object | null;
+  /** The object about to be stored (after patching, defaulting and the strategy). */
+  updated: object;
+  /** fieldManager query parameter, or upstream's default derived from the User-Agent (e.g. "kubectl-edit"). */
+  manager: string;
+  operation?: "Update";
+  /** "status", "scale", … when the write goes through a subresource. */
+  subresource?: string;
+  gvk: GVK;
+  now?: Date;
+}
+
+/** Returns a copy of `updated` with metadata.managedFields recording this write. */
+export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
+  const { gvk, manager, subresource } = opts;
+  const type = rootType(gvk);
+  const ref = structRef(type);
+  const updated = clone(opts.updated) as JSONObject;
+  const old = isObject(opts.old) ? (opts.old as JSONObject) : undefined;
+
+  // Managers: those sent with the object (clients may edit managedFields directly), else the stored ones.
+  let managers = decodeManagedFields(updated);
+  if (managers.size === 0 || subresource) managers = decodeManagedFields(old);
+
+  const before = old ? withoutManagedFields(old) : emptyObject(type);
+  const after = withoutManagedFields(updated);
+  const ignored = ignoredFields(gvk, subresource);
+  const c = compare(before, after, ref);
+  const removed = c.removed.recursiveDifference(ignored);
+  const changed = c.modified.union(c.added).recursiveDifference(ignored);
+
+  const apiVersion = apiVersionOf(gvk);
+  const self: ManagerEntry = { manager, operation: "Update", apiVersion, set: new FieldSet() };
+  if (subresource) self.subresource = subresource;
+  const key = managerKey(self);
+  const prev = managers.get(key);
+
+  for (const [k, m] of managers) {
+    m.set = m.set.difference(changed).difference(removed);
+    if (m.set.empty() && k !== key) managers.delete(k);
+  }
+  const owned = changed.difference(STRIPPED);
+  const entry: ManagerEntry = prev ?? self;
+  entry.set = entry.set.union(owned);
+  if (!owned.empty()) entry.time = timestamp(opts.now);
+  if (entry.set.empty()) managers.delete(key);
+  else managers.set(key, entry);
+
+  return withManagedFields(after, managers.values());
+}

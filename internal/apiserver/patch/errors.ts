@@ -1,7 +1,8 @@
 // Errors thrown by the patch library. The apiserver turns them into metav1.Status responses.
 
+/** metav1.StatusCause as it appears on the wire (the Go field Type is serialized as "reason"). */
 export interface StatusCause {
-  type?: string;
+  reason?: string;
   message: string;
   field?: string;
 }
@@ -30,7 +31,7 @@ export function badRequest(message: string): PatchError {
  */
 export function unprocessable(detail: string): PatchError {
   return new PatchError(422, "Invalid", "the server rejected our request due to an error in our request", [
-    { type: "UnexpectedServerResponse", message: detail },
+    { reason: "UnexpectedServerResponse", message: detail },
   ]);
 }
 
@@ -50,6 +51,8 @@ export interface FieldConflict {
   apiVersion: string;
   /** Subresource of the owning entry, if any. */
   subresource?: string;
+  /** The cause message upstream sends: `conflict with "kubectl-client-side-apply" using apps/v1`. */
+  message: string;
 }
 
 /**
@@ -59,23 +62,21 @@ export interface FieldConflict {
 export class ApplyConflictError extends Error {
   readonly code = 409;
   readonly reason = "Conflict";
-  constructor(readonly conflicts: FieldConflict[]) {
+  readonly conflicts: FieldConflict[];
+  constructor(conflicts: Omit<FieldConflict, "message">[]) {
     super(conflictMessage(conflicts));
+    this.conflicts = conflicts.map((c) => ({ ...c, message: `conflict with ${printManager(c)}` }));
     this.name = "ApplyConflictError";
   }
 
-  /** Status causes as upstream reports them: {type: "FieldManagerConflict", message, field}. */
+  /** Status causes as upstream reports them: {reason: "FieldManagerConflict", message, field}. */
   get causes(): StatusCause[] {
-    return this.conflicts.map((c) => ({
-      type: "FieldManagerConflict",
-      message: `conflict with ${printManager(c)}`,
-      field: c.field,
-    }));
+    return this.conflicts.map((c) => ({ reason: "FieldManagerConflict", message: c.message, field: c.field }));
   }
 }
 
 // Upstream's printManager: "name", then ` with subresource "s"`, then ` using apps/v1` for Update entries.
-function printManager(c: FieldConflict): string {
+function printManager(c: Omit<FieldConflict, "message">): string {
   let s = JSON.stringify(c.manager);
   if (c.subresource) s += ` with subresource ${JSON.stringify(c.subresource)}`;
   if (c.apiVersion) s += ` using ${c.apiVersion}`;
@@ -83,7 +84,7 @@ function printManager(c: FieldConflict): string {
 }
 
 // Upstream's getConflictMessage.
-function conflictMessage(conflicts: FieldConflict[]): string {
+function conflictMessage(conflicts: Omit<FieldConflict, "message">[]): string {
   if (conflicts.length === 1) {
     const c = conflicts[0]!;
     return `Apply failed with 1 conflict: conflict with ${printManager(c)}: ${c.field}`;

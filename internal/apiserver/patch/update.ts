@@ -24,7 +24,8 @@ export interface UpdateManagedFieldsOptions {
   updated: object;
   /** fieldManager query parameter, or upstream's default derived from the User-Agent (e.g. "kubectl-edit"). */
   manager: string;
-  operation?: "Update";
+  /** Always recorded as "Update" (apply writes record ownership through serverSideApply). */
+  operation?: "Update" | "Apply";
   /** "status", "scale", … when the write goes through a subresource. */
   subresource?: string;
   gvk: GVK;

@@ -2,7 +2,11 @@
 
 import type { Controller, ControllerContext } from "./context.ts";
 import { newDeploymentController } from "./deployment/controller.ts";
+import { newGarbageCollector } from "./garbagecollector/controller.ts";
+import { newNamespaceController } from "./namespace/controller.ts";
+import { newNodeLifecycleController } from "./nodelifecycle/controller.ts";
 import { newReplicaSetController } from "./replicaset/controller.ts";
+import { newServiceAccountController } from "./serviceaccount/controller.ts";
 
 export interface ControllerEntry {
   name: string;
@@ -12,4 +16,8 @@ export interface ControllerEntry {
 export const CONTROLLERS: ControllerEntry[] = [
   { name: "replicaset", create: newReplicaSetController },
   { name: "deployment", create: newDeploymentController },
+  { name: "garbagecollector", create: newGarbageCollector },
+  { name: "namespace", create: newNamespaceController },
+  { name: "serviceaccount", create: newServiceAccountController },
+  { name: "nodelifecycle", create: newNodeLifecycleController },
 ];

@@ -44,7 +44,7 @@ export function joinRoutes(opts: JoinRoutesOptions): Hono {
     try {
       const p = presented ? parseToken(presented) : undefined;
       if (p?.caHash && p.caHash !== caHash(caPEM)) secret = "";
-      else secret = p?.secret ?? "";
+      else secret = (p?.secret ?? "").replace(/^server:/, "");
     } catch {
       secret = "";
     }

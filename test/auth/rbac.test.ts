@@ -108,7 +108,7 @@ describe("RBAC authorizer over the bootstrap policy", () => {
     ["controller manager creates pods", { username: "system:kube-controller-manager", groups: ["system:authenticated"] }, { verb: "create", resourceRequest: true, apiGroup: "", resource: "pods", namespace: "x" }, "allow"],
     ["controller manager cannot read secrets' content by exec", { username: "system:kube-controller-manager", groups: ["system:authenticated"] }, { verb: "create", resourceRequest: true, apiGroup: "", resource: "pods", subresource: "exec", namespace: "x", name: "p" }, "no-opinion"],
   ];
-  for (const [name, user, a, want] of table) test(name, () => expect(as(user, a)).toBe(want));
+  for (const [name, user, a, want] of table) test(name, () => expect(as(user, a) as string).toBe(want));
 
   test("missing role gives upstream's reason", () => {
     const r = authz.authorizeSync({ user: { username: "carol", groups: [] }, verb: "get", resourceRequest: true, apiGroup: "", resource: "pods", namespace: "team" });

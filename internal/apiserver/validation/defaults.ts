@@ -1,0 +1,313 @@
+// Upstream defaulting (pkg/apis/*/v1/defaults.go and the registry strategies) for the kinds kubun serves.
+// Mutates the object in place; runs before admission and validation on create and update.
+import type { ResourceInfo } from "../resources.ts";
+
+type Obj = Record<string, any>;
+
+const setDefault = (o: Obj, key: string, value: unknown) => {
+  if (o[key] === undefined || o[key] === null) o[key] = value;
+};
+
+function defaultProbe(p: Obj | undefined) {
+  if (!p || typeof p !== "object") return;
+  setDefault(p, "timeoutSeconds", 1);
+  setDefault(p, "periodSeconds", 10);
+  setDefault(p, "successThreshold", 1);
+  setDefault(p, "failureThreshold", 3);
+  if (p.httpGet && typeof p.httpGet === "object") setDefault(p.httpGet, "path", "/"), setDefault(p.httpGet, "scheme", "HTTP");
+}
+
+/** ":latest" or no tag (and no digest) pulls Always, anything else IfNotPresent. */
+export function defaultPullPolicy(image: string | undefined): "Always" | "IfNotPresent" {
+  if (!image) return "IfNotPresent";
+  if (image.includes("@")) return "IfNotPresent";
+  const lastSlash = image.lastIndexOf("/");
+  const colon = image.lastIndexOf(":");
+  if (colon <= lastSlash) return "Always";
+  return image.slice(colon + 1) === "latest" ? "Always" : "IfNotPresent";
+}
+
+function defaultContainer(c: Obj) {
+  if (!c || typeof c !== "object") return;
+  setDefault(c, "imagePullPolicy", defaultPullPolicy(c.image));
+  setDefault(c, "terminationMessagePath", "/dev/termination-log");
+  setDefault(c, "terminationMessagePolicy", "File");
+  for (const p of Array.isArray(c.ports) ? c.ports : []) if (p && typeof p === "object") setDefault(p, "protocol", "TCP");
+  for (const e of Array.isArray(c.env) ? c.env : []) {
+    const f = e?.valueFrom?.fieldRef;
+    if (f && typeof f === "object") setDefault(f, "apiVersion", "v1");
+  }
+  defaultProbe(c.livenessProbe);
+  defaultProbe(c.readinessProbe);
+  defaultProbe(c.startupProbe);
+  // Limits without requests default the requests to the limits.
+  const r = c.resources;
+  if (r && typeof r === "object" && r.limits && typeof r.limits === "object") {
+    r.requests = { ...r.limits, ...(r.requests ?? {}) };
+  }
+}
+
+function defaultVolume(v: Obj) {
+  if (!v || typeof v !== "object") return;
+  const mode = (src: Obj | undefined) => src && typeof src === "object" && setDefault(src, "defaultMode", 0o644);
+  mode(v.secret);
+  mode(v.configMap);
+  mode(v.downwardAPI);
+  if (v.projected && typeof v.projected === "object") setDefault(v.projected, "defaultMode", 0o644);
+  if (v.hostPath && typeof v.hostPath === "object") setDefault(v.hostPath, "type", "");
+  if (v.emptyDir === null) v.emptyDir = {};
+}
+
+export function defaultPodSpec(spec: Obj | undefined) {
+  if (!spec || typeof spec !== "object") return;
+  setDefault(spec, "restartPolicy", "Always");
+  setDefault(spec, "dnsPolicy", "ClusterFirst");
+  setDefault(spec, "terminationGracePeriodSeconds", 30);
+  setDefault(spec, "schedulerName", "default-scheduler");
+  setDefault(spec, "securityContext", {});
+  setDefault(spec, "enableServiceLinks", true);
+  // serviceAccount is the deprecated alias of serviceAccountName; upstream keeps them equal.
+  if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+  for (const c of Array.isArray(spec.containers) ? spec.containers : []) defaultContainer(c);
+  for (const c of Array.isArray(spec.initContainers) ? spec.initContainers : []) defaultContainer(c);
+  for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) defaultVolume(v);
+  if (spec.hostNetwork === true) {
+    for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+      for (const p of c?.ports ?? []) if (p && p.hostPort === undefined) p.hostPort = p.containerPort;
+    }
+  }
+}
+
+function defaultTemplate(tpl: Obj | undefined) {
+  if (!tpl || typeof tpl !== "object") return;
+  defaultPodSpec(tpl.spec);
+}
+
+/** Pod-level defaults that only apply to pods, not templates (the ServiceAccount admission sets "default"). */
+function defaultPod(pod: Obj) {
+  pod.spec ??= {};
+  defaultPodSpec(pod.spec);
+  setDefault(pod.spec, "serviceAccountName", "default");
+  if (pod.spec.serviceAccount === undefined) pod.spec.serviceAccount = pod.spec.serviceAccountName;
+  // Priority admission: no priorityClassName → priority 0.
+  setDefault(pod.spec, "priority", 0);
+  if (pod.spec.preemptionPolicy === undefined) pod.spec.preemptionPolicy = "PreemptLowerPriority";
+  const tol: Obj[] = (pod.spec.tolerations ??= []);
+  if (!Array.isArray(tol)) return;
+  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
+    if (!tol.some((t) => t?.key === key || (t?.operator === "Exists" && !t?.key))) {
+      tol.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+    }
+  }
+  pod.status ??= {};
+  setDefault(pod.status, "phase", "Pending");
+  setDefault(pod.status, "qosClass", qosClass(pod.spec));
+}
+
+/** Upstream's QoS class of a pod spec (Guaranteed, Burstable or BestEffort). */
+export function qosClass(spec: Obj): "Guaranteed" | "Burstable" | "BestEffort" {
+  const containers: Obj[] = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const req = c?.resources?.requests ?? {};
+    const lim = c?.resources?.limits ?? {};
+    for (const r of ["cpu", "memory"]) {
+      if (req[r] !== undefined || lim[r] !== undefined) any = true;
+      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
+    }
+  }
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+function defaultService(svc: Obj) {
+  const spec = (svc.spec ??= {});
+  setDefault(spec, "type", "ClusterIP");
+  setDefault(spec, "sessionAffinity", "None");
+  if (spec.type !== "ExternalName") {
+    setDefault(spec, "ipFamilyPolicy", "SingleStack");
+    setDefault(spec, "ipFamilies", ["IPv4"]);
+    setDefault(spec, "internalTrafficPolicy", "Cluster");
+  }
+  if ((spec.type === "NodePort" || spec.type === "LoadBalancer") && spec.externalTrafficPolicy === undefined) {
+    spec.externalTrafficPolicy = "Cluster";
+  }
+  if (spec.type === "LoadBalancer") setDefault(spec, "allocateLoadBalancerNodePorts", true);
+  if (spec.clusterIP && !spec.clusterIPs) spec.clusterIPs = [spec.clusterIP];
+  for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+    if (!p || typeof p !== "object") continue;
+    setDefault(p, "protocol", "TCP");
+    setDefault(p, "targetPort", p.port);
+  }
+  if (spec.sessionAffinity === "ClientIP") {
+    spec.sessionAffinityConfig ??= {};
+    spec.sessionAffinityConfig.clientIP ??= {};
+    setDefault(spec.sessionAffinityConfig.clientIP, "timeoutSeconds", 10800);
+  }
+  svc.status ??= {};
+  svc.status.loadBalancer ??= {};
+}
+
+function defaultWorkload(obj: Obj, kind: string) {
+  const spec = (obj.spec ??= {});
+  // apps/v1 never defaults the selector (validation requires it), only the pod template.
+  defaultTemplate(spec.template);
+  switch (kind) {
+    case "Deployment": {
+      setDefault(spec, "replicas", 1);
+      spec.strategy ??= {};
+      setDefault(spec.strategy, "type", "RollingUpdate");
+      if (spec.strategy.type === "RollingUpdate") {
+        spec.strategy.rollingUpdate ??= {};
+        setDefault(spec.strategy.rollingUpdate, "maxUnavailable", "25%");
+        setDefault(spec.strategy.rollingUpdate, "maxSurge", "25%");
+      }
+      setDefault(spec, "revisionHistoryLimit", 10);
+      setDefault(spec, "progressDeadlineSeconds", 600);
+      break;
+    }
+    case "ReplicaSet":
+      setDefault(spec, "replicas", 1);
+      break;
+    case "DaemonSet": {
+      spec.updateStrategy ??= {};
+      setDefault(spec.updateStrategy, "type", "RollingUpdate");
+      if (spec.updateStrategy.type === "RollingUpdate") {
+        spec.updateStrategy.rollingUpdate ??= {};
+        setDefault(spec.updateStrategy.rollingUpdate, "maxUnavailable", 1);
+        setDefault(spec.updateStrategy.rollingUpdate, "maxSurge", 0);
+      }
+      setDefault(spec, "revisionHistoryLimit", 10);
+      break;
+    }
+    case "StatefulSet": {
+      setDefault(spec, "replicas", 1);
+      setDefault(spec, "podManagementPolicy", "OrderedReady");
+      spec.updateStrategy ??= {};
+      setDefault(spec.updateStrategy, "type", "RollingUpdate");
+      if (spec.updateStrategy.type === "RollingUpdate") {
+        spec.updateStrategy.rollingUpdate ??= {};
+        setDefault(spec.updateStrategy.rollingUpdate, "partition", 0);
+      }
+      setDefault(spec, "revisionHistoryLimit", 10);
+      spec.persistentVolumeClaimRetentionPolicy ??= {};
+      setDefault(spec.persistentVolumeClaimRetentionPolicy, "whenDeleted", "Retain");
+      setDefault(spec.persistentVolumeClaimRetentionPolicy, "whenScaled", "Retain");
+      for (const pvc of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) {
+        if (pvc && typeof pvc === "object") {
+          pvc.apiVersion ??= "v1";
+          pvc.kind ??= "PersistentVolumeClaim";
+          pvc.spec ??= {};
+          setDefault(pvc.spec, "volumeMode", "Filesystem");
+          pvc.status ??= { phase: "Pending" };
+        }
+      }
+      break;
+    }
+  }
+}
+
+function defaultJobSpec(spec: Obj) {
+  const indexed = spec.completionMode === "Indexed";
+  setDefault(spec, "completionMode", "NonIndexed");
+  if (spec.completions === undefined && spec.parallelism === undefined) {
+    spec.completions = 1;
+    spec.parallelism = 1;
+  }
+  setDefault(spec, "parallelism", 1);
+  setDefault(spec, "backoffLimit", indexed && spec.backoffLimitPerIndex !== undefined ? 2147483647 : 6);
+  setDefault(spec, "suspend", false);
+  setDefault(spec, "podReplacementPolicy", spec.podFailurePolicy ? "Failed" : "TerminatingOrFailed");
+  defaultTemplate(spec.template);
+}
+
+function defaultCronJob(cj: Obj) {
+  const spec = (cj.spec ??= {});
+  setDefault(spec, "concurrencyPolicy", "Allow");
+  setDefault(spec, "suspend", false);
+  setDefault(spec, "successfulJobsHistoryLimit", 3);
+  setDefault(spec, "failedJobsHistoryLimit", 1);
+  spec.jobTemplate ??= {};
+  spec.jobTemplate.spec ??= {};
+  // Upstream defaults the embedded job spec only partially (no completions/parallelism).
+  const js = spec.jobTemplate.spec;
+  setDefault(js, "backoffLimit", 6);
+  setDefault(js, "completionMode", "NonIndexed");
+  setDefault(js, "suspend", false);
+  setDefault(js, "podReplacementPolicy", js.podFailurePolicy ? "Failed" : "TerminatingOrFailed");
+  defaultTemplate(js.template);
+}
+
+/** Fills in upstream's defaults for the object's kind, in place. */
+export function defaultObject(ri: ResourceInfo, obj: any): void {
+  if (!obj || typeof obj !== "object") return;
+  switch (ri.kind) {
+    case "Pod":
+      return defaultPod(obj);
+    case "Service":
+      return defaultService(obj);
+    case "Deployment":
+    case "ReplicaSet":
+    case "DaemonSet":
+    case "StatefulSet":
+      return defaultWorkload(obj, ri.kind);
+    case "Job":
+      obj.spec ??= {};
+      return defaultJobSpec(obj.spec);
+    case "CronJob":
+      return defaultCronJob(obj);
+    case "Namespace":
+      obj.spec ??= {};
+      setDefault(obj.spec, "finalizers", ["kubernetes"]);
+      obj.status ??= {};
+      setDefault(obj.status, "phase", "Active");
+      // Upstream labels every namespace with its own name.
+      obj.metadata ??= {};
+      if (obj.metadata.name) obj.metadata.labels = { ...(obj.metadata.labels ?? {}), "kubernetes.io/metadata.name": obj.metadata.name };
+      return;
+    case "Secret":
+      setDefault(obj, "type", "Opaque");
+      return;
+    case "Node":
+      obj.spec ??= {};
+      return;
+    case "PersistentVolumeClaim":
+      obj.spec ??= {};
+      setDefault(obj.spec, "volumeMode", "Filesystem");
+      obj.status ??= {};
+      setDefault(obj.status, "phase", "Pending");
+      return;
+    case "PersistentVolume":
+      obj.spec ??= {};
+      setDefault(obj.spec, "persistentVolumeReclaimPolicy", "Retain");
+      setDefault(obj.spec, "volumeMode", "Filesystem");
+      obj.status ??= {};
+      setDefault(obj.status, "phase", "Pending");
+      return;
+    case "PriorityClass":
+      setDefault(obj, "preemptionPolicy", "PreemptLowerPriority");
+      return;
+    case "EndpointSlice":
+      for (const p of Array.isArray(obj.ports) ? obj.ports : []) if (p && typeof p === "object") setDefault(p, "protocol", "TCP");
+      return;
+    case "Endpoints":
+      for (const s of Array.isArray(obj.subsets) ? obj.subsets : []) {
+        for (const p of Array.isArray(s?.ports) ? s.ports : []) if (p && typeof p === "object") setDefault(p, "protocol", "TCP");
+      }
+      return;
+    case "RoleBinding":
+    case "ClusterRoleBinding":
+      for (const s of Array.isArray(obj.subjects) ? obj.subjects : []) {
+        if (!s || typeof s !== "object") continue;
+        if (s.kind === "User" || s.kind === "Group") setDefault(s, "apiGroup", "rbac.authorization.k8s.io");
+        if (s.kind === "ServiceAccount") setDefault(s, "apiGroup", "");
+      }
+      return;
+    case "Event":
+      if (ri.group === "") {
+        setDefault(obj, "type", "Normal");
+      }
+      return;
+  }
+}

@@ -1,0 +1,30 @@
+// Defaulting and validation of API objects, as upstream's registry strategies do them. Pure functions
+// the REST handler calls: defaultObject → (admission) → validateObject; unknownFields for fieldValidation.
+import type { ResourceInfo } from "../resources.ts";
+import type { Cause } from "./errors.ts";
+import { generateJobSelector, validateCreate, validateUpdate } from "./kinds.ts";
+
+export { defaultObject, defaultPodSpec, defaultPullPolicy, qosClass } from "./defaults.ts";
+export { unknownFields } from "./unknown.ts";
+export { parseQuantity, formatQuantity, milliValue, isQuantity, quantityValue, QuantityError } from "./quantity.ts";
+export { isDNS1123Label, isDNS1123Subdomain, isDNS1035Label, isQualifiedName, isValidLabelValue } from "./names.ts";
+export { selectorMatches } from "./meta.ts";
+export type { Cause, CauseReason } from "./errors.ts";
+
+/**
+ * Validates an object on create (no `old`) or update. Returns upstream's field errors as Status causes;
+ * empty means valid. On create of a Job without a manual selector it also generates the selector and
+ * template labels from metadata.uid, as upstream's Job strategy does just before validating.
+ */
+export function validateObject(ri: ResourceInfo, obj: any, old?: any): Cause[] {
+  if (!old && ri.kind === "Job" && ri.group === "batch") generateJobSelector(obj);
+  return (old ? validateUpdate(ri, obj, old) : validateCreate(ri, obj)).list;
+}
+
+/** The 422 message: `Deployment.apps "x" is invalid: spec.replicas: Invalid value: -1: must be ...`. */
+export function invalidMessage(ri: Pick<ResourceInfo, "kind" | "group">, name: string, causes: Cause[]): string {
+  const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+  const summary = parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`;
+  const kind = ri.group ? `${ri.kind}.${ri.group}` : ri.kind;
+  return `${kind} "${name}" is invalid: ${summary}`;
+}

@@ -71,7 +71,8 @@ export class EtcdStore implements Store {
       });
       const items = res.kvs.map(toKV);
       // count is the number of keys in the whole range, not only the page.
-      return { revision: Number(res.header.revision), items, remaining: Number(res.count) - items.length };
+      // header.revision is etcd's current revision; the read happened at the requested one.
+      return { revision: revision ?? Number(res.header.revision), items, remaining: Number(res.count) - items.length };
     } catch (e) {
       return mapReadError(e, revision ?? 0, () => this.compactRevision());
     }

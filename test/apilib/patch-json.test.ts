@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { applyJsonPatch, applyMergePatch, applyPatchByContentType, PatchError } from "../../internal/apiserver/patch/index.ts";
 
-const cm = () => ({
+const cm = (): any => ({
   apiVersion: "v1",
   kind: "ConfigMap",
   metadata: { name: "c", namespace: "default", labels: { a: "1" } },
@@ -77,7 +77,7 @@ describe("applyJsonPatch", () => {
 
 describe("applyMergePatch", () => {
   // RFC 7386 Appendix A.
-  const cases: [unknown, unknown, unknown][] = [
+  const cases: any[][] = [
     [{ a: "b" }, { a: "c" }, { a: "c" }],
     [{ a: "b" }, { b: "c" }, { a: "b", b: "c" }],
     [{ a: "b" }, { a: null }, {}],

@@ -125,7 +125,7 @@ describe("lists merged by their patch merge key", () => {
   });
 
   test("service ports merge by port", () => {
-    const svc = {
+    const svc: any = {
       apiVersion: "v1",
       kind: "Service",
       metadata: { name: "s" },
@@ -386,7 +386,7 @@ describe("errors as upstream reports them", () => {
 });
 
 test("kinds without a schema merge maps and replace lists", () => {
-  const obj = { apiVersion: "x/v1", kind: "Thing", spec: { items: [{ name: "a" }], m: { a: 1 } } };
+  const obj: any = { apiVersion: "x/v1", kind: "Thing", spec: { items: [{ name: "a" }], m: { a: 1 } } };
   const out = applyStrategicMergePatch(obj, { spec: { items: [{ name: "b" }], m: { b: 2 } } }, { group: "x", version: "v1", kind: "Thing" });
   expect(out).toEqual({ apiVersion: "x/v1", kind: "Thing", spec: { items: [{ name: "b" }], m: { a: 1, b: 2 } } });
 });

@@ -94,7 +94,7 @@ describe("applyMergePatch", () => {
   });
 
   test("lists (e.g. containers) are replaced, nulls delete labels", () => {
-    const pod = {
+    const pod: any = {
       metadata: { name: "p", labels: { a: "1", b: "2" } },
       spec: { containers: [{ name: "a", image: "x" }, { name: "b", image: "y" }] },
     };

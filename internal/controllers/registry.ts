@@ -2,6 +2,10 @@
 
 import type { Controller, ControllerContext } from "./context.ts";
 import { newDeploymentController } from "./deployment/controller.ts";
+import { newEndpointsController } from "./endpoints/controller.ts";
+import { newJobController } from "./job/controller.ts";
+import { newKubernetesServiceController } from "./kubernetesservice/controller.ts";
+import { newNodeIpamController } from "./nodeipam/controller.ts";
 import { newGarbageCollector } from "./garbagecollector/controller.ts";
 import { newNamespaceController } from "./namespace/controller.ts";
 import { newNodeLifecycleController } from "./nodelifecycle/controller.ts";
@@ -20,4 +24,8 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "namespace", create: newNamespaceController },
   { name: "serviceaccount", create: newServiceAccountController },
   { name: "nodelifecycle", create: newNodeLifecycleController },
+  { name: "nodeipam", create: (ctx) => newNodeIpamController(ctx) },
+  { name: "job", create: newJobController },
+  { name: "endpoints", create: newEndpointsController },
+  { name: "kubernetes-service", create: newKubernetesServiceController },
 ];

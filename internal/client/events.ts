@@ -28,6 +28,9 @@ const AGGREGATE_MAX = 10;
 const AGGREGATE_WINDOW_MS = 600_000;
 const SPAM_BURST = 25;
 const SPAM_QPS = 1 / 300;
+/** Writes in flight, and events waiting beyond which new ones are dropped (upstream's broadcaster queue is 1000). */
+const MAX_IN_FLIGHT = 16;
+const MAX_WAITING = 1000;
 
 interface Seen {
   name: string;
@@ -91,7 +94,23 @@ export function createEventRecorder(client: Client, opts: EventRecorderOptions):
     return true;
   }
 
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
   async function event(obj: any, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    if (inFlight >= MAX_IN_FLIGHT) {
+      if (waiting.length >= MAX_WAITING) return; // dropped, as upstream does under pressure
+      await new Promise<void>((r) => waiting.push(r));
+    }
+    inFlight++;
+    try {
+      await write(obj, type, reason, message);
+    } finally {
+      inFlight--;
+      waiting.shift()?.();
+    }
+  }
+
+  async function write(obj: any, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
     const ref = involvedRef(obj);
     const date = now();
     const t = date.getTime();

@@ -1,0 +1,85 @@
+// Simple per-node filters and scores: NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts.
+// Reason strings are upstream's, since users grep for them.
+
+import type { Pod } from "kubernetes-types/core/v1";
+import { defaultNormalize, unresolvable, unschedulable, type Plugin } from "../framework.ts";
+import { nodeSelectorMatches, nodeSelectorTermMatches } from "../labels.ts";
+import type { NodeInfo } from "../nodeinfo.ts";
+import { firstUntolerated, toleratedBy } from "../taints.ts";
+
+export const nodeUnschedulable: Plugin = {
+  name: "NodeUnschedulable",
+  filter(_s, pi, ni) {
+    if (!ni.node.spec?.unschedulable) return undefined;
+    const tolerated = toleratedBy({ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }, pi.pod.spec?.tolerations);
+    return tolerated ? undefined : unresolvable("NodeUnschedulable", "node(s) were unschedulable");
+  },
+};
+
+export const nodeName: Plugin = {
+  name: "NodeName",
+  filter(_s, pi, ni) {
+    const want = pi.pod.spec?.nodeName;
+    return want && want !== ni.name ? unresolvable("NodeName", "node(s) didn't match the requested node name") : undefined;
+  },
+};
+
+export const taintToleration: Plugin = {
+  name: "TaintToleration",
+  weight: 3,
+  filter(_s, pi, ni) {
+    const t = firstUntolerated(ni.node.spec?.taints, pi.pod.spec?.tolerations, (t) => t.effect === "NoSchedule" || t.effect === "NoExecute");
+    if (!t) return undefined;
+    return unresolvable("TaintToleration", `node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`);
+  },
+  score(_s, pi, ni) {
+    // Count PreferNoSchedule taints not tolerated by tolerations with effect PreferNoSchedule or empty.
+    const tols = (pi.pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule");
+    let n = 0;
+    for (const t of ni.node.spec?.taints ?? []) if (t.effect === "PreferNoSchedule" && !toleratedBy(t, tols)) n++;
+    return n;
+  },
+  normalize(_s, _pi, scores) {
+    defaultNormalize(scores, true);
+  },
+};
+
+/** Pod's nodeSelector and required node affinity (upstream nodeaffinity.GetRequiredNodeAffinity). */
+export function matchesRequiredNodeAffinity(pod: Pod, ni: NodeInfo): boolean {
+  const sel = pod.spec?.nodeSelector;
+  if (sel) {
+    const labels = ni.labels;
+    for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return false;
+  }
+  const req = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (req && !nodeSelectorMatches(req, ni.node)) return false;
+  return true;
+}
+
+export const nodeAffinity: Plugin = {
+  name: "NodeAffinity",
+  weight: 2,
+  filter(_s, pi, ni) {
+    return matchesRequiredNodeAffinity(pi.pod, ni)
+      ? undefined
+      : unresolvable("NodeAffinity", "node(s) didn't match Pod's node affinity/selector");
+  },
+  score(_s, pi, ni) {
+    let sum = 0;
+    for (const t of pi.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
+      if (t.weight && nodeSelectorTermMatches(t.preference, ni.node)) sum += t.weight;
+    return sum;
+  },
+  normalize(_s, _pi, scores) {
+    defaultNormalize(scores, false);
+  },
+};
+
+export const nodePorts: Plugin = {
+  name: "NodePorts",
+  filter(_s, pi, ni) {
+    for (const p of pi.ports)
+      if (ni.portConflict(p)) return unschedulable("NodePorts", "node(s) didn't have free ports for the requested pod ports");
+    return undefined;
+  },
+};

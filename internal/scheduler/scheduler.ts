@@ -1,0 +1,381 @@
+// The scheduler process: informers feed the cache (nodes, bound pods) and the queue (pending pods); one loop pops
+// the highest-priority pod, runs the algorithm synchronously against the cache, assumes the pod on the chosen node
+// and binds it in the background, so the next pod is scheduled while the binding is in flight.
+
+import type { Namespace, Node, Pod } from "kubernetes-types/core/v1";
+import type { PriorityClass } from "kubernetes-types/scheduling/v1";
+import { createClient, type Client } from "../client/client.ts";
+import { createEventRecorder, type EventRecorder } from "../client/events.ts";
+import { SharedInformerFactory } from "../client/factory.ts";
+import type { Informer } from "../client/informer.ts";
+import { refs } from "../client/refs.ts";
+import { ApiError, type ClientConfig } from "../client/types.ts";
+import { logger, type Logger } from "../log/log.ts";
+import { Algorithm, DEFAULT_PLUGINS, NO_NODES_MSG, findPreemption, type Victims } from "./algorithm.ts";
+import { SchedulerCache } from "./cache.ts";
+import { fitErrorMessage } from "./framework.ts";
+import { makePodInfo, podKey, type PodInfo } from "./podinfo.ts";
+import { SchedulingQueue, type QueueOptions } from "./queue.ts";
+
+export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
+
+export interface SchedulerConfig {
+  schedulerName?: string;
+  /** Pending-pod backoff (upstream: 1 s → 10 s). */
+  queue?: QueueOptions;
+  /** Bindings in flight at once. */
+  bindConcurrency?: number;
+  log?: Logger;
+  identity?: string;
+}
+
+export interface SchedulerStats {
+  scheduled: number;
+  failedAttempts: number;
+  preemptions: number;
+}
+
+/** The plugins whose verdict can change when another pod is bound somewhere. */
+const POD_SENSITIVE = ["InterPodAffinity", "PodTopologySpread"];
+
+export class Scheduler {
+  readonly stats: SchedulerStats = { scheduled: 0, failedAttempts: 0, preemptions: 0 };
+  private client: Client;
+  private log: Logger;
+  private name: string;
+  private cache = new SchedulerCache();
+  private queue!: SchedulingQueue;
+  private algo = new Algorithm(DEFAULT_PLUGINS);
+  private recorder: EventRecorder;
+  private pods!: Informer<Pod>;
+  private priorityClasses!: Informer<PriorityClass>;
+  /** Pending pods nominated to a node by preemption, by node name. */
+  private nominated = new Map<string, Map<string, PodInfo>>();
+  private nominatedOf = new Map<string, string>();
+  private binding = 0;
+  private bindWaiters: (() => void)[] = [];
+
+  constructor(
+    clientOrConfig: Client | ClientConfig,
+    private cfg: SchedulerConfig = {},
+  ) {
+    this.client = "resource" in clientOrConfig ? clientOrConfig : createClient({ userAgent: "kubun-scheduler", ...clientOrConfig });
+    this.log = cfg.log ?? logger("scheduler");
+    this.name = cfg.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+    this.recorder = createEventRecorder(this.client, { component: this.name, instance: cfg.identity, log: this.log });
+  }
+
+  /** Schedules until the signal aborts (call while leading). */
+  async run(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    this.cache = new SchedulerCache();
+    this.queue = new SchedulingQueue(this.cfg.queue);
+    this.nominated.clear();
+    this.nominatedOf.clear();
+    const factory = new SharedInformerFactory(this.client, { log: this.log.child("informer") });
+    const nodes = factory.informerFor<Node>(refs.nodes);
+    this.pods = factory.informerFor<Pod>(refs.pods);
+    const namespaces = factory.informerFor<Namespace>(refs.namespaces);
+    this.priorityClasses = factory.informerFor<PriorityClass>(refs.priorityclasses);
+
+    namespaces.addEventHandler({
+      onAdd: (ns) => this.cache.setNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}),
+      onUpdate: (_o, ns) => this.cache.setNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}),
+      onDelete: (ns) => this.cache.setNamespace(ns.metadata!.name!, undefined),
+    });
+    nodes.addEventHandler({
+      onAdd: (n) => {
+        this.cache.addOrUpdateNode(n);
+        this.queue.moveAllToActiveOrBackoff();
+      },
+      onUpdate: (o, n) => {
+        this.cache.addOrUpdateNode(n);
+        if (nodeSchedulingChanged(o, n)) this.queue.moveAllToActiveOrBackoff();
+      },
+      onDelete: (n) => this.cache.removeNode(n.metadata!.name!),
+    });
+    this.pods.addEventHandler({
+      onAdd: (p) => this.onPod(undefined, p),
+      onUpdate: (o, p) => this.onPod(o, p),
+      onDelete: (p) => this.onPodDelete(p),
+    });
+
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    factory.start(ac.signal);
+    const cleanup = setInterval(() => this.cache.cleanupExpired(), 5000);
+    try {
+      if (!(await factory.waitForSync(ac.signal))) return;
+      this.log.info("scheduler caches synced", { nodes: this.cache.nodes.length, pending: this.queue.length });
+      ac.signal.addEventListener("abort", () => this.queue.close(), { once: true });
+      while (!ac.signal.aborted) {
+        const q = await this.queue.pop();
+        if (!q) break;
+        try {
+          this.scheduleOne(q.key);
+        } catch (e) {
+          this.log.error("scheduling attempt failed", { pod: q.key, error: e as Error });
+          this.queue.failed(q.key, "error");
+        }
+        // Let watch events and binding responses in between attempts.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      clearInterval(cleanup);
+      signal.removeEventListener("abort", stop);
+      ac.abort();
+      this.queue.close();
+      await this.drainBindings();
+    }
+  }
+
+  private responsible(p: Pod): boolean {
+    return (p.spec?.schedulerName ?? DEFAULT_SCHEDULER_NAME) === this.name;
+  }
+
+  /** The pod as the scheduler sees it: spec.priority resolved from its PriorityClass when admission did not. */
+  private withPriority(p: Pod): Pod {
+    if (p.spec?.priority !== undefined) return p;
+    let value = 0;
+    const pcName = p.spec?.priorityClassName;
+    if (pcName) value = this.priorityClasses.get(pcName)?.value ?? 0;
+    else for (const pc of this.priorityClasses.values()) if (pc.globalDefault) value = pc.value;
+    return value === 0 ? p : { ...p, spec: { ...p.spec!, priority: value } };
+  }
+
+  private onPod(old: Pod | undefined, p: Pod): void {
+    const key = podKey(p);
+    if (p.spec?.nodeName) {
+      this.queue.delete(key);
+      this.setNominated(key, undefined);
+      this.cache.upsertPod(p);
+      const terminal = p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
+      if (terminal || (old?.spec?.nodeName && !old.metadata?.deletionTimestamp && p.metadata?.deletionTimestamp)) {
+        // Freed or freeing resources.
+        if (terminal) this.queue.moveAllToActiveOrBackoff();
+      } else if (!old || JSON.stringify(old.metadata?.labels) !== JSON.stringify(p.metadata?.labels)) {
+        this.queue.moveAllToActiveOrBackoff(POD_SENSITIVE);
+      }
+      return;
+    }
+    if (!this.responsible(p)) return;
+    if (p.metadata?.deletionTimestamp) {
+      this.queue.delete(key);
+      return;
+    }
+    const pod = this.withPriority(p);
+    this.setNominated(key, pod.status?.nominatedNodeName ? makePodInfo(pod) : undefined);
+    // A pod we assumed but whose binding is not yet visible is not pending.
+    if (!this.cache.isAssumed(key)) this.queue.add(key, pod);
+  }
+
+  private onPodDelete(p: Pod): void {
+    const key = podKey(p);
+    this.queue.delete(key);
+    this.setNominated(key, undefined);
+    if (p.spec?.nodeName || this.cache.isAssumed(key)) {
+      this.cache.removePod(key);
+      this.queue.moveAllToActiveOrBackoff();
+    }
+  }
+
+  private setNominated(key: string, pi: PodInfo | undefined): void {
+    const prev = this.nominatedOf.get(key);
+    if (prev) {
+      const m = this.nominated.get(prev);
+      m?.delete(key);
+      if (m && m.size === 0) this.nominated.delete(prev);
+      this.nominatedOf.delete(key);
+    }
+    const node = pi?.pod.status?.nominatedNodeName;
+    if (pi && node) {
+      let m = this.nominated.get(node);
+      if (!m) this.nominated.set(node, (m = new Map()));
+      m.set(key, pi);
+      this.nominatedOf.set(key, node);
+    }
+  }
+
+  private nominatedFor = (node: string): PodInfo[] | undefined => {
+    const m = this.nominated.get(node);
+    return m && m.size ? [...m.values()] : undefined;
+  };
+
+  /** One synchronous scheduling attempt for the pod behind key. */
+  private scheduleOne(key: string): void {
+    const cur = this.pods.get(key);
+    if (!cur || cur.spec?.nodeName || cur.metadata?.deletionTimestamp || !this.responsible(cur) || this.cache.isAssumed(key)) {
+      this.queue.done(key);
+      return;
+    }
+    const pod = this.withPriority(cur);
+    const pi = makePodInfo(pod);
+    if (this.cache.nodes.length === 0) {
+      this.stats.failedAttempts++;
+      this.queue.failed(key, "error");
+      void this.reportFailure(pod, "SchedulerError", NO_NODES_MSG);
+      return;
+    }
+    const r = this.algo.schedule(pi, this.cache, this.nominatedFor);
+    if (r.node) {
+      this.cache.assume(pi, r.node);
+      this.queue.done(key);
+      this.setNominated(key, undefined);
+      void this.bind(pi, r.node);
+      return;
+    }
+    this.stats.failedAttempts++;
+    const diag = r.diagnosis!;
+    const pre = findPreemption(this.algo, pi, r.state, diag, this.cache, DEFAULT_PLUGINS, this.nominatedFor);
+    diag.postFilterMsg = pre.message || undefined;
+    const msg = fitErrorMessage(this.cache.nodes.length, diag);
+    const rejectedBy = new Set([...diag.nodeToStatus.values()].map((s) => s.plugin));
+    this.queue.failed(key, "unschedulable", rejectedBy);
+    if (pre.candidate) {
+      this.stats.preemptions++;
+      // Count the pod against the node at once so lower-priority pods do not take the room being freed.
+      const nominatedPod = { ...pod, status: { ...pod.status, nominatedNodeName: pre.candidate.node } };
+      this.setNominated(key, makePodInfo(nominatedPod));
+      void this.preempt(pod, pre.candidate);
+    }
+    void this.reportFailure(pod, "Unschedulable", msg, pre.candidate?.node);
+  }
+
+  private async acquireBindSlot(): Promise<void> {
+    const max = this.cfg.bindConcurrency ?? 64;
+    while (this.binding >= max) await new Promise<void>((r) => this.bindWaiters.push(r));
+    this.binding++;
+  }
+
+  private releaseBindSlot(): void {
+    this.binding--;
+    this.bindWaiters.shift()?.();
+  }
+
+  private async drainBindings(): Promise<void> {
+    while (this.binding > 0) await new Promise<void>((r) => this.bindWaiters.push(r));
+  }
+
+  private async bind(pi: PodInfo, node: string): Promise<void> {
+    const { namespace, name, uid } = pi.pod.metadata!;
+    await this.acquireBindSlot();
+    try {
+      await this.client.resource(refs.pods, namespace).createSubresource(name!, "binding", {
+        apiVersion: "v1",
+        kind: "Binding",
+        metadata: { name, namespace, uid },
+        target: { apiVersion: "v1", kind: "Node", name: node },
+      });
+      this.cache.finishBinding(pi.key);
+      this.stats.scheduled++;
+      void this.recorder.event(podRef(pi.pod), "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${node}`);
+    } catch (e) {
+      this.cache.forget(pi.key);
+      if (e instanceof ApiError && (e.code === 404 || e.code === 409)) {
+        // Deleted meanwhile, or bound by someone else: the watch tells the rest.
+        this.log.debug("binding not applied", { pod: pi.key, node, error: e });
+        if (e.code === 409) this.requeueIfPending(pi.key);
+        return;
+      }
+      this.log.warn("binding failed", { pod: pi.key, node, error: e as Error });
+      const latest = this.pods.get(pi.key);
+      if (latest && !latest.spec?.nodeName) this.queue.addBackoff(pi.key, this.withPriority(latest));
+      void this.recorder.event(podRef(pi.pod), "Warning", "FailedScheduling", `Binding rejected: ${(e as Error).message}`);
+    } finally {
+      this.releaseBindSlot();
+    }
+  }
+
+  private requeueIfPending(key: string): void {
+    const latest = this.pods.get(key);
+    if (latest && !latest.spec?.nodeName && !latest.metadata?.deletionTimestamp) this.queue.addBackoff(key, this.withPriority(latest));
+  }
+
+  /** Deletes the victims (marking them DisruptionTarget first) and records the nomination on the preemptor. */
+  private async preempt(preemptor: Pod, c: Victims): Promise<void> {
+    await Promise.all(
+      c.pods.map(async (v) => {
+        const vp = v.pod;
+        if (vp.metadata?.deletionTimestamp) return;
+        const { namespace, name } = vp.metadata!;
+        const podsNs = this.client.resource<Pod>(refs.pods, namespace);
+        try {
+          await podsNs.patch(
+            name!,
+            "strategic",
+            {
+              status: {
+                conditions: [
+                  {
+                    type: "DisruptionTarget",
+                    status: "True",
+                    reason: "PreemptionByScheduler",
+                    message: `${this.name}: preempting to accommodate a higher priority pod`,
+                    lastTransitionTime: now(),
+                  },
+                ],
+              },
+            },
+            { subresource: "status" },
+          );
+        } catch (e) {
+          if (e instanceof ApiError && e.code === 404) return;
+          this.log.warn("could not mark victim", { pod: `${namespace}/${name}`, error: e as Error });
+        }
+        try {
+          await podsNs.delete(name!);
+          void this.recorder.event(podRef(vp), "Normal", "Preempted", `Preempted by pod ${preemptor.metadata?.uid} on node ${c.node}`);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.code === 404)) this.log.warn("could not delete victim", { pod: `${namespace}/${name}`, error: e as Error });
+        }
+      }),
+    );
+  }
+
+  /** FailedScheduling event and PodScheduled=False condition (and nominatedNodeName), as upstream. */
+  private async reportFailure(pod: Pod, reason: string, message: string, nominatedNode?: string): Promise<void> {
+    const { namespace, name } = pod.metadata!;
+    void this.recorder.event(podRef(pod), "Warning", "FailedScheduling", message);
+    const old = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+    const sameCondition = old && old.status === "False" && old.reason === reason && old.message === message;
+    const nominationChanges = nominatedNode !== undefined && nominatedNode !== pod.status?.nominatedNodeName;
+    if (sameCondition && !nominationChanges) return;
+    const status: Record<string, unknown> = {
+      conditions: [
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason,
+          message,
+          lastProbeTime: null,
+          lastTransitionTime: old?.status === "False" && old.lastTransitionTime ? old.lastTransitionTime : now(),
+        },
+      ],
+    };
+    if (nominationChanges) status.nominatedNodeName = nominatedNode;
+    try {
+      await this.client.resource<Pod>(refs.pods, namespace).patch(name!, "strategic", { status }, { subresource: "status" });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 404)) this.log.warn("could not update pod status", { pod: `${namespace}/${name}`, error: e as Error });
+    }
+  }
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+function podRef(p: Pod) {
+  return { apiVersion: "v1", kind: "Pod", metadata: p.metadata };
+}
+
+/** Changes that can make a pending pod fit: allocatable, labels, taints, unschedulable. */
+function nodeSchedulingChanged(a: Node, b: Node): boolean {
+  return (
+    JSON.stringify(a.status?.allocatable) !== JSON.stringify(b.status?.allocatable) ||
+    JSON.stringify(a.metadata?.labels) !== JSON.stringify(b.metadata?.labels) ||
+    JSON.stringify(a.spec?.taints) !== JSON.stringify(b.spec?.taints) ||
+    !!a.spec?.unschedulable !== !!b.spec?.unschedulable
+  );
+}

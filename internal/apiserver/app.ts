@@ -1,0 +1,103 @@
+// The API server as a hono app: filters (metrics, authn, limits, authz) in front of health, discovery,
+// one sub-app per API group-version, and the generic REST handler driven by the resource registry.
+import { Hono, type Context } from "hono";
+import type { UserInfo } from "../auth/types.ts";
+import { attributesOf, authenticate, authorize } from "./authz.ts";
+import type { ApiServerDeps } from "./deps.ts";
+import { apiResourceList, discoveryRoutes, groupVersions, type GroupVersion } from "./discovery.ts";
+import { dispatch } from "./dispatch.ts";
+import { healthRoutes } from "./health.ts";
+import { InflightLimiter } from "./inflight.ts";
+import { metrics } from "./metrics.ts";
+import { parseRequestInfo, type RequestInfo } from "./requestinfo.ts";
+import { groupVersion } from "./resources.ts";
+import { statusResponse } from "./respond.ts";
+import { internalError, StatusError } from "./status.ts";
+import { WatchCache } from "./watchhub.ts";
+
+export type AppEnv = { Variables: { user: UserInfo; info: RequestInfo; warnings: string[] } };
+
+export interface ApiServer {
+  app: Hono<AppEnv>;
+  watchCache: WatchCache;
+  /** Flips /readyz once bootstrap (namespaces, RBAC) is done. */
+  markReady(): void;
+  stop(): void;
+}
+
+export interface ApiServerOptions {
+  /** host:port clients use, for /api's serverAddressByClientCIDRs. */
+  serverAddress: () => string;
+  /** Unauthenticated sub-apps mounted before authentication (agent join routes). */
+  publicRoutes?: { prefix: string; app: Hono<any> }[];
+}
+
+function errorResponse(c: Context, err: unknown, deps: ApiServerDeps): Response {
+  if (err instanceof StatusError) return statusResponse(c, err);
+  deps.log.error("request failed", { method: c.req.method, path: c.req.path, err: err instanceof Error ? err.stack ?? err.message : String(err) });
+  return statusResponse(c, internalError(err));
+}
+
+export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): ApiServer {
+  const app = new Hono<AppEnv>();
+  const watchCache = new WatchCache(deps.store, deps.log.child("watch"));
+  const limiter = new InflightLimiter(deps.maxMutatingInflight, deps.maxReadOnlyInflight);
+  let ready = false;
+
+  app.onError((err, c) => errorResponse(c, err, deps));
+  app.notFound((c) => c.text("404 page not found\n", 404));
+
+  // Metrics first so that every answer, errors included, is counted.
+  app.use("*", async (c, next) => {
+    const t = performance.now();
+    await next();
+    const info = c.get("info");
+    const verb = info?.verb ?? c.req.method.toLowerCase();
+    const resource = info?.resource ? (info.subresource ? `${info.resource}/${info.subresource}` : info.resource) : "";
+    metrics.request(verb, resource, c.res.status, (performance.now() - t) / 1000);
+  });
+
+  app.route("/", healthRoutes(deps.store, { gitVersion: deps.version, ready: () => ready }));
+  for (const p of opts.publicRoutes ?? []) app.route(p.prefix, p.app);
+
+  app.use("*", async (c, next) => {
+    const url = new URL(c.req.url);
+    const info = parseRequestInfo(c.req.method, url.pathname, url.searchParams);
+    c.set("info", info);
+    const user = await authenticate(deps, c.req.header("authorization"));
+    c.set("user", user);
+    await authorize(deps, attributesOf(user, info));
+    const release = limiter.acquire(info.verb, info.subresource);
+    try {
+      await next();
+    } finally {
+      release?.();
+    }
+  });
+
+  app.route("/", discoveryRoutes(opts.serverAddress));
+  app.get("/metrics", () => new Response(metrics.render(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }));
+  if (deps.openapi) app.route("/", deps.openapi.routes());
+
+  for (const gv of groupVersions()) {
+    const prefix = gv.group ? `/apis/${groupVersion(gv)}` : "/api/v1";
+    app.route(prefix, groupVersionApp(deps, watchCache, gv));
+  }
+
+  return {
+    app,
+    watchCache,
+    markReady: () => {
+      ready = true;
+    },
+    stop: () => watchCache.stop(),
+  };
+}
+
+function groupVersionApp(deps: ApiServerDeps, watchCache: WatchCache, gv: GroupVersion): Hono<AppEnv> {
+  const sub = new Hono<AppEnv>();
+  const list = apiResourceList(gv);
+  sub.get("/", () => new Response(JSON.stringify(list), { headers: { "Content-Type": "application/json" } }));
+  sub.all("/*", (c) => dispatch(c, deps, watchCache));
+  return sub;
+}

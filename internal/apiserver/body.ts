@@ -1,0 +1,74 @@
+// Request body decoding: JSON or YAML (one document), 3 MiB limit, 415 for anything else.
+import YAML from "yaml";
+import type { Context } from "hono";
+import { badRequest, StatusError } from "./status.ts";
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export function mediaType(c: Context): string {
+  return (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+export async function readBodyText(c: Context): Promise<string> {
+  const len = Number(c.req.header("content-length") ?? "0");
+  if (len > MAX_BODY_BYTES) throw tooLarge();
+  const buf = await c.req.arrayBuffer();
+  if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  return new TextDecoder().decode(buf);
+}
+
+function tooLarge(): StatusError {
+  return new StatusError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_BODY_BYTES}`);
+}
+
+export function unsupportedMediaType(type: string, accepted: string[]): StatusError {
+  return new StatusError(
+    415,
+    "UnsupportedMediaType",
+    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`,
+  );
+}
+
+const OBJECT_TYPES = ["application/json", "application/yaml"];
+
+/** Parse text as JSON or YAML into a value; malformed → 400 BadRequest. */
+export function parseText(text: string, type: string): unknown {
+  try {
+    if (type === "application/yaml" || type === "application/apply-patch+yaml" || type === "text/yaml") {
+      const docs = YAML.parseAllDocuments(text);
+      if (Array.isArray(docs) && docs.length > 1) throw new Error("multiple YAML documents in one request body");
+      const doc = Array.isArray(docs) ? docs[0] : docs;
+      if (!doc) return null;
+      if (doc.errors.length) throw doc.errors[0];
+      return doc.toJS({ maxAliasCount: 100 });
+    }
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw badRequest(`couldn't get version/kind; json parse error: ${msg.split("\n")[0]}`);
+  }
+}
+
+/** A full object body for create/update: must decode to a JSON object. */
+export async function readObject(c: Context): Promise<Record<string, any>> {
+  const type = mediaType(c) || "application/json";
+  if (!OBJECT_TYPES.includes(type)) {
+    throw unsupportedMediaType(type, [...OBJECT_TYPES, "application/vnd.kubernetes.protobuf"]);
+  }
+  const text = await readBodyText(c);
+  if (!text.trim()) throw badRequest("the server rejected our request due to an error in our request: empty body");
+  const v = parseText(text, type);
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw badRequest(`the body of the request must be a JSON or YAML object`);
+  }
+  return v as Record<string, any>;
+}
+
+/** Optional body (DELETE options): empty → undefined. */
+export async function readOptionalObject(c: Context): Promise<Record<string, any> | undefined> {
+  const text = await readBodyText(c);
+  if (!text.trim()) return undefined;
+  const v = parseText(text, mediaType(c) || "application/json");
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw badRequest("the body of the request must be an object");
+  return v as Record<string, any>;
+}

@@ -1,0 +1,86 @@
+// What the API server needs from the rest of kubun. startControlPlane fills this in; tests may too.
+import type { Store } from "../store/types.ts";
+import type { Authenticator, Authorizer, UserInfo } from "../auth/types.ts";
+import type { AdmissionPlugin } from "../admission/types.ts";
+import type { Logger } from "../log/log.ts";
+import type { ServiceAllocator } from "../allocator/index.ts";
+import type { ResourceInfo } from "./resources.ts";
+import type { StatusCause } from "./status.ts";
+
+export interface GVK {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+/** The schema library (internal/apiserver/validation). */
+export interface SchemaLib {
+  defaultObject(ri: ResourceInfo, obj: any): void;
+  validateObject(ri: ResourceInfo, obj: any, old?: any): StatusCause[];
+  unknownFields(ri: ResourceInfo, obj: any): string[];
+}
+
+/** The patch library (internal/apiserver/patch). */
+export interface PatchLib {
+  applyJsonPatch(obj: any, ops: any): any;
+  applyMergePatch(obj: any, patch: any): any;
+  applyStrategicMergePatch(obj: any, patch: any, gvk: GVK): any;
+  serverSideApply(args: {
+    live: any;
+    applied: any;
+    manager: string;
+    force: boolean;
+    gvk: GVK;
+    subresource?: string;
+  }): any;
+  updateManagedFields(args: {
+    old: any;
+    updated: any;
+    manager: string;
+    operation: "Update" | "Apply";
+    subresource?: string;
+    gvk: GVK;
+  }): any;
+}
+
+/** The tables library (internal/apiserver/tables). */
+export interface TablesLib {
+  toTable(ri: ResourceInfo, objects: any[], opts: { includeObject: "None" | "Metadata" | "Object" }): any;
+}
+
+export interface TokenLib {
+  /** TokenRequest: sign a ServiceAccount token. */
+  issueServiceAccountToken(args: {
+    namespace: string;
+    serviceAccount: any;
+    audiences: string[];
+    expirationSeconds: number;
+    boundObject?: { kind: string; name: string; uid: string; apiVersion?: string };
+  }): Promise<{ token: string; expirationTimestamp: string }>;
+}
+
+export interface ApiServerDeps {
+  store: Store;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  admission: AdmissionPlugin[];
+  log: Logger;
+  schema?: SchemaLib;
+  patch?: PatchLib;
+  tables?: TablesLib;
+  tokens?: TokenLib;
+  serviceAllocator?: ServiceAllocator;
+  /** Credentials the API server uses to reach kubelets (logs, exec, proxy). */
+  kubeletClient?: { token: string; caPEM?: string };
+  /** OpenAPI routes (mounted at /openapi/v2 and /openapi/v3). */
+  openapi?: { routes(): import("hono").Hono };
+  maxMutatingInflight?: number;
+  maxReadOnlyInflight?: number;
+  eventTTLSeconds?: number;
+  /** gitVersion for /version. */
+  version?: string;
+}
+
+export type Vars = {
+  user: UserInfo;
+};

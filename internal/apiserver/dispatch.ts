@@ -1,0 +1,88 @@
+// The generic REST handler: maps (verb, resource, subresource) of a request to one handler.
+import type { Context } from "hono";
+import type { AppEnv } from "./app.ts";
+import type { ApiServerDeps } from "./deps.ts";
+import { handleCreate } from "./handlers/create.ts";
+import { handleDelete, handleDeleteCollection } from "./handlers/delete.ts";
+import { handleGet } from "./handlers/get.ts";
+import { handleList } from "./handlers/list.ts";
+import { handlePatch } from "./handlers/patch.ts";
+import { handleUpdate } from "./handlers/update.ts";
+import { handleWatch } from "./handlers/watch.ts";
+import { findResource } from "./resources.ts";
+import type { Rest } from "./rest.ts";
+import { handleReview } from "./reviews.ts";
+import { methodNotAllowed, StatusError } from "./status.ts";
+import { SUBRESOURCE_HANDLERS } from "./subresources/index.ts";
+import type { WatchCache } from "./watchhub.ts";
+
+function notFoundPath(): StatusError {
+  return new StatusError(404, "NotFound", "the server could not find the requested resource", {});
+}
+
+export async function dispatch(c: Context<AppEnv>, deps: ApiServerDeps, watchCache: WatchCache): Promise<Response> {
+  const info = c.get("info");
+  const ri = findResource(info.group, info.version, info.resource ?? "");
+  if (!ri) throw notFoundPath();
+  const isNamespaceObject = ri.group === "" && ri.resource === "namespaces";
+  if (!ri.namespaced && info.namespace && !isNamespaceObject) throw notFoundPath();
+  if (ri.namespaced && !info.namespace && info.name) throw notFoundPath();
+
+  const r: Rest = {
+    c,
+    deps,
+    watchCache,
+    ri,
+    info,
+    q: new URL(c.req.url).searchParams,
+    user: c.get("user"),
+    namespace: ri.namespaced ? info.namespace : undefined,
+    name: info.name,
+    subresource: info.subresource,
+  };
+  const method = c.req.method.toUpperCase();
+
+  if (ri.virtual) {
+    if (method !== "POST" || info.name) throw methodNotAllowed();
+    if (ri.resource === "bindings") return SUBRESOURCE_HANDLERS.binding!(r, method);
+    return handleReview(r);
+  }
+
+  if (info.subresource) {
+    const sub = info.subresource;
+    if (!ri.subresources?.includes(sub)) throw notFoundPath();
+    if (sub === "status" || (sub === "finalize" && isNamespaceObject)) {
+      if (method === "GET" && sub === "status") return handleGet(r);
+      if (method === "PUT") return handleUpdate(r);
+      if (method === "PATCH" && sub === "status") return handlePatch(r);
+      throw methodNotAllowed();
+    }
+    const h = SUBRESOURCE_HANDLERS[sub];
+    if (!h) throw notFoundPath();
+    return h(r, method);
+  }
+
+  const verb = info.verb;
+  if (!ri.verbs.includes(verb)) throw methodNotAllowed();
+  if (!info.name && (verb === "update" || verb === "patch")) throw methodNotAllowed();
+  switch (verb) {
+    case "get":
+      return handleGet(r);
+    case "list":
+      return handleList(r);
+    case "watch":
+      return handleWatch(r);
+    case "create":
+      if (info.name) throw methodNotAllowed();
+      return handleCreate(r);
+    case "update":
+      return handleUpdate(r);
+    case "patch":
+      return handlePatch(r);
+    case "delete":
+      return handleDelete(r);
+    case "deletecollection":
+      return handleDeleteCollection(r);
+  }
+  throw methodNotAllowed();
+}

@@ -1,0 +1,43 @@
+import { readOptionalObject } from "../body.ts";
+import { deleteObject, deleteOptions } from "../deletes.ts";
+import { listObjects, parseSelectors } from "../listing.ts";
+import type { Rest } from "../rest.ts";
+import { writeCtx } from "../rest.ts";
+import { json, renderList, renderObject } from "../respond.ts";
+
+import { StatusError, success } from "../status.ts";
+import { RETURNS_DELETED_OBJECT } from "../strategy.ts";
+
+export async function handleDelete(r: Rest): Promise<Response> {
+  const opts = deleteOptions(await readOptionalObject(r.c), r.q);
+  const w = writeCtx(r);
+  const res = await deleteObject(w, r.name!, opts);
+  // 202 when the object lingers (finalizers, graceful termination), as upstream.
+  const code = res.deleted ? 200 : 202;
+  if (!res.deleted || RETURNS_DELETED_OBJECT.has(`${r.ri.group}/${r.ri.resource}`)) {
+    return renderObject(r.c, r.deps, r.ri, res.obj, code);
+  }
+  const details: Record<string, string> = { name: r.name!, kind: r.ri.resource, uid: res.obj.metadata.uid };
+  if (r.ri.group) details.group = r.ri.group;
+  return json(r.c, success(details), code);
+}
+
+export async function handleDeleteCollection(r: Rest): Promise<Response> {
+  const opts = deleteOptions(await readOptionalObject(r.c), r.q);
+  const w = writeCtx(r);
+  const q = new URLSearchParams(r.q);
+  q.delete("limit");
+  q.delete("continue");
+  const listed = await listObjects(r.deps.store, r.ri, r.namespace, q, parseSelectors(r.ri, q));
+  const deleted = [];
+  for (const obj of listed.items) {
+    try {
+      const res = await deleteObject({ ...w, namespace: obj.metadata.namespace }, obj.metadata.name, opts);
+      deleted.push(res.obj);
+    } catch (err) {
+      if (err instanceof StatusError && err.code === 404) continue;
+      throw err;
+    }
+  }
+  return renderList(r.c, r.deps, r.ri, deleted, { resourceVersion: String(listed.revision) });
+}

@@ -1,0 +1,21 @@
+import { readObject } from "../body.ts";
+import type { Rest } from "../rest.ts";
+import { writeCtx } from "../rest.ts";
+import { renderObject } from "../respond.ts";
+import { badRequest } from "../status.ts";
+import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.ts";
+
+/** PUT of the object or of its status/finalize subresource. */
+export async function handleUpdate(r: Rest): Promise<Response> {
+  const body = (await readObject(r.c)) as any;
+  const w = writeCtx(r);
+  checkBodyIdentity(w, body);
+  const name = r.name!;
+  if (body.metadata.name && body.metadata.name !== name) {
+    throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  body.metadata.name = name;
+  checkUnknownFields(w, body);
+  const res = await updateObject(w, name, () => body);
+  return renderObject(r.c, r.deps, r.ri, res.obj, res.created ? 201 : 200);
+}

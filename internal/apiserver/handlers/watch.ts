@@ -1,0 +1,178 @@
+// watch: a chunked stream of JSON lines {"type":..., "object":...}. Initial state as ADDED events when no
+// resourceVersion (or "0") is given, then changes from the store's watch fan-out, re-filtered by the selectors
+// (an object that stops matching is DELETED, one that starts matching is ADDED), periodic BOOKMARKs,
+// and an ERROR event carrying 410 Expired when the starting point has been compacted.
+import { CompactedError, type WatchEvent } from "../../store/types.ts";
+import { collectionPrefix, listObjects, matches, parseRV, parseSelectors, waitForRevision, type Selectors } from "../listing.ts";
+import { decode, type KObject } from "../objects.ts";
+import type { Rest } from "../rest.ts";
+import { partialMetadata, rendering } from "../respond.ts";
+import { groupVersion, storagePrefix } from "../resources.ts";
+import { expired, StatusError } from "../status.ts";
+import { metrics } from "../metrics.ts";
+
+const enc = new TextEncoder();
+/** Events queued for a client that does not read before we give up on it. */
+const MAX_BACKLOG = 50_000;
+
+export let bookmarkIntervalMs = 30_000;
+export function setBookmarkInterval(ms: number): void {
+  bookmarkIntervalMs = ms;
+}
+
+type Out = { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR"; object: unknown };
+
+/** Store events → API watch events for one watcher. */
+export function translate(r: Rest, sel: Selectors, prefix: string, batch: WatchEvent[]): { type: Out["type"]; obj: KObject }[] {
+  const out: { type: Out["type"]; obj: KObject }[] = [];
+  const filtering = sel.labels.length > 0 || sel.fields.length > 0;
+  for (const e of batch) {
+    if (!e.kv.key.startsWith(prefix)) continue;
+    if (e.type === "DELETE") {
+      const obj = decode(e.kv);
+      if (!filtering || matches(r.ri, sel, obj)) out.push({ type: "DELETED", obj });
+      continue;
+    }
+    const cur = decode(e.kv);
+    const existed = e.created === true ? false : e.prevKv !== undefined || e.kv.createRevision !== e.kv.modRevision;
+    if (!filtering) {
+      out.push({ type: existed ? "MODIFIED" : "ADDED", obj: cur });
+      continue;
+    }
+    const now = matches(r.ri, sel, cur);
+    // Without the previous value we cannot tell a transition; treat it as unchanged.
+    const before = !existed ? false : e.prevKv ? matches(r.ri, sel, decode(e.prevKv)) : now;
+    if (now && before) out.push({ type: "MODIFIED", obj: cur });
+    else if (now) out.push({ type: "ADDED", obj: cur });
+    else if (before) out.push({ type: "DELETED", obj: cur });
+  }
+  return out;
+}
+
+export async function handleWatch(r: Rest): Promise<Response> {
+  const q = r.q;
+  const sel = parseSelectors(r.ri, q);
+  if (r.name) sel.fields.push({ field: "metadata.name", op: "=", value: r.name });
+  const rvParam = q.get("resourceVersion");
+  const rv = parseRV(rvParam) ?? 0;
+  const sendInitial = q.get("sendInitialEvents");
+  if (sendInitial !== null && q.get("resourceVersionMatch") !== "NotOlderThan") {
+    throw new StatusError(422, "Invalid", `ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan`);
+  }
+  const bookmarks = q.get("allowWatchBookmarks") === "true" || q.get("allowWatchBookmarks") === "1";
+  const timeoutParam = parseRV(q.get("timeoutSeconds"), "timeoutSeconds");
+  // Upstream spreads watch lifetimes between 30 and 60 minutes so that clients reconnect at different times.
+  const timeoutMs = (timeoutParam ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
+  const how = rendering(r.c);
+  const prefix = collectionPrefix(r.ri, r.namespace);
+  const initial = sendInitial === "true" || (sendInitial === null && rv === 0);
+
+  let startRev = rv;
+  let initialItems: KObject[] = [];
+  if (initial) {
+    const lq = new URLSearchParams();
+    if (rv > 0) lq.set("resourceVersion", String(rv));
+    const listed = await listObjects(r.deps.store, r.ri, r.namespace, lq, sel);
+    initialItems = listed.items;
+    startRev = listed.revision;
+  } else if (rv > 0) {
+    await waitForRevision(r.deps.store, rv);
+  }
+
+  const render = (obj: KObject): unknown => {
+    if (how === "table" && r.deps.tables) {
+      const inc = q.get("includeObject");
+      return r.deps.tables.toTable(r.ri, [obj], { includeObject: inc === "None" || inc === "Object" ? inc : "Metadata" });
+    }
+    if (how === "metadata") return partialMetadata(obj);
+    return obj;
+  };
+  const bookmark = (rev: number, initialEnd = false): Out => {
+    const metadata: Record<string, unknown> = { resourceVersion: String(rev) };
+    if (initialEnd) metadata.annotations = { "k8s.io/initial-events-end": "true" };
+    return { type: "BOOKMARK", object: { kind: r.ri.kind, apiVersion: groupVersion(r.ri), metadata } };
+  };
+
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  let backlog = 0;
+  let lastSent = startRev;
+  const timers: Timer[] = [];
+  let sub: { close(): void; progress(): number } | undefined;
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearTimeout(t), clearInterval(t);
+    sub?.close();
+    metrics.watchers(r.ri.resource, -1);
+    try {
+      controller.close();
+    } catch {}
+  };
+  const send = (events: Out[]) => {
+    if (closed || events.length === 0) return;
+    let text = "";
+    for (const e of events) text += JSON.stringify(e) + "\n";
+    backlog = controller.desiredSize !== null && controller.desiredSize < 0 ? -controller.desiredSize : 0;
+    if (backlog > MAX_BACKLOG) return close();
+    controller.enqueue(enc.encode(text));
+  };
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    cancel() {
+      close();
+    },
+  });
+  metrics.watchers(r.ri.resource, 1);
+
+  const initialEvents: Out[] = initialItems.map((obj) => ({ type: "ADDED", object: render(obj) }));
+  if (sendInitial === "true" && bookmarks) initialEvents.push(bookmark(startRev, true));
+  send(initialEvents);
+
+  try {
+    sub = await r.watchCache.watch(storagePrefix(r.ri), startRev, {
+      push: (batch) => {
+        const evs = translate(r, sel, prefix, batch);
+        if (batch.length) lastSent = Math.max(lastSent, batch[batch.length - 1]!.kv.modRevision);
+        send(evs.map((e) => ({ type: e.type, object: render(e.obj) })));
+      },
+      fail: (err) => {
+        const st = err instanceof CompactedError ? expired(`too old resource version: ${err.requested} (${err.compacted})`) : new StatusError(500, "InternalError", String(err));
+        send([{ type: "ERROR", object: st.toStatus() }]);
+        close();
+      },
+    });
+  } catch (err) {
+    if (err instanceof CompactedError) {
+      // As upstream: the HTTP answer is 200 and the stream carries one ERROR event with 410 Expired.
+      send([{ type: "ERROR", object: expired(`too old resource version: ${err.requested} (${err.compacted})`).toStatus() }]);
+      close();
+      return streamResponse(stream);
+    }
+    close();
+    throw err;
+  }
+
+  timers.push(setTimeout(close, timeoutMs));
+  if (bookmarks) {
+    timers.push(
+      setInterval(() => {
+        const rev = Math.max(lastSent, sub?.progress() ?? 0);
+        send([bookmark(rev)]);
+      }, bookmarkIntervalMs),
+    );
+  }
+  r.c.req.raw.signal?.addEventListener("abort", close, { once: true });
+  return streamResponse(stream);
+}
+
+function streamResponse(stream: ReadableStream<Uint8Array>): Response {
+  return new Response(stream, {
+    status: 200,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" },
+  });
+}

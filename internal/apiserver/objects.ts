@@ -1,0 +1,71 @@
+// Object <-> store value conversion and small metadata helpers shared by all handlers.
+// The store assigns the revision after the write, so stored JSON never carries resourceVersion;
+// it is filled from the key's modRevision when read.
+import type { KeyValue } from "../store/types.ts";
+import { groupVersion, type ResourceInfo } from "./resources.ts";
+
+export type KObject = Record<string, any> & { metadata: Record<string, any> };
+
+export function decode(kv: KeyValue): KObject {
+  const obj = JSON.parse(kv.value) as KObject;
+  obj.metadata ??= {};
+  obj.metadata.resourceVersion = String(kv.modRevision);
+  return obj;
+}
+
+export function encode(obj: KObject): string {
+  const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
+  return JSON.stringify({ ...obj, metadata: meta });
+}
+
+/** Deep copy of plain JSON data. */
+export function clone<T>(v: T): T {
+  return v === undefined ? v : (structuredClone(v) as T);
+}
+
+/** Structural equality of JSON values (key order ignored). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  return ak.length === bk.length && ak.every((k) => deepEqual(ao[k], bo[k]));
+}
+
+/** Everything but metadata and status: what counts as "spec" for metadata.generation. */
+export function specPart(obj: KObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest;
+}
+
+export function setTypeMeta(ri: ResourceInfo, obj: KObject): KObject {
+  obj.apiVersion = groupVersion(ri);
+  obj.kind = ri.kind;
+  return obj;
+}
+
+/** RFC 3339 without fractional seconds, as upstream's metav1.Time. */
+export function nowRFC3339(offsetSeconds = 0): string {
+  return new Date(Math.floor(Date.now() / 1000) * 1000 + offsetSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+/** generateName suffix: 5 characters from upstream's alphabet (no vowels, no confusable digits). */
+export function randomSuffix(n = 5): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(n));
+  let s = "";
+  for (const b of bytes) s += NAME_ALPHABET[b % NAME_ALPHABET.length];
+  return s;
+}
+
+export function hasStatus(ri: ResourceInfo): boolean {
+  return ri.subresources?.includes("status") ?? false;
+}

@@ -1,0 +1,80 @@
+// Upstream's RequestInfo: what a URL + method mean (verb, group, resource, namespace, name, subresource).
+// Used for authorization, metrics and routing, so it is computed once per request.
+
+export interface RequestInfo {
+  resourceRequest: boolean;
+  path: string;
+  verb: string;
+  apiPrefix?: "api" | "apis";
+  group: string;
+  version: string;
+  namespace?: string;
+  resource?: string;
+  name?: string;
+  subresource?: string;
+  /** Extra path after the subresource (nodes/proxy/<path>, pods/proxy/<path>). */
+  rest?: string[];
+  /** /api/v1/watch/... form. */
+  legacyWatch: boolean;
+}
+
+const NAMESPACE_SUBRESOURCES = new Set(["status", "finalize"]);
+/** Subresources whose verb is "create" even over GET (websocket upgrades). */
+const CONNECT_SUBRESOURCES = new Set(["exec", "attach", "portforward"]);
+
+function isWatch(q: URLSearchParams): boolean {
+  const w = q.get("watch");
+  return w === "1" || w === "true";
+}
+
+export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
+  const segs = pathname.split("/").filter((s) => s.length > 0).map(decodeURIComponent);
+  const info: RequestInfo = {
+    resourceRequest: false,
+    path: pathname,
+    verb: method.toLowerCase(),
+    group: "",
+    version: "",
+    legacyWatch: false,
+  };
+  let rest: string[];
+  if (segs[0] === "api" && segs.length >= 2) {
+    info.apiPrefix = "api";
+    info.version = segs[1]!;
+    rest = segs.slice(2);
+  } else if (segs[0] === "apis" && segs.length >= 3) {
+    info.apiPrefix = "apis";
+    info.group = segs[1]!;
+    info.version = segs[2]!;
+    rest = segs.slice(3);
+  } else {
+    return info;
+  }
+  if (rest.length === 0) return info;
+  info.resourceRequest = true;
+  if (rest[0] === "watch") {
+    info.legacyWatch = true;
+    rest = rest.slice(1);
+  }
+  if (rest[0] === "namespaces" && rest.length >= 3 && !(rest.length === 3 && NAMESPACE_SUBRESOURCES.has(rest[2]!))) {
+    info.namespace = rest[1];
+    rest = rest.slice(2);
+  } else if (rest[0] === "namespaces" && rest.length >= 2) {
+    // The namespace object itself: its name is also its namespace, as upstream reports it.
+    info.namespace = rest[1];
+  }
+  info.resource = rest[0];
+  info.name = rest[1];
+  info.subresource = rest[2];
+  if (rest.length > 3) info.rest = rest.slice(3);
+
+  const m = method.toUpperCase();
+  const watching = info.legacyWatch || isWatch(query);
+  if (info.subresource && CONNECT_SUBRESOURCES.has(info.subresource)) info.verb = "create";
+  else if (m === "GET" || m === "HEAD") info.verb = info.name ? (watching ? "watch" : "get") : watching ? "watch" : "list";
+  else if (m === "POST") info.verb = "create";
+  else if (m === "PUT") info.verb = "update";
+  else if (m === "PATCH") info.verb = "patch";
+  else if (m === "DELETE") info.verb = info.name ? "delete" : "deletecollection";
+  return info;
+}

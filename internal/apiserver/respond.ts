@@ -1,0 +1,101 @@
+// Response encoding: JSON objects and lists, Table (server-side printing for kubectl), PartialObjectMetadata,
+// Status errors, and Warning headers.
+import type { Context } from "hono";
+import YAML from "yaml";
+import type { ApiServerDeps } from "./deps.ts";
+import type { KObject } from "./objects.ts";
+import { groupVersion, type ResourceInfo } from "./resources.ts";
+import { StatusError, type Status } from "./status.ts";
+
+export type Rendering = "object" | "table" | "metadata";
+
+/** What the client asked for in Accept (kubectl: Table; metadata informers: PartialObjectMetadata). */
+export function rendering(c: Context): Rendering {
+  const accept = c.req.header("accept") ?? "";
+  for (const part of accept.split(",")) {
+    const params = part.split(";").map((s) => s.trim());
+    const as = params.find((p) => p.startsWith("as="))?.slice(3);
+    const g = params.find((p) => p.startsWith("g="))?.slice(2);
+    if (g === "meta.k8s.io" && as === "Table") return "table";
+    if (g === "meta.k8s.io" && (as === "PartialObjectMetadata" || as === "PartialObjectMetadataList")) return "metadata";
+    if (!as && (params[0] === "application/json" || params[0] === "*/*" || params[0] === "application/yaml")) return "object";
+  }
+  return "object";
+}
+
+export function wantsYAML(c: Context): boolean {
+  const a = c.req.header("accept") ?? "";
+  return a.startsWith("application/yaml");
+}
+
+/** JSON response with exact Content-Type and no re-encoding surprises. */
+export function json(c: Context, body: unknown, status = 200, contentType = "application/json"): Response {
+  const headers = new Headers({ "Content-Type": contentType });
+  const warnings = (c.get("warnings" as never) as string[] | undefined) ?? [];
+  for (const w of warnings) headers.append("Warning", `299 - ${JSON.stringify(w)}`);
+  if (wantsYAML(c) && contentType === "application/json") {
+    headers.set("Content-Type", "application/yaml");
+    return new Response(YAML.stringify(body), { status, headers });
+  }
+  return new Response(typeof body === "string" ? body : JSON.stringify(body), { status, headers });
+}
+
+export function statusResponse(c: Context, err: StatusError): Response {
+  const r = json(c, err.toStatus() satisfies Status, err.code);
+  for (const [k, v] of Object.entries(err.headers ?? {})) r.headers.set(k, v);
+  return r;
+}
+
+function includeObject(c: Context): "None" | "Metadata" | "Object" {
+  const v = c.req.query("includeObject");
+  return v === "None" || v === "Object" ? v : "Metadata";
+}
+
+export function partialMetadata(obj: KObject): KObject {
+  return { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: obj.metadata };
+}
+
+/** A single object, in the rendering asked for. */
+export function renderObject(c: Context, deps: ApiServerDeps, ri: ResourceInfo, obj: KObject, status = 200): Response {
+  const how = rendering(c);
+  if (how === "table" && deps.tables) {
+    return json(c, deps.tables.toTable(ri, [obj], { includeObject: includeObject(c) }), status);
+  }
+  if (how === "metadata") return json(c, partialMetadata(obj), status);
+  return json(c, obj, status);
+}
+
+export function renderList(
+  c: Context,
+  deps: ApiServerDeps,
+  ri: ResourceInfo,
+  items: KObject[],
+  meta: { resourceVersion: string; continue?: string; remainingItemCount?: number },
+): Response {
+  const how = rendering(c);
+  const listMeta: Record<string, unknown> = { resourceVersion: meta.resourceVersion };
+  if (meta.continue) listMeta.continue = meta.continue;
+  if (meta.remainingItemCount !== undefined) listMeta.remainingItemCount = meta.remainingItemCount;
+  if (how === "table" && deps.tables) {
+    const table = deps.tables.toTable(ri, items, { includeObject: includeObject(c) });
+    table.metadata = { ...(table.metadata ?? {}), ...listMeta };
+    return json(c, table);
+  }
+  if (how === "metadata") {
+    return json(c, {
+      kind: "PartialObjectMetadataList",
+      apiVersion: "meta.k8s.io/v1",
+      metadata: listMeta,
+      items: items.map(partialMetadata),
+    });
+  }
+  if (wantsYAML(c)) {
+    return json(c, { kind: ri.listKind, apiVersion: groupVersion(ri), metadata: listMeta, items });
+  }
+  // Built as text: large lists are joined once instead of re-walked by a second stringify.
+  const head = `{"kind":${JSON.stringify(ri.listKind)},"apiVersion":${JSON.stringify(groupVersion(ri))},"metadata":${JSON.stringify(listMeta)},"items":[`;
+  const parts: string[] = [head];
+  for (let i = 0; i < items.length; i++) parts.push(i ? "," + JSON.stringify(items[i]) : JSON.stringify(items[i]));
+  parts.push("]}");
+  return json(c, parts.join(""));
+}

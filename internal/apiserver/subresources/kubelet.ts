@@ -1,0 +1,130 @@
+// Subresources served by the node's kubelet: pods/log, pods/exec, pods/attach, pods/portforward,
+// pods/proxy and nodes/proxy. The API server finds the node, then proxies with its own credentials to
+// https://<InternalIP>:<kubeletEndpoint.Port>, over HTTP or by bridging a websocket.
+import { decode, type KObject } from "../objects.ts";
+import { findResource, storageKey } from "../resources.ts";
+import type { Rest } from "../rest.ts";
+import { badRequest, methodNotAllowed, notFound, serviceUnavailable, StatusError } from "../status.ts";
+import { readLive } from "../writes.ts";
+import { bridgeWebsocket, isWebsocketUpgrade } from "./wsproxy.ts";
+
+async function nodeEndpoint(r: Rest, nodeName: string): Promise<string> {
+  const nodes = findResource("", "v1", "nodes")!;
+  const { kv } = await r.deps.store.get(storageKey(nodes, undefined, nodeName));
+  if (!kv) throw notFound(nodes, nodeName);
+  const node = decode(kv);
+  const addrs: { type: string; address: string }[] = node.status?.addresses ?? [];
+  const ip = addrs.find((a) => a.type === "InternalIP")?.address ?? addrs.find((a) => a.type === "ExternalIP")?.address ?? addrs.find((a) => a.type === "Hostname")?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  if (!ip || !port) {
+    throw serviceUnavailable(`node "${nodeName}" has no kubelet endpoint yet (status.addresses / status.daemonEndpoints.kubeletEndpoint.Port not reported)`);
+  }
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function containerOf(pod: KObject, q: URLSearchParams, what: string): string {
+  const name = q.get("container");
+  const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c: any) => c.name as string);
+  if (name) {
+    if (!all.includes(name)) {
+      throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
+    }
+    return name;
+  }
+  const main = (pod.spec?.containers ?? []).map((c: any) => c.name as string);
+  if (main.length === 1) return main[0]!;
+  // kubectl picks the default-container annotation itself; without one, upstream asks the user to choose.
+  const annotated = pod.metadata.annotations?.["kubectl.kubernetes.io/default-container"];
+  if (annotated && main.includes(annotated)) return annotated;
+  throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${main.join(" ")}]${what === "log" ? "" : ""}`);
+}
+
+async function proxyHTTP(r: Rest, url: string): Promise<Response> {
+  const token = r.deps.kubeletClient?.token;
+  const headers = new Headers();
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  for (const h of ["accept", "content-type"]) {
+    const v = r.c.req.header(h);
+    if (v) headers.set(h, v);
+  }
+  const method = r.c.req.method;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: method === "GET" || method === "HEAD" ? undefined : await r.c.req.arrayBuffer(),
+      signal: r.c.req.raw.signal,
+      // Kubelet serving certificates are not verified, as upstream's default.
+      tls: { rejectUnauthorized: false },
+      decompress: false,
+    } as RequestInit);
+  } catch (err) {
+    throw new StatusError(502, "InternalError", `error dialing backend: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const out = new Headers();
+  for (const [k, v] of res.headers) if (!["connection", "transfer-encoding", "content-length"].includes(k)) out.set(k, v);
+  return new Response(res.body, { status: res.status, headers: out });
+}
+
+function wsURL(httpsURL: string): string {
+  return "wss" + httpsURL.slice("https".length);
+}
+
+export async function handleKubeletSubresource(r: Rest, method: string): Promise<Response> {
+  const sub = r.subresource!;
+  if (r.ri.resource === "services") throw serviceUnavailable("proxying to services is not supported by this server");
+  if (r.ri.resource === "nodes") {
+    const endpoint = await nodeEndpoint(r, r.name!);
+    const rest = (r.info.rest ?? []).map(encodeURIComponent).join("/");
+    const url = `https://${endpoint}/${rest}${new URL(r.c.req.url).search}`;
+    if (isWebsocketUpgrade(r.c.req.raw)) return bridgeWebsocket(r.c.req.raw, r.c.env as any, wsURL(url), authHeader(r));
+    return proxyHTTP(r, url);
+  }
+  const live = await readLive(r.deps, r.ri, r.namespace, r.name!);
+  if (!live) throw notFound(r.ri, r.name!);
+  const pod = live.obj;
+  const nodeName = pod.spec?.nodeName;
+  if (!nodeName) throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+  const endpoint = await nodeEndpoint(r, nodeName);
+  const ns = encodeURIComponent(r.namespace!);
+  const pn = encodeURIComponent(r.name!);
+  const q = new URLSearchParams(r.q);
+  switch (sub) {
+    case "log": {
+      if (method !== "GET") throw methodNotAllowed();
+      const container = containerOf(pod, q, "log");
+      q.delete("container");
+      const qs = q.toString();
+      return proxyHTTP(r, `https://${endpoint}/containerLogs/${ns}/${pn}/${encodeURIComponent(container)}${qs ? "?" + qs : ""}`);
+    }
+    case "exec":
+    case "attach": {
+      const container = containerOf(pod, q, sub);
+      q.delete("container");
+      const url = `https://${endpoint}/${sub}/${ns}/${pn}/${encodeURIComponent(container)}?${q.toString()}`;
+      if (!isWebsocketUpgrade(r.c.req.raw)) {
+        throw badRequest(`${sub} requires a websocket upgrade (SPDY is not supported by this server); use kubectl 1.30 or later`);
+      }
+      return bridgeWebsocket(r.c.req.raw, r.c.env as any, wsURL(url), authHeader(r));
+    }
+    case "portforward": {
+      const url = `https://${endpoint}/portForward/${ns}/${pn}?${q.toString()}`;
+      if (!isWebsocketUpgrade(r.c.req.raw)) {
+        throw badRequest("portforward requires a websocket upgrade (SPDY is not supported by this server); use kubectl 1.31 or later");
+      }
+      return bridgeWebsocket(r.c.req.raw, r.c.env as any, wsURL(url), authHeader(r));
+    }
+    case "proxy": {
+      const ip = pod.status?.podIP;
+      if (!ip) throw serviceUnavailable(`pod ${pod.metadata.name} has no IP address yet`);
+      throw serviceUnavailable("proxying to pods is not supported by this server");
+    }
+  }
+  throw notFound(r.ri, r.name!);
+}
+
+function authHeader(r: Rest): Record<string, string> {
+  const token = r.deps.kubeletClient?.token;
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}

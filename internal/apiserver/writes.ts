@@ -1,0 +1,251 @@
+// The write pipeline shared by create, update, patch, subresources and delete:
+// decode → default → admission (mutating) → validation → admission (validating) → store, as upstream's
+// generic registry does it, with optimistic concurrency on resourceVersion.
+import type { UserInfo } from "../auth/types.ts";
+import { ConflictError, KeyExistsError, NotFoundError, type KeyValue } from "../store/types.ts";
+import { admit } from "./admission.ts";
+import type { ApiServerDeps } from "./deps.ts";
+import { clone, decode, encode, nowRFC3339, randomSuffix, type KObject } from "./objects.ts";
+import { groupVersion, storageKey, type ResourceInfo } from "./resources.ts";
+import { alreadyExists, badRequest, conflict, invalid, MODIFIED, notFound, StatusError } from "./status.ts";
+import { prepareForCreate, prepareForUpdate, shouldDeleteAfterUpdate } from "./strategy.ts";
+
+export type FieldValidation = "Strict" | "Warn" | "Ignore";
+
+export interface WriteCtx {
+  deps: ApiServerDeps;
+  ri: ResourceInfo;
+  user: UserInfo;
+  /** Namespace from the URL. */
+  namespace?: string;
+  subresource?: string;
+  dryRun: boolean;
+  fieldManager: string;
+  fieldValidation: FieldValidation;
+  /** Warning headers to send back (fieldValidation=Warn). */
+  warnings: string[];
+}
+
+function gvk(ri: ResourceInfo) {
+  return { group: ri.group, version: ri.version, kind: ri.kind };
+}
+
+function ttlFor(w: WriteCtx): number | undefined {
+  return w.ri.resource === "events" ? (w.deps.eventTTLSeconds ?? 3600) : undefined;
+}
+
+/** Status from an error thrown by the service allocator (an ApiError carrying a Status). */
+function allocatorError(err: unknown): unknown {
+  const e = err as { code?: number; reason?: string; status?: any; message?: string };
+  if (e && typeof e.code === "number" && e.status) {
+    return new StatusError(e.code, e.reason ?? "InternalError", e.status.message ?? e.message, e.status.details);
+  }
+  return err;
+}
+
+export async function readLive(
+  deps: ApiServerDeps,
+  ri: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+): Promise<{ obj: KObject; kv: KeyValue } | undefined> {
+  const { kv } = await deps.store.get(storageKey(ri, namespace, name));
+  return kv ? { obj: decode(kv), kv } : undefined;
+}
+
+/** Removes the given unknown-field paths ("spec.foo", "spec.containers[0].bar") from obj. */
+export function pruneFields(obj: any, paths: string[]): void {
+  for (const p of paths) {
+    const parts = p.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== "");
+    let cur = obj;
+    for (let i = 0; i < parts.length - 1 && cur != null; i++) cur = cur[parts[i]!];
+    if (cur && typeof cur === "object") delete cur[parts[parts.length - 1]!];
+  }
+}
+
+/** fieldValidation: Strict rejects unknown fields, Warn reports them, both drop them as typed decoding does. */
+export function checkUnknownFields(w: WriteCtx, obj: KObject): void {
+  const schema = w.deps.schema;
+  if (!schema || w.fieldValidation === "Ignore") {
+    if (schema) pruneFields(obj, schema.unknownFields(w.ri, obj));
+    return;
+  }
+  const unknown = schema.unknownFields(w.ri, obj);
+  if (unknown.length === 0) return;
+  if (w.fieldValidation === "Strict") {
+    const list = unknown.map((f) => `unknown field "${f}"`);
+    throw badRequest(`strict decoding error: ${list.join(", ")}`);
+  }
+  for (const f of unknown) w.warnings.push(`unknown field "${f}"`);
+  pruneFields(obj, unknown);
+}
+
+/** apiVersion/kind/namespace of a request body must agree with the URL. */
+export function checkBodyIdentity(w: WriteCtx, obj: KObject): void {
+  const gv = groupVersion(w.ri);
+  if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
+    throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`);
+  }
+  if (obj.kind !== undefined && obj.kind !== w.ri.kind) {
+    throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${w.ri.kind})`);
+  }
+  obj.apiVersion = gv;
+  obj.kind = w.ri.kind;
+  if (obj.metadata === null || typeof obj.metadata !== "object" || Array.isArray(obj.metadata)) obj.metadata = {};
+  if (w.ri.namespaced) {
+    const ns = obj.metadata.namespace;
+    if (ns && w.namespace && ns !== w.namespace) {
+      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    obj.metadata.namespace = w.namespace ?? ns;
+  } else {
+    delete obj.metadata.namespace;
+  }
+}
+
+function managed(w: WriteCtx, old: KObject | undefined, updated: KObject, operation: "Update" | "Apply"): KObject {
+  if (!w.deps.patch) return updated;
+  return w.deps.patch.updateManagedFields({
+    old,
+    updated,
+    manager: w.fieldManager,
+    operation,
+    subresource: w.subresource,
+    gvk: gvk(w.ri),
+  });
+}
+
+/** POST: returns the stored object (or what would be stored, on dryRun). */
+export async function createObject(w: WriteCtx, input: KObject, opts: { managedAlready?: boolean } = {}): Promise<KObject> {
+  const { ri, deps } = w;
+  let obj = input;
+  const meta = obj.metadata;
+  if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+  if (!meta.name) {
+    throw invalid(ri, "", [{ reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" }]);
+  }
+  if (ri.namespaced && !meta.namespace) {
+    throw badRequest("the server could not find the requested resource: a namespace is required for " + ri.resource);
+  }
+  for (const f of ["resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]) {
+    delete meta[f];
+  }
+  prepareForCreate(ri, obj);
+  deps.schema?.defaultObject(ri, obj);
+  meta.uid = crypto.randomUUID();
+  meta.creationTimestamp = nowRFC3339();
+  if (!opts.managedAlready) obj = managed(w, undefined, obj, "Update");
+  obj = (await admit({ deps, ri, user: w.user, operation: "CREATE", namespace: meta.namespace, name: meta.name, object: obj, dryRun: w.dryRun }))!;
+
+  if (w.dryRun) {
+    const { kv } = await deps.store.get(storageKey(ri, obj.metadata.namespace, obj.metadata.name));
+    if (kv) throw alreadyExists(ri, obj.metadata.name);
+    return obj;
+  }
+  let toStore = obj;
+  if (deps.serviceAllocator && ri.group === "" && ri.resource === "services") {
+    toStore = (await deps.serviceAllocator.allocate(obj as any).catch((e) => {
+      throw allocatorError(e);
+    })) as KObject;
+  }
+  // Upstream retries generated names a few times before giving up with AlreadyExists.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const kv = await deps.store.create(
+        storageKey(ri, toStore.metadata.namespace, toStore.metadata.name),
+        encode(toStore),
+        ttlFor(w),
+      );
+      return decode(kv);
+    } catch (err) {
+      if (err instanceof KeyExistsError) {
+        if (input.metadata.generateName && attempt < 7 && toStore.metadata.name.startsWith(input.metadata.generateName)) {
+          toStore.metadata.name = input.metadata.generateName + randomSuffix();
+          continue;
+        }
+        if (toStore !== obj && deps.serviceAllocator) await deps.serviceAllocator.release(toStore as any);
+        throw alreadyExists(ri, toStore.metadata.name);
+      }
+      if (toStore !== obj && deps.serviceAllocator) await deps.serviceAllocator.release(toStore as any);
+      throw err;
+    }
+  }
+}
+
+export interface UpdateResult {
+  obj: KObject;
+  created: boolean;
+  /** True when the update removed the object (last finalizer gone). */
+  deleted?: boolean;
+}
+
+/**
+ * Read-modify-write with retries. `mutate` gets a copy of the live object (undefined when absent) and
+ * returns the desired object. If the result pins metadata.resourceVersion it must match the live one (409);
+ * unpinned writes are retried on store conflicts, as upstream's GuaranteedUpdate does for patches.
+ */
+export async function updateObject(
+  w: WriteCtx,
+  name: string,
+  mutate: (live: KObject | undefined) => Promise<KObject> | KObject,
+  opts: { allowCreate?: boolean; operation?: "Update" | "Apply"; managedAlready?: boolean } = {},
+): Promise<UpdateResult> {
+  const { ri, deps } = w;
+  const key = storageKey(ri, w.namespace, name);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const { kv } = await deps.store.get(key);
+    const live = kv ? decode(kv) : undefined;
+    if (!live && !opts.allowCreate) throw notFound(ri, name);
+    let next = await mutate(live ? clone(live) : undefined);
+    if (!live) {
+      return { obj: await createObject(w, next, { managedAlready: opts.managedAlready }), created: true };
+    }
+    const pinned = next.metadata?.resourceVersion;
+    if (pinned !== undefined && pinned !== "" && pinned !== live.metadata.resourceVersion) {
+      throw conflict(ri, name, MODIFIED);
+    }
+    next = prepareForUpdate(ri, next, live, w.subresource);
+    const addedFinalizers = (next.metadata.finalizers ?? []).filter((f: string) => !(live.metadata.finalizers ?? []).includes(f));
+    if (live.metadata.deletionTimestamp && addedFinalizers.length) {
+      throw invalid(ri, name, [{
+        reason: "FieldValueForbidden",
+        message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${addedFinalizers.map((f: string) => JSON.stringify(f)).join(", ")}}`,
+        field: "metadata.finalizers",
+      }]);
+    }
+    if (!w.subresource) deps.schema?.defaultObject(ri, next);
+    if (!opts.managedAlready) next = managed(w, live, next, opts.operation ?? "Update");
+    next = (await admit({ deps, ri, user: w.user, operation: "UPDATE", subresource: w.subresource, namespace: w.namespace, name, object: next, oldObject: live, dryRun: w.dryRun }))!;
+    next.metadata.resourceVersion = live.metadata.resourceVersion;
+    const remove = shouldDeleteAfterUpdate(ri, next, live);
+    if (w.dryRun) return { obj: next, created: false, deleted: remove };
+    if (deps.serviceAllocator && ri.group === "" && ri.resource === "services" && !w.subresource) {
+      next = (await deps.serviceAllocator.allocateUpdate(live as any, next as any).catch((e) => {
+        throw allocatorError(e);
+      })) as KObject;
+    }
+    try {
+      if (remove) {
+        const gone = await deps.store.update(key, encode(next), kv!.modRevision, ttlFor(w));
+        const del = await deps.store.delete(key, gone.modRevision);
+        const out = decode(gone);
+        out.metadata.resourceVersion = String(del.modRevision);
+        if (deps.serviceAllocator && ri.resource === "services" && ri.group === "") await deps.serviceAllocator.release(out as any);
+        return { obj: out, created: false, deleted: true };
+      }
+      const stored = await deps.store.update(key, encode(next), kv!.modRevision, ttlFor(w));
+      return { obj: decode(stored), created: false };
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        if (pinned) throw conflict(ri, name, MODIFIED);
+        continue;
+      }
+      if (err instanceof NotFoundError) {
+        if (opts.allowCreate) continue;
+        throw notFound(ri, name);
+      }
+      throw err;
+    }
+  }
+  throw conflict(ri, name, MODIFIED);
+}

@@ -1,0 +1,195 @@
+// startControlPlane: store → PKI and tokens → bootstrap RBAC → authn/authz/admission → HTTPS API server →
+// default namespaces → kubeconfigs. stop() undoes it in reverse order.
+import { mkdirSync } from "node:fs";
+import { hostname, networkInterfaces } from "node:os";
+import { join } from "node:path";
+import type { ClientConfig } from "../client/types.ts";
+import { logger } from "../log/log.ts";
+import type { Store } from "../store/types.ts";
+import { createServiceAllocator } from "../allocator/index.ts";
+import {
+  createAuthenticator,
+  createAuthorizer,
+  defaultSANs,
+  ensurePKI,
+  ensureTokens,
+  joinRoutes,
+  reconcileBootstrapPolicy,
+  runClusterRoleAggregation,
+  tokenLib,
+  writeKubeconfig,
+  ADMIN_USER,
+} from "../auth/index.ts";
+import { createApiServer } from "../apiserver/app.ts";
+import type { ApiServerDeps } from "../apiserver/deps.ts";
+import { instrumentStore } from "../apiserver/metrics.ts";
+import * as patchLib from "../apiserver/patch/index.ts";
+import * as validation from "../apiserver/validation/index.ts";
+import { openapiRoutes } from "../apiserver/openapi/index.ts";
+import { websocketHandlers } from "../apiserver/subresources/wsproxy.ts";
+import { ensureDefaultNamespaces } from "./bootstrap.ts";
+import { loadAdmission } from "./admission.ts";
+import { loadTables } from "./tables.ts";
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  /** 0 = random free port. */
+  port: number;
+  bindAddress?: string;
+  advertiseAddress?: string;
+  tlsSANs?: string[];
+  serviceCIDR?: string;
+  clusterCIDR?: string;
+  writeKubeconfig?: string;
+  kubeconfigMode?: number;
+  etcdEndpoints?: string[];
+  /** Server join secret (--token). */
+  token?: string;
+  /** Use this store instead of opening one (tests). Not closed by stop(). */
+  store?: Store;
+  /** In-flight limits (upstream defaults 400 mutating / 800 read-only). */
+  maxMutatingInflight?: number;
+  maxReadOnlyInflight?: number;
+}
+
+export interface ControlPlane {
+  /** https://<advertise or 127.0.0.1>:<port> */
+  url: string;
+  /** https://127.0.0.1:<port>, what the local agent uses. */
+  localURL: string;
+  port: number;
+  adminToken: string;
+  caPEM: string;
+  clientConfig: ClientConfig;
+  joinToken: string;
+  kubeconfigPath: string;
+  store: Store;
+  /** Advertise address + port, for the `kubernetes` Service endpoints. */
+  endpoints: { ip: string; port: number }[];
+  /** Least-privilege identity for an in-process component. */
+  componentConfig(name: "scheduler" | "controller-manager"): ClientConfig;
+  stop(): Promise<void>;
+}
+
+function firstNonLoopbackIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+function firstServiceIP(cidr: string): string {
+  const [base] = cidr.split("/");
+  const p = base!.split(".").map(Number);
+  p[3] = p[3]! + 1;
+  return p.join(".");
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = logger("apiserver");
+  const abort = new AbortController();
+  mkdirSync(join(opts.dataDir, "server", "cred"), { recursive: true, mode: 0o700 });
+
+  let ownStore: Store | undefined;
+  let rawStore = opts.store;
+  if (!rawStore) {
+    const { openStore } = await import("../store/index.ts");
+    rawStore = ownStore = await openStore({ dataDir: opts.dataDir, etcdEndpoints: opts.etcdEndpoints, log: log.child("store") });
+  }
+  const store = instrumentStore(rawStore);
+  const serviceCIDR = opts.serviceCIDR ?? "10.43.0.0/16";
+  const advertise = opts.advertiseAddress ?? firstNonLoopbackIPv4();
+
+  const sans = defaultSANs({
+    dns: [...(opts.tlsSANs ?? []), hostname()],
+    ips: [advertise ?? "", opts.bindAddress && opts.bindAddress !== "0.0.0.0" ? opts.bindAddress : "", firstServiceIP(serviceCIDR)],
+  });
+  const pki = await ensurePKI(opts.dataDir, { sans });
+  const tokens = await ensureTokens(opts.dataDir, { token: opts.token });
+
+  await reconcileBootstrapPolicy(rawStore);
+  const authn = createAuthenticator({ store: rawStore, dataDir: opts.dataDir, adminToken: tokens.adminToken });
+  const authz = createAuthorizer({ store: rawStore });
+  runClusterRoleAggregation(rawStore, authz.rbacCache, abort.signal);
+  await Promise.all([authn.ready, authz.ready]);
+
+  const allocator = createServiceAllocator(rawStore, { serviceCIDR, nodePortRange: "30000-32767" });
+  allocator.startRepairLoop(60_000, abort.signal);
+
+  const deps: ApiServerDeps = {
+    store,
+    authenticator: authn,
+    authorizer: authz,
+    admission: [],
+    log,
+    schema: validation,
+    patch: patchLib as unknown as ApiServerDeps["patch"],
+    tables: await loadTables(),
+    tokens: tokenLib(authn),
+    serviceAllocator: allocator,
+    kubeletClient: { token: await authn.issueAPIServerToken(), caPEM: pki.caCertPEM },
+    openapi: { routes: openapiRoutes },
+    maxMutatingInflight: opts.maxMutatingInflight,
+    maxReadOnlyInflight: opts.maxReadOnlyInflight,
+  };
+  deps.admission = await loadAdmission(deps, { store: rawStore, authorizer: authz });
+
+  let port = opts.port;
+  const api = createApiServer(deps, {
+    serverAddress: () => `${advertise ?? "127.0.0.1"}:${port}`,
+    publicRoutes: [{ prefix: "/", app: joinRoutes({ dataDir: opts.dataDir, store: rawStore, onIssued: () => authn.flushCache() }) }],
+  });
+
+  const server = Bun.serve({
+    port: opts.port,
+    hostname: opts.bindAddress ?? "0.0.0.0",
+    tls: { cert: pki.serverCertPEM, key: pki.serverKeyPEM },
+    // Watches and log streams are long-lived; the API server bounds them itself (timeoutSeconds).
+    idleTimeout: 0,
+    maxRequestBodySize: 16 * 1024 * 1024,
+    fetch: (req, srv) => api.app.fetch(req, srv),
+    websocket: websocketHandlers,
+  });
+  port = server.port!;
+
+  await ensureDefaultNamespaces(deps, ADMIN_USER);
+  api.markReady();
+
+  const localURL = `https://127.0.0.1:${port}`;
+  const url = advertise ? `https://${advertise}:${port}` : localURL;
+  const kubeconfigPath = opts.writeKubeconfig ?? join(opts.dataDir, "server", "cred", "admin.kubeconfig");
+  const kcMode = opts.kubeconfigMode ?? 0o600;
+  writeKubeconfig(join(opts.dataDir, "server", "cred", "admin.kubeconfig"), { server: localURL, caPEM: pki.caCertPEM, token: tokens.adminToken, mode: 0o600 });
+  if (opts.writeKubeconfig) writeKubeconfig(opts.writeKubeconfig, { server: localURL, caPEM: pki.caCertPEM, token: tokens.adminToken, mode: kcMode });
+
+  const componentTokens = {
+    scheduler: await authn.issueComponentToken("scheduler"),
+    "controller-manager": await authn.issueComponentToken("controller-manager"),
+  };
+  const clientConfig: ClientConfig = { server: localURL, token: tokens.adminToken, caPEM: pki.caCertPEM };
+  log.info("API server listening", { url, port });
+
+  let stopped = false;
+  return {
+    url,
+    localURL,
+    port,
+    adminToken: tokens.adminToken,
+    caPEM: pki.caCertPEM,
+    clientConfig,
+    joinToken: tokens.joinToken,
+    kubeconfigPath,
+    store: rawStore,
+    endpoints: [{ ip: advertise ?? "127.0.0.1", port }],
+    componentConfig: (name) => ({ server: localURL, token: componentTokens[name], caPEM: pki.caCertPEM, userAgent: `kube-${name}` }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      abort.abort();
+      await server.stop(true);
+      api.stop();
+      authz.close();
+      if (ownStore) await ownStore.close();
+    },
+  };
+}

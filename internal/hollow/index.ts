@@ -1,0 +1,345 @@
+// Hollow nodes, as kubemark: N fake kubelets in one process that register Nodes, renew their Leases, and report
+// pods bound to them Running and Ready without running anything. One shared pod watch (spec.nodeName!=) and one
+// node watch serve all of them, so 1,000 nodes cost two watches plus a Lease renewal per node every 10 s.
+
+import type { Lease } from "kubernetes-types/coordination/v1";
+import type { Node, Pod } from "kubernetes-types/core/v1";
+import { createClient, type Client } from "../client/client.ts";
+import { Informer, sleep } from "../client/informer.ts";
+import { refs } from "../client/refs.ts";
+import { ApiError, type ClientConfig } from "../client/types.ts";
+import { WorkQueue } from "../client/workqueue.ts";
+import { logger, type Logger } from "../log/log.ts";
+import { PodIPs } from "./ipam.ts";
+import { leaseObject, microTime, nodeConditions, nodeObject, nowRFC3339, podStatus, type HollowNodeShape } from "./objects.ts";
+
+export interface HollowOptions {
+  count: number;
+  /** Node names are `${prefix}-${i}`; default "hollow-node". */
+  prefix?: string;
+  signal: AbortSignal;
+  cpu?: string;
+  memory?: string;
+  pods?: number;
+  ephemeralStorage?: string;
+  /** Extra labels (e.g. a zone) per node index. */
+  labels?: (i: number) => Record<string, string> | undefined;
+  taints?: (i: number) => HollowNodeShape["taints"] | undefined;
+  /** Node IP reported in addresses and as pods' hostIP. */
+  nodeIP?: string;
+  leaseDurationSeconds?: number;
+  /** Lease renewal period (kubelet: 10 s). */
+  renewIntervalSeconds?: number;
+  /** Full node status report period (kubelet: 5 min while nothing changes). */
+  statusReportSeconds?: number;
+  /** Pod status writers in parallel. */
+  workers?: number;
+  log?: Logger;
+}
+
+export interface HollowNodes extends Promise<void> {
+  /** Resolves when every node is registered with its Lease. */
+  ready: Promise<void>;
+  names: string[];
+  /** Stops heartbeats and pod handling for a node, as if its kubelet died. */
+  stopNode(name: string): void;
+  /** Resumes a stopped node (kubelet restarted). */
+  startNode(name: string): void;
+}
+
+/** Pods may ask a hollow kubelet to finish after a while (for Jobs): seconds, and exit code (default 0). */
+export const RUN_SECONDS_ANNOTATION = "kubun.io/hollow-run-seconds";
+export const EXIT_CODE_ANNOTATION = "kubun.io/hollow-exit-code";
+
+interface HollowNode {
+  name: string;
+  index: number;
+  stopped: boolean;
+  lease?: Lease;
+  podCIDR?: string;
+  ips: PodIPs;
+  started: Map<string, string>; // pod uid → startTime
+  renewTimer?: ReturnType<typeof setTimeout>;
+  statusTimer?: ReturnType<typeof setInterval>;
+  readySince: string;
+}
+
+export function runHollowNodes(cfg: ClientConfig, opts: HollowOptions): HollowNodes {
+  const client = createClient({ userAgent: "kubun-hollow", ...cfg });
+  const log = opts.log ?? logger("hollow");
+  const prefix = opts.prefix ?? "hollow-node";
+  const nodes = new Map<string, HollowNode>();
+  for (let i = 0; i < opts.count; i++) {
+    const name = `${prefix}-${i}`;
+    nodes.set(name, { name, index: i, stopped: false, ips: new PodIPs(i), started: new Map(), readySince: nowRFC3339() });
+  }
+  let resolveReady!: () => void;
+  let rejectReady!: (e: unknown) => void;
+  const ready = new Promise<void>((res, rej) => {
+    resolveReady = res;
+    rejectReady = rej;
+  });
+  ready.catch(() => {});
+  const run = new HollowRun(client, opts, log, nodes);
+  const done = run.main(resolveReady, rejectReady) as HollowNodes;
+  done.ready = ready;
+  done.names = [...nodes.keys()];
+  done.stopNode = (name) => run.stopNode(name);
+  done.startNode = (name) => run.startNode(name);
+  return done;
+}
+
+class HollowRun {
+  private ip: string;
+  private shape: (i: number) => HollowNodeShape;
+  private pods!: Informer<Pod>;
+  private queue = new WorkQueue<string>({ name: "hollow-pods" });
+  private finishTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(
+    private client: Client,
+    private opts: HollowOptions,
+    private log: Logger,
+    private nodes: Map<string, HollowNode>,
+  ) {
+    this.ip = opts.nodeIP ?? "127.0.0.1";
+    this.shape = (i) => ({
+      cpu: opts.cpu ?? "4",
+      memory: opts.memory ?? "16Gi",
+      pods: opts.pods ?? 110,
+      ephemeralStorage: opts.ephemeralStorage ?? "100Gi",
+      labels: opts.labels?.(i),
+      taints: opts.taints?.(i),
+      ip: this.ip,
+    });
+  }
+
+  async main(resolveReady: () => void, rejectReady: (e: unknown) => void): Promise<void> {
+    const signal = this.opts.signal;
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      await this.registerAll(ac.signal);
+      if (ac.signal.aborted) return;
+      resolveReady();
+      this.log.info("hollow nodes registered", { count: this.nodes.size });
+      const nodeInformer = new Informer<Node>(this.client.resource(refs.nodes), { name: "hollow-nodes", log: this.log.child("informer") });
+      nodeInformer.addEventHandler({
+        onAdd: (n) => this.onNode(n),
+        onUpdate: (_o, n) => this.onNode(n),
+      });
+      this.pods = new Informer<Pod>(this.client.resource(refs.pods), {
+        fieldSelector: "spec.nodeName!=",
+        name: "hollow-pods",
+        log: this.log.child("informer"),
+      });
+      const enqueue = (p: Pod) => {
+        if (this.nodes.has(p.spec?.nodeName ?? "")) this.queue.add(`${p.metadata!.namespace}/${p.metadata!.name}`);
+      };
+      this.pods.addEventHandler({
+        onAdd: enqueue,
+        onUpdate: (_o, p) => enqueue(p),
+        onDelete: (p) => {
+          const hn = this.nodes.get(p.spec?.nodeName ?? "");
+          if (!hn || !p.metadata?.uid) return;
+          hn.ips.release(p.metadata.uid);
+          hn.started.delete(p.metadata.uid);
+        },
+      });
+      void nodeInformer.run(ac.signal);
+      void this.pods.run(ac.signal);
+      for (const hn of this.nodes.values()) this.startHeartbeats(hn);
+      await this.queue.runWorkers(this.opts.workers ?? 16, (k) => this.syncPod(k), ac.signal);
+    } catch (e) {
+      rejectReady(e);
+      if (!ac.signal.aborted) throw e;
+    } finally {
+      signal.removeEventListener("abort", stop);
+      ac.abort();
+      this.queue.shutDown();
+      for (const hn of this.nodes.values()) this.stopTimers(hn);
+      for (const t of this.finishTimers.values()) clearTimeout(t);
+    }
+  }
+
+  private async registerAll(signal: AbortSignal): Promise<void> {
+    const list = [...this.nodes.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length && !signal.aborted) {
+        const hn = list[next++]!;
+        await this.register(hn, signal);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(32, list.length) }, worker));
+  }
+
+  /** Creates (or takes over) the Node and its Lease, retrying until the API answers. */
+  private async register(hn: HollowNode, signal: AbortSignal): Promise<void> {
+    let backoff = 200;
+    while (!signal.aborted) {
+      try {
+        const nodesApi = this.client.resource<Node>(refs.nodes);
+        const want = nodeObject(hn.name, this.shape(hn.index));
+        let node: Node;
+        try {
+          node = await nodesApi.create(want);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.code === 409)) throw e;
+          node = await nodesApi.get(hn.name);
+        }
+        hn.podCIDR = node.spec?.podCIDR;
+        // Status may be dropped on create (as for other kinds); write it through the status subresource.
+        await nodesApi.patch(hn.name, "merge", { status: want.status }, { subresource: "status" });
+        await this.renewLease(hn, true);
+        return;
+      } catch (e) {
+        this.log.warn("node registration failed, retrying", { node: hn.name, error: e as Error });
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+
+  private async renewLease(hn: HollowNode, create = false): Promise<void> {
+    const leases = this.client.resource<Lease>(refs.leases, "kube-node-lease");
+    const duration = this.opts.leaseDurationSeconds ?? 40;
+    if (!hn.lease) {
+      try {
+        hn.lease = await leases.get(hn.name);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) throw e;
+        if (!create) throw e;
+        hn.lease = await leases.create(leaseObject(hn.name, duration));
+        return;
+      }
+    }
+    const next: Lease = { ...hn.lease, spec: { ...hn.lease.spec, holderIdentity: hn.name, leaseDurationSeconds: duration, renewTime: microTime() } };
+    try {
+      hn.lease = await leases.update(next);
+    } catch (e) {
+      // Someone else wrote it (or it was deleted): re-read next time.
+      hn.lease = undefined;
+      if (e instanceof ApiError && e.code === 404) {
+        hn.lease = await leases.create(leaseObject(hn.name, duration));
+        return;
+      }
+      throw e;
+    }
+  }
+
+  private startHeartbeats(hn: HollowNode): void {
+    const every = (this.opts.renewIntervalSeconds ?? 10) * 1000;
+    const tick = async () => {
+      if (hn.stopped || this.opts.signal.aborted) return;
+      try {
+        await this.renewLease(hn);
+      } catch (e) {
+        this.log.debug("lease renewal failed", { node: hn.name, error: e as Error });
+      }
+      if (!hn.stopped && !this.opts.signal.aborted) hn.renewTimer = setTimeout(tick, every);
+    };
+    // Spread renewals over the period so 1,000 nodes do not renew in one burst.
+    hn.renewTimer = setTimeout(tick, Math.random() * every);
+    const report = (this.opts.statusReportSeconds ?? 300) * 1000;
+    hn.statusTimer = setInterval(() => void this.reportStatus(hn), report);
+  }
+
+  private stopTimers(hn: HollowNode): void {
+    if (hn.renewTimer) clearTimeout(hn.renewTimer);
+    if (hn.statusTimer) clearInterval(hn.statusTimer);
+    hn.renewTimer = hn.statusTimer = undefined;
+  }
+
+  /** Periodic node status (Ready with a fresh heartbeat), as the kubelet's nodeStatusReportFrequency. */
+  private async reportStatus(hn: HollowNode): Promise<void> {
+    if (hn.stopped) return;
+    try {
+      await this.client
+        .resource<Node>(refs.nodes)
+        .patch(hn.name, "strategic", { status: { conditions: nodeConditions(nowRFC3339(), hn.readySince) } }, { subresource: "status" });
+    } catch (e) {
+      this.log.debug("node status update failed", { node: hn.name, error: e as Error });
+    }
+  }
+
+  stopNode(name: string): void {
+    const hn = this.nodes.get(name);
+    if (!hn) throw new Error(`no hollow node ${name}`);
+    hn.stopped = true;
+    this.stopTimers(hn);
+    this.log.info("hollow node stopped", { node: name });
+  }
+
+  startNode(name: string): void {
+    const hn = this.nodes.get(name);
+    if (!hn) throw new Error(`no hollow node ${name}`);
+    if (!hn.stopped) return;
+    hn.stopped = false;
+    hn.readySince = nowRFC3339();
+    this.startHeartbeats(hn);
+    void this.reportStatus(hn);
+    // Catch up on pods that changed while it was down.
+    for (const p of this.pods?.values() ?? []) if (p.spec?.nodeName === name) this.queue.add(`${p.metadata!.namespace}/${p.metadata!.name}`);
+  }
+
+  private onNode(n: Node): void {
+    const hn = this.nodes.get(n.metadata?.name ?? "");
+    if (hn) hn.podCIDR = n.spec?.podCIDR;
+  }
+
+  /** Moves one pod toward what a kubelet would report: running and ready, or gone when deleted. */
+  private async syncPod(key: string): Promise<void> {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    const hn = this.nodes.get(pod.spec?.nodeName ?? "");
+    if (!hn || hn.stopped) return;
+    const { namespace, name, uid } = pod.metadata!;
+    const api = this.client.resource<Pod>(refs.pods, namespace);
+    if (pod.metadata?.deletionTimestamp) {
+      // Containers "stopped" at once: confirm the deletion as the kubelet does.
+      try {
+        await api.delete(name!, { gracePeriodSeconds: 0, preconditions: { uid } });
+      } catch (e) {
+        if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
+      }
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") return;
+    const runSeconds = Number(pod.metadata?.annotations?.[RUN_SECONDS_ANNOTATION]);
+    const exitCode = Number(pod.metadata?.annotations?.[EXIT_CODE_ANNOTATION] ?? 0);
+    let started = hn.started.get(uid!) ?? pod.status?.startTime;
+    const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+    if (phase === "Running" && ready && started && pod.status?.podIP) {
+      hn.started.set(uid!, started);
+      this.scheduleFinish(key, started, runSeconds, hn);
+      if (!(runSeconds >= 0 && Date.now() - Date.parse(started) >= runSeconds * 1000)) return;
+    }
+    started ??= nowRFC3339();
+    hn.started.set(uid!, started);
+    const podIP = pod.spec?.hostNetwork ? this.ip : (pod.status?.podIP ?? hn.ips.assign(uid!, hn.podCIDR));
+    const finished = Number.isFinite(runSeconds) && runSeconds >= 0 && Date.now() - Date.parse(started) >= runSeconds * 1000;
+    const status = podStatus(pod, this.ip, podIP, started, finished ? exitCode : undefined);
+    try {
+      await api.patch(name!, "strategic", { status }, { subresource: "status" });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404) return;
+      throw e;
+    }
+    if (finished) hn.ips.release(uid!);
+    else this.scheduleFinish(key, started, runSeconds, hn);
+  }
+
+  private scheduleFinish(key: string, started: string, runSeconds: number, hn: HollowNode): void {
+    if (!Number.isFinite(runSeconds) || runSeconds < 0) return;
+    const wait = Date.parse(started) + runSeconds * 1000 - Date.now();
+    if (wait <= 0 || this.finishTimers.has(key)) return;
+    const t = setTimeout(() => {
+      this.finishTimers.delete(key);
+      if (!hn.stopped) this.queue.add(key);
+    }, wait);
+    this.finishTimers.set(key, t);
+  }
+}

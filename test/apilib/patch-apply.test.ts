@@ -334,3 +334,39 @@ describe("helpers", () => {
     expect(out.metadata.managedFields).toHaveLength(1);
   });
 });
+
+describe("moving from client-side to server-side apply (kubectl)", () => {
+  const LAST = "kubectl.kubernetes.io/last-applied-configuration";
+  function csaCreated(replicas: number): any {
+    const cfg = applied({ replicas });
+    const obj = structuredClone(cfg);
+    obj.metadata.annotations = { [LAST]: JSON.stringify(cfg) + "\n" };
+    return updateManagedFields({ updated: obj, manager: "kubectl-client-side-apply", gvk: DEPLOY, now: T0 });
+  }
+
+  test("fields still at their last-applied value do not conflict for manager kubectl; the annotation follows", () => {
+    const live = csaCreated(2);
+    const out: any = serverSideApply({ live, applied: applied({ replicas: 3 }), manager: "kubectl", gvk: DEPLOY, now: T1 });
+    expect(out.spec.replicas).toBe(3);
+    expect(entry(out, "kubectl").fieldsV1["f:spec"]["f:replicas"]).toEqual({});
+    expect(entry(out, "kubectl-client-side-apply", "Update").fieldsV1["f:spec"]["f:replicas"]).toBeUndefined();
+    const ann = JSON.parse(out.metadata.annotations[LAST]);
+    expect(ann.spec.replicas).toBe(3);
+    expect(Object.keys(ann)).toEqual(["apiVersion", "kind", "metadata", "spec"]);
+    // Another manager name gets no such allowance.
+    const err = conflictOf(() => serverSideApply({ live, applied: applied({ replicas: 3 }), manager: "ci", gvk: DEPLOY }));
+    expect(err.message).toBe('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas');
+  });
+
+  test("a field changed since the last client-side apply still conflicts", () => {
+    const live = csaCreated(2);
+    const scaled = structuredClone(live);
+    scaled.spec.replicas = 5;
+    const v2: any = updateManagedFields({ old: live, updated: scaled, manager: "kubectl-scale", subresource: "scale", gvk: DEPLOY, now: T1 });
+    expect(entry(v2, "kubectl-scale", "Update").subresource).toBe("scale");
+    const err = conflictOf(() => serverSideApply({ live: v2, applied: applied({ replicas: 3 }), manager: "kubectl", gvk: DEPLOY }));
+    expect(err.message).toBe(
+      'Apply failed with 1 conflict: conflict with "kubectl-scale" with subresource "scale" using apps/v1: .spec.replicas',
+    );
+  });
+});

@@ -15,6 +15,7 @@ import {
   withoutManagedFields,
   type ManagerEntry,
 } from "./managed-fields.ts";
+import { allowedConflicts, buildLastApplied, hasLastApplied, KUBECTL_MANAGER, setLastApplied } from "./last-applied.ts";
 import { rootType, type GVK } from "./schema/index.ts";
 import { compare, emptyObject, isNamedField, mergeTyped, refAt, removePath, structRef, toFieldSet, type Ref } from "./typed.ts";
 
@@ -77,7 +78,9 @@ export function serverSideApply(opts: ServerSideApplyOptions): object {
   const c = compare(base, merged, ref);
   const changed = c.modified.union(c.added).recursiveDifference(ignored);
   const removed = c.removed.recursiveDifference(ignored);
-  const conflicts: { manager: string; apiVersion: string; field: string; path: Path }[] = [];
+  // kubectl moving from client-side apply: fields still at their last-applied value are not conflicts.
+  const allowed = !opts.force && manager === KUBECTL_MANAGER && live ? allowedConflicts(live, ref) : undefined;
+  let conflicts: { manager: string; apiVersion: string; field: string; path: Path }[] = [];
   for (const [k, m] of managers) {
     if (k === key) continue;
     for (const path of m.set.intersection(changed).paths()) {
@@ -89,6 +92,7 @@ export function serverSideApply(opts: ServerSideApplyOptions): object {
       });
     }
   }
+  if (allowed) conflicts = conflicts.filter((c) => !allowed.has(c.path));
   if (conflicts.length > 0 && !opts.force) {
     conflicts.sort((a, b) => (a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : 0));
     throw new ApplyConflictError(
@@ -109,7 +113,20 @@ export function serverSideApply(opts: ServerSideApplyOptions): object {
   const noop = live !== undefined && deepEqual(live, merged);
   if (!noop || !self.time) self.time = timestamp(opts.now);
   if (self.set.empty()) managers.delete(key);
+  dropNulls(merged);
+  if (manager === KUBECTL_MANAGER && hasLastApplied(live)) setLastApplied(merged, buildLastApplied(applied));
   return withManagedFields(merged, managers.values());
+}
+
+/** Nulls in an applied configuration leave no value behind (Go decodes them to unset fields). */
+function dropNulls(v: unknown): void {
+  if (Array.isArray(v)) v.forEach(dropNulls);
+  else if (isObject(v)) {
+    for (const [k, cv] of Object.entries(v)) {
+      if (cv === null) delete v[k];
+      else dropNulls(cv);
+    }
+  }
 }
 
 function subresourceOf(managers: Map<string, ManagerEntry>, manager: string, path: Path): string | undefined {

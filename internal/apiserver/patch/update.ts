@@ -43,6 +43,9 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
   // Managers: those sent with the object (clients may edit managedFields directly), else the stored ones.
   let managers = decodeManagedFields(updated);
   if (managers.size === 0 || subresource) managers = decodeManagedFields(old);
+  // Upstream tracks every create, but an existing object without ownership data stays untracked until an
+  // apply (skipNonAppliedManager); the apply then records its fields as "before-first-apply".
+  if (old && managers.size === 0) return withManagedFields(withoutManagedFields(updated), []);
 
   const before = old ? withoutManagedFields(old) : emptyObject(type);
   const after = withoutManagedFields(updated);

@@ -2,6 +2,9 @@
 
 import type { Controller, ControllerContext } from "./context.ts";
 import { newDeploymentController } from "./deployment/controller.ts";
+import { newCronJobController } from "./cronjob/controller.ts";
+import { newDaemonSetController } from "./daemonset/controller.ts";
+import { newStatefulSetController } from "./statefulset/controller.ts";
 import { newEndpointsController } from "./endpoints/controller.ts";
 import { newJobController } from "./job/controller.ts";
 import { newKubernetesServiceController } from "./kubernetesservice/controller.ts";
@@ -26,6 +29,9 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "nodelifecycle", create: newNodeLifecycleController },
   { name: "nodeipam", create: (ctx) => newNodeIpamController(ctx) },
   { name: "job", create: newJobController },
+  { name: "cronjob", create: newCronJobController },
+  { name: "daemonset", create: newDaemonSetController },
+  { name: "statefulset", create: newStatefulSetController },
   { name: "endpoints", create: newEndpointsController },
   { name: "kubernetes-service", create: newKubernetesServiceController },
 ];

@@ -69,6 +69,16 @@ describe("applyJsonPatch", () => {
     expect(caught(() => applyJsonPatch(cm(), [1])).code).toBe(400);
   });
 
+  test("results look like upstream's Go round trip: emptied label maps are gone, null strings are """, () => {
+    const out = applyJsonPatch(cm(), [
+      { op: "remove", path: "/metadata/labels/a" },
+      { op: "add", path: "/metadata/annotations", value: { x: null } },
+    ]);
+    expect(out.metadata).toEqual({ name: "c", namespace: "default", annotations: { x: "" } } as any);
+    const m = applyMergePatch(cm(), { metadata: { labels: { a: null } } });
+    expect(m.metadata).toEqual({ name: "c", namespace: "default" } as any);
+  });
+
   test("accepts the raw body text", () => {
     const out = applyJsonPatch(cm(), '[{"op":"replace","path":"/data/k1","value":"t"}]');
     expect(out.data.k1).toBe("t");

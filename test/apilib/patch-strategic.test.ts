@@ -292,9 +292,20 @@ describe("directives", () => {
     expect("tolerations" in out.spec.template.spec).toBe(false);
   });
 
-  test("nulls for fields that do not exist are ignored", () => {
+  test("nulls for fields that do not exist are ignored; emptied maps and lists disappear as after Go's decode", () => {
     const out = applyStrategicMergePatch(pod([{ name: "a", image: "x" }]), { metadata: { annotations: { x: null } } }, POD);
-    expect(out.metadata.annotations).toEqual({});
+    expect(out.metadata.annotations).toBeUndefined();
+    const d = applyStrategicMergePatch(
+      deployment(),
+      {
+        metadata: { labels: { app: null, tier: null } },
+        spec: { template: { spec: { securityContext: {}, containers: [{ name: "nginx", env: [{ name: "A", $patch: "delete" }, { name: "B", $patch: "delete" }] }] } } },
+      },
+      DEPLOY,
+    );
+    expect(d.metadata.labels).toBeUndefined();
+    expect("env" in d.spec.template.spec.containers[0]).toBe(false);
+    expect(d.spec.template.spec.securityContext).toEqual({}); // structs stay, as Go encodes them
   });
 });
 

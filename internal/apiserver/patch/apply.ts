@@ -16,6 +16,7 @@ import {
   type ManagerEntry,
 } from "./managed-fields.ts";
 import { allowedConflicts, buildLastApplied, hasLastApplied, KUBECTL_MANAGER, setLastApplied } from "./last-applied.ts";
+import { normalizeTyped } from "./normalize.ts";
 import { rootType, type GVK } from "./schema/index.ts";
 import { compare, emptyObject, isNamedField, mergeTyped, refAt, removePath, structRef, toFieldSet, type Ref } from "./typed.ts";
 
@@ -113,6 +114,7 @@ export function serverSideApply(opts: ServerSideApplyOptions): object {
   const noop = live !== undefined && deepEqual(live, merged);
   if (!noop || !self.time) self.time = timestamp(opts.now);
   if (self.set.empty()) managers.delete(key);
+  normalizeTyped(merged, type);
   dropNulls(merged);
   if (manager === KUBECTL_MANAGER && hasLastApplied(live)) setLastApplied(merged, buildLastApplied(applied));
   return withManagedFields(merged, managers.values());

@@ -3,7 +3,8 @@
 // upstream's generic message and the detail in a cause, as kube-apiserver's jsonPatcher does.
 import { applyPatch, JsonPatchError, type Operation } from "fast-json-patch";
 import { badRequest, unprocessable } from "./errors.ts";
-import { clone } from "./json.ts";
+import { clone, isObject } from "./json.ts";
+import { normalizeTyped, typeOfObject } from "./normalize.ts";
 
 const OPS = new Set(["add", "remove", "replace", "move", "copy", "test"]);
 
@@ -51,7 +52,8 @@ export function applyJsonPatch<T>(obj: T, ops: unknown): T {
     }
   }
   try {
-    return applyPatch(clone(obj), operations, true, true, true).newDocument as T;
+    const out = applyPatch(clone(obj), operations, true, true, true).newDocument;
+    return (isObject(out) ? normalizeTyped(out, typeOfObject(out)) : out) as T;
   } catch (e) {
     if (e instanceof JsonPatchError) throw unprocessable(goStyleMessage(e));
     throw unprocessable((e as Error).message);

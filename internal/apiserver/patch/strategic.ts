@@ -5,6 +5,7 @@
 // Merge keys and strategies come from the generated schema (schema/types.generated.ts).
 import { badRequest, internalPatchError, unprocessable } from "./errors.ts";
 import { clone, deepEqual, isObject, type JSONObject, type JSONValue } from "./json.ts";
+import { normalizeTyped } from "./normalize.ts";
 import { fieldSchema, rootType, type FieldSchema, type GVK } from "./schema/index.ts";
 
 const PATCH = "$patch";
@@ -30,7 +31,8 @@ type Ctx = string | undefined;
 export function applyStrategicMergePatch<T>(obj: T, patch: unknown, gvk: GVK): T {
   if (!isObject(patch)) throw badRequest(ERR_BAD_JSON_DOC);
   const original = isObject(obj) ? (clone(obj) as JSONObject) : {};
-  return mergeMap(original, clone(patch), rootType(gvk)) as T;
+  const type = rootType(gvk);
+  return normalizeTyped(mergeMap(original, clone(patch), type), type) as T;
 }
 
 function mergeMap(original: JSONObject, patch: JSONObject, type: Ctx, fs?: FieldSchema): JSONObject {

@@ -69,7 +69,7 @@ describe("applyJsonPatch", () => {
     expect(caught(() => applyJsonPatch(cm(), [1])).code).toBe(400);
   });
 
-  test("results look like upstream's Go round trip: emptied label maps are gone, null strings are """, () => {
+  test('results look like upstream\'s Go round trip: emptied label maps are gone, null strings are ""', () => {
     const out = applyJsonPatch(cm(), [
       { op: "remove", path: "/metadata/labels/a" },
       { op: "add", path: "/metadata/annotations", value: { x: null } },

@@ -370,3 +370,20 @@ describe("moving from client-side to server-side apply (kubectl)", () => {
     );
   });
 });
+
+test("more than 10 updaters: the oldest are merged into ancient-changes", () => {
+  let obj: any = updateManagedFields({ updated: applied({ replicas: 1 }), manager: "m0", gvk: DEPLOY, now: new Date(Date.UTC(2024, 0, 1)) });
+  for (let i = 1; i <= 11; i++) {
+    const next = structuredClone(obj);
+    next.metadata.labels = { ...(next.metadata.labels ?? {}), [`l${i}`]: "x" };
+    obj = updateManagedFields({ old: obj, updated: next, manager: `m${i}`, gvk: DEPLOY, now: new Date(Date.UTC(2024, 0, 1, i)) });
+  }
+  const managers = entries(obj).map((e) => e.manager);
+  expect(managers).toHaveLength(10);
+  expect(managers[0]).toBe("ancient-changes");
+  const ancient = entries(obj)[0];
+  expect(ancient.fieldsV1["f:spec"]["f:replicas"]).toEqual({}); // m0's fields live on
+  expect(ancient.fieldsV1["f:metadata"]["f:labels"]["f:l1"]).toEqual({});
+  expect(managers).not.toContain("m0");
+  expect(managers).toContain("m11");
+});

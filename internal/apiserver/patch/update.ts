@@ -70,6 +70,31 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
   if (!owned.empty()) entry.time = timestamp(opts.now);
   if (entry.set.empty()) managers.delete(key);
   else managers.set(key, entry);
+  capUpdateManagers(managers);
 
   return withManagedFields(after, managers.values());
+}
+
+/** Upstream keeps at most 10 Update entries; older ones are merged into "ancient-changes" per apiVersion. */
+const MAX_UPDATE_MANAGERS = 10;
+const ANCIENT = "ancient-changes";
+
+function capUpdateManagers(managers: Map<string, ManagerEntry>): void {
+  const updaters = [...managers.entries()].filter(([, e]) => e.operation === "Update");
+  if (updaters.length <= MAX_UPDATE_MANAGERS) return;
+  updaters.sort(([, a], [, b]) => (a.time ?? "").localeCompare(b.time ?? ""));
+  let count = updaters.length;
+  for (const [k, e] of updaters) {
+    if (count <= MAX_UPDATE_MANAGERS) break;
+    if (e.manager === ANCIENT && !e.subresource) continue;
+    const bucket: ManagerEntry = { manager: ANCIENT, operation: "Update", apiVersion: e.apiVersion, set: e.set };
+    const bucketKey = managerKey(bucket);
+    const existing = managers.get(bucketKey);
+    if (existing) bucket.set = existing.set.union(e.set);
+    else count++;
+    if (e.time) bucket.time = e.time;
+    managers.delete(k);
+    count--;
+    managers.set(bucketKey, bucket);
+  }
 }

@@ -194,7 +194,7 @@ describe("authorizer over a real store", () => {
     await store.update(key, JSON.stringify(o), cur.kv!.modRevision);
     await reconcileBootstrapPolicy(store);
     const after = JSON.parse((await store.get(key)).kv!.value);
-    expect(after.rules.map((r: any) => r.resources[0])).toEqual(["extra", "selfsubjectaccessreviews"]);
+    expect(after.rules.map((r: any) => r.resources[0])).toEqual(["extra", "selfsubjectaccessreviews", "selfsubjectreviews"]);
   });
 
   test("watch keeps the cache fresh: a new RoleBinding takes effect, its deletion revokes", async () => {

@@ -261,7 +261,10 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterRole("system:monitoring", [
       urls("get", ["/metrics", "/metrics/slis", "/livez", "/readyz", "/healthz", "/livez/*", "/readyz/*", "/healthz/*"]),
     ]),
-    clusterRole("system:basic-user", [rule("create", AUTHZ, ["selfsubjectaccessreviews", "selfsubjectrulesreviews"])]),
+    clusterRole("system:basic-user", [
+      rule("create", AUTHZ, ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
+      rule("create", AUTHN, "selfsubjectreviews"),
+    ]),
     clusterRole("system:public-info-viewer", [urls("get", ["/livez", "/readyz", "/healthz", "/version", "/version/"])]),
     aggregatedRole("admin", AGG_ADMIN),
     aggregatedRole("edit", AGG_EDIT, { [AGG_ADMIN]: "true" }),

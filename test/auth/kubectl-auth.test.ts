@@ -1,0 +1,152 @@
+// End to end with /usr/bin/kubectl: admin, a ServiceAccount token from `kubectl create token` with a RoleBinding,
+// 401 for a bad token, upstream's 403 wording, node credentials through the join endpoint.
+import { describe, expect, test, beforeAll, afterAll } from "bun:test";
+import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { joinCluster } from "../../internal/auth/index.ts";
+
+let c: TestCluster;
+let saToken: string;
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  const r = await c.kubectl(["apply", "-f", "-"], {
+    stdin: `
+apiVersion: v1
+kind: Namespace
+metadata: {name: team}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app, namespace: team}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: app-view, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: ServiceAccount, name: app, namespace: team}]
+`,
+  });
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  saToken = await createToken("team", "app");
+});
+/** TokenRequest over the API (what `kubectl create token` does, in JSON). */
+async function createToken(ns: string, sa: string): Promise<string> {
+  const res = await c.api(`/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} }),
+  });
+  expect(res.status).toBe(201);
+  const body = (await res.json()) as any;
+  expect(body.status.expirationTimestamp).toMatch(/Z$/);
+  return body.status.token;
+}
+
+/** SelfSubjectReview over JSON: the username, or the HTTP status on failure. */
+async function whoami(token: string): Promise<string | number> {
+  const res = await c.api("/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+    method: "POST",
+    token,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }),
+  });
+  if (res.status !== 201) return res.status;
+  return ((await res.json()) as any).status.userInfo.username;
+}
+
+afterAll(async () => {
+  await c?.stop();
+});
+
+describe("kubectl auth", () => {
+  test("admin can do anything", async () => {
+    const r = await c.kubectl(["auth", "can-i", "*", "*"]);
+    expect(r.stdout.trim()).toBe("yes");
+    expect(r.code).toBe(0);
+  });
+
+  test("ServiceAccount token with a view RoleBinding", async () => {
+    const yes = await c.kubectl(["auth", "can-i", "list", "pods", "-n", "team", "--token", saToken]);
+    expect(yes.stdout.trim()).toBe("yes");
+    const logs = await c.kubectl(["auth", "can-i", "get", "pods/log", "-n", "team", "--token", saToken]);
+    expect(logs.stdout.trim()).toBe("yes");
+    const no = await c.kubectl(["auth", "can-i", "delete", "pods", "-n", "team", "--token", saToken]);
+    expect(no.stdout.trim()).toBe("no");
+    expect(no.code).toBe(1);
+    const other = await c.kubectl(["auth", "can-i", "list", "pods", "-n", "default", "--token", saToken]);
+    expect(other.stdout.trim()).toBe("no");
+    const who = await c.kubectl(["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}", "--token", saToken]);
+    expect(who.stdout).toBe("system:serviceaccount:team:app");
+  });
+
+  test("403 with upstream's message", async () => {
+    const r = await c.kubectl(["get", "pods", "-n", "default", "--token", saToken]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim()).toBe(
+      'Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:team:app" cannot list resource "pods" in API group "" in the namespace "default"',
+    );
+    const s = await c.kubectl(["get", "secret", "x", "-n", "team", "--token", saToken]);
+    expect(s.stderr.trim()).toBe(
+      'Error from server (Forbidden): secrets "x" is forbidden: User "system:serviceaccount:team:app" cannot get resource "secrets" in API group "" in the namespace "team"',
+    );
+  });
+
+  test("401 for a bad token", async () => {
+    const r = await c.kubectl(["get", "pods", "--token", "not-a-token"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("error: You must be logged in to the server (Unauthorized)");
+    const raw = await c.api("/api/v1/namespaces", { token: "not-a-token" });
+    expect(raw.status).toBe(401);
+    expect(await raw.json()).toMatchObject({ kind: "Status", code: 401, reason: "Unauthorized" });
+  });
+
+  test("SelfSubjectAccessReview and SelfSubjectReview over JSON", async () => {
+    const ssar = async (token: string, attrs: any) => {
+      const res = await c.api("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+        method: "POST",
+        token,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: attrs } }),
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as any).status;
+    };
+    expect((await ssar(saToken, { verb: "list", resource: "pods", namespace: "team" })).allowed).toBe(true);
+    expect((await ssar(saToken, { verb: "get", resource: "pods", subresource: "log", namespace: "team" })).allowed).toBe(true);
+    expect((await ssar(saToken, { verb: "delete", resource: "pods", namespace: "team" })).allowed).toBe(false);
+    expect((await ssar(saToken, { verb: "list", resource: "pods", namespace: "default" })).allowed).toBe(false);
+    expect((await ssar(c.adminToken, { verb: "*", resource: "*", group: "*" })).allowed).toBe(true);
+    expect(await whoami(saToken)).toBe("system:serviceaccount:team:app");
+  });
+
+  test("deleting the ServiceAccount revokes its token", async () => {
+    await c.kubectl(["apply", "-f", "-"], { stdin: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: temp, namespace: team}\n" });
+    const t = await createToken("team", "temp");
+    expect(await whoami(t)).toBe("system:serviceaccount:team:temp");
+    const del = await c.kubectl(["delete", "serviceaccount", "temp", "-n", "team"]);
+    expect(del.code).toBe(0);
+    // results are cached for up to 10 s
+    let who: string | number = "";
+    for (let i = 0; i < 60 && typeof who === "string"; i++) {
+      who = await whoami(t);
+      if (typeof who === "string") await Bun.sleep(250);
+    }
+    expect(who).toBe(401);
+  }, 30_000);
+
+  test("a joined node may update only its own Node", async () => {
+    const creds = await joinCluster({ server: c.localURL, token: c.joinToken, nodeName: "edge-1" });
+    const node = (name: string) => ({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { "kubernetes.io/hostname": name } } });
+    const own = await c.api("/api/v1/nodes", { method: "POST", token: creds.nodeToken, body: JSON.stringify(node("edge-1")), headers: { "content-type": "application/json" } });
+    expect(own.status).toBe(201);
+    const other = await c.api("/api/v1/nodes", { method: "POST", token: creds.nodeToken, body: JSON.stringify(node("edge-2")), headers: { "content-type": "application/json" } });
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as any).message).toBe('nodes "edge-2" is forbidden: node "edge-1" is not allowed to modify node "edge-2"');
+    const secret = await c.api("/api/v1/namespaces/team/secrets/x", { token: creds.nodeToken });
+    expect(secret.status).toBe(403);
+    expect(((await secret.json()) as any).message).toBe(
+      `secrets "x" is forbidden: User "system:node:edge-1" cannot get resource "secrets" in API group "" in the namespace "team": no relationship found between node 'edge-1' and this object`,
+    );
+  });
+});

@@ -1,0 +1,95 @@
+// bun run bench:footprint — what edge users judge us by, measured on the compiled binary:
+// time from start to a Ready node, idle RSS, idle disk writes per hour (SD card wear), database size.
+// Usage: bun run bench/footprint.ts [--idle-seconds 60] [--disable-agent]
+// Targets (k3s for comparison, from its users' reports): RSS < 150 MB (k3s ~1.2–1.4 GB), writes < 1 MB/h (k3s 25–40 MB/h).
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const args = process.argv.slice(2);
+const idleSeconds = Number(args[args.indexOf("--idle-seconds") + 1] || 60) || 60;
+const withAgent = !args.includes("--disable-agent");
+const repo = join(import.meta.dir, "..");
+const work = mkdtempSync(join(tmpdir(), "kubun-footprint-"));
+const binary = join(work, "kubun");
+const dataDir = join(work, "data");
+const kubeconfig = join(work, "kubeconfig.yaml");
+
+function kubectl(...a: string[]): { code: number; out: string } {
+  const r = Bun.spawnSync(["/usr/bin/kubectl", "--kubeconfig", kubeconfig, ...a], { env: { PATH: process.env.PATH!, HOME: work } });
+  return { code: r.exitCode, out: r.stdout.toString() };
+}
+
+/** RSS of a process and its descendants, in bytes (the server runs no children but containerd shims are not ours). */
+function rss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+function writeBytes(pid: number): number {
+  return Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
+}
+
+function dirSize(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const e of new Bun.Glob("**/*").scanSync({ cwd: path, onlyFiles: true })) total += statSync(join(path, e)).size;
+  return total;
+}
+
+const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
+
+const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "--outfile", binary, join(repo, "cmd/kubun.ts")], { cwd: repo, stderr: "pipe" });
+if (build.exitCode !== 0) throw new Error(build.stderr.toString());
+
+const port = 20000 + Math.floor(Math.random() * 20000);
+const started = performance.now();
+const server = Bun.spawn(
+  [binary, "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--write-kubeconfig", kubeconfig, ...(withAgent ? [] : ["--disable-agent"])],
+  { stdout: "ignore", stderr: Bun.file(join(work, "server.log")), env: { PATH: process.env.PATH!, KUBUN_CONFIG_FILE: join(work, "none.yaml") } },
+);
+await Bun.write(join(work, "none.yaml"), "");
+
+let apiReadyMs = 0;
+let nodeReadyMs = 0;
+try {
+  for (let i = 0; i < 600 && !nodeReadyMs; i++) {
+    if (!apiReadyMs && existsSync(kubeconfig) && kubectl("get", "--raw", "/readyz").out.trim() === "ok") apiReadyMs = performance.now() - started;
+    if (apiReadyMs && withAgent) {
+      const r = kubectl("get", "nodes", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}");
+      if (r.out.includes("True")) nodeReadyMs = performance.now() - started;
+    } else if (apiReadyMs) nodeReadyMs = apiReadyMs;
+    if (!nodeReadyMs) await Bun.sleep(100);
+  }
+  if (!nodeReadyMs) throw new Error(`not ready after 60 s; see ${join(work, "server.log")}`);
+
+  await Bun.sleep(15_000); // settle: start-up writes are not idle writes
+  const w0 = writeBytes(server.pid);
+  const t0 = performance.now();
+  let peak = 0;
+  while (performance.now() - t0 < idleSeconds * 1000) {
+    peak = Math.max(peak, rss(server.pid));
+    await Bun.sleep(1000);
+  }
+  const written = writeBytes(server.pid) - w0;
+  const perHour = (written / ((performance.now() - t0) / 1000)) * 3600;
+
+  const rows = [
+    ["time to API ready", `${(apiReadyMs / 1000).toFixed(2)} s`, ""],
+    [withAgent ? "time to Ready node" : "time to Ready node (no agent)", `${(nodeReadyMs / 1000).toFixed(2)} s`, "k3s: ~30–60 s"],
+    ["idle RSS (server + agent process)", `${mb(rss(server.pid))} MB (peak ${mb(peak)})`, "k3s: ~1200–1400 MB; target < 150 MB"],
+    [`idle disk writes (measured ${idleSeconds} s)`, `${mb(perHour)} MB/hour`, "k3s: 25–40 MB/h; target < 1 MB/h"],
+    ["database size", `${mb(dirSize(join(dataDir, "server", "db")))} MB`, ""],
+    ["binary size", `${mb(statSync(binary).size)} MB`, ""],
+  ];
+  const w = Math.max(...rows.map((r) => r[0]!.length));
+  console.log(`\nkubun footprint (${withAgent ? "server + local agent" : "server only"})`);
+  for (const [k, v, note] of rows) console.log(`  ${k!.padEnd(w)}  ${v!.padEnd(28)} ${note}`);
+} finally {
+  server.kill("SIGTERM");
+  await Promise.race([server.exited, Bun.sleep(10_000)]);
+  server.kill(9);
+  rmSync(work, { recursive: true, force: true });
+}

@@ -3,7 +3,6 @@
 // and binds it in the background, so the next pod is scheduled while the binding is in flight.
 
 import type { Namespace, Node, Pod } from "kubernetes-types/core/v1";
-import type { PriorityClass } from "kubernetes-types/scheduling/v1";
 import { createClient, type Client } from "../client/client.ts";
 import { createEventRecorder, type EventRecorder } from "../client/events.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
@@ -48,7 +47,6 @@ export class Scheduler {
   private algo = new Algorithm(DEFAULT_PLUGINS);
   private recorder: EventRecorder;
   private pods!: Informer<Pod>;
-  private priorityClasses!: Informer<PriorityClass>;
   /** Pending pods nominated to a node by preemption, by node name. */
   private nominated = new Map<string, Map<string, PodInfo>>();
   private nominatedOf = new Map<string, string>();
@@ -76,7 +74,6 @@ export class Scheduler {
     const nodes = factory.informerFor<Node>(refs.nodes);
     this.pods = factory.informerFor<Pod>(refs.pods);
     const namespaces = factory.informerFor<Namespace>(refs.namespaces);
-    this.priorityClasses = factory.informerFor<PriorityClass>(refs.priorityclasses);
 
     namespaces.addEventHandler({
       onAdd: (ns) => this.cache.setNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}),
@@ -134,14 +131,12 @@ export class Scheduler {
     return (p.spec?.schedulerName ?? DEFAULT_SCHEDULER_NAME) === this.name;
   }
 
-  /** The pod as the scheduler sees it: spec.priority resolved from its PriorityClass when admission did not. */
+  /**
+   * The pod as the scheduler sees it. spec.priority is resolved from the PriorityClass by the Priority admission
+   * plugin (as upstream, where the scheduler does not watch PriorityClasses); a pod without it has priority 0.
+   */
   private withPriority(p: Pod): Pod {
-    if (p.spec?.priority !== undefined) return p;
-    let value = 0;
-    const pcName = p.spec?.priorityClassName;
-    if (pcName) value = this.priorityClasses.get(pcName)?.value ?? 0;
-    else for (const pc of this.priorityClasses.values()) if (pc.globalDefault) value = pc.value;
-    return value === 0 ? p : { ...p, spec: { ...p.spec!, priority: value } };
+    return p;
   }
 
   private onPod(old: Pod | undefined, p: Pod): void {

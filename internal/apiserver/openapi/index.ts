@@ -4,7 +4,7 @@
 // authenticated user via system:discovery).
 import { Hono } from "hono";
 import { createHash } from "node:crypto";
-import { definitionNameForKind, definitions, deref, refName, type Schema } from "./definitions.ts";
+import { definitionNameForKind, definitions, deref, type Schema } from "./definitions.ts";
 import { openapiV2, openapiV3, openapiV3Index } from "./documents.ts";
 import { encodeOpenAPIV2 } from "./protobuf.ts";
 
@@ -103,20 +103,14 @@ export function openapiRoutes(): Hono {
   return app;
 }
 
-/** Follows refs through a dotted path of property names (e.g. ["spec", "replicas"]) from a kind's schema. */
+/** The schema at a path of field names (e.g. ["spec", "replicas"]) below a kind, following refs and array items. */
 export function schemaAt(gvk: GVK, path: string[]): Schema | undefined {
   let s = deref(getSchema(gvk));
   for (const p of path) {
-    if (!s) return undefined;
-    const next = s.properties?.[p] ?? (s.additionalProperties && typeof s.additionalProperties === "object" ? s.additionalProperties : undefined);
-    s = next && (next.$ref ? { ...deref(next), ...stripRef(next) } : next);
-    if (s?.type === "array" && s.items) s = deref(s.items);
+    const ap = s?.additionalProperties;
+    const next: Schema | undefined = s?.properties?.[p] ?? (ap && typeof ap === "object" ? ap : undefined);
+    if (!next) return undefined;
+    s = next.type === "array" && next.items ? deref(next.items) : deref(next);
   }
   return s;
-}
-
-function stripRef(s: Schema): Schema {
-  const { $ref: _r, ...rest } = s;
-  void refName;
-  return rest;
 }

@@ -15,6 +15,20 @@ export interface TableOptions {
   now?: number;
 }
 
+export interface TableRow {
+  cells: unknown[];
+  conditions?: { type: string; status: string }[];
+  object?: unknown;
+}
+
+export interface Table {
+  kind: "Table";
+  apiVersion: "meta.k8s.io/v1";
+  metadata: Record<string, unknown>;
+  columnDefinitions: import("./printers.ts").Column[];
+  rows: TableRow[];
+}
+
 export function printerFor(ri: Pick<ResourceInfo, "resource">): Printer {
   return PRINTERS[ri.resource] ?? defaultPrinter;
 }
@@ -26,7 +40,7 @@ function rowObject(obj: any, include: IncludeObject): unknown {
 }
 
 /** A meta.k8s.io/v1 Table of the objects, with the columns upstream prints for the resource. */
-export function toTable(ri: Pick<ResourceInfo, "resource">, objects: any[], opts: TableOptions) {
+export function toTable(ri: Pick<ResourceInfo, "resource">, objects: any[], opts: TableOptions): Table {
   const printer = printerFor(ri);
   const now = opts.now ?? Date.now();
   return {
@@ -35,7 +49,7 @@ export function toTable(ri: Pick<ResourceInfo, "resource">, objects: any[], opts
     metadata: { ...(opts.listMeta ?? {}) },
     columnDefinitions: printer.columns,
     rows: objects.map((obj) => {
-      const row: Record<string, unknown> = { cells: printer.cells(obj ?? {}, now) };
+      const row: TableRow = { cells: printer.cells(obj ?? {}, now) };
       const conditions = printer.conditions?.(obj ?? {});
       if (conditions) row.conditions = conditions;
       const o = rowObject(obj, opts.includeObject);

@@ -28,6 +28,8 @@ export interface ControllerManagerOptions {
   workers?: number;
   /** Node lifecycle check period in ms (upstream nodeMonitorPeriod 5 s). */
   nodeMonitorPeriodMs?: number;
+  /** Tests: wrap the API client (e.g. to slow down a watch). */
+  wrapClient?: (c: Client) => Client;
 }
 
 export interface ControllerContext {

@@ -16,7 +16,8 @@ const log = logger("controller-manager");
 
 /** Runs the controllers (only while leader, unless leaderElection is false) until opts.signal aborts. */
 export async function startControllerManager(cfg: ClientConfig, opts: ControllerManagerOptions): Promise<void> {
-  const client = createClient({ ...cfg, userAgent: cfg.userAgent ?? "kube-controller-manager" });
+  const base = createClient({ ...cfg, userAgent: cfg.userAgent ?? "kube-controller-manager" });
+  const client = opts.wrapClient ? opts.wrapClient(base) : base;
   const runControllers = async (signal: AbortSignal) => {
     const informers = new SharedInformerFactory(client, { log: log.child("informer") });
     const ctx: ControllerContext = {

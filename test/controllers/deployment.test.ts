@@ -1,0 +1,104 @@
+// Deployments end to end: controller manager + scheduler + hollow nodes against a real API server.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Deployment, ReplicaSet } from "kubernetes-types/apps/v1";
+import type { Pod } from "kubernetes-types/core/v1";
+import { refs } from "../../internal/client/refs.ts";
+import { deployment, startEnv, waitFor, type Env } from "./env.ts";
+
+let env: Env;
+beforeAll(async () => {
+  env = await startEnv({ nodes: 4 });
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const deploys = () => env.client.resource<Deployment>(refs.deployments, "default");
+const rss = () => env.client.resource<ReplicaSet>(refs.replicasets, "default");
+const pods = () => env.client.resource<Pod>(refs.pods, "default");
+const ready = (p: Pod) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+
+async function available(name: string): Promise<Deployment | undefined> {
+  const d = await deploys().get(name);
+  const s = d.status;
+  const ok =
+    (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+    s?.updatedReplicas === d.spec?.replicas &&
+    s?.availableReplicas === d.spec?.replicas &&
+    (s?.replicas ?? 0) === d.spec?.replicas &&
+    s?.conditions?.some((c) => c.type === "Available" && c.status === "True");
+  return ok ? d : undefined;
+}
+
+describe("deployment", () => {
+  test("a Deployment of 10 spreads over nodes and becomes Available", async () => {
+    await deploys().create(deployment("web", 10));
+    const d = await waitFor("web available", () => available("web"), 60_000);
+    expect(d.metadata?.annotations?.["deployment.kubernetes.io/revision"]).toBe("1");
+    const prog = d.status?.conditions?.find((c) => c.type === "Progressing");
+    expect(prog?.status).toBe("True");
+    expect(prog?.reason).toBe("NewReplicaSetAvailable");
+    const list = (await pods().list({ labelSelector: "app=web" })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    expect(list.length).toBe(10);
+    const nodes = new Set(list.map((p) => p.spec?.nodeName));
+    expect(nodes.size).toBe(4);
+    // Names <rs>-<5 chars>, owned by the ReplicaSet <deploy>-<hash>.
+    const rsList = (await rss().list({ labelSelector: "app=web" })).items;
+    expect(rsList.length).toBe(1);
+    const rs = rsList[0]!;
+    const hash = rs.metadata!.labels!["pod-template-hash"]!;
+    expect(rs.metadata!.name).toBe(`web-${hash}`);
+    expect(hash.length).toBeLessThanOrEqual(10);
+    expect(rs.metadata!.ownerReferences![0]).toMatchObject({ kind: "Deployment", name: "web", controller: true, blockOwnerDeletion: true });
+    for (const p of list) {
+      expect(p.metadata!.name).toMatch(new RegExp(`^web-${hash}-[a-z0-9]{5}$`));
+      expect(p.metadata!.ownerReferences![0]).toMatchObject({ kind: "ReplicaSet", name: rs.metadata!.name, controller: true });
+    }
+    expect(rs.status).toMatchObject({ replicas: 10, fullyLabeledReplicas: 10, readyReplicas: 10, availableReplicas: 10 });
+  });
+
+  test("rolling update never drops below replicas - maxUnavailable; kubectl rollout status/history/undo work", async () => {
+    await deploys().create(
+      deployment("roll", 4, "registry.k8s.io/pause:3.9", { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }),
+    );
+    await waitFor("roll available", () => available("roll"), 60_000);
+    // Sample ready pods throughout the rollout.
+    let min = Infinity;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const n = (await pods().list({ labelSelector: "app=roll" })).items.filter(ready).length;
+        min = Math.min(min, n);
+        await Bun.sleep(20);
+      }
+    })();
+    const set = await env.cluster.kubectl(["set", "image", "deployment/roll", "c=registry.k8s.io/pause:3.10"]);
+    expect(set.code).toBe(0);
+    const status = await env.cluster.kubectl(["rollout", "status", "deployment/roll", "--timeout=60s"], { timeoutMs: 70_000 });
+    expect(status.stdout).toContain('deployment "roll" successfully rolled out');
+    sampling = false;
+    await sampler;
+    expect(min).toBeGreaterThanOrEqual(3);
+    const d = await waitFor("roll available", () => available("roll"));
+    expect(d.metadata?.annotations?.["deployment.kubernetes.io/revision"]).toBe("2");
+    const hist = await env.cluster.kubectl(["rollout", "history", "deployment/roll"]);
+    expect(hist.code).toBe(0);
+    expect(hist.stdout).toMatch(/^1\s/m);
+    expect(hist.stdout).toMatch(/^2\s/m);
+    // Undo restores the old template (as revision 3).
+    const undo = await env.cluster.kubectl(["rollout", "undo", "deployment/roll"]);
+    expect(undo.code).toBe(0);
+    await env.cluster.kubectl(["rollout", "status", "deployment/roll", "--timeout=60s"], { timeoutMs: 70_000 });
+    const back = await waitFor("roll back", async () => {
+      const x = await available("roll");
+      return x?.spec?.template?.spec?.containers?.[0]?.image === "registry.k8s.io/pause:3.9" && x.metadata?.annotations?.["deployment.kubernetes.io/revision"] === "3" ? x : undefined;
+    });
+    expect(back.spec!.template!.spec!.containers[0]!.image).toBe("registry.k8s.io/pause:3.9");
+    const live = (await pods().list({ labelSelector: "app=roll" })).items.filter(ready);
+    expect(live.length).toBe(4);
+    for (const p of live) expect(p.spec!.containers[0]!.image).toBe("registry.k8s.io/pause:3.9");
+    // Two ReplicaSets: the old template's set was reused, not duplicated.
+    expect((await rss().list({ labelSelector: "app=roll" })).items.length).toBe(2);
+  });
+});

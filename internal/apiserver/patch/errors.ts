@@ -9,6 +9,8 @@ export interface StatusCause {
 
 /** A patch that cannot be decoded or applied; `code`/`reason` are the upstream HTTP status and Status reason. */
 export class PatchError extends Error {
+  /** The underlying reason when upstream hides it from the response (422 from a JSON patch). */
+  detail?: string;
   constructor(
     readonly code: number,
     readonly reason: string,
@@ -26,13 +28,15 @@ export function badRequest(message: string): PatchError {
 }
 
 /**
- * 422 Invalid with upstream's generic message: the patch is well-formed but does not apply to the object
- * (upstream: errors.NewGenericServerResponse(422, ...) whose message hides the detail in a cause).
+ * 422 Invalid with upstream's generic message: the patch is well-formed but does not apply to the object.
+ * Upstream (errors.NewGenericServerResponse(422, …, isUnexpectedResponse=false)) sends no causes, so kubectl
+ * prints "The request is invalid: the server rejected our request due to an error in our request"; the real
+ * reason is kept in `detail` for logs only.
  */
 export function unprocessable(detail: string): PatchError {
-  return new PatchError(422, "Invalid", "the server rejected our request due to an error in our request", [
-    { reason: "UnexpectedServerResponse", message: detail },
-  ]);
+  const e = new PatchError(422, "Invalid", "the server rejected our request due to an error in our request");
+  e.detail = detail;
+  return e;
 }
 
 /**

@@ -39,7 +39,13 @@ export class EtcdStore implements Store {
 
   constructor(endpoints: string[], opts: EtcdStoreOptions = {}) {
     this.log = opts.log ?? logger("store.etcd");
-    this.client = new Etcd3({ hosts: endpoints, dialTimeout: 5000, ...opts.client });
+    this.client = new Etcd3({
+      hosts: endpoints,
+      dialTimeout: 5000,
+      // Lists of many objects exceed gRPC's 4 MB default (kube-apiserver lifts the limit too).
+      grpcOptions: { "grpc.max_receive_message_length": -1, "grpc.max_send_message_length": -1 },
+      ...opts.client,
+    });
     const interval = opts.compactIntervalMs ?? 5 * 60_000;
     if (interval > 0) {
       this.timer = setInterval(() => void this.compactTick().catch((e) => this.log.warn("compaction failed", { error: e })), interval);

@@ -6,7 +6,7 @@
 // keeps that guarantee while amortising the fsync. Checkpoints (WAL → main file) happen in SQLite's default
 // auto-checkpoint; an idle store performs no writes at all (no heartbeats, compaction only when there is garbage).
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { type Logger, logger } from "../../log/log.ts";
@@ -173,7 +173,12 @@ export class SqliteStore implements Store {
 
 /** Opens (creating and migrating as needed) the SQLite store at path. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The database holds Secrets: owner-only. SQLite gives the -wal/-shm files the same mode.
+    closeSync(openSync(path, "a", 0o600));
+    chmodSync(path, 0o600);
+  }
   const db = new Database(path, { create: true, strict: false });
   try {
     db.run(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);

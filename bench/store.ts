@@ -1,0 +1,160 @@
+// Store benchmark: kubun's SQLite store side by side with etcd 3.4 (Debian's etcd-server, started here on loopback
+// ports in a temp dir and reached with the etcd3 client through kubun's etcd backend), same workload for both.
+// `bun run bench:store [--scale 0.5]` — the default run takes well under two minutes.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { EtcdStore } from "../internal/store/etcd/index.ts";
+import { openSqliteStore } from "../internal/store/sqlite/index.ts";
+import type { Store } from "../internal/store/types.ts";
+import { ETCD_BIN, startEtcd } from "../test/store/fixtures/etcd.ts";
+import { tempDir } from "../test/store/helpers.ts";
+
+const scaleArg = process.argv.indexOf("--scale");
+const scale = scaleArg > 0 ? Number(process.argv[scaleArg + 1]) : 1;
+const N = {
+  sequentialWrites: Math.round(1000 * scale),
+  concurrentWrites: Math.round(10_000 * scale),
+  concurrency: 64,
+  reads: Math.round(20_000 * scale),
+  listKeys: 10_000,
+  listRuns: 10,
+  watchWrites: Math.round(1000 * scale),
+};
+
+// A Pod-sized JSON value (~1.5 KB).
+const VALUE = JSON.stringify({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "bench", namespace: "default", labels: { app: "bench", tier: "x".repeat(40) } },
+  spec: { containers: [{ name: "c", image: "registry.example/app:1.0", args: Array(40).fill("--flag=value") }] },
+  status: { phase: "Running", conditions: Array(4).fill({ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString() }) },
+});
+
+interface Result {
+  name: string;
+  unit: "ops/s" | "ms";
+  value: number;
+}
+
+async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function run(store: Store): Promise<Result[]> {
+  const out: Result[] = [];
+  const pad = (i: number) => String(i).padStart(6, "0");
+
+  let t = performance.now();
+  for (let i = 0; i < N.sequentialWrites; i++) await store.create(`/registry/seq/${pad(i)}`, VALUE);
+  out.push({ name: `sequential writes (${N.sequentialWrites})`, unit: "ops/s", value: (N.sequentialWrites / (performance.now() - t)) * 1000 });
+
+  t = performance.now();
+  await pool(N.concurrentWrites, N.concurrency, (i) => store.create(`/registry/conc/${pad(i)}`, VALUE));
+  out.push({
+    name: `concurrent writes (${N.concurrentWrites}, ${N.concurrency} in flight)`,
+    unit: "ops/s",
+    value: (N.concurrentWrites / (performance.now() - t)) * 1000,
+  });
+
+  t = performance.now();
+  await pool(N.reads, N.concurrency, (i) => store.get(`/registry/conc/${pad((i * 7919) % N.concurrentWrites)}`));
+  out.push({ name: `reads (${N.reads}, ${N.concurrency} in flight)`, unit: "ops/s", value: (N.reads / (performance.now() - t)) * 1000 });
+
+  // List 10,000 keys (write the ones the concurrent phase did not).
+  await pool(Math.max(0, N.listKeys - N.concurrentWrites), N.concurrency, (i) =>
+    store.create(`/registry/conc/${pad(N.concurrentWrites + i)}`, VALUE),
+  );
+  const listTimes: number[] = [];
+  for (let r = 0; r < N.listRuns; r++) {
+    t = performance.now();
+    const res = await store.list("/registry/conc/", { limit: N.listKeys });
+    listTimes.push(performance.now() - t);
+    if (res.items.length !== N.listKeys) throw new Error(`list returned ${res.items.length} keys`);
+  }
+  listTimes.sort((a, b) => a - b);
+  out.push({ name: `list ${N.listKeys} keys (median of ${N.listRuns})`, unit: "ms", value: percentile(listTimes, 50) });
+
+  // Watch delivery: time from issuing a write to the watcher receiving its event.
+  const sent = new Map<string, number>();
+  const latencies: number[] = [];
+  const ac = new AbortController();
+  const start = await store.currentRevision();
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const watching = (async () => {
+    for await (const batch of store.watch("/registry/watch/", { afterRevision: start, signal: ac.signal })) {
+      const now = performance.now();
+      for (const e of batch) {
+        const t0 = sent.get(e.kv.key);
+        if (t0 !== undefined) latencies.push(now - t0);
+      }
+      if (latencies.length >= N.watchWrites) resolveDone();
+    }
+  })();
+  for (let i = 0; i < N.watchWrites; i++) {
+    const key = `/registry/watch/${pad(i)}`;
+    sent.set(key, performance.now());
+    await store.create(key, VALUE);
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+  clearTimeout(timer);
+  ac.abort();
+  await watching;
+  latencies.sort((a, b) => a - b);
+  out.push({ name: "watch delivery latency p50", unit: "ms", value: percentile(latencies, 50) });
+  out.push({ name: "watch delivery latency p99", unit: "ms", value: percentile(latencies, 99) });
+  return out;
+}
+
+function fmt(v: number | undefined, unit: string): string {
+  if (v === undefined) return "-";
+  return unit === "ms" ? `${v.toFixed(2)} ms` : `${Math.round(v).toLocaleString("en-US")}/s`;
+}
+
+const dir = tempDir("kubun-bench-");
+try {
+  const sqlite = openSqliteStore(join(dir.path, "state.db"), { log: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });
+  const ours = await run(sqlite);
+  await sqlite.close();
+
+  let theirs: Result[] | undefined;
+  let etcdVersion = "not installed";
+  if (existsSync(ETCD_BIN)) {
+    etcdVersion = (await new Response(Bun.spawn([ETCD_BIN, "--version"]).stdout).text()).split("\n")[0]!.trim();
+    const server = await startEtcd();
+    const etcd = new EtcdStore([server.endpoint], { compactIntervalMs: 0 });
+    try {
+      theirs = await run(etcd);
+    } finally {
+      await etcd.close();
+      await server.stop();
+    }
+  }
+
+  const rows = ours.map((r, i) => {
+    const e = theirs?.[i]?.value;
+    // Ratio > 1 means kubun's store is better (more ops/s, or fewer ms).
+    const ratio = e === undefined ? "-" : `${(r.unit === "ms" ? e / r.value : r.value / e).toFixed(2)}x`;
+    return [r.name, fmt(r.value, r.unit), fmt(e, r.unit), ratio];
+  });
+  const header = ["operation", "kubun sqlite", "etcd", "sqlite vs etcd"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  console.log(`\nStore benchmark: kubun SQLite (WAL, synchronous=FULL) vs ${etcdVersion}; Bun ${Bun.version}, ${navigator.hardwareConcurrency} CPUs`);
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|")}|`);
+  for (const r of rows) console.log(line(r));
+  console.log("ratio > 1x: kubun's store is faster (more operations per second, or less time).");
+} finally {
+  dir.remove();
+}

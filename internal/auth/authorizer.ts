@@ -1,16 +1,36 @@
 // The API server's authorizer chain, in upstream's order: the privileged group system:masters, then the Node
 // authorizer, then RBAC. The first allow wins; otherwise the request is denied with the reasons the authorizers
 // gave, joined by newlines (upstream's union authorizer). Use forbiddenStatus() to build upstream's 403 body.
-import type { Authorizer, Decision, RequestAttributes } from "./types.ts";
+import type { Authorizer, Decision, RequestAttributes, UserInfo } from "./types.ts";
 import type { Store } from "../store/types.ts";
 import { RBACCache } from "./rbac/cache.ts";
 import { RBACAuthorizer } from "./rbac/authorizer.ts";
 import { NodeGraph } from "./node/graph.ts";
-import { NodeAuthorizer } from "./node/authorizer.ts";
+import { NodeAuthorizer, nodeIdentity } from "./node/authorizer.ts";
 
 export const PRIVILEGED_GROUP = "system:masters";
 
+export interface ResourceRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+}
+export interface NonResourceRule {
+  verbs: string[];
+  nonResourceURLs?: string[];
+}
+/** SelfSubjectRulesReview status. */
+export interface SubjectRulesReviewStatus {
+  resourceRules: ResourceRule[];
+  nonResourceRules: NonResourceRule[];
+  incomplete: boolean;
+  evaluationError?: string;
+}
+
 export interface KubunAuthorizer extends Authorizer {
+  /** What the user may do in `namespace` (SelfSubjectRulesReview), merged over the chain as upstream does. */
+  rulesFor(user: UserInfo, namespace: string): Promise<SubjectRulesReviewStatus>;
   /** Resolves once the RBAC objects and the pod graph are loaded. */
   ready: Promise<void>;
   /** The RBAC part, for SelfSubjectRulesReview (rulesFor). */
@@ -42,7 +62,34 @@ export function createAuthorizer(opts: { store?: Store; rbacCache?: RBACCache; n
         if (r.decision === "allow") return { decision: "allow", reason: r.reason };
         if (r.decision === "deny") return { decision: "deny", reason: r.reason };
       }
-      return { decision: "deny", reason: reasons.join("\n") };
+      // Nobody allowed it: upstream's union authorizer ends with NoOpinion (a 403; SubjectAccessReviews show allowed=false
+      // without denied=true).
+      return { decision: "no-opinion", reason: reasons.join("\n") };
+    },
+    async rulesFor(user: UserInfo, namespace: string): Promise<SubjectRulesReviewStatus> {
+      await rbacCache.ready;
+      const out: SubjectRulesReviewStatus = { resourceRules: [], nonResourceRules: [], incomplete: false };
+      const errors: string[] = [];
+      if (user.groups.includes(PRIVILEGED_GROUP)) {
+        out.resourceRules.push({ verbs: ["*"], apiGroups: ["*"], resources: ["*"] });
+        out.nonResourceRules.push({ verbs: ["*"], nonResourceURLs: ["*"] });
+      }
+      if (nodeIdentity(user).isNode) {
+        out.incomplete = true;
+        errors.push("node authorizer does not support user rule resolution");
+      }
+      const r = rbac.rulesFor(user.username, user.groups, namespace || undefined);
+      for (const rule of r.rules) {
+        if (rule.resources?.length) {
+          const rr: ResourceRule = { verbs: rule.verbs, apiGroups: rule.apiGroups ?? [], resources: rule.resources };
+          if (rule.resourceNames?.length) rr.resourceNames = rule.resourceNames;
+          out.resourceRules.push(rr);
+        }
+        if (rule.nonResourceURLs?.length) out.nonResourceRules.push({ verbs: rule.verbs, nonResourceURLs: rule.nonResourceURLs });
+      }
+      errors.push(...r.errors);
+      if (errors.length) out.evaluationError = errors.join(", ");
+      return out;
     },
   };
 }

@@ -69,32 +69,32 @@ describe("podRefs", () => {
 });
 
 describe("Node authorizer", () => {
-  const cases: [string, Omit<RequestAttributes, "user" | "resourceRequest">, "allow" | "deny", string?][] = [
+  const cases: [string, Omit<RequestAttributes, "user" | "resourceRequest">, "allow" | "no-opinion", string?][] = [
     ["secret referenced by its pod (env)", { verb: "get", resource: "secrets", namespace: "default", name: "env-secret" }, "allow"],
     ["secret referenced by its pod (volume)", { verb: "get", resource: "secrets", namespace: "default", name: "vol-secret" }, "allow"],
     ["configmap referenced (envFrom)", { verb: "get", resource: "configmaps", namespace: "default", name: "env-cm" }, "allow"],
     ["configmap referenced (projected)", { verb: "watch", resource: "configmaps", namespace: "default", name: "kube-root-ca.crt" }, "allow"],
-    ["secret of another node's pod", { verb: "get", resource: "secrets", namespace: "default", name: "n2-pull" }, "deny", "no relationship found between node 'n1' and this object"],
-    ["list all secrets", { verb: "list", resource: "secrets", namespace: "default" }, "deny", "No Object name found"],
-    ["write a secret", { verb: "update", resource: "secrets", namespace: "default", name: "env-secret" }, "deny", "can only read resources of this type"],
+    ["secret of another node's pod", { verb: "get", resource: "secrets", namespace: "default", name: "n2-pull" }, "no-opinion", "no relationship found between node 'n1' and this object"],
+    ["list all secrets", { verb: "list", resource: "secrets", namespace: "default" }, "no-opinion", "No Object name found"],
+    ["write a secret", { verb: "update", resource: "secrets", namespace: "default", name: "env-secret" }, "no-opinion", "can only read resources of this type"],
     ["pvc of its pod", { verb: "get", resource: "persistentvolumeclaims", namespace: "default", name: "data" }, "allow"],
     ["pv behind its pod's pvc", { verb: "get", resource: "persistentvolumes", name: "pv-1" }, "allow"],
-    ["other pv", { verb: "get", resource: "persistentvolumes", name: "pv-2" }, "deny", "no relationship found between node 'n1' and this object"],
+    ["other pv", { verb: "get", resource: "persistentvolumes", name: "pv-2" }, "no-opinion", "no relationship found between node 'n1' and this object"],
     ["token for its pod's SA", { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: "default", name: "runner" }, "allow"],
-    ["token for another SA", { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: "default", name: "admin" }, "deny", "no relationship found between node 'n1' and this object"],
-    ["get a serviceaccount", { verb: "get", resource: "serviceaccounts", namespace: "default", name: "runner" }, "deny", "can only create tokens for individual service accounts"],
+    ["token for another SA", { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: "default", name: "admin" }, "no-opinion", "no relationship found between node 'n1' and this object"],
+    ["get a serviceaccount", { verb: "get", resource: "serviceaccounts", namespace: "default", name: "runner" }, "no-opinion", "can only create tokens for individual service accounts"],
     ["own lease", { verb: "update", apiGroup: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease", name: "n1" }, "allow"],
     ["create lease", { verb: "create", apiGroup: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease" }, "allow"],
-    ["other node's lease", { verb: "update", apiGroup: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease", name: "n2" }, "deny", "can only access node lease with the same name as the requesting node"],
-    ["lease elsewhere", { verb: "get", apiGroup: "coordination.k8s.io", resource: "leases", namespace: "kube-system", name: "n1" }, "deny", 'can only access leases in the "kube-node-lease" system namespace'],
-    ["list leases", { verb: "list", apiGroup: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease" }, "deny", "can only get, create, update, patch, or delete a node lease"],
+    ["other node's lease", { verb: "update", apiGroup: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease", name: "n2" }, "no-opinion", "can only access node lease with the same name as the requesting node"],
+    ["lease elsewhere", { verb: "get", apiGroup: "coordination.k8s.io", resource: "leases", namespace: "kube-system", name: "n1" }, "no-opinion", 'can only access leases in the "kube-node-lease" system namespace'],
+    ["list leases", { verb: "list", apiGroup: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease" }, "no-opinion", "can only get, create, update, patch, or delete a node lease"],
     ["watch pods (static rule)", { verb: "watch", resource: "pods" }, "allow"],
     ["update pod status (static rule; NodeRestriction narrows)", { verb: "patch", resource: "pods", subresource: "status", namespace: "default", name: "on-n1" }, "allow"],
     ["update own node status", { verb: "patch", resource: "nodes", subresource: "status", name: "n1" }, "allow"],
     ["create events", { verb: "create", resource: "events", namespace: "default" }, "allow"],
     ["services list", { verb: "list", resource: "services" }, "allow"],
-    ["cannot create deployments", { verb: "create", apiGroup: "apps", resource: "deployments", namespace: "default" }, "deny"],
-    ["cannot exec", { verb: "create", resource: "pods", subresource: "exec", namespace: "default", name: "on-n1" }, "deny"],
+    ["cannot create deployments", { verb: "create", apiGroup: "apps", resource: "deployments", namespace: "default" }, "no-opinion"],
+    ["cannot exec", { verb: "create", resource: "pods", subresource: "exec", namespace: "default", name: "on-n1" }, "no-opinion"],
   ];
   for (const [name, a, want, reason] of cases) {
     test(name, async () => {
@@ -106,23 +106,23 @@ describe("Node authorizer", () => {
 
   test("non-node users get no help from the node authorizer", async () => {
     const res = await r({ verb: "get", resource: "secrets", namespace: "default", name: "env-secret" }, { username: "system:node:n1", groups: ["system:authenticated"] });
-    expect(res.decision).toBe("deny");
+    expect(res.decision).toBe("no-opinion");
     expect(res.reason).toBe("");
   });
 
   test("graph follows pod binding and deletion", async () => {
     const attrs = { verb: "get", resource: "secrets", namespace: "default", name: "late-secret" };
-    expect((await r(attrs)).decision).toBe("deny");
+    expect((await r(attrs)).decision).toBe("no-opinion");
     const p = pod("late", undefined, { volumes: [{ name: "s", secret: { secretName: "late-secret" } }] });
     await store.create("/registry/core/pods/default/late", JSON.stringify(p));
     await Bun.sleep(50);
-    expect((await r(attrs)).decision).toBe("deny"); // not yet bound
+    expect((await r(attrs)).decision).toBe("no-opinion"); // not yet bound
     p.spec.nodeName = "n1";
     const { kv } = await store.get("/registry/core/pods/default/late");
     await store.update("/registry/core/pods/default/late", JSON.stringify(p), kv!.modRevision);
     await waitFor(async () => (await r(attrs)).decision === "allow");
     await store.delete("/registry/core/pods/default/late");
-    await waitFor(async () => (await r(attrs)).decision === "deny");
+    await waitFor(async () => (await r(attrs)).decision === "no-opinion");
   });
 
   test("refcounting: two pods sharing a secret", () => {

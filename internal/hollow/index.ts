@@ -59,6 +59,7 @@ interface HollowNode {
   podCIDR?: string;
   ips: PodIPs;
   started: Map<string, string>; // pod uid → startTime
+  startedMs: Map<string, number>; // pod uid → exact start (startTime has only second precision)
   renewTimer?: ReturnType<typeof setTimeout>;
   statusTimer?: ReturnType<typeof setInterval>;
   readySince: string;
@@ -71,7 +72,7 @@ export function runHollowNodes(cfg: ClientConfig, opts: HollowOptions): HollowNo
   const nodes = new Map<string, HollowNode>();
   for (let i = 0; i < opts.count; i++) {
     const name = `${prefix}-${i}`;
-    nodes.set(name, { name, index: i, stopped: false, ips: new PodIPs(i), started: new Map(), readySince: nowRFC3339() });
+    nodes.set(name, { name, index: i, stopped: false, ips: new PodIPs(i), started: new Map(), startedMs: new Map(), readySince: nowRFC3339() });
   }
   let resolveReady!: () => void;
   let rejectReady!: (e: unknown) => void;
@@ -145,6 +146,7 @@ class HollowRun {
           if (!hn || !p.metadata?.uid) return;
           hn.ips.release(p.metadata.uid);
           hn.started.delete(p.metadata.uid);
+          hn.startedMs.delete(p.metadata.uid);
         },
       });
       void nodeInformer.run(ac.signal);
@@ -311,16 +313,19 @@ class HollowRun {
     const runSeconds = Number(pod.metadata?.annotations?.[RUN_SECONDS_ANNOTATION]);
     const exitCode = Number(pod.metadata?.annotations?.[EXIT_CODE_ANNOTATION] ?? 0);
     let started = hn.started.get(uid!) ?? pod.status?.startTime;
+    if (!hn.startedMs.has(uid!)) hn.startedMs.set(uid!, started ? Date.parse(started) : Date.now());
+    const startMs = hn.startedMs.get(uid!)!;
+    const due = Number.isFinite(runSeconds) && runSeconds >= 0 && Date.now() - startMs >= runSeconds * 1000;
     const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
     if (phase === "Running" && ready && started && pod.status?.podIP) {
       hn.started.set(uid!, started);
-      this.scheduleFinish(key, started, runSeconds, hn);
-      if (!(runSeconds >= 0 && Date.now() - Date.parse(started) >= runSeconds * 1000)) return;
+      this.scheduleFinish(key, startMs, runSeconds, hn);
+      if (!due) return;
     }
-    started ??= nowRFC3339();
+    started ??= nowRFC3339(new Date(startMs));
     hn.started.set(uid!, started);
     const podIP = pod.spec?.hostNetwork ? this.ip : (pod.status?.podIP ?? hn.ips.assign(uid!, hn.podCIDR));
-    const finished = Number.isFinite(runSeconds) && runSeconds >= 0 && Date.now() - Date.parse(started) >= runSeconds * 1000;
+    const finished = due;
     const status = podStatus(pod, this.ip, podIP, started, finished ? exitCode : undefined);
     try {
       await api.patch(name!, "strategic", { status }, { subresource: "status" });
@@ -329,12 +334,12 @@ class HollowRun {
       throw e;
     }
     if (finished) hn.ips.release(uid!);
-    else this.scheduleFinish(key, started, runSeconds, hn);
+    else this.scheduleFinish(key, startMs, runSeconds, hn);
   }
 
-  private scheduleFinish(key: string, started: string, runSeconds: number, hn: HollowNode): void {
+  private scheduleFinish(key: string, startMs: number, runSeconds: number, hn: HollowNode): void {
     if (!Number.isFinite(runSeconds) || runSeconds < 0) return;
-    const wait = Date.parse(started) + runSeconds * 1000 - Date.now();
+    const wait = startMs + runSeconds * 1000 - Date.now();
     if (wait <= 0 || this.finishTimers.has(key)) return;
     const t = setTimeout(() => {
       this.finishTimers.delete(key);

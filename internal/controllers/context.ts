@@ -6,6 +6,7 @@ import { createEventRecorder, type EventRecorder } from "../client/events.ts";
 import type { SharedInformerFactory } from "../client/factory.ts";
 import type { ClientConfig } from "../client/types.ts";
 import { WorkQueue } from "../client/workqueue.ts";
+import { ApiError } from "../client/types.ts";
 import { logger, type Logger } from "../log/log.ts";
 
 export interface ControllerManagerOptions {
@@ -66,7 +67,24 @@ export function controllerQueue(ctx: ControllerContext, name: string) {
     async run(sync: (key: string) => Promise<void>, workers = ctx.options.workers ?? 2): Promise<void> {
       const ok = await ctx.informers.waitForSync(ctx.signal);
       if (!ok) return;
-      await queue.runWorkers(workers, sync, ctx.signal);
+      await queue.runWorkers(workers, (key) => quietly(queue, key, sync), ctx.signal);
     },
   };
+}
+
+/**
+ * Runs sync(key) treating the routine outcomes of optimistic concurrency quietly: a conflict (our cache was
+ * behind) is retried shortly, a 404 means the object went away and its deletion event will follow, and a
+ * namespace being terminated refuses new content by design. Anything else propagates (logged, backed off).
+ */
+export async function quietly(queue: WorkQueue<string>, key: string, sync: (key: string) => Promise<void>): Promise<void> {
+  try {
+    await sync(key);
+  } catch (e) {
+    const cause = e instanceof ApiError ? e : (e as any)?.cause instanceof ApiError ? (e as any).cause : undefined;
+    if (cause?.code === 409 && cause.reason === "Conflict") return queue.addAfter(key, 50 + Math.random() * 100);
+    if (cause?.code === 404) return;
+    if (cause?.code === 403 && /being terminated/.test(cause.message)) return;
+    throw e;
+  }
 }

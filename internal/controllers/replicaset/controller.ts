@@ -126,6 +126,8 @@ export function newReplicaSetController(ctx: ControllerContext): Controller {
         // Pods never attempted are not expected either.
         for (let i = 0; i < remaining; i++) expectations.creationObserved(key);
         const err = failed[0]!.reason as Error;
+        // A terminating namespace refuses new pods by design: nothing to report.
+        if (err instanceof ApiError && err.code === 403 && /being terminated/.test(err.message)) return undefined;
         recorder.event(rs, "Warning", "FailedCreate", `Error creating: ${err.message}`);
         return err;
       }

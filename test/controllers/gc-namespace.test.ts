@@ -1,0 +1,129 @@
+// Garbage collection by propagation policy, namespace deletion, ServiceAccount/root CA publishing,
+// the kubernetes Service and node IPAM — controllers that need no scheduled pods.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Deployment, ReplicaSet } from "kubernetes-types/apps/v1";
+import type { ConfigMap, Endpoints, Namespace, Node, Pod, Service, ServiceAccount } from "kubernetes-types/core/v1";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1";
+import { refs } from "../../internal/client/refs.ts";
+import { ApiError } from "../../internal/client/types.ts";
+import { deployment, startEnv, waitFor, type Env } from "./env.ts";
+
+let env: Env;
+beforeAll(async () => {
+  env = await startEnv({ scheduler: false });
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const gone = async (fn: () => Promise<unknown>) => {
+  try {
+    await fn();
+    return false;
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 404) return true;
+    throw e;
+  }
+};
+
+async function deployWithPods(ns: string, name: string) {
+  const d = await env.client.resource<Deployment>(refs.deployments, ns).create({ ...deployment(name, 2), metadata: { name, namespace: ns } });
+  const rs = await waitFor("rs", async () => (await env.client.resource<ReplicaSet>(refs.replicasets, ns).list({ labelSelector: `app=${name}` })).items[0]);
+  await waitFor("2 pods", async () => (await env.client.resource<Pod>(refs.pods, ns).list({ labelSelector: `app=${name}` })).items.length === 2);
+  return { d, rs };
+}
+
+describe("garbage collector", () => {
+  test("Orphan: ReplicaSet and pods stay, the ReplicaSet loses its ownerReference", async () => {
+    const { rs } = await deployWithPods("default", "orphaned");
+    await env.client.resource<Deployment>(refs.deployments, "default").delete("orphaned", { propagationPolicy: "Orphan" });
+    await waitFor("deployment gone", () => gone(() => env.client.resource(refs.deployments, "default").get("orphaned")));
+    const after = await waitFor("rs released", async () => {
+      const r = await env.client.resource<ReplicaSet>(refs.replicasets, "default").get(rs.metadata!.name!);
+      return !r.metadata?.ownerReferences?.length ? r : undefined;
+    });
+    expect(after.metadata!.uid).toBe(rs.metadata!.uid!);
+    await Bun.sleep(500);
+    const pods = (await env.client.resource<Pod>(refs.pods, "default").list({ labelSelector: "app=orphaned" })).items;
+    expect(pods.filter((p) => !p.metadata?.deletionTimestamp).length).toBe(2);
+    // Pods are still controlled by the (surviving) ReplicaSet, as upstream.
+    for (const p of pods) expect(p.metadata!.ownerReferences![0]!.uid).toBe(rs.metadata!.uid!);
+  }, 30_000);
+
+  for (const policy of ["Background", "Foreground"] as const) {
+    test(`${policy}: Deployment, ReplicaSet and pods are all gone`, async () => {
+      const name = `del-${policy.toLowerCase()}`;
+      const { rs } = await deployWithPods("default", name);
+      await env.client.resource<Deployment>(refs.deployments, "default").delete(name, { propagationPolicy: policy });
+      if (policy === "Foreground") {
+        // The owner stays (with the finalizer) until its dependents are gone.
+        const d = await env.client.resource<Deployment>(refs.deployments, "default").get(name).catch(() => undefined);
+        if (d) expect(d.metadata?.finalizers).toContain("foregroundDeletion");
+      }
+      await waitFor("deployment gone", () => gone(() => env.client.resource(refs.deployments, "default").get(name)), 20_000);
+      await waitFor("rs gone", () => gone(() => env.client.resource(refs.replicasets, "default").get(rs.metadata!.name!)), 20_000);
+      await waitFor("pods gone", async () => (await env.client.resource<Pod>(refs.pods, "default").list({ labelSelector: `app=${name}` })).items.length === 0, 20_000);
+    }, 40_000);
+  }
+});
+
+describe("namespace", () => {
+  test("deleting a namespace removes all its content, then the namespace", async () => {
+    const ns = "doomed";
+    await env.client.resource<Namespace>(refs.namespaces).create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    // The ServiceAccount controller fills it in.
+    await waitFor("default sa", () => env.client.resource<ServiceAccount>(refs.serviceaccounts, ns).get("default"));
+    const cm = await waitFor("root ca", () => env.client.resource<ConfigMap>(refs.configmaps, ns).get("kube-root-ca.crt"));
+    expect(cm.data?.["ca.crt"]).toBe(env.cluster.caPEM);
+    await deployWithPods(ns, "app");
+    await env.client.resource<ConfigMap>(refs.configmaps, ns).create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: ns }, data: { a: "b" } });
+    const del = await env.cluster.kubectl(["delete", "namespace", ns, "--wait=false"]);
+    expect(del.code).toBe(0);
+    await waitFor("namespace gone", () => gone(() => env.client.resource(refs.namespaces).get(ns)), 30_000);
+    for (const r of [refs.pods, refs.replicasets, refs.deployments, refs.configmaps, refs.serviceaccounts]) {
+      expect((await env.client.resource<any>(r, ns).list()).items.length).toBe(0);
+    }
+  }, 60_000);
+
+  test("the default ServiceAccount and root CA come back when deleted", async () => {
+    await env.client.resource(refs.serviceaccounts, "default").delete("default");
+    await waitFor("default sa back", () => env.client.resource(refs.serviceaccounts, "default").get("default"));
+    await env.client.resource(refs.configmaps, "default").delete("kube-root-ca.crt");
+    await waitFor("root ca back", () => env.client.resource(refs.configmaps, "default").get("kube-root-ca.crt"));
+  }, 30_000);
+});
+
+describe("kubernetes service and node IPAM", () => {
+  test("the kubernetes Service has .1 and endpoints to the API server", async () => {
+    const svc = await waitFor("kubernetes svc", () => env.client.resource<Service>(refs.services, "default").get("kubernetes"));
+    expect(svc.spec?.clusterIP).toBe("10.43.0.1");
+    expect(svc.spec?.ports?.[0]).toMatchObject({ name: "https", port: 443, protocol: "TCP" });
+    const port = Number(new URL(env.cluster.localURL).port);
+    const ep = await waitFor("kubernetes ep", () => env.client.resource<Endpoints>(refs.endpoints, "default").get("kubernetes"));
+    expect(ep.subsets).toEqual([{ addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "https", port, protocol: "TCP" }] }]);
+    const slice = await waitFor("kubernetes slice", () => env.client.resource<EndpointSlice>(refs.endpointslices, "default").get("kubernetes"));
+    expect(slice.endpoints?.[0]?.addresses).toEqual(["127.0.0.1"]);
+    const k = await env.cluster.kubectl(["get", "svc", "kubernetes", "-o", "jsonpath={.spec.clusterIP}"]);
+    expect(k.stdout).toBe("10.43.0.1");
+  }, 30_000);
+
+  test("nodes get distinct, stable /24 pod CIDRs; a deleted node's range is reused", async () => {
+    const nodes = env.client.resource<Node>(refs.nodes);
+    const mk = (name: string): Node => ({ apiVersion: "v1", kind: "Node", metadata: { name } });
+    for (const n of ["ipam-a", "ipam-b", "ipam-c"]) await nodes.create(mk(n));
+    const cidrs = await waitFor("cidrs", async () => {
+      const got = await Promise.all(["ipam-a", "ipam-b", "ipam-c"].map(async (n) => (await nodes.get(n)).spec?.podCIDR));
+      return got.every(Boolean) ? (got as string[]) : undefined;
+    });
+    expect(new Set(cidrs).size).toBe(3);
+    for (const c of cidrs) expect(c).toMatch(/^10\.42\.\d+\.0\/24$/);
+    expect((await nodes.get("ipam-a")).spec?.podCIDRs).toEqual([cidrs[0]!]);
+    await nodes.delete("ipam-b");
+    await waitFor("b gone", () => gone(() => nodes.get("ipam-b")));
+    await nodes.create(mk("ipam-d"));
+    const d = await waitFor("d cidr", async () => (await nodes.get("ipam-d")).spec?.podCIDR);
+    expect(d).toBe(cidrs[1]!);
+    expect((await nodes.get("ipam-a")).spec?.podCIDR).toBe(cidrs[0]!);
+  }, 30_000);
+});

@@ -2,6 +2,9 @@
 import YAML from "yaml";
 import type { Context } from "hono";
 import { badRequest, StatusError } from "./status.ts";
+import { decodeKubernetesProtobuf } from "./protobuf/decode.ts";
+
+export const PROTOBUF = "application/vnd.kubernetes.protobuf";
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -9,12 +12,24 @@ export function mediaType(c: Context): string {
   return (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-export async function readBodyText(c: Context): Promise<string> {
+export async function readBodyBytes(c: Context): Promise<Uint8Array> {
   const len = Number(c.req.header("content-length") ?? "0");
   if (len > MAX_BODY_BYTES) throw tooLarge();
   const buf = await c.req.arrayBuffer();
   if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();
-  return new TextDecoder().decode(buf);
+  return new Uint8Array(buf);
+}
+
+export async function readBodyText(c: Context): Promise<string> {
+  return new TextDecoder().decode(await readBodyBytes(c));
+}
+
+function decodeProtobuf(bytes: Uint8Array): Record<string, any> {
+  try {
+    return decodeKubernetesProtobuf(bytes);
+  } catch (e) {
+    throw badRequest(`the body of the request could not be decoded as ${PROTOBUF}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function tooLarge(): StatusError {
@@ -52,8 +67,9 @@ export function parseText(text: string, type: string): unknown {
 /** A full object body for create/update: must decode to a JSON object. */
 export async function readObject(c: Context): Promise<Record<string, any>> {
   const type = mediaType(c) || "application/json";
+  if (type === PROTOBUF) return decodeProtobuf(await readBodyBytes(c));
   if (!OBJECT_TYPES.includes(type)) {
-    throw unsupportedMediaType(type, [...OBJECT_TYPES, "application/vnd.kubernetes.protobuf"]);
+    throw unsupportedMediaType(type, [...OBJECT_TYPES, PROTOBUF]);
   }
   const text = await readBodyText(c);
   if (!text.trim()) throw badRequest("the server rejected our request due to an error in our request: empty body");
@@ -66,6 +82,10 @@ export async function readObject(c: Context): Promise<Record<string, any>> {
 
 /** Optional body (DELETE options): empty → undefined. */
 export async function readOptionalObject(c: Context): Promise<Record<string, any> | undefined> {
+  if (mediaType(c) === PROTOBUF) {
+    const bytes = await readBodyBytes(c);
+    return bytes.length ? decodeProtobuf(bytes) : undefined;
+  }
   const text = await readBodyText(c);
   if (!text.trim()) return undefined;
   const v = parseText(text, mediaType(c) || "application/json");

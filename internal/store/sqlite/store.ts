@@ -62,7 +62,8 @@ export class SqliteStore implements Store {
     );
     this.sweeper = sweeper = new Sweeper(this.q, this.writer, log);
     this.sweeper.recheck();
-    this.compactor = new Compactor(db, this.q, () => this.hub.dbRevision(), log, opts.compaction);
+    // Compaction never passes what the watchers were handed (another process may have written more meanwhile).
+    this.compactor = new Compactor(db, this.q, () => (this.hub.sync(), this.hub.lastSeen), log, opts.compaction);
   }
 
   private compactRevisionSync(): number {

@@ -189,3 +189,20 @@ ${extra}`;
     expect(s.metadata.managedFields.find((e: any) => e.manager === "kubectl" && e.operation === "Apply")).toBeDefined();
   });
 });
+
+describe("kubectl edit", () => {
+  test("an edit through KUBE_EDITOR patches the object and records kubectl-edit as owner of what it changed", async () => {
+    const before = await getJSON("deployment", "web");
+    const image = before.spec.template.spec.containers[0].image;
+    const r = await cluster.kubectl(["edit", "deployment", "web"], {
+      env: { KUBE_EDITOR: `sed -i s#${image}#nginx:edited#`, EDITOR: "" },
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("deployment.apps/web edited");
+    const d = await getJSON("deployment", "web");
+    expect(d.spec.template.spec.containers[0].image).toBe("nginx:edited");
+    const edit = d.metadata.managedFields.find((e: any) => e.manager === "kubectl-edit");
+    expect(edit.operation).toBe("Update");
+    expect(edit.fieldsV1["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"nginx"}']).toEqual({ "f:image": {} });
+  });
+});

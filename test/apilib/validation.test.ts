@@ -298,6 +298,24 @@ describe("update validation (immutable fields)", () => {
     expect(causes[0]!.message).toStartWith("Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)");
   });
 
+  test("pod binding and status writes", () => {
+    const old = pod();
+    defaultObject(POD, old);
+    const bound = structuredClone(old);
+    bound.spec.nodeName = "node-1";
+    // Through pods/binding (or when the caller can't tell) the first assignment is allowed ...
+    expect(validateObject(POD, bound, old, { subresource: "binding" })).toEqual([]);
+    expect(validateObject(POD, bound, old)).toEqual([]);
+    // ... but a plain update of the pod may not set it.
+    expect(validateObject(POD, bound, old, { subresource: "" }).map((c) => c.field)).toEqual(["spec"]);
+    const moved = structuredClone(bound);
+    moved.spec.nodeName = "node-2";
+    expect(fields(validateObject(POD, moved, bound, { subresource: "status" }))).toEqual(['spec.nodeName: Invalid value: "node-2": field is immutable']);
+    const status = structuredClone(bound);
+    status.status = { phase: "Running", podIP: "10.42.0.3" };
+    expect(validateObject(POD, status, bound, { subresource: "status" })).toEqual([]);
+  });
+
   test("deployment selector, name and secret data when immutable", () => {
     const old = deployment();
     defaultObject(DEPLOY, old);

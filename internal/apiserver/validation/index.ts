@@ -12,13 +12,15 @@ export { selectorMatches } from "./meta.ts";
 export type { Cause, CauseReason } from "./errors.ts";
 
 /**
- * Validates an object on create (no `old`) or update. Returns upstream's field errors as Status causes;
+ * Validates an object on create (no `old`) or update. Pass `opts.subresource` for writes through a
+ * subresource (status, binding, scale, ...), whose strategies don't apply the main resource's spec rules;
+ * "" means the main resource. Returns upstream's field errors as Status causes;
  * empty means valid. On create of a Job without a manual selector it also generates the selector and
  * template labels from metadata.uid, as upstream's Job strategy does just before validating.
  */
-export function validateObject(ri: ResourceInfo, obj: any, old?: any): Cause[] {
+export function validateObject(ri: ResourceInfo, obj: any, old?: any, opts: { subresource?: string } = {}): Cause[] {
   if (!old && ri.kind === "Job" && ri.group === "batch") generateJobSelector(obj);
-  return (old ? validateUpdate(ri, obj, old) : validateCreate(ri, obj)).list;
+  return (old ? validateUpdate(ri, obj, old, opts.subresource) : validateCreate(ri, obj)).list;
 }
 
 /** The 422 message: `Deployment.apps "x" is invalid: spec.replicas: Invalid value: -1: must be ...`. */

@@ -421,8 +421,9 @@ const POD_UPDATE_FORBIDDEN =
   "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
 
 /** The pod spec with every mutable field replaced by the old one, to compare the rest. */
-function podSpecMutableMasked(spec: Obj, old: Obj): Obj {
+function podSpecMutableMasked(spec: Obj, old: Obj, allowBinding: boolean): Obj {
   const s = structuredClone(spec);
+  if (allowBinding && !old.nodeName && s.nodeName) s.nodeName = old.nodeName;
   for (const list of ["containers", "initContainers"] as const) {
     (s[list] ?? []).forEach((c: Obj, i: number) => {
       if (old[list]?.[i]) c.image = old[list][i].image;
@@ -440,11 +441,22 @@ function podSpecMutableMasked(spec: Obj, old: Obj): Obj {
   return s;
 }
 
-/** Update-time validation: the object must be valid and immutable fields unchanged. */
-export function validateUpdate(ri: ResourceInfo, obj: Obj, old: Obj): Errors {
+/**
+ * Update-time validation: the object must be valid and immutable fields unchanged. `subresource` is the
+ * subresource written through ("status", "binding", ...): those only change what their strategy allows,
+ * so the spec immutability rules of the main resource don't apply. When it is unknown (undefined), a
+ * pod's first assignment to a node is accepted, as the binding subresource does it.
+ */
+export function validateUpdate(ri: ResourceInfo, obj: Obj, old: Obj, subresource?: string): Errors {
   const e = validateCreate(ri, obj);
   if (!isObj(obj) || !isObj(old)) return e;
   validateObjectMetaUpdate(e, obj.metadata, old.metadata);
+  if (subresource) {
+    if (ri.kind === "Pod" && old.spec?.nodeName && obj.spec?.nodeName !== old.spec.nodeName) {
+      e.invalid("spec.nodeName", obj.spec?.nodeName ?? "", "field is immutable");
+    }
+    return e;
+  }
   const spec = obj.spec ?? {};
   const oldSpec = old.spec ?? {};
   const immutable = (path: string, a: unknown, b: unknown, shown: unknown = a) => {
@@ -452,7 +464,7 @@ export function validateUpdate(ri: ResourceInfo, obj: Obj, old: Obj): Errors {
   };
   switch (ri.kind) {
     case "Pod":
-      if (isObj(obj.spec) && isObj(old.spec) && !deepEqual(podSpecMutableMasked(obj.spec, old.spec), old.spec)) {
+      if (isObj(obj.spec) && isObj(old.spec) && !deepEqual(podSpecMutableMasked(obj.spec, old.spec, subresource === undefined), old.spec)) {
         e.forbidden("spec", POD_UPDATE_FORBIDDEN);
       }
       break;

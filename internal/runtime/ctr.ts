@@ -1,0 +1,399 @@
+// Runtime over containerd's CLI `ctr` (namespace "kubun"). Each container is: an active snapshot of the image
+// mounted at <state>/rootfs/<id>, a full OCI spec we write ourselves (ctr run has no --user, so `ctr run --config`),
+// a FIFO for its output drained by a LogPump, and labels that carry the pod uid / container name / restart count
+// so that a restarted agent adopts what it started.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { logger } from "../log/log.ts";
+import { LogPump } from "./logpump.ts";
+import { buildSpec } from "./oci-spec.ts";
+import { CommandError, run } from "./run.ts";
+import type { ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime } from "./types.ts";
+
+const log = logger("runtime");
+
+export interface CtrRuntimeOptions {
+  address: string;
+  namespace?: string;
+  /** Agent state for rootfs mount points, specs and FIFOs. */
+  stateDir: string;
+  /** containerd hosts directory (mirrors, plain HTTP), see registries.ts. */
+  hostsDir?: string;
+  /** Registries to reach over plain HTTP. */
+  plainHttp?: string[];
+  logMaxBytes?: number;
+  logMaxFiles?: number;
+}
+
+interface Meta {
+  labels: Record<string, string>;
+  logPath: string;
+  cgroupPath: string;
+}
+
+const LOG_PATH_LABEL = "io.kubun.log-path";
+
+/** docker.io normalisation as containerd's reference parser: busybox → docker.io/library/busybox:latest */
+export function normalizeRef(ref: string): string {
+  let name = ref;
+  let tagOrDigest = "";
+  const at = name.indexOf("@");
+  if (at >= 0) {
+    tagOrDigest = name.slice(at);
+    name = name.slice(0, at);
+  } else {
+    const colon = name.lastIndexOf(":");
+    if (colon > name.lastIndexOf("/")) {
+      tagOrDigest = name.slice(colon);
+      name = name.slice(0, colon);
+    }
+  }
+  const first = name.split("/")[0]!;
+  const hasDomain = name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (!hasDomain) name = name.includes("/") ? `docker.io/${name}` : `docker.io/library/${name}`;
+  return name + (tagOrDigest || ":latest");
+}
+
+const sha256hex = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex");
+
+export class CtrRuntime implements Runtime {
+  private ns: string;
+  private pumps = new Map<string, LogPump>();
+  private metas = new Map<string, Meta>();
+  private exits = new Map<string, { code: number; at: Date }>();
+  private ooms = new Set<string>();
+  private exitCbs: ((id: string) => void)[] = [];
+  private events?: ReturnType<typeof Bun.spawn>;
+  private closed = false;
+  private imageCache = new Map<string, ImageInfo & { chainId: string }>();
+
+  constructor(private opts: CtrRuntimeOptions) {
+    this.ns = opts.namespace ?? "kubun";
+    for (const d of ["rootfs", "specs", "fifo", "meta"]) mkdirSync(join(opts.stateDir, d), { recursive: true });
+    this.watchEvents();
+  }
+
+  private ctr(args: string[], o: { allowFail?: boolean; timeoutMs?: number; stdin?: string } = {}) {
+    return run(["ctr", "--address", this.opts.address, "-n", this.ns, ...args], { timeoutMs: 120_000, ...o });
+  }
+
+  /** `ctr events` tells us at once when a task exits or is OOM-killed; restarted if it dies. */
+  private watchEvents(): void {
+    if (this.closed) return;
+    const proc = Bun.spawn(["ctr", "--address", this.opts.address, "-n", this.ns, "events"], { stdout: "pipe", stderr: "ignore", stdin: "ignore" });
+    this.events = proc;
+    (async () => {
+      const dec = new TextDecoder();
+      let buf = "";
+      for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
+        buf += dec.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          this.onEventLine(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+        }
+      }
+    })().finally(() => {
+      if (!this.closed) setTimeout(() => this.watchEvents(), 1000);
+    });
+  }
+
+  private onEventLine(line: string): void {
+    // "<time> <namespace> <topic> <json>"
+    const m = /^\S+ \S+ \S+ \S+ (\S+) (\/tasks\/\S+) (\{.*\})$/.exec(line);
+    if (!m || m[1] !== this.ns) return;
+    try {
+      const ev = JSON.parse(m[3]!);
+      if (m[2] === "/tasks/exit" && ev.container_id && ev.id === ev.container_id) {
+        this.exits.set(ev.container_id, { code: ev.exit_status ?? 0, at: ev.exited_at ? new Date(ev.exited_at) : new Date() });
+        for (const cb of this.exitCbs) cb(ev.container_id);
+      } else if (m[2] === "/tasks/oom" && ev.container_id) {
+        this.ooms.add(ev.container_id);
+      }
+    } catch {}
+  }
+
+  onExit(cb: (id: string) => void): void {
+    this.exitCbs.push(cb);
+  }
+
+  async version(): Promise<string> {
+    const r = await this.ctr(["version"]);
+    const server = r.stdout.split("Server:")[1] ?? r.stdout;
+    const v = /Version:\s*(\S+)/.exec(server)?.[1] ?? "unknown";
+    return `containerd://${v}`;
+  }
+
+  private async content(digest: string): Promise<any> {
+    return JSON.parse((await this.ctr(["content", "get", digest])).stdout);
+  }
+
+  async getImage(ref: string): Promise<(ImageInfo & { chainId: string }) | undefined> {
+    const name = normalizeRef(ref);
+    const r = await this.ctr(["images", "ls", `name==${name}`]);
+    const row = r.stdout.split("\n").slice(1).find((l) => l.split(/\s+/)[0] === name);
+    if (!row) return undefined;
+    const digest = row.split(/\s+/)[2]!;
+    const cached = this.imageCache.get(digest);
+    if (cached) return { ...cached, ref };
+    let manifest = await this.content(digest);
+    if (manifest.manifests) {
+      const arch = process.arch === "x64" ? "amd64" : process.arch;
+      const d = manifest.manifests.find((m: any) => m.platform?.os === "linux" && m.platform?.architecture === arch) ?? manifest.manifests[0];
+      manifest = await this.content(d.digest);
+    }
+    const config = await this.content(manifest.config.digest);
+    let chain = "";
+    for (const diff of config.rootfs?.diff_ids ?? []) chain = chain ? `sha256:${sha256hex(`${chain} ${diff}`)}` : diff;
+    const repo = name.replace(/[:@][^/]*$/, "");
+    const info = {
+      ref,
+      id: `${repo}@${digest}`,
+      entrypoint: config.config?.Entrypoint ?? undefined,
+      cmd: config.config?.Cmd ?? undefined,
+      env: config.config?.Env ?? undefined,
+      workingDir: config.config?.WorkingDir || undefined,
+      user: config.config?.User || undefined,
+      chainId: chain,
+    };
+    this.imageCache.set(digest, info);
+    return info;
+  }
+
+  async pullImage(ref: string, opts: PullOptions = {}): Promise<ImageInfo> {
+    const name = normalizeRef(ref);
+    const args = ["images", "pull"];
+    if (this.opts.hostsDir) args.push("--hosts-dir", this.opts.hostsDir);
+    const host = name.split("/")[0]!;
+    if (this.opts.plainHttp?.includes(host)) args.push("--plain-http");
+    if (opts.auth) args.push("--user", opts.auth);
+    args.push(name);
+    await this.ctr(args, { timeoutMs: 30 * 60_000 });
+    const img = await this.getImage(ref);
+    if (!img) throw new Error(`image ${ref} not present after pull`);
+    return img;
+  }
+
+  async importImages(tarPath: string): Promise<void> {
+    await this.ctr(["images", "import", "--all-platforms", tarPath], { timeoutMs: 30 * 60_000 });
+  }
+
+  /** User and groups: the pod's runAsUser/Group, else the image's USER (numeric or a name from its /etc/passwd). */
+  private resolveUser(spec: ContainerSpec, image: ImageInfo, rootfs: string): { uid: number; gid: number; additionalGids?: number[] } {
+    let uid = 0;
+    let gid = 0;
+    if (image.user) {
+      const [u, g] = image.user.split(":");
+      const lookup = (file: string, name: string): number | undefined => {
+        try {
+          const line = readFileSync(join(rootfs, "etc", file), "utf8").split("\n").find((l) => l.split(":")[0] === name);
+          return line ? Number(line.split(":")[2]) : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      uid = /^\d+$/.test(u!) ? Number(u) : (lookup("passwd", u!) ?? 0);
+      gid = g === undefined ? uid : /^\d+$/.test(g) ? Number(g) : (lookup("group", g) ?? 0);
+    }
+    if (spec.uid !== undefined) {
+      uid = spec.uid;
+      if (spec.gid === undefined) gid = 0;
+    }
+    if (spec.gid !== undefined) gid = spec.gid;
+    return { uid, gid, additionalGids: spec.supplementalGroups };
+  }
+
+  private async mountRootfs(id: string, chainId: string): Promise<string> {
+    const target = join(this.opts.stateDir, "rootfs", id);
+    mkdirSync(target, { recursive: true });
+    await this.ctr(["snapshots", "prepare", id, chainId]);
+    const out = (await this.ctr(["snapshots", "mounts", target, id])).stdout.trim();
+    // "mount -t <type> <source> <target> -o <options>"
+    const m = /^mount -t (\S+) (\S+) (\S+) -o (\S+)$/.exec(out);
+    if (!m) throw new Error(`unexpected snapshot mount: ${out}`);
+    const [, type, source, , options] = m;
+    if (type === "bind") {
+      await run(["mount", "--rbind", source!, target]);
+      if (options!.split(",").includes("ro")) await run(["mount", "-o", "remount,ro,bind", target]);
+    } else await run(["mount", "-t", type!, source!, target, "-o", options!]);
+    return target;
+  }
+
+  async start(spec: ContainerSpec): Promise<void> {
+    const image = await this.getImage(spec.image);
+    if (!image) throw new Error(`image ${spec.image} is not present`);
+    const { id } = spec;
+    const fifo = join(this.opts.stateDir, "fifo", id);
+    try {
+      const rootfs = await this.mountRootfs(id, image.chainId);
+      const oci = buildSpec(spec, image, rootfs, this.resolveUser(spec, image, rootfs));
+      const specPath = join(this.opts.stateDir, "specs", `${id}.json`);
+      writeFileSync(specPath, JSON.stringify(oci));
+      const labels = { ...spec.labels, [LOG_PATH_LABEL]: spec.logPath };
+      const meta: Meta = { labels, logPath: spec.logPath, cgroupPath: spec.cgroupPath };
+      writeFileSync(join(this.opts.stateDir, "meta", `${id}.json`), JSON.stringify(meta));
+      this.metas.set(id, meta);
+      rmSync(fifo, { force: true });
+      await run(["mkfifo", "-m", "600", fifo]);
+      this.pumps.set(id, new LogPump(fifo, spec.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
+      const args = ["run", "-d", "--config", specPath, "--log-uri", `file://${fifo}`];
+      for (const [k, v] of Object.entries(labels)) args.push("--label", `${k}=${v}`);
+      args.push(id);
+      await this.ctr(args);
+    } catch (e) {
+      await this.cleanup(id).catch(() => {});
+      throw e;
+    }
+  }
+
+  async kill(id: string, signal: string): Promise<void> {
+    const r = await this.ctr(["tasks", "kill", "--all", "--signal", signal, id], { allowFail: true });
+    if (r.code !== 0 && !/not found|process already finished/.test(r.stderr)) throw new CommandError(["ctr", "tasks", "kill", id], r);
+  }
+
+  private async meta(id: string): Promise<Meta | undefined> {
+    let m = this.metas.get(id);
+    if (m) return m;
+    try {
+      m = JSON.parse(readFileSync(join(this.opts.stateDir, "meta", `${id}.json`), "utf8")) as Meta;
+    } catch {
+      // Our local copy is gone: containerd still has the labels.
+      const r = await this.ctr(["containers", "info", id], { allowFail: true });
+      if (r.code !== 0) return undefined;
+      const info = JSON.parse(r.stdout);
+      const labels = info.Labels ?? {};
+      m = { labels, logPath: labels[LOG_PATH_LABEL] ?? "", cgroupPath: info.Spec?.linux?.cgroupsPath ?? "" };
+    }
+    this.metas.set(id, m);
+    return m;
+  }
+
+  async list(): Promise<ContainerInfo[]> {
+    const [cs, ts] = await Promise.all([this.ctr(["containers", "ls", "-q"]), this.ctr(["tasks", "ls"])]);
+    const tasks = new Map<string, { pid: number; status: string }>();
+    for (const l of ts.stdout.split("\n").slice(1)) {
+      const [tid, pid, status] = l.trim().split(/\s+/);
+      if (tid) tasks.set(tid, { pid: Number(pid), status: status ?? "" });
+    }
+    const out: ContainerInfo[] = [];
+    for (const id of cs.stdout.split("\n").map((s) => s.trim()).filter(Boolean)) {
+      const meta = await this.meta(id);
+      if (!meta) continue;
+      const t = tasks.get(id);
+      const state = !t ? "exited" : t.status === "RUNNING" || t.status === "PAUSED" ? "running" : t.status === "CREATED" ? "created" : t.status === "STOPPED" ? "exited" : "unknown";
+      // Adopted after an agent restart: reattach the output FIFO so logs keep flowing.
+      if (state === "running" && !this.pumps.has(id) && meta.logPath) {
+        const fifo = join(this.opts.stateDir, "fifo", id);
+        if (existsSync(fifo)) this.pumps.set(id, new LogPump(fifo, meta.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
+      }
+      out.push({ id, labels: meta.labels, state, pid: t?.pid });
+    }
+    return out;
+  }
+
+  private oomKilled(id: string, cgroupPath: string): boolean {
+    if (this.ooms.has(id)) return true;
+    if (!cgroupPath) return false;
+    for (const f of [`/sys/fs/cgroup/memory${cgroupPath}/memory.oom_control`, `/sys/fs/cgroup${cgroupPath}/memory.events`]) {
+      try {
+        const m = /oom_kill (\d+)/.exec(readFileSync(f, "utf8"));
+        if (m && Number(m[1]) > 0) return true;
+      } catch {}
+    }
+    return false;
+  }
+
+  async reap(id: string): Promise<ExitInfo> {
+    const meta = await this.meta(id);
+    const oomKilled = this.oomKilled(id, meta?.cgroupPath ?? "");
+    const r = await this.ctr(["tasks", "delete", id], { allowFail: true });
+    let code = this.exits.get(id)?.code;
+    const m = /exit code (\d+)/.exec(r.stderr);
+    if (m) code = Number(m[1]);
+    else if (r.code === 0 && code === undefined) code = 0;
+    const finishedAt = this.exits.get(id)?.at ?? new Date();
+    await this.cleanup(id);
+    return { exitCode: code ?? 255, oomKilled, finishedAt };
+  }
+
+  private async cleanup(id: string): Promise<void> {
+    const pump = this.pumps.get(id);
+    this.pumps.delete(id);
+    await pump?.close();
+    await this.ctr(["containers", "delete", id], { allowFail: true });
+    const rootfs = join(this.opts.stateDir, "rootfs", id);
+    await run(["umount", "-l", rootfs], { allowFail: true });
+    await this.ctr(["snapshots", "rm", id], { allowFail: true });
+    rmSync(rootfs, { recursive: true, force: true });
+    for (const f of [join(this.opts.stateDir, "specs", `${id}.json`), join(this.opts.stateDir, "meta", `${id}.json`), join(this.opts.stateDir, "fifo", id)])
+      rmSync(f, { force: true });
+    this.metas.delete(id);
+    this.exits.delete(id);
+    this.ooms.delete(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.kill(id, "SIGKILL");
+    for (let i = 0; i < 50; i++) {
+      const r = await this.ctr(["tasks", "ls"]);
+      const row = r.stdout.split("\n").find((l) => l.split(/\s+/)[0] === id);
+      if (!row || /STOPPED/.test(row)) break;
+      await Bun.sleep(100);
+    }
+    await this.reap(id);
+  }
+
+  exec(id: string, cmd: string[], opts: ExecOptions = {}): ExecProcess {
+    const execId = `exec-${crypto.randomUUID().slice(0, 8)}`;
+    const argv = ["ctr", "--address", this.opts.address, "-n", this.ns, "tasks", "exec", "--exec-id", execId];
+    if (opts.user) argv.push("--user", opts.user);
+    // ctr needs a real terminal for -t: util-linux `script` provides a pty around it.
+    const full = opts.tty
+      ? ["script", "-qfec", [...argv, "-t", id, ...cmd].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" "), "/dev/null"]
+      : [...argv, id, ...cmd];
+    const stdinIsData = typeof opts.stdin === "string" || opts.stdin instanceof Uint8Array;
+    const proc = Bun.spawn(full, {
+      stdin: stdinIsData ? new TextEncoder().encode(typeof opts.stdin === "string" ? opts.stdin : "") : "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    if (opts.stdin instanceof Uint8Array) {
+      // Bun's stdin from a Uint8Array: re-spawn not needed; handled above for strings only.
+    }
+    const timer = opts.timeoutMs ? setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs) : undefined;
+    const sink = stdinIsData ? undefined : (proc.stdin as import("bun").FileSink);
+    if (opts.stdin instanceof ReadableStream && sink) {
+      (async () => {
+        try {
+          for await (const c of opts.stdin as ReadableStream<Uint8Array>) sink.write(c);
+        } catch {}
+        sink.end();
+      })();
+    }
+    return {
+      stdout: proc.stdout as ReadableStream<Uint8Array>,
+      stderr: proc.stderr as ReadableStream<Uint8Array>,
+      write: (d) => {
+        sink?.write(d);
+        sink?.flush();
+      },
+      end: () => {
+        try {
+          sink?.end();
+        } catch {}
+      },
+      kill: () => proc.kill("SIGKILL"),
+      exited: proc.exited.then((c) => {
+        if (timer) clearTimeout(timer);
+        return c;
+      }),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.events?.kill();
+    for (const p of this.pumps.values()) await p.close(false);
+    this.pumps.clear();
+  }
+}

@@ -1,0 +1,39 @@
+// Runs a host command and collects its output; the one place the agent spawns short-lived tools (ctr, ip, mount, CNI).
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class CommandError extends Error {
+  constructor(
+    public argv: string[],
+    public result: RunResult,
+  ) {
+    super(`${argv.slice(0, 4).join(" ")}${argv.length > 4 ? " …" : ""}: exit ${result.code}: ${(result.stderr || result.stdout).trim().split("\n").pop()}`);
+  }
+}
+
+export interface RunOptions {
+  stdin?: string | Uint8Array;
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+  /** Do not throw on a non-zero exit. */
+  allowFail?: boolean;
+}
+
+export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const proc = Bun.spawn(argv, {
+    stdin: opts.stdin !== undefined ? (typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: opts.env ? (Object.fromEntries(Object.entries(opts.env).filter(([, v]) => v !== undefined)) as Record<string, string>) : undefined,
+  });
+  const timer = opts.timeoutMs ? setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs) : undefined;
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (timer) clearTimeout(timer);
+  const result = { code, stdout, stderr };
+  if (code !== 0 && !opts.allowFail) throw new CommandError(argv, result);
+  return result;
+}

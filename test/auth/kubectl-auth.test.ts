@@ -9,26 +9,19 @@ let saToken: string;
 
 beforeAll(async () => {
   c = await startTestCluster();
-  const r = await c.kubectl(["apply", "-f", "-"], {
-    stdin: `
-apiVersion: v1
-kind: Namespace
-metadata: {name: team}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: app, namespace: team}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: app-view, namespace: team}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
-subjects: [{kind: ServiceAccount, name: app, namespace: team}]
-`,
-  });
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-  saToken = await createToken("team", "app");
+  for (const args of [
+    ["create", "namespace", "team"],
+    ["create", "serviceaccount", "app", "-n", "team"],
+    ["create", "rolebinding", "app-view", "--clusterrole=view", "--serviceaccount=team:app", "-n", "team"],
+  ]) {
+    const r = await c.kubectl(args);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  }
+  const t = await c.kubectl(["create", "token", "app", "-n", "team"]);
+  expect(t.stderr).toBe("");
+  saToken = t.stdout.trim();
+  expect(saToken.split(".")).toHaveLength(3);
 });
 /** TokenRequest over the API (what `kubectl create token` does, in JSON). */
 async function createToken(ns: string, sa: string): Promise<string> {
@@ -64,6 +57,16 @@ describe("kubectl auth", () => {
     const r = await c.kubectl(["auth", "can-i", "*", "*"]);
     expect(r.stdout.trim()).toBe("yes");
     expect(r.code).toBe(0);
+  });
+
+  test("can-i --list shows the namespace's rules", async () => {
+    const r = await c.kubectl(["auth", "can-i", "--list", "-n", "team", "--token", saToken]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toMatch(/^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs$/);
+    expect(lines.some((l) => /^pods\/log\s+\[\]\s+\[\]\s+\[get list watch\]$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^secrets/.test(l))).toBe(false);
   });
 
   test("ServiceAccount token with a view RoleBinding", async () => {

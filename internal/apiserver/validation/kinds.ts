@@ -495,7 +495,8 @@ export function validateUpdate(ri: ResourceInfo, obj: Obj, old: Obj, subresource
       }
       break;
     case "Service":
-      if (oldSpec.clusterIP && oldSpec.clusterIP !== "None" && spec.clusterIP !== oldSpec.clusterIP && spec.type !== "ExternalName" && oldSpec.type !== "ExternalName") {
+      // An update that leaves clusterIP empty keeps the allocated one (upstream's patchAllocatedValues).
+      if (spec.clusterIP && oldSpec.clusterIP && oldSpec.clusterIP !== "None" && spec.clusterIP !== oldSpec.clusterIP && spec.type !== "ExternalName" && oldSpec.type !== "ExternalName") {
         e.invalid("spec.clusterIPs[0]", spec.clusterIPs ?? [spec.clusterIP ?? ""], "may not change once set");
       }
       break;

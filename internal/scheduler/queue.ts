@@ -75,6 +75,8 @@ export class SchedulingQueue {
   /** Lazily-deleted heap: entries whose `where` is no longer "active" are skipped on pop. */
   private active = new Heap<QueuedPod>((x, y) => (x.priority !== y.priority ? x.priority > y.priority : x.timestamp < y.timestamp));
   private activeCount = 0;
+  /** Pods in the unschedulable pool, so cluster events cost nothing when it is empty. */
+  private pool = new Set<QueuedPod>();
   private waiter?: (q: QueuedPod | undefined) => void;
   private closed = false;
   private timer?: ReturnType<typeof setInterval>;
@@ -112,6 +114,7 @@ export class SchedulingQueue {
   }
 
   private toActive(q: QueuedPod): void {
+    this.pool.delete(q);
     q.where = "active";
     q.timestamp = performance.now();
     if (this.waiter) {
@@ -154,6 +157,7 @@ export class SchedulingQueue {
     if (!q) return;
     this.items.delete(key);
     if (q.where === "active") this.activeCount--;
+    this.pool.delete(q);
     q.where = "inflight"; // makes the heap entry stale
   }
 
@@ -194,10 +198,14 @@ export class SchedulingQueue {
     q.attempts++;
     q.failedAt = Date.now();
     if (kind === "error" || this.moveRequestCycle >= this.cycle) q.where = "backoff";
-    else q.where = "unschedulable";
+    else {
+      q.where = "unschedulable";
+      this.pool.add(q);
+    }
   }
 
   private requeue(q: QueuedPod): void {
+    this.pool.delete(q);
     if (Date.now() - q.failedAt >= this.backoffMs(q)) this.toActive(q);
     else q.where = "backoff";
   }
@@ -205,7 +213,8 @@ export class SchedulingQueue {
   /** A cluster event that may make unschedulable pods fit (node added/changed, pod deleted, ...). */
   moveAllToActiveOrBackoff(onlyIfRejectedBy?: string[]): void {
     this.moveRequestCycle = this.cycle;
-    for (const q of this.items.values()) {
+    if (this.pool.size === 0) return;
+    for (const q of [...this.pool]) {
       if (q.where !== "unschedulable") continue;
       if (onlyIfRejectedBy && !onlyIfRejectedBy.some((p) => q.rejectedBy.has(p))) continue;
       this.requeue(q);

@@ -1,0 +1,215 @@
+// Scheduler benchmark: pods scheduled per second and time until 1,000 and 5,000 pods are bound on 100 and 1,000
+// hollow nodes, against an in-process control plane; plus the time for a 1,000-replica Deployment to be fully
+// Available (with the controller manager). `bun run bench:scheduler [--quick] [--no-append]`.
+// Appends the table to /work/brief/requests/lead.md unless --no-append.
+
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Pod } from "kubernetes-types/core/v1";
+import { ApiError, createClient, Informer, refs, type Client } from "../internal/client/index.ts";
+import { runHollowNodes } from "../internal/hollow/index.ts";
+import { setLevel } from "../internal/log/log.ts";
+import { startScheduler, type Scheduler } from "../internal/scheduler/index.ts";
+import { startControlPlane } from "../internal/server/controlplane.ts";
+
+setLevel((process.env.KUBUN_LOG_LEVEL as any) ?? "warn");
+const quick = process.argv.includes("--quick");
+const append = !process.argv.includes("--no-append");
+
+interface Row {
+  scenario: string;
+  nodes: number;
+  pods: number;
+  createSeconds: number;
+  bindSeconds: number;
+  podsPerSecond: number;
+  note?: string;
+}
+
+async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+async function ensureServiceAccount(c: Client): Promise<void> {
+  try {
+    await c.resource(refs.serviceaccounts, "default").create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 409)) throw e;
+  }
+}
+
+function benchPod(i: number): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: `bench-${i}`, namespace: "default", labels: { app: "bench" } },
+    spec: {
+      automountServiceAccountToken: false,
+      containers: [{ name: "c", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu: "10m", memory: "16Mi" } } }],
+    },
+  };
+}
+
+/** Starts a fresh control plane with hollow nodes and a scheduler, creates the pods, waits until all are bound. */
+async function scenario(nodes: number, pods: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), "kubun-bench-sched-"));
+  const cp = await startControlPlane({ dataDir: dir, port: 0, bindAddress: "127.0.0.1", advertiseAddress: "127.0.0.1" });
+  const ac = new AbortController();
+  const client = createClient(cp.clientConfig);
+  try {
+    await ensureServiceAccount(client);
+    const t0 = performance.now();
+    const hollow = runHollowNodes(cp.clientConfig, { count: nodes, prefix: "bench", signal: ac.signal, pods: 110 });
+    await hollow.ready;
+    const nodeSeconds = (performance.now() - t0) / 1000;
+    let sched: Scheduler | undefined;
+    const s = startScheduler(cp.componentConfig("scheduler"), { identity: "bench", signal: ac.signal, leaderElection: false, onLeading: (x) => (sched = x) });
+
+    // Count bound pods from a watch, as a user would see them.
+    const inf = new Informer<Pod>(client.resource(refs.pods, "default"));
+    let bound = 0;
+    let firstBound = 0;
+    let lastBound = 0;
+    const seen = new Set<string>();
+    const mark = (p: Pod) => {
+      if (p.spec?.nodeName && !seen.has(p.metadata!.name!)) {
+        seen.add(p.metadata!.name!);
+        bound++;
+        lastBound = performance.now();
+        if (!firstBound) firstBound = lastBound;
+      }
+    };
+    inf.addEventHandler({ onAdd: mark, onUpdate: (_o, p) => mark(p) });
+    void inf.run(ac.signal);
+    await inf.synced;
+
+    const podsApi = client.resource<Pod>(refs.pods, "default");
+    const c0 = performance.now();
+    await pool(pods, 64, (i) => podsApi.create(benchPod(i)));
+    const createSeconds = (performance.now() - c0) / 1000;
+    const deadline = Date.now() + 30 * 60_000;
+    while (bound < pods && Date.now() < deadline) await Bun.sleep(20);
+    const bindSeconds = (lastBound - c0) / 1000;
+    const row: Row = {
+      scenario: `${pods} pods / ${nodes} nodes`,
+      nodes,
+      pods,
+      createSeconds,
+      bindSeconds,
+      podsPerSecond: pods / bindSeconds,
+      note: `nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
+    };
+    ac.abort();
+    await Promise.allSettled([hollow, s]);
+    return row;
+  } finally {
+    ac.abort();
+    await cp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A 1,000-replica Deployment on hollow nodes, with scheduler and controller manager: time until Available. */
+async function deploymentScenario(nodes: number, replicas: number): Promise<Row> {
+  const { startControllerManager } = await import("../internal/controllers/index.ts");
+  const dir = mkdtempSync(join(tmpdir(), "kubun-bench-deploy-"));
+  const cp = await startControlPlane({ dataDir: dir, port: 0, bindAddress: "127.0.0.1", advertiseAddress: "127.0.0.1" });
+  const ac = new AbortController();
+  const client = createClient(cp.clientConfig);
+  try {
+    await ensureServiceAccount(client);
+    const hollow = runHollowNodes(cp.clientConfig, { count: nodes, prefix: "bench", signal: ac.signal });
+    await hollow.ready;
+    const s = startScheduler(cp.componentConfig("scheduler"), { identity: "bench", signal: ac.signal, leaderElection: false });
+    const cm = startControllerManager(cp.componentConfig("controller-manager"), {
+      identity: "bench",
+      serviceCIDR: "10.43.0.0/16",
+      clusterCIDR: "10.42.0.0/16",
+      signal: ac.signal,
+      leaderElection: false,
+    } as any);
+    const c0 = performance.now();
+    await client.resource(refs.deployments, "default").create({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "big" },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: "big" } },
+        template: {
+          metadata: { labels: { app: "big" } },
+          spec: { automountServiceAccountToken: false, containers: [{ name: "c", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] },
+        },
+      },
+    });
+    const deadline = Date.now() + 30 * 60_000;
+    let available = 0;
+    while (Date.now() < deadline) {
+      const d: any = await client.resource(refs.deployments, "default").get("big");
+      available = d.status?.availableReplicas ?? 0;
+      if (available >= replicas) break;
+      await Bun.sleep(200);
+    }
+    const secs = (performance.now() - c0) / 1000;
+    ac.abort();
+    await Promise.allSettled([hollow, s, cm]);
+    return {
+      scenario: `Deployment ${replicas} replicas Available / ${nodes} nodes`,
+      nodes,
+      pods: replicas,
+      createSeconds: 0,
+      bindSeconds: secs,
+      podsPerSecond: available / secs,
+      note: available >= replicas ? undefined : `only ${available} available at timeout`,
+    };
+  } finally {
+    ac.abort();
+    await cp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const plan: [number, number][] = quick
+  ? [[100, 1000]]
+  : [
+      [100, 1000],
+      [100, 5000],
+      [1000, 1000],
+      [1000, 5000],
+    ];
+const rows: Row[] = [];
+for (const [n, p] of plan) {
+  process.stderr.write(`scenario: ${p} pods on ${n} hollow nodes...\n`);
+  rows.push(await scenario(n, p));
+}
+if (!quick) {
+  process.stderr.write("scenario: Deployment of 1000 replicas on 100 hollow nodes...\n");
+  try {
+    rows.push(await deploymentScenario(100, 1000));
+  } catch (e) {
+    process.stderr.write(`deployment scenario failed: ${(e as Error).message}\n`);
+  }
+}
+
+const header = "| scenario | create pods (s) | all bound/available (s) | pods/s | notes |\n|---|---:|---:|---:|---|";
+const lines = rows.map(
+  (r) => `| ${r.scenario} | ${r.createSeconds ? r.createSeconds.toFixed(2) : "–"} | ${r.bindSeconds.toFixed(2)} | ${r.podsPerSecond.toFixed(0)} | ${r.note ?? ""} |`,
+);
+const table = [header, ...lines].join("\n");
+console.log(table);
+if (append) {
+  appendFileSync(
+    "/work/brief/requests/lead.md",
+    `\n## bench:scheduler (${new Date().toISOString()}, Bun ${Bun.version}, ${process.arch})\n` +
+      "Pods scheduled per second and time until all are bound (from the first create, pods created 64 at a time while the scheduler runs).\n\n" +
+      table +
+      "\n",
+  );
+}
+process.exit(0);

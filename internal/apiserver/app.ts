@@ -38,6 +38,14 @@ function errorResponse(c: Context, err: unknown, deps: ApiServerDeps): Response 
   return statusResponse(c, internalError(err));
 }
 
+/** Upstream's metric verb: the HTTP method, except LIST/WATCH for collection reads and APPLY for server-side apply. */
+function metricVerb(verb: string | undefined, method: string, contentType: string | undefined): string {
+  if (verb === "list") return "LIST";
+  if (verb === "watch") return "WATCH";
+  if (method === "PATCH" && contentType?.startsWith("application/apply-patch")) return "APPLY";
+  return method.toUpperCase();
+}
+
 export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): ApiServer {
   const app = new Hono<AppEnv>();
   const watchCache = new WatchCache(deps.store, deps.log.child("watch"));
@@ -52,7 +60,7 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     const t = performance.now();
     await next();
     const info = c.get("info");
-    const verb = info?.verb ?? c.req.method.toLowerCase();
+    const verb = metricVerb(info?.verb, c.req.method, c.req.header("content-type"));
     const resource = info?.resource ? (info.subresource ? `${info.resource}/${info.subresource}` : info.resource) : "";
     metrics.request(verb, resource, c.res.status, (performance.now() - t) / 1000);
   });

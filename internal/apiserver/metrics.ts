@@ -42,7 +42,7 @@ class Metrics {
   request(verb: string, resource: string, code: number, seconds: number): void {
     const key = `verb="${esc(verb.toUpperCase())}",resource="${esc(resource)}",code="${code}"`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    if (verb !== "watch" && verb !== "WATCH") this.duration.observe(`verb="${esc(verb.toUpperCase())}",resource="${esc(resource)}"`, seconds);
+    if (verb !== "WATCH") this.duration.observe(`verb="${esc(verb.toUpperCase())}",resource="${esc(resource)}"`, seconds);
   }
   store(op: string, seconds: number): void {
     this.storeDuration.observe(`operation="${op}"`, seconds);

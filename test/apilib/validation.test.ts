@@ -2,7 +2,7 @@
 // message) the API returns in a 422 Status.
 import { describe, expect, test } from "bun:test";
 import { findKind, type ResourceInfo } from "../../internal/apiserver/resources.ts";
-import { defaultObject, invalidMessage, unknownFields, validateObject, type Cause } from "../../internal/apiserver/validation/index.ts";
+import { defaultObject, duplicateFields, invalidMessage, unknownFields, validateObject, type Cause } from "../../internal/apiserver/validation/index.ts";
 
 const ri = (group: string, kind: string): ResourceInfo => findKind(group, kind)!;
 const POD = ri("", "Pod");
@@ -368,5 +368,14 @@ describe("unknown fields", () => {
     const p = pod();
     defaultObject(POD, p);
     expect(unknownFields(POD, p)).toEqual([]);
+  });
+});
+
+describe("duplicate fields", () => {
+  test("reports full paths of repeated keys in the raw JSON", () => {
+    const body = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a", "name" : "b"},
+      "data":{"a":"1","b":"x\\"y","a":"2"},"list":[{"k":1,"k":2},{"k":[1,2]}]}`;
+    expect(duplicateFields(body)).toEqual(["metadata.name", "data.a", "list[0].k"]);
+    expect(duplicateFields(JSON.stringify({ a: { b: [1, { c: 2 }] } }))).toEqual([]);
   });
 });

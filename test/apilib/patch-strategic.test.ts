@@ -273,11 +273,16 @@ describe("directives", () => {
     expect(out2.metadata.finalizers).toBeUndefined();
   });
 
-  test("$deleteFromPrimitiveList with a non-list value is 400", () => {
+  test("$deleteFromPrimitiveList with a non-list value is ignored, as upstream does", () => {
+    const out = applyStrategicMergePatch(deployment(), { metadata: { "$deleteFromPrimitiveList/finalizers": "a" } }, DEPLOY);
+    expect(out.metadata.finalizers).toEqual(["a", "b"]);
+  });
+
+  test("$patch: merge on a map is refused as upstream does", () => {
     expectPatchError(
-      () => applyStrategicMergePatch(deployment(), { metadata: { "$deleteFromPrimitiveList/finalizers": "a" } }, DEPLOY),
-      400,
-      "invalid patch format of primitive list",
+      () => applyStrategicMergePatch(deployment(), { spec: { strategy: { $patch: "merge", type: "Recreate" } } }, DEPLOY),
+      500,
+      "unknown patch type: merge in map: map[$patch:merge type:Recreate]",
     );
   });
 
@@ -365,11 +370,27 @@ describe("$setElementOrder", () => {
     expect(out.metadata.finalizers).toEqual(["c", "a", "d"]);
   });
 
-  test("a $setElementOrder that is not a list is 400", () => {
+  test("malformed $setElementOrder lists fail with upstream's messages", () => {
     expectPatchError(
       () => applyStrategicMergePatch(pod([c("a")]), { spec: { "$setElementOrder/containers": "a" } }, POD),
-      400,
-      "invalid patch format of setElementOrder list",
+      500,
+      "expected a []interface {}, but received a string",
+    );
+    expectPatchError(
+      () => applyStrategicMergePatch(pod([c("a")]), { spec: { "$setElementOrder/containers": [{ image: "x" }] } }, POD),
+      500,
+      "map: map[image:x] does not contain declared merge key: name",
+    );
+    // The patch list must follow the order list.
+    expectPatchError(
+      () =>
+        applyStrategicMergePatch(
+          pod([c("a"), c("b")]),
+          { spec: { "$setElementOrder/containers": order("a", "b"), containers: [{ name: "b", image: "2" }, { name: "a", image: "1" }] } },
+          POD,
+        ),
+      500,
+      /^The order in patch list:\n\[map\[image:2 name:b\] map\[image:1 name:a\]\]\n doesn't match \$setElementOrder\/ list:/,
     );
   });
 });

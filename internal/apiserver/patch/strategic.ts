@@ -15,9 +15,7 @@ const SET_ELEMENT_ORDER = "$setElementOrder/";
 
 // Upstream's mergepatch error texts.
 const ERR_BAD_JSON_DOC = "invalid JSON document";
-const ERR_PRIMITIVE_LIST = "invalid patch format of primitive list";
 const ERR_RETAIN_KEYS = "invalid patch format of retainKeys";
-const ERR_SET_ELEMENT_ORDER = "invalid patch format of setElementOrder list";
 const ERR_LIST_OF_LISTS = "lists of lists are not supported";
 
 /** Where we are in the schema: the struct type of the current map (undefined = schemaless, plain merge). */
@@ -43,8 +41,8 @@ function mergeMap(original: JSONObject, patch: JSONObject, type: Ctx, fs?: Field
       return stripDirectives(patch, type);
     }
     if (directive === "delete") return {};
-    if (directive !== "merge") throw internalPatchError(`unknown patch type: ${String(directive)} in map: ${goMap(patch)}`);
-    delete patch[PATCH];
+    // Upstream accepts only replace and delete on maps ("merge" included in the error).
+    throw internalPatchError(`unknown patch type: ${String(directive)} in map: ${goMap(patch)}`);
   }
   if (RETAIN_KEYS in patch) applyRetainKeys(original, patch);
 
@@ -258,8 +256,11 @@ function mergeParallelLists(original: JSONObject, patch: JSONObject, field: stri
   const patchList = patch[field];
   delete patch[orderKey];
   delete patch[deleteKey];
-  if (order !== undefined && !Array.isArray(order)) throw badRequest(ERR_SET_ELEMENT_ORDER);
-  if (toDelete !== undefined && !Array.isArray(toDelete)) throw badRequest(ERR_PRIMITIVE_LIST);
+  if (order !== undefined && !Array.isArray(order)) {
+    throw internalPatchError(`expected a []interface {}, but received a ${goType(order)}`);
+  }
+  // Upstream silently skips a delete list that is not a list.
+  const deletions = Array.isArray(toDelete) ? toDelete : undefined;
   if (patchList === null) {
     delete original[field];
     delete patch[field];
@@ -282,12 +283,16 @@ function mergeParallelLists(original: JSONObject, patch: JSONObject, field: stri
     merged = r.merged;
     needsOrder = r.order;
   }
-  if (toDelete) merged = merged.filter((v) => !toDelete.some((d) => deepEqual(d, v)));
+  if (deletions) merged = merged.filter((v) => !deletions.some((d) => deepEqual(d, v)));
   if (needsOrder && order) {
     const key = fs.mergeKey ?? "";
-    if (key && order.some((o) => !isObject(o) || !(key in o))) {
-      throw internalPatchError(`map: ${goMap(order.find((o) => !isObject(o) || !(key in o)) as JSONObject)} does not contain declared merge key: ${key}`);
+    if (key) {
+      for (const o of order) {
+        if (!isObject(o)) throw internalPatchError(`expected a map[string]interface {}, but received a ${goType(o)}`);
+        if (!(key in o)) throw internalPatchError(`map: ${goMap(o)} does not contain declared merge key: ${key}`);
+      }
     }
+    if (Array.isArray(patchList)) checkOrderMatches(patchList, order, key);
     merged = orderMerged(merged, order, originalList, key);
   } else if (needsOrder && Array.isArray(patchList)) {
     merged = orderMerged(merged, patchList, originalList, fs.mergeKey ?? "");
@@ -300,11 +305,48 @@ function mergeParallelLists(original: JSONObject, patch: JSONObject, field: stri
   delete patch[field];
 }
 
+/**
+ * The patch list must follow the $setElementOrder list (upstream's validatePatchWithSetOrderList); kubectl
+ * always sends them consistent, a hand-written patch may not.
+ */
+function checkOrderMatches(patchList: JSONValue[], order: JSONValue[], key: string): void {
+  const items = key ? patchList.filter((v) => !(isObject(v) && v[PATCH] === "delete")) : patchList;
+  if (order.length === 0 || items.length === 0) return;
+  let pi = 0;
+  let oi = 0;
+  while (pi < items.length && oi < order.length) {
+    const item = items[pi]!;
+    if (isObject(item) && PATCH in item) {
+      pi++;
+      continue;
+    }
+    const same = key ? isObject(item) && isObject(order[oi]) && deepEqual(item[key], (order[oi] as JSONObject)[key]) : deepEqual(item, order[oi]);
+    if (same) pi++;
+    oi++;
+  }
+  if (pi < items.length && oi >= order.length) {
+    throw internalPatchError(`The order in patch list:\n${goValue(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${goValue(order)}\n`);
+  }
+}
+
+/** Go's reflect type name of a decoded JSON value, for upstream's ErrBadArgType messages. */
+function goType(v: JSONValue): string {
+  if (Array.isArray(v)) return "[]interface {}";
+  if (isObject(v)) return "map[string]interface {}";
+  return typeof v === "number" ? "float64" : typeof v === "boolean" ? "bool" : v === null ? "<nil>" : "string";
+}
+
+function goValue(v: JSONValue): string {
+  if (Array.isArray(v)) return `[${v.map(goValue).join(" ")}]`;
+  if (isObject(v)) return goMap(v);
+  return v === null ? "<nil>" : String(v);
+}
+
 /** Go's %v rendering of a map, for error messages that match upstream's. */
 function goMap(m: JSONObject | undefined): string {
   if (!m) return "map[]";
   const parts = Object.keys(m)
     .sort()
-    .map((k) => `${k}:${isObject(m[k]) ? goMap(m[k] as JSONObject) : Array.isArray(m[k]) ? `[${(m[k] as JSONValue[]).join(" ")}]` : String(m[k])}`);
+    .map((k) => `${k}:${goValue(m[k]!)}`);
   return `map[${parts.join(" ")}]`;
 }

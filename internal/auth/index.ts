@@ -1,8 +1,9 @@
 // Public surface of kubun's authentication / authorization package. See the report in each file's header.
 //
 // Server start-up order (startControlPlane):
-//   1. const pki = await ensurePKI(dataDir, { sans })          → TLS for Bun.serve, CA for kubeconfigs
-//   2. const { adminToken, joinToken } = await ensureTokens(dataDir, { token })
+//   1. const pki = await ensurePKI(dataDir, { sans, store, token })  → TLS for Bun.serve, CA for kubeconfigs
+//      (with `store`, a fresh server on an existing cluster's store adopts its CA + admin token; needs --token)
+//   2. const { adminToken, joinToken } = await ensureTokens(dataDir, { token, store })  (publishes bootstrap data)
 //   3. writeKubeconfig(path, { server, caPEM: pki.caCertPEM, token: adminToken, mode })
 //   4. await reconcileBootstrapPolicy(store)                    → default ClusterRoles/Bindings in the store
 //   5. const authn = createAuthenticator({ store, dataDir }); const authz = createAuthorizer({ store });
@@ -30,4 +31,5 @@ export { joinRoutes, CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./joinroutes.ts
 export { joinCluster, requestNodeCredentials, fetchVerifiedCA, CAHashMismatchError, credentialsPath } from "./join.ts";
 export type { JoinOptions, NodeCredentials } from "./join.ts";
 export { revokeNodeToken } from "./nodecreds.ts";
+export { adoptClusterBootstrap, publishClusterBootstrap, BOOTSTRAP_KEY } from "./bootstrap.ts";
 export { tokenLib } from "./tokenlib.ts";

@@ -10,6 +10,9 @@ import { hostname } from "node:os";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { readIfExists, writeAtomic } from "./files.ts";
+import { PKI_FILES, tlsDir } from "./paths.ts";
+import { adoptClusterBootstrap } from "./bootstrap.ts";
+import type { Store } from "../store/types.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -22,6 +25,12 @@ const RENEW_BEFORE_DAYS = 90;
 
 export interface PKIOptions {
   sans: { dns: string[]; ips: string[] };
+  /**
+   * HA: with the shared store, a server whose data dir has no CA adopts the cluster's CA (and admin token) from the
+   * store; `token` (the --token flag) decrypts it. See bootstrap.ts.
+   */
+  store?: Store;
+  token?: string;
   /** For tests: override the clock. */
   now?: Date;
 }
@@ -33,16 +42,7 @@ export interface PKI {
   serverKeyPEM: string;
 }
 
-export function tlsDir(dataDir: string): string {
-  return join(dataDir, "server", "tls");
-}
-
-export const PKI_FILES = {
-  caCert: "server-ca.crt",
-  caKey: "server-ca.key",
-  servingCert: "serving-kube-apiserver.crt",
-  servingKey: "serving-kube-apiserver.key",
-} as const;
+export { tlsDir, PKI_FILES };
 
 /** The names every API server certificate carries, plus the caller's. */
 export function defaultSANs(extra: { dns: string[]; ips: string[] }): { dns: string[]; ips: string[] } {
@@ -171,6 +171,7 @@ export async function ensurePKI(dataDir: string, opts: PKIOptions): Promise<PKI>
   const dir = tlsDir(dataDir);
   const now = opts.now ?? new Date();
   const p = (f: string) => join(dir, f);
+  if (opts.store) await adoptClusterBootstrap(dataDir, opts.store, opts.token);
 
   let caCertPEM = readIfExists(p(PKI_FILES.caCert));
   let caKeyPEM = readIfExists(p(PKI_FILES.caKey));

@@ -4,9 +4,11 @@
 // the secret (see join.ts).
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { timingSafeEqual } from "node:crypto";
 import { readIfExists, randomHex, writeAtomic } from "./files.ts";
-import { PKI_FILES, tlsDir } from "./pki.ts";
+import { PKI_FILES, tlsDir, adminTokenPath, joinTokenPath } from "./paths.ts";
+import { publishClusterBootstrap } from "./bootstrap.ts";
+import type { Store } from "../store/types.ts";
+import { TOKEN_PREFIX, caHash, parseToken, formatToken, safeEqual, type ParsedToken } from "./tokenformat.ts";
 
 export interface Tokens {
   /** Bearer token of system:admin (group system:masters); goes into the admin kubeconfig. */
@@ -15,63 +17,14 @@ export interface Tokens {
   joinToken: string;
 }
 
-export const TOKEN_PREFIX = "K10";
-
-export function adminTokenPath(dataDir: string): string {
-  return join(dataDir, "server", "cred", "admin-token");
-}
-
-export function joinTokenPath(dataDir: string): string {
-  return join(dataDir, "server", "token");
-}
-
-export function caHash(caPEM: string): string {
-  return new Bun.CryptoHasher("sha256").update(caPEM).digest("hex");
-}
-
-export interface ParsedToken {
-  /** Hex sha256 of the CA PEM, when the token is in the secure (K10) format. */
-  caHash?: string;
-  /** "server" for server tokens (k3s also has "node"); undefined for short tokens. */
-  username?: string;
-  /** The secret part. */
-  secret: string;
-}
-
-/** Parses a secure (K10<hash>::<user>:<secret>) or short (bare secret) token. */
-export function parseToken(token: string): ParsedToken {
-  const t = token.trim();
-  if (!t) throw new Error("empty token");
-  if (!t.startsWith(TOKEN_PREFIX)) return { secret: t };
-  const sep = t.indexOf("::");
-  if (sep < 0) throw new Error("invalid token: K10 token without '::' separator");
-  const hash = t.slice(TOKEN_PREFIX.length, sep);
-  if (!/^[0-9a-f]{64}$/i.test(hash)) throw new Error("invalid token: CA hash is not a sha256 hex digest");
-  const creds = t.slice(sep + 2);
-  const colon = creds.indexOf(":");
-  const username = colon >= 0 ? creds.slice(0, colon) : undefined;
-  const secret = colon >= 0 ? creds.slice(colon + 1) : creds;
-  if (!secret) throw new Error("invalid token: empty secret");
-  return { caHash: hash.toLowerCase(), username, secret };
-}
-
-export function formatToken(caPEM: string, secret: string): string {
-  return `${TOKEN_PREFIX}${caHash(caPEM)}::server:${secret}`;
-}
-
-/** Constant-time string comparison for secrets. */
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  if (ab.length !== bb.length) return false;
-  return timingSafeEqual(ab, bb);
-}
+export { TOKEN_PREFIX, caHash, parseToken, formatToken, safeEqual, adminTokenPath, joinTokenPath };
+export type { ParsedToken };
 
 /**
  * Loads or creates the admin token and the join token. Call after ensurePKI (the join token embeds the CA hash).
  * `token` (the --token flag) fixes the join secret: a bare secret or a full K10 token (its hash must match our CA).
  */
-export async function ensureTokens(dataDir: string, opts: { token?: string } = {}): Promise<Tokens> {
+export async function ensureTokens(dataDir: string, opts: { token?: string; store?: Store } = {}): Promise<Tokens> {
   const caPEM = readFileSync(join(tlsDir(dataDir), PKI_FILES.caCert), "utf8");
 
   let adminToken = readIfExists(adminTokenPath(dataDir))?.trim();
@@ -96,5 +49,7 @@ export async function ensureTokens(dataDir: string, opts: { token?: string } = {
   if (readIfExists(joinTokenPath(dataDir))?.trim() !== joinToken) {
     writeAtomic(joinTokenPath(dataDir), joinToken + "\n", 0o600);
   }
+  // HA: the first server publishes the (encrypted) CA and admin token for the others.
+  if (opts.store) await publishClusterBootstrap(dataDir, opts.store, joinToken);
   return { adminToken, joinToken };
 }

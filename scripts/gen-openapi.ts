@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { API } from "typescript/unstable/async";
 import { SyntaxKind } from "typescript/unstable/ast";
-import { listMetaTable } from "../internal/apiserver/openapi/list-meta.ts";
+import { ATOMIC_STRUCTS, listMetaTable } from "../internal/apiserver/openapi/list-meta.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const TYPES_DIR = join(ROOT, "node_modules/kubernetes-types");
@@ -141,8 +141,9 @@ function typeSchema(text: string, m: ParsedModule, field: string): Schema {
   throw new Error(`${m.mod}: unsupported type text ${JSON.stringify(t)}`);
 }
 
+const listMeta = listMetaTable();
+
 function interfaceSchema(node: any, m: ParsedModule, name: string): Schema {
-  const listMeta = listMetaTable();
   // EphemeralContainer inlines EphemeralContainerCommon upstream.
   const metaName = name.endsWith(".EphemeralContainer") ? `${name}Common` : name;
   const fieldMeta = listMeta.get(metaName);
@@ -175,6 +176,7 @@ function interfaceSchema(node: any, m: ParsedModule, name: string): Schema {
   schema.type = "object";
   if (Object.keys(properties).length) schema.properties = properties;
   if (required.length) schema.required = required;
+  if (ATOMIC_STRUCTS.has(name)) schema["x-kubernetes-map-type"] = "atomic";
   if (apiVersion && kind) {
     const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
     schema["x-kubernetes-group-version-kind"] = [{ group, kind, version }];

@@ -39,6 +39,8 @@ describe("generated definitions", () => {
     expect(prop("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "ownerReferences")["x-kubernetes-patch-merge-key"]).toBe("uid");
     expect(prop("io.k8s.api.core.v1.NodeStatus", "conditions")["x-kubernetes-patch-merge-key"]).toBe("type");
     expect(prop("io.k8s.api.core.v1.PodSpec", "tolerations")["x-kubernetes-list-type"]).toBe("atomic");
+    expect(defs()["io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"]!["x-kubernetes-map-type"]).toBe("atomic");
+    expect(defs()["io.k8s.api.rbac.v1.RoleRef"]!["x-kubernetes-map-type"]).toBe("atomic");
   });
 
   test("types, formats, required fields and descriptions", () => {

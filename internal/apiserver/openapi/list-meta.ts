@@ -237,3 +237,18 @@ export function listMetaTable(): Map<string, Map<string, FieldListMeta>> {
   }
   return out;
 }
+
+/**
+ * Types whose objects are replaced as a whole by server-side apply (`+structType=atomic` upstream),
+ * published as "x-kubernetes-map-type": "atomic".
+ */
+export const ATOMIC_STRUCTS = new Set(
+  `autoscaling.v1.CrossVersionObjectReference core.v1.SecretReference core.v1.FileKeySelector core.v1.ObjectFieldSelector
+  core.v1.ResourceFieldSelector core.v1.ConfigMapKeySelector core.v1.SecretKeySelector core.v1.NodeSelector
+  core.v1.NodeSelectorTerm core.v1.TopologySelectorTerm core.v1.EndpointAddress core.v1.EndpointPort
+  core.v1.ObjectReference core.v1.LocalObjectReference core.v1.TypedLocalObjectReference core.v1.ScopeSelector
+  discovery.v1.EndpointPort rbac.v1.Subject rbac.v1.RoleRef meta.v1.OwnerReference meta.v1.LabelSelector`
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((t) => (t.startsWith("meta.") ? `io.k8s.apimachinery.pkg.apis.${t}` : `io.k8s.api.${t}`)),
+);

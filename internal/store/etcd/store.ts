@@ -35,6 +35,7 @@ export class EtcdStore implements Store {
   private log: Logger;
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastSeen = 0;
+  private leases = new Map<number, { id: string; reuseUntil: number }>();
   private closed = false;
 
   constructor(endpoints: string[], opts: EtcdStoreOptions = {}) {
@@ -90,14 +91,21 @@ export class EtcdStore implements Store {
     return { revision: Number(res.header.revision), count: Number(res.count) };
   }
 
+  /**
+   * A lease for a TTL'd write. As kube-apiserver does, one lease is shared by the writes of a short window (5% of the
+   * TTL, at most a minute) and granted that much longer, so Events cost one lease per window, not one each; a key
+   * thus expires between ttl and ttl + window after its write.
+   */
   private async lease(ttlSeconds?: number): Promise<string | undefined> {
     if (ttlSeconds === undefined || ttlSeconds <= 0) return undefined;
-    const res = await this.client.leaseClient.leaseGrant({ TTL: Math.max(1, Math.ceil(ttlSeconds)), ID: 0 });
+    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+    const now = Date.now();
+    const cached = this.leases.get(ttl);
+    if (cached && now < cached.reuseUntil) return cached.id;
+    const reuse = Math.min(60, ttl * 0.05);
+    const res = await this.client.leaseClient.leaseGrant({ TTL: Math.ceil(ttl + reuse), ID: 0 });
+    this.leases.set(ttl, { id: res.ID, reuseUntil: now + reuse * 1000 });
     return res.ID;
-  }
-
-  private revoke(lease: string | undefined): void {
-    if (lease) void this.client.leaseClient.leaseRevoke({ ID: lease }).catch(() => {});
   }
 
   async create(key: string, value: string, ttlSeconds?: number): Promise<KeyValue> {
@@ -108,10 +116,7 @@ export class EtcdStore implements Store {
       success: [{ request_put: { key: enc(key), value: enc(value), lease } }],
       failure: [],
     });
-    if (!res.succeeded) {
-      this.revoke(lease);
-      throw new KeyExistsError(key);
-    }
+    if (!res.succeeded) throw new KeyExistsError(key);
     const rev = Number(res.header.revision);
     return { key, value, createRevision: rev, modRevision: rev };
   }
@@ -124,10 +129,7 @@ export class EtcdStore implements Store {
       success: [{ request_put: { key: enc(key), value: enc(value), lease, prev_kv: true } }],
       failure: [{ request_range: { key: enc(key) } }],
     });
-    if (!res.succeeded) {
-      this.revoke(lease);
-      throw this.failure(key, res.responses[0]?.response_range?.kvs[0]);
-    }
+    if (!res.succeeded) throw this.failure(key, res.responses[0]?.response_range?.kvs[0]);
     const prev = res.responses[0]!.response_put.prev_kv;
     const rev = Number(res.header.revision);
     return { key, value, createRevision: prev ? Number(prev.create_revision) : rev, modRevision: rev };

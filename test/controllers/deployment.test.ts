@@ -56,7 +56,7 @@ describe("deployment", () => {
       expect(p.metadata!.ownerReferences![0]).toMatchObject({ kind: "ReplicaSet", name: rs.metadata!.name, controller: true });
     }
     expect(rs.status).toMatchObject({ replicas: 10, fullyLabeledReplicas: 10, readyReplicas: 10, availableReplicas: 10 });
-  });
+  }, 90_000);
 
   test("rolling update never drops below replicas - maxUnavailable; kubectl rollout status/history/undo work", async () => {
     await deploys().create(
@@ -100,5 +100,5 @@ describe("deployment", () => {
     for (const p of live) expect(p.spec!.containers[0]!.image).toBe("registry.k8s.io/pause:3.9");
     // Two ReplicaSets: the old template's set was reused, not duplicated.
     expect((await rss().list({ labelSelector: "app=roll" })).items.length).toBe(2);
-  });
+  }, 180_000);
 });

@@ -387,3 +387,44 @@ test("more than 10 updaters: the oldest are merged into ancient-changes", () => 
   expect(managers).not.toContain("m0");
   expect(managers).toContain("m11");
 });
+
+describe("pruning like structured-merge-diff", () => {
+  const base = (spec: object): any => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" }, spec });
+
+  test("a struct the applier alone owned goes away with its defaulted siblings; one someone else shares stays", () => {
+    const v1: any = serverSideApply({
+      applied: base({ strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } }, minReadySeconds: 5 }),
+      manager: "a",
+      gvk: DEPLOY,
+      now: T0,
+    });
+    v1.spec.strategy.rollingUpdate.maxUnavailable = "25%"; // as defaulting would add, owned by nobody
+    const v2: any = serverSideApply({ live: v1, applied: base({ minReadySeconds: 5 }), manager: "a", gvk: DEPLOY, now: T1 });
+    expect(v2.spec.strategy).toBeUndefined();
+
+    const w1: any = serverSideApply({
+      applied: base({ strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } } }),
+      manager: "a",
+      gvk: DEPLOY,
+      now: T0,
+    });
+    const w2: any = serverSideApply({ live: w1, applied: base({ strategy: { type: "RollingUpdate" } }), manager: "b", gvk: DEPLOY, now: T0 });
+    const w3: any = serverSideApply({ live: w2, applied: base({}), manager: "a", gvk: DEPLOY, now: T1 });
+    expect(w3.spec.strategy).toEqual({ type: "RollingUpdate" }); // b still owns type; a's rollingUpdate is gone
+  });
+
+  test("an applied list item goes even if an updater owns one of its fields (upstream removes the item)", () => {
+    const v1: any = serverSideApply({
+      applied: applied({ containers: [{ name: "nginx", image: "nginx:1" }, { name: "side", image: "busybox" }] }),
+      manager: "a",
+      gvk: DEPLOY,
+      now: T0,
+    });
+    const edited = structuredClone(v1);
+    edited.spec.template.spec.containers[1].image = "busybox:2";
+    const v2: any = updateManagedFields({ old: v1, updated: edited, manager: "kubectl-edit", gvk: DEPLOY, now: T1 });
+    const v3: any = serverSideApply({ live: v2, applied: applied({ containers: [{ name: "nginx", image: "nginx:1" }] }), manager: "a", gvk: DEPLOY, now: T1 });
+    expect(v3.spec.template.spec.containers.map((c: any) => c.name)).toEqual(["nginx"]);
+    expect(entries(v3).map((e) => e.manager)).toEqual(["a"]); // kubectl-edit's only field went with the item
+  });
+});

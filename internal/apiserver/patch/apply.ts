@@ -18,7 +18,7 @@ import {
 import { allowedConflicts, buildLastApplied, hasLastApplied, KUBECTL_MANAGER, setLastApplied } from "./last-applied.ts";
 import { normalizeTyped } from "./normalize.ts";
 import { rootType, type GVK } from "./schema/index.ts";
-import { compare, emptyObject, isNamedField, mergeTyped, refAt, removePath, structRef, toFieldSet, type Ref } from "./typed.ts";
+import { compare, emptyObject, ensureNamedFieldsAreMembers, mergeTyped, removePath, structRef, toFieldSet, type Ref } from "./typed.ts";
 
 export interface ServerSideApplyOptions {
   /** The stored object; undefined/null when the apply creates it. */
@@ -137,26 +137,19 @@ function subresourceOf(managers: Map<string, ManagerEntry>, manager: string, pat
 }
 
 /**
- * Removes what the manager applied last time but not this time, unless another manager (or this apply)
- * still owns the path or something below it. Named struct fields on the way count as owned paths too.
+ * Removes what the manager applied last time but not this time, unless a manager (this apply included)
+ * still owns it: SMD's prune + addBackOwnedItems + addBackDanglingItems, which together remove the paths
+ * of the last applied set (named struct fields on the way counting as members) that nobody owns now.
  */
 function prune(merged: JSONObject, lastSet: FieldSet, managers: Map<string, ManagerEntry>, ref: Ref): JSONObject {
-  let owned: FieldSet | undefined;
-  for (const m of managers.values()) owned = owned ? owned.union(m.set) : m.set;
-  const candidates = new Map<string, Path>();
-  for (const path of lastSet.paths()) {
-    // Intermediate named fields become members too (SMD EnsureNamedFieldsAreMembers).
-    for (let i = 1; i <= path.length; i++) {
-      const prefix = path.slice(0, i);
-      if (i < path.length && !isNamedField(refAt(ref, prefix.slice(0, -1)), prefix[i - 1]!)) continue;
-      candidates.set(JSON.stringify(prefix), prefix);
-    }
-  }
+  let owned = new FieldSet();
+  for (const m of managers.values()) owned = owned.union(m.set);
+  owned = ensureNamedFieldsAreMembers(owned, ref);
   const out = clone(merged);
   const removed: Path[] = [];
-  for (const path of candidates.values()) {
+  for (const path of ensureNamedFieldsAreMembers(lastSet, ref).paths()) {
     if (removed.some((r) => r.length <= path.length && r.every((pe, i) => pe === path[i]))) continue;
-    if (owned?.hasPrefix(path)) continue;
+    if (owned.has(path)) continue;
     removePath(out, path, ref);
     removed.push(path);
   }

@@ -289,9 +289,24 @@ export function emptyObject(type: string | undefined): JSONObject {
   return out;
 }
 
-/** Whether pe, a child of a node with this ref, is a named struct field (SMD's EnsureNamedFieldsAreMembers). */
+/** Whether pe, a child of a node with this ref, is a declared field of a struct (not a map key or list item). */
 export function isNamedField(ref: Ref, pe: PathElement): boolean {
-  return pe.startsWith("f:") && ref.kind === "struct" && !!ref.type;
+  return pe.startsWith("f:") && ref.kind === "struct" && !!fieldSchema(ref.type, pe.slice(2));
+}
+
+/**
+ * SMD's EnsureNamedFieldsAreMembers: declared struct fields that have children in the set become members
+ * themselves, so owning ".spec.strategy.type" also counts as owning ".spec.strategy" when pruning.
+ */
+export function ensureNamedFieldsAreMembers(set: FieldSet, ref: Ref): FieldSet {
+  const out = new FieldSet();
+  for (const m of set.members) out.members.add(m);
+  for (const [pe, child] of set.children) {
+    if (child.empty()) continue;
+    if (isNamedField(ref, pe)) out.members.add(pe);
+    out.children.set(pe, ensureNamedFieldsAreMembers(child, refAt(ref, [pe])));
+  }
+  return out;
 }
 
 export function refAt(root: Ref, path: Path): Ref {

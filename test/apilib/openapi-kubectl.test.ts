@@ -53,6 +53,8 @@ describe("kubectl explain", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("FIELD: ports <[]ContainerPort>");
     expect(r.stdout).toContain("containerPort\t<integer> -required-");
+    expect((await c.kubectl(["explain", "deployment.spec.strategy.rollingUpdate.maxSurge"])).stdout).toContain("FIELD: maxSurge <IntOrString>");
+    expect((await c.kubectl(["explain", "pod.spec.containers.resources.limits"])).stdout).toContain("FIELD: limits <map[string]Quantity>");
     const v2 = await c.kubectl(["explain", "deployment.spec.strategy", "--output", "plaintext-openapiv2"]);
     expect(v2.stderr).toBe("");
     expect(v2.code).toBe(0);

@@ -97,6 +97,9 @@ describe("documents", () => {
     const schemas = openapiV3("api/v1")!.doc.components.schemas;
     expect(schemas["io.k8s.api.core.v1.Pod"].properties.spec).toMatchObject({ allOf: [{ $ref: "#/components/schemas/io.k8s.api.core.v1.PodSpec" }], description: expect.any(String) });
     expect(schemas["io.k8s.api.core.v1.PodSpec"].properties.containers).toMatchObject({ items: { $ref: "#/components/schemas/io.k8s.api.core.v1.Container" }, "x-kubernetes-patch-merge-key": "name" });
+    // IntOrString and Quantity are oneOf in v3, as upstream publishes them.
+    expect(schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]).toMatchObject({ format: "int-or-string", oneOf: [{ type: "integer" }, { type: "string" }] });
+    expect(schemas["io.k8s.apimachinery.pkg.api.resource.Quantity"].type).toBeUndefined();
     // Only schemas reachable from the group-version's paths are included.
     expect(schemas["io.k8s.api.apps.v1.Deployment"]).toBeUndefined();
     expect(openapiV3("apis/apps/v1")!.doc.components.schemas["io.k8s.api.core.v1.PodSpec"]).toBeDefined();

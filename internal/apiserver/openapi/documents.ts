@@ -92,6 +92,17 @@ function toV3Parameter(p: Schema): Schema {
   return { ...rest, schema: { type, uniqueItems } };
 }
 
+/** Types upstream publishes in v3 as a oneOf (OpenAPIV3OneOfTypes); kubectl explain then names them. */
+const V3_ONE_OF: Record<string, string[]> = {
+  "io.k8s.apimachinery.pkg.util.intstr.IntOrString": ["integer", "string"],
+  "io.k8s.apimachinery.pkg.api.resource.Quantity": ["string", "number"],
+};
+
+function v3OneOf(def: Schema, types: string[]): Schema {
+  const { type: _t, ...rest } = def;
+  return { ...rest, oneOf: types.map((type) => ({ type })) };
+}
+
 const v3Docs = new Map<string, { doc: Schema; json: string; hash: string }>();
 
 /** "api/v1" / "apis/apps/v1" key of a group-version. */
@@ -115,7 +126,7 @@ function buildV3(gv: string, v2paths: Record<string, Schema>) {
   const names = new Set<string>();
   collectRefs(v2paths, defs, names);
   const schemas: Schema = {};
-  for (const name of [...names].sort()) schemas[name] = toV3Schema(defs[name]);
+  for (const name of [...names].sort()) schemas[name] = V3_ONE_OF[name] ? v3OneOf(defs[name]!, V3_ONE_OF[name]!) : toV3Schema(defs[name]);
   const doc: Schema = {
     openapi: "3.0.0",
     info: { title: TITLE, version: VERSION },

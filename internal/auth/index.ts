@@ -33,3 +33,4 @@ export type { JoinOptions, NodeCredentials } from "./join.ts";
 export { revokeNodeToken } from "./nodecreds.ts";
 export { adoptClusterBootstrap, publishClusterBootstrap, BOOTSTRAP_KEY } from "./bootstrap.ts";
 export { tokenLib } from "./tokenlib.ts";
+export { serviceAccountIssuerRoutes } from "./oidc.ts";

@@ -204,3 +204,20 @@ describe("node credentials", () => {
     await expect(authn.issueNodeToken("Bad_Name")).rejects.toThrow(/DNS-1123/);
   });
 });
+
+describe("issuer discovery", () => {
+  test("openid-configuration and JWKS verify issued tokens", async () => {
+    const { serviceAccountIssuerRoutes } = await import("../../internal/auth/index.ts");
+    const { createLocalJWKSet, jwtVerify } = await import("jose");
+    const app = serviceAccountIssuerRoutes(authn, { externalURL: () => "https://10.0.0.1:6443/" });
+    const cfg = (await (await app.request("/.well-known/openid-configuration")).json()) as any;
+    expect(cfg).toMatchObject({ issuer: "https://kubernetes.default.svc.cluster.local", jwks_uri: "https://10.0.0.1:6443/openid/v1/jwks" });
+    const res = await app.request("/openid/v1/jwks");
+    expect(res.headers.get("content-type")).toBe("application/jwk-set+json");
+    const jwks = (await res.json()) as any;
+    expect(jwks.keys.length).toBeGreaterThanOrEqual(1);
+    const { token } = await authn.issueServiceAccountToken({ namespace: "default", name: "app", uid: "sa-uid-1" });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: cfg.issuer });
+    expect(payload.sub).toBe("system:serviceaccount:default:app");
+  });
+});

@@ -88,10 +88,20 @@ export class VerificationKeys {
     return key;
   }
 
-  /** Public JWKS (for /openid/v1/jwks). */
+  /** Public JWKS (for /openid/v1/jwks): every server's key published in the store, plus local ones. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    const keys: JWK[] = [];
-    for (const [kid, key] of this.keys) keys.push({ ...(await exportJWK(key)), kid, alg: "ES256", use: "sig" });
-    return { keys };
+    const byKid = new Map<string, JWK>();
+    for (const [kid, key] of this.keys) byKid.set(kid, { ...(await exportJWK(key)), kid, alg: "ES256", use: "sig" });
+    if (this.store) {
+      for (const kv of (await this.store.list(SA_KEYS_PREFIX)).items) {
+        try {
+          const jwk = JSON.parse(kv.value) as JWK;
+          if (jwk.kid && !byKid.has(jwk.kid)) byKid.set(jwk.kid, jwk);
+        } catch {
+          /* skip unreadable entries */
+        }
+      }
+    }
+    return { keys: [...byKid.values()].sort((a, b) => (a.kid! < b.kid! ? -1 : 1)) };
   }
 }

@@ -66,6 +66,10 @@ describe("defaulting", () => {
     expect(a.terminationMessagePath).toBe("/dev/termination-log");
     expect(a.terminationMessagePolicy).toBe("File");
     expect(a.ports[0].protocol).toBe("TCP");
+    expect(a.resources).toEqual({});
+    // Priority and tolerations belong to admission plugins, not defaulting.
+    expect(p.spec.priority).toBeUndefined();
+    expect(p.spec.tolerations).toBeUndefined();
     expect(a.livenessProbe).toMatchObject({ timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3, httpGet: { path: "/", scheme: "HTTP" } });
     expect(p.status).toMatchObject({ phase: "Pending", qosClass: "BestEffort" });
   });
@@ -124,6 +128,8 @@ describe("defaulting", () => {
     const cj: any = { metadata: { name: "c" }, spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { spec: { containers: [] } } } } } };
     defaultObject(ri("batch", "CronJob"), cj);
     expect(cj.spec).toMatchObject({ concurrencyPolicy: "Allow", suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
+    expect(cj.spec.jobTemplate.spec.backoffLimit).toBeUndefined();
+    expect(cj.spec.jobTemplate.spec.template.spec.restartPolicy).toBe("Always");
 
     const ns: any = { metadata: { name: "team-a" } };
     defaultObject(ri("", "Namespace"), ns);
@@ -286,7 +292,7 @@ describe("update validation (immutable fields)", () => {
     defaultObject(POD, old);
     const imageOnly = structuredClone(old);
     imageOnly.spec.containers[0].image = "nginx:2";
-    imageOnly.spec.tolerations.push({ key: "k", operator: "Exists", effect: "NoSchedule" });
+    imageOnly.spec.tolerations = [{ key: "k", operator: "Exists", effect: "NoSchedule" }];
     expect(validateObject(POD, imageOnly, old)).toEqual([]);
 
     const changed = structuredClone(old);

@@ -32,6 +32,8 @@ function defaultContainer(c: Obj) {
   setDefault(c, "imagePullPolicy", defaultPullPolicy(c.image));
   setDefault(c, "terminationMessagePath", "/dev/termination-log");
   setDefault(c, "terminationMessagePolicy", "File");
+  // Go serializes the empty struct, so upstream objects always show `resources: {}`.
+  setDefault(c, "resources", {});
   for (const p of Array.isArray(c.ports) ? c.ports : []) if (p && typeof p === "object") setDefault(p, "protocol", "TCP");
   for (const e of Array.isArray(c.env) ? c.env : []) {
     const f = e?.valueFrom?.fieldRef;
@@ -83,22 +85,15 @@ function defaultTemplate(tpl: Obj | undefined) {
   defaultPodSpec(tpl.spec);
 }
 
-/** Pod-level defaults that only apply to pods, not templates (the ServiceAccount admission sets "default"). */
+/** Pod-level defaults that only apply to pods, not templates. */
 function defaultPod(pod: Obj) {
   pod.spec ??= {};
   defaultPodSpec(pod.spec);
   setDefault(pod.spec, "serviceAccountName", "default");
   if (pod.spec.serviceAccount === undefined) pod.spec.serviceAccount = pod.spec.serviceAccountName;
-  // Priority admission: no priorityClassName → priority 0.
-  setDefault(pod.spec, "priority", 0);
-  if (pod.spec.preemptionPolicy === undefined) pod.spec.preemptionPolicy = "PreemptLowerPriority";
-  const tol: Obj[] = (pod.spec.tolerations ??= []);
-  if (!Array.isArray(tol)) return;
-  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
-    if (!tol.some((t) => t?.key === key || (t?.operator === "Exists" && !t?.key))) {
-      tol.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
-    }
-  }
+  // priority/preemptionPolicy and the not-ready/unreachable tolerations are set by the Priority and
+  // DefaultTolerationSeconds admission plugins, as upstream; defaulting them here would make Priority
+  // admission reject pods whose class computes another value.
   pod.status ??= {};
   setDefault(pod.status, "phase", "Pending");
   setDefault(pod.status, "qosClass", qosClass(pod.spec));
@@ -230,13 +225,8 @@ function defaultCronJob(cj: Obj) {
   setDefault(spec, "failedJobsHistoryLimit", 1);
   spec.jobTemplate ??= {};
   spec.jobTemplate.spec ??= {};
-  // Upstream defaults the embedded job spec only partially (no completions/parallelism).
-  const js = spec.jobTemplate.spec;
-  setDefault(js, "backoffLimit", 6);
-  setDefault(js, "completionMode", "NonIndexed");
-  setDefault(js, "suspend", false);
-  setDefault(js, "podReplacementPolicy", js.podFailurePolicy ? "Failed" : "TerminatingOrFailed");
-  defaultTemplate(js.template);
+  // Upstream defaults only the pod template inside a CronJob; the Job gets its own defaults when created.
+  defaultTemplate(spec.jobTemplate.spec.template);
 }
 
 /** Fills in upstream's defaults for the object's kind, in place. */

@@ -1,6 +1,7 @@
 // The default admission chain, in upstream's order: NamespaceLifecycle, ServiceAccount, NodeRestriction,
-// Priority, DefaultTolerationSeconds. Mutating plugins implement admit, validating ones validate; the API server
-// runs every admit, then schema validation, then every validate (internal/apiserver/admission.ts).
+// Priority, DefaultTolerationSeconds. As upstream, all five run in the first (mutating, "admit") phase, so a missing
+// namespace is reported before anything else looks at the object; the API server runs every admit, then schema
+// validation, then every validate (internal/apiserver/admission.ts).
 import type { AdmissionPlugin } from "./types.ts";
 import { storeGetter, type AdmissionDeps, type Getter } from "./deps.ts";
 import { namespaceLifecycle } from "./namespacelifecycle.ts";

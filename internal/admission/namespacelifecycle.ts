@@ -10,7 +10,7 @@ const ACCESS_REVIEWS = new Set(["localsubjectaccessreviews", "subjectaccessrevie
 export function namespaceLifecycle(get: Getter): AdmissionPlugin {
   return {
     name: "NamespaceLifecycle",
-    async validate(req: AdmissionRequest) {
+    async admit(req: AdmissionRequest) {
       const isNamespace = req.group === "" && req.resource === "namespaces";
       if (isNamespace) {
         if (req.operation === "DELETE" && req.name && IMMORTAL_NAMESPACES.includes(req.name)) {

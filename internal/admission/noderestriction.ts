@@ -60,7 +60,7 @@ function modifiedLabels(a: Record<string, string> = {}, b: Record<string, string
 export function nodeRestriction(get: Getter): AdmissionPlugin {
   return {
     name: "NodeRestriction",
-    async validate(req: AdmissionRequest) {
+    async admit(req: AdmissionRequest) {
       const { isNode, nodeName } = nodeIdentity(req.user);
       if (!isNode) return;
       const name = req.name ?? req.object?.metadata?.name;

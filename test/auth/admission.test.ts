@@ -60,32 +60,32 @@ const world = memGetter({
 describe("NamespaceLifecycle", () => {
   const p = namespaceLifecycle(world);
   test("create in a missing namespace: 404 namespaces \"x\" not found", async () => {
-    const e = await rejects(p.validate!(req({ namespace: "nope", object: { metadata: { name: "a" } } })));
+    const e = await rejects(p.admit!(req({ namespace: "nope", object: { metadata: { name: "a" } } })));
     expect(e.code).toBe(404);
     expect(e.reason).toBe("NotFound");
     expect(e.message).toBe('namespaces "nope" not found');
     expect(e.status.details).toEqual({ name: "nope", kind: "namespaces" });
   });
   test("create in a terminating namespace: 403 with upstream message and cause", async () => {
-    const e = await rejects(p.validate!(req({ namespace: "dying", name: "a", object: { metadata: { name: "a" } } })));
+    const e = await rejects(p.admit!(req({ namespace: "dying", name: "a", object: { metadata: { name: "a" } } })));
     expect(e.code).toBe(403);
     expect(e.message).toBe('pods "a" is forbidden: unable to create new content in namespace dying because it is being terminated');
     expect(e.status.details!.causes).toEqual([{ reason: "NamespaceTerminating", message: "namespace dying is being terminated", field: "metadata.namespace" }]);
   });
   test("updates and deletes in a terminating namespace are allowed; create in an active one too", async () => {
-    await p.validate!(req({ operation: "UPDATE", namespace: "dying", name: "a" }));
-    await p.validate!(req({ operation: "DELETE", namespace: "dying", name: "a" }));
-    await p.validate!(req({ namespace: "default", name: "a" }));
+    await p.admit!(req({ operation: "UPDATE", namespace: "dying", name: "a" }));
+    await p.admit!(req({ operation: "DELETE", namespace: "dying", name: "a" }));
+    await p.admit!(req({ namespace: "default", name: "a" }));
   });
   test("immortal namespaces can't be deleted; others can", async () => {
     for (const ns of ["default", "kube-system", "kube-public"]) {
-      const e = await rejects(p.validate!(req({ operation: "DELETE", resource: "namespaces", kind: "Namespace", name: ns })));
+      const e = await rejects(p.admit!(req({ operation: "DELETE", resource: "namespaces", kind: "Namespace", name: ns })));
       expect(e.message).toBe(`namespaces "${ns}" is forbidden: this namespace may not be deleted`);
     }
-    await p.validate!(req({ operation: "DELETE", resource: "namespaces", kind: "Namespace", name: "dying" }));
+    await p.admit!(req({ operation: "DELETE", resource: "namespaces", kind: "Namespace", name: "dying" }));
   });
   test("cluster-scoped objects are not checked", async () => {
-    await p.validate!(req({ resource: "nodes", kind: "Node", name: "n1" }));
+    await p.admit!(req({ resource: "nodes", kind: "Node", name: "n1" }));
   });
 });
 
@@ -223,59 +223,59 @@ describe("NodeRestriction", () => {
   const p = nodeRestriction(world);
   const nodeObj = (name: string, labels: Record<string, string> = {}, taints: any[] = []) => ({ metadata: { name, labels }, spec: { taints } });
   test("a node may create and update only its own Node", async () => {
-    await p.validate!(req({ user: node1, resource: "nodes", kind: "Node", name: "n1", object: nodeObj("n1", { "kubernetes.io/hostname": "n1" }) }));
-    const e = await rejects(p.validate!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", subresource: "status", name: "n2", object: nodeObj("n2"), oldObject: nodeObj("n2") })));
+    await p.admit!(req({ user: node1, resource: "nodes", kind: "Node", name: "n1", object: nodeObj("n1", { "kubernetes.io/hostname": "n1" }) }));
+    const e = await rejects(p.admit!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", subresource: "status", name: "n2", object: nodeObj("n2"), oldObject: nodeObj("n2") })));
     expect(e.message).toBe('nodes "n2" is forbidden: node "n1" is not allowed to modify node "n2"');
     expect(e.code).toBe(403);
   });
   test("restricted labels and taints", async () => {
     const e = await rejects(
-      p.validate!(req({ user: node1, resource: "nodes", kind: "Node", name: "n1", object: nodeObj("n1", { "node-role.kubernetes.io/control-plane": "true", "node-restriction.kubernetes.io/x": "y", "example.com/ok": "1" }) })),
+      p.admit!(req({ user: node1, resource: "nodes", kind: "Node", name: "n1", object: nodeObj("n1", { "node-role.kubernetes.io/control-plane": "true", "node-restriction.kubernetes.io/x": "y", "example.com/ok": "1" }) })),
     );
     expect(e.message).toBe(
       'nodes "n1" is forbidden: node "n1" is not allowed to set the following labels: node-restriction.kubernetes.io/x, node-role.kubernetes.io/control-plane',
     );
-    const e2 = await rejects(p.validate!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", name: "n1", object: nodeObj("n1", {}, [{ key: "k", effect: "NoSchedule" }]), oldObject: nodeObj("n1") })));
+    const e2 = await rejects(p.admit!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", name: "n1", object: nodeObj("n1", {}, [{ key: "k", effect: "NoSchedule" }]), oldObject: nodeObj("n1") })));
     expect(e2.message).toBe('nodes "n1" is forbidden: node "n1" is not allowed to modify taints');
     // allowed kubelet labels
-    await p.validate!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", name: "n1", object: nodeObj("n1", { "topology.kubernetes.io/zone": "z", "node.kubernetes.io/foo": "1" }), oldObject: nodeObj("n1") }));
+    await p.admit!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", name: "n1", object: nodeObj("n1", { "topology.kubernetes.io/zone": "z", "node.kubernetes.io/foo": "1" }), oldObject: nodeObj("n1") }));
     expect(forbiddenNodeLabels(["kubernetes.io/hostname", "k8s.io/x", "sub.k8s.io/y", "kubelet.kubernetes.io/z"])).toEqual(["k8s.io/x", "sub.k8s.io/y"]);
   });
   test("pod status only for pods bound to it, without label changes", async () => {
     const old = await world.get("", "pods", "default", "on-n1");
-    await p.validate!(req({ user: node1, operation: "UPDATE", subresource: "status", namespace: "default", name: "on-n1", object: old, oldObject: old }));
+    await p.admit!(req({ user: node1, operation: "UPDATE", subresource: "status", namespace: "default", name: "on-n1", object: old, oldObject: old }));
     const other = await world.get("", "pods", "default", "on-n2");
-    const e = await rejects(p.validate!(req({ user: node1, operation: "UPDATE", subresource: "status", namespace: "default", name: "on-n2", object: other, oldObject: other })));
+    const e = await rejects(p.admit!(req({ user: node1, operation: "UPDATE", subresource: "status", namespace: "default", name: "on-n2", object: other, oldObject: other })));
     expect(e.message).toBe('pods "on-n2" is forbidden: node "n1" can only update pod status for pods with spec.nodeName set to itself');
     const relabel = { ...old, metadata: { ...old.metadata, labels: { a: "2" } } };
-    const e2 = await rejects(p.validate!(req({ user: node1, operation: "UPDATE", subresource: "status", namespace: "default", name: "on-n1", object: relabel, oldObject: old })));
+    const e2 = await rejects(p.admit!(req({ user: node1, operation: "UPDATE", subresource: "status", namespace: "default", name: "on-n1", object: relabel, oldObject: old })));
     expect(e2.message).toBe('pods "on-n1" is forbidden: node "n1" cannot update labels through pod status');
   });
   test("delete only pods bound to it; no spec updates; only mirror pod creates", async () => {
-    await p.validate!(req({ user: node1, operation: "DELETE", namespace: "default", name: "on-n1", oldObject: await world.get("", "pods", "default", "on-n1") }));
-    const e = await rejects(p.validate!(req({ user: node1, operation: "DELETE", namespace: "default", name: "on-n2", oldObject: await world.get("", "pods", "default", "on-n2") })));
+    await p.admit!(req({ user: node1, operation: "DELETE", namespace: "default", name: "on-n1", oldObject: await world.get("", "pods", "default", "on-n1") }));
+    const e = await rejects(p.admit!(req({ user: node1, operation: "DELETE", namespace: "default", name: "on-n2", oldObject: await world.get("", "pods", "default", "on-n2") })));
     expect(e.message).toBe('pods "on-n2" is forbidden: node "n1" can only delete pods with spec.nodeName set to itself');
-    const e2 = await rejects(p.validate!(req({ user: node1, operation: "UPDATE", namespace: "default", name: "on-n1", object: {}, oldObject: {} })));
+    const e2 = await rejects(p.admit!(req({ user: node1, operation: "UPDATE", namespace: "default", name: "on-n1", object: {}, oldObject: {} })));
     expect(e2.message).toBe('pods "on-n1" is forbidden: unexpected operation "UPDATE", node "n1" can only create and delete mirror pods');
-    const e3 = await rejects(p.validate!(req({ user: node1, namespace: "default", name: "x", object: { metadata: { name: "x" }, spec: { nodeName: "n1" } } })));
+    const e3 = await rejects(p.admit!(req({ user: node1, namespace: "default", name: "x", object: { metadata: { name: "x" }, spec: { nodeName: "n1" } } })));
     expect(e3.message).toBe('pods "x" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "n1" can only create mirror pods');
   });
   test("own lease only", async () => {
-    await p.validate!(req({ user: node1, group: "coordination.k8s.io", resource: "leases", kind: "Lease", namespace: "kube-node-lease", object: { metadata: { name: "n1" } } }));
-    const e = await rejects(p.validate!(req({ user: node1, group: "coordination.k8s.io", resource: "leases", kind: "Lease", namespace: "kube-node-lease", object: { metadata: { name: "n2" } } })));
+    await p.admit!(req({ user: node1, group: "coordination.k8s.io", resource: "leases", kind: "Lease", namespace: "kube-node-lease", object: { metadata: { name: "n1" } } }));
+    const e = await rejects(p.admit!(req({ user: node1, group: "coordination.k8s.io", resource: "leases", kind: "Lease", namespace: "kube-node-lease", object: { metadata: { name: "n2" } } })));
     expect(e.message).toBe('leases.coordination.k8s.io "n2" is forbidden: can only access node lease with the same name as the requesting node');
   });
   test("token requests must be bound to its own pods", async () => {
     const tr = (ref: any) => req({ user: node1, resource: "serviceaccounts", subresource: "token", kind: "TokenRequest", namespace: "default", name: "default", object: { spec: { boundObjectRef: ref } } });
-    await p.validate!(tr({ apiVersion: "v1", kind: "Pod", name: "on-n1", uid: "u1" }));
-    expect((await rejects(p.validate!(tr(undefined)))).message).toBe('serviceaccounts "default" is forbidden: node requested token not bound to a pod');
-    expect((await rejects(p.validate!(tr({ apiVersion: "v1", kind: "Pod", name: "on-n2", uid: "u2" })))).message).toBe(
+    await p.admit!(tr({ apiVersion: "v1", kind: "Pod", name: "on-n1", uid: "u1" }));
+    expect((await rejects(p.admit!(tr(undefined)))).message).toBe('serviceaccounts "default" is forbidden: node requested token not bound to a pod');
+    expect((await rejects(p.admit!(tr({ apiVersion: "v1", kind: "Pod", name: "on-n2", uid: "u2" })))).message).toBe(
       'serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node',
     );
-    expect((await rejects(p.validate!(tr({ apiVersion: "v1", kind: "Pod", name: "on-n1", uid: "old" })))).message).toContain("does not match the UID in record");
+    expect((await rejects(p.admit!(tr({ apiVersion: "v1", kind: "Pod", name: "on-n1", uid: "old" })))).message).toContain("does not match the UID in record");
   });
   test("non-node users are not restricted", async () => {
-    await p.validate!(req({ resource: "nodes", kind: "Node", operation: "UPDATE", name: "n2", object: nodeObj("n2", {}, [{ key: "x" }]), oldObject: nodeObj("n2") }));
+    await p.admit!(req({ resource: "nodes", kind: "Node", operation: "UPDATE", name: "n2", object: nodeObj("n2", {}, [{ key: "x" }]), oldObject: nodeObj("n2") }));
   });
 });
 

@@ -1,6 +1,6 @@
 // Scheduler benchmark: pods scheduled per second and time until 1,000 and 5,000 pods are bound on 100 and 1,000
 // hollow nodes, against an in-process control plane; plus the time for a 1,000-replica Deployment to be fully
-// Available (with the controller manager). `bun run bench:scheduler [--quick] [--no-append]`.
+// Available (with the controller manager). `bun run bench:scheduler [--quick] [--plan 1000:5000] [--no-append]`.
 // Appends the table to /work/brief/requests/lead.md unless --no-append.
 
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -175,7 +175,11 @@ async function deploymentScenario(nodes: number, replicas: number): Promise<Row>
   }
 }
 
-const plan: [number, number][] = quick
+// --plan nodes:pods,nodes:pods overrides the scenarios (e.g. --plan 1000:5000).
+const planArg = process.argv.indexOf("--plan");
+const plan: [number, number][] = planArg > 0
+  ? process.argv[planArg + 1]!.split(",").map((x) => x.split(":").map(Number) as [number, number])
+  : quick
   ? [[100, 1000]]
   : [
       [100, 1000],
@@ -188,7 +192,7 @@ for (const [n, p] of plan) {
   process.stderr.write(`scenario: ${p} pods on ${n} hollow nodes...\n`);
   rows.push(await scenario(n, p));
 }
-if (!quick) {
+if (!quick && planArg < 0) {
   process.stderr.write("scenario: Deployment of 1000 replicas on 100 hollow nodes...\n");
   try {
     rows.push(await deploymentScenario(100, 1000));

@@ -181,7 +181,8 @@ export function startFakeApiServer(): FakeApiServer {
       log.length = 0;
     },
     breakWatches() {
-      for (const w of [...watches]) w.close(true);
+      // Ended from the server side (as a restart or timeout would); Bun logs stream errors, so close cleanly.
+      for (const w of [...watches]) w.close(false);
     },
     bookmark() {
       for (const w of watches) if ((w as any).bookmarks) w.send({ type: "BOOKMARK", object: { kind: "Pod", metadata: { resourceVersion: String(rv) } } });

@@ -96,7 +96,8 @@ export class FieldSet {
     const pes = [...new Set([...this.members, ...this.children.keys()])].sort(comparePE);
     for (const pe of pes) {
       const child = this.children.get(pe);
-      out[pe] = child && !child.empty() ? child.emit(this.members.has(pe)) : {};
+      if (child && !child.empty()) out[pe] = child.emit(this.members.has(pe));
+      else if (this.members.has(pe)) out[pe] = {};
     }
     return out;
   }
@@ -147,13 +148,16 @@ export class FieldSet {
     return s;
   }
 
+  /** Sets are not changed after they are built, so a union shares the sub-trees only one side has. */
   union(o: FieldSet): FieldSet {
-    const s = this.copy();
+    const s = new FieldSet();
+    for (const m of this.members) s.members.add(m);
     for (const m of o.members) s.members.add(m);
-    for (const [pe, c] of o.children) {
-      const mine = s.children.get(pe);
-      s.children.set(pe, mine ? mine.union(c) : c.copy());
+    for (const [pe, c] of this.children) {
+      const other = o.children.get(pe);
+      s.children.set(pe, other ? c.union(other) : c);
     }
+    for (const [pe, c] of o.children) if (!this.children.has(pe)) s.children.set(pe, c);
     return s;
   }
 

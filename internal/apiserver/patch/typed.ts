@@ -70,22 +70,26 @@ export function toFieldSet(value: JSONValue, ref: Ref): FieldSet {
   return set;
 }
 
+// The walkers keep one mutable path (push/pop) instead of copying it at every level.
 function walkSet(v: JSONValue, ref: Ref, path: Path, set: FieldSet): void {
   if (isObject(v) && (ref.kind === "struct" || ref.kind === "map" || ref.kind === "scalar")) {
     const r: Ref = ref.kind === "scalar" ? structRef(undefined) : ref;
     if (isAtomic(r) && ref.kind !== "scalar") return set.insert(path);
     for (const [k, cv] of Object.entries(v)) {
-      const cp = [...path, fieldPE(k)];
-      walkSet(cv, childRef(r, k), cp, set);
-      if (cv === null || (isObject(cv) && Object.keys(cv).length === 0) || !declared(r, k)) set.insert(cp);
+      path.push(fieldPE(k));
+      walkSet(cv, childRef(r, k), path, set);
+      if (cv === null || (isObject(cv) && Object.keys(cv).length === 0) || !declared(r, k)) set.insert(path);
+      path.pop();
     }
     return;
   }
   if (Array.isArray(v) && ref.kind === "list" && !isAtomic(ref)) {
+    const itemRef = structRef(ref.fs.type);
     v.forEach((item, i) => {
-      const cp = [...path, itemPE(ref.fs, item, i)];
-      if (ref.fs.list === "map") walkSet(item, structRef(ref.fs.type), cp, set);
-      set.insert(cp);
+      path.push(itemPE(ref.fs, item, i));
+      if (ref.fs.list === "map") walkSet(item, itemRef, path, set);
+      set.insert(path);
+      path.pop();
     });
     return;
   }
@@ -121,7 +125,9 @@ function walkCompare(l: JSONValue | undefined, r: JSONValue | undefined, ref: Re
     const empty = Object.keys(lm).length === 0 && Object.keys(rm).length === 0;
     if ((ref.kind !== "scalar" && isAtomic(mapRef)) || empty) return leaf();
     for (const k of new Set([...Object.keys(lm), ...Object.keys(rm)])) {
-      walkCompare(lm[k], rm[k], childRef(mapRef, k), [...path, fieldPE(k)], c);
+      path.push(fieldPE(k));
+      walkCompare(lm[k], rm[k], childRef(mapRef, k), path, c);
+      path.pop();
     }
   } else if ((Array.isArray(l) || Array.isArray(r)) && listLike(l) && listLike(r) && ref.kind === "list") {
     const ll = Array.isArray(l) ? l : [];
@@ -129,10 +135,11 @@ function walkCompare(l: JSONValue | undefined, r: JSONValue | undefined, ref: Re
     if (isAtomic(ref) || (ll.length === 0 && rl.length === 0)) return leaf();
     const lItems = indexItems(ll, ref.fs);
     const rItems = indexItems(rl, ref.fs);
+    const itemRef: Ref = ref.fs.list === "map" ? structRef(ref.fs.type) : { kind: "scalar" };
     for (const pe of new Set([...lItems.keys(), ...rItems.keys()])) {
-      const li = lItems.get(pe);
-      const ri = rItems.get(pe);
-      walkCompare(li, ri, ref.fs.list === "map" ? structRef(ref.fs.type) : { kind: "scalar" }, [...path, pe], c);
+      path.push(pe);
+      walkCompare(lItems.get(pe), rItems.get(pe), itemRef, path, c);
+      path.pop();
     }
   } else {
     return leaf();

@@ -277,6 +277,18 @@ describe("validation messages", () => {
     ]);
   });
 
+  test("node taints and secret types", () => {
+    const node = { metadata: { name: "n1" }, spec: { taints: [{ key: "a", effect: "NoSchedule" }, { key: "a", effect: "NoSchedule" }, { key: "b", effect: "Sometimes" }] } };
+    expect(fields(createErrors(ri("", "Node"), node))).toEqual([
+      'spec.taints[1]: Duplicate value: "a:NoSchedule"',
+      'spec.taints[2].effect: Unsupported value: "Sometimes": supported values: "NoExecute", "NoSchedule", "PreferNoSchedule"',
+    ]);
+    const tls = { metadata: { name: "t", namespace: "default" }, type: "kubernetes.io/tls", data: { "tls.crt": "eA==" } };
+    expect(fields(createErrors(ri("", "Secret"), tls))).toEqual(["data[tls.key]: Required value"]);
+    const both = { metadata: { name: "s", namespace: "default" }, data: { a: "eA==" }, stringData: { a: "y" } };
+    expect(createErrors(ri("", "Secret"), both)).toEqual([]);
+  });
+
   test("rbac rules and bindings", () => {
     const role = { metadata: { name: "r", namespace: "default" }, rules: [{ resources: ["pods"] }] };
     expect(fields(createErrors(ri("rbac.authorization.k8s.io", "Role"), role))).toEqual([

@@ -2,7 +2,7 @@
 import type { ResourceInfo } from "../resources.ts";
 import { Errors, child, goValue, idx } from "./errors.ts";
 import { isEmptySelector, selectorMatches, selectorString, validateLabels, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate, type NameCheck } from "./meta.ts";
-import { isConfigMapKey, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidPathSegmentName, isValidPortName, isValidPortNum } from "./names.ts";
+import { isConfigMapKey, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, isValidPathSegmentName, isValidPortName, isValidPortNum } from "./names.ts";
 import { validatePodSpec, validatePodTemplate } from "./pod.ts";
 
 type Obj = Record<string, any>;
@@ -255,28 +255,42 @@ function validateService(e: Errors, svc: Obj) {
   if (spec.externalTrafficPolicy !== undefined && !policies.includes(spec.externalTrafficPolicy)) e.notSupported("spec.externalTrafficPolicy", spec.externalTrafficPolicy, policies);
 }
 
-const MAX_CONFIG_SIZE = 1024 * 1024;
+const MAX_DATA_SIZE = 1024 * 1024;
 
-function validateDataMap(e: Errors, obj: Obj, binaryKeyField: string) {
+function validateConfigMap(e: Errors, cm: Obj) {
   let size = 0;
-  const data = isObj(obj.data) ? obj.data : {};
-  const bin = isObj(obj[binaryKeyField]) ? obj[binaryKeyField] : {};
+  const data = isObj(cm.data) ? cm.data : {};
+  const bin = isObj(cm.binaryData) ? cm.binaryData : {};
   for (const [k, v] of Object.entries(data)) {
     e.invalidEach(idx("data", k), k, isConfigMapKey(k));
-    size += String(v ?? "").length;
+    size += k.length + String(v ?? "").length;
   }
-  if (binaryKeyField !== "data") {
-    for (const [k, v] of Object.entries(bin)) {
-      e.invalidEach(idx(binaryKeyField, k), k, isConfigMapKey(k));
-      if (k in data) e.invalid(idx(binaryKeyField, k), k, "duplicate of key present in data");
-      size += String(v ?? "").length;
-    }
+  for (const [k, v] of Object.entries(bin)) {
+    e.invalidEach(idx("binaryData", k), k, isConfigMapKey(k));
+    if (k in data) e.invalid(idx("binaryData", k), k, "duplicate of key present in data");
+    size += k.length + base64Size(String(v ?? ""));
   }
-  if (size > MAX_CONFIG_SIZE) e.tooLong(binaryKeyField === "data" ? "data" : "", MAX_CONFIG_SIZE);
+  if (size > MAX_DATA_SIZE) e.tooLong("", MAX_DATA_SIZE);
+}
+
+/** Decoded size of a base64 string. */
+function base64Size(b64: string): number {
+  const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
+  return Math.floor((b64.length * 3) / 4) - pad;
 }
 
 function validateSecret(e: Errors, s: Obj) {
-  validateDataMap(e, s, "stringData");
+  let size = 0;
+  for (const [k, v] of Object.entries(isObj(s.data) ? s.data : {})) {
+    e.invalidEach(idx("data", k), k, isConfigMapKey(k));
+    size += base64Size(String(v ?? ""));
+  }
+  // stringData is merged into data (overriding it) on write.
+  for (const [k, v] of Object.entries(isObj(s.stringData) ? s.stringData : {})) {
+    e.invalidEach(idx("stringData", k), k, isConfigMapKey(k));
+    size += String(v ?? "").length;
+  }
+  if (size > MAX_DATA_SIZE) e.tooLong("data", MAX_DATA_SIZE);
   const data = { ...(s.data ?? {}), ...(s.stringData ?? {}) };
   switch (s.type) {
     case "kubernetes.io/tls":
@@ -349,6 +363,26 @@ function validateEndpointSlice(e: Errors, es: Obj) {
   }
 }
 
+const TAINT_EFFECTS = ["NoExecute", "NoSchedule", "PreferNoSchedule"];
+
+function validateNode(e: Errors, node: Obj) {
+  const taints = node.spec?.taints;
+  if (!Array.isArray(taints)) return;
+  const seen = new Set<string>();
+  taints.forEach((t: Obj, i: number) => {
+    const p = idx("spec.taints", i);
+    if (!isObj(t)) return;
+    if (!t.key) e.required(child(p, "key"));
+    else e.invalidEach(child(p, "key"), t.key, isQualifiedName(String(t.key)));
+    if (t.value) e.invalidEach(child(p, "value"), t.value, isValidLabelValue(String(t.value)));
+    if (!t.effect) e.required(child(p, "effect"));
+    else if (!TAINT_EFFECTS.includes(t.effect)) e.notSupported(child(p, "effect"), t.effect, TAINT_EFFECTS);
+    const k = `${t.key}:${t.effect}`;
+    if (seen.has(k)) e.duplicate(p, `${t.key}:${t.effect}`);
+    seen.add(k);
+  });
+}
+
 /** Create-time validation of one object. */
 export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
   const e = new Errors();
@@ -384,7 +418,7 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
       validateService(e, obj);
       break;
     case "ConfigMap":
-      validateDataMap(e, obj, "binaryData");
+      validateConfigMap(e, obj);
       break;
     case "Secret":
       validateSecret(e, obj);
@@ -399,6 +433,9 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
       break;
     case "EndpointSlice":
       validateEndpointSlice(e, obj);
+      break;
+    case "Node":
+      validateNode(e, obj);
       break;
     case "PriorityClass":
       if (typeof obj.value !== "number") e.required("value");

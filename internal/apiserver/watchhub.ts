@@ -120,6 +120,10 @@ export class WatchCache {
    * event) when `after` has been compacted away.
    */
   async watch(prefix: string, after: number, s: Subscriber): Promise<Subscription> {
+    // History the store has compacted is gone for watchers too, even if a hub still holds it in memory,
+    // so that a forced compaction makes informers relist as it would upstream.
+    const compacted = await this.store.compactRevision();
+    if (after > 0 && after < compacted) throw new CompactedError(after, compacted);
     let hub = this.hubs.get(prefix);
     if (!hub) {
       hub = new Hub(this.store, prefix, this.log, () => {

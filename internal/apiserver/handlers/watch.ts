@@ -132,6 +132,9 @@ export async function handleWatch(r: Rest): Promise<Response> {
   const initialEvents: Out[] = initialItems.map((obj) => ({ type: "ADDED", object: render(obj) }));
   if (sendInitial === "true" && bookmarks) initialEvents.push(bookmark(startRev, true));
   send(initialEvents);
+  // Bun sends the response headers only with the first body bytes; a watch without initial events would
+  // leave clients waiting for headers. JSON stream decoders (client-go, client-node, ours) skip a blank line.
+  if (initialEvents.length === 0) controller.enqueue(enc.encode("\n"));
 
   try {
     sub = await r.watchCache.watch(storagePrefix(r.ri), startRev, {

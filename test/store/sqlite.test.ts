@@ -71,6 +71,37 @@ describe("migrations", () => {
     }
   });
 
+  test("a database of the first schema is upgraded by openSqliteStore with its log intact", async () => {
+    const dir = tempDir();
+    try {
+      const path = join(dir.path, "state.db");
+      const db = new Database(path);
+      migrate(db, embeddedMigrations().slice(0, 1));
+      db.run("INSERT INTO kine (name, created, value) VALUES ('/registry/a', 1, 'a1')");
+      db.run("INSERT INTO kine (name, created, create_revision, prev_revision, value) VALUES ('/registry/a', 0, 1, 1, 'a2')");
+      db.run("INSERT INTO kine (name, created, value) VALUES ('/registry/b', 1, 'b1')");
+      db.close();
+
+      const store = openSqliteStore(path);
+      try {
+        expect(await store.currentRevision()).toBe(3);
+        expect((await store.get("/registry/a")).kv).toEqual({ key: "/registry/a", value: "a2", createRevision: 1, modRevision: 2 });
+        expect((await store.list("/registry/", { revision: 1 })).items.map((i) => i.value)).toEqual(["a1"]);
+        const kv = await store.update("/registry/a", "a3", 2);
+        expect(kv.modRevision).toBe(4);
+        const events = await collect(store, "/registry/", 1, (evs) => evs.length >= 3);
+        expect(events.map((e) => e.kv.value)).toEqual(["a2", "b1", "a3"]);
+      } finally {
+        await store.close();
+      }
+      const check = new Database(path, { readonly: true });
+      expect(check.query(`SELECT count(*) AS n FROM "__drizzle_migrations"`).get()).toEqual({ n: embeddedMigrations().length });
+      check.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
   test("openStore puts the database under <dataDir>/server/db and reopens it with its data", async () => {
     const dir = tempDir();
     try {
@@ -183,6 +214,25 @@ describe("compaction", () => {
     }
   });
 
+  test("revisions never go backwards, even when compaction removes the newest tombstone's history", async () => {
+    const dir = tempDir();
+    const store = openSqliteStore(join(dir.path, "state.db"));
+    try {
+      const a = await store.create("/registry/a", "1");
+      const del = await store.delete("/registry/a");
+      await store.compact(del.modRevision);
+      expect(await store.currentRevision()).toBe(del.modRevision);
+      expect((await store.create("/registry/b", "x")).modRevision).toBe(del.modRevision + 1);
+      await store.compact(del.modRevision + 1);
+      // The tombstone is no longer the newest row, so it went.
+      expect((await store.list("/registry/")).items.map((i) => i.key)).toEqual(["/registry/b"]);
+      expect((await store.create("/registry/a", "again")).createRevision).toBeGreaterThan(a.modRevision + 1);
+    } finally {
+      await store.close();
+      dir.remove();
+    }
+  });
+
   test("history older than retainMs is dropped by the background timer", async () => {
     const dir = tempDir();
     const store = openSqliteStore(join(dir.path, "state.db"), {
@@ -203,11 +253,12 @@ describe("compaction", () => {
     const dir = tempDir();
     const store = openSqliteStore(join(dir.path, "state.db"));
     try {
-      let kv = await store.create("/registry/a", "0");
+      const kv = await store.create("/registry/a", "0");
       const it = store.watch("/registry/", { afterRevision: kv.modRevision })[Symbol.asyncIterator]();
       // More than a watcher may buffer: it stops queueing and would read the rest from the log.
-      for (let i = 1; i <= 2100; i++) kv = await store.update("/registry/a", String(i), kv.modRevision);
-      await store.compact(kv.modRevision);
+      await Promise.all(Array.from({ length: 2100 }, (_, i) => store.create(`/registry/k${i}`, "v")));
+      const current = await store.currentRevision();
+      await store.compact(current);
       let received = 0;
       const err = await rejects(
         (async () => {
@@ -221,7 +272,7 @@ describe("compaction", () => {
       );
       expect(received).toBeGreaterThan(0);
       expect(received).toBeLessThan(2100);
-      expect(err.compacted).toBe(kv.modRevision);
+      expect(err.compacted).toBe(current);
     } finally {
       await store.close();
       dir.remove();

@@ -7,10 +7,12 @@ import type { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
 import journal from "../../../migrations/meta/_journal.json" with { type: "json" };
 import m0000 from "../../../migrations/0000_log_table.sql" with { type: "text" };
+import m0001 from "../../../migrations/0001_lean_writes.sql" with { type: "text" };
 
 /** Every migration of migrations/meta/_journal.json by tag. A new migration must be added here (a test checks). */
 export const embeddedSQL: Record<string, string> = {
   "0000_log_table": m0000,
+  "0001_lean_writes": m0001,
 };
 
 export interface Migration {

@@ -76,12 +76,8 @@ export function prepareQueries(db: BunSQLiteDatabase) {
     /** Newest row of a key (live, deleted or expired). */
     latest: db.select(rowColumns).from(kine).where(eq(kine.name, P("name"))).orderBy(desc(kine.id)).limit(1).prepare(),
 
-    /** Current revision: AUTOINCREMENT's counter survives compaction deleting the newest rows. */
-    currentRevision: db
-      .select({ seq: sql<number>`seq` })
-      .from(sql`sqlite_sequence`)
-      .where(sql`name = 'kine'`)
-      .prepare(),
+    /** Current revision: the newest row's id (compaction never deletes the newest row). */
+    currentRevision: db.select({ seq: sql<number | null>`max(${kine.id})` }).from(kine).prepare(),
 
     getMeta: db.select({ value: meta.value }).from(meta).where(eq(meta.key, P("key"))).prepare(),
     setMeta: db
@@ -166,10 +162,17 @@ export function prepareQueries(db: BunSQLiteDatabase) {
         sql`${kine.id} IN (SELECT ${k2.prevRevision} FROM ${fromK2} WHERE ${k2.id} > ${P("from")} AND ${k2.id} <= ${P("to")} AND ${k2.prevRevision} != 0)`,
       )
       .prepare(),
-    /** Tombstones in (:from, :to]. */
+    /** Tombstones in (:from, :to], except the newest row of all: it holds the current revision. */
     deleteTombstones: db
       .delete(kine)
-      .where(and(gt(kine.id, P("from")), lte(kine.id, P("to")), eq(kine.deleted, true)))
+      .where(
+        and(
+          gt(kine.id, P("from")),
+          lte(kine.id, P("to")),
+          eq(kine.deleted, true),
+          sql`${kine.id} < (SELECT max(${k2.id}) FROM ${fromK2})`,
+        ),
+      )
       .prepare(),
   };
 }

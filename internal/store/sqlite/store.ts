@@ -183,6 +183,9 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
   const db = new Database(path, { create: true, strict: false });
   try {
     db.run(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    // 1 KiB pages for a new file: a small write (Lease renewal) then dirties 1 KiB pages, not 4 KiB ones — about 3x
+    // fewer bytes written per write (measured; see schema.ts). No effect on an existing file.
+    db.run("PRAGMA page_size = 1024");
     db.run("PRAGMA journal_mode = WAL");
     // FULL: fsync the WAL at every commit (see the policy at the top of this file).
     db.run("PRAGMA synchronous = FULL");

@@ -1,6 +1,6 @@
 // Watch delivery. One hub per store turns new log rows into events once and fans them out to all watchers:
 // rows committed by this process are handed over right after COMMIT (no query), and a shared poller (a cheap
-// `SELECT seq FROM sqlite_sequence`, ~1/s) notices rows written by another process on the same file.
+// `SELECT max(id)`, ~1/s) notices rows written by another process on the same file.
 // A watcher that starts in the past, or falls too far behind (slow consumer), reads its backlog from the log itself
 // and then rejoins the live stream — so memory per watcher stays bounded and there are never gaps or duplicates.
 import type { Database } from "bun:sqlite";

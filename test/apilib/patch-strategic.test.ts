@@ -252,6 +252,23 @@ describe("directives", () => {
     expect(out.spec.template.spec.volumes).toEqual([{ name: "data", configMap: { name: "cm" } }]);
   });
 
+  test("upstream's 'retainKeys list of maps clears a field', on volumes", () => {
+    const p = pod([{ name: "c" }], {
+      volumes: [{ name: "bar", emptyDir: {} }, { name: "foo", configMap: { name: "a" }, secret: { secretName: "x" } }],
+    });
+    const out = applyStrategicMergePatch(
+      p,
+      {
+        spec: {
+          "$setElementOrder/volumes": [{ name: "bar" }, { name: "foo" }],
+          volumes: [{ $retainKeys: ["configMap", "name"], name: "foo" }],
+        },
+      },
+      POD,
+    );
+    expect(out.spec.volumes).toEqual([{ name: "bar", emptyDir: {} }, { name: "foo", configMap: { name: "a" } }]);
+  });
+
   test("$retainKeys not listing a patched field is 400", () => {
     expectPatchError(
       () => applyStrategicMergePatch(deployment(), { spec: { strategy: { $retainKeys: ["type"], rollingUpdate: {} } } }, DEPLOY),

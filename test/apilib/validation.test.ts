@@ -2,7 +2,7 @@
 // message) the API returns in a 422 Status.
 import { describe, expect, test } from "bun:test";
 import { findKind, type ResourceInfo } from "../../internal/apiserver/resources.ts";
-import { defaultObject, duplicateFields, invalidMessage, unknownFields, validateObject, type Cause } from "../../internal/apiserver/validation/index.ts";
+import { decodeErrorMessage, defaultObject, duplicateFields, invalidMessage, typeErrors, unknownFields, validateObject, type Cause } from "../../internal/apiserver/validation/index.ts";
 
 const ri = (group: string, kind: string): ResourceInfo => findKind(group, kind)!;
 const POD = ri("", "Pod");
@@ -395,5 +395,27 @@ describe("duplicate fields", () => {
       "data":{"a":"1","b":"x\\"y","a":"2"},"list":[{"k":1,"k":2},{"k":[1,2]}]}`;
     expect(duplicateFields(body)).toEqual(["metadata.name", "data.a", "list[0].k"]);
     expect(duplicateFields(JSON.stringify({ a: { b: [1, { c: 2 }] } }))).toEqual([]);
+  });
+});
+
+describe("type errors", () => {
+  test("wrong JSON types get Go's decoding messages", () => {
+    const d = deployment((x) => {
+      x.spec.replicas = "three";
+      x.metadata.labels = { a: 1 };
+      x.spec.strategy = { rollingUpdate: { maxSurge: 1, maxUnavailable: "25%" } };
+      x.spec.template.spec.containers[0].ports = [{ containerPort: 1.5 }];
+      x.spec.template.spec.containers[0].resources = { limits: { cpu: 1, memory: "1Gi" } };
+    });
+    expect(typeErrors(DEPLOY, d)).toEqual([
+      "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string",
+      "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32",
+      "json: cannot unmarshal number 1.5 into Go struct field ContainerPort.spec.template.spec.containers.ports.containerPort of type int32",
+    ]);
+    expect(typeErrors(DEPLOY, { spec: { template: { spec: { containers: {} } } } })).toEqual([
+      "json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type []v1.Container",
+    ]);
+    expect(typeErrors(DEPLOY, deployment())).toEqual([]);
+    expect(decodeErrorMessage(DEPLOY, "json: x")).toBe('Deployment in version "v1" cannot be handled as a Deployment: json: x');
   });
 });

@@ -7,6 +7,7 @@ import { generateJobSelector, validateCreate, validateUpdate } from "./kinds.ts"
 export { defaultObject, defaultPodSpec, defaultPullPolicy, qosClass } from "./defaults.ts";
 export { unknownFields } from "./unknown.ts";
 export { duplicateFields } from "./duplicates.ts";
+export { typeErrors, decodeErrorMessage } from "./types.ts";
 export { parseQuantity, formatQuantity, milliValue, isQuantity, quantityValue, QuantityError } from "./quantity.ts";
 export { isDNS1123Label, isDNS1123Subdomain, isDNS1035Label, isQualifiedName, isValidLabelValue } from "./names.ts";
 export { selectorMatches } from "./meta.ts";

@@ -1,0 +1,113 @@
+// JSON type mismatches against the OpenAPI schema ("replicas": "three"), which upstream rejects while
+// decoding into Go structs with 400 BadRequest:
+//   Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go
+//   struct field DeploymentSpec.spec.replicas of type int32
+import type { ResourceInfo } from "../resources.ts";
+import { definitionNameForKind, definitions, refName, type Schema } from "../openapi/definitions.ts";
+
+const INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
+const QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "boolean") return "bool";
+  return typeof v === "object" ? "object" : typeof v; // "string" | "number" | "object"
+}
+
+/** Go's name for a schema's type: int32, string, bool, []v1.Container, map[string]string, v1.PodSpec. */
+function goType(s: Schema | undefined): string {
+  if (!s) return "interface {}";
+  if (s.$ref) {
+    const name = refName(s.$ref);
+    const parts = name.split(".");
+    return `${parts[parts.length - 2]}.${parts[parts.length - 1]}`;
+  }
+  switch (s.type) {
+    case "integer":
+      return s.format === "int64" ? "int64" : "int32";
+    case "number":
+      return "float64";
+    case "boolean":
+      return "bool";
+    case "string":
+      return s.format === "byte" ? "[]uint8" : "string";
+    case "array":
+      return `[]${goType(s.items)}`;
+    case "object":
+      return s.additionalProperties && typeof s.additionalProperties === "object" ? `map[string]${goType(s.additionalProperties)}` : "map[string]interface {}";
+  }
+  return "interface {}";
+}
+
+/** Whether a JSON value can decode into the schema's Go type (nulls always can). */
+function accepts(s: Schema, v: unknown): boolean {
+  if (v === null || v === undefined) return true;
+  if (s.$ref) {
+    const name = refName(s.$ref);
+    if (name === INT_OR_STRING) return typeof v === "number" || typeof v === "string";
+    if (name === QUANTITY) return typeof v === "number" || typeof v === "string";
+    const def = definitions()[name];
+    return def ? accepts(def, v) : true;
+  }
+  switch (s.type) {
+    case "integer":
+      return typeof v === "number" && Number.isInteger(v);
+    case "number":
+      return typeof v === "number";
+    case "boolean":
+      return typeof v === "boolean";
+    case "string":
+      return typeof v === "string";
+    case "array":
+      return Array.isArray(v);
+    case "object":
+      return typeof v === "object" && !Array.isArray(v);
+  }
+  return true;
+}
+
+function walk(value: unknown, schema: Schema, structName: string, path: string, out: string[], depth: number) {
+  if (depth > 64 || value === null || value === undefined) return;
+  const target = schema.$ref ? definitions()[refName(schema.$ref)] : schema;
+  if (!target) return;
+  if (!accepts(schema, value)) {
+    const what = typeof value === "number" && !Number.isInteger(value) ? `number ${value}` : jsonKind(value);
+    out.push(`json: cannot unmarshal ${what} into Go struct field ${structName}.${path} of type ${goType(schema)}`);
+    return;
+  }
+  if (schema.$ref && (refName(schema.$ref) === INT_OR_STRING || refName(schema.$ref) === QUANTITY)) return;
+  if (Array.isArray(value) && target.items) {
+    // Go names the field path without list indices or map keys.
+    for (const v of value) walk(v, target.items, structName, path, out, depth + 1);
+    return;
+  }
+  if (typeof value !== "object" || Array.isArray(value)) return;
+  const ownName = schema.$ref ? refName(schema.$ref).split(".").pop()! : structName;
+  if (!target.properties) {
+    // A map: its values decode into the map's element type.
+    if (target.additionalProperties && typeof target.additionalProperties === "object") {
+      for (const v of Object.values(value as Record<string, unknown>)) walk(v, target.additionalProperties, structName, path, out, depth + 1);
+    }
+    return;
+  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const p = path ? `${path}.${k}` : k;
+    const prop = target.properties?.[k];
+    if (prop) walk(v, prop, ownName, p, out, depth + 1);
+    else if (target.additionalProperties && typeof target.additionalProperties === "object") walk(v, target.additionalProperties, structName, path, out, depth + 1);
+  }
+}
+
+/** Go decoding errors ("json: cannot unmarshal ...") for values of the wrong JSON type, in document order. */
+export function typeErrors(ri: Pick<ResourceInfo, "group" | "version" | "kind">, obj: unknown): string[] {
+  const name = definitionNameForKind(ri.group, ri.version, ri.kind);
+  if (!name || !obj || typeof obj !== "object") return [];
+  const out: string[] = [];
+  walk(obj, { $ref: `#/definitions/${name}` }, ri.kind, "", out, 0);
+  return out;
+}
+
+/** Upstream's 400 message for a body that cannot be decoded into the kind. */
+export function decodeErrorMessage(ri: Pick<ResourceInfo, "version" | "kind">, err: string): string {
+  return `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: ${err}`;
+}

@@ -408,9 +408,10 @@ describe("type errors", () => {
       x.spec.template.spec.containers[0].resources = { limits: { cpu: 1, memory: "1Gi" } };
     });
     expect(typeErrors(DEPLOY, d)).toEqual([
+      // In document order: replicas was added to spec after the template.
       "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string",
-      "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32",
       "json: cannot unmarshal number 1.5 into Go struct field ContainerPort.spec.template.spec.containers.ports.containerPort of type int32",
+      "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32",
     ]);
     expect(typeErrors(DEPLOY, { spec: { template: { spec: { containers: {} } } } })).toEqual([
       "json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type []v1.Container",

@@ -139,7 +139,6 @@ export function newDaemonSetController(ctx: ControllerContext): Controller {
       if (!n) continue;
       byNode.set(n, [...(byNode.get(n) ?? []), p]);
     }
-    const proto = daemonPod(ds, "", hash);
     const minReady = ds.spec?.minReadySeconds ?? 0;
     const toCreate: string[] = [];
     const toDelete: Pod[] = [];
@@ -159,7 +158,7 @@ export function newDaemonSetController(ctx: ControllerContext): Controller {
     for (const node of nodeInf.list()) {
       const name = node.metadata!.name!;
       nodeNames.add(name);
-      const { run: canRun, keep } = shouldRun(node, proto);
+      const { run: canRun, keep } = shouldRun(node, daemonPod(ds, name, hash));
       const here = byNode.get(name) ?? [];
       const live = here.filter(isPodActive);
       const failed = here.filter((p) => p.status?.phase === "Failed");

@@ -1,0 +1,213 @@
+// Workload controllers that need running pods: Job, DaemonSet, StatefulSet, CronJob, Endpoints/EndpointSlices,
+// and node lifecycle (a stopped hollow node's pods come back elsewhere).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { DaemonSet, Deployment, StatefulSet } from "kubernetes-types/apps/v1";
+import type { CronJob, Job } from "kubernetes-types/batch/v1";
+import type { Endpoints, Node, Pod, Service } from "kubernetes-types/core/v1";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1";
+import { refs } from "../../internal/client/refs.ts";
+import { RUN_SECONDS_ANNOTATION, EXIT_CODE_ANNOTATION } from "../../internal/hollow/index.ts";
+import { deployment, startEnv, waitFor, type Env } from "./env.ts";
+
+let env: Env;
+beforeAll(async () => {
+  env = await startEnv({
+    nodes: 3,
+    hollow: { renewIntervalSeconds: 1, leaseDurationSeconds: 4 },
+    manager: { nodeMonitorGracePeriodSeconds: 4, nodeMonitorPeriodMs: 250, defaultEvictionSeconds: 1 },
+  });
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const podSpec = { automountServiceAccountToken: false, containers: [{ name: "c", image: "pause" }] };
+const pods = (ns = "default") => env.client.resource<Pod>(refs.pods, ns);
+const live = async (sel: string) => (await pods().list({ labelSelector: sel })).items.filter((p) => !p.metadata?.deletionTimestamp);
+const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+
+describe("job", () => {
+  test("runs completions with parallelism and reports Complete", async () => {
+    const job: Job = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "work", namespace: "default" },
+      spec: {
+        completions: 3,
+        parallelism: 2,
+        template: { metadata: { annotations: { [RUN_SECONDS_ANNOTATION]: "0.3" } }, spec: { ...podSpec, restartPolicy: "Never" } },
+      },
+    };
+    await env.client.resource<Job>(refs.jobs, "default").create(job);
+    const done = await waitFor("job complete", async () => {
+      const j = await env.client.resource<Job>(refs.jobs, "default").get("work");
+      return j.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True") ? j : undefined;
+    }, 40_000);
+    expect(done.status?.succeeded).toBe(3);
+    expect(done.status?.completionTime).toBeTruthy();
+    const jp = (await pods().list({ labelSelector: "job-name=work" })).items;
+    expect(jp.length).toBe(3);
+    for (const p of jp) expect(p.metadata?.labels?.["controller-uid"]).toBe(done.metadata!.uid!);
+    const wait = await env.cluster.kubectl(["wait", "--for=condition=complete", "job/work", "--timeout=5s"]);
+    expect(wait.stderr).toBe("");
+    expect(wait.code).toBe(0);
+  }, 60_000);
+
+  test("backoffLimit → Failed with BackoffLimitExceeded; ttlSecondsAfterFinished deletes it", async () => {
+    const job: Job = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "fails", namespace: "default" },
+      spec: {
+        backoffLimit: 0,
+        ttlSecondsAfterFinished: 1,
+        template: { metadata: { annotations: { [RUN_SECONDS_ANNOTATION]: "0.2", [EXIT_CODE_ANNOTATION]: "1" } }, spec: { ...podSpec, restartPolicy: "Never" } },
+      },
+    };
+    await env.client.resource<Job>(refs.jobs, "default").create(job);
+    const failed = await waitFor("job failed", async () => {
+      const j = await env.client.resource<Job>(refs.jobs, "default").get("fails");
+      return j.status?.conditions?.some((c) => c.type === "Failed" && c.status === "True") ? j : undefined;
+    }, 30_000);
+    expect(failed.status?.conditions?.find((c) => c.type === "Failed")?.reason).toBe("BackoffLimitExceeded");
+    await waitFor("job deleted after TTL", async () => !(await env.client.resource<Job>(refs.jobs, "default").list()).items.some((j) => j.metadata?.name === "fails"), 20_000);
+  }, 60_000);
+});
+
+describe("services", () => {
+  test("Endpoints and EndpointSlices follow ready pods", async () => {
+    await env.client.resource<Deployment>(refs.deployments, "default").create(deployment("echo", 2));
+    const svc = await env.client.resource<Service>(refs.services, "default").create({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "echo", namespace: "default" },
+      spec: { selector: { app: "echo" }, ports: [{ name: "http", port: 80, targetPort: 8080 as any }] },
+    });
+    expect(svc.spec?.clusterIP).toMatch(/^10\.43\./);
+    const ep = await waitFor("2 ready addresses", async () => {
+      const e = await env.client.resource<Endpoints>(refs.endpoints, "default").get("echo");
+      return e.subsets?.[0]?.addresses?.length === 2 ? e : undefined;
+    }, 30_000);
+    expect(ep.subsets![0]!.ports).toEqual([{ name: "http", port: 8080, protocol: "TCP" }]);
+    expect(ep.subsets![0]!.addresses![0]!.targetRef?.kind).toBe("Pod");
+    const slices = await waitFor("slice", async () => {
+      const l = (await env.client.resource<EndpointSlice>(refs.endpointslices, "default").list({ labelSelector: "kubernetes.io/service-name=echo" })).items;
+      return l.length === 1 && l[0]!.endpoints?.length === 2 ? l : undefined;
+    });
+    expect(slices[0]!.metadata?.labels?.["endpointslice.kubernetes.io/managed-by"]).toBe("endpointslice-controller.k8s.io");
+    expect(slices[0]!.addressType).toBe("IPv4");
+    expect(slices[0]!.endpoints!.every((e) => e.conditions?.ready === true && e.conditions?.serving === true)).toBe(true);
+    expect(slices[0]!.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "Service", name: "echo", controller: true });
+    // Scale to 1: one address left.
+    await env.client.resource<Deployment>(refs.deployments, "default").patch("echo", "merge", { spec: { replicas: 1 } });
+    await waitFor("1 address", async () => {
+      const e = await env.client.resource<Endpoints>(refs.endpoints, "default").get("echo");
+      return e.subsets?.[0]?.addresses?.length === 1 && !e.subsets[0]!.notReadyAddresses;
+    }, 30_000);
+  }, 60_000);
+});
+
+describe("daemonset and statefulset", () => {
+  test("a DaemonSet runs one pod per eligible node", async () => {
+    const ds: DaemonSet = {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "agent", namespace: "default" },
+      spec: { selector: { matchLabels: { ds: "agent" } }, template: { metadata: { labels: { ds: "agent" } }, spec: podSpec } },
+    };
+    await env.client.resource<DaemonSet>(refs.daemonsets, "default").create(ds);
+    const nodeCount = (await env.client.resource<Node>(refs.nodes).list()).items.length;
+    const st = await waitFor("ds ready", async () => {
+      const d = await env.client.resource<DaemonSet>(refs.daemonsets, "default").get("agent");
+      return d.status?.numberReady === nodeCount && d.status?.desiredNumberScheduled === nodeCount ? d : undefined;
+    }, 30_000);
+    expect(st.status?.updatedNumberScheduled).toBe(nodeCount);
+    const ps = await live("ds=agent");
+    expect(new Set(ps.map((p) => p.spec?.nodeName)).size).toBe(nodeCount);
+    const rollout = await env.cluster.kubectl(["rollout", "status", "ds/agent", "--timeout=20s"], { timeoutMs: 30_000 });
+    expect(rollout.stdout).toContain('daemon set "agent" successfully rolled out');
+  }, 60_000);
+
+  test("a StatefulSet starts web-0.. in order and scales down in reverse", async () => {
+    const sts: StatefulSet = {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "web", namespace: "default" },
+      spec: { serviceName: "web", replicas: 3, selector: { matchLabels: { sts: "web" } }, template: { metadata: { labels: { sts: "web" } }, spec: podSpec } },
+    };
+    await env.client.resource<StatefulSet>(refs.statefulsets, "default").create(sts);
+    const ready = await waitFor("3 ready", async () => {
+      const ps = await live("sts=web");
+      return ps.length === 3 && ps.every(isReady) ? ps : undefined;
+    }, 40_000);
+    expect(ready.map((p) => p.metadata!.name).sort()).toEqual(["web-0", "web-1", "web-2"]);
+    // Ordered: each pod was created after the previous one became ready.
+    const byName = new Map(ready.map((p) => [p.metadata!.name!, p]));
+    const readyAt = (n: string) => Date.parse(byName.get(n)!.status!.conditions!.find((c) => c.type === "Ready")!.lastTransitionTime!);
+    const created = (n: string) => Date.parse(byName.get(n)!.metadata!.creationTimestamp!);
+    expect(created("web-1")).toBeGreaterThanOrEqual(readyAt("web-0") - 1000);
+    expect(created("web-2")).toBeGreaterThanOrEqual(readyAt("web-1") - 1000);
+    expect(byName.get("web-1")!.spec?.hostname).toBe("web-1");
+    expect(byName.get("web-1")!.spec?.subdomain).toBe("web");
+    await env.client.resource<StatefulSet>(refs.statefulsets, "default").patch("web", "merge", { spec: { replicas: 1 } });
+    await waitFor("1 left", async () => (await pods().list({ labelSelector: "sts=web" })).items.length === 1, 30_000);
+    expect((await pods().list({ labelSelector: "sts=web" })).items[0]!.metadata!.name).toBe("web-0");
+  }, 90_000);
+});
+
+describe("cronjob", () => {
+  test("creates a Job at the scheduled minute and records lastScheduleTime", async () => {
+    // Created 2 minutes ago in effect: startingDeadlineSeconds lets the last missed minute run now.
+    const cj: CronJob = {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "tick", namespace: "default" },
+      spec: {
+        schedule: "* * * * *",
+        jobTemplate: { spec: { template: { metadata: { annotations: { [RUN_SECONDS_ANNOTATION]: "0.1" } }, spec: { ...podSpec, restartPolicy: "Never" } } } },
+      },
+    };
+    await env.client.resource<CronJob>(refs.cronjobs, "default").create(cj);
+    const job = await waitFor("job from cronjob", async () => {
+      const l = (await env.client.resource<Job>(refs.jobs, "default").list()).items.filter((j) => j.metadata?.ownerReferences?.[0]?.kind === "CronJob");
+      return l[0];
+    }, 70_000);
+    expect(job.metadata!.name).toMatch(/^tick-\d+$/);
+    const c = await waitFor("status", async () => {
+      const x = await env.client.resource<CronJob>(refs.cronjobs, "default").get("tick");
+      return x.status?.lastScheduleTime ? x : undefined;
+    });
+    expect(Number(job.metadata!.name!.slice(5)) * 60000).toBe(Date.parse(c.status!.lastScheduleTime!));
+  }, 90_000);
+});
+
+describe("node lifecycle", () => {
+  test("a stopped node becomes Unknown, is tainted, and its pods come back elsewhere", async () => {
+    await env.client.resource<Deployment>(refs.deployments, "default").create(deployment("survivor", 3));
+    const before = await waitFor("3 ready", async () => {
+      const ps = await live("app=survivor");
+      return ps.length === 3 && ps.every(isReady) ? ps : undefined;
+    }, 30_000);
+    const victim = before[0]!.spec!.nodeName!;
+    env.hollow!.stopNode(victim);
+    const node = await waitFor("node unknown", async () => {
+      const n = await env.client.resource<Node>(refs.nodes).get(victim);
+      const r = n.status?.conditions?.find((c) => c.type === "Ready");
+      return r?.status === "Unknown" && n.spec?.taints?.some((t) => t.key === "node.kubernetes.io/unreachable" && t.effect === "NoExecute") ? n : undefined;
+    }, 30_000);
+    expect(node.status!.conditions!.find((c) => c.type === "Ready")).toMatchObject({ reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status." });
+    expect(node.spec!.taints!.some((t) => t.key === "node.kubernetes.io/unreachable" && t.effect === "NoSchedule")).toBe(true);
+    const after = await waitFor("3 ready elsewhere", async () => {
+      const ps = await live("app=survivor");
+      return ps.length === 3 && ps.every((p) => isReady(p) && p.spec?.nodeName !== victim) ? ps : undefined;
+    }, 40_000);
+    expect(after.length).toBe(3);
+    // The node recovers: taints go away.
+    env.hollow!.startNode(victim);
+    await waitFor("node ready again", async () => {
+      const n = await env.client.resource<Node>(refs.nodes).get(victim);
+      return n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" && !n.spec?.taints?.some((t) => t.key.startsWith("node.kubernetes.io/unreachable"));
+    }, 30_000);
+  }, 120_000);
+});

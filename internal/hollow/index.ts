@@ -34,6 +34,11 @@ export interface HollowOptions {
   statusReportSeconds?: number;
   /** Pod status writers in parallel. */
   workers?: number;
+  /**
+   * Per-node credentials (e.g. from joinCluster for each node name), for clusters whose Node authorizer lets a
+   * node write only its own Node, Lease and pods. Without it every node writes with `cfg` (admin in tests).
+   */
+  credentialsFor?: (nodeName: string) => Promise<ClientConfig>;
   log?: Logger;
 }
 
@@ -63,6 +68,8 @@ interface HollowNode {
   renewTimer?: ReturnType<typeof setTimeout>;
   statusTimer?: ReturnType<typeof setInterval>;
   readySince: string;
+  /** Writes as this node (when per-node credentials are used). */
+  client?: Client;
 }
 
 export function runHollowNodes(cfg: ClientConfig, opts: HollowOptions): HollowNodes {
@@ -178,11 +185,18 @@ class HollowRun {
   }
 
   /** Creates (or takes over) the Node and its Lease, retrying until the API answers. */
+  private api(hn: HollowNode): Client {
+    return hn.client ?? this.client;
+  }
+
   private async register(hn: HollowNode, signal: AbortSignal): Promise<void> {
     let backoff = 200;
     while (!signal.aborted) {
       try {
-        const nodesApi = this.client.resource<Node>(refs.nodes);
+        if (this.opts.credentialsFor && !hn.client) {
+          hn.client = createClient({ userAgent: "kubun-hollow", ...(await this.opts.credentialsFor(hn.name)) });
+        }
+        const nodesApi = this.api(hn).resource<Node>(refs.nodes);
         const want = nodeObject(hn.name, this.shape(hn.index));
         let node: Node;
         try {
@@ -205,7 +219,7 @@ class HollowRun {
   }
 
   private async renewLease(hn: HollowNode, create = false): Promise<void> {
-    const leases = this.client.resource<Lease>(refs.leases, "kube-node-lease");
+    const leases = this.api(hn).resource<Lease>(refs.leases, "kube-node-lease");
     const duration = this.opts.leaseDurationSeconds ?? 40;
     if (!hn.lease) {
       try {
@@ -258,7 +272,7 @@ class HollowRun {
   private async reportStatus(hn: HollowNode): Promise<void> {
     if (hn.stopped) return;
     try {
-      await this.client
+      await this.api(hn)
         .resource<Node>(refs.nodes)
         .patch(hn.name, "strategic", { status: { conditions: nodeConditions(nowRFC3339(), hn.readySince) } }, { subresource: "status" });
     } catch (e) {
@@ -298,7 +312,7 @@ class HollowRun {
     const hn = this.nodes.get(pod.spec?.nodeName ?? "");
     if (!hn || hn.stopped) return;
     const { namespace, name, uid } = pod.metadata!;
-    const api = this.client.resource<Pod>(refs.pods, namespace);
+    const api = this.api(hn).resource<Pod>(refs.pods, namespace);
     if (pod.metadata?.deletionTimestamp) {
       // Containers "stopped" at once: confirm the deletion as the kubelet does.
       try {

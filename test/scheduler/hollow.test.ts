@@ -97,3 +97,26 @@ test("pods annotated to run for a while finish Succeeded or Failed", async () =>
   const bad = await waitFor("bad done", async () => ((await pods.get("bad")).status?.phase === "Failed" ? pods.get("bad") : undefined));
   expect(bad.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
 });
+
+test("with per-node credentials each hollow node writes as itself (Node authorizer)", async () => {
+  const { joinCluster } = await import("../../internal/auth/join.ts");
+  const nac = new AbortController();
+  const server = cluster.localURL;
+  const nodes = runHollowNodes(cluster.clientConfig, {
+    count: 2,
+    prefix: "sec",
+    signal: nac.signal,
+    credentialsFor: async (nodeName) => {
+      const c = await joinCluster({ server, token: cluster.joinToken, nodeName });
+      return { server, token: c.nodeToken, caPEM: c.caPEM };
+    },
+  });
+  await nodes.ready;
+  const n = await client.resource<Node>(refs.nodes).get("sec-1");
+  expect(n.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+  const pods = client.resource<Pod>(refs.pods, "default");
+  await pods.create(podSpec("secpod", { spec: { nodeName: "sec-0" } }));
+  await waitFor("secpod running", async () => (await pods.get("secpod")).status?.phase === "Running");
+  nac.abort();
+  await nodes;
+});

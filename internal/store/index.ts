@@ -1,4 +1,10 @@
 // Opens the store the server runs on: SQLite under the data dir by default, etcd when endpoints are given (HA).
+//
+//   const store = await openStore({ dataDir: "/var/lib/kubun", log });          // <dataDir>/server/db/state.db
+//   const store = await openStore({ dataDir, etcdEndpoints: ["http://10.0.0.1:2379"] });
+//
+// SQLite knobs (openSqliteStore in ./sqlite): compaction { retainRevisions = 1000, retainMs = 5 min, intervalMs,
+// batchRevisions = 500 }, pollMs = 1000 (how soon another process's writes reach watchers), busyTimeoutMs = 5000.
 import { join } from "node:path";
 import type { Logger } from "../log/log.ts";
 import type { Store } from "./types.ts";
@@ -26,7 +32,12 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     // Loaded only when used: the gRPC client costs memory that a SQLite server never needs.
     const { EtcdStore } = await import("./etcd/index.ts");
     const store = new EtcdStore(opts.etcdEndpoints, { log: opts.log });
-    await store.currentRevision(); // fail fast when etcd is unreachable
+    try {
+      await store.currentRevision(); // fail fast when etcd is unreachable
+    } catch (e) {
+      await store.close();
+      throw new Error(`etcd at ${opts.etcdEndpoints.join(",")} is not reachable: ${(e as Error).message}`);
+    }
     return store;
   }
   const { openSqliteStore } = await import("./sqlite/index.ts");

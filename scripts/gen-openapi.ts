@@ -38,13 +38,16 @@ const MODULES: Record<string, { pkg: string; group?: string; version?: string }>
 
 const INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 
-/** Fields upstream declares int64 (everything else numeric is int32). */
+/** Fields upstream declares int64 (every other number in the served groups is int32), from k8s.io/api types.go. */
 const INT64_FIELDS = new Set([
-  "generation", "observedGeneration", "deletionGracePeriodSeconds", "activeDeadlineSeconds",
-  "terminationGracePeriodSeconds", "runAsUser", "runAsGroup", "fsGroup", "supplementalGroups",
-  "expirationSeconds", "startingDeadlineSeconds", "revision", "remainingItemCount", "gracePeriodSeconds",
-  "count", "capacity", "size", "seconds",
+  "activeDeadlineSeconds", "deletionGracePeriodSeconds", "expirationSeconds", "fsGroup", "generation", "gid",
+  "gracePeriodSeconds", "limitBytes", "observedGeneration", "remainingItemCount", "revision", "runAsGroup", "runAsUser",
+  "sinceSeconds", "sizeBytes", "startingDeadlineSeconds", "supplementalGroups", "tailLines", "terminationGracePeriodSeconds",
+  "tolerationSeconds", "uid",
 ]);
+
+/** Maps of base64 data ([]byte values upstream), published with format "byte". */
+const BYTE_MAPS = new Set(["io.k8s.api.core.v1.Secret.data", "io.k8s.api.core.v1.ConfigMap.binaryData"]);
 
 /** Type aliases that upstream publishes as their own string definitions. */
 const ALIAS_FORMATS: Record<string, { type: string; format?: string }> = {
@@ -157,6 +160,7 @@ function interfaceSchema(node: any, m: ParsedModule, name: string): Schema {
     const optional = /^\s*(readonly\s+)?("[^"]+"|[\w$]+)\?\s*:/.test(member.getText());
     const typeText: string = member.type.getText();
     let schema = typeSchema(typeText, m, fieldName);
+    if (BYTE_MAPS.has(`${name}.${fieldName}`)) schema = { type: "object", additionalProperties: { type: "string", format: "byte" } };
     const doc = docText(member);
     if (doc) schema = { ...schema, description: doc };
     const lm = fieldMeta?.get(fieldName);

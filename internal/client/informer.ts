@@ -38,6 +38,8 @@ export interface InformerOptions {
   /** Backoff after a failed list or a broken watch. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Calls onUpdate(obj, obj) for every cached object this often (upstream resyncPeriod); 0 = never. */
+  resyncMs?: number;
   log?: Logger;
   name?: string;
 }
@@ -79,7 +81,7 @@ export class Informer<T extends ObjectWithMeta = any> {
   private running?: Promise<void>;
   private lastRV = "";
   private log: Logger;
-  private opts: Required<Omit<InformerOptions, "labelSelector" | "fieldSelector" | "log" | "name">> & InformerOptions;
+  private opts: Required<Omit<InformerOptions, "labelSelector" | "fieldSelector" | "log" | "name" | "resyncMs">> & InformerOptions;
 
   constructor(
     private client: ResourceClient<T>,
@@ -160,6 +162,14 @@ export class Informer<T extends ObjectWithMeta = any> {
 
   /** Starts list+watch until the signal aborts; calling twice returns the same run. */
   run(signal: AbortSignal): Promise<void> {
+    if (!this.running && this.opts.resyncMs && this.opts.resyncMs > 0) {
+      const t = setInterval(() => {
+        if (!this.synced_) return;
+        for (const o of this.store.values()) for (const h of this.handlers) h.onUpdate?.(o, o);
+      }, this.opts.resyncMs);
+      (t as any).unref?.();
+      signal.addEventListener("abort", () => clearInterval(t), { once: true });
+    }
     this.running ??= this.loop(signal);
     return this.running;
   }

@@ -130,18 +130,24 @@ export async function runLeaderElection(clientOrConfig: Client | ClientConfig, c
   }
 
   async function release(): Promise<void> {
-    try {
-      const cur = observed?.metadata?.resourceVersion ? observed : await leases.get(cfg.name);
-      if (cur?.spec?.holderIdentity !== cfg.identity) return;
-      const now = microTime();
-      const updated = await leases.update({
-        ...cur,
-        spec: { ...cur.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
-      });
-      observe(updated);
-      log.info("released lease");
-    } catch (e) {
-      log.warn("could not release lease", { error: e as Error });
+    // Two tries: the cached Lease may be one renewal behind (409), then re-read it.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const cur = attempt === 0 && observed?.metadata?.resourceVersion ? observed : await leases.get(cfg.name);
+        if (cur?.spec?.holderIdentity !== cfg.identity) return;
+        const now = microTime();
+        const updated = await leases.update({
+          ...cur,
+          spec: { ...cur.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+        });
+        observe(updated);
+        log.info("released lease");
+        return;
+      } catch (e) {
+        if (attempt === 0 && e instanceof ApiError && e.code === 409) continue;
+        log.warn("could not release lease", { error: e as Error });
+        return;
+      }
     }
   }
 

@@ -159,6 +159,13 @@ export class Scheduler {
       this.queue.delete(key);
       return;
     }
+    if (p.spec?.schedulingGates?.length) {
+      // Gated pods wait outside the queue until every gate is removed (upstream SchedulingGates).
+      this.queue.delete(key);
+      const c = p.status?.conditions?.find((x) => x.type === "PodScheduled");
+      if (c?.reason !== "SchedulingGated") void this.setCondition(p, "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates");
+      return;
+    }
     const pod = this.withPriority(p);
     this.setNominated(key, pod.status?.nominatedNodeName ? makePodInfo(pod) : undefined);
     // A pod we assumed but whose binding is not yet visible is not pending.
@@ -330,8 +337,12 @@ export class Scheduler {
 
   /** FailedScheduling event and PodScheduled=False condition (and nominatedNodeName), as upstream. */
   private async reportFailure(pod: Pod, reason: string, message: string, nominatedNode?: string): Promise<void> {
-    const { namespace, name } = pod.metadata!;
     void this.recorder.event(podRef(pod), "Warning", "FailedScheduling", message);
+    await this.setCondition(pod, reason, message, nominatedNode);
+  }
+
+  private async setCondition(pod: Pod, reason: string, message: string, nominatedNode?: string): Promise<void> {
+    const { namespace, name } = pod.metadata!;
     const old = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
     const sameCondition = old && old.status === "False" && old.reason === reason && old.message === message;
     const nominationChanges = nominatedNode !== undefined && nominatedNode !== pod.status?.nominatedNodeName;

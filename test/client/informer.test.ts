@@ -122,3 +122,14 @@ test("shared factory gives one informer (one watch) per resource", async () => {
   await Bun.sleep(20);
   expect(srv.watchers()).toBe(2);
 });
+
+test("resync calls onUpdate for cached objects periodically", async () => {
+  srv.put(P, pod("r1"));
+  const c = createClient({ server: srv.url, token: "t0k3n" });
+  const inf = new Informer<any>(c.resource(refs.pods), { resyncMs: 30 });
+  let resyncs = 0;
+  inf.addEventHandler({ onUpdate: (a, b) => void (a === b && resyncs++) });
+  void inf.run(ac.signal);
+  await until(() => resyncs >= 2);
+  expect(resyncs).toBeGreaterThanOrEqual(2);
+});

@@ -225,3 +225,20 @@ describe("preemption", () => {
     await deleteAll(ns);
   });
 });
+
+describe("scheduling gates", () => {
+  test("a gated pod waits with reason SchedulingGated and is scheduled once its gates are removed", async () => {
+    const ns = await namespace();
+    await create(ns, podSpec("gated", { spec: { schedulingGates: [{ name: "example.com/wait" }] } }));
+    const cond = await waitFor("SchedulingGated", async () =>
+      (await pods(ns).get("gated")).status?.conditions?.find((c) => c.type === "PodScheduled" && c.reason === "SchedulingGated"),
+    );
+    expect(cond).toMatchObject({ status: "False", message: "Scheduling is blocked due to non-empty scheduling gates" });
+    const kg = await cluster.kubectl(["get", "pod", "gated", "-n", ns, "--no-headers"]);
+    expect(kg.stdout).toContain("SchedulingGated");
+    expect((await pods(ns).get("gated")).spec?.nodeName).toBeUndefined();
+    await pods(ns).patch("gated", "json", [{ op: "remove", path: "/spec/schedulingGates" }]);
+    await placements(ns, ["gated"]);
+    await deleteAll(ns);
+  });
+});

@@ -9,6 +9,9 @@ import { serviceAccountAdmission } from "./serviceaccount.ts";
 import { nodeRestriction } from "./noderestriction.ts";
 import { priorityAdmission } from "./priority.ts";
 import { defaultTolerationSeconds } from "./tolerations.ts";
+import { rbacEscalationCheck } from "./rbacescalation.ts";
+import type { Authorizer } from "../auth/types.ts";
+import type { KubunAuthorizer } from "../auth/authorizer.ts";
 
 export type { AdmissionDeps, Getter } from "./deps.ts";
 export { storeGetter } from "./deps.ts";
@@ -18,14 +21,24 @@ export { serviceAccountAdmission, projectedTokenVolume, SA_MOUNT_PATH } from "./
 export { nodeRestriction, forbiddenNodeLabels } from "./noderestriction.ts";
 export { priorityAdmission, SYSTEM_CLASSES } from "./priority.ts";
 export { defaultTolerationSeconds } from "./tolerations.ts";
+export { rbacEscalationCheck } from "./rbacescalation.ts";
 
-export function defaultAdmissionPlugins(deps: AdmissionDeps | { getter: Getter; serviceAccountWaitMs?: number }): AdmissionPlugin[] {
+/**
+ * `authorizer`: the API server's (createAuthorizer) — enables upstream's RBAC escalation check on writes of roles and
+ * bindings (a user can't grant permissions they don't hold without the escalate/bind verbs).
+ */
+export function defaultAdmissionPlugins(
+  deps: (AdmissionDeps | { getter: Getter; serviceAccountWaitMs?: number }) & { authorizer?: Authorizer },
+): AdmissionPlugin[] {
   const get = "getter" in deps ? deps.getter : storeGetter(deps.store);
-  return [
+  const plugins = [
     namespaceLifecycle(get),
     serviceAccountAdmission(get, { waitMs: deps.serviceAccountWaitMs }),
     nodeRestriction(get),
     priorityAdmission(get),
     defaultTolerationSeconds(),
   ];
+  const authz = deps.authorizer as KubunAuthorizer | undefined;
+  if (authz && "rbac" in authz && "rbacCache" in authz) plugins.push(rbacEscalationCheck(authz));
+  return plugins;
 }

@@ -138,6 +138,37 @@ describe("kubectl auth", () => {
     expect(who).toBe(401);
   }, 30_000);
 
+  test("RBAC escalation: a namespace admin can bind edit but not cluster-admin", async () => {
+    const setup = await c.kubectl(["apply", "-f", "-"], {
+      stdin: `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: boss, namespace: team}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: boss-admin, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+subjects: [{kind: ServiceAccount, name: boss, namespace: team}]
+`,
+    });
+    expect(setup.code).toBe(0);
+    const boss = (await c.kubectl(["create", "token", "boss", "-n", "team"])).stdout.trim();
+    const ok = await c.kubectl(["create", "rolebinding", "dev-edit", "--clusterrole=edit", "--user=dev", "-n", "team", "--token", boss]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    const bad = await c.kubectl(["create", "rolebinding", "dev-root", "--clusterrole=cluster-admin", "--user=dev", "-n", "team", "--token", boss]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe(
+      'error: failed to create rolebinding: rolebindings.rbac.authorization.k8s.io "dev-root" is forbidden: user "system:serviceaccount:team:boss" ' +
+        '(groups=["system:serviceaccounts" "system:serviceaccounts:team" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n' +
+        '{APIGroups:["*"], Resources:["*"], Verbs:["*"]}\n{NonResourceURLs:["*"], Verbs:["*"]}',
+    );
+    const role = await c.kubectl(["create", "role", "peek", "--verb=get", "--resource=nodes", "-n", "team", "--token", boss]);
+    expect(role.code).toBe(1);
+    expect(role.stderr).toContain('is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}');
+  });
+
   test("a joined node may update only its own Node", async () => {
     const creds = await joinCluster({ server: c.localURL, token: c.joinToken, nodeName: "edge-1" });
     const node = (name: string) => ({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { "kubernetes.io/hostname": name } } });

@@ -270,3 +270,30 @@ describe("rulesFor (SelfSubjectRulesReview)", () => {
     authz.close();
   });
 });
+
+describe("escalation prevention (upstream Covers / ConfirmNoEscalation)", () => {
+  const { covers, escalationError, compactString } = require("../../internal/auth/rbac/escalation.ts");
+  test("covers: wildcards, */subresource, resourceNames, URL prefixes", () => {
+    const owner = [
+      { verbs: ["get", "list"], apiGroups: [""], resources: ["pods", "*/status"] },
+      { verbs: ["*"], apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["web"] },
+      { verbs: ["get"], nonResourceURLs: ["/apis/*"] },
+    ];
+    expect(covers(owner, [{ verbs: ["get"], apiGroups: [""], resources: ["pods", "services/status"] }]).covered).toBe(true);
+    expect(covers(owner, [{ verbs: ["delete"], apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["web"] }]).covered).toBe(true);
+    expect(covers(owner, [{ verbs: ["delete"], apiGroups: ["apps"], resources: ["deployments"] }]).covered).toBe(false);
+    expect(covers(owner, [{ verbs: ["get"], nonResourceURLs: ["/apis/apps"] }]).covered).toBe(true);
+    const { missing } = covers(owner, [{ verbs: ["get", "watch"], apiGroups: [""], resources: ["pods", "secrets"] }]);
+    expect(missing.map(compactString)).toEqual([
+      '{APIGroups:[""], Resources:["pods"], Verbs:["watch"]}',
+      '{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}',
+      '{APIGroups:[""], Resources:["secrets"], Verbs:["watch"]}',
+    ]);
+  });
+  test("message as upstream, verbs compacted", () => {
+    const msg = escalationError({ username: "bob", groups: ["system:authenticated"] }, [], [{ verbs: ["get", "list"], apiGroups: [""], resources: ["secrets"] }]);
+    expect(msg).toBe(
+      'user "bob" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["secrets"], Verbs:["get" "list"]}',
+    );
+  });
+});

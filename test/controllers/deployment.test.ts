@@ -101,4 +101,96 @@ describe("deployment", () => {
     // Two ReplicaSets: the old template's set was reused, not duplicated.
     expect((await rss().list({ labelSelector: "app=roll" })).items.length).toBe(2);
   }, 180_000);
+
+  test("pause, resume and restart via kubectl", async () => {
+    await deploys().create(deployment("pausable", 2));
+    await waitFor("available", () => available("pausable"), 60_000);
+    expect((await env.cluster.kubectl(["rollout", "pause", "deployment/pausable"])).code).toBe(0);
+    await env.cluster.kubectl(["set", "image", "deployment/pausable", "c=registry.k8s.io/pause:3.9"]);
+    const paused = await waitFor("paused condition", async () => {
+      const d = await deploys().get("pausable");
+      return d.status?.conditions?.find((c) => c.type === "Progressing" && c.reason === "DeploymentPaused") ? d : undefined;
+    });
+    expect(paused.status!.conditions!.find((c) => c.type === "Progressing")!.status).toBe("Unknown");
+    await Bun.sleep(500);
+    // Nothing rolled while paused.
+    expect((await rss().list({ labelSelector: "app=pausable" })).items.length).toBe(1);
+    expect((await env.cluster.kubectl(["rollout", "resume", "deployment/pausable"])).code).toBe(0);
+    const st = await env.cluster.kubectl(["rollout", "status", "deployment/pausable", "--timeout=60s"], { timeoutMs: 70_000 });
+    expect(st.stdout).toContain("successfully rolled out");
+    expect((await rss().list({ labelSelector: "app=pausable" })).items.length).toBe(2);
+    // restart: a template annotation → a third ReplicaSet, same image.
+    expect((await env.cluster.kubectl(["rollout", "restart", "deployment/pausable"])).code).toBe(0);
+    await env.cluster.kubectl(["rollout", "status", "deployment/pausable", "--timeout=60s"], { timeoutMs: 70_000 });
+    const d = await waitFor("restarted", async () => {
+      const x = await available("pausable");
+      return x?.metadata?.annotations?.["deployment.kubernetes.io/revision"] === "3" ? x : undefined;
+    });
+    expect(d.spec!.template!.metadata!.annotations!["kubectl.kubernetes.io/restartedAt"]).toBeTruthy();
+  }, 120_000);
+
+  test("Recreate removes old pods before new ones start; revisionHistoryLimit trims old sets", async () => {
+    await deploys().create(deployment("recreate", 2, "registry.k8s.io/pause:3.8", { strategy: { type: "Recreate" }, revisionHistoryLimit: 1 }));
+    await waitFor("available", () => available("recreate"), 60_000);
+    let overlap = false;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const ps = (await pods().list({ labelSelector: "app=recreate" })).items;
+        const images = new Set(ps.map((p) => p.spec!.containers[0]!.image));
+        if (images.size > 1) overlap = true;
+        await Bun.sleep(20);
+      }
+    })();
+    for (const img of ["registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.10"]) {
+      await deploys().patch("recreate", "merge", { spec: { template: { spec: { containers: [{ name: "c", image: img }] } } } });
+      await waitFor("rolled", async () => {
+        const d = await available("recreate");
+        return d?.spec?.template?.spec?.containers?.[0]?.image === img ? d : undefined;
+      }, 60_000);
+    }
+    sampling = false;
+    await sampler;
+    expect(overlap).toBe(false);
+    // Current set + one old one (revisionHistoryLimit 1).
+    await waitFor("history trimmed", async () => (await rss().list({ labelSelector: "app=recreate" })).items.length === 2);
+  }, 120_000);
+
+  test("progressDeadlineSeconds: a stuck rollout reports ProgressDeadlineExceeded", async () => {
+    await deploys().create(
+      deployment("stuck", 1, "registry.k8s.io/pause:3.10", {
+        progressDeadlineSeconds: 2,
+        template: {
+          metadata: { labels: { app: "stuck" } },
+          spec: { automountServiceAccountToken: false, nodeSelector: { nowhere: "true" }, containers: [{ name: "c", image: "pause" }] },
+        },
+      }),
+    );
+    const d = await waitFor("deadline exceeded", async () => {
+      const x = await deploys().get("stuck");
+      const c = x.status?.conditions?.find((c) => c.type === "Progressing");
+      return c?.status === "False" ? x : undefined;
+    }, 30_000);
+    const c = d.status!.conditions!.find((c) => c.type === "Progressing")!;
+    expect(c.reason).toBe("ProgressDeadlineExceeded");
+    expect(c.message).toMatch(/^ReplicaSet "stuck-[a-z0-9]+" has timed out progressing\.$/);
+    const st = await env.cluster.kubectl(["rollout", "status", "deployment/stuck", "--timeout=10s"]);
+    expect(st.code).not.toBe(0);
+    expect(st.stderr).toContain('deployment "stuck" exceeded its progress deadline');
+  }, 60_000);
+
+  test("scaling during a rollout keeps proportions and ends at the new size", async () => {
+    await deploys().create(deployment("scaler", 6, "registry.k8s.io/pause:3.9", { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 2, maxUnavailable: 0 } } }));
+    await waitFor("available", () => available("scaler"), 60_000);
+    await deploys().patch("scaler", "merge", { spec: { template: { spec: { containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }] } } } });
+    await deploys().patch("scaler", "merge", { spec: { replicas: 12 } });
+    const d = await waitFor("scaled and rolled", async () => {
+      const x = await available("scaler");
+      return x?.spec?.replicas === 12 && x.status?.updatedReplicas === 12 ? x : undefined;
+    }, 90_000);
+    expect(d.status?.replicas).toBe(12);
+    const live = (await pods().list({ labelSelector: "app=scaler" })).items.filter(ready);
+    expect(live.length).toBe(12);
+    for (const p of live) expect(p.spec!.containers[0]!.image).toBe("registry.k8s.io/pause:3.10");
+  }, 120_000);
 });

@@ -1,0 +1,180 @@
+// `kubun agent`: turns this machine into a node. Start-up reads as a list of steps, as k3s's agent:
+// system setup → runtime → network → join → register node → kubelet (+ its streaming server).
+import type { Node } from "kubernetes-types/core/v1";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { joinCluster } from "../auth/join.ts";
+import { createClient } from "../client/client.ts";
+import { Informer } from "../client/informer.ts";
+import { refs } from "../client/refs.ts";
+import { CNINetwork } from "../cni/cni.ts";
+import { Kubelet } from "../kubelet/kubelet.ts";
+import { NodeAgent } from "../kubelet/node.ts";
+import { startKubeletServer } from "../kubelet/server.ts";
+import { logger } from "../log/log.ts";
+import { startContainerd, type Containerd } from "../runtime/containerd.ts";
+import { CtrRuntime } from "../runtime/ctr.ts";
+import { loadRegistries } from "../runtime/registries.ts";
+import { run } from "../runtime/run.ts";
+
+const log = logger("agent");
+
+export interface AgentOptions {
+  server: string;
+  token: string;
+  dataDir: string;
+  nodeName?: string;
+  nodeIP?: string;
+  nodeLabels?: string[];
+  nodeTaints?: string[];
+  kubeReserved?: string;
+  kubeletPort?: number;
+  signal: AbortSignal;
+  // ---- extensions (tests, unusual hosts); all optional ----
+  /** Use this running containerd instead of starting one. */
+  containerdAddress?: string;
+  /** Named netns that plays the node's network namespace for CNI (tests run nodes in test-made namespaces). */
+  nodeNetns?: string;
+  /** Root of container logs (default /var/log/pods). */
+  podLogDir?: string;
+  /** cgroup parent of pods (default /kubun). */
+  cgroupRoot?: string;
+  /** Address the kubelet's HTTPS server binds (default 0.0.0.0). */
+  kubeletBindAddress?: string;
+  /** registries.yaml path (default /etc/kubun/registries.yaml). */
+  registriesConfig?: string;
+  clusterCIDR?: string;
+  clusterDNS?: string;
+  /** Called once the kubelet serves (tests). */
+  onReady?: (info: { kubeletPort: number; nodeName: string }) => void;
+}
+
+function defaultNodeIP(): string {
+  for (const addrs of Object.values(os.networkInterfaces()))
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return "127.0.0.1";
+}
+
+/** Imports OCI/docker archives from <data-dir>/agent/images once per file version (air-gapped nodes). */
+async function importImages(runtime: CtrRuntime, dir: string, stateFile: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  let done: Record<string, number> = {};
+  try {
+    done = JSON.parse(readFileSync(stateFile, "utf8"));
+  } catch {}
+  let changed = false;
+  for (const f of readdirSync(dir).filter((f) => /\.(tar|tar\.gz|tgz|tar\.zst)$/.test(f))) {
+    const p = join(dir, f);
+    const mtime = statSync(p).mtimeMs;
+    if (done[f] === mtime) continue;
+    log.info("importing images", { file: p });
+    await runtime.importImages(p);
+    done[f] = mtime;
+    changed = true;
+  }
+  if (changed) writeFileSync(stateFile, JSON.stringify(done));
+}
+
+export async function runAgent(opts: AgentOptions): Promise<void> {
+  const { signal } = opts;
+  const nodeName = (opts.nodeName ?? os.hostname()).toLowerCase();
+  const nodeIP = opts.nodeIP ?? defaultNodeIP();
+  const agentDir = join(opts.dataDir, "agent");
+  const kubeletPort = opts.kubeletPort || 10250;
+
+  // 1. System setup.
+  for (const d of ["", "containerd", "state", "pods", "cni", "images", "cred"]) mkdirSync(join(agentDir, d), { recursive: true });
+  if (!opts.nodeNetns) await run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], { allowFail: true });
+
+  // 2. Runtime.
+  const registries = loadRegistries(opts.registriesConfig ?? "/etc/kubun/registries.yaml", join(agentDir, "containerd", "certs.d"));
+  let containerd: Containerd | undefined;
+  containerd = await startContainerd({ dir: join(agentDir, "containerd"), address: opts.containerdAddress, external: !!opts.containerdAddress });
+  const runtime = new CtrRuntime({ address: containerd.address, stateDir: join(agentDir, "state"), hostsDir: registries.hostsDir, plainHttp: registries.plainHttp });
+  await importImages(runtime, join(agentDir, "images"), join(agentDir, "state", "imported.json"));
+  const runtimeVersion = await runtime.version();
+
+  // 3. Network.
+  const network = new CNINetwork({
+    stateDir: join(agentDir, "cni"),
+    clusterCIDR: opts.clusterCIDR,
+    nodeNetns: opts.nodeNetns,
+    netnsPrefix: opts.nodeNetns ? `${opts.nodeNetns}-` : undefined,
+  });
+
+  // 4. Join (cached credentials keep a restarted agent going while the server is away).
+  let creds: { caPEM: string; nodeToken: string } | undefined;
+  for (let delay = 1000; !creds && !signal.aborted; delay = Math.min(delay * 2, 15_000)) {
+    try {
+      creds = await joinCluster({ server: opts.server, token: opts.token, nodeName, dataDir: opts.dataDir });
+    } catch (e) {
+      log.warn("joining the cluster failed; retrying", { error: e, retryMs: delay });
+      await Bun.sleep(delay);
+    }
+  }
+  if (!creds) return;
+  const client = createClient({ server: opts.server, token: creds.nodeToken, caPEM: creds.caPEM, userAgent: `kubelet/${nodeName}` });
+
+  // 5. Kubelet: adopt what runs, before (and independent of) the API.
+  const nodeAgent = new NodeAgent({
+    client,
+    nodeName,
+    nodeIP,
+    labels: opts.nodeLabels,
+    taints: opts.nodeTaints,
+    kubeReserved: opts.kubeReserved,
+    kubeletPort,
+    runtimeVersion,
+    dataDir: opts.dataDir,
+  });
+  const kubelet = new Kubelet({
+    client,
+    nodeName,
+    hostIP: () => nodeIP,
+    runtime,
+    network,
+    agentDir,
+    podLogDir: opts.podLogDir,
+    cgroupRoot: opts.cgroupRoot,
+    clusterDNS: opts.clusterDNS,
+    nodeAllocatable: () => nodeAgent.allocatable(),
+  });
+  // The pod CIDR from a previous run lets pods (re)start before the API answers.
+  const cidrFile = join(agentDir, "cni", "podcidr");
+  if (existsSync(cidrFile)) await network.configure(readFileSync(cidrFile, "utf8").trim());
+  const kubeletDone = kubelet.run(signal);
+  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, certDir: join(agentDir, "serving") });
+
+  // 6. Register the node, then follow its podCIDR and the other nodes (host-gw routes).
+  await nodeAgent.register(signal);
+  const nodes = new Informer<Node>(client.resource<Node>(refs.nodes), { name: "kubelet-nodes", maxBackoffMs: 10_000 });
+  const onNodes = async () => {
+    const me = nodes.get(nodeName);
+    const cidr = me?.spec?.podCIDR;
+    if (cidr && cidr !== network.podCIDR()) {
+      await network.configure(cidr);
+      writeFileSync(cidrFile, cidr);
+      log.info("pod CIDR configured", { cidr });
+    }
+    const routes = nodes
+      .list()
+      .filter((n) => n.metadata?.name !== nodeName && n.spec?.podCIDR)
+      .map((n) => ({ podCIDR: n.spec!.podCIDR!, nodeIP: n.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "" }))
+      .filter((r) => r.nodeIP);
+    await network.syncRoutes(routes).catch((e) => log.warn("route sync failed", { error: e }));
+  };
+  let pending = Promise.resolve();
+  const schedule = () => (pending = pending.then(onNodes).catch(() => {}));
+  nodes.addEventHandler({ onAdd: schedule, onUpdate: schedule, onDelete: schedule });
+  void nodes.run(signal);
+  void nodeAgent.run(signal);
+  log.info("agent running", { node: nodeName, nodeIP, kubeletPort: server.port });
+  opts.onReady?.({ kubeletPort: server.port, nodeName });
+
+  await kubeletDone;
+  server.stop();
+  await runtime.close();
+  // Containers live on in their shims; a containerd we started is stopped and found again next start.
+  if (!opts.containerdAddress) await containerd.stop();
+}

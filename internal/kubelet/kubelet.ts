@@ -1,0 +1,728 @@
+// The kubelet's pod loop: watch the pods bound to this node, keep a record per pod (checkpointed on disk),
+// and step each pod toward its spec — network, volumes, init containers in order, app containers with restart
+// policy and back-off, probes, status — through the Runtime and Network interfaces.
+// A relist of the runtime (as upstream's PLEG) notices exits and adopts containers started by a previous run.
+import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
+import { mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Client } from "../client/client.ts";
+import { createEventRecorder, type EventRecorder } from "../client/events.ts";
+import { Informer } from "../client/informer.ts";
+import { refs } from "../client/refs.ts";
+import { ApiError } from "../client/types.ts";
+import { WorkQueue } from "../client/workqueue.ts";
+import type { Network } from "../cni/types.ts";
+import { logger } from "../log/log.ts";
+import { quantityValue } from "../apiserver/validation/quantity.ts";
+import type { ContainerSpec, Runtime } from "../runtime/types.ts";
+import { Checkpoints } from "./checkpoint.ts";
+import { buildEnv, ConfigError, expand } from "./env.ts";
+import { buildPodStatus } from "./pod-status.ts";
+import { ProbeWorker, runProbe, type ProbeKind } from "./probes.ts";
+import { containerRecord, podKey, type ContainerRecord, type PodRecord, type Termination } from "./records.ts";
+import { apiRefs, type PodRefs } from "./refs.ts";
+import { setupVolumes, teardownVolumes } from "./volumes.ts";
+
+const log = logger("kubelet");
+
+export const LABEL_POD_UID = "io.kubun.pod-uid";
+export const LABEL_POD_NAME = "io.kubun.pod-name";
+export const LABEL_POD_NAMESPACE = "io.kubun.pod-namespace";
+export const LABEL_CONTAINER = "io.kubun.container-name";
+export const LABEL_RESTART = "io.kubun.restart-count";
+export const LABEL_STARTED = "io.kubun.started-at";
+export const LABEL_ATTEMPT = "io.kubun.attempt";
+
+const BACKOFF_START = 10;
+const BACKOFF_MAX = 300;
+/** A container that ran this long without exiting gets its back-off reset (upstream: 10 min). */
+const BACKOFF_RESET_MS = 600_000;
+
+export interface KubeletOptions {
+  client: Client;
+  nodeName: string;
+  hostIP: () => string;
+  runtime: Runtime;
+  network: Network;
+  /** <data-dir>/agent */
+  agentDir: string;
+  /** Root of container logs, default /var/log/pods */
+  podLogDir?: string;
+  clusterDNS?: string;
+  clusterDomain?: string;
+  nodeAllocatable?: () => Record<string, string>;
+  /** Relist period of the runtime, default 2 s. */
+  relistMs?: number;
+  refs?: PodRefs;
+  cgroupRoot?: string;
+}
+
+export class Kubelet {
+  readonly records = new Map<string, PodRecord>();
+  private queue = new WorkQueue<string>();
+  private informer: Informer<Pod>;
+  private recorder: EventRecorder;
+  private checkpoints: Checkpoints;
+  private refs: PodRefs;
+  private podLogDir: string;
+  private cgroupRoot: string;
+  private relistTimer?: ReturnType<typeof setInterval>;
+  private relisting?: Promise<void>;
+  private relistAgain = false;
+  private stopped = false;
+  private exitWaiters = new Map<string, (() => void)[]>();
+  /** Resolves once the first relist has adopted what a previous run left. */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+
+  constructor(private opts: KubeletOptions) {
+    this.podLogDir = opts.podLogDir ?? "/var/log/pods";
+    this.cgroupRoot = opts.cgroupRoot ?? "/kubun";
+    this.checkpoints = new Checkpoints(join(opts.agentDir, "pods"));
+    this.refs = opts.refs ?? apiRefs(opts.client);
+    this.recorder = createEventRecorder(opts.client, { component: "kubelet", host: opts.nodeName });
+    this.informer = new Informer<Pod>(opts.client.resource<Pod>(refs.pods), {
+      fieldSelector: `spec.nodeName=${opts.nodeName}`,
+      name: "kubelet-pods",
+      maxBackoffMs: 5000,
+    });
+    this.ready = new Promise((r) => (this.markReady = r));
+  }
+
+  // ---- lifecycle ----
+
+  async run(signal: AbortSignal): Promise<void> {
+    for (const rec of this.checkpoints.loadAll()) {
+      for (const c of Object.values(rec.containers)) c.running = false; // the relist tells what still runs
+      this.records.set(rec.uid, rec);
+    }
+    log.info("loaded pod checkpoints", { pods: this.records.size });
+    this.opts.runtime.onExit(() => this.triggerRelist());
+    await this.relist();
+    this.markReady();
+    this.informer.addEventHandler({
+      onAdd: (p) => this.onPod(p),
+      onUpdate: (_o, p) => this.onPod(p),
+      onDelete: (p) => this.onPodGone(p),
+    });
+    void this.informer.run(signal);
+    void this.informer.synced.then(() => this.forgetVanished());
+    for (const uid of this.records.keys()) this.queue.add(uid);
+    for (let i = 0; i < 4; i++) void this.worker();
+    this.relistTimer = setInterval(() => this.triggerRelist(), this.opts.relistMs ?? 2000);
+    // Periodic resync: refresh statuses, volumes, and retry anything that failed without a requeue.
+    const resync = setInterval(() => {
+      for (const uid of this.records.keys()) this.queue.add(uid);
+    }, 30_000);
+    await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
+    this.stopped = true;
+    clearInterval(this.relistTimer);
+    clearInterval(resync);
+    this.queue.shutDown();
+    for (const rec of this.records.values()) for (const c of Object.values(rec.containers)) this.stopProbes(c);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const uid = await this.queue.get();
+      if (uid === undefined) return;
+      try {
+        await this.syncPod(uid);
+      } catch (e) {
+        log.error("pod sync failed", { uid, error: e });
+        this.queue.addAfter(uid, 5000);
+      } finally {
+        this.queue.done(uid);
+      }
+    }
+  }
+
+  // ---- API side ----
+
+  private onPod(p: Pod): void {
+    const uid = p.metadata!.uid!;
+    let rec = this.records.get(uid);
+    if (!rec) {
+      // A pod already finished before we saw it (e.g. agent reinstalled): leave it alone.
+      if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return;
+      rec = { uid, pod: p, containers: {}, initDone: !(p.spec?.initContainers?.length) };
+      for (const c of p.spec?.initContainers ?? []) rec.containers[c.name] = containerRecord(c.name, true);
+      for (const c of p.spec?.containers ?? []) rec.containers[c.name] = containerRecord(c.name, false);
+      this.records.set(uid, rec);
+      this.checkpoints.save(rec);
+    } else {
+      const wasDeleting = !!rec.pod.metadata?.deletionTimestamp;
+      rec.pod = p;
+      if (!wasDeleting && p.metadata?.deletionTimestamp) this.checkpoints.save(rec);
+    }
+    this.queue.add(uid);
+  }
+
+  private onPodGone(p: Pod): void {
+    const rec = this.records.get(p.metadata!.uid!);
+    if (!rec) return;
+    rec.apiGone = true;
+    this.queue.add(rec.uid);
+  }
+
+  /** After the first full list: pods we have records of that the API no longer has were deleted meanwhile. */
+  private forgetVanished(): void {
+    const live = new Set(this.informer.list().map((p) => p.metadata!.uid!));
+    for (const rec of this.records.values())
+      if (!live.has(rec.uid)) {
+        rec.apiGone = true;
+        this.queue.add(rec.uid);
+      }
+  }
+
+  private event(rec: PodRecord, type: "Normal" | "Warning", reason: string, message: string, container?: string): void {
+    const ref: any = { apiVersion: "v1", kind: "Pod", namespace: rec.pod.metadata!.namespace, name: rec.pod.metadata!.name, uid: rec.uid };
+    if (container) {
+      const init = rec.pod.spec?.initContainers?.some((c) => c.name === container);
+      ref.fieldPath = `spec.${init ? "initContainers" : "containers"}{${container}}`;
+    }
+    void this.recorder.event(ref, type, reason, message);
+  }
+
+  // ---- runtime relist (PLEG) ----
+
+  private triggerRelist(): void {
+    if (this.stopped) return;
+    if (this.relisting) {
+      this.relistAgain = true;
+      return;
+    }
+    this.relisting = this.relist()
+      .catch((e) => log.warn("relist failed", { error: e }))
+      .finally(() => {
+        this.relisting = undefined;
+        if (this.relistAgain) {
+          this.relistAgain = false;
+          this.triggerRelist();
+        }
+      });
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.opts.runtime.list();
+    for (const c of list) {
+      const uid = c.labels[LABEL_POD_UID];
+      if (!uid) continue;
+      const rec = this.records.get(uid);
+      const name = c.labels[LABEL_CONTAINER]!;
+      const cr = rec?.containers[name];
+      if (!rec || !cr) {
+        // Not ours any more (pod gone while we were away): stop it.
+        log.info("removing orphaned container", { id: c.id, uid });
+        await this.opts.runtime.remove(c.id).catch((e) => log.warn("remove failed", { id: c.id, error: e }));
+        continue;
+      }
+      if (c.state === "running") {
+        if (cr.id !== c.id || !cr.running) {
+          // Adopted: started by a previous agent run.
+          cr.id = c.id;
+          cr.running = true;
+          cr.waiting = undefined;
+          cr.startedAt = c.labels[LABEL_STARTED] ?? cr.startedAt;
+          cr.restartCount = Number(c.labels[LABEL_RESTART] ?? cr.restartCount);
+          cr.attempts = Math.max(cr.attempts, Number(c.labels[LABEL_ATTEMPT] ?? 0) + 1);
+          log.info("adopted running container", { pod: podKey(rec.pod), container: name, id: c.id });
+          this.startProbes(rec, cr);
+          this.queue.add(uid);
+        }
+      } else if (c.state === "exited") {
+        const exit = await this.opts.runtime.reap(c.id);
+        if (cr.id === c.id || !cr.id) this.onContainerExit(rec, cr, c.id, exit.exitCode, exit.oomKilled, exit.finishedAt, c.labels[LABEL_STARTED]);
+        for (const w of this.exitWaiters.get(c.id) ?? []) w();
+        this.exitWaiters.delete(c.id);
+      }
+    }
+    // Containers we believed running but the runtime no longer has (e.g. containerd state lost).
+    const ids = new Set(list.map((c) => c.id));
+    for (const rec of this.records.values())
+      for (const cr of Object.values(rec.containers))
+        if (cr.running && cr.id && !ids.has(cr.id)) this.onContainerExit(rec, cr, cr.id, 255, false, new Date(), cr.startedAt, "ContainerStatusUnknown");
+  }
+
+  private onContainerExit(rec: PodRecord, cr: ContainerRecord, id: string, exitCode: number, oom: boolean, finishedAt: Date, startedAt?: string, reasonOverride?: string): void {
+    this.stopProbes(cr);
+    const reason = reasonOverride ?? (oom ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error");
+    const t: Termination = { exitCode, reason, startedAt: startedAt ?? cr.startedAt, finishedAt: finishedAt.toISOString().replace(/\.\d+Z$/, "Z"), containerID: id };
+    if (cr.terminated) cr.previous = cr.terminated;
+    cr.terminated = t;
+    cr.running = false;
+    cr.ready = false;
+    cr.started = false;
+    // Back-off: upstream restarts the first time at once, then waits 10 s, doubling to 5 min; a container that
+    // ran for 10 minutes starts over.
+    const ranMs = startedAt ? finishedAt.getTime() - new Date(startedAt).getTime() : 0;
+    if (ranMs > BACKOFF_RESET_MS) cr.backoffSeconds = undefined;
+    const delay = cr.backoffSeconds;
+    cr.backoffUntil = delay ? finishedAt.getTime() + delay * 1000 : undefined;
+    cr.backoffSeconds = delay ? Math.min(delay * 2, BACKOFF_MAX) : BACKOFF_START;
+    log.info("container exited", { pod: podKey(rec.pod), container: cr.name, exitCode, reason });
+    this.checkpoints.save(rec);
+    this.queue.add(rec.uid);
+  }
+
+  private waitExit(id: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const list = this.exitWaiters.get(id) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.exitWaiters.set(id, list);
+      this.triggerRelist();
+    });
+  }
+
+  // ---- pod sync ----
+
+  private podDir(uid: string): string {
+    return this.checkpoints.podDir(uid);
+  }
+
+  private async syncPod(uid: string): Promise<void> {
+    const rec = this.records.get(uid);
+    if (!rec || this.stopped) return;
+    const pod = rec.pod;
+    if (rec.apiGone || pod.metadata?.deletionTimestamp) return this.terminatePod(rec);
+    if (rec.phase) {
+      await this.killAll(rec, 0);
+      return this.updateStatus(rec);
+    }
+    rec.startTime ??= new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const spec = pod.spec!;
+    // Network.
+    if (!spec.hostNetwork && !rec.ips) {
+      try {
+        const net = await this.opts.network.setup({
+          uid,
+          namespace: pod.metadata!.namespace!,
+          name: pod.metadata!.name!,
+          portMappings: [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
+            (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() as any, hostIP: p.hostIP })),
+          ),
+        });
+        rec.ips = net.ips;
+        rec.netnsPath = net.netnsPath;
+        this.checkpoints.save(rec);
+      } catch (e) {
+        this.event(rec, "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${(e as Error).message}`);
+        await this.updateStatus(rec);
+        this.queue.addAfter(uid, 5000);
+        return;
+      }
+    }
+    // Volumes and the pod's /etc files.
+    let volumes: Map<string, string>;
+    try {
+      volumes = await setupVolumes(pod, { podDir: this.podDir(uid), refs: this.refs, nodeAllocatable: this.opts.nodeAllocatable?.() ?? {} });
+      this.writeEtcFiles(rec);
+    } catch (e) {
+      this.event(rec, "Warning", "FailedMount", `MountVolume.SetUp failed: ${(e as Error).message}`);
+      for (const cr of Object.values(rec.containers)) if (!cr.running && !cr.terminated) cr.waiting = { reason: "ContainerCreating" };
+      await this.updateStatus(rec);
+      this.queue.addAfter(uid, 5000);
+      return;
+    }
+    const policy = spec.restartPolicy ?? "Always";
+    // Init containers, one at a time, each to success.
+    if (!rec.initDone) {
+      for (const c of spec.initContainers ?? []) {
+        const cr = (rec.containers[c.name] ??= containerRecord(c.name, true));
+        if (cr.running) return this.updateStatus(rec);
+        if (cr.terminated?.exitCode === 0) continue;
+        if (cr.terminated && policy === "Never") {
+          rec.phase = "Failed";
+          this.checkpoints.save(rec);
+          return this.updateStatus(rec);
+        }
+        await this.startContainer(rec, c, cr, volumes);
+        return this.updateStatus(rec);
+      }
+      rec.initDone = true;
+      this.checkpoints.save(rec);
+    }
+    for (const c of spec.containers) {
+      const cr = (rec.containers[c.name] ??= containerRecord(c.name, false));
+      if (cr.running) continue;
+      if (cr.terminated) {
+        const restart = policy === "Always" || (policy === "OnFailure" && cr.terminated.exitCode !== 0);
+        if (!restart) continue;
+      }
+      await this.startContainer(rec, c, cr, volumes);
+    }
+    const phase = buildPodStatus(rec, this.opts.hostIP(), undefined).phase;
+    if (phase === "Succeeded" || phase === "Failed") {
+      rec.phase = phase;
+      this.checkpoints.save(rec);
+    }
+    await this.updateStatus(rec);
+  }
+
+  private writeEtcFiles(rec: PodRecord): void {
+    const dir = this.podDir(rec.uid);
+    const pod = rec.pod;
+    const hostname = (pod.spec?.hostname ?? pod.metadata!.name!).slice(0, 63);
+    const ip = rec.ips?.[0];
+    const fqdn = pod.spec?.subdomain ? `${hostname}.${pod.spec.subdomain}.${pod.metadata!.namespace}.svc.${this.opts.clusterDomain ?? "cluster.local"}` : "";
+    const hosts = `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ip ? `${ip}\t${fqdn ? fqdn + "\t" : ""}${hostname}\n` : ""}`;
+    const ns = pod.metadata!.namespace!;
+    const domain = this.opts.clusterDomain ?? "cluster.local";
+    let resolv: string;
+    const policy = pod.spec?.dnsPolicy ?? "ClusterFirst";
+    if (policy === "Default" || (pod.spec?.hostNetwork && policy !== "ClusterFirstWithHostNet")) {
+      try {
+        resolv = readFileSync("/etc/resolv.conf", "utf8");
+      } catch {
+        resolv = "";
+      }
+    } else if (policy === "None") {
+      const c = pod.spec?.dnsConfig ?? {};
+      resolv = `${(c.nameservers ?? []).map((n) => `nameserver ${n}`).join("\n")}\n${c.searches?.length ? `search ${c.searches.join(" ")}\n` : ""}`;
+    } else {
+      resolv = `search ${ns}.svc.${domain} svc.${domain} ${domain}\nnameserver ${this.opts.clusterDNS ?? "10.43.0.10"}\noptions ndots:5\n`;
+    }
+    const write = (name: string, text: string) => {
+      const f = join(dir, name);
+      try {
+        if (readFileSync(f, "utf8") === text) return;
+      } catch {}
+      writeFileSync(f, text);
+    };
+    mkdirSync(dir, { recursive: true });
+    write("etc-hosts", hosts);
+    write("resolv.conf", resolv);
+    write("hostname", hostname + "\n");
+  }
+
+  private logDir(rec: PodRecord, container: string): string {
+    const m = rec.pod.metadata!;
+    return join(this.podLogDir, `${m.namespace}_${m.name}_${rec.uid}`, container);
+  }
+
+  private async ensureImage(rec: PodRecord, c: Container, cr: ContainerRecord): Promise<string | undefined> {
+    const image = c.image!;
+    const policy = c.imagePullPolicy ?? (/:latest$|^[^:@]*$/.test(image.split("/").pop()!) ? "Always" : "IfNotPresent");
+    let info = await this.opts.runtime.getImage(image);
+    if (info && policy !== "Always") {
+      if (!cr.imageID) this.event(rec, "Normal", "Pulled", `Container image "${image}" already present on machine`, c.name);
+      return info.id;
+    }
+    if (policy === "Never") {
+      cr.waiting = { reason: "ErrImageNeverPull", message: `Container image "${image}" is not present with pull policy of Never` };
+      this.event(rec, "Warning", "ErrImageNeverPull", cr.waiting.message!, c.name);
+      return undefined;
+    }
+    if (cr.backoffUntil && cr.waiting?.reason === "ErrImagePull" && Date.now() < cr.backoffUntil) {
+      cr.waiting = { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` };
+      this.queue.addAfter(rec.uid, cr.backoffUntil - Date.now());
+      return undefined;
+    }
+    this.event(rec, "Normal", "Pulling", `Pulling image "${image}"`, c.name);
+    const t0 = Date.now();
+    try {
+      info = await this.opts.runtime.pullImage(image);
+      this.event(rec, "Normal", "Pulled", `Successfully pulled image "${image}" in ${Date.now() - t0}ms`, c.name);
+      return info.id;
+    } catch (e) {
+      // An image we already have still runs when the registry is unreachable (edge nodes go offline).
+      if (info) return info.id;
+      const msg = `Failed to pull image "${image}": ${(e as Error).message}`;
+      this.event(rec, "Warning", "Failed", msg, c.name);
+      this.event(rec, "Warning", "Failed", "Error: ErrImagePull", c.name);
+      cr.waiting = { reason: "ErrImagePull", message: msg };
+      const d = cr.backoffSeconds ?? BACKOFF_START;
+      cr.backoffUntil = Date.now() + d * 1000;
+      cr.backoffSeconds = Math.min(d * 2, BACKOFF_MAX);
+      this.queue.addAfter(rec.uid, d * 1000);
+      return undefined;
+    }
+  }
+
+  private async startContainer(rec: PodRecord, c: Container, cr: ContainerRecord, volumes: Map<string, string>): Promise<void> {
+    const pod = rec.pod;
+    if (cr.terminated && cr.backoffUntil && Date.now() < cr.backoffUntil) {
+      const secs = cr.backoffSeconds ? cr.backoffSeconds / 2 : BACKOFF_START;
+      cr.waiting = { reason: "CrashLoopBackOff", message: `back-off ${Math.round(secs)}s restarting failed container=${c.name} pod=${pod.metadata!.name}_${pod.metadata!.namespace}(${rec.uid})` };
+      this.event(rec, "Warning", "BackOff", "Back-off restarting failed container", c.name);
+      this.queue.addAfter(rec.uid, cr.backoffUntil - Date.now() + 10);
+      return;
+    }
+    const imageID = await this.ensureImage(rec, c, cr);
+    if (!imageID) return;
+    cr.imageID = imageID;
+    let env: string[];
+    try {
+      env = await buildEnv(pod, c, this.refs, this.opts.nodeAllocatable?.() ?? {});
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      cr.waiting = { reason: "CreateContainerConfigError", message: e.message };
+      this.event(rec, "Warning", "Failed", `Error: ${e.message}`, c.name);
+      this.queue.addAfter(rec.uid, 5000);
+      return;
+    }
+    const vars = new Map(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as [string, string]));
+    const sc = { ...(pod.spec?.securityContext ?? {}), ...(c.securityContext ?? {}) } as any;
+    const attempt = cr.attempts;
+    const restartCount = attempt === 0 ? 0 : cr.restartCount + 1;
+    const id = `${rec.uid.slice(0, 13)}-${c.name.slice(0, 40)}-${attempt}`;
+    const mounts: ContainerSpec["mounts"] = [];
+    for (const m of c.volumeMounts ?? []) {
+      const src = volumes.get(m.name);
+      if (!src) {
+        cr.waiting = { reason: "CreateContainerConfigError", message: `volume "${m.name}" not found` };
+        return;
+      }
+      const sub = m.subPath ?? (m.subPathExpr ? expand(m.subPathExpr, vars) : "");
+      if (sub) mkdirSync(join(src, sub), { recursive: true });
+      mounts.push({ source: sub ? join(src, sub) : src, destination: m.mountPath, readOnly: !!m.readOnly });
+    }
+    const dir = this.podDir(rec.uid);
+    const has = (p: string) => mounts.some((m) => m.destination === p);
+    if (!has("/etc/hosts")) mounts.push({ source: join(dir, "etc-hosts"), destination: "/etc/hosts" });
+    if (!has("/etc/resolv.conf")) mounts.push({ source: join(dir, "resolv.conf"), destination: "/etc/resolv.conf" });
+    if (!has("/etc/hostname")) mounts.push({ source: join(dir, "hostname"), destination: "/etc/hostname" });
+    if (c.terminationMessagePath !== "" && (c.terminationMessagePath ?? "/dev/termination-log") !== "/dev/termination-log") {
+      // only the default path is supported without an extra mount; other paths live in the container's rootfs.
+    }
+    const limits = c.resources?.limits ?? {};
+    const requests = c.resources?.requests ?? {};
+    const logDir = this.logDir(rec, c.name);
+    mkdirSync(logDir, { recursive: true });
+    // Keep the current and the previous instance's log, as upstream.
+    for (const f of readdirSync(logDir)) {
+      const n = Number(f.split(".")[0]);
+      if (Number.isFinite(n) && n < restartCount - 1) rmSync(join(logDir, f), { force: true });
+    }
+    const startedAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const spec: ContainerSpec = {
+      id,
+      image: c.image!,
+      labels: {
+        [LABEL_POD_UID]: rec.uid,
+        [LABEL_POD_NAME]: pod.metadata!.name!,
+        [LABEL_POD_NAMESPACE]: pod.metadata!.namespace!,
+        [LABEL_CONTAINER]: c.name,
+        [LABEL_RESTART]: String(restartCount),
+        [LABEL_ATTEMPT]: String(attempt),
+        [LABEL_STARTED]: startedAt,
+      },
+      command: c.command?.map((a) => expand(a, vars)),
+      args: c.args?.map((a) => expand(a, vars)),
+      env,
+      workingDir: c.workingDir,
+      uid: sc.runAsUser,
+      gid: sc.runAsGroup,
+      supplementalGroups: pod.spec?.securityContext?.supplementalGroups,
+      readOnlyRootfs: !!sc.readOnlyRootFilesystem,
+      privileged: !!sc.privileged,
+      capAdd: sc.capabilities?.add,
+      capDrop: sc.capabilities?.drop,
+      mounts,
+      netnsPath: pod.spec?.hostNetwork ? undefined : rec.netnsPath,
+      hostname: pod.spec?.hostNetwork ? undefined : (pod.spec?.hostname ?? pod.metadata!.name!).slice(0, 63),
+      cgroupPath: `${this.cgroupRoot}/pod${rec.uid}/${id}`,
+      memoryLimitBytes: limits.memory ? Math.ceil(quantityValue(limits.memory)) : undefined,
+      cpuQuotaUs: limits.cpu ? Math.max(1000, Math.ceil(quantityValue(limits.cpu) * 100_000)) : undefined,
+      cpuShares: requests.cpu ?? limits.cpu ? Math.max(2, Math.floor(quantityValue((requests.cpu ?? limits.cpu)!) * 1024)) : undefined,
+      logPath: join(logDir, `${restartCount}.log`),
+    };
+    if (sc.runAsNonRoot && (spec.uid === undefined || spec.uid === 0)) {
+      cr.waiting = { reason: "CreateContainerConfigError", message: "container has runAsNonRoot and image will run as root" };
+      this.event(rec, "Warning", "Failed", `Error: ${cr.waiting.message}`, c.name);
+      return;
+    }
+    try {
+      await this.opts.runtime.start(spec);
+    } catch (e) {
+      cr.waiting = { reason: "CreateContainerError", message: (e as Error).message };
+      this.event(rec, "Warning", "Failed", `Error: ${(e as Error).message}`, c.name);
+      // Failed starts back off like crashes.
+      const d = cr.backoffSeconds ?? BACKOFF_START;
+      cr.backoffSeconds = Math.min(d * 2, BACKOFF_MAX);
+      this.queue.addAfter(rec.uid, d * 1000);
+      return;
+    }
+    this.event(rec, "Normal", "Created", `Created container ${c.name}`, c.name);
+    this.event(rec, "Normal", "Started", `Started container ${c.name}`, c.name);
+    cr.attempts = attempt + 1;
+    cr.id = id;
+    cr.running = true;
+    cr.waiting = undefined;
+    cr.startedAt = startedAt;
+    cr.restartCount = restartCount;
+    cr.ready = false;
+    cr.started = false;
+    this.checkpoints.save(rec);
+    this.startProbes(rec, cr);
+    if (c.lifecycle?.postStart?.exec) {
+      const p = this.opts.runtime.exec(id, c.lifecycle.postStart.exec.command ?? [], { timeoutMs: 30_000 });
+      const code = await p.exited;
+      if (code !== 0) {
+        this.event(rec, "Warning", "FailedPostStartHook", `PostStartHook failed: exit code ${code}`, c.name);
+        await this.opts.runtime.kill(id, "SIGKILL");
+      }
+    }
+  }
+
+  // ---- probes ----
+
+  private containerSpec(rec: PodRecord, name: string): Container | undefined {
+    return [...(rec.pod.spec?.initContainers ?? []), ...(rec.pod.spec?.containers ?? [])].find((c) => c.name === name);
+  }
+
+  private startProbes(rec: PodRecord, cr: ContainerRecord): void {
+    this.stopProbes(cr);
+    const c = this.containerSpec(rec, cr.name);
+    if (!c || cr.init) {
+      cr.started = true;
+      return;
+    }
+    const id = cr.id!;
+    const target = () => (cr.running && cr.id === id ? { podIP: rec.ips?.[0] ?? this.opts.hostIP(), netnsPath: rec.netnsPath, containerId: id, container: c, runtime: this.opts.runtime } : undefined);
+    const workers: ProbeWorker[] = [];
+    cr.started = !c.startupProbe;
+    cr.ready = !c.readinessProbe && cr.started;
+    const mk = (kind: ProbeKind, probe: any, gate: () => boolean, onChange: (ok: boolean, msg: string) => void) => {
+      const w = new ProbeWorker(kind, probe, target, gate, onChange);
+      const label = kind[0]!.toUpperCase() + kind.slice(1);
+      w.onFailure = (msg) => this.event(rec, "Warning", "Unhealthy", `${label} probe failed: ${msg}`, c.name);
+      workers.push(w);
+    };
+    if (c.startupProbe)
+      mk("startup", c.startupProbe, () => !cr.started, (ok, msg) => {
+        if (ok) {
+          cr.started = true;
+          if (!c.readinessProbe) cr.ready = true;
+          this.queue.add(rec.uid);
+        } else this.failedProbeKill(rec, cr, c, "startup", msg);
+      });
+    if (c.livenessProbe)
+      mk("liveness", c.livenessProbe, () => cr.started, (ok, msg) => {
+        if (!ok) this.failedProbeKill(rec, cr, c, "liveness", msg);
+      });
+    if (c.readinessProbe)
+      mk("readiness", c.readinessProbe, () => cr.started, (ok) => {
+        cr.ready = ok;
+        this.queue.add(rec.uid);
+      });
+    cr.probes = workers;
+  }
+
+  private failedProbeKill(rec: PodRecord, cr: ContainerRecord, c: Container, kind: string, msg: string): void {
+    this.event(rec, "Normal", "Killing", `Container ${c.name} failed ${kind} probe, will be restarted`, c.name);
+    log.info("probe failed, restarting container", { pod: podKey(rec.pod), container: c.name, kind, msg });
+    const grace = rec.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    void this.stopContainer(rec, cr, grace).catch((e) => log.warn("kill failed", { error: e }));
+  }
+
+  private stopProbes(cr: ContainerRecord): void {
+    for (const p of cr.probes ?? []) p.stop();
+    cr.probes = undefined;
+  }
+
+  // ---- termination ----
+
+  /** preStop, SIGTERM, SIGKILL after the grace period; resolves when the container has exited and was reaped. */
+  private async stopContainer(rec: PodRecord, cr: ContainerRecord, graceSeconds: number): Promise<void> {
+    if (!cr.running || !cr.id) return;
+    const id = cr.id;
+    const c = this.containerSpec(rec, cr.name);
+    const deadline = Date.now() + graceSeconds * 1000;
+    this.stopProbes(cr);
+    const pre = c?.lifecycle?.preStop;
+    if (pre && graceSeconds > 0) {
+      if (pre.exec) {
+        const p = this.opts.runtime.exec(id, pre.exec.command ?? [], { timeoutMs: graceSeconds * 1000 });
+        const code = await p.exited;
+        if (code !== 0) this.event(rec, "Warning", "FailedPreStopHook", `PreStopHook failed: exit code ${code}`, cr.name);
+      } else if (pre.httpGet) {
+        await runProbe({ httpGet: pre.httpGet, timeoutSeconds: graceSeconds }, { podIP: rec.ips?.[0], netnsPath: rec.netnsPath, containerId: id, container: c!, runtime: this.opts.runtime });
+      } else if ((pre as any).sleep?.seconds) await Bun.sleep(Math.min((pre as any).sleep.seconds, graceSeconds) * 1000);
+    }
+    if (graceSeconds > 0) {
+      await this.opts.runtime.kill(id, "SIGTERM");
+      if (await this.waitExit(id, Math.max(0, deadline - Date.now()))) return;
+    }
+    await this.opts.runtime.kill(id, "SIGKILL");
+    await this.waitExit(id, 10_000);
+  }
+
+  private async killAll(rec: PodRecord, graceSeconds: number): Promise<void> {
+    const running = Object.values(rec.containers).filter((c) => c.running);
+    for (const cr of running) this.event(rec, "Normal", "Killing", `Stopping container ${cr.name}`, cr.name);
+    await Promise.all(running.map((cr) => this.stopContainer(rec, cr, graceSeconds)));
+  }
+
+  private async terminatePod(rec: PodRecord): Promise<void> {
+    const pod = rec.pod;
+    const grace = rec.apiGone ? 0 : (pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+    await this.killAll(rec, grace);
+    // Anything left (e.g. exited but not reaped yet).
+    for (const c of await this.opts.runtime.list())
+      if (c.labels[LABEL_POD_UID] === rec.uid) await this.opts.runtime.remove(c.id).catch(() => {});
+    if (!pod.spec?.hostNetwork) await this.opts.network.teardown(rec.uid).catch((e) => log.warn("network teardown failed", { error: e }));
+    await teardownVolumes(this.podDir(rec.uid));
+    if (!rec.apiGone) {
+      try {
+        rec.phase ??= undefined;
+        await this.updateStatus(rec);
+        await this.opts.client.resource(refs.pods, pod.metadata!.namespace).delete(pod.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: rec.uid } });
+      } catch (e) {
+        if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) {
+          log.warn("could not delete pod object; will retry", { pod: podKey(pod), error: e });
+          this.queue.addAfter(rec.uid, 5000);
+          return;
+        }
+      }
+    }
+    this.checkpoints.remove(rec.uid);
+    this.records.delete(rec.uid);
+    log.info("pod terminated and cleaned up", { pod: podKey(pod) });
+  }
+
+  // ---- status ----
+
+  private async updateStatus(rec: PodRecord): Promise<void> {
+    const prev = this.informer.get(podKey(rec.pod))?.status ?? rec.pod.status;
+    const status: PodStatus = buildPodStatus(rec, this.opts.hostIP(), prev);
+    const text = JSON.stringify(status.conditions?.map((c) => ({ ...c, lastTransitionTime: undefined }))) + JSON.stringify({ ...status, conditions: undefined });
+    if (text === rec.lastStatus) return;
+    try {
+      await this.opts.client
+        .resource(refs.pods, rec.pod.metadata!.namespace)
+        .patch(rec.pod.metadata!.name!, "merge", { metadata: { uid: rec.uid }, status }, { subresource: "status" });
+      rec.lastStatus = text;
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404) return;
+      log.warn("pod status update failed", { pod: podKey(rec.pod), error: e });
+      this.queue.addAfter(rec.uid, 5000);
+    }
+  }
+
+  // ---- lookups for the streaming server ----
+
+  findPod(namespace: string, name: string): PodRecord | undefined {
+    for (const rec of this.records.values()) if (rec.pod.metadata?.namespace === namespace && rec.pod.metadata?.name === name) return rec;
+    return undefined;
+  }
+
+  /** The running container's id, or undefined. */
+  containerId(rec: PodRecord, container?: string): { id?: string; name: string; cr?: ContainerRecord } {
+    const name = container || rec.pod.metadata?.annotations?.["kubectl.kubernetes.io/default-container"] || rec.pod.spec!.containers[0]!.name;
+    const cr = rec.containers[name];
+    return { id: cr?.running ? cr.id : undefined, name, cr };
+  }
+
+  logPath(rec: PodRecord, container: string, previous: boolean): string | undefined {
+    const cr = rec.containers[container];
+    if (!cr) return undefined;
+    const n = previous ? cr.restartCount - 1 : cr.restartCount;
+    if (n < 0) return undefined;
+    return join(this.logDir(rec, container), `${n}.log`);
+  }
+}

@@ -1,0 +1,273 @@
+// The kubelet's HTTPS endpoint (port 10250), called only by the API server, which proxies pods/log, pods/exec
+// and pods/portforward here (paths as upstream's kubelet: /containerLogs, /exec, /portForward).
+// TLS: a self-signed serving certificate kept in <data-dir>/agent/serving; the API server does not verify kubelet
+// certificates (as upstream without --kubelet-certificate-authority, and k3s by default) — the bearer token is
+// what protects the endpoint: every request's token goes through a TokenReview and must be the API server's.
+import * as x509 from "@peculiar/x509";
+import type { ServerWebSocket } from "bun";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Client } from "../client/client.ts";
+import { COMPONENT_USERS } from "../auth/rbac/policy.ts";
+import { exportKeyPEM, generateKeyPair } from "../auth/pki.ts";
+import { logger } from "../log/log.ts";
+import { inNetns } from "../runtime/netns.ts";
+import type { ExecProcess, Runtime } from "../runtime/types.ts";
+import type { Kubelet } from "./kubelet.ts";
+import { parseLogOptions, streamLogs } from "./logs.ts";
+
+const log = logger("kubelet.server");
+
+export interface KubeletServerOptions {
+  kubelet: Kubelet;
+  client: Client;
+  runtime: Runtime;
+  port: number;
+  bindAddress?: string;
+  certDir: string;
+  /** Users allowed besides the API server (tests). */
+  allowUsers?: string[];
+}
+
+async function servingCert(dir: string): Promise<{ cert: string; key: string }> {
+  const cf = join(dir, "kubelet.crt");
+  const kf = join(dir, "kubelet.key");
+  if (existsSync(cf) && existsSync(kf)) return { cert: readFileSync(cf, "utf8"), key: readFileSync(kf, "utf8") };
+  mkdirSync(dir, { recursive: true });
+  const keys = await generateKeyPair();
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: crypto.getRandomValues(new Uint8Array(8)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "").replace(/^[89a-f]/, "1"),
+    name: `CN=kubun-kubelet@${Math.floor(now / 1000)}`,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 10 * 365 * 86_400_000),
+    keys,
+    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth])],
+  });
+  const out = { cert: cert.toString("pem"), key: await exportKeyPEM(keys.privateKey) };
+  writeFileSync(cf, out.cert);
+  writeFileSync(kf, out.key, { mode: 0o600 });
+  return out;
+}
+
+function status(code: number, reason: string, message: string): Response {
+  return Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code }, { status: code });
+}
+
+type WsData =
+  | { kind: "exec"; proc?: ExecProcess; start: (ws: ServerWebSocket<WsData>) => void; v5: boolean }
+  | { kind: "portforward"; ports: number[]; netnsPath?: string; podIP: string; conns: Map<number, any>; v5: boolean };
+
+const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io"];
+const PF_PROTOCOLS = ["v4.channel.k8s.io", "portforward.k8s.io", "channel.k8s.io"];
+
+function exitStatus(code: number, cmd: string[]): string {
+  if (code === 0) return JSON.stringify({ metadata: {}, status: "Success" });
+  return JSON.stringify({
+    metadata: {},
+    status: "Failure",
+    message: `command terminated with non-zero exit code: error executing command [${cmd.join(" ")}], exit code ${code}`,
+    reason: "NonZeroExitCode",
+    details: { causes: [{ reason: "ExitCode", message: String(code) }] },
+  });
+}
+
+function frame(channel: number, data: Uint8Array | string): Uint8Array {
+  const body = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const out = new Uint8Array(body.length + 1);
+  out[0] = channel;
+  out.set(body, 1);
+  return out;
+}
+
+export async function startKubeletServer(o: KubeletServerOptions): Promise<{ port: number; stop(): void }> {
+  const tls = await servingCert(o.certDir);
+  const allowed = new Set([COMPONENT_USERS.apiserver, ...(o.allowUsers ?? [])]);
+  const cache = new Map<string, { user?: string; until: number }>();
+
+  async function authenticate(req: Request): Promise<string | undefined> {
+    const h = req.headers.get("authorization") ?? "";
+    const token = /^Bearer\s+(.+)$/i.exec(h)?.[1];
+    if (!token) return undefined;
+    const hit = cache.get(token);
+    if (hit && hit.until > Date.now()) return hit.user;
+    let user: string | undefined;
+    try {
+      const r = await o.client.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenReview",
+        spec: { token },
+      });
+      user = r?.status?.authenticated ? r.status.user?.username : undefined;
+    } catch (e) {
+      log.warn("TokenReview failed", { error: e });
+      return undefined;
+    }
+    cache.set(token, { user, until: Date.now() + (user ? 120_000 : 10_000) });
+    if (cache.size > 1000) cache.delete(cache.keys().next().value!);
+    return user;
+  }
+
+  const server = Bun.serve<WsData>({
+    port: o.port,
+    hostname: o.bindAddress ?? "0.0.0.0",
+    tls: { cert: tls.cert, key: tls.key },
+    idleTimeout: 0,
+    async fetch(req, srv) {
+      const url = new URL(req.url);
+      if (url.pathname === "/healthz") return new Response("ok");
+      const user = await authenticate(req);
+      if (!user) return status(401, "Unauthorized", "Unauthorized");
+      if (!allowed.has(user)) return status(403, "Forbidden", `user "${user}" may not use the kubelet API`);
+      const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+      const q = url.searchParams;
+      const [kind, ns, podName, container] = parts;
+      if (!ns || !podName) return status(404, "NotFound", "not found");
+      const rec = o.kubelet.findPod(ns, podName);
+      if (!rec) return status(404, "NotFound", `pod ${ns}/${podName} not found on this node`);
+
+      if (kind === "containerLogs") {
+        const name = container ?? o.kubelet.containerId(rec).name;
+        if (!rec.containers[name]) return status(400, "BadRequest", `container ${name} is not valid for pod ${podName}`);
+        let opts;
+        try {
+          opts = parseLogOptions(q);
+        } catch (e) {
+          return status(400, "BadRequest", (e as Error).message);
+        }
+        const path = o.kubelet.logPath(rec, name, opts.previous);
+        if (!path || !existsSync(path)) {
+          if (opts.previous) return status(400, "BadRequest", `previous terminated container "${name}" in pod "${podName}" not found`);
+          return status(400, "BadRequest", `container "${name}" in pod "${podName}" is waiting to start: ${rec.containers[name]?.waiting?.reason ?? "ContainerCreating"}`);
+        }
+        const cr = rec.containers[name]!;
+        const id = cr.id;
+        const stillRunning = () => !opts.previous && cr.running && cr.id === id;
+        return new Response(streamLogs(path, opts, stillRunning, req.signal), { headers: { "content-type": "text/plain" } });
+      }
+
+      if (kind === "exec" || kind === "attach") {
+        if (kind === "attach") return status(400, "BadRequest", "attach is not supported by this node (containers run without stdin)");
+        const { id, name } = o.kubelet.containerId(rec, container);
+        if (!id) return status(400, "BadRequest", `container ${name} is not running`);
+        const cmd = q.getAll("command");
+        if (!cmd.length) return status(400, "BadRequest", "you must specify at least one command for the container");
+        const wantStdin = q.get("stdin") === "true" || q.get("input") === "1";
+        const tty = q.get("tty") === "true";
+        const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
+        const proto = EXEC_PROTOCOLS.find((p) => offered.includes(p));
+        if (!proto) return status(400, "BadRequest", `unsupported websocket subprotocols: ${offered.join(", ")}; want one of ${EXEC_PROTOCOLS.join(", ")}`);
+        const data: WsData = {
+          kind: "exec",
+          v5: proto === "v5.channel.k8s.io",
+          start(ws) {
+            const proc = o.runtime.exec(id, cmd, { tty, stdin: wantStdin ? new ReadableStream({ start: () => {} }) : "" });
+            if (data.kind === "exec") data.proc = proc;
+            const pump = async (s: ReadableStream<Uint8Array>, ch: number) => {
+              for await (const chunk of s) ws.send(frame(ch, chunk));
+            };
+            void Promise.all([pump(proc.stdout, 1), pump(proc.stderr, 2), proc.exited]).then(([, , code]) => {
+              ws.send(frame(3, exitStatus(code, cmd)));
+              ws.close(1000);
+            });
+          },
+        };
+        if (srv.upgrade(req, { data, headers: { "Sec-WebSocket-Protocol": proto } })) return undefined as any;
+        return status(400, "BadRequest", "exec requires a websocket upgrade");
+      }
+
+      if (kind === "portForward") {
+        const ports = q.getAll("ports").flatMap((p) => p.split(",")).map(Number).filter((n) => n > 0 && n < 65536);
+        const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
+        const proto = PF_PROTOCOLS.find((p) => offered.includes(p));
+        if (!proto || !ports.length) return status(400, "BadRequest", "port-forward needs a websocket (v4.channel.k8s.io) and ?ports=; SPDY tunnelling is not supported by this node");
+        const data: WsData = { kind: "portforward", ports, netnsPath: rec.netnsPath, podIP: "127.0.0.1", conns: new Map(), v5: false };
+        if (srv.upgrade(req, { data, headers: { "Sec-WebSocket-Protocol": proto } })) return undefined as any;
+        return status(400, "BadRequest", "portForward requires a websocket upgrade");
+      }
+      return status(404, "NotFound", `unknown kubelet path ${url.pathname}`);
+    },
+    websocket: {
+      open(ws) {
+        const d = ws.data;
+        if (d.kind === "exec") return d.start(ws);
+        // portforward.k8s.io over websocket: per port a data channel (2i) and an error channel (2i+1); each
+        // channel's first frame carries the port number (uint16 little endian).
+        d.ports.forEach((port, i) => {
+          const hdr = new Uint8Array([port & 0xff, port >> 8]);
+          ws.send(frame(2 * i, hdr));
+          ws.send(frame(2 * i + 1, hdr));
+          const pending: Uint8Array[] = [];
+          const conn: any = { pending, sock: undefined };
+          d.conns.set(2 * i, conn);
+          const p = inNetns(d.netnsPath, () =>
+            Bun.connect({
+              hostname: d.podIP,
+              port,
+              socket: {
+                data: (_s, chunk) => {
+                  ws.send(frame(2 * i, new Uint8Array(chunk)));
+                },
+                close: () => {
+                  ws.close(1000);
+                },
+                error: (_s, e) => {
+                  ws.send(frame(2 * i + 1, `error forwarding port ${port}: ${e.message}`));
+                },
+                connectError: (_s, e) => {
+                  ws.send(frame(2 * i + 1, `error forwarding port ${port} to pod: ${e.message}`));
+                  ws.close(1000);
+                },
+              },
+            }),
+          );
+          p.then((s) => {
+            conn.sock = s;
+            for (const b of pending) s.write(b);
+            pending.length = 0;
+          }).catch(() => {});
+        });
+      },
+      message(ws, msg) {
+        const d = ws.data;
+        const buf = typeof msg === "string" ? new TextEncoder().encode(msg) : new Uint8Array(msg);
+        if (!buf.length) return;
+        const ch = buf[0]!;
+        const body = buf.subarray(1);
+        if (d.kind === "exec") {
+          if (ch === 0) d.proc?.write(body);
+          else if (ch === 255 && body[0] === 0) d.proc?.end();
+          else if (ch === 4) {
+            try {
+              const { Width, Height } = JSON.parse(new TextDecoder().decode(body));
+              d.proc?.resize?.(Width, Height);
+            } catch {}
+          }
+          return;
+        }
+        const conn = d.conns.get(ch);
+        if (!conn) return;
+        // The first frame on a data channel repeats the port header.
+        if (!conn.seenHeader) {
+          conn.seenHeader = true;
+          if (body.length <= 2) return;
+          const rest = body.subarray(2);
+          conn.sock ? conn.sock.write(rest) : conn.pending.push(rest);
+          return;
+        }
+        conn.sock ? conn.sock.write(body) : conn.pending.push(body.slice());
+      },
+      close(ws) {
+        const d = ws.data;
+        if (d.kind === "exec") {
+          d.proc?.end();
+          // A closed client ends a still-running exec (kubectl exec interrupted).
+          setTimeout(() => d.proc?.kill(), 1000);
+        } else for (const c of d.conns.values()) c.sock?.end();
+      },
+    },
+  });
+  log.info("kubelet serving", { port: server.port });
+  return { port: server.port!, stop: () => server.stop(true) };
+}

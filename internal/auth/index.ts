@@ -28,7 +28,7 @@ export { reconcileBootstrapPolicy, runClusterRoleAggregation } from "./rbac/reco
 export { ruleAllows, rulesAllow } from "./rbac/rules.ts";
 export { nodeIdentity } from "./node/authorizer.ts";
 export { joinRoutes, CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./joinroutes.ts";
-export { joinCluster, requestNodeCredentials, fetchVerifiedCA, CAHashMismatchError, credentialsPath } from "./join.ts";
+export { joinCluster, requestNodeCredentials, requestNodeCredentialsFull, fetchVerifiedCA, CAHashMismatchError, credentialsPath } from "./join.ts";
 export type { JoinOptions, NodeCredentials } from "./join.ts";
 export { revokeNodeToken } from "./nodecreds.ts";
 export { adoptClusterBootstrap, publishClusterBootstrap, BOOTSTRAP_KEY } from "./bootstrap.ts";

@@ -25,7 +25,10 @@ export interface JoinOptions {
 
 export interface NodeCredentials {
   caPEM: string;
+  /** Bearer token of system:node:<nodeName> (group system:nodes): the kubelet's identity. */
   nodeToken: string;
+  /** Bearer token of system:kube-proxy (ClusterRole system:node-proxier): for the node's service proxy. */
+  proxyToken?: string;
 }
 
 export class CAHashMismatchError extends Error {
@@ -81,6 +84,17 @@ export async function requestNodeCredentials(opts: {
   nodeName: string;
   timeoutMs?: number;
 }): Promise<string> {
+  return (await requestNodeCredentialsFull(opts)).nodeToken;
+}
+
+/** Like requestNodeCredentials, with the kube-proxy token too. */
+export async function requestNodeCredentialsFull(opts: {
+  server: string;
+  caPEM: string;
+  token: string;
+  nodeName: string;
+  timeoutMs?: number;
+}): Promise<{ nodeToken: string; proxyToken?: string }> {
   const res = await fetch(base(opts.server) + NODE_CREDENTIALS_PATH, {
     method: "POST",
     headers: { authorization: `Bearer ${opts.token.trim()}`, "content-type": "application/json" },
@@ -98,9 +112,9 @@ export async function requestNodeCredentials(opts: {
     }
     throw new Error(`node credentials request to ${opts.server} failed: ${msg}`);
   }
-  const body = (await res.json()) as { token?: string };
+  const body = (await res.json()) as { token?: string; proxyToken?: string };
   if (!body.token) throw new Error(`node credentials response from ${opts.server} has no token`);
-  return body.token;
+  return { nodeToken: body.token, proxyToken: body.proxyToken };
 }
 
 /** Whether the server still accepts the cached node token: false only on a definite 401. */
@@ -127,7 +141,7 @@ export async function joinCluster(opts: JoinOptions): Promise<NodeCredentials> {
       const c = JSON.parse(cachedText) as CachedCreds;
       const sameCluster = !parsed.caHash || caHash(c.caPEM) === parsed.caHash;
       if (c.nodeName === opts.nodeName && c.caPEM && c.nodeToken && sameCluster) {
-        if (await stillValid(opts.server, c, timeoutMs)) return { caPEM: c.caPEM, nodeToken: c.nodeToken };
+        if (await stillValid(opts.server, c, timeoutMs)) return { caPEM: c.caPEM, nodeToken: c.nodeToken, proxyToken: c.proxyToken };
         log.info("cached node credentials were rejected; joining again", { server: opts.server });
       }
     } catch {
@@ -135,10 +149,10 @@ export async function joinCluster(opts: JoinOptions): Promise<NodeCredentials> {
     }
   }
   const caPEM = await fetchVerifiedCA(opts.server, opts.token, timeoutMs);
-  const nodeToken = await requestNodeCredentials({ server: opts.server, caPEM, token: opts.token, nodeName: opts.nodeName, timeoutMs });
+  const { nodeToken, proxyToken } = await requestNodeCredentialsFull({ server: opts.server, caPEM, token: opts.token, nodeName: opts.nodeName, timeoutMs });
   if (cachePath) {
-    const rec: CachedCreds = { server: opts.server, nodeName: opts.nodeName, caPEM, nodeToken };
+    const rec: CachedCreds = { server: opts.server, nodeName: opts.nodeName, caPEM, nodeToken, proxyToken };
     writeAtomic(cachePath, JSON.stringify(rec, null, 2) + "\n", 0o600);
   }
-  return { caPEM, nodeToken };
+  return { caPEM, nodeToken, proxyToken };
 }

@@ -1,7 +1,9 @@
 // Server side of joining, mounted by the API server at its root (next to /api, /apis):
 //   GET  /cacerts                       the cluster CA PEM, unauthenticated (as k3s). A joining agent compares its
 //                                       sha256 with the hash in its K10 token before trusting it.
-//   POST /v1-kubun/node-credentials     Bearer <join token>, body {"nodeName": "..."} → {"token": "<node token>"}.
+//   POST /v1-kubun/node-credentials     Bearer <join token>, body {"nodeName": "..."} →
+//                                       {"token": "<node token>", "proxyToken": "<system:kube-proxy token>"}
+//                                       (the node's service proxy runs as system:kube-proxy, as upstream's kube-proxy).
 // The join token is accepted whole (K10...::server:<secret>), as its credentials part (server:<secret>) or as the
 // bare secret, compared in constant time.
 import { Hono } from "hono";
@@ -12,6 +14,9 @@ import { PKI_FILES, tlsDir } from "./pki.ts";
 import { joinTokenPath, parseToken, safeEqual, caHash } from "./tokens.ts";
 import { issueNodeToken, validNodeName } from "./nodecreds.ts";
 import { logger } from "../log/log.ts";
+import { loadSigningKey } from "./serviceaccount/keys.ts";
+import { signComponentToken } from "./serviceaccount/jwt.ts";
+import { COMPONENT_USERS } from "./rbac/policy.ts";
 
 const log = logger("join");
 
@@ -65,9 +70,10 @@ export function joinRoutes(opts: JoinRoutesOptions): Hono {
       );
     }
     const token = await issueNodeToken(opts.store, nodeName);
+    const proxyToken = await signComponentToken(await loadSigningKey(opts.dataDir), COMPONENT_USERS.kubeProxy, ["system:authenticated"]);
     opts.onIssued?.(nodeName);
     log.info("issued node credentials", { node: nodeName });
-    return c.json({ token });
+    return c.json({ token, proxyToken });
   });
 
   return app;

@@ -93,6 +93,7 @@ describe("joinCluster", () => {
       const creds = await joinCluster({ server: url, token: joinToken, nodeName: "worker-1", dataDir: agentDir });
       expect(creds.caPEM).toBe(caPEM);
       expect(await authn.authenticateToken(creds.nodeToken)).toEqual({ username: "system:node:worker-1", groups: ["system:nodes", "system:authenticated"] });
+      expect(await authn.authenticateToken(creds.proxyToken!)).toEqual({ username: "system:kube-proxy", groups: ["system:authenticated"] });
       const p = credentialsPath(agentDir);
       expect(statSync(p).mode & 0o777).toBe(0o600);
       expect(JSON.parse(readFileSync(p, "utf8")).nodeToken).toBe(creds.nodeToken);
@@ -100,6 +101,7 @@ describe("joinCluster", () => {
       const before = seen.filter((s) => s.path === "/v1-kubun/node-credentials").length;
       const again = await joinCluster({ server: url, token: joinToken, nodeName: "worker-1", dataDir: agentDir });
       expect(again.nodeToken).toBe(creds.nodeToken);
+      expect(again.proxyToken).toBe(creds.proxyToken);
       expect(seen.filter((s) => s.path === "/v1-kubun/node-credentials").length).toBe(before);
       // server unreachable: cached credentials still returned
       const offline = await joinCluster({ server: "https://127.0.0.1:1", token: joinToken, nodeName: "worker-1", dataDir: agentDir, timeoutMs: 2000 });

@@ -1,7 +1,10 @@
 // Real /usr/bin/kubectl against a kubun control plane: client-side apply (strategic merge patches with
 // $setElementOrder/$retainKeys), kubectl patch of all three types, and server-side apply with conflicts.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+
+// Each test runs several kubectl processes; leave room for a loaded CI machine.
+setDefaultTimeout(90_000);
 
 let cluster: TestCluster;
 beforeAll(async () => {
@@ -204,5 +207,28 @@ describe("kubectl edit", () => {
     const edit = d.metadata.managedFields.find((e: any) => e.manager === "kubectl-edit");
     expect(edit.operation).toBe("Update");
     expect(edit.fieldsV1["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"nginx"}']).toEqual({ "f:image": {} });
+  });
+});
+
+describe("kubectl commands that send strategic merge patches", () => {
+  test("set image, rollout restart and taint", async () => {
+    expect((await ok(["set", "image", "deployment/web", "nginx=nginx:set"])).trim()).toBe("deployment.apps/web image updated");
+    let d = await getJSON("deployment", "web");
+    expect(d.spec.template.spec.containers.map((c: any) => `${c.name}=${c.image}`)).toEqual(["nginx=nginx:set"]);
+
+    expect((await ok(["rollout", "restart", "deployment/web"])).trim()).toBe("deployment.apps/web restarted");
+    d = await getJSON("deployment", "web");
+    expect(d.spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]).toBeString();
+    expect(d.spec.template.metadata.labels).toEqual({ app: "web" });
+
+    await ok(["apply", "-f", "-"], "apiVersion: v1\nkind: Node\nmetadata:\n  name: patch-node\n");
+    await ok(["taint", "node", "patch-node", "dedicated=db:NoSchedule"]);
+    await ok(["taint", "node", "patch-node", "spot=true:NoExecute"]);
+    let n = await getJSON("node", "patch-node");
+    expect(n.spec.taints.map((t: any) => `${t.key}=${t.value}:${t.effect}`).sort()).toEqual(["dedicated=db:NoSchedule", "spot=true:NoExecute"]);
+    await ok(["taint", "node", "patch-node", "dedicated-"]);
+    n = await getJSON("node", "patch-node");
+    expect(n.spec.taints.map((t: any) => t.key)).toEqual(["spot"]);
+    await ok(["delete", "node", "patch-node"]);
   });
 });

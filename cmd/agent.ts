@@ -29,12 +29,25 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
   const simulate = Number(s.simulate ?? 0);
 
   if (simulate > 0) {
+    // Hollow nodes: each gets its own node credentials so the Node authorizer treats it as that node.
     const { joinCluster } = await import("../internal/auth/join.ts");
     const { runHollowNodes } = await import("../internal/hollow/index.ts");
-    const nodeName = String(s["node-name"] ?? `hollow-${process.pid}`);
-    const creds = await joinCluster({ server, token, nodeName, dataDir: String(s["data-dir"]) });
-    log.info("running hollow nodes", { count: simulate });
-    await runHollowNodes({ server, token: creds.nodeToken, caPEM: creds.caPEM, userAgent: "kubun-hollow" }, { count: simulate, prefix: nodeName, signal });
+    const prefix = String(s["node-name"] ?? "hollow");
+    const dataDir = String(s["data-dir"]);
+    const creds = await joinCluster({ server, token, nodeName: `${prefix}-0`, dataDir });
+    log.info("running hollow nodes", { count: simulate, prefix });
+    await runHollowNodes(
+      { server, token: creds.nodeToken, caPEM: creds.caPEM, userAgent: "kubun-hollow" },
+      {
+        count: simulate,
+        prefix,
+        signal,
+        credentialsFor: async (nodeName: string) => {
+          const c = await joinCluster({ server, token, nodeName });
+          return { server, token: c.nodeToken, caPEM: c.caPEM, userAgent: "kubun-hollow" };
+        },
+      },
+    );
     return;
   }
 

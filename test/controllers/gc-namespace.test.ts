@@ -68,6 +68,32 @@ describe("garbage collector", () => {
   }
 });
 
+describe("garbage collector over any resource", () => {
+  test("a Secret owned by a ConfigMap goes with it; a dependent with a live second owner only loses the reference", async () => {
+    const cms = env.client.resource<ConfigMap>(refs.configmaps, "default");
+    const secrets = env.client.resource<any>(refs.secrets, "default");
+    const owner = await cms.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "owner", namespace: "default" } });
+    const keeper = await cms.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "keeper", namespace: "default" } });
+    const ref = (o: ConfigMap) => ({ apiVersion: "v1", kind: "ConfigMap", name: o.metadata!.name!, uid: o.metadata!.uid! });
+    await secrets.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "dep", namespace: "default", ownerReferences: [ref(owner)] } });
+    await secrets.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "shared", namespace: "default", ownerReferences: [ref(owner), ref(keeper)] } });
+    // A dependent whose owner never existed is collected too.
+    await secrets.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "dangling", namespace: "default", ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "ghost", uid: "00000000-0000-0000-0000-000000000000" }] },
+    });
+    await cms.delete("owner");
+    await waitFor("dep gone", () => gone(() => secrets.get("dep")), 20_000);
+    await waitFor("dangling gone", () => gone(() => secrets.get("dangling")), 20_000);
+    const shared = await waitFor("shared released", async () => {
+      const s = await secrets.get("shared");
+      return s.metadata.ownerReferences?.length === 1 ? s : undefined;
+    }, 20_000);
+    expect(shared.metadata.ownerReferences[0].uid).toBe(keeper.metadata!.uid!);
+  }, 40_000);
+});
+
 describe("namespace", () => {
   test("deleting a namespace removes all its content, then the namespace", async () => {
     const ns = "doomed";

@@ -15,8 +15,12 @@ import { metadataOnly } from "./metaonly.ts";
 const FOREGROUND = "foregroundDeletion";
 const ORPHAN = "orphan";
 
-/** Resources other controllers already watch in full: the GC shares those informers instead of a second watch. */
-const SHARED = new Set(Object.values(refs).map((r) => `${r.group}/${r.resource}`));
+/** Resources other controllers already watch in full (cluster-wide, unfiltered): the GC shares those informers. */
+const SHARED = new Set(
+  [refs.pods, refs.replicasets, refs.deployments, refs.daemonsets, refs.statefulsets, refs.controllerrevisions, refs.jobs, refs.cronjobs, refs.nodes, refs.namespaces, refs.services, refs.endpoints, refs.endpointslices, refs.serviceaccounts].map(
+    (r) => `${r.group}/${r.resource}`,
+  ),
+);
 /** Upstream's default ignored resources. */
 const IGNORED = new Set(["/events", "events.k8s.io/events"]);
 

@@ -14,7 +14,8 @@ const DESCRIPTION =
 export function newServiceAccountController(ctx: ControllerContext): Controller {
   const nsInf: Informer<Namespace> = ctx.informers.informerFor<Namespace>(refs.namespaces);
   const saInf: Informer<ServiceAccount> = ctx.informers.informerFor<ServiceAccount>(refs.serviceaccounts);
-  const cmInf: Informer<ConfigMap> = ctx.informers.informerFor<ConfigMap>(refs.configmaps);
+  // Only the one ConfigMap per namespace we publish: user ConfigMaps can be large.
+  const cmInf: Informer<ConfigMap> = ctx.informers.informerFor<ConfigMap>(refs.configmaps, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` });
   const { queue, run } = controllerQueue(ctx, "serviceaccount");
   const caPEM = ctx.cfg.caPEM;
 

@@ -2,7 +2,7 @@
 // (upstream framework.NodeInfo).
 
 import type { Node } from "kubernetes-types/core/v1";
-import type { HostPort, PodInfo, Resources } from "./podinfo.ts";
+import { isScalarResource, type HostPort, type PodInfo, type Resources } from "./podinfo.ts";
 import { intValue, milliValue } from "./quantity.ts";
 
 export interface Allocatable extends Resources {
@@ -39,6 +39,7 @@ export class NodeInfo {
       ephemeralStorage: intValue(a["ephemeral-storage"] ?? 0),
       pods: intValue(a.pods ?? 0),
     };
+    for (const [k, v] of Object.entries(a)) if (isScalarResource(k)) (this.allocatable.scalar ??= {})[k] = intValue(v);
     this.generation++;
   }
 
@@ -52,6 +53,8 @@ export class NodeInfo {
     this.requested.milliCPU += pi.requests.milliCPU;
     this.requested.memory += pi.requests.memory;
     this.requested.ephemeralStorage += pi.requests.ephemeralStorage;
+    if (pi.requests.scalar)
+      for (const [k, v] of Object.entries(pi.requests.scalar)) (this.requested.scalar ??= {})[k] = (this.requested.scalar[k] ?? 0) + v;
     this.nonZeroRequested.milliCPU += pi.nonZero.milliCPU;
     this.nonZeroRequested.memory += pi.nonZero.memory;
     for (const p of pi.ports) {
@@ -74,6 +77,7 @@ export class NodeInfo {
     this.requested.milliCPU -= pi.requests.milliCPU;
     this.requested.memory -= pi.requests.memory;
     this.requested.ephemeralStorage -= pi.requests.ephemeralStorage;
+    if (pi.requests.scalar) for (const [k, v] of Object.entries(pi.requests.scalar)) this.requested.scalar![k]! -= v;
     this.nonZeroRequested.milliCPU -= pi.nonZero.milliCPU;
     this.nonZeroRequested.memory -= pi.nonZero.memory;
     for (const p of pi.ports) {
@@ -115,7 +119,7 @@ export class NodeInfo {
     c.node = this.node;
     c.name = this.name;
     c.allocatable = this.allocatable;
-    c.requested = { ...this.requested };
+    c.requested = { ...this.requested, scalar: this.requested.scalar ? { ...this.requested.scalar } : undefined };
     c.nonZeroRequested = { ...this.nonZeroRequested };
     c.pods = new Map(this.pods);
     c.usedPorts = new Map([...this.usedPorts].map(([k, v]) => [k, new Map(v)]));

@@ -10,6 +10,15 @@ export interface Resources {
   milliCPU: number;
   memory: number;
   ephemeralStorage: number;
+  /** Extended resources (example.com/gpu, hugepages-2Mi, ...) in integer units; absent when none. */
+  scalar?: Record<string, number>;
+}
+
+const BUILTIN = new Set(["cpu", "memory", "ephemeral-storage", "pods", "storage"]);
+
+/** Extended and hugepages resources count like upstream's ScalarResources. */
+export function isScalarResource(name: string): boolean {
+  return !BUILTIN.has(name) && (name.includes("/") || name.startsWith("hugepages-") || name.startsWith("attachable-volumes-"));
 }
 
 export interface HostPort {
@@ -50,6 +59,17 @@ export interface PodInfo {
 export const DEFAULT_MILLI_CPU = 100;
 export const DEFAULT_MEMORY = 200 * 1024 * 1024;
 
+function scalarOf(req: Record<string, any>, lim: Record<string, any>): Record<string, number> | undefined {
+  let out: Record<string, number> | undefined;
+  for (const name of new Set([...Object.keys(req), ...Object.keys(lim)])) {
+    if (!isScalarResource(name)) continue;
+    // Extended resources can't be overcommitted: the request defaults to (and must equal) the limit.
+    const v = intValue(req[name] ?? lim[name]);
+    if (v > 0) (out ??= {})[name] = v;
+  }
+  return out;
+}
+
 function containerRequests(c: Container): Resources & { cpuSet: boolean; memSet: boolean } {
   const req = c.resources?.requests ?? {};
   const lim = c.resources?.limits ?? {};
@@ -61,6 +81,7 @@ function containerRequests(c: Container): Resources & { cpuSet: boolean; memSet:
     milliCPU: cpu !== undefined ? milliValue(cpu) : 0,
     memory: mem !== undefined ? intValue(mem) : 0,
     ephemeralStorage: eph !== undefined ? intValue(eph) : 0,
+    scalar: scalarOf(req, lim),
     cpuSet: cpu !== undefined,
     memSet: mem !== undefined,
   };
@@ -71,11 +92,13 @@ const add = (a: Resources, b: Resources) => {
   a.milliCPU += b.milliCPU;
   a.memory += b.memory;
   a.ephemeralStorage += b.ephemeralStorage;
+  if (b.scalar) for (const [k, v] of Object.entries(b.scalar)) (a.scalar ??= {})[k] = (a.scalar[k] ?? 0) + v;
 };
 const maxInto = (a: Resources, b: Resources) => {
   a.milliCPU = Math.max(a.milliCPU, b.milliCPU);
   a.memory = Math.max(a.memory, b.memory);
   a.ephemeralStorage = Math.max(a.ephemeralStorage, b.ephemeralStorage);
+  if (b.scalar) for (const [k, v] of Object.entries(b.scalar)) (a.scalar ??= {})[k] = Math.max(a.scalar[k] ?? 0, v);
 };
 
 /**
@@ -89,7 +112,7 @@ export function podRequests(pod: Pod, nonZero = false): Resources {
       if (!r.cpuSet) r.milliCPU = DEFAULT_MILLI_CPU;
       if (!r.memSet) r.memory = DEFAULT_MEMORY;
     }
-    return { milliCPU: r.milliCPU, memory: r.memory, ephemeralStorage: r.ephemeralStorage };
+    return { milliCPU: r.milliCPU, memory: r.memory, ephemeralStorage: r.ephemeralStorage, scalar: r.scalar };
   };
   const reqs = zero();
   for (const c of pod.spec?.containers ?? []) add(reqs, per(c));
@@ -103,7 +126,7 @@ export function podRequests(pod: Pod, nonZero = false): Resources {
       add(sidecars, r);
       maxInto(initMax, sidecars);
     } else {
-      const tmp = { ...r };
+      const tmp = { ...r, scalar: r.scalar ? { ...r.scalar } : undefined };
       add(tmp, sidecars);
       maxInto(initMax, tmp);
     }

@@ -337,3 +337,14 @@ test("numFeasibleNodesToFind follows upstream's adaptive percentage", () => {
   expect(numFeasibleNodesToFind(1000)).toBe(420);
   expect(numFeasibleNodesToFind(5000)).toBe(500);
 });
+
+test("extended resources must fit the node's allocatable", () => {
+  const gpuNode = node("gpu");
+  (gpuNode.status!.allocatable as any)["example.com/gpu"] = "2";
+  const c = cluster([gpuNode, node("plain")], [pod("user", { node: "gpu", spec: { containers: [{ name: "c", image: "x", resources: { limits: { "example.com/gpu": "1" } } }] } })]);
+  const want = (n: string) => pod("p", { spec: { containers: [{ name: "c", image: "x", resources: { requests: { "example.com/gpu": n }, limits: { "example.com/gpu": n } } }] } });
+  expect(feasibleNodes(c, want("1"))).toEqual(["gpu"]);
+  expect(failMessage(c, want("2"))).toBe(
+    "0/2 nodes are available: 2 Insufficient example.com/gpu. preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.",
+  );
+});

@@ -21,6 +21,11 @@ export function insufficientResources(pi: PodInfo, ni: NodeInfo): Insufficient[]
     out.push({ reason: "Insufficient memory", unresolvable: q.memory > a.memory });
   if (q.ephemeralStorage > 0 && q.ephemeralStorage > a.ephemeralStorage - r.ephemeralStorage)
     out.push({ reason: "Insufficient ephemeral-storage", unresolvable: q.ephemeralStorage > a.ephemeralStorage });
+  if (q.scalar)
+    for (const [name, want] of Object.entries(q.scalar)) {
+      const cap = a.scalar?.[name] ?? 0;
+      if (want > cap - (r.scalar?.[name] ?? 0)) out.push({ reason: `Insufficient ${name}`, unresolvable: want > cap });
+    }
   return out;
 }
 

@@ -1,5 +1,5 @@
 // The Store contract, run against every backend: SQLite (default) and etcd (HA; a real etcd 3.4 is started).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { EtcdStore } from "../../internal/store/etcd/index.ts";
 import { openSqliteStore } from "../../internal/store/sqlite/index.ts";
@@ -13,6 +13,9 @@ import {
 } from "../../internal/store/types.ts";
 import { ETCD_BIN, type EtcdServer, startEtcd } from "./fixtures/etcd.ts";
 import { collect, rejects, tempDir, uniquePrefix } from "./helpers.ts";
+
+// Real processes and fsyncs on a shared CI machine: allow slow runs (the tests check outcomes, not speed).
+setDefaultTimeout(30_000);
 
 interface Backend {
   name: string;

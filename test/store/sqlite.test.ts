@@ -1,7 +1,7 @@
 // SQLite-specific behaviour: migrations, several processes on one file, compaction policy, idle disk writes,
 // TTL reads before the sweep, slow and many watchers.
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import journal from "../../migrations/meta/_journal.json";
@@ -10,6 +10,9 @@ import { embeddedMigrations, embeddedSQL, migrate } from "../../internal/store/s
 import { openSqliteStore } from "../../internal/store/sqlite/index.ts";
 import { CompactedError, ConflictError, type WatchEvent } from "../../internal/store/types.ts";
 import { collect, rejects, tempDir } from "./helpers.ts";
+
+// Real processes and fsyncs on a shared CI machine: allow slow runs (the tests check outcomes, not speed).
+setDefaultTimeout(30_000);
 
 const FIXTURES = join(import.meta.dir, "fixtures");
 

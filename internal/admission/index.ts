@@ -19,7 +19,7 @@ export { AdmissionStatusError } from "./errors.ts";
 export { namespaceLifecycle, IMMORTAL_NAMESPACES } from "./namespacelifecycle.ts";
 export { serviceAccountAdmission, projectedTokenVolume, SA_MOUNT_PATH } from "./serviceaccount.ts";
 export { nodeRestriction, forbiddenNodeLabels } from "./noderestriction.ts";
-export { priorityAdmission, SYSTEM_CLASSES } from "./priority.ts";
+export { priorityAdmission, SYSTEM_CLASSES, ensureSystemPriorityClasses } from "./priority.ts";
 export { defaultTolerationSeconds } from "./tolerations.ts";
 export { rbacEscalationCheck } from "./rbacescalation.ts";
 

@@ -6,6 +6,7 @@ import type { PriorityClass } from "kubernetes-types/scheduling/v1";
 import type { AdmissionPlugin, AdmissionRequest } from "./types.ts";
 import type { Getter } from "./deps.ts";
 import { forbidden } from "./errors.ts";
+import { KeyExistsError, type Store } from "../store/types.ts";
 
 export const SYSTEM_CLASSES: Record<string, number> = {
   "system-node-critical": 2000001000,
@@ -63,4 +64,29 @@ export function priorityAdmission(get: Getter): AdmissionPlugin {
       spec.preemptionPolicy = want as any;
     },
   };
+}
+
+const SYSTEM_CLASS_DESCRIPTIONS: Record<string, string> = {
+  "system-node-critical": "Used for system critical pods that must not be moved from their current node.",
+  "system-cluster-critical": "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.",
+};
+
+/** Creates the two built-in PriorityClasses if missing, as upstream's scheduling post-start hook. */
+export async function ensureSystemPriorityClasses(store: Store): Promise<void> {
+  for (const [name, value] of Object.entries(SYSTEM_CLASSES)) {
+    const obj = {
+      apiVersion: "scheduling.k8s.io/v1",
+      kind: "PriorityClass",
+      metadata: { name, uid: crypto.randomUUID(), creationTimestamp: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000Z", "Z") },
+      value,
+      globalDefault: false,
+      description: SYSTEM_CLASS_DESCRIPTIONS[name],
+      preemptionPolicy: "PreemptLowerPriority",
+    };
+    try {
+      await store.create(`/registry/scheduling.k8s.io/priorityclasses/${name}`, JSON.stringify(obj));
+    } catch (err) {
+      if (!(err instanceof KeyExistsError)) throw err;
+    }
+  }
 }

@@ -62,3 +62,10 @@ describe("admission via kubectl", () => {
     expect((await c.kubectl(["get", "pod", "crit", "-o", "jsonpath={.spec.priority}"])).stdout).toBe("2000001000");
   });
 });
+
+describe("system PriorityClasses", () => {
+  test("exist from the start, as upstream", async () => {
+    const r = await c.kubectl(["get", "priorityclasses", "-o", "jsonpath={range .items[*]}{.metadata.name}={.value}{\"\\n\"}{end}"]);
+    expect(r.stdout.trim().split("\n").sort()).toEqual(["system-cluster-critical=2000000000", "system-node-critical=2000001000"]);
+  });
+});

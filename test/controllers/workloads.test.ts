@@ -127,7 +127,21 @@ describe("daemonset and statefulset", () => {
     expect(new Set(ps.map((p) => p.spec?.nodeName)).size).toBe(nodeCount);
     const rollout = await env.cluster.kubectl(["rollout", "status", "ds/agent", "--timeout=20s"], { timeoutMs: 30_000 });
     expect(rollout.stdout).toContain('daemon set "agent" successfully rolled out');
-  }, 60_000);
+    // Rolling update: every node ends up with the new template, one node at a time.
+    await env.client.resource<DaemonSet>(refs.daemonsets, "default").patch("agent", "merge", {
+      spec: { template: { spec: { containers: [{ name: "c", image: "pause:2" }] } } },
+    });
+    const st2 = await env.cluster.kubectl(["rollout", "status", "ds/agent", "--timeout=40s"], { timeoutMs: 50_000 });
+    expect(st2.stdout).toContain('daemon set "agent" successfully rolled out');
+    const after = await waitFor("all updated", async () => {
+      const ps = await live("ds=agent");
+      return ps.length === nodeCount && ps.every((p) => p.spec!.containers[0]!.image === "pause:2") ? ps : undefined;
+    }, 30_000);
+    expect(new Set(after.map((p) => p.spec?.nodeName)).size).toBe(nodeCount);
+    const hist = await env.cluster.kubectl(["rollout", "history", "ds/agent"]);
+    expect(hist.stdout).toMatch(/^1\s/m);
+    expect(hist.stdout).toMatch(/^2\s/m);
+  }, 90_000);
 
   test("a StatefulSet starts web-0.. in order and scales down in reverse", async () => {
     const sts: StatefulSet = {
@@ -150,6 +164,14 @@ describe("daemonset and statefulset", () => {
     expect(created("web-2")).toBeGreaterThanOrEqual(readyAt("web-1") - 1000);
     expect(byName.get("web-1")!.spec?.hostname).toBe("web-1");
     expect(byName.get("web-1")!.spec?.subdomain).toBe("web");
+    // Rolling update from the highest ordinal down.
+    await env.client.resource<StatefulSet>(refs.statefulsets, "default").patch("web", "merge", {
+      spec: { template: { spec: { containers: [{ name: "c", image: "pause:2" }] } } },
+    });
+    const st = await env.cluster.kubectl(["rollout", "status", "sts/web", "--timeout=40s"], { timeoutMs: 50_000 });
+    expect(st.stdout).toContain("partitioned roll out complete");
+    const updated = await live("sts=web");
+    expect(updated.every((p) => p.spec!.containers[0]!.image === "pause:2")).toBe(true);
     await env.client.resource<StatefulSet>(refs.statefulsets, "default").patch("web", "merge", { spec: { replicas: 1 } });
     await waitFor("1 left", async () => (await pods().list({ labelSelector: "sts=web" })).items.length === 1, 30_000);
     expect((await pods().list({ labelSelector: "sts=web" })).items[0]!.metadata!.name).toBe("web-0");

@@ -2,7 +2,7 @@
 // one sub-app per API group-version, and the generic REST handler driven by the resource registry.
 import { Hono, type Context } from "hono";
 import type { UserInfo } from "../auth/types.ts";
-import { attributesOf, authenticate, authorize } from "./authz.ts";
+import { attributesOf, authenticate, authorize, impersonate } from "./authz.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { apiResourceList, discoveryRoutes, groupVersions, type GroupVersion } from "./discovery.ts";
 import { dispatch } from "./dispatch.ts";
@@ -72,7 +72,7 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     const url = new URL(c.req.url);
     const info = parseRequestInfo(c.req.method, url.pathname, url.searchParams);
     c.set("info", info);
-    const user = await authenticate(deps, c.req.header("authorization"));
+    const user = await impersonate(deps, await authenticate(deps, c.req.header("authorization")), c.req.raw.headers);
     c.set("user", user);
     await authorize(deps, attributesOf(user, info));
     const release = limiter.acquire(info.verb, info.subresource);

@@ -1,7 +1,9 @@
 // REST semantics over HTTP against a real control plane: status codes, reasons and messages as upstream.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
+// kubectl takes a few hundred ms per call; some tests make a dozen calls.
+setDefaultTimeout(60_000);
 let c: TestCluster;
 const NS = "/api/v1/namespaces/default";
 

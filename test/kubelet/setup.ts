@@ -1,0 +1,105 @@
+// One control plane (+ controller manager for node IPAM, ServiceAccounts and kube-root-ca.crt) and N real nodes
+// in a test-made network world, for the kubelet tests.
+import type { Pod } from "kubernetes-types/core/v1";
+import { createClient, type Client } from "../../internal/client/client.ts";
+import { refs } from "../../internal/client/refs.ts";
+import { startControllerManager } from "../../internal/controllers/index.ts";
+import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { createWorld, type NodeHandle, type World } from "./world.ts";
+
+export interface Env {
+  cluster: TestCluster;
+  world: World;
+  nodes: NodeHandle[];
+  client: Client;
+  cleanup(): Promise<void>;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await Bun.sleep(everyMs);
+  }
+}
+
+export async function startEnv(nodeNames: string[]): Promise<Env> {
+  const cluster = await startTestCluster({ clusterCIDR: "10.42.0.0/16" } as any);
+  const ac = new AbortController();
+  void startControllerManager(cluster.componentConfig("controller-manager"), {
+    identity: "test-cm",
+    serviceCIDR: "10.43.0.0/16",
+    clusterCIDR: "10.42.0.0/16",
+    apiServerEndpoints: cluster.endpoints,
+    signal: ac.signal,
+  } as any);
+  const client = createClient({ server: cluster.localURL, token: cluster.adminToken, caPEM: cluster.caPEM });
+  const world = await createWorld();
+  const nodes: NodeHandle[] = [];
+  try {
+    for (const n of nodeNames) nodes.push(await world.addNode(cluster, n));
+    for (const n of nodes)
+      await waitFor(`node ${n.name} Ready with a podCIDR`, async () => {
+        const node: any = await client.resource(refs.nodes).get(n.name);
+        return node.spec?.podCIDR && node.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+      }, 60_000);
+    await waitFor("default ServiceAccount", () => client.resource(refs.serviceaccounts, "default").get("default"));
+  } catch (e) {
+    for (const n of nodes) console.error((await Bun.file(`${n.dataDir}/agent.log`).text().catch(() => "")).slice(-4000));
+    await world.cleanup();
+    ac.abort();
+    await cluster.stop();
+    throw e;
+  }
+  return {
+    cluster,
+    world,
+    nodes,
+    client,
+    async cleanup() {
+      await world.cleanup();
+      ac.abort();
+      await cluster.stop();
+    },
+  };
+}
+
+/** A busybox pod bound to a node (no scheduler needed). */
+export function busyboxPod(name: string, node: string, script: string, extra: Partial<Pod["spec"]> = {}, containerExtra: Record<string, unknown> = {}): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default" },
+    spec: {
+      nodeName: node,
+      terminationGracePeriodSeconds: 5,
+      ...extra,
+      containers: [{ name: "main", image: "busybox:latest", imagePullPolicy: "IfNotPresent", command: ["sh", "-c", script], ...containerExtra }],
+    } as any,
+  };
+}
+
+export async function getPod(env: Env, name: string): Promise<Pod> {
+  return env.client.resource<Pod>(refs.pods, "default").get(name);
+}
+
+export async function waitPod(env: Env, name: string, pred: (p: Pod) => boolean, what: string, timeoutMs = 30_000): Promise<Pod> {
+  let last: Pod | undefined;
+  try {
+    return await waitFor(`pod ${name}: ${what}`, async () => {
+      last = await getPod(env, name);
+      return pred(last) ? last : undefined;
+    }, timeoutMs);
+  } catch (e) {
+    console.error("last seen status:", JSON.stringify(last?.status, null, 1));
+    for (const n of env.nodes) console.error((await Bun.file(`${n.dataDir}/agent.log`).text().catch(() => "")).slice(-3000));
+    throw e;
+  }
+}

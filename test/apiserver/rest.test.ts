@@ -369,7 +369,7 @@ describe("errors and filters", () => {
   test("no token → 401 Unauthorized; bad token → 401", async () => {
     const r = await c.api("/api/v1/namespaces", { token: null });
     expect(r.status).toBe(401);
-    expect((await r.json()).reason).toBe("Unauthorized");
+    expect(((await r.json()) as any).reason).toBe("Unauthorized");
     const bad = await c.api("/api/v1/namespaces", { token: "nope" });
     expect(bad.status).toBe(401);
   });
@@ -381,7 +381,7 @@ describe("errors and filters", () => {
     const v = await (await c.api("/readyz?verbose", { token: null })).text();
     expect(v).toContain("[+]ping ok");
     expect(v).toContain("readyz check passed");
-    const ver = await (await c.api("/version", { token: null })).json();
+    const ver: any = await (await c.api("/version", { token: null })).json();
     expect(ver.gitVersion).toBe("v1.32.0+kubun");
   });
 
@@ -410,22 +410,22 @@ describe("discovery", () => {
     const accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
     const r = await c.api("/apis", { headers: { Accept: accept } });
     expect(r.headers.get("content-type")).toBe("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
-    const body = await r.json();
+    const body: any = await r.json();
     expect(body.kind).toBe("APIGroupDiscoveryList");
     const apps = body.items.find((i: any) => i.metadata.name === "apps");
     const deploy = apps.versions[0].resources.find((x: any) => x.resource === "deployments");
     expect(deploy).toMatchObject({ scope: "Namespaced", singularResource: "deployment", responseKind: { group: "apps", version: "v1", kind: "Deployment" }, shortNames: ["deploy"] });
     expect(deploy.subresources.map((s: any) => s.subresource).sort()).toEqual(["scale", "status"]);
-    const core = await (await c.api("/api", { headers: { Accept: accept } })).json();
+    const core: any = await (await c.api("/api", { headers: { Accept: accept } })).json();
     expect(core.items[0].versions[0].version).toBe("v1");
   });
 
   test("legacy discovery", async () => {
-    const api = await (await c.api("/api")).json();
+    const api: any = await (await c.api("/api")).json();
     expect(api).toMatchObject({ kind: "APIVersions", versions: ["v1"] });
-    const v1 = await (await c.api("/api/v1")).json();
+    const v1: any = await (await c.api("/api/v1")).json();
     expect(v1.resources.find((r: any) => r.name === "pods/status")).toMatchObject({ kind: "Pod", verbs: ["get", "patch", "update"] });
-    const scale = (await (await c.api("/apis/apps/v1")).json()).resources.find((r: any) => r.name === "deployments/scale");
+    const scale = ((await (await c.api("/apis/apps/v1")).json()) as any).resources.find((r: any) => r.name === "deployments/scale");
     expect(scale).toMatchObject({ group: "autoscaling", version: "v1", kind: "Scale" });
   });
 });

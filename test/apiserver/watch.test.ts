@@ -59,11 +59,11 @@ async function openWatch(path: string) {
   return { res, events, until, close: () => ac.abort(), ended: () => ended };
 }
 
-async function post(path: string, body: unknown) {
+async function post(path: string, body: unknown): Promise<any> {
   const r = await c.api(path, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
   return r.json();
 }
-async function patch(path: string, body: unknown) {
+async function patch(path: string, body: unknown): Promise<any> {
   const r = await c.api(path, { method: "PATCH", body: JSON.stringify(body), headers: { "Content-Type": "application/merge-patch+json" } });
   return r.json();
 }
@@ -86,7 +86,7 @@ test("initial ADDED events, then changes in order", async () => {
 });
 
 test("watch from a resourceVersion sends only later events (legacy /watch path too)", async () => {
-  const list = await (await c.api(`${NS}/configmaps`)).json();
+  const list: any = await (await c.api(`${NS}/configmaps`)).json();
   const rv = list.metadata.resourceVersion;
   await post(`${NS}/configmaps`, cm("w-c"));
   const w = await openWatch(`/api/v1/watch/namespaces/default/configmaps?resourceVersion=${rv}`);

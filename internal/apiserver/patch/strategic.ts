@@ -1,7 +1,8 @@
 // Kubernetes strategic merge patch (application/strategic-merge-patch+json), as upstream's
 // apimachinery/pkg/util/strategicpatch applies it on the server (MergeParallelList and IgnoreUnmatchedNulls on):
 // lists with patchStrategy "merge" merge by their patchMergeKey, others are replaced; directives
-// $patch (replace|delete|merge), $retainKeys, $deleteFromPrimitiveList/<f>, $setElementOrder/<f>; null deletes.
+// $patch (replace|delete on maps and list items), $retainKeys, $deleteFromPrimitiveList/<f>,
+// $setElementOrder/<f>; null deletes. List order follows upstream's normalizeElementOrder.
 // Merge keys and strategies come from the generated schema (schema/types.generated.ts).
 import { badRequest, internalPatchError, unprocessable } from "./errors.ts";
 import { clone, deepEqual, isObject, type JSONObject, type JSONValue } from "./json.ts";
@@ -23,8 +24,9 @@ type Ctx = string | undefined;
 
 /**
  * Applies a strategic merge patch to a copy of obj, for an object of the given kind. Throws PatchError:
- * 400 for malformed directives, 422 for content that contradicts $retainKeys, 500 (as upstream) for list
- * elements without their merge key or unknown $patch values.
+ * 400 for a non-object patch or a bad $retainKeys, 422 for lists of lists, 500 with upstream's message (as
+ * upstream, which returns these as plain errors) for list items without their merge key, unknown $patch
+ * values and inconsistent $setElementOrder lists.
  */
 export function applyStrategicMergePatch<T>(obj: T, patch: unknown, gvk: GVK): T {
   if (!isObject(patch)) throw badRequest(ERR_BAD_JSON_DOC);
@@ -33,7 +35,7 @@ export function applyStrategicMergePatch<T>(obj: T, patch: unknown, gvk: GVK): T
   return normalizeTyped(mergeMap(original, clone(patch), type), type) as T;
 }
 
-function mergeMap(original: JSONObject, patch: JSONObject, type: Ctx, fs?: FieldSchema): JSONObject {
+function mergeMap(original: JSONObject, patch: JSONObject, type: Ctx): JSONObject {
   if (PATCH in patch) {
     const directive = patch[PATCH];
     if (directive === "replace") {
@@ -63,21 +65,12 @@ function mergeMap(original: JSONObject, patch: JSONObject, type: Ctx, fs?: Field
       delete original[k];
       continue;
     }
+    // A key missing from the original merges into nothing: the patch value minus directives and nulls.
     const childFs = fieldSchema(type, k);
     const ov = original[k];
-    if (ov === undefined || ov === null) {
-      // Not in the original: take the patch value, minus its directives and unmatched nulls.
-      original[k] = mergeValue(undefined, pv, childFs, childType(type, fs, k));
-      continue;
-    }
-    original[k] = mergeValue(ov, pv, childFs, childType(type, fs, k));
+    original[k] = mergeValue(ov === null ? undefined : ov, pv, childFs, childFs?.type);
   }
   return original;
-}
-
-/** Struct type of the value of key k in a map of type `type` (a map field's values share the element type). */
-function childType(type: Ctx, _fs: FieldSchema | undefined, k: string): Ctx {
-  return fieldSchema(type, k)?.type;
 }
 
 function mergeValue(ov: JSONValue | undefined, pv: JSONValue, fs: FieldSchema | undefined, type: Ctx): JSONValue {
@@ -88,7 +81,7 @@ function mergeValue(ov: JSONValue | undefined, pv: JSONValue, fs: FieldSchema | 
       return mergeDataMap(isObject(ov) ? ov : {}, pv, fs.type);
     }
     if (fs?.strategy === "replace") return stripDirectives(pv, type);
-    return mergeMap(isObject(ov) ? ov : {}, pv, type, fs);
+    return mergeMap(isObject(ov) ? ov : {}, pv, type);
   }
   if (Array.isArray(pv)) {
     const merge = fs?.strategy?.split(",").includes("merge");

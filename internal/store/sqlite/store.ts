@@ -23,7 +23,7 @@ import {
 } from "../types.ts";
 import { type CompactionOptions, Compactor } from "./compactor.ts";
 import { migrate } from "./migrations.ts";
-import { type Queries, prepareQueries, rowToKV } from "./queries.ts";
+import { type Queries, kvFromValues, prepareQueries, rowToKV } from "./queries.ts";
 import { Sweeper } from "./sweeper.ts";
 import { WatchHub, Watcher } from "./watch.ts";
 import { Writer } from "./writer.ts";
@@ -97,14 +97,14 @@ export class SqliteStore implements Store {
       if (revision < compacted) throw new CompactedError(revision, compacted);
       if (revision > current) throw new StoreError(`too large resource version: ${revision}, current: ${current}`);
       const after = opts.startAfter ?? "";
-      const rows = this.q.listPage.all({ lo, after, end, rev: revision, now, limit: limit ? limit + 1 : -1 });
+      const rows = this.q.listPage.values({ lo, after, end, rev: revision, now, limit: limit ? limit + 1 : -1 });
       let remaining = 0;
       if (limit && rows.length > limit) {
         rows.length = limit;
-        const last = rows[limit - 1]!.name;
+        const last = rows[limit - 1]![1] as string;
         remaining = this.q.countRange.get({ lo, after: last, end, rev: revision, now })?.n ?? 0;
       }
-      return { revision, items: rows.map(rowToKV), remaining };
+      return { revision, items: rows.map(kvFromValues), remaining };
     })();
   }
 

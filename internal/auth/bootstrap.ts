@@ -4,7 +4,7 @@
 // cluster's CA and admin token (it must be given the cluster's --token), so join tokens, kubeconfigs and node
 // credentials work against every server.
 import { join } from "node:path";
-import { KeyExistsError, type Store } from "../store/types.ts";
+import { ConflictError, KeyExistsError, type Store } from "../store/types.ts";
 import { readIfExists, writeAtomic } from "./files.ts";
 import { PKI_FILES, tlsDir, adminTokenPath } from "./paths.ts";
 import { logger } from "../log/log.ts";
@@ -102,4 +102,25 @@ export async function publishClusterBootstrap(dataDir: string, store: Store, joi
     if (!(err instanceof KeyExistsError)) throw err;
     // Another server published first; the warning above fires on our next start if the CAs differ.
   }
+}
+
+/** Re-encrypts the shared bootstrap data with a new join secret (token rotation). */
+export async function resealClusterBootstrap(dataDir: string, store: Store, joinToken: string): Promise<void> {
+  const caCertPEM = readIfExists(join(tlsDir(dataDir), PKI_FILES.caCert));
+  const caKeyPEM = readIfExists(join(tlsDir(dataDir), PKI_FILES.caKey));
+  if (!caCertPEM || !caKeyPEM) throw new Error("resealClusterBootstrap: no CA in the data dir");
+  const adminToken = readIfExists(adminTokenPath(dataDir))?.trim();
+  const sealed = await seal(parseToken(joinToken).secret.replace(/^server:/, ""), caCertPEM, { caKeyPEM, adminToken });
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const { kv } = await store.get(BOOTSTRAP_KEY);
+    try {
+      if (kv) await store.update(BOOTSTRAP_KEY, JSON.stringify(sealed), kv.modRevision);
+      else await store.create(BOOTSTRAP_KEY, JSON.stringify(sealed));
+      return;
+    } catch (err) {
+      if (err instanceof KeyExistsError || err instanceof ConflictError) continue;
+      throw err;
+    }
+  }
+  throw new Error("could not re-seal the cluster bootstrap data: too many concurrent updates");
 }

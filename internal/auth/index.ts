@@ -13,7 +13,7 @@
 //      kubelet calls: await authn.issueAPIServerToken()
 export { ensurePKI, defaultSANs, tlsDir, PKI_FILES, parseCertificate } from "./pki.ts";
 export type { PKI, PKIOptions } from "./pki.ts";
-export { ensureTokens, parseToken, formatToken, caHash, adminTokenPath, joinTokenPath } from "./tokens.ts";
+export { ensureTokens, rotateJoinToken, parseToken, formatToken, caHash, adminTokenPath, joinTokenPath } from "./tokens.ts";
 export type { Tokens, ParsedToken } from "./tokens.ts";
 export { writeKubeconfig, kubeconfigYAML } from "./kubeconfig.ts";
 export type { KubeconfigOptions } from "./kubeconfig.ts";
@@ -31,6 +31,6 @@ export { joinRoutes, CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./joinroutes.ts
 export { joinCluster, requestNodeCredentials, requestNodeCredentialsFull, fetchVerifiedCA, CAHashMismatchError, credentialsPath } from "./join.ts";
 export type { JoinOptions, NodeCredentials } from "./join.ts";
 export { revokeNodeToken } from "./nodecreds.ts";
-export { adoptClusterBootstrap, publishClusterBootstrap, BOOTSTRAP_KEY } from "./bootstrap.ts";
+export { adoptClusterBootstrap, publishClusterBootstrap, resealClusterBootstrap, BOOTSTRAP_KEY } from "./bootstrap.ts";
 export { tokenLib } from "./tokenlib.ts";
 export { serviceAccountIssuerRoutes } from "./oidc.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { readIfExists, randomHex, writeAtomic } from "./files.ts";
 import { PKI_FILES, tlsDir, adminTokenPath, joinTokenPath } from "./paths.ts";
-import { publishClusterBootstrap } from "./bootstrap.ts";
+import { publishClusterBootstrap, resealClusterBootstrap } from "./bootstrap.ts";
 import type { Store } from "../store/types.ts";
 import { TOKEN_PREFIX, caHash, parseToken, formatToken, safeEqual, type ParsedToken } from "./tokenformat.ts";
 
@@ -52,4 +52,18 @@ export async function ensureTokens(dataDir: string, opts: { token?: string; stor
   // HA: the first server publishes the (encrypted) CA and admin token for the others.
   if (opts.store) await publishClusterBootstrap(dataDir, opts.store, joinToken);
   return { adminToken, joinToken };
+}
+
+/**
+ * Replaces the join secret (`kubun token rotate`): new agents need the new token; nodes already joined keep their
+ * own node credentials. With `store`, the shared bootstrap data is re-sealed with the new secret. Returns the token.
+ * Other HA servers keep accepting the old secret until they restart with the new --token.
+ */
+export async function rotateJoinToken(dataDir: string, opts: { newSecret?: string; store?: Store } = {}): Promise<string> {
+  const caPEM = readFileSync(join(tlsDir(dataDir), PKI_FILES.caCert), "utf8");
+  const secret = opts.newSecret ? parseToken(opts.newSecret).secret.replace(/^server:/, "") : randomHex(32);
+  const joinToken = formatToken(caPEM, secret);
+  writeAtomic(joinTokenPath(dataDir), joinToken + "\n", 0o600);
+  if (opts.store) await resealClusterBootstrap(dataDir, opts.store, joinToken);
+  return joinToken;
 }

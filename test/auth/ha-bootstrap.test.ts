@@ -3,7 +3,7 @@ import { describe, expect, test, beforeAll, afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensurePKI, ensureTokens } from "../../internal/auth/index.ts";
+import { ensurePKI, ensureTokens, rotateJoinToken } from "../../internal/auth/index.ts";
 import { BOOTSTRAP_KEY } from "../../internal/auth/bootstrap.ts";
 import { openStore, type Store } from "../../internal/store/index.ts";
 
@@ -45,5 +45,16 @@ describe("shared bootstrap data", () => {
     const c = join(root, "c");
     const secret = tokA.joinToken.split("::server:")[1]!;
     expect((await ensurePKI(c, { sans, store, token: secret })).caCertPEM).toBe(pkiA.caCertPEM);
+  });
+
+  test("token rotation re-seals the bootstrap data: the old secret no longer adopts, the new one does", async () => {
+    const a = join(root, "a");
+    const old = (await ensureTokens(a, { store })).joinToken;
+    const fresh = await rotateJoinToken(a, { store });
+    expect(fresh).not.toBe(old);
+    expect(fresh.slice(0, 67)).toBe(old.slice(0, 67)); // same CA hash
+    expect((await ensureTokens(a, { store })).joinToken).toBe(fresh);
+    await expect(ensurePKI(join(root, "d"), { sans, store, token: old })).rejects.toThrow(/can't be decrypted/);
+    await ensurePKI(join(root, "e"), { sans, store, token: fresh });
   });
 });

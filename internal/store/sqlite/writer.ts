@@ -7,7 +7,7 @@ import type { KeyValue, WatchEvent } from "../types.ts";
 import { ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
 import { type LogRow, type Queries, changes, rowToKV } from "./queries.ts";
 
-/** A unit of work run inside the batch transaction. It returns its result and the events its rows produced. */
+/** A unit of work run inside the batch transaction; the rows it appends record their events on the context. */
 type Job<T> = (ctx: TxContext) => T;
 
 interface Pending {

@@ -56,7 +56,8 @@ export function serverSideApply(opts: ServerSideApplyOptions): object {
   if (liveObj && managers.size === 0) {
     // Objects written before any ownership was tracked: their fields belong to "before-first-apply",
     // so the first apply conflicts instead of silently taking them (upstream's skipNonApplied logic).
-    const set = toFieldSet(live!, ref).difference(STRIPPED).recursiveDifference(ignoredFields(gvk, subresource));
+    const c = compare(emptyObject(type), live!, ref);
+    const set = c.added.union(c.modified).difference(STRIPPED).recursiveDifference(ignoredFields(gvk, subresource));
     const e: ManagerEntry = { manager: "before-first-apply", operation: "Update", apiVersion, set };
     if (!set.empty()) managers.set(managerKey(e), e);
   }

@@ -48,7 +48,7 @@ function intOrPercent(e: Errors, v: unknown, path: string) {
 const isZero = (v: unknown) => v === 0 || v === "0%";
 
 /** Selector present, non-empty, valid, and matching the template labels. */
-function validateSelectorAndTemplate(e: Errors, spec: Obj, kindLower: string, restartPolicies: string[]) {
+function validateSelectorAndTemplate(e: Errors, spec: Obj, kindLower: string, restartPolicies: string[], extraVolumes?: string[]) {
   const sel = spec.selector;
   if (!isObj(sel)) e.required("spec.selector");
   else {
@@ -60,7 +60,7 @@ function validateSelectorAndTemplate(e: Errors, spec: Obj, kindLower: string, re
   if (isObj(sel) && !isEmptySelector(sel) && !selectorMatches(sel, labels)) {
     e.invalid("spec.template.metadata.labels", labels ?? {}, "`selector` does not match template `labels`");
   }
-  validatePodTemplate(e, spec.template, "spec.template", { restartPolicies });
+  validatePodTemplate(e, spec.template, "spec.template", { restartPolicies, extraVolumes });
 }
 
 function validateDeployment(e: Errors, d: Obj) {
@@ -124,7 +124,8 @@ function validateStatefulSet(e: Errors, ss: Obj) {
   if (t !== undefined && !types.includes(t)) e.notSupported("spec.updateStrategy.type", t, types);
   if (t === "OnDelete" && spec.updateStrategy?.rollingUpdate) e.invalid("spec.updateStrategy.rollingUpdate", spec.updateStrategy.rollingUpdate, "only allowed for updateStrategy 'RollingUpdate'");
   nonNegative(e, spec.updateStrategy?.rollingUpdate?.partition, "spec.updateStrategy.rollingUpdate.partition");
-  validateSelectorAndTemplate(e, spec, "statefulset", ["Always"]);
+  const claims: string[] = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates.map((t: Obj) => t?.metadata?.name).filter(Boolean) : [];
+  validateSelectorAndTemplate(e, spec, "statefulset", ["Always"], claims);
 }
 
 function validateJobSpec(e: Errors, spec: Obj, path: string, isTemplate: boolean) {

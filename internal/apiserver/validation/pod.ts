@@ -16,6 +16,8 @@ const TERMINATION_MESSAGE_POLICIES = ["File", "FallbackToLogsOnError"];
 export interface PodSpecOptions {
   /** Restart policies a template may use (Deployment: Always only; Job: OnFailure, Never). */
   restartPolicies?: string[];
+  /** Volume names provided from outside the pod spec (a StatefulSet's volumeClaimTemplates). */
+  extraVolumes?: string[];
 }
 
 function isObj(v: unknown): v is Obj {
@@ -160,6 +162,7 @@ function validateVolumes(e: Errors, volumes: unknown, path: string): Set<string>
 export function validatePodSpec(e: Errors, spec: unknown, path: string, opts: PodSpecOptions = {}) {
   if (!isObj(spec)) return e.required(path);
   const volumes = validateVolumes(e, spec.volumes, child(path, "volumes"));
+  for (const v of opts.extraVolumes ?? []) volumes.add(v);
   const containers = spec.containers;
   const names = new Map<string, string>();
   const checkName = (c: Obj, p: string) => {

@@ -391,6 +391,8 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
     e.invalid("", obj, "must be an object");
     return e;
   }
+  // Reviews and bindings are never stored and carry no name of their own.
+  if (ri.virtual) return e;
   validateObjectMeta(e, obj.metadata, ri.namespaced, nameCheckFor(ri.kind));
   switch (ri.kind) {
     case "Pod":

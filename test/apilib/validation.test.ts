@@ -137,9 +137,12 @@ describe("defaulting", () => {
     expect(ns.status).toEqual({ phase: "Active" });
     expect(ns.metadata.labels["kubernetes.io/metadata.name"]).toBe("team-a");
 
-    const sec: any = { metadata: { name: "s" } };
+    const sec: any = { metadata: { name: "s" }, data: { a: "eA==", b: "eQ==" }, stringData: { b: "héllo", c: "" } };
     defaultObject(ri("", "Secret"), sec);
     expect(sec.type).toBe("Opaque");
+    // stringData is merged into data and dropped, as upstream's conversion does.
+    expect(sec.data).toEqual({ a: "eA==", b: Buffer.from("héllo").toString("base64"), c: "" });
+    expect(sec.stringData).toBeUndefined();
   });
 });
 

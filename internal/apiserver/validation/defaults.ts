@@ -258,6 +258,13 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       return;
     case "Secret":
       setDefault(obj, "type", "Opaque");
+      // stringData is write-only: upstream's conversion merges it into data (overriding) and drops it.
+      if (obj.stringData && typeof obj.stringData === "object" && !Array.isArray(obj.stringData)) {
+        const data = obj.data && typeof obj.data === "object" ? obj.data : {};
+        for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v ?? ""), "utf8").toString("base64");
+        obj.data = data;
+      }
+      delete obj.stringData;
       return;
     case "Node":
       obj.spec ??= {};

@@ -27,9 +27,9 @@ import * as patchLib from "../apiserver/patch/index.ts";
 import * as validation from "../apiserver/validation/index.ts";
 import { openapiRoutes } from "../apiserver/openapi/index.ts";
 import { websocketHandlers } from "../apiserver/subresources/wsproxy.ts";
+import { toTable } from "../apiserver/tables/index.ts";
+import { defaultAdmissionPlugins, ensureSystemPriorityClasses } from "../admission/index.ts";
 import { ensureDefaultNamespaces } from "./bootstrap.ts";
-import { loadAdmission } from "./admission.ts";
-import { loadTables } from "./tables.ts";
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -124,7 +124,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     log,
     schema: validation,
     patch: patchLib as unknown as ApiServerDeps["patch"],
-    tables: await loadTables(),
+    tables: { toTable },
     tokens: tokenLib(authn),
     serviceAllocator: allocator,
     kubeletClient: { token: await authn.issueAPIServerToken(), caPEM: pki.caCertPEM },
@@ -132,7 +132,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     maxMutatingInflight: opts.maxMutatingInflight,
     maxReadOnlyInflight: opts.maxReadOnlyInflight,
   };
-  deps.admission = await loadAdmission(deps, { store: rawStore, authorizer: authz });
+  deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz });
+  await ensureSystemPriorityClasses(rawStore);
 
   let port = opts.port;
   const api = createApiServer(deps, {

@@ -667,6 +667,8 @@ export class Kubelet {
       if (c.labels[LABEL_POD_UID] === rec.uid) await this.opts.runtime.remove(c.id).catch(() => {});
     if (!pod.spec?.hostNetwork) await this.opts.network.teardown(rec.uid).catch((e) => log.warn("network teardown failed", { error: e }));
     await teardownVolumes(this.podDir(rec.uid));
+    const m = pod.metadata!;
+    rmSync(join(this.podLogDir, `${m.namespace}_${m.name}_${rec.uid}`), { recursive: true, force: true });
     if (!rec.apiGone) {
       try {
         rec.phase ??= undefined;

@@ -3,6 +3,7 @@
 // TLS: a self-signed serving certificate kept in <data-dir>/agent/serving; the API server does not verify kubelet
 // certificates (as upstream without --kubelet-certificate-authority, and k3s by default) — the bearer token is
 // what protects the endpoint: every request's token goes through a TokenReview and must be the API server's.
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { ServerWebSocket } from "bun";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,6 +25,8 @@ export interface KubeletServerOptions {
   runtime: Runtime;
   port: number;
   bindAddress?: string;
+  /** Listen inside this network namespace (a node that lives in a test-made namespace). */
+  listenNetns?: string;
   certDir: string;
   /** Users allowed besides the API server (tests). */
   allowUsers?: string[];
@@ -109,7 +112,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
     return user;
   }
 
-  const server = Bun.serve<WsData>({
+  const server = inNetns(o.listenNetns, () => Bun.serve<WsData>({
     port: o.port,
     hostname: o.bindAddress ?? "0.0.0.0",
     tls: { cert: tls.cert, key: tls.key },
@@ -267,7 +270,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
         } else for (const c of d.conns.values()) c.sock?.end();
       },
     },
-  });
+  }));
   log.info("kubelet serving", { port: server.port });
   return { port: server.port!, stop: () => server.stop(true) };
 }

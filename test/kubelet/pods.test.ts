@@ -1,7 +1,7 @@
 // Real pods on a real node: containerd + CNI in a test-made network namespace.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { refs } from "../../internal/client/refs.ts";
-import { busyboxPod, startEnv, waitPod, type Env } from "./setup.ts";
+import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
 
 let env: Env;
 beforeAll(async () => {
@@ -28,4 +28,91 @@ test("a pod runs and reports Running with an IP from the node's podCIDR", async 
   expect(cs.imageID).toContain("busybox@sha256:");
   expect(p.status!.conditions!.find((c) => c.type === "Ready")!.status).toBe("True");
   expect(p.status!.startTime).toBeTruthy();
+}, 60_000);
+
+test("exit codes: Never → Succeeded/Failed with the exit code; Always → restarts into CrashLoopBackOff with lastState", async () => {
+  await pods().create(busyboxPod("ok-once", "node-a", "echo done", { restartPolicy: "Never" }));
+  await pods().create(busyboxPod("fail-once", "node-a", "exit 2", { restartPolicy: "Never" }));
+  await pods().create(busyboxPod("crasher", "node-a", "echo crash; exit 3", { restartPolicy: "Always" }));
+  const ok = await waitPod(env, "ok-once", (p) => p.status?.phase === "Succeeded", "Succeeded");
+  const t = ok.status!.containerStatuses![0]!.state!.terminated!;
+  expect(t.exitCode).toBe(0);
+  expect(t.reason).toBe("Completed");
+  const failed = await waitPod(env, "fail-once", (p) => p.status?.phase === "Failed", "Failed");
+  expect(failed.status!.containerStatuses![0]!.state!.terminated!.exitCode).toBe(2);
+  expect(failed.status!.containerStatuses![0]!.state!.terminated!.reason).toBe("Error");
+  expect(failed.status!.containerStatuses![0]!.restartCount).toBe(0);
+  const c = await waitPod(
+    env,
+    "crasher",
+    (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CrashLoopBackOff",
+    "CrashLoopBackOff",
+    45_000,
+  );
+  const cs = c.status!.containerStatuses![0]!;
+  expect(cs.lastState!.terminated!.exitCode).toBe(3);
+  expect(cs.lastState!.terminated!.reason).toBe("Error");
+  expect(cs.state!.waiting!.message).toContain("back-off");
+  expect(c.status!.phase).toBe("Running");
+  const events: any = await env.client.resource(refs.events, "default").list();
+  const reasons = events.items.filter((e: any) => e.involvedObject.name === "crasher").map((e: any) => e.reason);
+  expect(reasons).toContain("BackOff");
+  expect(reasons).toContain("Started");
+  expect(reasons).toContain("Created");
+}, 90_000);
+
+test("a memory hog over its limit is OOMKilled", async () => {
+  await pods().create(
+    busyboxPod("hog", "node-a", "head -c 300000000 /dev/zero | tail", { restartPolicy: "Never" }, { resources: { limits: { memory: "32Mi" } } }),
+  );
+  const p = await waitPod(env, "hog", (p) => p.status?.phase === "Failed", "Failed", 60_000);
+  const t = p.status!.containerStatuses![0]!.state!.terminated!;
+  expect(t.reason).toBe("OOMKilled");
+  expect(t.exitCode).toBe(137);
+}, 90_000);
+
+test("init containers run in order before the app container", async () => {
+  const pod = busyboxPod("with-init", "node-a", "cat /work/order; exec sleep 3600", {
+    volumes: [{ name: "work", emptyDir: {} }],
+    initContainers: [
+      { name: "first", image: "busybox:latest", imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo first >> /work/order"], volumeMounts: [{ name: "work", mountPath: "/work" }] },
+      { name: "second", image: "busybox:latest", imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo second >> /work/order"], volumeMounts: [{ name: "work", mountPath: "/work" }] },
+    ],
+  } as any, { volumeMounts: [{ name: "work", mountPath: "/work" }] });
+  await pods().create(pod);
+  const p = await waitPod(env, "with-init", (p) => p.status?.phase === "Running", "Running");
+  expect(p.status!.initContainerStatuses!.map((s) => s.state?.terminated?.reason)).toEqual(["Completed", "Completed"]);
+  expect(p.status!.conditions!.find((c) => c.type === "Initialized")!.status).toBe("True");
+  const logs = await env.cluster.kubectl(["logs", "with-init"]);
+  expect(logs.stdout).toBe("first\nsecond\n");
+}, 60_000);
+
+test("graceful deletion: a TERM handler ends the pod early; a pod ignoring TERM is killed after its grace period", async () => {
+  const out = `${env.world.dir}/polite-out`;
+  await pods().create(
+    busyboxPod("polite", "node-a", "trap 'echo got TERM > /out/term; exit 0' TERM; while true; do sleep 0.2; done", {
+      terminationGracePeriodSeconds: 30,
+      volumes: [{ name: "out", hostPath: { path: out, type: "DirectoryOrCreate" } }],
+    } as any, { volumeMounts: [{ name: "out", mountPath: "/out" }] }),
+  );
+  // sh as PID 1 without a trap ignores SIGTERM: only SIGKILL after the grace period ends it.
+  await pods().create(busyboxPod("stubborn", "node-a", "while true; do sleep 0.2; done", { terminationGracePeriodSeconds: 4 }));
+  await waitPod(env, "polite", (p) => p.status?.phase === "Running", "Running");
+  await waitPod(env, "stubborn", (p) => p.status?.phase === "Running", "Running");
+  const node = env.nodes[0]!;
+  const politeUid = (await pods().get("polite")).metadata.uid as string;
+  await pods().delete("polite");
+  await pods().delete("stubborn");
+  const gone = async (name: string) => pods().get(name).then(() => false, (e: any) => e.code === 404);
+  // Well inside its 30 s grace period the polite pod is gone: it exited on SIGTERM and ran its handler.
+  await waitFor("polite pod removed", () => gone("polite"), 15_000);
+  expect(await Bun.file(`${out}/term`).text()).toBe("got TERM\n");
+  await Bun.sleep(1000);
+  expect(await gone("stubborn")).toBe(false); // still within its 4 s grace period
+  await waitFor("stubborn pod removed", () => gone("stubborn"), 20_000);
+  // Nothing of theirs is left in containerd, and the pod's network namespace is gone.
+  const list = await env.world.ctr(node.namespace, ["containers", "ls", "-q"]);
+  for (const id of list.split("\n").filter(Boolean)) expect(id.startsWith(politeUid.slice(0, 13))).toBe(false);
+  const { readdirSync } = await import("node:fs");
+  expect(readdirSync("/var/run/netns").some((n) => n.includes(politeUid))).toBe(false);
 }, 60_000);

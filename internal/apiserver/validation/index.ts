@@ -2,7 +2,9 @@
 // the REST handler calls: defaultObject → (admission) → validateObject; unknownFields for fieldValidation.
 import type { ResourceInfo } from "../resources.ts";
 import type { Cause } from "./errors.ts";
-import { generateJobSelector, validateCreate, validateUpdate } from "./kinds.ts";
+import { validateCreate } from "./kinds.ts";
+import { validateUpdate } from "./update.ts";
+import { generateJobSelector } from "./workloads.ts";
 
 export { defaultObject, defaultPodSpec, defaultPullPolicy, qosClass } from "./defaults.ts";
 export { unknownFields } from "./unknown.ts";

@@ -6,6 +6,7 @@ import type { ApiServerDeps } from "./deps.ts";
 import type { KObject } from "./objects.ts";
 import { groupVersion, type ResourceInfo } from "./resources.ts";
 import { StatusError, type Status } from "./status.ts";
+import { toExternal } from "./conversion.ts";
 
 export type Rendering = "object" | "table" | "metadata";
 
@@ -56,8 +57,9 @@ export function partialMetadata(obj: KObject): KObject {
 }
 
 /** A single object, in the rendering asked for. */
-export function renderObject(c: Context, deps: ApiServerDeps, ri: ResourceInfo, obj: KObject, status = 200): Response {
+export function renderObject(c: Context, deps: ApiServerDeps, ri: ResourceInfo, stored: KObject, status = 200): Response {
   const how = rendering(c);
+  const obj = toExternal(ri, stored);
   if (how === "table" && deps.tables) {
     return json(c, deps.tables.toTable(ri, [obj], { includeObject: includeObject(c) }), status);
   }
@@ -69,10 +71,11 @@ export function renderList(
   c: Context,
   deps: ApiServerDeps,
   ri: ResourceInfo,
-  items: KObject[],
+  stored: KObject[],
   meta: { resourceVersion: string; continue?: string; remainingItemCount?: number },
 ): Response {
   const how = rendering(c);
+  const items = stored.map((o) => toExternal(ri, o));
   const listMeta: Record<string, unknown> = { resourceVersion: meta.resourceVersion };
   if (meta.continue) listMeta.continue = meta.continue;
   if (meta.remainingItemCount !== undefined) listMeta.remainingItemCount = meta.remainingItemCount;

@@ -1,14 +1,19 @@
 import { readObject } from "../body.ts";
+import { CORE_EVENTS, eventToCore, isEventsV1 } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { renderObject } from "../respond.ts";
 import { checkBodyIdentity, checkUnknownFields, createObject } from "../writes.ts";
 
 export async function handleCreate(r: Rest): Promise<Response> {
-  const body = await readObject(r.c);
+  let body = (await readObject(r.c)) as any;
   const w = writeCtx(r);
-  checkBodyIdentity(w, body as any);
-  checkUnknownFields(w, body as any);
-  const obj = await createObject(w, body as any);
+  checkBodyIdentity(w, body);
+  checkUnknownFields(w, body);
+  if (isEventsV1(r.ri)) {
+    body = eventToCore(body);
+    w.ri = CORE_EVENTS;
+  }
+  const obj = await createObject(w, body);
   return renderObject(r.c, r.deps, r.ri, obj, 201);
 }

@@ -1,6 +1,7 @@
 // PATCH, dispatched by Content-Type: JSON patch, merge patch, strategic merge patch, server-side apply.
 import { mediaType, parseText, readBodyText } from "../body.ts";
 import type { KObject } from "../objects.ts";
+import { CORE_EVENTS, eventFromCore, eventToCore, isEventsV1 } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { renderObject } from "../respond.ts";
@@ -79,10 +80,13 @@ export async function handlePatch(r: Rest): Promise<Response> {
   const gvk = { group: r.ri.group, version: r.ri.version, kind: r.ri.kind };
   const name = r.name!;
 
+  // events.k8s.io Events are patched in their own shape and stored in the core shape.
+  const events = isEventsV1(r.ri);
   const res = await updateObject(
-    w,
+    events ? { ...w, ri: CORE_EVENTS } : w,
     name,
-    (live) => {
+    (stored) => {
+      const live = stored && events ? eventFromCore(stored) : stored;
       let out: KObject;
       try {
         if (isApply) {
@@ -116,7 +120,7 @@ export async function handlePatch(r: Rest): Promise<Response> {
       out.metadata.name = name;
       if (!pinned) delete out.metadata.resourceVersion;
       checkUnknownFields(w, out);
-      return out;
+      return events ? eventToCore(out) : out;
     },
     { allowCreate: isApply, operation: isApply ? "Apply" : "Update", managedAlready: isApply },
   );

@@ -1,4 +1,5 @@
 import { readObject } from "../body.ts";
+import { CORE_EVENTS, eventToCore, isEventsV1 } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { renderObject } from "../respond.ts";
@@ -7,7 +8,7 @@ import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.t
 
 /** PUT of the object or of its status/finalize subresource. */
 export async function handleUpdate(r: Rest): Promise<Response> {
-  const body = (await readObject(r.c)) as any;
+  let body = (await readObject(r.c)) as any;
   const w = writeCtx(r);
   checkBodyIdentity(w, body);
   const name = r.name!;
@@ -16,6 +17,10 @@ export async function handleUpdate(r: Rest): Promise<Response> {
   }
   body.metadata.name = name;
   checkUnknownFields(w, body);
+  if (isEventsV1(r.ri)) {
+    body = eventToCore(body);
+    w.ri = CORE_EVENTS;
+  }
   const res = await updateObject(w, name, () => body);
   return renderObject(r.c, r.deps, r.ri, res.obj, res.created ? 201 : 200);
 }

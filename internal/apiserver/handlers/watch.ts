@@ -10,6 +10,7 @@ import { partialMetadata, rendering } from "../respond.ts";
 import { groupVersion, storagePrefix } from "../resources.ts";
 import { expired, StatusError } from "../status.ts";
 import { metrics } from "../metrics.ts";
+import { toExternal } from "../conversion.ts";
 
 const enc = new TextEncoder();
 /** Events queued for a client that does not read before we give up on it. */
@@ -79,7 +80,8 @@ export async function handleWatch(r: Rest): Promise<Response> {
     await waitForRevision(r.deps.store, rv);
   }
 
-  const render = (obj: KObject): unknown => {
+  const render = (stored: KObject): unknown => {
+    const obj = toExternal(r.ri, stored);
     if (how === "table" && r.deps.tables) {
       const inc = q.get("includeObject");
       return r.deps.tables.toTable(r.ri, [obj], { includeObject: inc === "None" || inc === "Object" ? inc : "Metadata" });

@@ -1,0 +1,66 @@
+// events.k8s.io/v1 Events share storage with core/v1 Events (as upstream); objects are stored in the
+// core form and converted on the way in and out.
+import type { KObject } from "./objects.ts";
+import { findResource, type ResourceInfo } from "./resources.ts";
+
+export function isEventsV1(ri: Pick<ResourceInfo, "group" | "resource">): boolean {
+  return ri.group === "events.k8s.io" && ri.resource === "events";
+}
+
+export const CORE_EVENTS = findResource("", "v1", "events")!;
+
+function compact(o: Record<string, unknown>): KObject {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o as KObject;
+}
+
+/** events.k8s.io/v1 → core/v1 (storage form). */
+export function eventToCore(e: KObject): KObject {
+  return compact({
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: e.metadata,
+    involvedObject: e.regarding ?? {},
+    reason: e.reason,
+    message: e.note,
+    source: e.deprecatedSource,
+    firstTimestamp: e.deprecatedFirstTimestamp,
+    lastTimestamp: e.deprecatedLastTimestamp,
+    count: e.deprecatedCount,
+    type: e.type,
+    eventTime: e.eventTime,
+    series: e.series,
+    action: e.action,
+    related: e.related,
+    reportingComponent: e.reportingController,
+    reportingInstance: e.reportingInstance,
+  });
+}
+
+/** core/v1 (storage form) → events.k8s.io/v1. */
+export function eventFromCore(e: KObject): KObject {
+  return compact({
+    apiVersion: "events.k8s.io/v1",
+    kind: "Event",
+    metadata: e.metadata,
+    eventTime: e.eventTime ?? null,
+    series: e.series,
+    reportingController: e.reportingComponent,
+    reportingInstance: e.reportingInstance,
+    action: e.action,
+    reason: e.reason,
+    regarding: e.involvedObject,
+    related: e.related,
+    note: e.message,
+    type: e.type,
+    deprecatedSource: e.source && Object.keys(e.source).length ? e.source : undefined,
+    deprecatedFirstTimestamp: e.firstTimestamp,
+    deprecatedLastTimestamp: e.lastTimestamp,
+    deprecatedCount: e.count,
+  });
+}
+
+/** The object as the requested group-version shows it. */
+export function toExternal(ri: ResourceInfo, obj: KObject): KObject {
+  return isEventsV1(ri) ? eventFromCore(obj) : obj;
+}

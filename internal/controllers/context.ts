@@ -29,6 +29,8 @@ export interface ControllerManagerOptions {
   workers?: number;
   /** Node lifecycle check period in ms (upstream nodeMonitorPeriod 5 s). */
   nodeMonitorPeriodMs?: number;
+  /** How long a node must be gone before pod GC removes its pods (upstream 40 s). */
+  podGCQuarantineMs?: number;
   /** Tests: wrap the API client (e.g. to slow down a watch). */
   wrapClient?: (c: Client) => Client;
 }

@@ -12,6 +12,7 @@ import { newNodeIpamController } from "./nodeipam/controller.ts";
 import { newGarbageCollector } from "./garbagecollector/controller.ts";
 import { newNamespaceController } from "./namespace/controller.ts";
 import { newNodeLifecycleController } from "./nodelifecycle/controller.ts";
+import { newPodGCController } from "./podgc/controller.ts";
 import { newReplicaSetController } from "./replicaset/controller.ts";
 import { newServiceAccountController } from "./serviceaccount/controller.ts";
 
@@ -28,6 +29,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "serviceaccount", create: newServiceAccountController },
   { name: "nodelifecycle", create: newNodeLifecycleController },
   { name: "nodeipam", create: (ctx) => newNodeIpamController(ctx) },
+  { name: "podgc", create: (ctx) => newPodGCController(ctx, podGCTimings(ctx.options.podGCQuarantineMs)) },
   { name: "job", create: newJobController },
   { name: "cronjob", create: newCronJobController },
   { name: "daemonset", create: newDaemonSetController },
@@ -35,3 +37,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "endpoints", create: newEndpointsController },
   { name: "kubernetes-service", create: newKubernetesServiceController },
 ];
+
+function podGCTimings(quarantineMs?: number) {
+  return quarantineMs === undefined ? {} : { quarantineMs, periodMs: Math.max(100, quarantineMs / 2) };
+}

@@ -11,7 +11,7 @@ import { deployment, startEnv, waitFor, type Env } from "./env.ts";
 
 let env: Env;
 beforeAll(async () => {
-  env = await startEnv({ scheduler: false });
+  env = await startEnv({ scheduler: false, manager: { podGCQuarantineMs: 300 } });
 });
 afterAll(async () => {
   await env?.stop();
@@ -92,6 +92,19 @@ describe("garbage collector over any resource", () => {
     }, 20_000);
     expect(shared.metadata.ownerReferences[0].uid).toBe(keeper.metadata!.uid!);
   }, 40_000);
+});
+
+describe("pod gc", () => {
+  test("pods bound to a node that does not exist are removed", async () => {
+    const pods = env.client.resource<Pod>(refs.pods, "default");
+    await pods.create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "on-ghost", namespace: "default" },
+      spec: { nodeName: "ghost-node", automountServiceAccountToken: false, containers: [{ name: "c", image: "pause" }] },
+    });
+    await waitFor("collected", () => gone(() => pods.get("on-ghost")), 20_000);
+  }, 30_000);
 });
 
 describe("namespace", () => {

@@ -1,5 +1,8 @@
 #!/usr/bin/env bun
 // kubun: one binary, thin command layer. The real work lives in internal/.
+// @peculiar/x509 (via tsyringe) needs the Reflect polyfill before any of it loads; in the compiled
+// bundle only the entry point's first import is guaranteed to run first.
+import "reflect-metadata";
 import { defineCommand, runCommand, runMain, showUsage } from "citty";
 import { UsageError } from "../internal/config/load.ts";
 import { agentCommand } from "./agent.ts";

@@ -15,7 +15,8 @@ mkdir -p .tmp
 report=.tmp/junit.xml
 rm -f "$report"
 set +e
-bun test --reporter=junit --reporter-outfile="$report" "$@"
+# Tests start servers, containerd and network namespaces: a minute per test before it counts as hung.
+bun test --timeout 60000 --reporter=junit --reporter-outfile="$report" "$@"
 status=$?
 set -e
 bun run scripts/junit-summary.ts "$report"

@@ -1,9 +1,11 @@
 // The compiled binary as a user runs it: no node_modules or migrations beside it, real kubectl,
 // and nothing acknowledged lost across kill -9.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+setDefaultTimeout(120_000);
 
 const repo = join(import.meta.dir, "../..");
 const work = mkdtempSync(join(tmpdir(), "kubun-bin-"));
@@ -33,7 +35,7 @@ async function startServer(): Promise<void> {
     [binary, "server", "--disable-agent", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--write-kubeconfig", kubeconfig],
     { cwd: work, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH!, KUBUN_CONFIG_FILE: join(work, "none.yaml") } },
   );
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 150 && server.exitCode === null; i++) {
     if (existsSync(kubeconfig)) {
       const r = await kubectl(["get", "--raw", "/readyz"]);
       if (r.code === 0 && r.stdout.trim() === "ok") return;

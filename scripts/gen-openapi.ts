@@ -6,7 +6,7 @@
 // internal/apiserver/openapi embeds at build time.
 //
 //   bun run gen:openapi            (writes internal/apiserver/openapi/generated/definitions.json)
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { API } from "typescript/unstable/async";
 import { SyntaxKind } from "typescript/unstable/ast";
@@ -217,7 +217,10 @@ export async function generateDefinitions(): Promise<Record<string, Schema>> {
 export async function writeDefinitions(path = OUTPUT): Promise<number> {
   const definitions = await generateDefinitions();
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify({ generatedFrom: "kubernetes-types", definitions }));
+  // Write then rename, so a process loading the file concurrently never sees half of it.
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ generatedFrom: "kubernetes-types", definitions }));
+  renameSync(tmp, path);
   return Object.keys(definitions).length;
 }
 

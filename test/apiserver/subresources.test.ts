@@ -1,0 +1,210 @@
+// Subresources and review APIs: binding, eviction with PodDisruptionBudgets, TokenRequest, reviews,
+// kubelet-proxied subresources without a kubelet, and events with a TTL.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+
+setDefaultTimeout(60_000);
+let c: TestCluster;
+const NS = "/api/v1/namespaces/default";
+
+async function req(method: string, path: string, body?: unknown, type = "application/json") {
+  const res = await c.api(path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "Content-Type": type } });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, json, text };
+}
+
+const pod = (name: string, labels: Record<string, string> = {}, nodeName?: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, labels },
+  spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: "c", image: "busybox" }] },
+});
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  expect((await req("POST", `${NS}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } })).status).toBe(201);
+});
+afterAll(async () => {
+  await c?.stop();
+});
+
+describe("binding", () => {
+  test("pods/binding sets nodeName and PodScheduled; a second binding conflicts", async () => {
+    await req("POST", `${NS}/pods`, pod("bind-me"));
+    const b = await req("POST", `${NS}/pods/bind-me/binding`, { apiVersion: "v1", kind: "Binding", metadata: { name: "bind-me" }, target: { apiVersion: "v1", kind: "Node", name: "node-1" } });
+    expect(b.status).toBe(201);
+    expect(b.json).toMatchObject({ kind: "Status", status: "Success" });
+    const p = await req("GET", `${NS}/pods/bind-me`);
+    expect(p.json.spec.nodeName).toBe("node-1");
+    expect(p.json.status.conditions.find((x: any) => x.type === "PodScheduled").status).toBe("True");
+    const again = await req("POST", `${NS}/bindings`, { apiVersion: "v1", kind: "Binding", metadata: { name: "bind-me" }, target: { kind: "Node", name: "node-2" } });
+    expect(again.status).toBe(409);
+    expect(again.json.reason).toBe("Conflict");
+    expect(again.json.message).toContain('is already assigned to node "node-1"');
+  });
+});
+
+describe("eviction", () => {
+  const ready = { conditions: [{ type: "Ready", status: "True" }], phase: "Running" };
+  test("respects a PodDisruptionBudget: 429 when it would be violated", async () => {
+    for (const n of ["ev-1", "ev-2"]) {
+      await req("POST", `${NS}/pods`, pod(n, { app: "ev" }, "node-1"));
+      const s = await req("PATCH", `${NS}/pods/${n}/status`, { status: ready }, "application/merge-patch+json");
+      expect(s.status).toBe(200);
+    }
+    const pdb = await req("POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "ev" },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: "ev" } } },
+    });
+    expect(pdb.status).toBe(201);
+    const eviction = (n: string) => ({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name: n, namespace: "default" }, deleteOptions: { gracePeriodSeconds: 0 } });
+    const first = await req("POST", `${NS}/pods/ev-1/eviction`, eviction("ev-1"));
+    expect(first.status).toBe(201);
+    expect((await req("GET", `${NS}/pods/ev-1`)).status).toBe(404);
+    const second = await req("POST", `${NS}/pods/ev-2/eviction`, eviction("ev-2"));
+    expect(second.status).toBe(429);
+    expect(second.json.reason).toBe("TooManyRequests");
+    expect(second.json.message).toBe("Cannot evict pod as it would violate the pod's disruption budget.");
+    expect(second.json.details.causes[0].reason).toBe("DisruptionBudget");
+    expect((await req("GET", `${NS}/pods/ev-2`)).status).toBe(200);
+  });
+
+  test("eviction of a pod without a budget starts its graceful deletion", async () => {
+    await req("POST", `${NS}/pods`, pod("free", {}, "node-1"));
+    const r = await req("POST", `${NS}/pods/free/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "free" } });
+    expect(r.status).toBe(201);
+    const p = await req("GET", `${NS}/pods/free`);
+    expect(p.json.metadata.deletionTimestamp).toBeDefined();
+  });
+});
+
+describe("tokens and reviews", () => {
+  test("TokenRequest issues a token that authenticates as the ServiceAccount", async () => {
+    const t = await req("POST", `${NS}/serviceaccounts/default/token`, { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } });
+    expect(t.status).toBe(201);
+    expect(t.json.kind).toBe("TokenRequest");
+    const token = t.json.status.token;
+    expect(token.split(".").length).toBe(3);
+    const who = await c.api("/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+      method: "POST",
+      token,
+      body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }),
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(who.status).toBe(201);
+    expect(((await who.json()) as any).status.userInfo.username).toBe("system:serviceaccount:default:default");
+    const denied = await c.api(`${NS}/secrets`, { token });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as any).message).toBe(
+      'secrets is forbidden: User "system:serviceaccount:default:default" cannot list resource "secrets" in API group "" in the namespace "default"',
+    );
+    const tr = await req("POST", "/apis/authentication.k8s.io/v1/tokenreviews", { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } });
+    expect(tr.json.status.authenticated).toBe(true);
+    expect(tr.json.status.user.username).toBe("system:serviceaccount:default:default");
+    const missing = await req("POST", `${NS}/serviceaccounts/nobody/token`, { spec: {} });
+    expect(missing.status).toBe(404);
+  });
+
+  test("SelfSubjectAccessReview, SubjectAccessReview, LocalSubjectAccessReview", async () => {
+    const ssar = await req("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SelfSubjectAccessReview",
+      spec: { resourceAttributes: { verb: "delete", resource: "nodes" } },
+    });
+    expect(ssar.status).toBe(201);
+    expect(ssar.json.status.allowed).toBe(true);
+    const sar = await req("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SubjectAccessReview",
+      spec: { user: "nobody", groups: ["system:authenticated"], resourceAttributes: { verb: "list", resource: "secrets", namespace: "default" } },
+    });
+    expect(sar.json.status.allowed).toBe(false);
+    const lsar = await req("POST", "/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews", {
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "LocalSubjectAccessReview",
+      spec: { user: "nobody", resourceAttributes: { verb: "get", resource: "pods", namespace: "other" } },
+    });
+    expect(lsar.status).toBe(422);
+    expect(lsar.json.reason).toBe("Invalid");
+    const noattrs = await req("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", { spec: {} });
+    expect(noattrs.status).toBe(422);
+    const rules = await req("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", { spec: { namespace: "default" } });
+    expect(rules.status).toBe(201);
+    expect(rules.json.status.resourceRules.length).toBeGreaterThan(0);
+  });
+});
+
+describe("kubelet-proxied subresources", () => {
+  test("logs/exec of an unscheduled pod or a node without a kubelet give clear errors", async () => {
+    await req("POST", `${NS}/pods`, pod("nolog"));
+    const unscheduled = await req("GET", `${NS}/pods/nolog/log`);
+    expect(unscheduled.status).toBe(400);
+    expect(unscheduled.json.message).toBe("pod nolog does not have a host assigned");
+    await req("POST", `${NS}/pods`, pod("onnode", {}, "ghost"));
+    const noNode = await req("GET", `${NS}/pods/onnode/log`);
+    expect(noNode.status).toBe(404);
+    expect(noNode.json.message).toBe('nodes "ghost" not found');
+    await req("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "ghost" } });
+    const noKubelet = await req("GET", `${NS}/pods/onnode/log`);
+    expect(noKubelet.status).toBe(503);
+    expect(noKubelet.json.reason).toBe("ServiceUnavailable");
+    const k = await c.kubectl(["logs", "onnode"]);
+    expect(k.code).not.toBe(0);
+    expect(k.stderr).toContain('node "ghost" has no kubelet endpoint yet');
+  });
+
+  test("logs are proxied to the kubelet endpoint the node reports", async () => {
+    // A stand-in kubelet on loopback that serves containerLogs over HTTPS with the cluster's serving cert.
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const tls = join(c.dataDir, "server", "tls");
+    let auth = "";
+    const kubelet = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      tls: { cert: readFileSync(join(tls, "serving-kube-apiserver.crt"), "utf8"), key: readFileSync(join(tls, "serving-kube-apiserver.key"), "utf8") },
+      fetch(r) {
+        auth = r.headers.get("authorization") ?? "";
+        const u = new URL(r.url);
+        return new Response(`log of ${u.pathname} tail=${u.searchParams.get("tailLines")}\n`);
+      },
+    });
+    try {
+      await req("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "real" } });
+      const st = await req("PATCH", "/api/v1/nodes/real/status", { status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } }, "application/merge-patch+json");
+      expect(st.status).toBe(200);
+      await req("POST", `${NS}/pods`, pod("logged", {}, "real"));
+      const k = await c.kubectl(["logs", "logged", "--tail=5"]);
+      expect(k.stdout).toBe("log of /containerLogs/default/logged/c tail=5\n");
+      expect(auth).toMatch(/^Bearer .+/);
+      expect(auth).not.toBe(`Bearer ${c.adminToken}`);
+    } finally {
+      kubelet.stop(true);
+    }
+  });
+});
+
+describe("events", () => {
+  test("events are stored with a TTL", async () => {
+    const r = await req("POST", `${NS}/events`, {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "ttl-ev" },
+      involvedObject: { kind: "Pod", name: "p", namespace: "default" },
+      reason: "Test",
+      message: "hello",
+      type: "Normal",
+    });
+    expect(r.status).toBe(201);
+    const { kv } = await c.store.get("/registry/core/events/default/ttl-ev");
+    expect(kv?.expiresAt).toBeGreaterThan(Date.now() + 3500 * 1000);
+    const v1 = await req("GET", "/apis/events.k8s.io/v1/namespaces/default/events/ttl-ev");
+    expect(v1.json).toMatchObject({ apiVersion: "events.k8s.io/v1", note: "hello", regarding: { kind: "Pod", name: "p" } });
+  });
+});

@@ -141,6 +141,15 @@ describe("daemonset and statefulset", () => {
     const hist = await env.cluster.kubectl(["rollout", "history", "ds/agent"]);
     expect(hist.stdout).toMatch(/^1\s/m);
     expect(hist.stdout).toMatch(/^2\s/m);
+    // Undo goes back to the first template (kubectl patches the DaemonSet from ControllerRevision data).
+    const undo = await env.cluster.kubectl(["rollout", "undo", "ds/agent"]);
+    expect(undo.stderr).toBe("");
+    await waitFor("undone", async () => {
+      const ps = await live("ds=agent");
+      return ps.length === nodeCount && ps.every((p) => p.spec!.containers[0]!.image === "pause" && isReady(p));
+    }, 30_000);
+    const hist2 = await env.cluster.kubectl(["rollout", "history", "ds/agent"]);
+    expect(hist2.stdout).toMatch(/^3\s/m);
   }, 90_000);
 
   test("a StatefulSet starts web-0.. in order and scales down in reverse", async () => {

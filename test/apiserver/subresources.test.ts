@@ -190,6 +190,49 @@ describe("kubelet-proxied subresources", () => {
   });
 });
 
+describe("exec over websockets", () => {
+  test("kubectl exec is bridged to the kubelet's websocket with the negotiated subprotocol", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const tls = join(c.dataDir, "server", "tls");
+    let offered: string[] = [];
+    let auth = "";
+    const kubelet = Bun.serve<{ path: string }>({
+      port: 0,
+      hostname: "127.0.0.1",
+      tls: { cert: readFileSync(join(tls, "serving-kube-apiserver.crt"), "utf8"), key: readFileSync(join(tls, "serving-kube-apiserver.key"), "utf8") },
+      fetch(r, s) {
+        offered = (r.headers.get("sec-websocket-protocol") ?? "").split(",").map((x) => x.trim());
+        auth = r.headers.get("authorization") ?? "";
+        const u = new URL(r.url);
+        if (s.upgrade(r, { headers: { "Sec-WebSocket-Protocol": "v5.channel.k8s.io" }, data: { path: `${u.pathname}?${u.searchParams.getAll("command").join(" ")}` } })) return undefined as any;
+        return new Response("upgrade required", { status: 400 });
+      },
+      websocket: {
+        // Channel 1 is stdout, channel 3 the final status, as in the v5.channel.k8s.io protocol.
+        open(ws) {
+          ws.send(new Uint8Array([1, ...new TextEncoder().encode(`ran ${ws.data.path}\n`)]));
+          ws.send(new Uint8Array([3, ...new TextEncoder().encode(JSON.stringify({ metadata: {}, status: "Success" }))]));
+          ws.close(1000);
+        },
+        message() {},
+      },
+    });
+    try {
+      await req("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "exec-node" } });
+      await req("PATCH", "/api/v1/nodes/exec-node/status", { status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } }, "application/merge-patch+json");
+      await req("POST", `${NS}/pods`, pod("shell", {}, "exec-node"));
+      const r = await c.kubectl(["exec", "shell", "--", "echo", "hi"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("ran /exec/default/shell/c?echo hi\n");
+      expect(offered).toContain("v5.channel.k8s.io");
+      expect(auth).toMatch(/^Bearer /);
+    } finally {
+      kubelet.stop(true);
+    }
+  });
+});
+
 describe("events", () => {
   test("events are stored with a TTL", async () => {
     const r = await req("POST", `${NS}/events`, {

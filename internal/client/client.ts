@@ -61,6 +61,17 @@ async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, res.statusText || "Unknown", text || res.statusText || `HTTP ${res.status}`, status);
 }
 
+/**
+ * A reset connection is almost always a pooled keep-alive socket the server had just closed, so the request never
+ * reached it: retry. Not for creates with generateName, where a retry could make a second object.
+ */
+function retryable(e: unknown, method: string, payload: string | undefined): boolean {
+  const code = (e as any)?.code;
+  if (code !== "ECONNRESET" && code !== "EPIPE") return false;
+  if (method === "POST" && payload && payload.includes('"generateName"')) return false;
+  return true;
+}
+
 export function createClient(cfg: ClientConfig): Client {
   const base = cfg.server.replace(/\/+$/, "");
   const tls = cfg.caPEM ? { ca: cfg.caPEM } : undefined;
@@ -89,7 +100,15 @@ export function createClient(cfg: ClientConfig): Client {
         h["Content-Type"] = "application/json";
       }
     }
-    const res = await fetch(base + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
+    let res: Response;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await fetch(base + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
+        break;
+      } catch (e) {
+        if (attempt >= 2 || signal?.aborted || !retryable(e, method, payload)) throw e;
+      }
+    }
     if (res.status < 200 || res.status > 299) throw await toApiError(res);
     return res;
   }

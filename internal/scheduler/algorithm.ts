@@ -24,6 +24,27 @@ export const DEFAULT_PLUGINS: Plugin[] = [
 
 export const NO_NODES_MSG = "no nodes available to schedule pods";
 
+/**
+ * NodeAffinity's PreFilter result: the node names a pod is pinned to by `matchFields metadata.name In`, in every
+ * term (as DaemonSet pods are); undefined when any term leaves all nodes possible.
+ */
+export function pinnedNodeNames(pi: PodInfo): Set<string> | undefined {
+  const terms = pi.pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!terms || terms.length === 0) return undefined;
+  let names: Set<string> | undefined;
+  for (const t of terms) {
+    let termNames: Set<string> | undefined;
+    for (const r of t.matchFields ?? []) {
+      if (r.key !== "metadata.name" || r.operator !== "In") continue;
+      const s = new Set(r.values ?? []);
+      termNames = termNames ? new Set([...termNames].filter((x) => s.has(x))) : s;
+    }
+    if (!termNames) return undefined;
+    names = new Set([...(names ?? []), ...termNames]);
+  }
+  return names;
+}
+
 /** Upstream numFeasibleNodesToFind with the adaptive percentage (50% − nodes/125, at least 5%, at least 100 nodes). */
 export function numFeasibleNodesToFind(n: number): number {
   if (n < 100) return n;
@@ -88,7 +109,10 @@ export class Algorithm {
 
   schedule(pi: PodInfo, snap: Snapshot, nominated?: NominatedPods): ScheduleResult {
     const nodes = snap.nodes;
-    const { state, status } = this.preFilter(pi, snap);
+    const pinned = pinnedNodeNames(pi);
+    const { state, status: pfStatus } = this.preFilter(pi, snap);
+    const status: Status | undefined =
+      pfStatus ?? (pinned && pinned.size === 0 ? { code: "UnschedulableAndUnresolvable", reasons: ["pod affinity terms conflict"], plugin: "NodeAffinity" } : undefined);
     if (status) {
       const nodeToStatus = new Map<string, Status>();
       for (const ni of nodes) nodeToStatus.set(ni.name, status);
@@ -100,19 +124,25 @@ export class Algorithm {
       const ni = snap.node(nominatedNode);
       if (ni && !this.runFilters(state, pi, ni, nominated)) return { state, node: ni.name, feasible: 1, evaluated: 1 };
     }
-    const n = nodes.length;
+    let candidates = nodes;
+    let absentReason: string | undefined;
+    if (pinned) {
+      candidates = [...pinned].map((name) => snap.node(name)).filter((x): x is NodeInfo => !!x);
+      absentReason = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+    }
+    const n = candidates.length;
     const want = numFeasibleNodesToFind(n);
     const feasible: NodeInfo[] = [];
     const nodeToStatus = new Map<string, Status>();
     let i = 0;
     for (; i < n && feasible.length < want; i++) {
-      const ni = nodes[(this.nextStart + i) % n]!;
+      const ni = candidates[(this.nextStart + i) % n]!;
       const s = this.runFilters(state, pi, ni, nominated);
       if (s) nodeToStatus.set(ni.name, s);
       else feasible.push(ni);
     }
-    this.nextStart = n ? (this.nextStart + i) % n : 0;
-    if (feasible.length === 0) return { state, diagnosis: { nodeToStatus }, feasible: 0, evaluated: i };
+    if (!pinned) this.nextStart = n ? (this.nextStart + i) % n : 0;
+    if (feasible.length === 0) return { state, diagnosis: { nodeToStatus, absentReason }, feasible: 0, evaluated: i };
     if (feasible.length === 1) return { state, node: feasible[0]!.name, feasible: 1, evaluated: i };
     const totals = this.score(state, pi, feasible, snap);
     // Highest total; ties broken uniformly at random (reservoir sampling, as upstream selectHost).

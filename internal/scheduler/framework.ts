@@ -83,6 +83,8 @@ export interface Diagnosis {
   nodeToStatus: Map<string, Status>;
   preFilterMsg?: string;
   postFilterMsg?: string;
+  /** Reason for nodes a PreFilter result excluded from evaluation. */
+  absentReason?: string;
 }
 
 /** Upstream FitError.Error(): "0/N nodes are available: <prefilter>. <n reason, ...>. <postfilter>." */
@@ -93,8 +95,8 @@ export function fitErrorMessage(numAllNodes: number, d: Diagnosis, absentReason?
     const counts = new Map<string, number>();
     for (const st of d.nodeToStatus.values()) for (const r of st.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
     // Nodes that were never evaluated get the caller's reason (preemption: "Preemption is not helpful for scheduling").
-    if (absentReason && d.nodeToStatus.size < numAllNodes)
-      counts.set(absentReason, (counts.get(absentReason) ?? 0) + numAllNodes - d.nodeToStatus.size);
+    const absent = d.absentReason ?? absentReason;
+    if (absent && d.nodeToStatus.size < numAllNodes) counts.set(absent, (counts.get(absent) ?? 0) + numAllNodes - d.nodeToStatus.size);
     const parts = [...counts].map(([r, n]) => `${n} ${r}`);
     parts.sort(goStringLess);
     if (parts.length) msg += ` ${parts.join(", ")}.`;

@@ -348,3 +348,37 @@ test("extended resources must fit the node's allocatable", () => {
     "0/2 nodes are available: 2 Insufficient example.com/gpu. preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.",
   );
 });
+
+test("pods pinned by matchFields metadata.name (DaemonSet pods) only evaluate their node", () => {
+  const c = cluster([node("a"), node("b", { taints: [{ key: "k", value: "v", effect: "NoSchedule" }] }), node("c")]);
+  const pinned = (names: string[][]) =>
+    pod("ds", {
+      spec: {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: names.map((n) => ({ matchFields: [{ key: "metadata.name", operator: "In", values: n }] })),
+            },
+          },
+        },
+      },
+    });
+  expect(algo().schedule(makePodInfo(pinned([["c"]])), c).node).toBe("c");
+  expect(failMessage(c, pinned([["b"]]))).toBe(
+    "0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+  );
+  const conflict = pod("x", {
+    spec: {
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["a"] }, { key: "metadata.name", operator: "In", values: ["b"] }] }],
+          },
+        },
+      },
+    },
+  });
+  expect(failMessage(c, conflict)).toBe(
+    "0/3 nodes are available: pod affinity terms conflict. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+  );
+});

@@ -64,78 +64,89 @@ const LEASE = JSON.stringify({
   spec: { holderIdentity: "node-1", leaseDurationSeconds: 40, renewTime: "2026-11-25T16:59:59.123456Z" },
 });
 
-async function run(store: Store, pid: number | "self"): Promise<Result[]> {
-  const out: Result[] = [];
-  const pad = (i: number) => String(i).padStart(6, "0");
-
-  let t = performance.now();
-  for (let i = 0; i < N.sequentialWrites; i++) await store.create(`/registry/seq/${pad(i)}`, VALUE);
-  out.push({ name: `sequential writes (${N.sequentialWrites})`, unit: "ops/s", value: (N.sequentialWrites / (performance.now() - t)) * 1000 });
-
-  t = performance.now();
-  await pool(N.concurrentWrites, N.concurrency, (i) => store.create(`/registry/conc/${pad(i)}`, VALUE));
-  out.push({
-    name: `concurrent writes (${N.concurrentWrites}, ${N.concurrency} in flight)`,
-    unit: "ops/s",
-    value: (N.concurrentWrites / (performance.now() - t)) * 1000,
-  });
-
-  t = performance.now();
-  await pool(N.reads, N.concurrency, (i) => store.get(`/registry/conc/${pad((i * 7919) % N.concurrentWrites)}`));
-  out.push({ name: `reads (${N.reads}, ${N.concurrency} in flight)`, unit: "ops/s", value: (N.reads / (performance.now() - t)) * 1000 });
-
-  // List 10,000 keys (write the ones the concurrent phase did not).
-  await pool(Math.max(0, N.listKeys - N.concurrentWrites), N.concurrency, (i) =>
-    store.create(`/registry/conc/${pad(N.concurrentWrites + i)}`, VALUE),
-  );
-  const listTimes: number[] = [];
-  for (let r = 0; r < N.listRuns; r++) {
-    t = performance.now();
-    const res = await store.list("/registry/conc/", { limit: N.listKeys });
-    listTimes.push(performance.now() - t);
-    if (res.items.length !== N.listKeys) throw new Error(`list returned ${res.items.length} keys`);
-  }
-  listTimes.sort((a, b) => a - b);
-  out.push({ name: `list ${N.listKeys} keys (median of ${N.listRuns})`, unit: "ms", value: percentile(listTimes, 50) });
-
-  // Watch delivery: time from issuing a write to the watcher receiving its event.
-  const sent = new Map<string, number>();
-  const latencies: number[] = [];
-  const ac = new AbortController();
-  const start = await store.currentRevision();
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  const watching = (async () => {
-    for await (const batch of store.watch("/registry/watch/", { afterRevision: start, signal: ac.signal })) {
-      const now = performance.now();
-      for (const e of batch) {
-        const t0 = sent.get(e.kv.key);
-        if (t0 !== undefined) latencies.push(now - t0);
-      }
-      if (latencies.length >= N.watchWrites) resolveDone();
-    }
-  })();
-  for (let i = 0; i < N.watchWrites; i++) {
-    const key = `/registry/watch/${pad(i)}`;
-    sent.set(key, performance.now());
-    await store.create(key, VALUE);
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
-  clearTimeout(timer);
-  ac.abort();
-  await watching;
-  latencies.sort((a, b) => a - b);
-  out.push({ name: "watch delivery latency p50", unit: "ms", value: percentile(latencies, 50) });
-  out.push({ name: "watch delivery latency p99", unit: "ms", value: percentile(latencies, 99) });
-
-  // Disk bytes written per Lease renewal (sequential updates of one key).
-  let lease = await store.create("/registry/leases/kube-node-lease/node-1", LEASE);
-  const before = writeBytes(pid);
-  for (let i = 0; i < N.leaseUpdates; i++) lease = await store.update(lease.key, LEASE, lease.modRevision);
-  out.push({ name: "disk written per Lease update", unit: "KiB", value: (writeBytes(pid) - before) / N.leaseUpdates / 1024 });
-  return out;
+interface Target {
+  store: Store;
+  /** Process whose disk writes count: this one for SQLite, the etcd server for etcd. */
+  pid: number | "self";
 }
+
+const pad = (i: number) => String(i).padStart(6, "0");
+
+/** Each phase measures one thing on one store. Phases run alternately on both stores, so load changes hit both. */
+const phases: ((t: Target) => Promise<Result[]>)[] = [
+  async ({ store }) => {
+    const t = performance.now();
+    for (let i = 0; i < N.sequentialWrites; i++) await store.create(`/registry/seq/${pad(i)}`, VALUE);
+    return [{ name: `sequential writes (${N.sequentialWrites})`, unit: "ops/s", value: (N.sequentialWrites / (performance.now() - t)) * 1000 }];
+  },
+  async ({ store }) => {
+    const t = performance.now();
+    await pool(N.concurrentWrites, N.concurrency, (i) => store.create(`/registry/conc/${pad(i)}`, VALUE));
+    const value = (N.concurrentWrites / (performance.now() - t)) * 1000;
+    return [{ name: `concurrent writes (${N.concurrentWrites}, ${N.concurrency} in flight)`, unit: "ops/s", value }];
+  },
+  async ({ store }) => {
+    const t = performance.now();
+    await pool(N.reads, N.concurrency, (i) => store.get(`/registry/conc/${pad((i * 7919) % N.concurrentWrites)}`));
+    return [{ name: `reads (${N.reads}, ${N.concurrency} in flight)`, unit: "ops/s", value: (N.reads / (performance.now() - t)) * 1000 }];
+  },
+  async ({ store }) => {
+    // List 10,000 keys (write the ones the concurrent phase did not).
+    await pool(Math.max(0, N.listKeys - N.concurrentWrites), N.concurrency, (i) =>
+      store.create(`/registry/conc/${pad(N.concurrentWrites + i)}`, VALUE),
+    );
+    const times: number[] = [];
+    for (let r = 0; r < N.listRuns; r++) {
+      const t = performance.now();
+      const res = await store.list("/registry/conc/", { limit: N.listKeys });
+      times.push(performance.now() - t);
+      if (res.items.length !== N.listKeys) throw new Error(`list returned ${res.items.length} keys`);
+    }
+    times.sort((a, b) => a - b);
+    return [{ name: `list ${N.listKeys} keys (median of ${N.listRuns})`, unit: "ms", value: percentile(times, 50) }];
+  },
+  async ({ store }) => {
+    // Watch delivery: time from issuing a write to the watcher receiving its event.
+    const sent = new Map<string, number>();
+    const latencies: number[] = [];
+    const ac = new AbortController();
+    const start = await store.currentRevision();
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    const watching = (async () => {
+      for await (const batch of store.watch("/registry/watch/", { afterRevision: start, signal: ac.signal })) {
+        const now = performance.now();
+        for (const e of batch) {
+          const t0 = sent.get(e.kv.key);
+          if (t0 !== undefined) latencies.push(now - t0);
+        }
+        if (latencies.length >= N.watchWrites) resolveDone();
+      }
+    })();
+    for (let i = 0; i < N.watchWrites; i++) {
+      const key = `/registry/watch/${pad(i)}`;
+      sent.set(key, performance.now());
+      await store.create(key, VALUE);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+    clearTimeout(timer);
+    ac.abort();
+    await watching;
+    latencies.sort((a, b) => a - b);
+    return [
+      { name: "watch delivery latency p50", unit: "ms", value: percentile(latencies, 50) },
+      { name: "watch delivery latency p99", unit: "ms", value: percentile(latencies, 99) },
+    ];
+  },
+  async ({ store, pid }) => {
+    // Disk bytes written per Lease renewal (sequential updates of one key).
+    let lease = await store.create("/registry/leases/kube-node-lease/node-1", LEASE);
+    const before = writeBytes(pid);
+    for (let i = 0; i < N.leaseUpdates; i++) lease = await store.update(lease.key, LEASE, lease.modRevision);
+    return [{ name: "disk written per Lease update", unit: "KiB", value: (writeBytes(pid) - before) / N.leaseUpdates / 1024 }];
+  },
+];
 
 function fmt(v: number | undefined, unit: string): string {
   if (v === undefined) return "-";
@@ -145,22 +156,27 @@ function fmt(v: number | undefined, unit: string): string {
 
 const dir = tempDir("kubun-bench-");
 try {
-  const sqlite = openSqliteStore(join(dir.path, "state.db"), { log: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });
-  const ours = await run(sqlite, "self");
-  await sqlite.close();
-
-  let theirs: Result[] | undefined;
+  const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } };
+  const sqlite = openSqliteStore(join(dir.path, "state.db"), { log: quiet });
   let etcdVersion = "not installed";
+  let server: Awaited<ReturnType<typeof startEtcd>> | undefined;
+  let etcd: EtcdStore | undefined;
   if (existsSync(ETCD_BIN)) {
     etcdVersion = (await new Response(Bun.spawn([ETCD_BIN, "--version"]).stdout).text()).split("\n")[0]!.trim();
-    const server = await startEtcd();
-    const etcd = new EtcdStore([server.endpoint], { compactIntervalMs: 0 });
-    try {
-      theirs = await run(etcd, server.pid);
-    } finally {
-      await etcd.close();
-      await server.stop();
+    server = await startEtcd();
+    etcd = new EtcdStore([server.endpoint], { compactIntervalMs: 0 });
+  }
+  const ours: Result[] = [];
+  const theirs: Result[] | undefined = etcd ? [] : undefined;
+  try {
+    for (const phase of phases) {
+      ours.push(...(await phase({ store: sqlite, pid: "self" })));
+      if (etcd && server) theirs!.push(...(await phase({ store: etcd, pid: server.pid })));
     }
+  } finally {
+    await sqlite.close();
+    await etcd?.close();
+    await server?.stop();
   }
 
   const rows = ours.map((r, i) => {

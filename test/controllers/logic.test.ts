@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Deployment, ReplicaSet } from "kubernetes-types/apps/v1";
 import type { Node, Pod, Service } from "kubernetes-types/core/v1";
+import { jobNameFor, planCronJob } from "../../internal/controllers/cronjob/controller.ts";
 import { mostRecentScheduleTime, parseSchedule } from "../../internal/controllers/cronjob/cron.ts";
 import { daemonPod, shouldRun } from "../../internal/controllers/daemonset/controller.ts";
 import { computeHash, equalIgnoreHash } from "../../internal/controllers/deployment/hash.ts";
@@ -118,6 +119,36 @@ describe("cron", () => {
     expect(r.missed).toBe(3);
     expect(r.last?.toISOString()).toBe("2026-03-01T10:30:00.000Z");
     expect(mostRecentScheduleTime(s, at("2026-03-01T10:30:00Z"), at("2026-03-01T10:35:00Z")).last).toBeUndefined();
+  });
+});
+
+describe("cronjob plan", () => {
+  const cj = (policy: string, extra: any = {}) =>
+    ({ metadata: { name: "c", creationTimestamp: "2026-03-01T09:00:00Z" }, spec: { schedule: "*/5 * * * *", concurrencyPolicy: policy, jobTemplate: {}, ...extra } }) as any;
+  const s = parseSchedule("*/5 * * * *");
+  const now = new Date("2026-03-01T10:07:00Z");
+  const due = new Date("2026-03-01T10:05:00Z");
+  test("Allow runs the most recent missed time, named by minutes since the epoch", () => {
+    const p = planCronJob(cj("Allow"), s, "2026-03-01T10:00:00Z", [], 1, now);
+    expect(p).toMatchObject({ action: "run", replaceRunning: false });
+    expect(p.scheduled?.toISOString()).toBe(due.toISOString());
+    expect(jobNameFor(cj("Allow"), due)).toBe(`c-${due.getTime() / 60000}`);
+    expect(p.next.toISOString()).toBe("2026-03-01T10:10:00.000Z");
+  });
+  test("Forbid waits while one runs; Replace replaces it", () => {
+    expect(planCronJob(cj("Forbid"), s, "2026-03-01T10:00:00Z", [], 1, now).action).toBe("forbidden");
+    expect(planCronJob(cj("Forbid"), s, "2026-03-01T10:00:00Z", [], 0, now).action).toBe("run");
+    expect(planCronJob(cj("Replace"), s, "2026-03-01T10:00:00Z", [], 2, now)).toMatchObject({ action: "run", replaceRunning: true });
+  });
+  test("already started, nothing due, and past startingDeadlineSeconds", () => {
+    expect(planCronJob(cj("Allow"), s, "2026-03-01T10:00:00Z", [jobNameFor(cj("Allow"), due)], 0, now).action).toBe("none");
+    expect(planCronJob(cj("Allow"), s, "2026-03-01T10:05:00Z", [], 0, now).action).toBe("none");
+    expect(planCronJob(cj("Allow", { startingDeadlineSeconds: 60 }), s, "2026-03-01T10:00:00Z", [], 0, now).action).toBe("none");
+    expect(planCronJob(cj("Allow", { startingDeadlineSeconds: 180 }), s, "2026-03-01T10:00:00Z", [], 0, now).action).toBe("run");
+    // Never scheduled: counts from creation; far too many misses are flagged.
+    expect(planCronJob(cj("Allow"), parseSchedule("* * * * *"), undefined, [], 0, now).tooManyMissed).toBe(false);
+    const old = { ...cj("Allow"), metadata: { name: "c", creationTimestamp: "2026-02-01T00:00:00Z" } };
+    expect(planCronJob(old, parseSchedule("* * * * *"), undefined, [], 0, now).tooManyMissed).toBe(true);
   });
 });
 

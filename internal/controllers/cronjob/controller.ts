@@ -10,12 +10,46 @@ import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
 import { jobFinished } from "../job/controller.ts";
 import { controllerOf, keyOf, newControllerRef } from "../util/owners.ts";
-import { mostRecentScheduleTime, parseSchedule } from "./cron.ts";
+import { mostRecentScheduleTime, parseSchedule, type Schedule } from "./cron.ts";
 
 const rfc = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
 
 export function jobNameFor(cj: CronJob, scheduled: Date): string {
   return `${cj.metadata!.name}-${Math.floor(scheduled.getTime() / 60000)}`;
+}
+
+export interface CronPlan {
+  /** none: nothing due; run: start a Job for `scheduled`; forbidden: due but Forbid and one is running; missed: past the deadline. */
+  action: "none" | "run" | "forbidden" | "missed";
+  scheduled?: Date;
+  /** Replace policy: delete the running Jobs first. */
+  replaceRunning: boolean;
+  tooManyMissed: boolean;
+  next: Date;
+}
+
+/** What a CronJob should do now (upstream syncCronJob's scheduling decision), without side effects. */
+export function planCronJob(
+  cj: CronJob,
+  schedule: Schedule,
+  lastScheduleTime: string | undefined,
+  ownedJobNames: string[],
+  runningCount: number,
+  now: Date,
+): CronPlan {
+  let earliest = new Date(lastScheduleTime ?? cj.metadata?.creationTimestamp ?? now.toISOString());
+  const sds = cj.spec?.startingDeadlineSeconds;
+  const hasDeadline = sds !== undefined && sds !== null;
+  if (hasDeadline) earliest = new Date(Math.max(earliest.getTime(), now.getTime() - sds * 1000));
+  const { last, missed } = mostRecentScheduleTime(schedule, earliest, now);
+  const plan: CronPlan = { action: "none", replaceRunning: false, tooManyMissed: missed > 100, next: schedule.next(now) };
+  if (!last) return plan;
+  plan.scheduled = last;
+  if (hasDeadline && last.getTime() + sds * 1000 < now.getTime()) return { ...plan, action: "missed" };
+  if (ownedJobNames.includes(jobNameFor(cj, last))) return plan;
+  const policy = cj.spec?.concurrencyPolicy ?? "Allow";
+  if (policy === "Forbid" && runningCount > 0) return { ...plan, action: "forbidden" };
+  return { ...plan, action: "run", replaceRunning: policy === "Replace" && runningCount > 0 };
 }
 
 export function newCronJobController(ctx: ControllerContext): Controller {
@@ -87,54 +121,48 @@ export function newCronJobController(ctx: ControllerContext): Controller {
     }
     const now = new Date();
     if (!cj.spec?.suspend) {
-      let earliest = new Date(status.lastScheduleTime ?? cj.metadata?.creationTimestamp ?? now.toISOString());
-      const sds = cj.spec?.startingDeadlineSeconds;
-      if (sds !== undefined && sds !== null) earliest = new Date(Math.max(earliest.getTime(), now.getTime() - sds * 1000));
-      const { last, missed } = mostRecentScheduleTime(schedule, earliest, now);
-      if (missed > 100) {
+      const plan = planCronJob(cj, schedule, status.lastScheduleTime, owned.map((j) => j.metadata!.name!), running.length, now);
+      if (plan.tooManyMissed) {
         recorder.event(cj, "Warning", "TooManyMissedTimes", "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew");
       }
-      const tooLate = last && sds !== undefined && sds !== null && last.getTime() + sds * 1000 < now.getTime();
-      if (last && tooLate) {
-        recorder.event(cj, "Warning", "MissSchedule", `Missed scheduled time to start a job: ${rfc(last)}`);
-      } else if (last && !owned.some((j) => j.metadata?.name === jobNameFor(cj, last))) {
-        const policy = cj.spec?.concurrencyPolicy ?? "Allow";
-        if (policy === "Forbid" && running.length) {
-          recorder.event(cj, "Normal", "JobAlreadyActive", "Not starting job because prior execution is running and concurrency policy is Forbid");
-          // Upstream retries this slot until the deadline; look again soon.
-          queue.addAfter(key, 1000);
-        } else {
-          if (policy === "Replace") {
-            for (const j of running) {
-              await deleteJob(j);
-              recorder.event(cj, "Normal", "SuccessfulDelete", `Deleted job ${j.metadata!.name}`);
-            }
-            running.length = 0;
+      if (plan.action === "missed") {
+        recorder.event(cj, "Warning", "MissSchedule", `Missed scheduled time to start a job: ${rfc(plan.scheduled!)}`);
+      } else if (plan.action === "forbidden") {
+        recorder.event(cj, "Normal", "JobAlreadyActive", "Not starting job because prior execution is running and concurrency policy is Forbid");
+        // Upstream retries this slot until the deadline; look again soon.
+        queue.addAfter(key, 1000);
+      } else if (plan.action === "run") {
+        const last = plan.scheduled!;
+        if (plan.replaceRunning) {
+          for (const j of running) {
+            await deleteJob(j);
+            recorder.event(cj, "Normal", "SuccessfulDelete", `Deleted job ${j.metadata!.name}`);
           }
-          const tmpl = cj.spec!.jobTemplate;
-          const job: Job = {
-            apiVersion: "batch/v1",
-            kind: "Job",
-            metadata: {
-              name: jobNameFor(cj, last),
-              namespace: ns,
-              labels: { ...(tmpl.metadata?.labels ?? {}) },
-              annotations: { ...(tmpl.metadata?.annotations ?? {}), "batch.kubernetes.io/cronjob-scheduled-timestamp": rfc(last) },
-              ownerReferences: [newControllerRef(cj, "batch/v1", "CronJob")],
-            },
-            spec: structuredClone(tmpl.spec!),
-          };
-          try {
-            const made = await jobs(ns).create(job);
-            running.push(made);
-            recorder.event(cj, "Normal", "SuccessfulCreate", `Created job ${job.metadata!.name}`);
-          } catch (e) {
-            if (!(e instanceof ApiError && e.code === 409)) throw e;
-          }
-          status.lastScheduleTime = rfc(last);
+          running.length = 0;
         }
+        const tmpl = cj.spec!.jobTemplate;
+        const job: Job = {
+          apiVersion: "batch/v1",
+          kind: "Job",
+          metadata: {
+            name: jobNameFor(cj, last),
+            namespace: ns,
+            labels: { ...(tmpl.metadata?.labels ?? {}) },
+            annotations: { ...(tmpl.metadata?.annotations ?? {}), "batch.kubernetes.io/cronjob-scheduled-timestamp": rfc(last) },
+            ownerReferences: [newControllerRef(cj, "batch/v1", "CronJob")],
+          },
+          spec: structuredClone(tmpl.spec!),
+        };
+        try {
+          const made = await jobs(ns).create(job);
+          running.push(made);
+          recorder.event(cj, "Normal", "SuccessfulCreate", `Created job ${job.metadata!.name}`);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.code === 409)) throw e;
+        }
+        status.lastScheduleTime = rfc(last);
       }
-      queue.addAfter(key, Math.max(0, schedule.next(now).getTime() - Date.now()) + 100);
+      queue.addAfter(key, Math.max(0, plan.next.getTime() - Date.now()) + 100);
     }
     await writeStatus(cj, status, running);
   }

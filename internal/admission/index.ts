@@ -10,6 +10,7 @@ import { nodeRestriction } from "./noderestriction.ts";
 import { priorityAdmission } from "./priority.ts";
 import { defaultTolerationSeconds } from "./tolerations.ts";
 import { rbacEscalationCheck } from "./rbacescalation.ts";
+import { serviceAccountTokenSecrets, type LegacyTokenIssuer } from "./serviceaccounttoken.ts";
 import type { Authorizer } from "../auth/types.ts";
 import type { KubunAuthorizer } from "../auth/authorizer.ts";
 
@@ -22,13 +23,19 @@ export { nodeRestriction, forbiddenNodeLabels } from "./noderestriction.ts";
 export { priorityAdmission, SYSTEM_CLASSES, ensureSystemPriorityClasses } from "./priority.ts";
 export { defaultTolerationSeconds } from "./tolerations.ts";
 export { rbacEscalationCheck } from "./rbacescalation.ts";
+export { serviceAccountTokenSecrets, SA_TOKEN_SECRET_TYPE } from "./serviceaccounttoken.ts";
 
 /**
  * `authorizer`: the API server's (createAuthorizer) — enables upstream's RBAC escalation check on writes of roles and
  * bindings (a user can't grant permissions they don't hold without the escalate/bind verbs).
+ * `authenticator` + `caPEM`: enable filling Secrets of type kubernetes.io/service-account-token with a token.
  */
 export function defaultAdmissionPlugins(
-  deps: (AdmissionDeps | { getter: Getter; serviceAccountWaitMs?: number }) & { authorizer?: Authorizer },
+  deps: (AdmissionDeps | { getter: Getter; serviceAccountWaitMs?: number }) & {
+    authorizer?: Authorizer;
+    authenticator?: unknown;
+    caPEM?: string;
+  },
 ): AdmissionPlugin[] {
   const get = "getter" in deps ? deps.getter : storeGetter(deps.store);
   const plugins = [
@@ -38,6 +45,10 @@ export function defaultAdmissionPlugins(
     priorityAdmission(get),
     defaultTolerationSeconds(),
   ];
+  const issuer = deps.authenticator as Partial<LegacyTokenIssuer> | undefined;
+  if (issuer?.issueLegacyServiceAccountToken && deps.caPEM) {
+    plugins.push(serviceAccountTokenSecrets(get, issuer as LegacyTokenIssuer, deps.caPEM));
+  }
   const authz = deps.authorizer as KubunAuthorizer | undefined;
   if (authz && "rbac" in authz && "rbacCache" in authz) plugins.push(rbacEscalationCheck(authz));
   return plugins;

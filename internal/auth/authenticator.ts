@@ -11,6 +11,7 @@ import {
   API_AUDIENCES,
   looksLikeJWT,
   signComponentToken,
+  signLegacyServiceAccountToken,
   signServiceAccountToken,
   verifyJWT,
   type IssuedToken,
@@ -50,6 +51,8 @@ export interface KubunAuthenticator extends Authenticator {
   issueComponentToken(name: ComponentName): Promise<string>;
   /** Shorthand for issueComponentToken("apiserver"). */
   issueAPIServerToken(): Promise<string>;
+  /** Token for a Secret of type kubernetes.io/service-account-token (filled in by admission). */
+  issueLegacyServiceAccountToken(req: { namespace: string; name: string; uid: string; secretName: string }): Promise<string>;
   /** Node credentials for the join endpoint. */
   issueNodeToken(nodeName: string): Promise<string>;
   /** The public keys (JWKS) tokens are verified with, for /openid/v1/jwks. */
@@ -130,6 +133,10 @@ export function createAuthenticator(opts: { store?: Store; dataDir: string; admi
     async issueServiceAccountToken(req) {
       await ready;
       return signServiceAccountToken(signingKey!, { ...req, audiences: req.audiences?.length ? req.audiences : apiAudiences });
+    },
+    async issueLegacyServiceAccountToken(req) {
+      await ready;
+      return signLegacyServiceAccountToken(signingKey!, req);
     },
     async issueComponentToken(name) {
       await ready;

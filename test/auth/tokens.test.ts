@@ -221,3 +221,34 @@ describe("issuer discovery", () => {
     expect(payload.sub).toBe("system:serviceaccount:default:app");
   });
 });
+
+describe("legacy Secret-based ServiceAccount tokens", () => {
+  test("admission fills the Secret; the token works until the Secret or the ServiceAccount goes", async () => {
+    const { serviceAccountTokenSecrets, storeGetter } = await import("../../internal/admission/index.ts");
+    const plugin = serviceAccountTokenSecrets(storeGetter(store), authn, "CA-PEM");
+    const secret: any = {
+      metadata: { name: "app-token", namespace: "default", annotations: { "kubernetes.io/service-account.name": "app" } },
+      type: "kubernetes.io/service-account-token",
+    };
+    await plugin.admit!({ operation: "CREATE", user: { username: "u", groups: [] }, group: "", version: "v1", resource: "secrets", kind: "Secret", namespace: "default", object: secret, dryRun: false });
+    expect(secret.metadata.annotations["kubernetes.io/service-account.uid"]).toBe("sa-uid-1");
+    expect(Buffer.from(secret.data["ca.crt"], "base64").toString()).toBe("CA-PEM");
+    expect(Buffer.from(secret.data.namespace, "base64").toString()).toBe("default");
+    const token = Buffer.from(secret.data.token, "base64").toString();
+    const claims = decodeJwt(token) as any;
+    expect(claims.iss).toBe("kubernetes/serviceaccount");
+    expect(claims.exp).toBeUndefined();
+    expect(claims["kubernetes.io/serviceaccount/secret.name"]).toBe("app-token");
+
+    // not valid before the Secret is stored with it
+    expect(await authn.authenticateToken(token)).toBeNull();
+    await put("/registry/core/secrets/default/app-token", secret);
+    authn.flushCache();
+    expect((await authn.authenticateToken(token))?.username).toBe("system:serviceaccount:default:app");
+    // a TokenReview for another audience does not accept it
+    expect(await authn.reviewToken(token, ["vault"])).toBeNull();
+    await store.delete("/registry/core/secrets/default/app-token");
+    authn.flushCache();
+    expect(await authn.authenticateToken(token)).toBeNull();
+  });
+});

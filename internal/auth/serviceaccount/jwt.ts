@@ -12,6 +12,14 @@ import type { SigningKey, VerificationKeys } from "./keys.ts";
 export const SA_ISSUER = "https://kubernetes.default.svc.cluster.local";
 export const API_AUDIENCES = [SA_ISSUER];
 export const COMPONENT_ISSUER = "kubun";
+/** Issuer of legacy (Secret-based, non-expiring) ServiceAccount tokens, as upstream's LegacyIssuer. */
+export const LEGACY_ISSUER = "kubernetes/serviceaccount";
+const LEGACY = {
+  namespace: "kubernetes.io/serviceaccount/namespace",
+  secretName: "kubernetes.io/serviceaccount/secret.name",
+  saName: "kubernetes.io/serviceaccount/service-account.name",
+  saUID: "kubernetes.io/serviceaccount/service-account.uid",
+} as const;
 export const DEFAULT_EXPIRATION_SECONDS = 3600;
 export const MIN_EXPIRATION_SECONDS = 600;
 /** Upstream treats an object deleted less than a minute ago as still present (clock skew and in-flight requests). */
@@ -105,6 +113,26 @@ export async function signComponentToken(
     .sign(key.privateKey);
 }
 
+/**
+ * A legacy token for a Secret of type kubernetes.io/service-account-token (upstream's tokens controller): no expiry,
+ * no audience; valid while the Secret holds exactly this token and the ServiceAccount keeps its uid.
+ */
+export async function signLegacyServiceAccountToken(
+  key: SigningKey,
+  req: { namespace: string; name: string; uid: string; secretName: string },
+): Promise<string> {
+  return new SignJWT({
+    [LEGACY.namespace]: req.namespace,
+    [LEGACY.secretName]: req.secretName,
+    [LEGACY.saName]: req.name,
+    [LEGACY.saUID]: req.uid,
+  })
+    .setProtectedHeader({ alg: "ES256", kid: key.kid })
+    .setIssuer(LEGACY_ISSUER)
+    .setSubject(`system:serviceaccount:${req.namespace}:${req.name}`)
+    .sign(key.privateKey);
+}
+
 export function looksLikeJWT(token: string): boolean {
   const parts = token.split(".");
   return parts.length === 3 && parts.every((p) => p.length > 0 && /^[A-Za-z0-9_-]+$/.test(p));
@@ -148,11 +176,16 @@ export async function verifyJWT(
   if (!key) return null;
   let payload: Record<string, any>;
   try {
-    ({ payload } = await jwtVerify(token, key, { algorithms: ["ES256"], issuer: [SA_ISSUER, COMPONENT_ISSUER], clockTolerance: 60 }));
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ["ES256"],
+      issuer: [SA_ISSUER, COMPONENT_ISSUER, LEGACY_ISSUER],
+      clockTolerance: 60,
+    }));
   } catch (err) {
     if (err instanceof joseErrors.JOSEError) return null;
     throw err;
   }
+  if (payload.iss === LEGACY_ISSUER) return verifyLegacy(token, payload, store, audiences);
   const tokenAud: string[] = Array.isArray(payload.aud) ? payload.aud : payload.aud ? [payload.aud] : [];
   const accepted = tokenAud.filter((a) => audiences.includes(a));
   if (accepted.length === 0) return null;
@@ -195,6 +228,43 @@ export async function verifyJWT(
     },
     audiences: accepted,
     expiresAt,
+  };
+}
+
+async function verifyLegacy(
+  token: string,
+  payload: Record<string, any>,
+  store: Store | undefined,
+  audiences: string[],
+): Promise<VerifiedToken | null> {
+  const ns = payload[LEGACY.namespace];
+  const secretName = payload[LEGACY.secretName];
+  const saName = payload[LEGACY.saName];
+  const saUID = payload[LEGACY.saUID];
+  if (!ns || !secretName || !saName || !saUID || payload.sub !== `system:serviceaccount:${ns}:${saName}`) return null;
+  if (!store) return null;
+  // Legacy tokens carry no audience; upstream accepts them only for the API's own audiences.
+  const accepted = audiences.filter((a) => API_AUDIENCES.includes(a));
+  if (accepted.length === 0) return null;
+  // The Secret must still hold exactly this token (deleting it, or rotating its data, revokes the token).
+  const { kv } = await store.get(`/registry/core/secrets/${ns}/${secretName}`);
+  if (!kv) return null;
+  try {
+    const secret = JSON.parse(kv.value);
+    if (Buffer.from(secret?.data?.token ?? "", "base64").toString() !== token) return null;
+  } catch {
+    return null;
+  }
+  if (!(await objectMatches(store, `/registry/core/serviceaccounts/${ns}/${saName}`, saUID))) return null;
+  return {
+    user: {
+      username: `system:serviceaccount:${ns}:${saName}`,
+      uid: saUID,
+      groups: ["system:serviceaccounts", `system:serviceaccounts:${ns}`, "system:authenticated"],
+      extra: { "authentication.kubernetes.io/credential-id": [`secret=${secretName}`] },
+    },
+    audiences: accepted,
+    expiresAt: Date.now() + 60_000,
   };
 }
 

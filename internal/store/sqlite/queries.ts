@@ -1,6 +1,6 @@
 // Every SQL statement of the SQLite store, prepared once at open (drizzle builder + .prepare()).
 // Reads "as of revision R" take, per key, the newest row with id <= R (kine's model).
-import { and, asc, desc, eq, gt, gte, lt, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, lt, lte, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Changes } from "bun:sqlite";
 import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
@@ -83,8 +83,12 @@ const liveInRange = and(
 
 export function prepareQueries(db: BunSQLiteDatabase) {
   return {
-    /** Newest row of a key (live, deleted or expired). */
-    latest: db.select(rowColumns).from(kine).where(eq(kine.name, P("name"))).orderBy(desc(kine.id)).limit(1).prepare(),
+    /** Newest row of a key (live, deleted or expired): max(id) comes from the index alone, then one row is read. */
+    latest: db
+      .select(rowColumns)
+      .from(kine)
+      .where(sql`${kine.id} = (SELECT max(${k2.id}) FROM ${fromK2} WHERE ${k2.name} = ${P("name")})`)
+      .prepare(),
 
     /** Current revision: the newest row's id (compaction never deletes the newest row). */
     currentRevision: db.select({ seq: sql<number | null>`max(${kine.id})` }).from(kine).prepare(),

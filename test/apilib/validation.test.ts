@@ -392,6 +392,20 @@ describe("unknown fields", () => {
   });
 });
 
+describe("nulls", () => {
+  test("decode as absent, like Go's zero values", () => {
+    const d = deployment((x) => {
+      x.metadata.creationTimestamp = null;
+      x.spec.replicas = null;
+      x.spec.template.spec.containers[0].env = [null, { name: "A", value: "1" }];
+    });
+    defaultObject(DEPLOY, d);
+    expect("creationTimestamp" in d.metadata).toBe(false);
+    expect(d.spec.replicas).toBe(1);
+    expect(fields(validateObject(DEPLOY, d))).toEqual(["spec.template.spec.containers[0].env[0].name: Required value"]);
+  });
+});
+
 describe("duplicate fields", () => {
   test("reports full paths of repeated keys in the raw JSON", () => {
     const body = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a", "name" : "b"},
@@ -420,6 +434,10 @@ describe("type errors", () => {
       "json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type []v1.Container",
     ]);
     expect(typeErrors(DEPLOY, deployment())).toEqual([]);
+    // validateObject reports them as causes instead of validating a malformed object.
+    expect(validateObject(DEPLOY, deployment((x) => (x.spec.replicas = "three")))).toEqual([
+      { reason: "FieldValueTypeInvalid", field: "spec.replicas", message: 'Invalid value: "string": spec.replicas in body must be of type integer: "string"' },
+    ]);
     expect(decodeErrorMessage(DEPLOY, "json: x")).toBe('Deployment in version "v1" cannot be handled as a Deployment: json: x');
   });
 });

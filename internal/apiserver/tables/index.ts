@@ -33,6 +33,18 @@ export function printerFor(ri: Pick<ResourceInfo, "resource">): Printer {
   return PRINTERS[ri.resource] ?? defaultPrinter;
 }
 
+/**
+ * A printer's cells, or a row of "<unknown>" (with the name where it belongs) if the object has fields of
+ * unexpected types: a listing must never fail because of one odd object.
+ */
+function safeCells(printer: Printer, obj: any, now: number): unknown[] {
+  try {
+    return printer.cells(obj, now);
+  } catch {
+    return printer.columns.map((c) => (c.format === "name" ? String(obj?.metadata?.name ?? "") : "<unknown>"));
+  }
+}
+
 function rowObject(obj: any, include: IncludeObject): unknown {
   if (include === "Object") return obj;
   if (include === "Metadata") return { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: obj?.metadata ?? {} };
@@ -49,7 +61,7 @@ export function toTable(ri: Pick<ResourceInfo, "resource">, objects: any[], opts
     metadata: { ...(opts.listMeta ?? {}) },
     columnDefinitions: printer.columns,
     rows: objects.map((obj) => {
-      const row: TableRow = { cells: printer.cells(obj ?? {}, now) };
+      const row: TableRow = { cells: safeCells(printer, obj ?? {}, now) };
       const conditions = printer.conditions?.(obj ?? {});
       if (conditions) row.conditions = conditions;
       const o = rowObject(obj, opts.includeObject);

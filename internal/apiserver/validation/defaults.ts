@@ -1,6 +1,8 @@
 // Upstream defaulting (pkg/apis/*/v1/defaults.go and the registry strategies) for the kinds kubun serves.
 // Mutates the object in place; runs before admission and validation on create and update.
 import type { ResourceInfo } from "../resources.ts";
+import { stripNulls } from "./nulls.ts";
+import { typeMismatches } from "./types.ts";
 
 type Obj = Record<string, any>;
 
@@ -229,9 +231,14 @@ function defaultCronJob(cj: Obj) {
   defaultTemplate(spec.jobTemplate.spec.template);
 }
 
-/** Fills in upstream's defaults for the object's kind, in place. */
+/**
+ * Fills in upstream's defaults for the object's kind, in place. Nulls are dropped first (Go decodes them
+ * as absent); an object with wrongly typed values is left alone, since validation rejects it.
+ */
 export function defaultObject(ri: ResourceInfo, obj: any): void {
-  if (!obj || typeof obj !== "object") return;
+  if (!obj || typeof obj !== "object" || Array.isArray(obj)) return;
+  stripNulls(obj);
+  if (typeMismatches(ri, obj).length) return;
   switch (ri.kind) {
     case "Pod":
       return defaultPod(obj);

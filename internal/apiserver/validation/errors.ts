@@ -9,7 +9,8 @@ export type CauseReason =
   | "FieldValueForbidden"
   | "FieldValueTooLong"
   | "FieldValueTooMany"
-  | "FieldValueNotFound";
+  | "FieldValueNotFound"
+  | "FieldValueTypeInvalid";
 
 export interface Cause {
   reason: CauseReason;

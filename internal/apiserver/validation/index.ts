@@ -3,13 +3,16 @@
 import type { ResourceInfo } from "../resources.ts";
 import type { Cause } from "./errors.ts";
 import { validateCreate } from "./kinds.ts";
+import { stripNulls } from "./nulls.ts";
+import { typeMismatches } from "./types.ts";
 import { validateUpdate } from "./update.ts";
 import { generateJobSelector } from "./workloads.ts";
 
 export { defaultObject, defaultPodSpec, defaultPullPolicy, qosClass } from "./defaults.ts";
 export { unknownFields } from "./unknown.ts";
 export { duplicateFields } from "./duplicates.ts";
-export { typeErrors, decodeErrorMessage } from "./types.ts";
+export { typeErrors, typeMismatches, decodeErrorMessage, type TypeMismatch } from "./types.ts";
+export { stripNulls } from "./nulls.ts";
 export { parseQuantity, formatQuantity, milliValue, isQuantity, quantityValue, QuantityError } from "./quantity.ts";
 export { isDNS1123Label, isDNS1123Subdomain, isDNS1035Label, isQualifiedName, isValidLabelValue } from "./names.ts";
 export { selectorMatches } from "./meta.ts";
@@ -23,6 +26,16 @@ export type { Cause, CauseReason } from "./errors.ts";
  * template labels from metadata.uid, as upstream's Job strategy does just before validating.
  */
 export function validateObject(ri: ResourceInfo, obj: any, old?: any, opts: { subresource?: string } = {}): Cause[] {
+  stripNulls(obj);
+  // Values of the wrong type make the rest meaningless (upstream never gets that far: it fails decoding).
+  const mismatches = typeMismatches(ri, obj);
+  if (mismatches.length) {
+    return mismatches.map((m) => ({
+      reason: "FieldValueTypeInvalid",
+      field: m.field,
+      message: `Invalid value: "${m.found}": ${m.field} in body must be of type ${m.expected}: "${m.found}"`,
+    }));
+  }
   if (!old && ri.kind === "Job" && ri.group === "batch") generateJobSelector(obj);
   return (old ? validateUpdate(ri, obj, old, opts.subresource) : validateCreate(ri, obj)).list;
 }

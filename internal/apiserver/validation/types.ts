@@ -66,45 +66,74 @@ function accepts(s: Schema, v: unknown): boolean {
   return true;
 }
 
-function walk(value: unknown, schema: Schema, structName: string, path: string, out: string[], depth: number) {
+/** One value of the wrong JSON type. */
+export interface TypeMismatch {
+  /** Field path with list indices and map keys, e.g. "spec.template.spec.containers[0].image". */
+  field: string;
+  /** Go's decoding error text. */
+  goError: string;
+  /** JSON type found ("string", "number", ...) and the OpenAPI type expected ("integer", ...). */
+  found: string;
+  expected: string;
+}
+
+interface Ctx {
+  out: TypeMismatch[];
+}
+
+function schemaTypeName(s: Schema): string {
+  if (s.$ref) {
+    const name = refName(s.$ref);
+    if (name === INT_OR_STRING) return "integer-or-string";
+    if (name === QUANTITY) return "string";
+    return definitions()[name]?.type ?? "object";
+  }
+  return s.type ?? "object";
+}
+
+// goPath names the field the way Go's decoder does (no list indices or map keys); field keeps them.
+function walk(value: unknown, schema: Schema, structName: string, goPath: string, field: string, ctx: Ctx, depth: number) {
   if (depth > 64 || value === null || value === undefined) return;
   const target = schema.$ref ? definitions()[refName(schema.$ref)] : schema;
   if (!target) return;
   if (!accepts(schema, value)) {
     const what = typeof value === "number" && !Number.isInteger(value) ? `number ${value}` : jsonKind(value);
-    out.push(`json: cannot unmarshal ${what} into Go struct field ${structName}.${path} of type ${goType(schema)}`);
+    ctx.out.push({
+      field,
+      goError: `json: cannot unmarshal ${what} into Go struct field ${structName}.${goPath} of type ${goType(schema)}`,
+      found: jsonKind(value) === "bool" ? "boolean" : jsonKind(value),
+      expected: schemaTypeName(schema),
+    });
     return;
   }
   if (schema.$ref && (refName(schema.$ref) === INT_OR_STRING || refName(schema.$ref) === QUANTITY)) return;
   if (Array.isArray(value) && target.items) {
-    // Go names the field path without list indices or map keys.
-    for (const v of value) walk(v, target.items, structName, path, out, depth + 1);
+    value.forEach((v, i) => walk(v, target.items, structName, goPath, `${field}[${i}]`, ctx, depth + 1));
     return;
   }
   if (typeof value !== "object" || Array.isArray(value)) return;
   const ownName = schema.$ref ? refName(schema.$ref).split(".").pop()! : structName;
-  if (!target.properties) {
-    // A map: its values decode into the map's element type.
-    if (target.additionalProperties && typeof target.additionalProperties === "object") {
-      for (const v of Object.values(value as Record<string, unknown>)) walk(v, target.additionalProperties, structName, path, out, depth + 1);
-    }
-    return;
-  }
+  const extra = target.additionalProperties && typeof target.additionalProperties === "object" ? target.additionalProperties : undefined;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const p = path ? `${path}.${k}` : k;
     const prop = target.properties?.[k];
-    if (prop) walk(v, prop, ownName, p, out, depth + 1);
-    else if (target.additionalProperties && typeof target.additionalProperties === "object") walk(v, target.additionalProperties, structName, path, out, depth + 1);
+    if (prop) walk(v, prop, ownName, goPath ? `${goPath}.${k}` : k, field ? `${field}.${k}` : k, ctx, depth + 1);
+    // A map: its values decode into the map's element type.
+    else if (extra) walk(v, extra, structName, goPath, `${field}[${k}]`, ctx, depth + 1);
   }
+}
+
+/** Every value of the wrong JSON type, in document order. */
+export function typeMismatches(ri: Pick<ResourceInfo, "group" | "version" | "kind">, obj: unknown): TypeMismatch[] {
+  const name = definitionNameForKind(ri.group, ri.version, ri.kind);
+  if (!name || !obj || typeof obj !== "object") return [];
+  const ctx: Ctx = { out: [] };
+  walk(obj, { $ref: `#/definitions/${name}` }, ri.kind, "", "", ctx, 0);
+  return ctx.out;
 }
 
 /** Go decoding errors ("json: cannot unmarshal ...") for values of the wrong JSON type, in document order. */
 export function typeErrors(ri: Pick<ResourceInfo, "group" | "version" | "kind">, obj: unknown): string[] {
-  const name = definitionNameForKind(ri.group, ri.version, ri.kind);
-  if (!name || !obj || typeof obj !== "object") return [];
-  const out: string[] = [];
-  walk(obj, { $ref: `#/definitions/${name}` }, ri.kind, "", out, 0);
-  return out;
+  return typeMismatches(ri, obj).map((m) => m.goError);
 }
 
 /** Upstream's 400 message for a body that cannot be decoded into the kind. */

@@ -319,7 +319,7 @@ export class Kubelet {
     // Volumes and the pod's /etc files.
     let volumes: Map<string, string>;
     try {
-      volumes = await setupVolumes(pod, { podDir: this.podDir(uid), refs: this.refs, nodeAllocatable: this.opts.nodeAllocatable?.() ?? {} });
+      volumes = await setupVolumes(this.podWithIPs(rec), { podDir: this.podDir(uid), refs: this.refs, nodeAllocatable: this.opts.nodeAllocatable?.() ?? {} });
       this.writeEtcFiles(rec);
     } catch (e) {
       this.event(rec, "Warning", "FailedMount", `MountVolume.SetUp failed: ${(e as Error).message}`);
@@ -361,6 +361,16 @@ export class Kubelet {
       this.checkpoints.save(rec);
     }
     await this.updateStatus(rec);
+  }
+
+  /** The pod as env and downward API see it: with the IPs this kubelet assigned, before status says so. */
+  private podWithIPs(rec: PodRecord): Pod {
+    const hostIP = this.opts.hostIP();
+    const ips = rec.pod.spec?.hostNetwork ? [hostIP] : (rec.ips ?? []);
+    return {
+      ...rec.pod,
+      status: { ...rec.pod.status, hostIP, hostIPs: [{ ip: hostIP }], podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) },
+    };
   }
 
   private writeEtcFiles(rec: PodRecord): void {
@@ -457,7 +467,7 @@ export class Kubelet {
     cr.imageID = imageID;
     let env: string[];
     try {
-      env = await buildEnv(pod, c, this.refs, this.opts.nodeAllocatable?.() ?? {});
+      env = await buildEnv(this.podWithIPs(rec), c, this.refs, this.opts.nodeAllocatable?.() ?? {});
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       cr.waiting = { reason: "CreateContainerConfigError", message: e.message };

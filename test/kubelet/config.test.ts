@@ -1,0 +1,119 @@
+// Environment and volumes from the API: env from ConfigMap/Secret/fieldRef/resourceFieldRef, envFrom, and each
+// volume type (emptyDir, emptyDir Memory, configMap, secret, hostPath, downwardAPI, projected ServiceAccount token).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { refs } from "../../internal/client/refs.ts";
+import { busyboxPod, startEnv, waitPod, type Env } from "./setup.ts";
+
+let env: Env;
+beforeAll(async () => {
+  env = await startEnv(["node-c"]);
+  await env.client.resource(refs.configmaps, "default").create({ metadata: { name: "app-config" }, data: { greeting: "hello", "app.conf": "mode=fast\n" } });
+  await env.client.resource(refs.secrets, "default").create({ metadata: { name: "app-secret" }, data: { password: Buffer.from("s3cret").toString("base64") } });
+}, 120_000);
+afterAll(async () => {
+  await env?.cleanup();
+}, 60_000);
+
+const pods = () => env.client.resource(refs.pods, "default");
+const logs = async (name: string) => (await env.cluster.kubectl(["logs", name])).stdout;
+
+test("env from values, ConfigMap, Secret, fieldRef, resourceFieldRef and envFrom, with $(VAR) expansion", async () => {
+  await pods().create(
+    busyboxPod("env-pod", "node-c", "env | sort; echo args: $0", { restartPolicy: "Never" }, {
+      env: [
+        { name: "PLAIN", value: "v1" },
+        { name: "EXPANDED", value: "$(PLAIN)-x" },
+        { name: "GREETING", valueFrom: { configMapKeyRef: { name: "app-config", key: "greeting" } } },
+        { name: "PASSWORD", valueFrom: { secretKeyRef: { name: "app-secret", key: "password" } } },
+        { name: "MY_POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: "MY_NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+        { name: "MY_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+        { name: "MEM_LIMIT", valueFrom: { resourceFieldRef: { resource: "limits.memory", divisor: "1Mi" } } },
+        { name: "MISSING_OK", valueFrom: { configMapKeyRef: { name: "nope", key: "x", optional: true } } },
+      ],
+      envFrom: [{ configMapRef: { name: "app-config" }, prefix: "CM_" }],
+      resources: { limits: { memory: "64Mi" } },
+    }),
+  );
+  await waitPod(env, "env-pod", (p) => p.status?.phase === "Succeeded", "Succeeded");
+  const out = await logs("env-pod");
+  expect(out).toContain("PLAIN=v1\n");
+  expect(out).toContain("EXPANDED=v1-x\n");
+  expect(out).toContain("GREETING=hello\n");
+  expect(out).toContain("PASSWORD=s3cret\n");
+  expect(out).toContain("MY_POD=env-pod\n");
+  expect(out).toContain("MY_NODE=node-c\n");
+  expect(out).toMatch(/MY_IP=10\.42\.\d+\.\d+\n/);
+  expect(out).toContain("MEM_LIMIT=64\n");
+  expect(out).toContain("CM_greeting=hello\n");
+  expect(out).toContain("KUBERNETES_SERVICE_HOST=10.43.0.1\n");
+  expect(out).not.toContain("MISSING_OK");
+}, 60_000);
+
+test("a missing ConfigMap key keeps the container waiting with CreateContainerConfigError", async () => {
+  await pods().create(
+    busyboxPod("bad-env", "node-c", "true", {}, { env: [{ name: "X", valueFrom: { configMapKeyRef: { name: "app-config", key: "nope" } } }] }),
+  );
+  const p = await waitPod(env, "bad-env", (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError", "CreateContainerConfigError");
+  expect(p.status!.containerStatuses![0]!.state!.waiting!.message).toContain("couldn't find key nope in ConfigMap default/app-config");
+  expect(p.status!.phase).toBe("Pending");
+}, 60_000);
+
+test("volumes: emptyDir (disk and Memory), configMap, secret, hostPath, downwardAPI, projected SA token", async () => {
+  const hostDir = `${env.world.dir}/host-data`;
+  await Bun.write(`${hostDir}/from-host`, "host file\n");
+  const script = [
+    "echo scratch > /scratch/f && cat /scratch/f",
+    "grep ' /mem ' /proc/mounts | cut -d' ' -f3",
+    "cat /cfg/greeting; echo",
+    "cat /cfg/app.conf",
+    "cat /sec/password; echo",
+    "cat /host/from-host",
+    "cat /info/name; echo; cat /info/labels; echo",
+    "cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo",
+    "head -c 3 /var/run/secrets/kubernetes.io/serviceaccount/token; echo",
+    "grep -c 'BEGIN CERTIFICATE' /var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+    "(echo ro-test > /cfg/x) 2>/dev/null || echo cfg-readonly",
+  ].join("; ");
+  const pod = busyboxPod("vols", "node-c", script, {
+    restartPolicy: "Never",
+    automountServiceAccountToken: true,
+    volumes: [
+      { name: "scratch", emptyDir: {} },
+      { name: "mem", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
+      { name: "cfg", configMap: { name: "app-config" } },
+      { name: "sec", secret: { secretName: "app-secret", defaultMode: 0o400 } },
+      { name: "host", hostPath: { path: hostDir, type: "Directory" } },
+      { name: "info", downwardAPI: { items: [{ path: "name", fieldRef: { fieldPath: "metadata.name" } }, { path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] } },
+    ],
+  } as any, {
+    volumeMounts: [
+      { name: "scratch", mountPath: "/scratch" },
+      { name: "mem", mountPath: "/mem" },
+      { name: "cfg", mountPath: "/cfg", readOnly: true },
+      { name: "sec", mountPath: "/sec", readOnly: true },
+      { name: "host", mountPath: "/host" },
+      { name: "info", mountPath: "/info" },
+    ],
+  });
+  pod.metadata!.labels = { app: "vols" };
+  await pods().create(pod);
+  const p = await waitPod(env, "vols", (p) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed", "finished");
+  const out = await logs("vols");
+  expect(p.status!.phase).toBe("Succeeded");
+  expect(out.split("\n")).toEqual([
+    "scratch",
+    "tmpfs",
+    "hello",
+    "mode=fast",
+    "s3cret",
+    "host file",
+    "vols",
+    'app="vols"',
+    "default",
+    "eyJ",
+    "1",
+    "cfg-readonly",
+    "",
+  ]);
+}, 60_000);

@@ -1,0 +1,89 @@
+// kubectl logs / exec through the API server's proxy to the kubelet's HTTPS endpoint, and agent restarts:
+// kill -9 + restart adopts running containers without restarting them.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { refs } from "../../internal/client/refs.ts";
+import { KUBECTL } from "../helpers/cluster.ts";
+import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
+
+let env: Env;
+beforeAll(async () => {
+  env = await startEnv(["node-s"]);
+}, 120_000);
+afterAll(async () => {
+  await env?.cleanup();
+}, 60_000);
+
+const pods = () => env.client.resource(refs.pods, "default");
+
+test("kubectl logs: whole log, --tail, --timestamps, -f until the container exits, --previous", async () => {
+  await pods().create(busyboxPod("talker", "node-s", "for i in 1 2 3; do echo line $i; done; sleep 2; echo line 4; sleep 1; exit 1", { restartPolicy: "OnFailure" }));
+  await waitPod(env, "talker", (p) => p.status?.phase === "Running", "Running");
+  // -f streams until this instance exits.
+  const follow = await env.cluster.kubectl(["logs", "-f", "talker"], { timeoutMs: 30_000 });
+  expect(follow.code).toBe(0);
+  expect(follow.stdout).toBe("line 1\nline 2\nline 3\nline 4\n");
+  const tail = await env.cluster.kubectl(["logs", "--tail=1", "talker"]);
+  expect(tail.stdout.trim().startsWith("line")).toBe(true);
+  expect(tail.stdout.trim().split("\n").length).toBe(1);
+  const ts = await env.cluster.kubectl(["logs", "--timestamps", "--tail=2", "talker"]);
+  for (const l of ts.stdout.trim().split("\n")) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z line \d$/);
+  await waitPod(env, "talker", (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, "restarted");
+  const prev = await env.cluster.kubectl(["logs", "--previous", "talker"]);
+  expect(prev.stdout).toBe("line 1\nline 2\nline 3\nline 4\n");
+}, 60_000);
+
+test("kubectl exec: stdout, stdin, and the command's exit code", async () => {
+  await pods().create(busyboxPod("shell", "node-s", "exec sleep 3600"));
+  await waitPod(env, "shell", (p) => p.status?.phase === "Running", "Running");
+  const out = await env.cluster.kubectl(["exec", "shell", "--", "sh", "-c", "echo out; echo err >&2"]);
+  expect(out.code).toBe(0);
+  expect(out.stdout).toBe("out\n");
+  expect(out.stderr).toBe("err\n");
+  const code = await env.cluster.kubectl(["exec", "shell", "--", "sh", "-c", "exit 3"]);
+  expect(code.code).toBe(3);
+  expect(code.stderr).toContain("command terminated with exit code 3");
+  const stdin = await env.cluster.kubectl(["exec", "-i", "shell", "--", "sh", "-c", "tr a-z A-Z"], { stdin: "hello from stdin\n" });
+  expect(stdin.code).toBe(0);
+  expect(stdin.stdout).toBe("HELLO FROM STDIN\n");
+  const notRunning = await env.cluster.kubectl(["exec", "shell", "-c", "nope", "--", "true"]);
+  expect(notRunning.code).not.toBe(0);
+}, 60_000);
+
+test("kill -9 of the agent and a restart adopt running containers without restarting them", async () => {
+  await pods().create(busyboxPod("survivor", "node-s", "exec sleep 3600"));
+  const before = await waitPod(env, "survivor", (p) => p.status?.phase === "Running" && !!p.status.containerStatuses?.[0]?.ready, "Running");
+  const cs0 = before.status!.containerStatuses![0]!;
+  const node = env.nodes[0]!;
+  await node.kill9();
+  // Pods keep running without their agent.
+  const tasks = await env.world.ctr(node.namespace, ["tasks", "ls"]);
+  expect(tasks).toContain(cs0.containerID!.replace("containerd://", ""));
+  await node.start();
+  // A new pod proves the restarted agent works; then the survivor is unchanged.
+  await pods().create(busyboxPod("after-restart", "node-s", "exec sleep 3600"));
+  await waitPod(env, "after-restart", (p) => p.status?.phase === "Running", "Running after restart", 60_000);
+  await Bun.sleep(3000);
+  const after = await pods().get("survivor");
+  const cs1 = after.status.containerStatuses[0];
+  expect(cs1.containerID).toBe(cs0.containerID);
+  expect(cs1.restartCount).toBe(0);
+  expect(cs1.state.running.startedAt).toBe(cs0.state!.running!.startedAt);
+  // Exactly one container for the pod: never started twice.
+  const ids = (await env.world.ctr(node.namespace, ["containers", "ls", "-q"])).split("\n").filter((s) => s.startsWith(before.metadata!.uid!.slice(0, 13)));
+  expect(ids.length).toBe(1);
+  // Logs still flow after adoption.
+  const ex = await env.cluster.kubectl(["exec", "survivor", "--", "sh", "-c", "echo adopted > /proc/1/fd/1"]);
+  expect(ex.code).toBe(0);
+  await waitFor("log line after adoption", async () => (await env.cluster.kubectl(["logs", "survivor"])).stdout.includes("adopted"));
+}, 120_000);
+
+test("kubelet endpoint refuses callers other than the API server", async () => {
+  const node: any = await env.client.resource(refs.nodes).get("node-s");
+  const port = node.status.daemonEndpoints.kubeletEndpoint.Port;
+  const url = `https://${env.nodes[0]!.ip}:${port}/containerLogs/default/shell/main`;
+  const anon = await fetch(url, { tls: { rejectUnauthorized: false } } as any);
+  expect(anon.status).toBe(401);
+  const admin = await fetch(url, { headers: { Authorization: `Bearer ${env.cluster.adminToken}` }, tls: { rejectUnauthorized: false } } as any);
+  expect(admin.status).toBe(403);
+  void KUBECTL;
+}, 30_000);

@@ -66,10 +66,12 @@ const eventColumns = {
   pValue: prev.value,
 };
 
-// Row is the newest of its key as of revision :rev.
-const newestAsOf = sql`${kine.id} = (SELECT max(${k2.id}) FROM ${fromK2} WHERE ${k2.name} = ${kine.name} AND ${k2.id} <= ${P("rev")})`;
+// Row is the newest of its key as of revision :rev: it is at or below :rev and no row at or below :rev superseded it.
+// Each row names the row it superseded (prev_revision), so "superseded" is one seek in the unique (name,
+// prev_revision) index — cheap even for a key with a long history (a max(id) per row would be quadratic there).
+const newestAsOf = sql`${kine.id} <= ${P("rev")} AND NOT EXISTS (SELECT 1 FROM ${fromK2} WHERE ${k2.name} = ${kine.name} AND ${k2.prevRevision} = ${kine.id} AND ${k2.id} <= ${P("rev")})`;
 // Row is the newest of its key.
-const newest = sql`${kine.id} = (SELECT max(${k2.id}) FROM ${fromK2} WHERE ${k2.name} = ${kine.name})`;
+const newest = sql`NOT EXISTS (SELECT 1 FROM ${fromK2} WHERE ${k2.name} = ${kine.name} AND ${k2.prevRevision} = ${kine.id})`;
 const notExpired = sql`(${kine.expiresAt} IS NULL OR ${kine.expiresAt} > ${P("now")})`;
 // Keys in [lo, end) after :after, live as of :rev.
 const liveInRange = and(

@@ -34,3 +34,5 @@ export { revokeNodeToken } from "./nodecreds.ts";
 export { adoptClusterBootstrap, publishClusterBootstrap, resealClusterBootstrap, BOOTSTRAP_KEY } from "./bootstrap.ts";
 export { tokenLib } from "./tokenlib.ts";
 export { serviceAccountIssuerRoutes } from "./oidc.ts";
+export { createKubeletAuthenticator } from "./kubeletauth.ts";
+export type { KubeletAuthenticator, KubeletAuthOptions } from "./kubeletauth.ts";

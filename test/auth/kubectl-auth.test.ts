@@ -2,7 +2,7 @@
 // 401 for a bad token, upstream's 403 wording, node credentials through the join endpoint.
 import { describe, expect, test, beforeAll, afterAll } from "bun:test";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
-import { joinCluster } from "../../internal/auth/index.ts";
+import { createAuthenticator, createKubeletAuthenticator, joinCluster } from "../../internal/auth/index.ts";
 
 let c: TestCluster;
 let saToken: string;
@@ -183,4 +183,17 @@ subjects: [{kind: ServiceAccount, name: boss, namespace: team}]
       `secrets "x" is forbidden: User "system:node:edge-1" cannot get resource "secrets" in API group "" in the namespace "team": no relationship found between node 'edge-1' and this object`,
     );
   });
+
+  test("kubelet API authentication: only the API server's identity (and system:masters) may call a kubelet", async () => {
+    const creds = await joinCluster({ server: c.localURL, token: c.joinToken, nodeName: "edge-3" });
+    const kubelet = createKubeletAuthenticator({ server: c.localURL, caPEM: creds.caPEM, token: creds.nodeToken });
+    // the identity the API server presents (same signing key as the running server's)
+    const apiserverToken = await createAuthenticator({ store: c.store, dataDir: c.dataDir }).issueAPIServerToken();
+    expect((await kubelet.authenticate(`Bearer ${apiserverToken}`))?.username).toBe("system:kube-apiserver");
+    expect((await kubelet.authenticate(`Bearer ${c.adminToken}`))?.username).toBe("system:admin");
+    expect(await kubelet.authenticate(`Bearer ${saToken}`)).toBeNull();
+    expect(await kubelet.authenticate("Bearer nonsense")).toBeNull();
+    expect(await kubelet.authenticate(undefined)).toBeNull();
+  });
 });
+

@@ -292,6 +292,14 @@ describe("validation messages", () => {
     expect(createErrors(ri("", "Secret"), both)).toEqual([]);
   });
 
+  test("pod disruption budgets", () => {
+    const pdb = { metadata: { name: "p", namespace: "default" }, spec: { minAvailable: 1, maxUnavailable: "150%", selector: { matchLabels: { app: "x" } } } };
+    expect(fields(createErrors(ri("policy", "PodDisruptionBudget"), pdb))).toEqual([
+      'spec: Invalid value: "": minAvailable and maxUnavailable cannot be both set',
+      'spec.maxUnavailable: Invalid value: "150%": must not be greater than 100%',
+    ]);
+  });
+
   test("rbac rules and bindings", () => {
     const role = { metadata: { name: "r", namespace: "default" }, rules: [{ resources: ["pods"] }] };
     expect(fields(createErrors(ri("rbac.authorization.k8s.io", "Role"), role))).toEqual([

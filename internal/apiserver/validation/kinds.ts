@@ -9,7 +9,7 @@ import { validateConfigMap, validateSecret } from "./config.ts";
 import { validateEndpointSlice, validateNode, validateService } from "./network.ts";
 import { validateBinding, validateRoleRules } from "./rbac.ts";
 import { nonNegative, isObj, type Obj } from "./util.ts";
-import { validateCronJob, validateDaemonSet, validateDeployment, validateJobSpec, validateReplicaSet, validateStatefulSet } from "./workloads.ts";
+import { validateCronJob, validateDaemonSet, validateDeployment, validateJobSpec, validatePodDisruptionBudget, validateReplicaSet, validateStatefulSet } from "./workloads.ts";
 
 /** Which name syntax each kind uses (upstream's ValidateXName functions). */
 export function nameCheckFor(kind: string): NameCheck {
@@ -85,6 +85,9 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
       break;
     case "Node":
       validateNode(e, obj);
+      break;
+    case "PodDisruptionBudget":
+      validatePodDisruptionBudget(e, obj);
       break;
     case "PriorityClass":
       if (typeof obj.value !== "number") e.required("value");

@@ -162,3 +162,18 @@ export function validateCronJob(e: Errors, cj: Obj) {
   validateJobSpec(e, spec.jobTemplate.spec, "spec.jobTemplate.spec", true);
 }
 
+
+export function validatePodDisruptionBudget(e: Errors, pdb: Obj) {
+  const spec = pdb.spec;
+  if (!isObj(spec)) return;
+  if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) {
+    e.invalid("spec", "", "minAvailable and maxUnavailable cannot be both set");
+  }
+  intOrPercent(e, spec.minAvailable, "spec.minAvailable");
+  intOrPercent(e, spec.maxUnavailable, "spec.maxUnavailable");
+  validateLabelSelector(e, spec.selector, "spec.selector");
+  const policies = ["AlwaysAllow", "IfHealthyBudget"];
+  if (spec.unhealthyPodEvictionPolicy !== undefined && !policies.includes(spec.unhealthyPodEvictionPolicy)) {
+    e.notSupported("spec.unhealthyPodEvictionPolicy", spec.unhealthyPodEvictionPolicy, policies);
+  }
+}

@@ -119,6 +119,33 @@ for (const backend of backends.filter((b) => !process.env.STORE_BACKEND || b.nam
       expect((await store.count(p)).count).toBe(3);
     });
 
+    test("a list as of any retained revision shows exactly that revision's values", async () => {
+      const p = uniquePrefix("asof");
+      const history: { rev: number; values: Record<string, string> }[] = [];
+      const current: Record<string, string> = {};
+      const revs: Record<string, number> = {};
+      for (let i = 0; i < 40; i++) {
+        const key = `${p}${"abc"[i % 3]}`;
+        let kv;
+        if (revs[key] === undefined) kv = await store.create(key, `v${i}`);
+        else if (i % 7 === 0) {
+          kv = await store.delete(key, revs[key]);
+          delete current[key];
+          delete revs[key];
+          history.push({ rev: kv.modRevision, values: { ...current } });
+          continue;
+        } else kv = await store.update(key, `v${i}`, revs[key]!);
+        current[key] = kv.value;
+        revs[key] = kv.modRevision;
+        history.push({ rev: kv.modRevision, values: { ...current } });
+      }
+      for (const h of history) {
+        const res = await store.list(p, { revision: h.rev });
+        expect(Object.fromEntries(res.items.map((i) => [i.key, i.value]))).toEqual(h.values);
+        expect((await store.list(p, { revision: h.rev, limit: 1 })).remaining).toBe(Math.max(0, Object.keys(h.values).length - 1));
+      }
+    });
+
     test("pagination at a fixed revision stays consistent while writes continue", async () => {
       const p = uniquePrefix("page");
       const n = 53;

@@ -1,16 +1,30 @@
-// Public surface of kubun's authentication / authorization package. See the report in each file's header.
+// Public surface of kubun's authentication / authorization package.
+//
+// Data dir layout (k3s's names):
+//   server/tls/server-ca.crt, server-ca.key (0600)          cluster CA, made once, never regenerated
+//   server/tls/serving-kube-apiserver.crt, .key (0600)       API serving cert, re-issued on SAN change / <90 days left
+//   server/tls/service.key (0600)                            ES256 key signing ServiceAccount + component JWTs
+//   server/cred/admin-token (0600)                           admin bearer token (system:admin, system:masters)
+//   server/token (0600)                                      join token K10<sha256(CA PEM)>::server:<secret>
+//   agent/cred/node-credentials.json (0600)                  agent side: CA + node token + kube-proxy token cache
+// Store keys (not served by the API): /kubun/node-credentials/<node>, /kubun/serviceaccount-keys/<kid>,
+//   /kubun/bootstrap/cluster (CA + admin token sealed with the join secret, for HA servers).
 //
 // Server start-up order (startControlPlane):
 //   1. const pki = await ensurePKI(dataDir, { sans, store, token })  → TLS for Bun.serve, CA for kubeconfigs
 //      (with `store`, a fresh server on an existing cluster's store adopts its CA + admin token; needs --token)
 //   2. const { adminToken, joinToken } = await ensureTokens(dataDir, { token, store })  (publishes bootstrap data)
 //   3. writeKubeconfig(path, { server, caPEM: pki.caCertPEM, token: adminToken, mode })
-//   4. await reconcileBootstrapPolicy(store)                    → default ClusterRoles/Bindings in the store
-//   5. const authn = createAuthenticator({ store, dataDir }); const authz = createAuthorizer({ store });
-//      runClusterRoleAggregation(store, authz.rbacCache, signal)
-//   6. app.route("/", joinRoutes({ dataDir, store, onIssued: () => authn.flushCache() }))   (unauthenticated paths)
-//   7. component identities: await authn.issueComponentToken("scheduler" | "controller-manager"),
-//      kubelet calls: await authn.issueAPIServerToken()
+//   4. await reconcileBootstrapPolicy(store)         → default ClusterRoles/Bindings/Roles + system PriorityClasses
+//   5. const authn = createAuthenticator({ store, dataDir, adminToken }); const authz = createAuthorizer({ store });
+//      await Promise.all([authn.ready, authz.ready]); runClusterRoleAggregation(store, authz.rbacCache, signal)
+//   6. admission: defaultAdmissionPlugins({ store, authorizer: authz, authenticator: authn, caPEM })  (internal/admission)
+//   7. unauthenticated routes: joinRoutes({ dataDir, store, onIssued: () => authn.flushCache() })  (/cacerts, node creds)
+//      authenticated routes: serviceAccountIssuerRoutes(authn, { externalURL })  (OIDC discovery, JWKS)
+//   8. identities: authn.issueComponentToken("scheduler" | "controller-manager" | "kube-proxy"), kubelet calls with
+//      authn.issueAPIServerToken(); TokenRequest via tokenLib(authn); 403 bodies via forbiddenStatus(attrs, reason).
+// Agent side: joinCluster({ server, token, nodeName, dataDir }) → { caPEM, nodeToken, proxyToken };
+//   kubelet API: createKubeletAuthenticator({ server, caPEM, token: nodeToken }).
 export { ensurePKI, defaultSANs, tlsDir, PKI_FILES, parseCertificate } from "./pki.ts";
 export type { PKI, PKIOptions } from "./pki.ts";
 export { ensureTokens, rotateJoinToken, parseToken, formatToken, caHash, adminTokenPath, joinTokenPath } from "./tokens.ts";

@@ -184,8 +184,13 @@ describe("routes", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("public, immutable");
     expect(((await res.json()) as any).openapi).toBe("3.0.0");
+    expect(Date.parse(res.headers.get("expires")!)).toBeGreaterThan(Date.now() + 300 * 86400_000);
     const stale = await app.request("/openapi/v3/apis/apps/v1?hash=OLD");
-    expect(stale.headers.get("cache-control")).toBe("no-cache, private");
+    expect(stale.status).toBe(301);
+    expect(stale.headers.get("location")).toBe(url);
+    const plain = await app.request("/openapi/v3/apis/apps/v1");
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get("cache-control")).toBeNull();
     const missing = await app.request("/openapi/v3/apis/nope/v1");
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as any).reason).toBe("NotFound");

@@ -94,10 +94,16 @@ export function openapiRoutes(): Hono {
     const accept = c.req.header("accept") ?? "";
     if (!acceptsJSON(accept)) return notAcceptable(accept);
     const etag = `"${d.hash}"`;
+    const hash = c.req.query("hash");
+    // As upstream: an outdated hash redirects to the current document; a current one may be cached for good.
+    if (hash !== undefined && hash !== d.hash) return c.redirect(`/openapi/v3/${key}?hash=${d.hash}`, 301);
     if (c.req.header("if-none-match") === etag) return c.body(null, 304);
-    // A URL with the current hash never changes content, so clients may cache it for good.
-    const cache = c.req.query("hash") === d.hash ? "public, immutable" : "no-cache, private";
-    return c.body(d.json, 200, { "content-type": "application/json", etag, "cache-control": cache });
+    const headers: Record<string, string> = { "content-type": "application/json", etag, vary: "Accept" };
+    if (hash !== undefined) {
+      headers["cache-control"] = "public, immutable";
+      headers.expires = new Date(Date.now() + 365 * 86400_000).toUTCString();
+    }
+    return c.body(d.json, 200, headers);
   });
 
   return app;

@@ -44,6 +44,8 @@ export class SqliteStore implements Store {
   private sweeper: Sweeper;
   private compactor: Compactor;
   private closed = false;
+  /** (revision, prefix, key) → live keys after key at that revision; a list at a fixed revision never changes. */
+  private remainingAfter = new Map<string, number>();
 
   constructor(
     private db: Database,
@@ -102,7 +104,11 @@ export class SqliteStore implements Store {
       if (limit && rows.length > limit) {
         rows.length = limit;
         const last = rows[limit - 1]![1] as string;
-        remaining = this.q.countRange.get({ lo, after: last, end, rev: revision, now })?.n ?? 0;
+        // Paging through a list at one revision: the previous page already counted what follows its last key.
+        const known = this.remainingAfter.get(`${revision}\0${prefix}\0${after}`);
+        remaining = known !== undefined ? known - limit : (this.q.countRange.get({ lo, after: last, end, rev: revision, now })?.n ?? 0);
+        this.remainingAfter.set(`${revision}\0${prefix}\0${last}`, remaining);
+        if (this.remainingAfter.size > 64) this.remainingAfter.delete(this.remainingAfter.keys().next().value!);
       }
       return { revision, items: rows.map(kvFromValues), remaining };
     })();

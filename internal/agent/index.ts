@@ -34,6 +34,8 @@ export interface AgentOptions {
   // ---- extensions (tests, unusual hosts); all optional ----
   /** Use this running containerd instead of starting one. */
   containerdAddress?: string;
+  /** containerd namespace (default "kubun"); tests give each node its own. */
+  containerdNamespace?: string;
   /** Named netns that plays the node's network namespace for CNI (tests run nodes in test-made namespaces). */
   nodeNetns?: string;
   /** Root of container logs (default /var/log/pods). */
@@ -91,7 +93,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const registries = loadRegistries(opts.registriesConfig ?? "/etc/kubun/registries.yaml", join(agentDir, "containerd", "certs.d"));
   let containerd: Containerd | undefined;
   containerd = await startContainerd({ dir: join(agentDir, "containerd"), address: opts.containerdAddress, external: !!opts.containerdAddress });
-  const runtime = new CtrRuntime({ address: containerd.address, stateDir: join(agentDir, "state"), hostsDir: registries.hostsDir, plainHttp: registries.plainHttp });
+  const runtime = new CtrRuntime({ address: containerd.address, namespace: opts.containerdNamespace, stateDir: join(agentDir, "state"), hostsDir: registries.hostsDir, plainHttp: registries.plainHttp });
   await importImages(runtime, join(agentDir, "images"), join(agentDir, "state", "imported.json"));
   const runtimeVersion = await runtime.version();
 
@@ -144,7 +146,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const cidrFile = join(agentDir, "cni", "podcidr");
   if (existsSync(cidrFile)) await network.configure(readFileSync(cidrFile, "utf8").trim());
   const kubeletDone = kubelet.run(signal);
-  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, certDir: join(agentDir, "serving") });
+  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, listenNetns: opts.nodeNetns ? `/var/run/netns/${opts.nodeNetns}` : undefined, certDir: join(agentDir, "serving") });
 
   // 6. Register the node, then follow its podCIDR and the other nodes (host-gw routes).
   await nodeAgent.register(signal);

@@ -1,7 +1,7 @@
 // Reading collections: resourceVersion semantics, pagination with continue tokens, label and field selectors.
-import { CompactedError, type Store } from "../store/types.ts";
+import { CompactedError, type KeyValue, type Store } from "../store/types.ts";
 import { decodeContinue, encodeContinue } from "./continuetoken.ts";
-import { decode, type KObject } from "./objects.ts";
+import { decodeShared, type KObject } from "./objects.ts";
 import { storageKey, storagePrefix, type ResourceInfo } from "./resources.ts";
 import { matchFields, parseFieldSelector, pinnedName, type FieldSelector } from "./selectors/fields.ts";
 import { matchLabels, parseLabelSelector, type LabelSelector } from "./selectors/labels.ts";
@@ -25,6 +25,11 @@ export function collectionPrefix(ri: ResourceInfo, namespace: string | undefined
   return ri.namespaced && namespace ? `${storagePrefix(ri)}${namespace}/` : storagePrefix(ri);
 }
 
+/** Decoded objects of a list result (shared parses: read, don't mutate). */
+export function objectsOf(res: ListResult): KObject[] {
+  return res.kvs.map(decodeShared);
+}
+
 export function parseRV(s: string | null, what = "resourceVersion"): number | undefined {
   if (s === null || s === "") return undefined;
   if (!/^\d+$/.test(s)) throw badRequest(`${what}: Invalid value: "${s}": must be a non-negative integer`);
@@ -46,7 +51,8 @@ export async function waitForRevision(store: Store, rev: number): Promise<void> 
 }
 
 export interface ListResult {
-  items: KObject[];
+  /** Matching entries in key order; decode with objectsOf() or pass through with rawJSON(). */
+  kvs: KeyValue[];
   revision: number;
   continue?: string;
   remainingItemCount?: number;
@@ -89,12 +95,11 @@ export async function listObjects(
   const name = pinnedName(sel.fields);
   if (name !== undefined && !cont && (!ri.namespaced || namespace) && revision === undefined) {
     const { revision: r, kv } = await store.get(storageKey(ri, namespace, name));
-    const obj = kv ? decode(kv) : undefined;
-    return { items: obj && matches(ri, sel, obj) ? [obj] : [], revision: r };
+    return { kvs: kv && matches(ri, sel, decodeShared(kv)) ? [kv] : [], revision: r };
   }
 
   const filtering = sel.labels.length > 0 || sel.fields.length > 0;
-  const items: KObject[] = [];
+  const items: KeyValue[] = [];
   try {
     for (;;) {
       const want = limit ? limit - items.length : 0;
@@ -103,18 +108,17 @@ export async function listObjects(
       revision = res.revision;
       for (let i = 0; i < res.items.length; i++) {
         const kv = res.items[i]!;
-        const obj = decode(kv);
-        if (filtering && !matches(ri, sel, obj)) continue;
-        items.push(obj);
+        if (filtering && !matches(ri, sel, decodeShared(kv))) continue;
+        items.push(kv);
         if (limit && items.length === limit) {
           const more = i < res.items.length - 1 || res.remaining > 0;
-          if (!more) return { items, revision };
-          const out: ListResult = { items, revision, continue: encodeContinue({ rv: revision, start: kv.key.slice(prefix.length) }) };
+          if (!more) return { kvs: items, revision };
+          const out: ListResult = { kvs: items, revision, continue: encodeContinue({ rv: revision, start: kv.key.slice(prefix.length) }) };
           if (!filtering) out.remainingItemCount = res.remaining + (res.items.length - 1 - i);
           return out;
         }
       }
-      if (!limit || res.remaining === 0 || res.items.length === 0) return { items, revision };
+      if (!limit || res.remaining === 0 || res.items.length === 0) return { kvs: items, revision };
       startAfter = res.items[res.items.length - 1]!.key;
     }
   } catch (err) {

@@ -13,9 +13,43 @@ export function decode(kv: KeyValue): KObject {
   return obj;
 }
 
+/** Stored form: apiVersion, kind and metadata first (rawJSON relies on it), without resourceVersion. */
 export function encode(obj: KObject): string {
   const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
-  return JSON.stringify({ ...obj, metadata: meta });
+  const { apiVersion, kind, metadata: _m, ...rest } = obj;
+  return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
+}
+
+const HEAD = /^\{"apiVersion":"(?:[^"\\]|\\.)*","kind":"(?:[^"\\]|\\.)*","metadata":\{/;
+const rawCache = new WeakMap<KeyValue, string>();
+
+/**
+ * The object's JSON text with metadata.resourceVersion filled in, without parsing it: lists and watches
+ * of thousands of objects pass stored text through. Cached per KeyValue, which watch fan-out shares.
+ */
+export function rawJSON(kv: KeyValue): string {
+  let out = rawCache.get(kv);
+  if (out !== undefined) return out;
+  const m = HEAD.exec(kv.value);
+  if (m) {
+    const at = m[0].length;
+    const rv = `"resourceVersion":${JSON.stringify(String(kv.modRevision))}`;
+    out = kv.value.slice(0, at) + rv + (kv.value[at] === "}" ? "" : ",") + kv.value.slice(at);
+  } else {
+    // Written by something other than encode() (e.g. bootstrap data): take the slow path.
+    out = JSON.stringify(decode(kv));
+  }
+  rawCache.set(kv, out);
+  return out;
+}
+
+const parsedCache = new WeakMap<KeyValue, KObject>();
+
+/** decode() shared between watchers for selector matching; callers must not mutate the result. */
+export function decodeShared(kv: KeyValue): KObject {
+  let o = parsedCache.get(kv);
+  if (!o) parsedCache.set(kv, (o = decode(kv)));
+  return o;
 }
 
 /** Deep copy of plain JSON data. */

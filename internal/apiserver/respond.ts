@@ -6,7 +6,9 @@ import type { ApiServerDeps } from "./deps.ts";
 import type { KObject } from "./objects.ts";
 import { groupVersion, type ResourceInfo } from "./resources.ts";
 import { StatusError, type Status } from "./status.ts";
-import { toExternal } from "./conversion.ts";
+import { isEventsV1, toExternal } from "./conversion.ts";
+import { decodeShared, rawJSON } from "./objects.ts";
+import type { KeyValue } from "../store/types.ts";
 
 export type Rendering = "object" | "table" | "metadata";
 
@@ -67,18 +69,31 @@ export function renderObject(c: Context, deps: ApiServerDeps, ri: ResourceInfo, 
   return json(c, obj, status);
 }
 
-export function renderList(
-  c: Context,
-  deps: ApiServerDeps,
-  ri: ResourceInfo,
-  stored: KObject[],
-  meta: { resourceVersion: string; continue?: string; remainingItemCount?: number },
-): Response {
-  const how = rendering(c);
-  const items = stored.map((o) => toExternal(ri, o));
+type ListMetaIn = { resourceVersion: string; continue?: string; remainingItemCount?: number };
+
+/** A list straight from the store: stored JSON text is passed through when no conversion is needed. */
+export function renderList(c: Context, deps: ApiServerDeps, ri: ResourceInfo, kvs: KeyValue[], meta: ListMetaIn): Response {
+  if (rendering(c) === "object" && !wantsYAML(c) && !isEventsV1(ri)) {
+    const head = `{"kind":${JSON.stringify(ri.listKind)},"apiVersion":${JSON.stringify(groupVersion(ri))},"metadata":${JSON.stringify(listMetaOf(meta))},"items":[`;
+    const parts: string[] = [head];
+    for (let i = 0; i < kvs.length; i++) parts.push(i ? "," + rawJSON(kvs[i]!) : rawJSON(kvs[i]!));
+    parts.push("]}");
+    return json(c, parts.join(""));
+  }
+  return renderObjects(c, deps, ri, kvs.map(decodeShared), meta);
+}
+
+function listMetaOf(meta: ListMetaIn): Record<string, unknown> {
   const listMeta: Record<string, unknown> = { resourceVersion: meta.resourceVersion };
   if (meta.continue) listMeta.continue = meta.continue;
   if (meta.remainingItemCount !== undefined) listMeta.remainingItemCount = meta.remainingItemCount;
+  return listMeta;
+}
+
+export function renderObjects(c: Context, deps: ApiServerDeps, ri: ResourceInfo, stored: KObject[], meta: ListMetaIn): Response {
+  const how = rendering(c);
+  const items = stored.map((o) => toExternal(ri, o));
+  const listMeta = listMetaOf(meta);
   if (how === "table" && deps.tables) {
     const table = deps.tables.toTable(ri, items, { includeObject: includeObject(c) });
     table.metadata = { ...(table.metadata ?? {}), ...listMeta };

@@ -6,7 +6,8 @@ import type { Store, WatchEvent } from "../store/types.ts";
 import { CompactedError } from "../store/types.ts";
 import type { Logger } from "../log/log.ts";
 
-const WINDOW = 4096;
+// Events kept per resource for watchers that start slightly in the past (upstream's cacher keeps ~100+).
+const WINDOW = 512;
 
 export interface Subscriber {
   /** Called with events of revision > the subscriber's start, in order. */

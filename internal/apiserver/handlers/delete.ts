@@ -1,9 +1,9 @@
 import { readOptionalObject } from "../body.ts";
 import { deleteObject, deleteOptions } from "../deletes.ts";
-import { listObjects, parseSelectors } from "../listing.ts";
+import { listObjects, objectsOf, parseSelectors } from "../listing.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
-import { json, renderList, renderObject } from "../respond.ts";
+import { json, renderObjects, renderObject } from "../respond.ts";
 
 import { StatusError, success } from "../status.ts";
 import { RETURNS_DELETED_OBJECT } from "../strategy.ts";
@@ -30,7 +30,7 @@ export async function handleDeleteCollection(r: Rest): Promise<Response> {
   q.delete("continue");
   const listed = await listObjects(r.deps.store, r.ri, r.namespace, q, parseSelectors(r.ri, q));
   const deleted = [];
-  for (const obj of listed.items) {
+  for (const obj of objectsOf(listed)) {
     try {
       const res = await deleteObject({ ...w, namespace: obj.metadata.namespace }, obj.metadata.name, opts);
       deleted.push(res.obj);
@@ -39,5 +39,5 @@ export async function handleDeleteCollection(r: Rest): Promise<Response> {
       throw err;
     }
   }
-  return renderList(r.c, r.deps, r.ri, deleted, { resourceVersion: String(listed.revision) });
+  return renderObjects(r.c, r.deps, r.ri, deleted, { resourceVersion: String(listed.revision) });
 }

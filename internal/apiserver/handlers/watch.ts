@@ -2,19 +2,19 @@
 // resourceVersion (or "0") is given, then changes from the store's watch fan-out, re-filtered by the selectors
 // (an object that stops matching is DELETED, one that starts matching is ADDED), periodic BOOKMARKs,
 // and an ERROR event carrying 410 Expired when the starting point has been compacted.
-import { CompactedError, type WatchEvent } from "../../store/types.ts";
-import { collectionPrefix, listObjects, matches, parseRV, parseSelectors, waitForRevision, type Selectors } from "../listing.ts";
-import { decode, type KObject } from "../objects.ts";
+import { CompactedError, type KeyValue, type WatchEvent } from "../../store/types.ts";
+import { collectionPrefix, listObjects, matches, objectsOf, parseRV, parseSelectors, waitForRevision, type Selectors } from "../listing.ts";
+import { decodeShared, rawJSON, type KObject } from "../objects.ts";
 import type { Rest } from "../rest.ts";
 import { partialMetadata, rendering } from "../respond.ts";
 import { groupVersion, storagePrefix } from "../resources.ts";
 import { expired, StatusError } from "../status.ts";
 import { metrics } from "../metrics.ts";
-import { toExternal } from "../conversion.ts";
+import { isEventsV1, toExternal } from "../conversion.ts";
 
 const enc = new TextEncoder();
 /** Events queued for a client that does not read before we give up on it. */
-const MAX_BACKLOG = 50_000;
+const MAX_BACKLOG = 5_000;
 
 export let bookmarkIntervalMs = 30_000;
 export function setBookmarkInterval(ms: number): void {
@@ -23,29 +23,27 @@ export function setBookmarkInterval(ms: number): void {
 
 type Out = { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR"; object: unknown };
 
-/** Store events → API watch events for one watcher. */
-export function translate(r: Rest, sel: Selectors, prefix: string, batch: WatchEvent[]): { type: Out["type"]; obj: KObject }[] {
-  const out: { type: Out["type"]; obj: KObject }[] = [];
+/** Store events → API watch events for one watcher (kv: the object to send, as stored). */
+export function translate(r: Rest, sel: Selectors, prefix: string, batch: WatchEvent[]): { type: Out["type"]; kv: KeyValue }[] {
+  const out: { type: Out["type"]; kv: KeyValue }[] = [];
   const filtering = sel.labels.length > 0 || sel.fields.length > 0;
   for (const e of batch) {
     if (!e.kv.key.startsWith(prefix)) continue;
     if (e.type === "DELETE") {
-      const obj = decode(e.kv);
-      if (!filtering || matches(r.ri, sel, obj)) out.push({ type: "DELETED", obj });
+      if (!filtering || matches(r.ri, sel, decodeShared(e.kv))) out.push({ type: "DELETED", kv: e.kv });
       continue;
     }
-    const cur = decode(e.kv);
     const existed = e.created === true ? false : e.prevKv !== undefined || e.kv.createRevision !== e.kv.modRevision;
     if (!filtering) {
-      out.push({ type: existed ? "MODIFIED" : "ADDED", obj: cur });
+      out.push({ type: existed ? "MODIFIED" : "ADDED", kv: e.kv });
       continue;
     }
-    const now = matches(r.ri, sel, cur);
+    const now = matches(r.ri, sel, decodeShared(e.kv));
     // Without the previous value we cannot tell a transition; treat it as unchanged.
-    const before = !existed ? false : e.prevKv ? matches(r.ri, sel, decode(e.prevKv)) : now;
-    if (now && before) out.push({ type: "MODIFIED", obj: cur });
-    else if (now) out.push({ type: "ADDED", obj: cur });
-    else if (before) out.push({ type: "DELETED", obj: cur });
+    const before = !existed ? false : e.prevKv ? matches(r.ri, sel, decodeShared(e.prevKv)) : now;
+    if (now && before) out.push({ type: "MODIFIED", kv: e.kv });
+    else if (now) out.push({ type: "ADDED", kv: e.kv });
+    else if (before) out.push({ type: "DELETED", kv: e.kv });
   }
   return out;
 }
@@ -65,6 +63,7 @@ export async function handleWatch(r: Rest): Promise<Response> {
   // Upstream spreads watch lifetimes between 30 and 60 minutes so that clients reconnect at different times.
   const timeoutMs = (timeoutParam ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
   const how = rendering(r.c);
+  const passThrough = how === "object" && !isEventsV1(r.ri);
   const prefix = collectionPrefix(r.ri, r.namespace);
   const initial = sendInitial === "true" || (sendInitial === null && rv === 0);
 
@@ -74,7 +73,7 @@ export async function handleWatch(r: Rest): Promise<Response> {
     const lq = new URLSearchParams();
     if (rv > 0) lq.set("resourceVersion", String(rv));
     const listed = await listObjects(r.deps.store, r.ri, r.namespace, lq, sel);
-    initialItems = listed.items;
+    initialItems = objectsOf(listed);
     startRev = listed.revision;
   } else if (rv > 0) {
     await waitForRevision(r.deps.store, rv);
@@ -112,9 +111,9 @@ export async function handleWatch(r: Rest): Promise<Response> {
       controller.close();
     } catch {}
   };
-  const send = (events: Out[]) => {
-    if (closed || events.length === 0) return;
-    let text = "";
+  const send = (events: Out[], preEncoded?: string) => {
+    if (closed || (events.length === 0 && !preEncoded)) return;
+    let text = preEncoded ?? "";
     for (const e of events) text += JSON.stringify(e) + "\n";
     backlog = controller.desiredSize !== null && controller.desiredSize < 0 ? -controller.desiredSize : 0;
     if (backlog > MAX_BACKLOG) return close();
@@ -143,7 +142,14 @@ export async function handleWatch(r: Rest): Promise<Response> {
       push: (batch) => {
         const evs = translate(r, sel, prefix, batch);
         if (batch.length) lastSent = Math.max(lastSent, batch[batch.length - 1]!.kv.modRevision);
-        send(evs.map((e) => ({ type: e.type, object: render(e.obj) })));
+        if (passThrough) {
+          // Stored JSON goes out as is: one encoding per event, shared by every watcher.
+          let text = "";
+          for (const e of evs) text += `{"type":"${e.type}","object":${rawJSON(e.kv)}}\n`;
+          send([], text);
+        } else {
+          send(evs.map((e) => ({ type: e.type, object: render(decodeShared(e.kv)) })));
+        }
       },
       fail: (err) => {
         const st = err instanceof CompactedError ? expired(`too old resource version: ${err.requested} (${err.compacted})`) : new StatusError(500, "InternalError", String(err));

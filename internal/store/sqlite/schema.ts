@@ -5,7 +5,8 @@
 //
 // Disk wear matters more than usual (SD cards): each index costs a page write per write, so there is deliberately no
 // separate (name, id) index. The unique (name, prev_revision) index serves every by-key lookup: like every SQLite
-// index it carries the rowid (= id), and a key's rows are in the same order by prev_revision as by id.
+// index it carries the rowid (= id), so a key's newest row is an index-only max(id), and "was this row superseded
+// (as of revision R)?" is one seek for the row whose prev_revision is its id (queries.ts).
 // Measured on a Lease-sized update: 28.5 KiB written with AUTOINCREMENT, a (name, id) index and 4 KiB pages,
 // 10.4 KiB without them and with 1 KiB pages (set when the file is created, store.ts).
 //

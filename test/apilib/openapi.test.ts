@@ -173,6 +173,9 @@ describe("routes", () => {
     const etag = pb.headers.get("etag")!;
     const again = await app.request("/openapi/v2", { headers: { accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf", "if-none-match": etag } });
     expect(again.status).toBe(304);
+    const gz = await app.request("/openapi/v2", { headers: { accept: "application/json", "accept-encoding": "gzip, deflate" } });
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    expect(JSON.parse(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await gz.arrayBuffer())))).swagger).toBe("2.0");
     const bad = await app.request("/openapi/v2", { headers: { accept: "text/plain" } });
     expect(bad.status).toBe(406);
   });

@@ -2,7 +2,7 @@
 // (index + one document per group-version), plus schema lookups for validation.
 // Mount with `app.route("/", openapiRoutes())` behind authentication (upstream serves these to any
 // authenticated user via system:discovery).
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { createHash } from "node:crypto";
 import { definitionNameForKind, definitions, deref, type Schema } from "./definitions.ts";
 import { openapiV2, openapiV3, openapiV3Index } from "./documents.ts";
@@ -59,6 +59,23 @@ function notAcceptable(accept: string) {
   );
 }
 
+// The documents are large (hundreds of KiB to 1 MiB) and never change while the server runs: keep a
+// gzipped copy per ETag and send it to clients that accept it, as upstream's apiserver compresses them.
+const gzipped = new Map<string, Uint8Array>();
+
+function send(c: Context, body: string | Uint8Array, etag: string, headers: Record<string, string>): Response {
+  if (/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
+    let gz = gzipped.get(etag);
+    if (!gz) {
+      gz = Bun.gzipSync((typeof body === "string" ? new TextEncoder().encode(body) : body) as Uint8Array<ArrayBuffer>);
+      gzipped.set(etag, gz);
+    }
+    return c.body(gz as Uint8Array<ArrayBuffer>, 200, { ...headers, etag, "content-encoding": "gzip", vary: "Accept, Accept-Encoding" });
+  }
+  const raw = typeof body === "string" ? body : (body as Uint8Array<ArrayBuffer>);
+  return c.body(raw, 200, { ...headers, etag, vary: "Accept, Accept-Encoding" });
+}
+
 export function openapiRoutes(): Hono {
   const app = new Hono();
 
@@ -72,7 +89,7 @@ export function openapiRoutes(): Hono {
       if (c.req.header("if-none-match") === v2Proto.etag) return c.body(null, 304);
       // Upstream answers with the dotted media type: "@" is not a MIME token character and Go's
       // mime.ParseMediaType (client-go) would reject it.
-      return c.body(v2Proto.body as Uint8Array<ArrayBuffer>, 200, { "content-type": PROTO_V2_OLD, etag: v2Proto.etag, vary: "Accept" });
+      return send(c, v2Proto.body, v2Proto.etag, { "content-type": PROTO_V2_OLD });
     }
     if (!acceptsJSON(accept)) return notAcceptable(accept);
     v2Json ??= (() => {
@@ -80,7 +97,7 @@ export function openapiRoutes(): Hono {
       return { body, etag: etagOf(body) };
     })();
     if (c.req.header("if-none-match") === v2Json.etag) return c.body(null, 304);
-    return c.body(v2Json.body, 200, { "content-type": "application/json", etag: v2Json.etag });
+    return send(c, v2Json.body, v2Json.etag, { "content-type": "application/json" });
   });
 
   app.get("/openapi/v3", (c) => c.json(openapiV3Index()));
@@ -98,12 +115,12 @@ export function openapiRoutes(): Hono {
     // As upstream: an outdated hash redirects to the current document; a current one may be cached for good.
     if (hash !== undefined && hash !== d.hash) return c.redirect(`/openapi/v3/${key}?hash=${d.hash}`, 301);
     if (c.req.header("if-none-match") === etag) return c.body(null, 304);
-    const headers: Record<string, string> = { "content-type": "application/json", etag, vary: "Accept" };
+    const headers: Record<string, string> = { "content-type": "application/json" };
     if (hash !== undefined) {
       headers["cache-control"] = "public, immutable";
       headers.expires = new Date(Date.now() + 365 * 86400_000).toUTCString();
     }
-    return c.body(d.json, 200, headers);
+    return send(c, d.json, etag, headers);
   });
 
   return app;

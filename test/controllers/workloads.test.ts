@@ -152,6 +152,40 @@ describe("daemonset and statefulset", () => {
     expect(hist2.stdout).toMatch(/^3\s/m);
   }, 90_000);
 
+  test("a DaemonSet with maxSurge starts the new pod before removing the old one", async () => {
+    const dss = env.client.resource<DaemonSet>(refs.daemonsets, "default");
+    await dss.create({
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "surge", namespace: "default" },
+      spec: {
+        selector: { matchLabels: { ds: "surge" } },
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        template: { metadata: { labels: { ds: "surge" } }, spec: podSpec },
+      },
+    });
+    const nodeCount = (await env.client.resource<Node>(refs.nodes).list()).items.length;
+    await waitFor("surge ready", async () => (await dss.get("surge")).status?.numberAvailable === nodeCount, 30_000);
+    // Sample: every node keeps an available pod throughout.
+    let minAvailableNodes = Infinity;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const ps = (await live("ds=surge")).filter(isReady);
+        minAvailableNodes = Math.min(minAvailableNodes, new Set(ps.map((p) => p.spec?.nodeName)).size);
+        await Bun.sleep(20);
+      }
+    })();
+    await dss.patch("surge", "merge", { spec: { template: { spec: { containers: [{ name: "c", image: "pause:2" }] } } } });
+    await waitFor("surge rolled", async () => {
+      const ps = await live("ds=surge");
+      return ps.length === nodeCount && ps.every((p) => p.spec!.containers[0]!.image === "pause:2" && isReady(p));
+    }, 40_000);
+    sampling = false;
+    await sampler;
+    expect(minAvailableNodes).toBe(nodeCount);
+  }, 60_000);
+
   test("a StatefulSet starts web-0.. in order and scales down in reverse", async () => {
     const sts: StatefulSet = {
       apiVersion: "apps/v1",

@@ -155,12 +155,23 @@ export function newDaemonSetController(ctx: ControllerContext): Controller {
     // Nodes whose pod is on the old template, and how many daemon pods are unavailable now.
     const outdated: { node: string; pod: Pod; available: boolean }[] = [];
     let unavailable = 0;
-    for (const node of nodeInf.list()) {
+    const rolling = (ds.spec?.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate";
+    const ru = ds.spec?.updateStrategy?.rollingUpdate;
+    const plans = nodeInf.list().map((node) => {
       const name = node.metadata!.name!;
       nodeNames.add(name);
-      const { run: canRun, keep } = shouldRun(node, daemonPod(ds, name, hash));
+      return { node, name, ...shouldRun(node, daemonPod(ds, name, hash)) };
+    });
+    const desired = plans.filter((x) => x.run || (x.keep && (byNode.get(x.name) ?? []).some(isPodActive))).length;
+    // maxSurge > 0 (with maxUnavailable 0): start the new pod next to the old one, remove the old once the new is available.
+    const maxSurge = rolling ? scaledValue((ru?.maxSurge as any) ?? 0, desired, true) : 0;
+    const maxUnavailable = rolling ? scaledValue((ru?.maxUnavailable as any) ?? (maxSurge ? 0 : 1), desired, true) : 0;
+    const surgeMode = maxSurge > 0 && maxUnavailable === 0;
+    let surging = 0;
+    const byAge = (a: Pod, b: Pod) => Date.parse(a.metadata?.creationTimestamp ?? "") - Date.parse(b.metadata?.creationTimestamp ?? "");
+    for (const { name, run: canRun, keep } of plans) {
       const here = byNode.get(name) ?? [];
-      const live = here.filter(isPodActive);
+      const live = here.filter(isPodActive).sort(byAge);
       const failed = here.filter((p) => p.status?.phase === "Failed");
       if (canRun || (keep && live.length)) {
         status.desiredNumberScheduled!++;
@@ -170,17 +181,28 @@ export function newDaemonSetController(ctx: ControllerContext): Controller {
           unavailable++;
           continue;
         }
-        // Keep the oldest pod, delete duplicates.
-        live.sort((a, b) => Date.parse(a.metadata?.creationTimestamp ?? "") - Date.parse(b.metadata?.creationTimestamp ?? ""));
-        const [pod, ...dups] = live;
-        toDelete.push(...dups);
+        const fresh = live.filter((p) => p.metadata?.labels?.[REVISION_HASH_LABEL] === hash);
+        const stale = live.filter((p) => p.metadata?.labels?.[REVISION_HASH_LABEL] !== hash);
+        let pod = live[0]!;
+        if (surgeMode && fresh.length && stale.length) {
+          // A surge in progress on this node.
+          pod = fresh[0]!;
+          toDelete.push(...fresh.slice(1));
+          if (isPodAvailable(pod, minReady)) toDelete.push(...stale);
+          else {
+            surging++;
+            pod = stale.find((p) => isPodAvailable(p, minReady)) ?? pod;
+          }
+        } else {
+          toDelete.push(...live.slice(1)); // keep the oldest, delete duplicates
+        }
         status.currentNumberScheduled!++;
-        const avail = isPodAvailable(pod!, minReady);
-        if (isPodReady(pod!)) status.numberReady!++;
+        const avail = isPodAvailable(pod, minReady);
+        if (isPodReady(pod)) status.numberReady!++;
         if (avail) status.numberAvailable!++;
         else unavailable++;
-        if (pod!.metadata?.labels?.[REVISION_HASH_LABEL] === hash) status.updatedNumberScheduled!++;
-        else outdated.push({ node: name, pod: pod!, available: avail });
+        if (fresh.length) status.updatedNumberScheduled!++;
+        else outdated.push({ node: name, pod, available: avail });
       } else if (here.length) {
         status.numberMisscheduled!++;
         if (!keep) toDelete.push(...here);
@@ -188,19 +210,24 @@ export function newDaemonSetController(ctx: ControllerContext): Controller {
     }
     // Pods for nodes that no longer exist.
     for (const [n, ps] of byNode) if (!nodeNames.has(n)) toDelete.push(...ps);
-    // Rolling update: replace old pods while no more than maxUnavailable are down (unavailable old ones first).
-    if ((ds.spec?.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate") {
-      const maxUnavailable = Math.max(
-        scaledValue((ds.spec?.updateStrategy?.rollingUpdate?.maxUnavailable as any) ?? 1, status.desiredNumberScheduled!, true),
-        0,
-      );
-      let budget = Math.max(1, maxUnavailable) - unavailable;
+    if (rolling) {
+      // Unavailable old pods are replaced at once; available ones within the budget.
       for (const o of outdated) if (!o.available) toDelete.push(o.pod);
-      for (const o of outdated) {
-        if (!o.available) continue;
-        if (budget <= 0) break;
-        toDelete.push(o.pod);
-        budget--;
+      if (surgeMode) {
+        for (const o of outdated) {
+          if (!o.available) continue;
+          if (surging >= maxSurge) break;
+          toCreate.push(o.node);
+          surging++;
+        }
+      } else {
+        let budget = Math.max(1, maxUnavailable) - unavailable;
+        for (const o of outdated) {
+          if (!o.available) continue;
+          if (budget <= 0) break;
+          toDelete.push(o.pod);
+          budget--;
+        }
       }
     }
     status.numberUnavailable = Math.max(0, status.desiredNumberScheduled! - status.numberAvailable!);

@@ -193,4 +193,24 @@ describe("deployment", () => {
     expect(live.length).toBe(12);
     for (const p of live) expect(p.spec!.containers[0]!.image).toBe("registry.k8s.io/pause:3.10");
   }, 120_000);
+
+  test("kubectl create / scale / expose / describe", async () => {
+    const k = env.cluster.kubectl;
+    expect((await k(["create", "deployment", "kc", "--image=registry.k8s.io/pause:3.10", "--replicas=2"])).code).toBe(0);
+    expect((await k(["rollout", "status", "deployment/kc", "--timeout=60s"], { timeoutMs: 70_000 })).code).toBe(0);
+    expect((await k(["scale", "deployment/kc", "--replicas=3"])).code).toBe(0);
+    await waitFor("3 available", async () => (await available("kc"))?.status?.availableReplicas === 3, 60_000);
+    const get = await k(["get", "deployment", "kc", "--no-headers"]);
+    expect(get.stdout).toMatch(/^kc\s+3\/3\s+3\s+3\s/);
+    expect((await k(["expose", "deployment", "kc", "--port=80", "--target-port=8080"])).code).toBe(0);
+    const eps = await waitFor("endpoints", async () => {
+      const r = await k(["get", "endpoints", "kc", "-o", "jsonpath={.subsets[*].addresses[*].ip}"]);
+      return r.stdout.trim().split(/\s+/).filter(Boolean).length === 3 ? r.stdout : undefined;
+    }, 30_000);
+    expect(eps.trim().split(/\s+/).length).toBe(3);
+    const slices = await k(["get", "endpointslices", "-l", "kubernetes.io/service-name=kc", "-o", "jsonpath={.items[*].endpoints[*].addresses[0]}"]);
+    expect(slices.stdout.trim().split(/\s+/).sort()).toEqual(eps.trim().split(/\s+/).sort());
+    const desc = await k(["describe", "deployment", "kc"]);
+    expect(desc.stdout).toMatch(/ScalingReplicaSet\s.*Scaled up replica set kc-[a-z0-9]+ from 2 to 3/);
+  }, 120_000);
 });

@@ -53,7 +53,9 @@ export async function admit(a: AdmitArgs): Promise<KObject | undefined> {
   }
   const obj = req.object as KObject | undefined;
   if (obj && a.deps.schema && (a.operation === "CREATE" || a.operation === "UPDATE")) {
-    const causes = a.deps.schema.validateObject(a.ri, obj, a.operation === "UPDATE" ? a.oldObject : undefined);
+    const causes = a.deps.schema.validateObject(a.ri, obj, a.operation === "UPDATE" ? a.oldObject : undefined, {
+      subresource: a.subresource ?? "",
+    });
     if (causes.length) throw invalid(a.ri, obj.metadata?.name ?? a.name ?? "", causes);
   }
   try {

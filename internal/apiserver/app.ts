@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   serverAddress: () => string;
   /** Unauthenticated sub-apps mounted before authentication (agent join routes). */
   publicRoutes?: { prefix: string; app: Hono<any> }[];
+  /** Authenticated, authorized non-resource routes mounted at "/" (e.g. ServiceAccount issuer discovery). */
+  routes?: Hono<any>[];
 }
 
 function errorResponse(c: Context, err: unknown, deps: ApiServerDeps): Response {
@@ -86,6 +88,7 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
   app.route("/", discoveryRoutes(opts.serverAddress));
   app.get("/metrics", () => new Response(metrics.render(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }));
   if (deps.openapi) app.route("/", deps.openapi.routes());
+  for (const extra of opts.routes ?? []) app.route("/", extra);
 
   for (const gv of groupVersions()) {
     const prefix = gv.group ? `/apis/${groupVersion(gv)}` : "/api/v1";

@@ -23,7 +23,7 @@ export function attributesOf(user: UserInfo, info: RequestInfo): RequestAttribut
     resource: info.resource,
     subresource: info.subresource,
     namespace: info.namespace,
-    name: info.name,
+    name: info.name ?? info.authzName,
   };
 }
 

@@ -16,7 +16,8 @@ export interface GVK {
 /** The schema library (internal/apiserver/validation). */
 export interface SchemaLib {
   defaultObject(ri: ResourceInfo, obj: any): void;
-  validateObject(ri: ResourceInfo, obj: any, old?: any): StatusCause[];
+  /** subresource: "" for the main resource; writes through status/binding/scale skip the main resource's spec rules. */
+  validateObject(ri: ResourceInfo, obj: any, old?: any, opts?: { subresource?: string }): StatusCause[];
   unknownFields(ri: ResourceInfo, obj: any): string[];
 }
 

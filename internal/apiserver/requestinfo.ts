@@ -12,6 +12,8 @@ export interface RequestInfo {
   resource?: string;
   name?: string;
   subresource?: string;
+  /** Name for authorization when a collection request selects a single object by metadata.name. */
+  authzName?: string;
   /** Extra path after the subresource (nodes/proxy/<path>, pods/proxy/<path>). */
   rest?: string[];
   /** /api/v1/watch/... form. */
@@ -63,12 +65,19 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
     // The namespace object itself: its name is also its namespace, as upstream reports it.
     info.namespace = rest[1];
   }
+  const m = method.toUpperCase();
   info.resource = rest[0];
   info.name = rest[1];
+  // As upstream: a collection read pinned to one name by fieldSelector=metadata.name=X names that object for
+  // authorization, which lets the Node authorizer allow a kubelet's single-secret watch.
+  if (!info.name && (m === "GET" || m === "DELETE")) {
+    const fs = query.get("fieldSelector");
+    const one = fs && !fs.includes(",") ? /^metadata\.name==?(.+)$/.exec(fs.trim()) : null;
+    if (one) info.authzName = one[1];
+  }
   info.subresource = rest[2];
   if (rest.length > 3) info.rest = rest.slice(3);
 
-  const m = method.toUpperCase();
   const watching = info.legacyWatch || isWatch(query);
   if (info.subresource && CONNECT_SUBRESOURCES.has(info.subresource)) info.verb = "create";
   else if (m === "GET" || m === "HEAD") info.verb = info.name ? (watching ? "watch" : "get") : watching ? "watch" : "list";

@@ -46,9 +46,14 @@ export async function handleReview(r: Rest): Promise<Response> {
   switch (r.ri.resource) {
     case "tokenreviews": {
       if (!spec.token) throw invalid(r.ri, "", [{ reason: "FieldValueRequired", message: "Required value: token must be specified", field: "spec.token" }]);
-      const user = await r.deps.authenticator.authenticateToken(spec.token);
-      out.status = user
-        ? { authenticated: true, user: userInfoOut(user), audiences: spec.audiences ?? [] }
+      // reviewToken (auth) checks the requested audiences and reports the accepted ones, as upstream.
+      const authn = r.deps.authenticator as { reviewToken?: (t: string, a?: string[]) => Promise<{ user: UserInfo; audiences: string[] } | null> };
+      const audiences: string[] | undefined = spec.audiences?.length ? spec.audiences : undefined;
+      const review = authn.reviewToken
+        ? await authn.reviewToken(spec.token, audiences)
+        : await r.deps.authenticator.authenticateToken(spec.token).then((u) => (u ? { user: u, audiences: audiences ?? [] } : null));
+      out.status = review
+        ? { authenticated: true, user: userInfoOut(review.user), audiences: review.audiences }
         : { authenticated: false, user: {}, error: "invalid bearer token" };
       break;
     }

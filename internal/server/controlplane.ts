@@ -16,6 +16,7 @@ import {
   joinRoutes,
   reconcileBootstrapPolicy,
   runClusterRoleAggregation,
+  serviceAccountIssuerRoutes,
   tokenLib,
   writeKubeconfig,
   ADMIN_USER,
@@ -104,8 +105,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     dns: [...(opts.tlsSANs ?? []), hostname()],
     ips: [advertise ?? "", opts.bindAddress && opts.bindAddress !== "0.0.0.0" ? opts.bindAddress : "", firstServiceIP(serviceCIDR)],
   });
-  const pki = await ensurePKI(opts.dataDir, { sans });
-  const tokens = await ensureTokens(opts.dataDir, { token: opts.token });
+  // With a shared store (HA), the first server publishes the CA and admin token there and later ones adopt them.
+  const pki = await ensurePKI(opts.dataDir, { sans, store: rawStore, token: opts.token });
+  const tokens = await ensureTokens(opts.dataDir, { token: opts.token, store: rawStore });
 
   await reconcileBootstrapPolicy(rawStore);
   const authn = createAuthenticator({ store: rawStore, dataDir: opts.dataDir, adminToken: tokens.adminToken });
@@ -132,13 +134,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     maxMutatingInflight: opts.maxMutatingInflight,
     maxReadOnlyInflight: opts.maxReadOnlyInflight,
   };
-  deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz });
+  deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM });
   await ensureSystemPriorityClasses(rawStore);
 
   let port = opts.port;
   const api = createApiServer(deps, {
     serverAddress: () => `${advertise ?? "127.0.0.1"}:${port}`,
     publicRoutes: [{ prefix: "/", app: joinRoutes({ dataDir: opts.dataDir, store: rawStore, onIssued: () => authn.flushCache() }) }],
+    routes: [serviceAccountIssuerRoutes(authn, { externalURL: () => `https://${advertise ?? "127.0.0.1"}:${port}` })],
   });
 
   const server = Bun.serve({

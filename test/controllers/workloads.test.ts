@@ -75,6 +75,27 @@ describe("job", () => {
   }, 60_000);
 });
 
+describe("job deadline", () => {
+  test("activeDeadlineSeconds fails the Job with DeadlineExceeded and stops its pods", async () => {
+    const jobs = env.client.resource<Job>(refs.jobs, "default");
+    await jobs.create({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "slowpoke", namespace: "default" },
+      spec: {
+        activeDeadlineSeconds: 1,
+        template: { metadata: { annotations: { [RUN_SECONDS_ANNOTATION]: "600" } }, spec: { ...podSpec, restartPolicy: "Never" } },
+      },
+    });
+    const j = await waitFor("deadline", async () => {
+      const x = await jobs.get("slowpoke");
+      return x.status?.conditions?.some((c) => c.type === "Failed" && c.status === "True") ? x : undefined;
+    }, 30_000);
+    expect(j.status!.conditions!.find((c) => c.type === "Failed")!.reason).toBe("DeadlineExceeded");
+    await waitFor("pods stopped", async () => (await live("job-name=slowpoke")).length === 0, 20_000);
+  }, 40_000);
+});
+
 describe("services", () => {
   test("Endpoints and EndpointSlices follow ready pods", async () => {
     await env.client.resource<Deployment>(refs.deployments, "default").create(deployment("echo", 2));

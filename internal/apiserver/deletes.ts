@@ -2,7 +2,7 @@
 // the object around with deletionTimestamp set, and immediate removal otherwise.
 import { ConflictError, NotFoundError } from "../store/types.ts";
 import { admit } from "./admission.ts";
-import { clone, decode, encode, nowRFC3339, type KObject } from "./objects.ts";
+import { clone, decode, deepEqual, encode, nowRFC3339, type KObject } from "./objects.ts";
 import { storageKey } from "./resources.ts";
 import { badRequest, conflict, MODIFIED, notFound, StatusError } from "./status.ts";
 import type { WriteCtx } from "./writes.ts";
@@ -117,7 +117,8 @@ export async function deleteObject(w: WriteCtx, name: string, o: DeleteOptions):
         if (isNamespace) next.status = { ...(next.status ?? {}), phase: "Terminating" };
         // A pod told to go now (grace 0) whose finalizers are all gone is removed now.
         if (!(m.deletionGracePeriodSeconds === 0 && finalizers.length === 0 && !pendingSpecFinalizers)) {
-          if (w.dryRun) return { obj: next, deleted: false };
+          // A repeated DELETE of an object already being deleted changes nothing and writes nothing.
+          if (w.dryRun || deepEqual(next, live)) return { obj: next, deleted: false };
           const stored = await deps.store.update(key, encode(next), kv.modRevision);
           return { obj: decode(stored), deleted: false };
         }

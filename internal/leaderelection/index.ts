@@ -171,7 +171,13 @@ export async function runLeaderElection(clientOrConfig: Client | ClientConfig, c
     while (!signal.aborted) {
       await sleep(retryPeriod, signal);
       if (signal.aborted) break;
-      if (await attempt()) {
+      // A renewal that hangs past the deadline counts as failed: acting on a lease that may have expired
+      // elsewhere would let two leaders act at once.
+      const left = Math.max(0, renewDeadline - (Date.now() - lastRenew));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ok = await Promise.race([attempt(), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), left)))]);
+      clearTimeout(timer);
+      if (ok) {
         lastRenew = Date.now();
         continue;
       }

@@ -355,6 +355,20 @@ describe("delete", () => {
     expect((await req("GET", `${NS}/pods/bound`)).status).toBe(404);
   });
 
+  test("namespace deletion: Terminating until /finalize clears spec.finalizers", async () => {
+    expect((await req("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "doomed" } })).status).toBe(201);
+    const ns = await req("GET", "/api/v1/namespaces/doomed");
+    expect(ns.json.spec.finalizers).toEqual(["kubernetes"]);
+    expect(ns.json.status.phase).toBe("Active");
+    const d = await req("DELETE", "/api/v1/namespaces/doomed");
+    expect(d.status).toBe(202);
+    expect(d.json.status.phase).toBe("Terminating");
+    expect(d.json.metadata.deletionTimestamp).toBeDefined();
+    const fin = await req("PUT", "/api/v1/namespaces/doomed/finalize", { ...d.json, spec: { finalizers: [] } });
+    expect(fin.status).toBe(200);
+    expect((await req("GET", "/api/v1/namespaces/doomed")).status).toBe(404);
+  });
+
   test("deletecollection with a selector", async () => {
     const r = await req("DELETE", `${NS}/configmaps?labelSelector=tier%3Da`);
     expect(r.status).toBe(200);

@@ -25,8 +25,14 @@ export interface ServiceAllocatorOptions {
 export interface ServiceAllocator {
   /** Fills clusterIP(s) and nodePorts of a new Service; honours requested values. Returns a mutated copy. */
   allocate(service: Service): Promise<Service>;
-  /** For an update: keeps old allocations the new object omits, allocates new ones, frees dropped ones. */
-  allocateUpdate(oldService: Service, newService: Service): Promise<Service>;
+  /**
+   * For an update: keeps old allocations the new object omits, allocates new ones, frees dropped ones.
+   * With { deferRelease: true } nothing is freed here: call releaseDropped(old, stored) once the update is stored,
+   * so a failed write (conflict) never frees addresses the live object still holds.
+   */
+  allocateUpdate(oldService: Service, newService: Service, opts?: { deferRelease?: boolean }): Promise<Service>;
+  /** Frees what `oldService` held and `newService` (as stored) no longer does. */
+  releaseDropped(oldService: Service, newService: Service): Promise<void>;
   /** Frees everything the Service holds (call after it is deleted from the store). */
   release(service: Service): Promise<void>;
   /** One repair pass: marks allocations of stored Services, frees leaked ones seen leaked `leakPasses` times. */
@@ -254,7 +260,7 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
       return svc;
     },
 
-    async allocateUpdate(oldService, newService) {
+    async allocateUpdate(oldService, newService, updOpts = {}) {
       const svc: Service = structuredClone(newService);
       const name = svc.metadata?.name ?? "";
       svc.spec ??= {};
@@ -295,12 +301,15 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
         await freePorts(newlyTakenPorts);
         throw e;
       }
-      // Free what the new object no longer holds.
-      const nowIPs = new Set(heldIPs(svc));
-      await freeIPs(oldIPs.filter((ip) => !nowIPs.has(ip)));
-      const nowPorts = new Set(heldPorts(svc));
-      await freePorts([...heldPorts(oldService)].filter((p) => !nowPorts.has(p)));
+      if (!updOpts.deferRelease) await self.releaseDropped(oldService, svc);
       return svc;
+    },
+
+    async releaseDropped(oldService, newService) {
+      const nowIPs = new Set(heldIPs(newService));
+      await freeIPs(heldIPs(oldService).filter((ip) => !nowIPs.has(ip)));
+      const nowPorts = new Set(heldPorts(newService));
+      await freePorts(heldPorts(oldService).filter((p) => !nowPorts.has(p)));
     },
 
     async release(service) {

@@ -118,6 +118,20 @@ describe("service allocator", () => {
     expect(n3.spec!.ports![0]!.nodePort).toBe(n1.spec!.ports![0]!.nodePort!);
   });
 
+  test("deferred release: nothing is freed until the update is stored", async () => {
+    const a = createServiceAllocator(open(), { serviceCIDR: "10.43.0.0/24", nodePortRange: "30000-30001" });
+    const s1 = await a.allocate(svc("a", { type: "NodePort", ports: [{ port: 80, nodePort: 30000 }] }));
+    const upd = await a.allocateUpdate(s1, svc("a", { type: "ClusterIP", clusterIP: s1.spec!.clusterIP }), { deferRelease: true });
+    expect(upd.spec!.ports![0]!.nodePort).toBeUndefined();
+    // The write failed (say, a conflict): 30000 is still held by the live object.
+    const taken = await a.allocate(svc("b", { type: "NodePort", ports: [{ port: 80, nodePort: 30000 }] })).catch((e) => e);
+    expect(taken.code).toBe(422);
+    // Stored: now it is released.
+    await a.releaseDropped(s1, upd);
+    const ok = await a.allocate(svc("c", { type: "NodePort", ports: [{ port: 80, nodePort: 30000 }] }));
+    expect(ok.spec!.ports![0]!.nodePort).toBe(30000);
+  });
+
   test("repair frees leaked allocations after repeated passes and keeps stored ones", async () => {
     const store = open();
     const a = createServiceAllocator(store, { serviceCIDR: "10.43.0.0/24", leakPasses: 2 });

@@ -162,6 +162,8 @@ describe("kubectl basics", () => {
     expect(Buffer.from(await ok(["get", "secret", "creds", "-o", "jsonpath={.data.user}"]), "base64").toString()).toBe("admin");
     await ok(["create", "configmap", "typed", "--from-literal=k=v"]);
     expect(await ok(["get", "cm", "typed", "-o", "jsonpath={.data.k}"])).toBe("v");
+    await ok(["create", "deployment", "typed", "--image=nginx:1.27", "--replicas=0"]);
+    expect(await ok(["get", "deploy", "typed", "-o", "jsonpath={.spec.replicas} {.spec.strategy.type} {.spec.template.spec.containers[0].image}"])).toBe("0 RollingUpdate nginx:1.27");
     await ok(["create", "namespace", "team-x"]);
     expect(await ok(["get", "ns", "team-x", "-o", "jsonpath={.status.phase}"])).toBe("Active");
   });

@@ -170,7 +170,8 @@ function message(type: string, r: Reader): unknown {
     }
     const v = value(ftype, wire, r);
     if (flags === "i" && v && typeof v === "object") Object.assign(obj, v);
-    else obj[name] = v;
+    // Go's JSON encoding omits empty strings and unset times; protobuf always sends non-pointer fields.
+    else if (v !== "" && v !== undefined) obj[name] = v;
   }
   return obj;
 }
@@ -180,22 +181,6 @@ function value(type: string, wire: number, r: Reader): unknown {
   const obj = message(type, new Reader(r.bytes())) as Record<string, any>;
   const s = special(type, obj);
   return s ? s.value : obj;
-}
-
-/** Drops what Go's JSON encoding would omit: empty strings and unset times (protobuf always sends them). */
-function prune(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map((x) => (x && typeof x === "object" ? prune(x) : x));
-  if (!v || typeof v !== "object") return v;
-  const o = v as Record<string, unknown>;
-  for (const [k, x] of Object.entries(o)) {
-    if (x === undefined || x === "") delete o[k];
-    else if (x && typeof x === "object") o[k] = isStringMap(x) ? x : prune(x);
-  }
-  return o;
-}
-
-function isStringMap(x: object): boolean {
-  return !Array.isArray(x) && Object.values(x).every((v) => typeof v === "string");
 }
 
 function protoPackage(apiVersion: string): { pkg: string; version: string } {
@@ -219,6 +204,6 @@ export function decodeKubernetesProtobuf(buf: Uint8Array): Record<string, any> {
   const candidates = [`k8s.io.api.${pkg}.${version}.${kind}`, `${META}${kind}`];
   const type = candidates.find((t) => MESSAGES[t]);
   if (!type) throw new ProtobufError(`no protobuf schema for ${apiVersion}/${kind}`);
-  const obj = prune(message(type, new Reader(new Uint8Array(raw)))) as Record<string, any>;
+  const obj = message(type, new Reader(new Uint8Array(raw))) as Record<string, any>;
   return { apiVersion, kind, ...obj };
 }

@@ -303,4 +303,37 @@ describe("node lifecycle", () => {
       return n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" && !n.spec?.taints?.some((t) => t.key.startsWith("node.kubernetes.io/unreachable"));
     }, 30_000);
   }, 120_000);
+
+  test("pods that tolerate an unreachable node stay but are marked not ready, so endpoints drop them", async () => {
+    const d = deployment("stayer", 3);
+    d.spec!.template.spec!.tolerations = [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }];
+    await env.client.resource<Deployment>(refs.deployments, "default").create(d);
+    await env.client.resource<Service>(refs.services, "default").create({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "stayer", namespace: "default" },
+      spec: { selector: { app: "stayer" }, ports: [{ port: 80 }] },
+    });
+    const ps = await waitFor("3 ready", async () => {
+      const l = await live("app=stayer");
+      return l.length === 3 && l.every(isReady) ? l : undefined;
+    }, 30_000);
+    await waitFor("3 endpoints", async () => (await env.client.resource<Endpoints>(refs.endpoints, "default").get("stayer")).subsets?.[0]?.addresses?.length === 3, 30_000);
+    const victim = ps[0]!.spec!.nodeName!;
+    const onVictim = ps.filter((p) => p.spec?.nodeName === victim).map((p) => p.metadata!.name!);
+    env.hollow!.stopNode(victim);
+    try {
+      const ep = await waitFor("victim's pods not ready in endpoints", async () => {
+        const e = await env.client.resource<Endpoints>(refs.endpoints, "default").get("stayer");
+        const notReady = (e.subsets ?? []).flatMap((s) => s.notReadyAddresses ?? []).map((a) => a.targetRef?.name);
+        return onVictim.every((n) => notReady.includes(n)) ? e : undefined;
+      }, 30_000);
+      const ready = (ep.subsets ?? []).flatMap((s) => s.addresses ?? []).map((a) => a.targetRef?.name);
+      for (const n of onVictim) expect(ready).not.toContain(n);
+      // Tolerated forever: still there, not evicted.
+      for (const n of onVictim) expect((await pods().get(n)).metadata?.deletionTimestamp).toBeUndefined();
+    } finally {
+      env.hollow!.startNode(victim);
+    }
+  }, 90_000);
 });

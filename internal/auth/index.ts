@@ -25,7 +25,8 @@
 //      authn.issueAPIServerToken(); TokenRequest via tokenLib(authn); 403 bodies via forbiddenStatus(attrs, reason).
 // Agent side: joinCluster({ server, token, nodeName, dataDir }) → { caPEM, nodeToken, proxyToken };
 //   kubelet API: createKubeletAuthenticator({ server, caPEM, token: nodeToken }).
-export { ensurePKI, defaultSANs, tlsDir, PKI_FILES, parseCertificate } from "./pki.ts";
+export { ensurePKI, defaultSANs, tlsDir, PKI_FILES, parseCertificate, selfSignedServingCert } from "./pki.ts";
+export { generateKeyPair, exportKeyPEM, importKeyPairPEM, pemEncode, pemDecode } from "./pem.ts";
 export type { PKI, PKIOptions } from "./pki.ts";
 export { ensureTokens, rotateJoinToken, parseToken, formatToken, caHash, adminTokenPath, joinTokenPath } from "./tokens.ts";
 export type { Tokens, ParsedToken } from "./tokens.ts";

@@ -4,9 +4,9 @@
 // by that CA. Credentials are cached in <dataDir>/agent/cred/node-credentials.json (0600), so an agent restarted
 // while the server is unreachable still has them.
 import { join } from "node:path";
-import { caHash, parseToken } from "./tokens.ts";
+import { caHash, parseToken } from "./tokenformat.ts";
 import { readIfExists, writeAtomic } from "./files.ts";
-import { CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./joinroutes.ts";
+import { CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./paths.ts";
 import { logger } from "../log/log.ts";
 
 const log = logger("join");

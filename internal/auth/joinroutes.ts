@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../store/types.ts";
-import { PKI_FILES, tlsDir } from "./pki.ts";
+import { PKI_FILES, tlsDir, CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./paths.ts";
 import { joinTokenPath, parseToken, safeEqual, caHash } from "./tokens.ts";
 import { issueNodeToken, validNodeName } from "./nodecreds.ts";
 import { logger } from "../log/log.ts";
@@ -20,8 +20,7 @@ import { COMPONENT_USERS } from "./rbac/policy.ts";
 
 const log = logger("join");
 
-export const CACERTS_PATH = "/cacerts";
-export const NODE_CREDENTIALS_PATH = "/v1-kubun/node-credentials";
+export { CACERTS_PATH, NODE_CREDENTIALS_PATH };
 
 function status(code: number, reason: string, message: string) {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };

@@ -3,7 +3,7 @@
 // survive restarts and work against every server sharing the store. Issuing again for the same node replaces the
 // previous token (an agent that lost its cache re-joins); deleting the key revokes it.
 import { KeyExistsError, ConflictError, NotFoundError, type Store } from "../store/types.ts";
-import { safeEqual } from "./tokens.ts";
+import { safeEqual } from "./tokenformat.ts";
 import { randomHex } from "./files.ts";
 
 export const NODE_CREDS_PREFIX = "/kubun/node-credentials/";

@@ -19,3 +19,7 @@ export function adminTokenPath(dataDir: string): string {
 export function joinTokenPath(dataDir: string): string {
   return join(dataDir, "server", "token");
 }
+
+/** Join endpoints served by every server (see joinroutes.ts). */
+export const CACERTS_PATH = "/cacerts";
+export const NODE_CREDENTIALS_PATH = "/v1-kubun/node-credentials";

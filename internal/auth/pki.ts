@@ -1,27 +1,27 @@
 // The cluster's PKI: a self-signed CA made once on first start and a serving certificate for the API server
 // signed by it. Files live in <dataDir>/server/tls/ with k3s's names. The serving certificate is re-issued
 // when the wanted SANs change or it is within 90 days of expiry (as k3s's dynamiclistener does); the CA never is.
-// ECDSA P-256 through WebCrypto, certificates built with @peculiar/x509 with the extensions Go's crypto/x509
-// (kubectl) insists on: basicConstraints, keyUsage, extKeyUsage, SKI/AKI.
-// @peculiar/x509 uses tsyringe, which needs the Reflect metadata polyfill loaded first.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+// ECDSA P-256 through WebCrypto; certificates are made with @peculiar/x509 (x509certs.ts), which is loaded only when
+// something must be created or checked: a small sidecar (serving-kube-apiserver.json) records what the serving
+// certificate was issued for, so an ordinary restart never loads the library.
 import { hostname } from "node:os";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { readIfExists, writeAtomic } from "./files.ts";
 import { PKI_FILES, tlsDir } from "./paths.ts";
 import { adoptClusterBootstrap } from "./bootstrap.ts";
+import { exportKeyPEM, generateKeyPair, importKeyPairPEM } from "./pem.ts";
 import type { Store } from "../store/types.ts";
 
-x509.cryptoProvider.set(crypto);
+export { tlsDir, PKI_FILES };
+// Key helpers, re-exported for callers that import them from here.
+export { exportKeyPEM, generateKeyPair, importKeyPairPEM };
 
-const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGN = { name: "ECDSA", hash: "SHA-256" } as const;
 const DAY = 86_400_000;
 const CA_DAYS = 3650;
 const SERVING_DAYS = 365;
 const RENEW_BEFORE_DAYS = 90;
+const SIDECAR = "serving-kube-apiserver.json";
 
 export interface PKIOptions {
   sans: { dns: string[]; ips: string[] };
@@ -42,7 +42,18 @@ export interface PKI {
   serverKeyPEM: string;
 }
 
-export { tlsDir, PKI_FILES };
+interface ServingRecord {
+  sans: { dns: string[]; ips: string[] };
+  notAfter: string;
+  caHash: string;
+  certHash: string;
+}
+
+function normalizeIP(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  // Canonical form so a stored "0:0:0:0:0:0:0:1" compares equal to "::1".
+  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+}
 
 /** The names every API server certificate carries, plus the caller's. */
 export function defaultSANs(extra: { dns: string[]; ips: string[] }): { dns: string[]; ips: string[] } {
@@ -57,106 +68,11 @@ export function defaultSANs(extra: { dns: string[]; ips: string[] }): { dns: str
   const ips = new Set<string>(["127.0.0.1", "::1", "10.43.0.1"]);
   for (const n of extra.dns) if (n) (isIP(n) ? ips : dns).add(n);
   for (const ip of extra.ips) if (ip) (isIP(ip) ? ips : dns).add(ip);
-  return { dns: [...dns].sort(), ips: [...ips].map(normalizeIP).sort() };
+  return { dns: [...dns].sort(), ips: [...new Set([...ips].map(normalizeIP))].sort() };
 }
 
-function normalizeIP(ip: string): string {
-  if (isIP(ip) !== 6) return ip;
-  // Canonical form so a stored "0:0:0:0:0:0:0:1" compares equal to "::1".
-  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-}
-
-export async function generateKeyPair(): Promise<CryptoKeyPair> {
-  return (await crypto.subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
-}
-
-export async function exportKeyPEM(key: CryptoKey): Promise<string> {
-  const der = await crypto.subtle.exportKey("pkcs8", key);
-  return x509.PemConverter.encode(der, "PRIVATE KEY");
-}
-
-/** Imports a PKCS#8 EC P-256 private key PEM and derives its public key. */
-export async function importKeyPairPEM(pem: string): Promise<CryptoKeyPair> {
-  const der = x509.PemConverter.decode(pem)[0];
-  const privateKey = await crypto.subtle.importKey("pkcs8", der, EC, true, ["sign"]);
-  const jwk = await crypto.subtle.exportKey("jwk", privateKey);
-  delete jwk.d;
-  jwk.key_ops = ["verify"];
-  const publicKey = await crypto.subtle.importKey("jwk", jwk, EC, true, ["verify"]);
-  return { privateKey, publicKey };
-}
-
-async function createCA(now: Date): Promise<{ cert: x509.X509Certificate; keys: CryptoKeyPair }> {
-  const keys = await generateKeyPair();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    // k3s: "CN=k3s-server-ca@<unix time>"; the timestamp keeps CAs of re-created clusters distinguishable.
-    name: `CN=kubun-server-ca@${Math.floor(now.getTime() / 1000)}`,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + CA_DAYS * DAY),
-    keys,
-    signingAlgorithm: SIGN,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return { cert, keys };
-}
-
-async function createServing(
-  ca: { cert: x509.X509Certificate; keys: CryptoKeyPair },
-  sans: { dns: string[]; ips: string[] },
-  now: Date,
-): Promise<{ cert: x509.X509Certificate; keys: CryptoKeyPair }> {
-  const keys = await generateKeyPair();
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: "CN=kube-apiserver, O=kubun",
-    issuer: ca.cert.subject,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(Math.min(now.getTime() + SERVING_DAYS * DAY, ca.cert.notAfter.getTime())),
-    publicKey: keys.publicKey,
-    signingKey: ca.keys.privateKey,
-    signingAlgorithm: SIGN,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
-      new x509.SubjectAlternativeNameExtension([
-        ...sans.dns.map((value) => ({ type: "dns" as const, value })),
-        ...sans.ips.map((value) => ({ type: "ip" as const, value })),
-      ]),
-    ],
-  });
-  return { cert, keys };
-}
-
-function randomSerial(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[0] = b[0]! & 0x7f; // positive
-  if (b[0] === 0) b[0] = 1;
-  return Buffer.from(b).toString("hex");
-}
-
-function certSANs(cert: x509.X509Certificate): { dns: string[]; ips: string[] } {
-  const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const dns: string[] = [];
-  const ips: string[] = [];
-  for (const n of ext?.names.toJSON() ?? []) {
-    if (n.type === "dns") dns.push(n.value);
-    else if (n.type === "ip") ips.push(normalizeIP(n.value));
-  }
-  return { dns: dns.sort(), ips: ips.sort() };
+function sha256(s: string): string {
+  return new Bun.CryptoHasher("sha256").update(s).digest("hex");
 }
 
 function sameSANs(a: { dns: string[]; ips: string[] }, b: { dns: string[]; ips: string[] }): boolean {
@@ -175,16 +91,15 @@ export async function ensurePKI(dataDir: string, opts: PKIOptions): Promise<PKI>
 
   let caCertPEM = readIfExists(p(PKI_FILES.caCert));
   let caKeyPEM = readIfExists(p(PKI_FILES.caKey));
-  let ca: { cert: x509.X509Certificate; keys: CryptoKeyPair };
-  if (caCertPEM && caKeyPEM) {
-    ca = { cert: new x509.X509Certificate(caCertPEM), keys: await importKeyPairPEM(caKeyPEM) };
-  } else if (caCertPEM) {
+  if (caCertPEM && !caKeyPEM) {
     throw new Error(`CA certificate ${p(PKI_FILES.caCert)} has no key ${PKI_FILES.caKey}; restore it or remove both`);
-  } else {
+  }
+  if (!caCertPEM || !caKeyPEM) {
     // No CA yet (a lone key is a crash between the two writes below: nothing can have trusted it).
-    ca = await createCA(now);
+    const { createCA } = await import("./x509certs.ts");
+    const ca = await createCA(now, CA_DAYS);
+    caCertPEM = ca.certPEM;
     caKeyPEM = await exportKeyPEM(ca.keys.privateKey);
-    caCertPEM = ca.cert.toString("pem") + "\n";
     // Key first: a cert without its key would be unusable after a crash between the two writes.
     writeAtomic(p(PKI_FILES.caKey), caKeyPEM, 0o600);
     writeAtomic(p(PKI_FILES.caCert), caCertPEM, 0o644);
@@ -195,24 +110,55 @@ export async function ensurePKI(dataDir: string, opts: PKIOptions): Promise<PKI>
   let serverKeyPEM = readIfExists(p(PKI_FILES.servingKey));
   let reissue = !serverCertPEM || !serverKeyPEM;
   if (!reissue) {
-    const cert = new x509.X509Certificate(serverCertPEM!);
-    const signedByCA = await cert.verify({ publicKey: ca.keys.publicKey, signatureOnly: true }).catch(() => false);
-    reissue =
-      !signedByCA ||
-      !sameSANs(certSANs(cert), wanted) ||
-      cert.notAfter.getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY;
+    const recordText = readIfExists(p(SIDECAR));
+    let record: ServingRecord | undefined;
+    try {
+      record = recordText ? (JSON.parse(recordText) as ServingRecord) : undefined;
+    } catch {
+      record = undefined;
+    }
+    // The sidecar is trusted only for exactly the files it was written with.
+    if (!record || record.certHash !== sha256(serverCertPEM!) || record.caHash !== sha256(caCertPEM)) {
+      const { inspectServing } = await import("./x509certs.ts");
+      const info = await inspectServing(serverCertPEM!, caCertPEM);
+      record = info.signedByCA
+        ? { sans: info.sans, notAfter: info.notAfter.toISOString(), caHash: sha256(caCertPEM), certHash: sha256(serverCertPEM!) }
+        : undefined;
+    }
+    reissue = !record || !sameSANs(record.sans, wanted) || Date.parse(record.notAfter) - now.getTime() < RENEW_BEFORE_DAYS * DAY;
   }
   if (reissue) {
-    const serving = await createServing(ca, wanted, now);
+    const { createServing } = await import("./x509certs.ts");
+    const serving = await createServing({ certPEM: caCertPEM, keyPEM: caKeyPEM }, wanted, now, SERVING_DAYS);
     serverKeyPEM = await exportKeyPEM(serving.keys.privateKey);
-    serverCertPEM = serving.cert.toString("pem") + "\n";
+    serverCertPEM = serving.certPEM;
     writeAtomic(p(PKI_FILES.servingKey), serverKeyPEM, 0o600);
     writeAtomic(p(PKI_FILES.servingCert), serverCertPEM, 0o644);
+    const record: ServingRecord = {
+      sans: wanted,
+      notAfter: serving.notAfter.toISOString(),
+      caHash: sha256(caCertPEM),
+      certHash: sha256(serverCertPEM),
+    };
+    writeAtomic(p(SIDECAR), JSON.stringify(record, null, 2) + "\n", 0o644);
   }
-  return { caCertPEM, caKeyPEM: caKeyPEM!, serverCertPEM: serverCertPEM!, serverKeyPEM: serverKeyPEM! };
+  return { caCertPEM, caKeyPEM, serverCertPEM: serverCertPEM!, serverKeyPEM: serverKeyPEM! };
 }
 
-/** Parses a PEM certificate (for callers that need its fields, e.g. tests). */
-export function parseCertificate(pem: string): x509.X509Certificate {
-  return new x509.X509Certificate(pem);
+/** Parses a PEM certificate (loads the x509 library; for tests and diagnostics). */
+export async function parseCertificate(pem: string) {
+  const { parseCertificate } = await import("./x509certs.ts");
+  return parseCertificate(pem);
+}
+
+/** A self-signed serving certificate and its PKCS#8 key (e.g. for the kubelet's endpoint); loads x509 lazily. */
+export async function selfSignedServingCert(opts: {
+  commonName: string;
+  days?: number;
+  dns?: string[];
+  ips?: string[];
+}): Promise<{ certPEM: string; keyPEM: string }> {
+  const { createSelfSignedServingCert } = await import("./x509certs.ts");
+  const c = await createSelfSignedServingCert({ ...opts, days: opts.days ?? 3650 });
+  return { certPEM: c.certPEM, keyPEM: await exportKeyPEM(c.keys.privateKey) };
 }

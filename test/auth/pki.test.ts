@@ -19,14 +19,14 @@ describe("ensurePKI", () => {
     const t = tlsDir(dir);
     expect(statSync(join(t, PKI_FILES.caKey)).mode & 0o777).toBe(0o600);
     expect(statSync(join(t, PKI_FILES.servingKey)).mode & 0o777).toBe(0o600);
-    const cert = parseCertificate(pki.serverCertPEM);
+    const cert = await parseCertificate(pki.serverCertPEM);
     const san = cert.getExtension("2.5.29.17")!;
     const text = san.toString("text");
     for (const n of ["node-a.example", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]) {
       expect(text).toContain(n);
     }
     for (const ip of ["127.0.0.1", "127.0.0.2", "10.43.0.1"]) expect(text).toContain(ip);
-    const ca = parseCertificate(pki.caCertPEM);
+    const ca = await parseCertificate(pki.caCertPEM);
     expect(ca.subject).toStartWith("CN=kubun-server-ca@");
   });
 
@@ -51,7 +51,7 @@ describe("ensurePKI", () => {
     expect(c.caCertPEM).toBe(a.caCertPEM);
     expect(c.caKeyPEM).toBe(a.caKeyPEM);
     expect(c.serverCertPEM).not.toBe(a.serverCertPEM);
-    expect(parseCertificate(c.serverCertPEM).getExtension("2.5.29.17")!.toString("text")).toContain("127.0.0.3");
+    expect((await parseCertificate(c.serverCertPEM)).getExtension("2.5.29.17")!.toString("text")).toContain("127.0.0.3");
     // back to the original names for the other tests
     await ensurePKI(dir, { sans });
   });
@@ -64,6 +64,26 @@ describe("ensurePKI", () => {
     expect(b.caCertPEM).toBe(a.caCertPEM);
     await ensurePKI(dir, { sans: { dns: [], ips: [] } }); // re-issue with the real clock
     await ensurePKI(dir, { sans });
+  });
+
+  test("a serving cert not signed by our CA (swapped files) is re-issued; the sidecar records what was issued", async () => {
+    const a = await ensurePKI(dir, { sans });
+    const other = mkdtempSync(join(tmpdir(), "kubun-pki2-"));
+    try {
+      const foreign = await ensurePKI(other, { sans });
+      writeFileSync(join(tlsDir(dir), PKI_FILES.servingCert), foreign.serverCertPEM);
+      writeFileSync(join(tlsDir(dir), PKI_FILES.servingKey), foreign.serverKeyPEM);
+      const b = await ensurePKI(dir, { sans });
+      expect(b.serverCertPEM).not.toBe(foreign.serverCertPEM);
+      expect(b.caCertPEM).toBe(a.caCertPEM);
+      const v = Bun.spawnSync(["openssl", "verify", "-CAfile", join(tlsDir(dir), PKI_FILES.caCert), join(tlsDir(dir), PKI_FILES.servingCert)]);
+      expect(v.stdout.toString()).toContain(": OK");
+      const rec = JSON.parse(readFileSync(join(tlsDir(dir), "serving-kube-apiserver.json"), "utf8"));
+      expect(rec.sans.dns).toContain("node-a.example");
+      expect(rec.certHash).toBe(new Bun.CryptoHasher("sha256").update(b.serverCertPEM).digest("hex"));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   test("Bun fetch and kubectl accept the serving cert with the CA", async () => {

@@ -4,7 +4,8 @@
 // kid is computed as upstream's keyIDFromPublicKey: base64url(sha256(DER SubjectPublicKeyInfo)).
 import { join } from "node:path";
 import { exportJWK, importJWK, type JWK } from "jose";
-import { exportKeyPEM, generateKeyPair, importKeyPairPEM, tlsDir } from "../pki.ts";
+import { exportKeyPEM, generateKeyPair, importKeyPairPEM } from "../pem.ts";
+import { tlsDir } from "../paths.ts";
 import { readIfExists, writeAtomic } from "../files.ts";
 import { KeyExistsError, type Store } from "../../store/types.ts";
 

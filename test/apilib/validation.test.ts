@@ -82,6 +82,27 @@ describe("defaulting", () => {
     expect(p.spec.containers[0].imagePullPolicy).toBe("Never");
   });
 
+  test("empty strings and zero probe timings count as unset (protobuf clients send them)", () => {
+    const d = deployment((x) => {
+      x.spec.strategy = { type: "" };
+      x.spec.template.spec.restartPolicy = "";
+      x.spec.template.spec.dnsPolicy = "";
+      x.spec.template.spec.containers[0].imagePullPolicy = "";
+      x.spec.template.spec.containers[0].terminationMessagePath = "";
+      x.spec.template.spec.containers[0].ports = [{ containerPort: 80, protocol: "" }];
+      x.spec.template.spec.containers[0].readinessProbe = { tcpSocket: { port: 80 }, timeoutSeconds: 0, periodSeconds: 0, successThreshold: 0, failureThreshold: 0 };
+      x.spec.template.spec.tolerations = [{ key: "k", operator: "", value: "v" }];
+    });
+    expect(createErrors(DEPLOY, d)).toEqual([]);
+    expect(d.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" } });
+    const c = d.spec.template.spec.containers[0];
+    expect([d.spec.template.spec.restartPolicy, d.spec.template.spec.dnsPolicy, c.imagePullPolicy, c.terminationMessagePath, c.ports[0].protocol]).toEqual(["Always", "ClusterFirst", "IfNotPresent", "/dev/termination-log", "TCP"]);
+    expect(c.readinessProbe).toMatchObject({ timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
+    const svc: any = { metadata: { name: "s", namespace: "default" }, spec: { type: "", sessionAffinity: "", externalTrafficPolicy: "", ipFamilies: [], ports: [{ port: 80, targetPort: 0, protocol: "" }] } };
+    expect(createErrors(SVC, svc)).toEqual([]);
+    expect(svc.spec).toMatchObject({ type: "ClusterIP", sessionAffinity: "None", ipFamilies: ["IPv4"], ports: [{ port: 80, targetPort: 80, protocol: "TCP" }] });
+  });
+
   test("service defaults", () => {
     const s: any = { metadata: { name: "s", namespace: "default" }, spec: { selector: { app: "x" }, ports: [{ port: 80 }, { port: 53, protocol: "UDP", targetPort: "dns" }] } };
     defaultObject(SVC, s);

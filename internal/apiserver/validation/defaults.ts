@@ -6,16 +6,26 @@ import { typeMismatches } from "./types.ts";
 
 type Obj = Record<string, any>;
 
+// Go defaulting tests zero values: an empty string is as unset as a missing field (protobuf clients such as
+// `kubectl create deployment` send "" for every string enum they leave alone).
 const setDefault = (o: Obj, key: string, value: unknown) => {
-  if (o[key] === undefined || o[key] === null) o[key] = value;
+  if (o[key] === undefined || o[key] === null || (o[key] === "" && typeof value === "string")) o[key] = value;
+};
+/** For non-pointer integers upstream defaults when zero (probe timings, hostPort). */
+const setDefaultIfZero = (o: Obj, key: string, value: unknown) => {
+  if (o[key] === undefined || o[key] === null || o[key] === 0) o[key] = value;
+};
+/** Lists upstream defaults when empty. */
+const setDefaultIfEmpty = (o: Obj, key: string, value: unknown[]) => {
+  if (o[key] === undefined || o[key] === null || (Array.isArray(o[key]) && o[key].length === 0)) o[key] = value;
 };
 
 function defaultProbe(p: Obj | undefined) {
   if (!p || typeof p !== "object") return;
-  setDefault(p, "timeoutSeconds", 1);
-  setDefault(p, "periodSeconds", 10);
-  setDefault(p, "successThreshold", 1);
-  setDefault(p, "failureThreshold", 3);
+  setDefaultIfZero(p, "timeoutSeconds", 1);
+  setDefaultIfZero(p, "periodSeconds", 10);
+  setDefaultIfZero(p, "successThreshold", 1);
+  setDefaultIfZero(p, "failureThreshold", 3);
   if (p.httpGet && typeof p.httpGet === "object") setDefault(p.httpGet, "path", "/"), setDefault(p.httpGet, "scheme", "HTTP");
 }
 
@@ -77,7 +87,7 @@ export function defaultPodSpec(spec: Obj | undefined) {
   for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) defaultVolume(v);
   if (spec.hostNetwork === true) {
     for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
-      for (const p of c?.ports ?? []) if (p && p.hostPort === undefined) p.hostPort = p.containerPort;
+      for (const p of Array.isArray(c?.ports) ? c.ports : []) if (p && typeof p === "object") setDefaultIfZero(p, "hostPort", p.containerPort);
     }
   }
 }
@@ -124,18 +134,16 @@ function defaultService(svc: Obj) {
   setDefault(spec, "sessionAffinity", "None");
   if (spec.type !== "ExternalName") {
     setDefault(spec, "ipFamilyPolicy", "SingleStack");
-    setDefault(spec, "ipFamilies", ["IPv4"]);
+    setDefaultIfEmpty(spec, "ipFamilies", ["IPv4"]);
     setDefault(spec, "internalTrafficPolicy", "Cluster");
   }
-  if ((spec.type === "NodePort" || spec.type === "LoadBalancer") && spec.externalTrafficPolicy === undefined) {
-    spec.externalTrafficPolicy = "Cluster";
-  }
+  if (spec.type === "NodePort" || spec.type === "LoadBalancer") setDefault(spec, "externalTrafficPolicy", "Cluster");
   if (spec.type === "LoadBalancer") setDefault(spec, "allocateLoadBalancerNodePorts", true);
-  if (spec.clusterIP && !spec.clusterIPs) spec.clusterIPs = [spec.clusterIP];
+  if (spec.clusterIP && !(Array.isArray(spec.clusterIPs) && spec.clusterIPs.length)) spec.clusterIPs = [spec.clusterIP];
   for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
     if (!p || typeof p !== "object") continue;
     setDefault(p, "protocol", "TCP");
-    setDefault(p, "targetPort", p.port);
+    if (p.targetPort === undefined || p.targetPort === null || p.targetPort === 0 || p.targetPort === "") p.targetPort = p.port;
   }
   if (spec.sessionAffinity === "ClientIP") {
     spec.sessionAffinityConfig ??= {};

@@ -52,7 +52,7 @@ export function validateService(e: Errors, svc: Obj) {
   }
   const policies = ["Cluster", "Local"];
   if (spec.internalTrafficPolicy !== undefined && !policies.includes(spec.internalTrafficPolicy)) e.notSupported("spec.internalTrafficPolicy", spec.internalTrafficPolicy, policies);
-  if (spec.externalTrafficPolicy !== undefined && !policies.includes(spec.externalTrafficPolicy)) e.notSupported("spec.externalTrafficPolicy", spec.externalTrafficPolicy, policies);
+  if (spec.externalTrafficPolicy !== undefined && spec.externalTrafficPolicy !== "" && !policies.includes(spec.externalTrafficPolicy)) e.notSupported("spec.externalTrafficPolicy", spec.externalTrafficPolicy, policies);
 }
 
 export function validateEndpointSlice(e: Errors, es: Obj) {

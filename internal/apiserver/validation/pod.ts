@@ -209,7 +209,8 @@ export function validatePodSpec(e: Errors, spec: unknown, path: string, opts: Po
       const p = idx(child(path, "tolerations"), i);
       if (!isObj(t)) return;
       const ops = ["Equal", "Exists"];
-      if (t.operator !== undefined && !ops.includes(t.operator)) e.notSupported(child(p, "operator"), t.operator, ops);
+      // An empty operator means Equal.
+      if (t.operator !== undefined && t.operator !== "" && !ops.includes(t.operator)) e.notSupported(child(p, "operator"), t.operator, ops);
       if (t.operator === "Exists" && t.value) e.invalid(child(p, "operator"), t.value, "value must be empty when `operator` is 'Exists'");
       if (!t.key && t.operator !== "Exists") e.invalid(child(p, "operator"), t.operator ?? "", "operator must be Exists when `key` is empty, which means \"match all values and all keys\"");
       const effects = ["NoExecute", "NoSchedule", "PreferNoSchedule"];

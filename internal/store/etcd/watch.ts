@@ -5,8 +5,11 @@ import { prefixEnd } from "../keys.ts";
 import { CompactedError, StoreError, type WatchEvent } from "../types.ts";
 import { enc, toEvent } from "./convert.ts";
 
+const MAX_QUEUED = 10_000;
+
 export class EtcdWatch implements AsyncIterable<WatchEvent[]> {
   private queue: WatchEvent[][] = [];
+  private queued = 0;
   private error: Error | undefined;
   private done = false;
   private wake: (() => void) | undefined;
@@ -39,8 +42,12 @@ export class EtcdWatch implements AsyncIterable<WatchEvent[]> {
     if (afterRevision && afterRevision > 0) b = b.startRevision(String(afterRevision + 1));
     const w = await b.create();
     w.on("data", (res) => {
-      if (res.events.length === 0) return;
+      if (res.events.length === 0 || this.error) return;
       this.queue.push(res.events.map(toEvent));
+      this.queued += res.events.length;
+      // A consumer this far behind would hold unbounded memory: end the watch, the client re-watches from its
+      // last revision (the SQLite backend instead re-reads its log; etcd's client offers no pause).
+      if (this.queued > MAX_QUEUED) this.fail(new StoreError(`watch on ${prefix} fell more than ${MAX_QUEUED} events behind`));
       this.notify();
     });
     w.on("error", (e: Error) => {
@@ -75,6 +82,7 @@ export class EtcdWatch implements AsyncIterable<WatchEvent[]> {
         if (this.queue.length > 0) {
           const batches = this.queue;
           this.queue = [];
+          this.queued = 0;
           yield batches.length === 1 ? batches[0]! : batches.flat();
           continue;
         }

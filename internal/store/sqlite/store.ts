@@ -180,13 +180,18 @@ export class SqliteStore implements Store {
 
 /** Opens (creating and migrating as needed) the SQLite store at path. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
-  if (path !== ":memory:") {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // The database holds Secrets: owner-only. SQLite gives the -wal/-shm files the same mode.
-    closeSync(openSync(path, "a", 0o600));
-    chmodSync(path, 0o600);
+  let db: Database;
+  try {
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // The database holds Secrets: owner-only. SQLite gives the -wal/-shm files the same mode.
+      closeSync(openSync(path, "a", 0o600));
+      chmodSync(path, 0o600);
+    }
+    db = new Database(path, { create: true, strict: false });
+  } catch (e) {
+    throw new StoreError(`cannot open the store database ${path}: ${(e as Error).message}`);
   }
-  const db = new Database(path, { create: true, strict: false });
   try {
     db.run(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     // 1 KiB pages for a new file: a small write (Lease renewal) then dirties 1 KiB pages, not 4 KiB ones — about 3x

@@ -101,6 +101,30 @@ describe("kubectl apply (client-side)", () => {
   });
 });
 
+describe("imperative commands (protobuf bodies with zero-value fields)", () => {
+  test("create deployment, expose, create job and cronjob get upstream's defaults", async () => {
+    for (const args of [
+      ["create", "deployment", "kc", "--image=registry.k8s.io/pause:3.10", "--replicas=2"],
+      ["expose", "deployment", "kc", "--port=80", "--target-port=8080"],
+      ["create", "job", "once", "--image=busybox"],
+      ["create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *"],
+    ]) {
+      const r = await c.kubectl(args);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    }
+    const d = JSON.parse((await c.kubectl(["get", "deploy", "kc", "-o", "json"])).stdout);
+    expect(d.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } });
+    expect(d.spec.template.spec).toMatchObject({ restartPolicy: "Always", dnsPolicy: "ClusterFirst", schedulerName: "default-scheduler" });
+    const svc = JSON.parse((await c.kubectl(["get", "svc", "kc", "-o", "json"])).stdout);
+    expect(svc.spec).toMatchObject({ type: "ClusterIP", sessionAffinity: "None", ports: [{ port: 80, targetPort: 8080, protocol: "TCP" }] });
+    const job = JSON.parse((await c.kubectl(["get", "job", "once", "-o", "json"])).stdout);
+    expect(job.spec).toMatchObject({ backoffLimit: 6, completions: 1, parallelism: 1, completionMode: "NonIndexed" });
+    const cj = JSON.parse((await c.kubectl(["get", "cronjob", "tick", "-o", "json"])).stdout);
+    expect(cj.spec).toMatchObject({ concurrencyPolicy: "Allow", suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
+  });
+});
+
 describe("kubectl get tables", () => {
   test("pods -o wide and deployments -o wide headers", async () => {
     // No controller manager here, so the default ServiceAccount the admission plugin requires is made by hand.

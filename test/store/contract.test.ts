@@ -301,13 +301,18 @@ for (const backend of backends.filter((b) => !process.env.STORE_BACKEND || b.nam
       const p = uniquePrefix("abort");
       const ac = new AbortController();
       const it = store.watch(p, { afterRevision: await store.currentRevision(), signal: ac.signal });
+      let first!: () => void;
+      const gotFirst = new Promise<void>((r) => (first = r));
       const done = (async () => {
         let n = 0;
-        for await (const b of it) n += b.length;
+        for await (const b of it) {
+          n += b.length;
+          first();
+        }
         return n;
       })();
       await store.create(`${p}x`, "1");
-      await Bun.sleep(100);
+      await gotFirst;
       ac.abort();
       expect(await done).toBe(1);
     });

@@ -74,6 +74,8 @@ export async function readObject(c: Context): Promise<Record<string, any>> {
   const text = await readBodyText(c);
   if (!text.trim()) throw badRequest("the server rejected our request due to an error in our request: empty body");
   const v = parseText(text, type);
+  // Strict field validation also reports duplicate keys, which only the raw JSON text shows.
+  if (type === "application/json") c.set("bodyText" as never, text as never);
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
     throw badRequest(`the body of the request must be a JSON or YAML object`);
   }

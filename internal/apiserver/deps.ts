@@ -19,6 +19,12 @@ export interface SchemaLib {
   /** subresource: "" for the main resource; writes through status/binding/scale skip the main resource's spec rules. */
   validateObject(ri: ResourceInfo, obj: any, old?: any, opts?: { subresource?: string }): StatusCause[];
   unknownFields(ri: ResourceInfo, obj: any): string[];
+  /** Paths of keys that appear twice in a raw JSON body. */
+  duplicateFields?(text: string): string[];
+  /** Go decoding errors for values of the wrong type ("json: cannot unmarshal string into ..."). */
+  typeErrors?(ri: ResourceInfo, obj: any): string[];
+  /** `Deployment in version "v1" cannot be handled as a Deployment: <err>`. */
+  decodeErrorMessage?(ri: ResourceInfo, err: string): string;
 }
 
 /** The patch library (internal/apiserver/patch). */

@@ -63,21 +63,30 @@ export function pruneFields(obj: any, paths: string[]): void {
   }
 }
 
-/** fieldValidation: Strict rejects unknown fields, Warn reports them, both drop them as typed decoding does. */
-export function checkUnknownFields(w: WriteCtx, obj: KObject): void {
+function decodeError(w: WriteCtx, err: string): string {
+  return w.deps.schema?.decodeErrorMessage?.(w.ri, err) ?? `${w.ri.kind} in version "${w.ri.version}" cannot be handled as a ${w.ri.kind}: ${err}`;
+}
+
+/**
+ * Decoding checks, as upstream's typed decoder: values of the wrong type are a 400; with fieldValidation
+ * Strict unknown and duplicate fields are a 400, with Warn they become Warning headers; unknown fields are
+ * dropped either way. `rawText` is the JSON body when there was one (duplicates are only visible there).
+ */
+export function checkUnknownFields(w: WriteCtx, obj: KObject, rawText?: string): void {
   const schema = w.deps.schema;
-  if (!schema || w.fieldValidation === "Ignore") {
-    if (schema) pruneFields(obj, schema.unknownFields(w.ri, obj));
-    return;
-  }
+  if (!schema) return;
+  const typeErrs = schema.typeErrors?.(w.ri, obj) ?? [];
+  if (typeErrs.length) throw badRequest(decodeError(w, typeErrs[0]!));
   const unknown = schema.unknownFields(w.ri, obj);
-  if (unknown.length === 0) return;
-  if (w.fieldValidation === "Strict") {
-    const list = unknown.map((f) => `unknown field "${f}"`);
-    throw badRequest(`strict decoding error: ${list.join(", ")}`);
+  if (w.fieldValidation !== "Ignore") {
+    const dups = rawText && schema.duplicateFields ? schema.duplicateFields(rawText) : [];
+    const problems = [...dups.map((f) => `duplicate field "${f}"`), ...unknown.map((f) => `unknown field "${f}"`)];
+    if (problems.length && w.fieldValidation === "Strict") {
+      throw badRequest(decodeError(w, `strict decoding error: ${problems.join(", ")}`));
+    }
+    w.warnings.push(...problems);
   }
-  for (const f of unknown) w.warnings.push(`unknown field "${f}"`);
-  pruneFields(obj, unknown);
+  if (unknown.length) pruneFields(obj, unknown);
 }
 
 /** apiVersion/kind/namespace of a request body must agree with the URL. */
@@ -220,7 +229,8 @@ export async function updateObject(
     const remove = shouldDeleteAfterUpdate(ri, next, live);
     if (w.dryRun) return { obj: next, created: false, deleted: remove };
     if (deps.serviceAllocator && ri.group === "" && ri.resource === "services" && !w.subresource) {
-      next = (await deps.serviceAllocator.allocateUpdate(live as any, next as any).catch((e) => {
+      // Dropped allocations are freed only once the update is stored (a failed write keeps them).
+      next = (await deps.serviceAllocator.allocateUpdate(live as any, next as any, { deferRelease: true }).catch((e) => {
         throw allocatorError(e);
       })) as KObject;
     }
@@ -234,7 +244,11 @@ export async function updateObject(
         return { obj: out, created: false, deleted: true };
       }
       const stored = await deps.store.update(key, encode(next), kv!.modRevision, ttlFor(w));
-      return { obj: decode(stored), created: false };
+      const out = decode(stored);
+      if (deps.serviceAllocator && ri.group === "" && ri.resource === "services" && !w.subresource) {
+        await deps.serviceAllocator.releaseDropped(live as any, out as any);
+      }
+      return { obj: out, created: false };
     } catch (err) {
       if (err instanceof ConflictError) {
         if (pinned) throw conflict(ri, name, MODIFIED);

@@ -160,7 +160,13 @@ describe("create / get / update", () => {
     const body = { ...cm("fv"), spec: { foo: 1 } };
     const strict = await req("POST", `${NS}/configmaps?fieldValidation=Strict`, body);
     expect(strict.status).toBe(400);
-    expect(strict.json.message).toContain('unknown field "spec"');
+    expect(strict.json.message).toBe('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "spec"');
+    const dup = await req("POST", `${NS}/configmaps?fieldValidation=Strict`, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d1","name":"d2"}}');
+    expect(dup.status).toBe(400);
+    expect(dup.json.message).toContain('strict decoding error: duplicate field "metadata.name"');
+    const wrongType = await req("POST", "/apis/apps/v1/namespaces/default/deployments", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "wt" }, spec: { replicas: "three" } });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.json.message).toStartWith('Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string');
     const warn = await req("POST", `${NS}/configmaps?fieldValidation=Warn`, body);
     expect(warn.status).toBe(201);
     expect(warn.headers.get("warning")).toBe('299 - "unknown field \\"spec\\""');

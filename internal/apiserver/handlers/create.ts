@@ -9,7 +9,7 @@ export async function handleCreate(r: Rest): Promise<Response> {
   let body = (await readObject(r.c)) as any;
   const w = writeCtx(r);
   checkBodyIdentity(w, body);
-  checkUnknownFields(w, body);
+  checkUnknownFields(w, body, r.c.get("bodyText" as never) as string | undefined);
   if (isEventsV1(r.ri)) {
     body = eventToCore(body);
     w.ri = CORE_EVENTS;

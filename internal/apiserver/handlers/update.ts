@@ -16,7 +16,7 @@ export async function handleUpdate(r: Rest): Promise<Response> {
     throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
   }
   body.metadata.name = name;
-  checkUnknownFields(w, body);
+  checkUnknownFields(w, body, r.c.get("bodyText" as never) as string | undefined);
   if (isEventsV1(r.ri)) {
     body = eventToCore(body);
     w.ri = CORE_EVENTS;

@@ -141,7 +141,9 @@ export function runClusterRoleAggregation(store: Store, cache: RBACCache, signal
   };
   const loop = async () => {
     while (!signal.aborted) {
-      await tick().catch((err) => log.warn("clusterrole aggregation failed", { err }));
+      await tick().catch((err) => {
+        if (!signal.aborted) log.warn("clusterrole aggregation failed", { err });
+      });
       await new Promise((r) => {
         const t = setTimeout(r, intervalMs);
         signal.addEventListener("abort", () => (clearTimeout(t), r(undefined)), { once: true });

@@ -5,6 +5,7 @@ import { newDeploymentController } from "./deployment/controller.ts";
 import { newCronJobController } from "./cronjob/controller.ts";
 import { newDaemonSetController } from "./daemonset/controller.ts";
 import { newStatefulSetController } from "./statefulset/controller.ts";
+import { newDisruptionController } from "./disruption/controller.ts";
 import { newEndpointsController } from "./endpoints/controller.ts";
 import { newJobController } from "./job/controller.ts";
 import { newKubernetesServiceController } from "./kubernetesservice/controller.ts";
@@ -35,6 +36,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "daemonset", create: newDaemonSetController },
   { name: "statefulset", create: newStatefulSetController },
   { name: "endpoints", create: newEndpointsController },
+  { name: "disruption", create: newDisruptionController },
   { name: "kubernetes-service", create: newKubernetesServiceController },
 ];
 

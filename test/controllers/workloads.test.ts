@@ -129,6 +129,30 @@ describe("services", () => {
   }, 60_000);
 });
 
+describe("disruption budgets", () => {
+  test("PodDisruptionBudget status counts healthy pods and allowed disruptions", async () => {
+    await env.client.resource<Deployment>(refs.deployments, "default").create(deployment("guarded", 3));
+    await waitFor("3 ready", async () => {
+      const l = await live("app=guarded");
+      return l.length === 3 && l.every(isReady);
+    }, 30_000);
+    await env.client.resource<any>(refs.poddisruptionbudgets, "default").create({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "guarded", namespace: "default" },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: "guarded" } } },
+    });
+    const pdb = await waitFor("pdb status", async () => {
+      const p = await env.client.resource<any>(refs.poddisruptionbudgets, "default").get("guarded");
+      return p.status?.currentHealthy === 3 ? p : undefined;
+    }, 20_000);
+    expect(pdb.status).toMatchObject({ expectedPods: 3, currentHealthy: 3, desiredHealthy: 2, disruptionsAllowed: 1 });
+    expect(pdb.status.conditions.find((c: any) => c.type === "DisruptionAllowed")).toMatchObject({ status: "True", reason: "SufficientPods" });
+    const get = await env.cluster.kubectl(["get", "pdb", "guarded", "--no-headers"]);
+    expect(get.stdout).toMatch(/^guarded\s+2\s+N\/A\s+1\s/);
+  }, 60_000);
+});
+
 describe("daemonset and statefulset", () => {
   test("a DaemonSet runs one pod per eligible node", async () => {
     const ds: DaemonSet = {

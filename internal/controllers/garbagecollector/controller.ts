@@ -17,7 +17,7 @@ const ORPHAN = "orphan";
 
 /** Resources other controllers already watch in full (cluster-wide, unfiltered): the GC shares those informers. */
 const SHARED = new Set(
-  [refs.pods, refs.replicasets, refs.deployments, refs.daemonsets, refs.statefulsets, refs.controllerrevisions, refs.jobs, refs.cronjobs, refs.nodes, refs.namespaces, refs.services, refs.endpoints, refs.endpointslices, refs.serviceaccounts].map(
+  [refs.pods, refs.replicasets, refs.deployments, refs.daemonsets, refs.statefulsets, refs.controllerrevisions, refs.jobs, refs.cronjobs, refs.nodes, refs.namespaces, refs.services, refs.endpoints, refs.endpointslices, refs.serviceaccounts, refs.poddisruptionbudgets].map(
     (r) => `${r.group}/${r.resource}`,
   ),
 );

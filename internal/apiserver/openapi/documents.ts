@@ -50,7 +50,8 @@ export function toV3Schema(s: unknown): unknown {
   const out: Schema = {};
   for (const [k, v] of Object.entries(src)) {
     if (k === "$ref") continue;
-    out[k] = k === "properties" || k === "x-kubernetes-group-version-kind" ? mapValues(v, k) : toV3Schema(v);
+    // "properties" maps field names to schemas; extensions are plain data; everything else is a schema.
+    out[k] = k === "properties" ? mapSchemas(v) : k.startsWith("x-") ? v : toV3Schema(v);
   }
   if (typeof src.$ref === "string") {
     const target = `#/components/schemas/${refName(src.$ref)}`;
@@ -60,8 +61,8 @@ export function toV3Schema(s: unknown): unknown {
   return out;
 }
 
-function mapValues(v: unknown, key: string): unknown {
-  if (key !== "properties" || !v || typeof v !== "object") return v;
+function mapSchemas(v: unknown): unknown {
+  if (!v || typeof v !== "object") return v;
   return Object.fromEntries(Object.entries(v as Schema).map(([name, p]) => [name, toV3Schema(p)]));
 }
 

@@ -24,6 +24,8 @@ export class SchedulerCache implements Snapshot {
   private list: NodeInfo[] = [];
   private listDirty = false;
   private podStates = new Map<string, PodState>();
+  /** Keys of assumed pods, so expiry checks do not walk every pod. */
+  private assumed = new Set<string>();
   /** Pods bound to nodes we have not seen yet. */
   private orphans = new Map<string, Map<string, PodInfo>>();
   private nsLabels = new Map<string, Labels>();
@@ -103,6 +105,7 @@ export class SchedulerCache implements Snapshot {
   assume(pi: PodInfo, node: string): void {
     this.place(pi, node);
     this.podStates.set(pi.key, { pi, node, assumed: true });
+    this.assumed.add(pi.key);
   }
 
   finishBinding(key: string): void {
@@ -116,6 +119,7 @@ export class SchedulerCache implements Snapshot {
     if (!st?.assumed) return;
     this.unplace(key, st.node);
     this.podStates.delete(key);
+    this.assumed.delete(key);
   }
 
   /** A bound pod from the watch (add or update). Terminal pods free their resources. */
@@ -132,6 +136,7 @@ export class SchedulerCache implements Snapshot {
     const pi = makePodInfo(pod);
     this.place(pi, node);
     this.podStates.set(key, { pi, node, assumed: false });
+    this.assumed.delete(key);
   }
 
   removePod(key: string): void {
@@ -139,11 +144,15 @@ export class SchedulerCache implements Snapshot {
     if (!st) return;
     this.unplace(key, st.node);
     this.podStates.delete(key);
+    this.assumed.delete(key);
   }
 
   /** Drops assumed pods whose confirmation never came. */
   cleanupExpired(now = Date.now()): void {
-    for (const [key, st] of this.podStates) if (st.assumed && st.deadline !== undefined && now > st.deadline) this.removePod(key);
+    for (const key of [...this.assumed]) {
+      const st = this.podStates.get(key);
+      if (st?.assumed && st.deadline !== undefined && now > st.deadline) this.removePod(key);
+    }
   }
 
   podCount(): number {

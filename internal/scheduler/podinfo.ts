@@ -61,6 +61,10 @@ export const DEFAULT_MEMORY = 200 * 1024 * 1024;
 
 function scalarOf(req: Record<string, any>, lim: Record<string, any>): Record<string, number> | undefined {
   let out: Record<string, number> | undefined;
+  let any = false;
+  for (const k in req) if (isScalarResource(k)) any = true;
+  for (const k in lim) if (isScalarResource(k)) any = true;
+  if (!any) return undefined;
   for (const name of new Set([...Object.keys(req), ...Object.keys(lim)])) {
     if (!isScalarResource(name)) continue;
     // Extended resources can't be overcommitted: the request defaults to (and must equal) the limit.

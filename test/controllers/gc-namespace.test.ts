@@ -147,6 +147,32 @@ describe("kubernetes service and node IPAM", () => {
     expect(k.stdout).toBe("10.43.0.1");
   }, 30_000);
 
+  test("Endpoints of a selector-less Service are mirrored into an EndpointSlice", async () => {
+    await env.client.resource<Service>(refs.services, "default").create({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "external-db", namespace: "default" },
+      spec: { ports: [{ name: "pg", port: 5432 }] },
+    });
+    await env.client.resource<Endpoints>(refs.endpoints, "default").create({
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: "external-db", namespace: "default" },
+      subsets: [{ addresses: [{ ip: "192.0.2.10" }], notReadyAddresses: [{ ip: "192.0.2.11" }], ports: [{ name: "pg", port: 5432 }] }],
+    });
+    const slice = await waitFor("mirrored slice", async () => {
+      const l = (await env.client.resource<EndpointSlice>(refs.endpointslices, "default").list({ labelSelector: "kubernetes.io/service-name=external-db" })).items;
+      return l[0];
+    });
+    expect(slice.metadata?.labels?.["endpointslice.kubernetes.io/managed-by"]).toBe("endpointslicemirroring-controller.k8s.io");
+    expect(slice.endpoints).toEqual([
+      { addresses: ["192.0.2.10"], conditions: { ready: true } },
+      { addresses: ["192.0.2.11"], conditions: { ready: false } },
+    ]);
+    expect(slice.ports).toEqual([{ name: "pg", port: 5432, protocol: "TCP" }]);
+    expect(slice.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "Endpoints", name: "external-db" });
+  }, 30_000);
+
   test("nodes get distinct, stable /24 pod CIDRs; a deleted node's range is reused", async () => {
     const nodes = env.client.resource<Node>(refs.nodes);
     const mk = (name: string): Node => ({ apiVersion: "v1", kind: "Node", metadata: { name } });

@@ -15,6 +15,8 @@ import { desiredGroups, isHeadless, type DesiredEndpoint } from "./desired.ts";
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 export const MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
 export const MANAGED_BY = "endpointslice-controller.k8s.io";
+export const MIRRORED_BY = "endpointslicemirroring-controller.k8s.io";
+const SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror";
 const HEADLESS_LABEL = "service.kubernetes.io/headless";
 const MAX_PER_SLICE = 100;
 
@@ -60,9 +62,11 @@ export function newEndpointsController(ctx: ControllerContext): Controller {
   const sliceInf: Informer<EndpointSlice> = ctx.informers.informerFor<EndpointSlice>(refs.endpointslices);
   podInf.addIndexer("namespace", indexers.byNamespace);
   svcInf.addIndexer("namespace", indexers.byNamespace);
+  // "<managed-by>|<namespace>/<service>" for the slices this controller (or its mirroring half) manages.
   sliceInf.addIndexer("service", (s) => {
     const name = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-    return name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY ? [`${s.metadata!.namespace}/${name}`] : [];
+    const by = s.metadata?.labels?.[MANAGED_BY_LABEL];
+    return name && (by === MANAGED_BY || by === MIRRORED_BY) ? [`${by}|${s.metadata!.namespace}/${name}`] : [];
   });
   const { queue, run } = controllerQueue(ctx, "endpoints");
   const recent = new Map<string, EndpointSlice[]>();
@@ -86,10 +90,11 @@ export function newEndpointsController(ctx: ControllerContext): Controller {
     onDelete: (p) => podChanged(p),
   });
   // Someone else changed or removed what we manage: put it back.
-  epInf.addEventHandler({ onUpdate: (_o, e) => queue.add(keyOf(e)), onDelete: (e) => queue.add(keyOf(e)) });
+  // (and Endpoints of selector-less Services are mirrored into slices).
+  epInf.addEventHandler({ onAdd: (e) => queue.add(keyOf(e)), onUpdate: (_o, e) => queue.add(keyOf(e)), onDelete: (e) => queue.add(keyOf(e)) });
   sliceInf.addEventHandler({
     onAdd: (s) => {
-      const k = `${s.metadata!.namespace}/${s.metadata?.labels?.[SERVICE_NAME_LABEL]}`;
+      const k = `${s.metadata?.labels?.[MANAGED_BY_LABEL]}|${s.metadata!.namespace}/${s.metadata?.labels?.[SERVICE_NAME_LABEL]}`;
       const r = recent.get(k)?.filter((x) => x.metadata?.name !== s.metadata?.name);
       if (r?.length) recent.set(k, r);
       else recent.delete(k);
@@ -131,25 +136,59 @@ export function newEndpointsController(ctx: ControllerContext): Controller {
     await c.update(next);
   }
 
-  async function syncSlices(svc: Service, pods: Pod[]): Promise<void> {
-    const ns = svc.metadata!.namespace!;
-    const name = svc.metadata!.name!;
-    const c = ctx.client.resource<EndpointSlice>(refs.endpointslices, ns);
-    const labels: Record<string, string> = { ...(svc.metadata?.labels ?? {}), [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
-    if (isHeadless(svc)) labels[HEADLESS_LABEL] = "";
-    const want: { ports: EndpointSlice["ports"]; endpoints: SliceEndpoint[] }[] = [];
+  type SliceWant = { ports: EndpointSlice["ports"]; endpoints: SliceEndpoint[] };
+
+  /** Desired slices for a selector Service: pods grouped by resolved ports, ≤100 endpoints per slice. */
+  function slicesFromPods(svc: Service, pods: Pod[]): SliceWant[] {
+    const want: SliceWant[] = [];
     for (const g of desiredGroups(svc, pods, true)) {
       for (let i = 0; i < g.endpoints.length; i += MAX_PER_SLICE) {
         want.push({ ports: g.ports as EndpointSlice["ports"], endpoints: g.endpoints.slice(i, i + MAX_PER_SLICE).map(sliceEndpoint) });
       }
     }
+    return want;
+  }
+
+  /** Desired slices mirroring a selector-less Service's hand-written Endpoints (upstream endpointslicemirroring). */
+  function slicesFromEndpoints(ep: Endpoints): SliceWant[] {
+    const want: SliceWant[] = [];
+    for (const sub of ep.subsets ?? []) {
+      const all: SliceEndpoint[] = [];
+      const add = (a: EndpointAddress, ready: boolean) => {
+        const e: SliceEndpoint = { addresses: [a.ip], conditions: { ready } };
+        if (a.nodeName) e.nodeName = a.nodeName;
+        if (a.hostname) e.hostname = a.hostname;
+        if (a.targetRef) e.targetRef = a.targetRef;
+        all.push(e);
+      };
+      for (const a of sub.addresses ?? []) add(a, true);
+      for (const a of sub.notReadyAddresses ?? []) add(a, false);
+      const ports = (sub.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? "TCP" })) as EndpointSlice["ports"];
+      for (let i = 0; i < all.length; i += MAX_PER_SLICE) want.push({ ports, endpoints: all.slice(i, i + MAX_PER_SLICE) });
+    }
+    return want;
+  }
+
+  async function syncSlices(
+    svc: Service,
+    want: SliceWant[],
+    managedBy: string,
+    owner: { obj: { metadata?: any }; apiVersion: string; kind: string },
+    baseLabels: Record<string, string>,
+  ): Promise<void> {
+    const ns = svc.metadata!.namespace!;
+    const name = svc.metadata!.name!;
+    const c = ctx.client.resource<EndpointSlice>(refs.endpointslices, ns);
+    const labels: Record<string, string> = { ...baseLabels, [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: managedBy };
+    if (isHeadless(svc)) labels[HEADLESS_LABEL] = "";
     // A Service with no endpoints still gets one (empty) slice, as upstream.
-    if (!want.length) want.push({ ports: [], endpoints: [] });
+    if (!want.length && managedBy === MANAGED_BY) want.push({ ports: [], endpoints: [] });
     // Slices created but not yet in the cache count as existing, so a slow watch never duplicates them.
-    const cached = sliceInf.byIndex("service", `${ns}/${name}`);
-    const pending = (recent.get(`${ns}/${name}`) ?? []).filter((r) => !cached.some((c) => c.metadata?.name === r.metadata?.name));
+    const k = `${managedBy}|${ns}/${name}`;
+    const cached = sliceInf.byIndex("service", k);
+    const pending = (recent.get(k) ?? []).filter((r) => !cached.some((c) => c.metadata?.name === r.metadata?.name));
     const existing = [...cached, ...pending]
-      .filter((s) => s.metadata?.ownerReferences?.some((r) => r.uid === svc.metadata?.uid) ?? true)
+      .filter((s) => s.metadata?.ownerReferences?.some((r) => r.uid === owner.obj.metadata?.uid) ?? true)
       .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
     for (let i = 0; i < want.length; i++) {
       const w = want[i]!;
@@ -158,12 +197,11 @@ export function newEndpointsController(ctx: ControllerContext): Controller {
         const made = await c.create({
           apiVersion: "discovery.k8s.io/v1",
           kind: "EndpointSlice",
-          metadata: { generateName: `${name}-`, namespace: ns, labels, ownerReferences: [newControllerRef(svc, "v1", "Service")] },
+          metadata: { generateName: `${name}-`, namespace: ns, labels, ownerReferences: [newControllerRef(owner.obj, owner.apiVersion, owner.kind)] },
           addressType: "IPv4",
           endpoints: w.endpoints,
           ports: w.ports,
         });
-        const k = `${ns}/${name}`;
         recent.set(k, [...(recent.get(k) ?? []), made]);
         continue;
       }
@@ -177,22 +215,35 @@ export function newEndpointsController(ctx: ControllerContext): Controller {
     for (const extra of existing.slice(want.length)) await c.delete(extra.metadata!.name!).catch(ignore404);
   }
 
+  async function deleteSlices(ns: string, name: string, managedBy: string): Promise<void> {
+    const c = ctx.client.resource<EndpointSlice>(refs.endpointslices, ns);
+    for (const s of sliceInf.byIndex("service", `${managedBy}|${ns}/${name}`)) await c.delete(s.metadata!.name!).catch(ignore404);
+  }
+
   async function sync(key: string): Promise<void> {
     const svc = svcInf.get(key);
     const { namespace, name } = splitKey(key);
     if (!svc) {
-      recent.delete(key);
+      recent.delete(`${MANAGED_BY}|${key}`);
+      recent.delete(`${MIRRORED_BY}|${key}`);
       // Endpoints of a deleted Service go with it (slices are owned, the garbage collector removes them).
       if (epInf.getByName(namespace, name)) {
         await ctx.client.resource<Endpoints>(refs.endpoints, namespace).delete(name).catch(ignore404);
       }
       return;
     }
-    // Services without a selector have user-managed endpoints.
-    if (!svc.spec?.selector || !Object.keys(svc.spec.selector).length || svc.spec.type === "ExternalName") return;
+    if (svc.spec?.type === "ExternalName") return;
+    // Services without a selector have user-managed Endpoints: mirror them into slices.
+    if (!svc.spec?.selector || !Object.keys(svc.spec.selector).length) {
+      const ep = epInf.getByName(namespace, name);
+      if (!ep || ep.metadata?.labels?.[SKIP_MIRROR] === "true") return deleteSlices(namespace!, name, MIRRORED_BY);
+      await syncSlices(svc, slicesFromEndpoints(ep), MIRRORED_BY, { obj: ep, apiVersion: "v1", kind: "Endpoints" }, ep.metadata?.labels ?? {});
+      return deleteSlices(namespace!, name, MANAGED_BY);
+    }
     const pods = podInf.byIndex("namespace", namespace!).filter((p) => mapSelectorMatches(svc.spec!.selector, p.metadata?.labels));
     await syncEndpoints(svc, pods);
-    await syncSlices(svc, pods);
+    await syncSlices(svc, slicesFromPods(svc, pods), MANAGED_BY, { obj: svc, apiVersion: "v1", kind: "Service" }, svc.metadata?.labels ?? {});
+    await deleteSlices(namespace!, name, MIRRORED_BY);
   }
 
   return { name: "endpoints", run: () => run(sync) };

@@ -211,8 +211,7 @@ describe("preemption", () => {
     for (let i = 0; i < 3; i++) await create(ns, podSpec(`low${i}`, { cpu: "3", spec: { nodeSelector: { "kubernetes.io/hostname": `n-${i}` } } }));
     const before = await placements(ns, ["low0", "low1", "low2"]);
     expect(Object.values(before).sort()).toEqual(["n-0", "n-1", "n-2"]);
-    // spec.priority equal to the class value is accepted by the Priority admission plugin (as upstream).
-    await create(ns, podSpec("vip", { cpu: "2", spec: { priorityClassName: "high", priority: 1000 } }));
+    await create(ns, podSpec("vip", { cpu: "2", spec: { priorityClassName: "high" } }));
     const m = await placements(ns, ["vip"]);
     const left = (await pods(ns).list()).items.filter((p) => p.metadata!.name!.startsWith("low"));
     expect(left.length).toBe(2);

@@ -66,6 +66,8 @@ describe("migrations", () => {
       db = new Database(path);
       expect(migrate(db, [first!, later])).toEqual([later.tag]);
       expect(migrate(db, [first!, later])).toEqual([]);
+      // An older binary (which knows only the first migration) refuses the newer database.
+      expect(() => migrate(db, [first!])).toThrow(/newer kubun/);
       expect(db.query("SELECT value FROM kine WHERE name = '/registry/x'").get()).toEqual({ value: "kept" });
       expect(db.query(`SELECT count(*) AS n FROM "__drizzle_migrations"`).get()).toEqual({ n: 2 });
       db.close();

@@ -5,6 +5,7 @@
 // applied migrations in drizzle's own table (__drizzle_migrations, same layout), so drizzle-kit tooling agrees with it.
 import type { Database } from "bun:sqlite";
 import { createHash } from "node:crypto";
+import { StoreError } from "../types.ts";
 import journal from "../../../migrations/meta/_journal.json" with { type: "json" };
 import m0000 from "../../../migrations/0000_log_table.sql" with { type: "text" };
 import m0001 from "../../../migrations/0001_lean_writes.sql" with { type: "text" };
@@ -45,6 +46,11 @@ export function migrate(db: Database, migrations = embeddedMigrations()): string
       .query<{ created_at: number }, []>(`SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1`)
       .get();
     const lastWhen = last ? Number(last.created_at) : -1;
+    const newestKnown = Math.max(-1, ...migrations.map((m) => m.when));
+    if (lastWhen > newestKnown) {
+      // Never run old code on a schema it does not know (a downgrade): refuse instead of guessing.
+      throw new StoreError("the database was migrated by a newer kubun; refusing to open it with this older version");
+    }
     for (const m of migrations) {
       if (m.when <= lastWhen) continue;
       for (const stmt of m.statements) db.run(stmt);

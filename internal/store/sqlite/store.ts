@@ -207,6 +207,6 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     return new SqliteStore(db, opts);
   } catch (e) {
     db.close();
-    throw e;
+    throw e instanceof StoreError ? new StoreError(`${path}: ${e.message}`) : e;
   }
 }

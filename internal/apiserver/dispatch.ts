@@ -51,10 +51,10 @@ export async function dispatch(c: Context<AppEnv>, deps: ApiServerDeps, watchCac
   if (info.subresource) {
     const sub = info.subresource;
     if (!ri.subresources?.includes(sub)) throw notFoundPath();
-    if (sub === "status" || (sub === "finalize" && isNamespaceObject)) {
-      if (method === "GET" && sub === "status") return handleGet(r);
+    if (sub === "status" || sub === "ephemeralcontainers" || (sub === "finalize" && isNamespaceObject)) {
+      if (method === "GET" && sub !== "finalize") return handleGet(r);
       if (method === "PUT") return handleUpdate(r);
-      if (method === "PATCH" && sub === "status") return handlePatch(r);
+      if (method === "PATCH" && sub !== "finalize") return handlePatch(r);
       throw methodNotAllowed();
     }
     const h = SUBRESOURCE_HANDLERS[sub];

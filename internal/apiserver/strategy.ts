@@ -35,6 +35,11 @@ export function prepareForUpdate(ri: ResourceInfo, next: KObject, old: KObject, 
       if (next.metadata?.labels !== undefined) out.metadata.labels = next.metadata.labels;
       if (next.metadata?.annotations !== undefined) out.metadata.annotations = next.metadata.annotations;
     }
+  } else if (subresource === "ephemeralcontainers" && ri.resource === "pods") {
+    // kubectl debug: only the ephemeral containers of the pod may change.
+    out = clone(old);
+    out.spec = { ...(old.spec ?? {}), ephemeralContainers: next.spec?.ephemeralContainers ?? [] };
+    if (next.metadata?.managedFields) out.metadata.managedFields = next.metadata.managedFields;
   } else if (subresource === "finalize" && ri.resource === "namespaces") {
     out = clone(old);
     out.spec = { ...(old.spec ?? {}), finalizers: next.spec?.finalizers ?? [] };

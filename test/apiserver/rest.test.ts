@@ -212,6 +212,20 @@ describe("generation and status subresource", () => {
     expect(main.json.status.replicas).toBe(2);
   });
 
+  test("pods/ephemeralcontainers changes only spec.ephemeralContainers", async () => {
+    await req("POST", `${NS}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } });
+    await req("POST", `${NS}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name: "dbg" }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    const r = await req(
+      "PATCH",
+      `${NS}/pods/dbg/ephemeralcontainers`,
+      { spec: { containers: [{ name: "c", image: "evil" }], ephemeralContainers: [{ name: "debugger", image: "busybox", stdin: true, tty: true }] } },
+      { "Content-Type": "application/strategic-merge-patch+json" },
+    );
+    expect(r.status).toBe(200);
+    expect(r.json.spec.ephemeralContainers.map((c: any) => c.name)).toEqual(["debugger"]);
+    expect(r.json.spec.containers[0].image).toBe("busybox");
+  });
+
   test("scale subresource", async () => {
     const s = await req("GET", `${D}/d1/scale`);
     expect(s.json).toMatchObject({ kind: "Scale", apiVersion: "autoscaling/v1", spec: { replicas: 3 }, status: { selector: "app=d1" } });

@@ -29,7 +29,12 @@ export function deleteOptions(body: Record<string, any> | undefined, q: URLSearc
     if (body.kind !== undefined && body.kind !== "DeleteOptions") {
       throw badRequest(`the body of the request was not a DeleteOptions object (kind ${body.kind})`);
     }
-    if (body.gracePeriodSeconds !== undefined && body.gracePeriodSeconds !== null) o.gracePeriodSeconds = Number(body.gracePeriodSeconds);
+    if (body.gracePeriodSeconds !== undefined && body.gracePeriodSeconds !== null) {
+      if (!Number.isInteger(body.gracePeriodSeconds)) {
+        throw badRequest(`DeleteOptions in version "v1" cannot be handled as a DeleteOptions: json: cannot unmarshal ${typeof body.gracePeriodSeconds} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+      }
+      o.gracePeriodSeconds = body.gracePeriodSeconds;
+    }
     if (body.propagationPolicy) o.propagationPolicy = body.propagationPolicy;
     if (body.orphanDependents !== undefined && body.orphanDependents !== null) o.orphanDependents = Boolean(body.orphanDependents);
     if (body.preconditions) o.preconditions = body.preconditions;

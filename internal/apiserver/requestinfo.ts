@@ -1,5 +1,6 @@
 // Upstream's RequestInfo: what a URL + method mean (verb, group, resource, namespace, name, subresource).
 // Used for authorization, metrics and routing, so it is computed once per request.
+import { badRequest } from "./status.ts";
 
 export interface RequestInfo {
   resourceRequest: boolean;
@@ -30,7 +31,12 @@ function isWatch(q: URLSearchParams): boolean {
 }
 
 export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
-  const segs = pathname.split("/").filter((s) => s.length > 0).map(decodeURIComponent);
+  let segs: string[];
+  try {
+    segs = pathname.split("/").filter((s) => s.length > 0).map(decodeURIComponent);
+  } catch {
+    throw badRequest(`malformed URL path: ${pathname}`);
+  }
   const info: RequestInfo = {
     resourceRequest: false,
     path: pathname,

@@ -15,6 +15,7 @@ import { newNamespaceController } from "./namespace/controller.ts";
 import { newNodeLifecycleController } from "./nodelifecycle/controller.ts";
 import { newPodGCController } from "./podgc/controller.ts";
 import { newReplicaSetController } from "./replicaset/controller.ts";
+import { newResourceQuotaController } from "./resourcequota/controller.ts";
 import { newServiceAccountController } from "./serviceaccount/controller.ts";
 
 export interface ControllerEntry {
@@ -37,6 +38,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "statefulset", create: newStatefulSetController },
   { name: "endpoints", create: newEndpointsController },
   { name: "disruption", create: newDisruptionController },
+  { name: "resourcequota", create: newResourceQuotaController },
   { name: "kubernetes-service", create: newKubernetesServiceController },
 ];
 

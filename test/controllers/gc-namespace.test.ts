@@ -107,6 +107,48 @@ describe("pod gc", () => {
   }, 30_000);
 });
 
+describe("resource quota", () => {
+  test("status.used follows pods, requests and object counts", async () => {
+    const ns = "quota-ns";
+    await env.client.resource<Namespace>(refs.namespaces).create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await waitFor("default sa", () => env.client.resource<ServiceAccount>(refs.serviceaccounts, ns).get("default"));
+    await waitFor("root ca", () => env.client.resource<ConfigMap>(refs.configmaps, ns).get("kube-root-ca.crt"));
+    const quotas = env.client.resource<any>({ group: "", version: "v1", resource: "resourcequotas", namespaced: true }, ns);
+    await quotas.create({
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      metadata: { name: "q", namespace: ns },
+      spec: { hard: { pods: "5", "requests.cpu": "1", "requests.memory": "1Gi", "limits.memory": "2Gi", configmaps: "10", "count/deployments.apps": "2" } },
+    });
+    for (const n of ["a", "b"]) {
+      await env.client.resource<Pod>(refs.pods, ns).create({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: n, namespace: ns },
+        spec: {
+          automountServiceAccountToken: false,
+          containers: [{ name: "c", image: "pause", resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "128Mi" } } }],
+        },
+      });
+    }
+    const q = await waitFor("used", async () => {
+      const x = await quotas.get("q");
+      return x.status?.used?.pods === "2" ? x : undefined;
+    }, 20_000);
+    expect(q.status.hard).toEqual(q.spec.hard);
+    expect(q.status.used).toEqual({
+      pods: "2",
+      "requests.cpu": "200m",
+      "requests.memory": "128Mi",
+      "limits.memory": "256Mi",
+      configmaps: "1",
+      "count/deployments.apps": "0",
+    });
+    await env.client.resource<Pod>(refs.pods, ns).delete("a", { gracePeriodSeconds: 0 });
+    await waitFor("one pod", async () => (await quotas.get("q")).status?.used?.pods === "1", 20_000);
+  }, 40_000);
+});
+
 describe("namespace", () => {
   test("deleting a namespace removes all its content, then the namespace", async () => {
     const ns = "doomed";

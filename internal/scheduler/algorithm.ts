@@ -1,13 +1,14 @@
 // One scheduling attempt: preFilter → filter (stopping once enough feasible nodes are found, as upstream's
-// percentageOfNodesToScore) → score → pick the best node; and, when nothing fits, the preemption dry run.
+// percentageOfNodesToScore) → score → pick the best node. Preemption is in preemption.ts.
 
-import { CycleState, MAX_NODE_SCORE, fitErrorMessage, type Diagnosis, type Plugin, type Snapshot, type Status } from "./framework.ts";
+import { CycleState, MAX_NODE_SCORE, type Diagnosis, type Plugin, type Snapshot, type Status } from "./framework.ts";
 import type { NodeInfo } from "./nodeinfo.ts";
 import type { PodInfo } from "./podinfo.ts";
 import { nodeName, nodeUnschedulable, nodeAffinity, nodePorts, taintToleration } from "./plugins/basic.ts";
 import { interPodAffinity } from "./plugins/interpodaffinity.ts";
 import { balancedAllocation, nodeResourcesFit } from "./plugins/resources.ts";
 import { podTopologySpread } from "./plugins/topologyspread.ts";
+import { volumeBinding } from "./plugins/volumes.ts";
 
 /** Filter order and score weights of upstream's default profile (the parts kubun serves). */
 export const DEFAULT_PLUGINS: Plugin[] = [
@@ -17,6 +18,7 @@ export const DEFAULT_PLUGINS: Plugin[] = [
   nodeAffinity,
   nodePorts,
   nodeResourcesFit,
+  volumeBinding,
   podTopologySpread,
   interPodAffinity,
   balancedAllocation,
@@ -176,128 +178,4 @@ export class Algorithm {
     }
     return totals;
   }
-}
-
-export interface Victims {
-  node: string;
-  pods: PodInfo[];
-}
-
-export interface PreemptionResult {
-  candidate?: Victims;
-  /** Message for the FitError's PostFilter part (empty when a candidate was found). */
-  message: string;
-}
-
-/** Upstream MoreImportantPod: higher priority, then the one that started earlier. */
-function moreImportant(a: PodInfo, b: PodInfo): boolean {
-  if (a.priority !== b.priority) return a.priority > b.priority;
-  return startTime(a) < startTime(b);
-}
-function startTime(p: PodInfo): number {
-  const t = p.pod.status?.startTime ?? p.pod.metadata?.creationTimestamp;
-  return t ? Date.parse(t) : Date.now();
-}
-
-/**
- * DefaultPreemption's dry run: on each node that failed with a resolvable status, remove every lower-priority pod,
- * check the pod fits, then reprieve victims from the most important down while it still fits.
- */
-export function findPreemption(
-  algo: Algorithm,
-  pi: PodInfo,
-  state: CycleState,
-  diag: Diagnosis,
-  snap: Snapshot,
-  plugins: Plugin[] = DEFAULT_PLUGINS,
-  nominated?: NominatedPods,
-): PreemptionResult {
-  const pod = pi.pod;
-  if (pod.spec?.preemptionPolicy === "Never") return { message: "preemption: not eligible due to preemptionPolicy=Never." };
-  const nominatedNode = pod.status?.nominatedNodeName;
-  if (nominatedNode) {
-    const ni = snap.node(nominatedNode);
-    const st = diag.nodeToStatus.get(nominatedNode);
-    // Victims of an earlier preemption are still terminating there: wait rather than preempt more.
-    if (ni && st?.code !== "UnschedulableAndUnresolvable")
-      for (const p of ni.pods.values())
-        if (p.terminating && p.priority < pi.priority) return { message: "preemption: not eligible due to a terminating pod on the nominated node." };
-  }
-  const all = snap.nodes.length;
-  const statuses = new Map<string, Status>();
-  const candidates: Victims[] = [];
-  for (const ni of snap.nodes) {
-    const st = diag.nodeToStatus.get(ni.name);
-    if (!st || st.code !== "Unschedulable") continue;
-    const r = selectVictims(algo, pi, state, ni, plugins, nominated);
-    if ("status" in r) statuses.set(ni.name, r.status);
-    else candidates.push({ node: ni.name, pods: r.victims });
-  }
-  if (candidates.length === 0) {
-    return { message: "preemption: " + fitErrorMessage(all, { nodeToStatus: statuses }, "Preemption is not helpful for scheduling") };
-  }
-  return { candidate: pickCandidate(candidates), message: "" };
-}
-
-function selectVictims(
-  algo: Algorithm,
-  pi: PodInfo,
-  state0: CycleState,
-  ni0: NodeInfo,
-  plugins: Plugin[],
-  nominated?: NominatedPods,
-): { victims: PodInfo[] } | { status: Status } {
-  const ni = ni0.clone();
-  const state = state0.clone();
-  const potential = [...ni.pods.values()].filter((p) => p.priority < pi.priority);
-  if (potential.length === 0) return { status: { code: "UnschedulableAndUnresolvable", reasons: ["No preemption victims found for incoming pod"], plugin: "DefaultPreemption" } };
-  const remove = (p: PodInfo) => {
-    ni.removePod(p.key);
-    for (const pl of plugins) pl.removePod?.(state, pi, p, ni);
-  };
-  const add = (p: PodInfo) => {
-    ni.addPod(p);
-    for (const pl of plugins) pl.addPod?.(state, pi, p, ni);
-  };
-  for (const p of potential) remove(p);
-  const st = algo.runFilters(state, pi, ni, nominated);
-  if (st) return { status: st };
-  potential.sort((a, b) => (moreImportant(a, b) ? -1 : moreImportant(b, a) ? 1 : 0));
-  const victims: PodInfo[] = [];
-  for (const p of potential) {
-    add(p);
-    if (algo.runFilters(state, pi, ni, nominated)) {
-      remove(p);
-      victims.push(p);
-    }
-  }
-  return { victims };
-}
-
-/** Upstream pickOneNodeForPreemption without PDBs: lowest top victim priority, lowest sum, fewest, latest start. */
-function pickCandidate(cs: Victims[]): Victims {
-  const fns: ((c: Victims) => number)[] = [
-    (c) => -Math.max(...c.pods.map((p) => p.priority)),
-    (c) => -c.pods.reduce((s, p) => s + p.priority + 2 ** 31, 0),
-    (c) => -c.pods.length,
-    (c) => {
-      const top = Math.max(...c.pods.map((p) => p.priority));
-      return Math.min(...c.pods.filter((p) => p.priority === top).map(startTime));
-    },
-  ];
-  let left = cs;
-  for (const f of fns) {
-    let best = -Infinity;
-    let sel: Victims[] = [];
-    for (const c of left) {
-      const s = f(c);
-      if (s > best) {
-        best = s;
-        sel = [c];
-      } else if (s === best) sel.push(c);
-    }
-    if (sel.length === 1) return sel[0]!;
-    left = sel;
-  }
-  return left[0]!;
 }

@@ -2,7 +2,7 @@
 // scheduler has bound but not yet seen in the pod watch (so they count against resources at once), as upstream's
 // scheduler cache.
 
-import type { Node, Pod } from "kubernetes-types/core/v1";
+import type { Node, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
 import type { Snapshot } from "./framework.ts";
 import type { Labels } from "./labels.ts";
 import { NodeInfo } from "./nodeinfo.ts";
@@ -29,6 +29,8 @@ export class SchedulerCache implements Snapshot {
   /** Pods bound to nodes we have not seen yet. */
   private orphans = new Map<string, Map<string, PodInfo>>();
   private nsLabels = new Map<string, Labels>();
+  /** Set by the scheduler to read its PVC informer; without it claims are not checked. */
+  pvc?: (namespace: string, name: string) => PersistentVolumeClaim | undefined;
 
   get nodes(): NodeInfo[] {
     if (this.listDirty) {

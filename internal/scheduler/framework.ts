@@ -1,6 +1,7 @@
 // The scheduling framework's moving parts, reduced to what kubun's default profile uses: plugins with
 // preFilter/filter/preScore/score/normalize steps, statuses with upstream codes and reasons, and the FitError text.
 
+import type { PersistentVolumeClaim } from "kubernetes-types/core/v1";
 import type { Labels } from "./labels.ts";
 import type { NodeInfo } from "./nodeinfo.ts";
 import type { PodInfo } from "./podinfo.ts";
@@ -27,6 +28,8 @@ export interface Snapshot {
   nodes: NodeInfo[];
   node(name: string): NodeInfo | undefined;
   namespaceLabels(ns: string): Labels;
+  /** A PersistentVolumeClaim, when the snapshot knows claims (undefined: not found). */
+  pvc?(namespace: string, name: string): PersistentVolumeClaim | undefined;
 }
 
 /** Per-cycle plugin state; clone() is used by preemption dry runs. */

@@ -7,7 +7,8 @@ import { logger } from "../log/log.ts";
 import { Scheduler, type SchedulerConfig } from "./scheduler.ts";
 
 export { Scheduler, DEFAULT_SCHEDULER_NAME, type SchedulerConfig, type SchedulerStats } from "./scheduler.ts";
-export { Algorithm, DEFAULT_PLUGINS, findPreemption, numFeasibleNodesToFind } from "./algorithm.ts";
+export { Algorithm, DEFAULT_PLUGINS, numFeasibleNodesToFind } from "./algorithm.ts";
+export { findPreemption } from "./preemption.ts";
 export { fitErrorMessage } from "./framework.ts";
 export { makePodInfo } from "./podinfo.ts";
 export { NodeInfo } from "./nodeinfo.ts";

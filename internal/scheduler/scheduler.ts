@@ -2,7 +2,8 @@
 // the highest-priority pod, runs the algorithm synchronously against the cache, assumes the pod on the chosen node
 // and binds it in the background, so the next pod is scheduled while the binding is in flight.
 
-import type { Namespace, Node, Pod } from "kubernetes-types/core/v1";
+import type { Namespace, Node, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
+import type { PodDisruptionBudget } from "kubernetes-types/policy/v1";
 import { createClient, type Client } from "../client/client.ts";
 import { createEventRecorder, type EventRecorder } from "../client/events.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
@@ -10,7 +11,8 @@ import type { Informer } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
 import { ApiError, type ClientConfig } from "../client/types.ts";
 import { logger, type Logger } from "../log/log.ts";
-import { Algorithm, DEFAULT_PLUGINS, NO_NODES_MSG, findPreemption, type Victims } from "./algorithm.ts";
+import { Algorithm, DEFAULT_PLUGINS, NO_NODES_MSG } from "./algorithm.ts";
+import { findPreemption, type Victims } from "./preemption.ts";
 import { SchedulerCache } from "./cache.ts";
 import { fitErrorMessage } from "./framework.ts";
 import { makePodInfo, podKey, type PodInfo } from "./podinfo.ts";
@@ -47,6 +49,7 @@ export class Scheduler {
   private algo = new Algorithm(DEFAULT_PLUGINS);
   private recorder: EventRecorder;
   private pods!: Informer<Pod>;
+  private pdbs!: Informer<PodDisruptionBudget>;
   /** Pending pods nominated to a node by preemption, by node name. */
   private nominated = new Map<string, Map<string, PodInfo>>();
   private nominatedOf = new Map<string, string>();
@@ -74,6 +77,14 @@ export class Scheduler {
     const nodes = factory.informerFor<Node>(refs.nodes);
     this.pods = factory.informerFor<Pod>(refs.pods);
     const namespaces = factory.informerFor<Namespace>(refs.namespaces);
+    const pvcs = factory.informerFor<PersistentVolumeClaim>(refs.persistentvolumeclaims);
+    this.pdbs = factory.informerFor<PodDisruptionBudget>(refs.poddisruptionbudgets);
+    this.cache.pvc = (ns, name) => pvcs.getByName(ns, name);
+    // A claim appearing (or changing) may unblock pods waiting for it.
+    pvcs.addEventHandler({
+      onAdd: () => this.queue.moveAllToActiveOrBackoff(["VolumeBinding"]),
+      onUpdate: () => this.queue.moveAllToActiveOrBackoff(["VolumeBinding"]),
+    });
 
     namespaces.addEventHandler({
       onAdd: (ns) => this.cache.setNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}),
@@ -229,7 +240,7 @@ export class Scheduler {
     }
     this.stats.failedAttempts++;
     const diag = r.diagnosis!;
-    const pre = findPreemption(this.algo, pi, r.state, diag, this.cache, DEFAULT_PLUGINS, this.nominatedFor);
+    const pre = findPreemption(this.algo, pi, r.state, diag, this.cache, DEFAULT_PLUGINS, this.nominatedFor, this.pdbs.list());
     diag.postFilterMsg = pre.message || undefined;
     const msg = fitErrorMessage(this.cache.nodes.length, diag);
     const rejectedBy = new Set([...diag.nodeToStatus.values()].map((s) => s.plugin));

@@ -320,7 +320,7 @@ describe("preemption", () => {
     const pi = makePodInfo(pod("hi", { cpu: "1", priority: 10 }));
     const r = a.schedule(pi, c);
     const pre = findPreemption(a, pi, r.state, r.diagnosis!, c);
-    expect(pre.candidate).toEqual({ node: "b", pods: [expect.objectContaining({ key: "default/b-2" })] });
+    expect(pre.candidate).toMatchObject({ node: "b", pods: [expect.objectContaining({ key: "default/b-2" })] });
   });
 
   test("never evicts equal or higher priority pods", () => {
@@ -381,4 +381,34 @@ test("pods pinned by matchFields metadata.name (DaemonSet pods) only evaluate th
   expect(failMessage(c, conflict)).toBe(
     "0/3 nodes are available: pod affinity terms conflict. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
   );
+});
+
+describe("volumes and budgets", () => {
+  test("pods whose claims are missing or being deleted are unresolvable", () => {
+    const c = cluster([node("a")]);
+    const claims: Record<string, any> = { data: { metadata: { name: "data" } }, old: { metadata: { name: "old", deletionTimestamp: "2026-01-01T00:00:00Z" } } };
+    c.pvc = (_ns, name) => claims[name];
+    const withClaim = (claim: string) => pod("p", { spec: { volumes: [{ name: "v", persistentVolumeClaim: { claimName: claim } }] } });
+    expect(feasibleNodes(c, withClaim("data"))).toEqual(["a"]);
+    expect(failMessage(c, withClaim("nope"))).toBe(
+      '0/1 nodes are available: persistentvolumeclaim "nope" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.',
+    );
+    expect(failMessage(c, withClaim("old"))).toContain('persistentvolumeclaim "old" is being deleted');
+  });
+
+  test("preemption prefers victims not protected by a PodDisruptionBudget", () => {
+    const c = cluster(
+      [node("a", { cpu: "1" }), node("b", { cpu: "1" })],
+      [pod("guarded", { cpu: "1", node: "a", priority: 1, labels: { app: "db" } }), pod("free", { cpu: "1", node: "b", priority: 5, labels: { app: "web" } })],
+    );
+    const pdb: any = { metadata: { name: "db", namespace: "default" }, spec: { selector: { matchLabels: { app: "db" } } }, status: { disruptionsAllowed: 0 } };
+    const a = algo();
+    const pi = makePodInfo(pod("hi", { cpu: "1", priority: 10 }));
+    const r = a.schedule(pi, c);
+    // Without budgets the lower-priority "guarded" pod would go; with its budget exhausted, "free" goes instead.
+    expect(findPreemption(a, pi, r.state, r.diagnosis!, c).candidate!.node).toBe("a");
+    const pre = findPreemption(a, pi, r.state, r.diagnosis!, c, undefined, undefined, [pdb]);
+    expect(pre.candidate!.node).toBe("b");
+    expect(pre.candidate!.pods.map((p) => p.key)).toEqual(["default/free"]);
+  });
 });

@@ -241,3 +241,22 @@ describe("scheduling gates", () => {
     await deleteAll(ns);
   });
 });
+
+describe("volumes", () => {
+  test("a pod waits for its missing claim and is scheduled once the claim exists", async () => {
+    const ns = await namespace();
+    await create(ns, podSpec("needs-claim", { spec: { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }] } }));
+    const cond = await conditionOf(ns, "needs-claim");
+    expect(cond.message).toBe(
+      '0/4 nodes are available: persistentvolumeclaim "data" not found. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.',
+    );
+    await client.resource(refs.persistentvolumeclaims, ns).create({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "data" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    });
+    await placements(ns, ["needs-claim"]);
+    await deleteAll(ns);
+  });
+});

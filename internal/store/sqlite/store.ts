@@ -69,7 +69,7 @@ export class SqliteStore implements Store {
   }
 
   private compactRevisionSync(): number {
-    return this.q.getMeta.get({ key: "compact_revision" })?.value ?? 0;
+    return this.compactor.watermark();
   }
 
   private check(): void {

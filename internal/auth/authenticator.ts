@@ -57,6 +57,8 @@ export interface KubunAuthenticator extends Authenticator {
   issueNodeToken(nodeName: string): Promise<string>;
   /** The public keys (JWKS) tokens are verified with, for /openid/v1/jwks. */
   jwks(): Promise<{ keys: unknown[] }>;
+  /** The store tokens are checked against (bound objects, node credentials, other servers' keys). */
+  readonly store?: Store;
   /** Drop cached results (tests; after revoking credentials). */
   flushCache(): void;
 }
@@ -126,6 +128,7 @@ export function createAuthenticator(opts: { store?: Store; dataDir: string; admi
 
   return {
     ready,
+    store,
     async authenticateToken(token: string, audiences?: string[]) {
       return (await cachedReview(token, audiences))?.user ?? null;
     },

@@ -8,7 +8,7 @@ beforeAll(async () => {
   c = await startTestCluster();
   // No controller manager runs in this cluster: create the ServiceAccount it would.
   expect((await c.kubectl(["create", "serviceaccount", "default", "-n", "default"])).code).toBe(0);
-});
+}, 60_000);
 afterAll(async () => {
   await c?.stop();
 });

@@ -22,7 +22,7 @@ beforeAll(async () => {
   expect(t.stderr).toBe("");
   saToken = t.stdout.trim();
   expect(saToken.split(".")).toHaveLength(3);
-});
+}, 60_000);
 /** TokenRequest over the API (what `kubectl create token` does, in JSON). */
 async function createToken(ns: string, sa: string): Promise<string> {
   const res = await c.api(`/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
@@ -136,6 +136,38 @@ describe("kubectl auth", () => {
       if (typeof who === "string") await Bun.sleep(250);
     }
     expect(who).toBe(401);
+  }, 30_000);
+
+  test("pod-bound tokens: kubectl create token --bound-object-kind Pod; revoked with the pod", async () => {
+    const pod = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: default, namespace: team}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: runner, namespace: team}
+spec: {serviceAccountName: app, containers: [{name: c, image: busybox}]}
+`;
+    expect((await c.kubectl(["apply", "-f", "-"], { stdin: pod })).code).toBe(0);
+    const t = await c.kubectl(["create", "token", "app", "-n", "team", "--bound-object-kind", "Pod", "--bound-object-name", "runner"]);
+    expect(t.stderr).toBe("");
+    const who = await c.kubectl(["auth", "whoami", "--token", t.stdout.trim()]);
+    expect(who.stdout).toMatch(/Extra: authentication.kubernetes.io\/pod-name\s+\[runner\]/);
+    const missing = await c.kubectl(["create", "token", "app", "-n", "team", "--bound-object-kind", "Pod", "--bound-object-name", "ghost"]);
+    expect(missing.stderr.trim()).toBe('error: failed to create token: pods "ghost" not found');
+    const wrongSA = await c.kubectl(["create", "token", "default", "-n", "team", "--bound-object-kind", "Pod", "--bound-object-name", "runner"]);
+    expect(wrongSA.stderr.trim()).toBe('error: failed to create token: cannot bind token for serviceaccount "default" to pod running with different serviceaccount name.');
+    const short = await c.kubectl(["create", "token", "app", "-n", "team", "--duration", "5m"]);
+    expect(short.stderr.trim()).toBe(
+      'error: failed to create token: TokenRequest.authentication.k8s.io "app" is invalid: spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes',
+    );
+    expect((await c.kubectl(["delete", "pod", "runner", "-n", "team", "--grace-period=0", "--force"])).code).toBe(0);
+    let code = 0;
+    for (let i = 0; i < 60 && code === 0; i++) {
+      code = (await c.kubectl(["auth", "whoami", "--token", t.stdout.trim()])).code;
+      if (code === 0) await Bun.sleep(250);
+    }
+    expect(code).toBe(1);
   }, 30_000);
 
   test("RBAC escalation: a namespace admin can bind edit but not cluster-admin", async () => {

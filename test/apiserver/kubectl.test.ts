@@ -247,6 +247,22 @@ describe("kubectl auth, explain, wait, watch, delete", () => {
     await proc.exited;
   });
 
+  test("cordon, drain (evictions sent as protobuf) and uncordon", async () => {
+    await c.api("/api/v1/nodes", { method: "POST", body: JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: "drain-me" } }), headers: { "Content-Type": "application/json" } });
+    for (const n of ["d1", "d2"]) {
+      const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: n }, spec: { nodeName: "drain-me", terminationGracePeriodSeconds: 0, containers: [{ name: "c", image: "busybox" }] } };
+      expect((await c.api("/api/v1/namespaces/default/pods", { method: "POST", body: JSON.stringify(pod), headers: { "Content-Type": "application/json" } })).status).toBe(201);
+    }
+    expect(await ok(["cordon", "drain-me"])).toBe("node/drain-me cordoned\n");
+    expect(await ok(["get", "node", "drain-me", "-o", "jsonpath={.spec.unschedulable}"])).toBe("true");
+    const d = await c.kubectl(["drain", "drain-me", "--force", "--timeout=30s"]);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toContain("pod/d1 evicted");
+    expect(d.stdout).toContain("node/drain-me drained");
+    expect(await ok(["get", "pods", "--field-selector", "spec.nodeName=drain-me", "-o", "name"])).toBe("");
+    expect(await ok(["uncordon", "drain-me"])).toBe("node/drain-me uncordoned\n");
+  });
+
   test("delete with each propagation policy", async () => {
     for (const [name, cascade, finalizer] of [["bg", "background", ""], ["fg", "foreground", "foregroundDeletion"], ["orph", "orphan", "orphan"]] as const) {
       await ok(["create", "configmap", `del-${name}`]);

@@ -20,7 +20,7 @@ export class Checkpoints {
       const { probes, ...rest } = c;
       containers[k] = { ...rest, ready: false };
     }
-    const { lastStatus, volumesReady, ...r } = rec;
+    const { lastStatus, volumes, volumesAt, ...r } = rec;
     const text = JSON.stringify({ ...r, containers });
     if (this.last.get(rec.uid) === text) return;
     const dir = this.podDir(rec.uid);

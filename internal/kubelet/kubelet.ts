@@ -319,7 +319,13 @@ export class Kubelet {
     // Volumes and the pod's /etc files.
     let volumes: Map<string, string>;
     try {
-      volumes = await setupVolumes(this.podWithIPs(rec), { podDir: this.podDir(uid), refs: this.refs, nodeAllocatable: this.opts.nodeAllocatable?.() ?? {} });
+      // Content volumes are refreshed at most once a minute (API load, disk writes).
+      if (rec.volumes && Date.now() - (rec.volumesAt ?? 0) < 60_000) volumes = new Map(Object.entries(rec.volumes));
+      else {
+        volumes = await setupVolumes(this.podWithIPs(rec), { podDir: this.podDir(uid), refs: this.refs, nodeAllocatable: this.opts.nodeAllocatable?.() ?? {} });
+        rec.volumes = Object.fromEntries(volumes);
+        rec.volumesAt = Date.now();
+      }
       this.writeEtcFiles(rec);
     } catch (e) {
       this.event(rec, "Warning", "FailedMount", `MountVolume.SetUp failed: ${(e as Error).message}`);

@@ -49,7 +49,9 @@ export interface PodRecord {
   apiGone?: boolean;
   /** Not persisted: last status sent. */
   lastStatus?: string;
-  volumesReady?: boolean;
+  /** Not persisted: volume paths by name and when they were last refreshed. */
+  volumes?: Record<string, string>;
+  volumesAt?: number;
 }
 
 export function containerRecord(name: string, init: boolean): ContainerRecord {

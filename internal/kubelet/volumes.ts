@@ -2,7 +2,7 @@
 // projected (ServiceAccount token via TokenRequest, ca.crt, namespace). Content volumes are written atomically
 // (a new ..data directory swapped in, as upstream's AtomicWriter) so a refresh never shows half a set of files.
 import type { KeyToPath, Pod, Volume } from "kubernetes-types/core/v1";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { quantityValue } from "../apiserver/validation/quantity.ts";
 import { run } from "../runtime/run.ts";
@@ -53,7 +53,14 @@ async function setupVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<str
     }
     return dir;
   }
-  const files = await contentFiles(pod, v, ctx);
+  let files: Files | undefined;
+  try {
+    files = await contentFiles(pod, v, ctx, dir);
+  } catch (e) {
+    // Offline (or the source went away): keep serving what was written before, as upstream does.
+    if (existsSync(join(dir, "..data"))) return dir;
+    throw e;
+  }
   if (files) {
     writeAtomic(dir, files, defaultMode(v));
     return dir;
@@ -80,7 +87,7 @@ function pick(items: KeyToPath[] | undefined, data: Record<string, Uint8Array | 
   }
 }
 
-async function contentFiles(pod: Pod, v: Volume, ctx: VolumeContext): Promise<Files | undefined> {
+async function contentFiles(pod: Pod, v: Volume, ctx: VolumeContext, dir: string): Promise<Files | undefined> {
   const ns = pod.metadata!.namespace!;
   const files: Files = new Map();
   const configMap = async (name: string, items: KeyToPath[] | undefined, optional: boolean) => {
@@ -120,7 +127,14 @@ async function contentFiles(pod: Pod, v: Volume, ctx: VolumeContext): Promise<Fi
       else if (src.downwardAPI) downward(src.downwardAPI.items ?? []);
       else if (src.serviceAccountToken) {
         const t = src.serviceAccountToken;
-        const token = await ctx.refs.serviceAccountToken(pod, t.audience, t.expirationSeconds ?? 3607);
+        const ttl = t.expirationSeconds ?? 3607;
+        // Rotate at 80% of the token's life (upstream's rule), not on every sync.
+        const cur = join(dir, "..data", t.path);
+        let token: string | undefined;
+        try {
+          if (Date.now() - statSync(cur).mtimeMs < ttl * 800) token = readFileSync(cur, "utf8");
+        } catch {}
+        token ??= await ctx.refs.serviceAccountToken(pod, t.audience, ttl);
         files.set(t.path, { data: token, mode: 0o600 });
       }
     }

@@ -66,6 +66,8 @@ export class CtrRuntime implements Runtime {
   private events?: ReturnType<typeof Bun.spawn>;
   private closed = false;
   private imageCache = new Map<string, ImageInfo & { chainId: string }>();
+  /** Containers between `ctr run` and a running task: a relist must not mistake them for exited ones. */
+  private starting = new Set<string>();
 
   constructor(private opts: CtrRuntimeOptions) {
     this.ns = opts.namespace ?? "kubun";
@@ -224,6 +226,7 @@ export class CtrRuntime implements Runtime {
     if (!image) throw new Error(`image ${spec.image} is not present`);
     const { id } = spec;
     const fifo = join(this.opts.stateDir, "fifo", id);
+    this.starting.add(id);
     try {
       const rootfs = await this.mountRootfs(id, image.chainId);
       const oci = buildSpec(spec, image, rootfs, this.resolveUser(spec, image, rootfs));
@@ -243,6 +246,8 @@ export class CtrRuntime implements Runtime {
     } catch (e) {
       await this.cleanup(id).catch(() => {});
       throw e;
+    } finally {
+      this.starting.delete(id);
     }
   }
 
@@ -280,6 +285,10 @@ export class CtrRuntime implements Runtime {
       const meta = await this.meta(id);
       if (!meta) continue;
       const t = tasks.get(id);
+      if (this.starting.has(id)) {
+        out.push({ id, labels: meta.labels, state: "created" });
+        continue;
+      }
       const state = !t ? "exited" : t.status === "RUNNING" || t.status === "PAUSED" ? "running" : t.status === "CREATED" ? "created" : t.status === "STOPPED" ? "exited" : "unknown";
       // Adopted after an agent restart: reattach the output FIFO so logs keep flowing.
       if (state === "running" && !this.pumps.has(id) && meta.logPath) {

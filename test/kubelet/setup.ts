@@ -1,6 +1,7 @@
 // One control plane (+ controller manager for node IPAM, ServiceAccounts and kube-root-ca.crt) and N real nodes
 // in a test-made network world, for the kubelet tests.
 import type { Pod } from "kubernetes-types/core/v1";
+import { rmSync } from "node:fs";
 import { createClient, type Client } from "../../internal/client/client.ts";
 import { refs } from "../../internal/client/refs.ts";
 import { startControllerManager } from "../../internal/controllers/index.ts";
@@ -30,8 +31,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export async function startEnv(nodeNames: string[]): Promise<Env> {
-  const cluster = await startTestCluster({ clusterCIDR: "10.42.0.0/16" } as any);
+export async function startEnv(nodeNames: string[], opts: { clusterDataDir?: string } = {}): Promise<Env> {
+  const cluster = await startTestCluster({ clusterCIDR: "10.42.0.0/16", dataDir: opts.clusterDataDir } as any);
   const ac = new AbortController();
   void startControllerManager(cluster.componentConfig("controller-manager"), {
     identity: "test-cm",
@@ -58,7 +59,7 @@ export async function startEnv(nodeNames: string[]): Promise<Env> {
     await cluster.stop();
     throw e;
   }
-  return {
+  const env: Env = {
     cluster,
     world,
     nodes,
@@ -66,9 +67,11 @@ export async function startEnv(nodeNames: string[]): Promise<Env> {
     async cleanup() {
       await world.cleanup();
       ac.abort();
-      await cluster.stop();
+      await env.cluster.stop();
+      if (opts.clusterDataDir) rmSync(opts.clusterDataDir, { recursive: true, force: true });
     },
   };
+  return env;
 }
 
 /** A busybox pod bound to a node (no scheduler needed). */

@@ -184,10 +184,15 @@ export class Informer<T extends ObjectWithMeta = any> {
           needList = false;
           backoff = this.opts.minBackoffMs;
         }
+        const started = Date.now();
         const clean = await this.watchOnce(signal);
-        // A watch closed cleanly by the server (its timeout) resumes from the last resourceVersion.
+        // A watch closed cleanly by the server (its timeout) resumes from the last resourceVersion; one that
+        // keeps ending at once is retried with backoff rather than in a tight loop.
         if (clean) {
-          backoff = this.opts.minBackoffMs;
+          if (Date.now() - started < 1000) {
+            await sleep(backoff, signal);
+            backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+          } else backoff = this.opts.minBackoffMs;
           continue;
         }
         needList = true;

@@ -50,6 +50,14 @@ export function forbiddenNodeLabels(keys: string[]): string[] {
   return out.sort();
 }
 
+/** Taints compared as a set: a re-ordered but identical list is not a modification. */
+function taintSet(taints: { key: string; value?: string; effect: string; timeAdded?: string }[] | undefined): string {
+  return (taints ?? [])
+    .map((t) => JSON.stringify([t.key, t.value ?? "", t.effect, t.timeAdded ?? ""]))
+    .sort()
+    .join("\n");
+}
+
 function modifiedLabels(a: Record<string, string> = {}, b: Record<string, string> = {}): string[] {
   const keys = new Set<string>();
   for (const k of Object.keys(a)) if (a[k] !== b[k]) keys.add(k);
@@ -139,7 +147,7 @@ function admitNode(req: AdmissionRequest, nodeName: string, target: { group: str
   if (req.operation === "UPDATE") {
     const node = req.object as Node;
     const old = req.oldObject as Node;
-    if (JSON.stringify(node?.spec?.taints ?? []) !== JSON.stringify(old?.spec?.taints ?? [])) {
+    if (taintSet(node?.spec?.taints) !== taintSet(old?.spec?.taints)) {
       throw forbidden(target, `node "${nodeName}" is not allowed to modify taints`);
     }
     const bad = forbiddenNodeLabels(modifiedLabels(node?.metadata?.labels, old?.metadata?.labels));

@@ -237,6 +237,9 @@ describe("NodeRestriction", () => {
     );
     const e2 = await rejects(p.admit!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", name: "n1", object: nodeObj("n1", {}, [{ key: "k", effect: "NoSchedule" }]), oldObject: nodeObj("n1") })));
     expect(e2.message).toBe('nodes "n1" is forbidden: node "n1" is not allowed to modify taints');
+    // the same taints in another order are not a change
+    const two = [{ key: "a", effect: "NoSchedule" }, { key: "b", effect: "NoExecute" }];
+    await p.admit!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", name: "n1", object: nodeObj("n1", {}, [two[1], two[0]]), oldObject: nodeObj("n1", {}, two) }));
     // allowed kubelet labels
     await p.admit!(req({ user: node1, resource: "nodes", kind: "Node", operation: "UPDATE", name: "n1", object: nodeObj("n1", { "topology.kubernetes.io/zone": "z", "node.kubernetes.io/foo": "1" }), oldObject: nodeObj("n1") }));
     expect(forbiddenNodeLabels(["kubernetes.io/hostname", "k8s.io/x", "sub.k8s.io/y", "kubelet.kubernetes.io/z"])).toEqual(["k8s.io/x", "sub.k8s.io/y"]);

@@ -144,16 +144,27 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     routes: [serviceAccountIssuerRoutes(authn, { externalURL: () => `https://${advertise ?? "127.0.0.1"}:${port}` })],
   });
 
-  const server = Bun.serve({
-    port: opts.port,
-    hostname: opts.bindAddress ?? "0.0.0.0",
-    tls: { cert: pki.serverCertPEM, key: pki.serverKeyPEM },
-    // Watches and log streams are long-lived; the API server bounds them itself (timeoutSeconds).
-    idleTimeout: 0,
-    maxRequestBodySize: 16 * 1024 * 1024,
-    fetch: (req, srv) => api.app.fetch(req, srv),
-    websocket: websocketHandlers,
-  });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      port: opts.port,
+      hostname: opts.bindAddress ?? "0.0.0.0",
+      tls: { cert: pki.serverCertPEM, key: pki.serverKeyPEM },
+      // Watches and log streams are long-lived; the API server bounds them itself (timeoutSeconds).
+      idleTimeout: 0,
+      maxRequestBodySize: 16 * 1024 * 1024,
+      fetch: (req, srv) => api.app.fetch(req, srv as any),
+      websocket: websocketHandlers,
+    });
+  } catch (err) {
+    // Leave nothing running behind a failed start (timers, watches, the database).
+    abort.abort();
+    api.stop();
+    authz.close();
+    if (ownStore) await ownStore.close();
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot serve the API on ${opts.bindAddress ?? "0.0.0.0"}:${opts.port}: ${why}`);
+  }
   port = server.port!;
 
   await ensureDefaultNamespaces(deps, ADMIN_USER);

@@ -3,7 +3,7 @@
 // CA certificate PEM exactly as stored on disk, so a joining agent can check the server's identity before it sends
 // the secret (see join.ts).
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, symlinkSync } from "node:fs";
 import { readIfExists, randomHex, writeAtomic } from "./files.ts";
 import { PKI_FILES, tlsDir, adminTokenPath, joinTokenPath } from "./paths.ts";
 import { publishClusterBootstrap, resealClusterBootstrap } from "./bootstrap.ts";
@@ -49,6 +49,7 @@ export async function ensureTokens(dataDir: string, opts: { token?: string; stor
   if (readIfExists(joinTokenPath(dataDir))?.trim() !== joinToken) {
     writeAtomic(joinTokenPath(dataDir), joinToken + "\n", 0o600);
   }
+  ensureNodeTokenLink(dataDir);
   // HA: the first server publishes the (encrypted) CA and admin token for the others.
   if (opts.store) await publishClusterBootstrap(dataDir, opts.store, joinToken);
   return { adminToken, joinToken };
@@ -66,4 +67,16 @@ export async function rotateJoinToken(dataDir: string, opts: { newSecret?: strin
   writeAtomic(joinTokenPath(dataDir), joinToken + "\n", 0o600);
   if (opts.store) await resealClusterBootstrap(dataDir, opts.store, joinToken);
   return joinToken;
+}
+
+/** k3s users know <data-dir>/server/node-token; keep it as a symlink to the token file. */
+function ensureNodeTokenLink(dataDir: string): void {
+  const link = join(dataDir, "server", "node-token");
+  let present = existsSync(link);
+  try {
+    present = present || lstatSync(link).isSymbolicLink();
+  } catch {
+    /* absent */
+  }
+  if (!present) symlinkSync("token", link);
 }

@@ -133,6 +133,8 @@ describe("ensureTokens / writeKubeconfig", () => {
     const hash = new Bun.CryptoHasher("sha256").update(caPEM).digest("hex");
     expect(t1.joinToken).toMatch(new RegExp(`^K10${hash}::server:[0-9a-f]{64}$`));
     expect(readFileSync(join(dir, "server", "token"), "utf8").trim()).toBe(t1.joinToken);
+    // k3s's well-known path
+    expect(readFileSync(join(dir, "server", "node-token"), "utf8").trim()).toBe(t1.joinToken);
     expect(statSync(join(dir, "server", "token")).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, "server", "cred", "admin-token")).mode & 0o777).toBe(0o600);
     expect(t1.adminToken).toMatch(/^[0-9a-f]{64}$/);

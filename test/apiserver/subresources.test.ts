@@ -184,6 +184,9 @@ describe("kubelet-proxied subresources", () => {
       expect(k.stdout).toBe("log of /containerLogs/default/logged/c tail=5\n");
       expect(auth).toMatch(/^Bearer .+/);
       expect(auth).not.toBe(`Bearer ${c.adminToken}`);
+      const proxied = await c.api("/api/v1/nodes/real/proxy/stats/summary?x=1");
+      expect(proxied.status).toBe(200);
+      expect(await proxied.text()).toBe("log of /stats/summary tail=null\n");
     } finally {
       kubelet.stop(true);
     }

@@ -3,7 +3,7 @@
 // (SQLite store, no agent, no scheduler: pods stay Pending) over HTTPS with keep-alive, so server and client do not
 // share one event loop. Upstream's SLOs (sig-scalability api_call_latency): p99 ≤ 1 s for single-object mutating
 // calls, p99 ≤ 5 s for namespace-scoped lists; watch latency has no upstream SLO yet.
-// `bun run bench:api [--quick] [--pods 10000] [--watchers 100]` — the default run takes about 2 minutes on 2 cores.
+// `bun run bench:api [--quick] [--pods 10000] [--watchers 100] [--profile DIR]` — the default run takes about 2 minutes on 2 cores.
 import { cpus, loadavg } from "node:os";
 import { cpuSeconds, rssMiB, startServerProcess } from "../test/ha/server-process.ts";
 
@@ -38,7 +38,17 @@ function pct(xs: number[], p: number): number {
 const progress = (msg: string) => process.stderr.write(`[bench:api] ${msg}\n`);
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1)) + " ms";
 
-const server = await startServerProcess({ args: ["--disable-scheduler"], env: { KUBUN_LOG_LEVEL: "warn" } });
+const profileDir = argv.includes("--profile") ? argv[argv.indexOf("--profile") + 1] : undefined;
+const server = await startServerProcess({
+  args: ["--disable-scheduler"],
+  env: { KUBUN_LOG_LEVEL: "warn" },
+  // A CPU profile of the server (markdown), written when it exits.
+  bunArgs: profileDir ? ["--cpu-prof-md", "--cpu-prof-dir", profileDir] : [],
+});
+// Ctrl-C (or a timeout's SIGTERM) must not leave the server process and its data dir behind.
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => void server.cleanup().finally(() => process.exit(130)));
+}
 const api = server.api;
 const json = { "Content-Type": "application/json" };
 
@@ -228,5 +238,8 @@ try {
   console.log(`kubun API server, SQLite store, ${cpus().length} CPUs ${cpus()[0]?.model ?? ""}, load average ${loadavg()[0]!.toFixed(1)}, Bun ${Bun.version}${quick ? ", --quick" : ""}`);
   console.log([line(head), "|" + width.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n"));
 } finally {
+  // A graceful stop first (it writes the profile), then make sure.
+  await Promise.race([server.kill("SIGTERM"), Bun.sleep(10_000)]);
   await server.cleanup();
+  if (profileDir) console.log(`server CPU profile in ${profileDir}`);
 }

@@ -14,6 +14,8 @@ export interface ServerProcessOptions {
   token?: string;
   /** Extra flags, e.g. ["--disable-scheduler"]. */
   args?: string[];
+  /** Flags for bun itself, before the script (e.g. ["--cpu-prof-md", "--cpu-prof-dir", dir]). */
+  bunArgs?: string[];
   /** Environment additions (KUBUN_LOG_LEVEL…). */
   env?: Record<string, string>;
   startTimeoutMs?: number;
@@ -58,6 +60,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   const kubeconfigPath = join(dataDir, "kc.yaml");
   const argv = [
     process.execPath,
+    ...(opts.bunArgs ?? []),
     join(ROOT, "cmd", "kubun.ts"),
     "server",
     "--disable-agent",

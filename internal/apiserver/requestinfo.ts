@@ -71,6 +71,10 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
     // The namespace object itself: its name is also its namespace, as upstream reports it.
     info.namespace = rest[1];
   }
+  // Store keys are "<prefix>/<namespace>/<name>": a "/" inside either would address another key.
+  if ([info.namespace, rest[1]].some((x) => x !== undefined && (x.includes("/") || x === "." || x === ".."))) {
+    throw badRequest(`invalid name or namespace in path: ${pathname}`);
+  }
   const m = method.toUpperCase();
   info.resource = rest[0];
   info.name = rest[1];

@@ -43,6 +43,8 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
         prefix,
         signal,
         credentialsFor: async (nodeName: string) => {
+          // Joining again replaces a node's token, so the first node reuses the one the shared watches hold.
+          if (nodeName === `${prefix}-0`) return { server, token: creds.nodeToken, caPEM: creds.caPEM, userAgent: "kubun-hollow" };
           const c = await joinCluster({ server, token, nodeName });
           return { server, token: c.nodeToken, caPEM: c.caPEM, userAgent: "kubun-hollow" };
         },

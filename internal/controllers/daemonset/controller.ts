@@ -8,7 +8,7 @@ import { indexers, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
-import { claim } from "../util/claim.ts";
+import { claim, claimCandidates, CONTROLLER_INDEX, controllerIndex } from "../util/claim.ts";
 import { Expectations } from "../util/expectations.ts";
 import { scaledValue } from "../util/intstr.ts";
 import { podFitsNode } from "../util/nodeaffinity.ts";
@@ -83,7 +83,7 @@ export function newDaemonSetController(ctx: ControllerContext): Controller {
   const nodeInf: Informer<Node> = ctx.informers.informerFor<Node>(refs.nodes);
   const revInf: Informer<ControllerRevision> = ctx.informers.informerFor<ControllerRevision>(refs.controllerrevisions);
   podInf.addIndexer("owner", indexers.byOwnerUID);
-  podInf.addIndexer("namespace", indexers.byNamespace);
+  podInf.addIndexer(CONTROLLER_INDEX, controllerIndex);
   const recorder = ctx.recorder("daemonset-controller");
   const expectations = new Expectations();
   const { queue, run } = controllerQueue(ctx, "daemonset");
@@ -126,7 +126,7 @@ export function newDaemonSetController(ctx: ControllerContext): Controller {
     if (ds.metadata?.deletionTimestamp) return;
     const ns = ds.metadata!.namespace!;
     const { hash } = await ensureRevision(ctx.client, revInf, ds, "DaemonSet", ds.spec?.revisionHistoryLimit ?? 10);
-    const owned = await claim<Pod>(podInf.byIndex("namespace", ns), {
+    const owned = await claim<Pod>(claimCandidates(podInf, ds), {
       owner: ds,
       ownerRef: newControllerRef(ds, "apps/v1", "DaemonSet"),
       matches: (p) => selectorMatches(ds.spec?.selector, p.metadata?.labels),

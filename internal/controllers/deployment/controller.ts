@@ -7,7 +7,7 @@ import { indexers, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
-import { claim } from "../util/claim.ts";
+import { claim, claimCandidates, CONTROLLER_INDEX, controllerIndex } from "../util/claim.ts";
 import { controllerOf, keyOf, newControllerRef, splitKey } from "../util/owners.ts";
 import { isEmptySelector, selectorMatches } from "../util/selector.ts";
 import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH } from "./hash.ts";
@@ -50,6 +50,7 @@ export function newDeploymentController(ctx: ControllerContext): Controller {
   const podInf: Informer<Pod> = ctx.informers.informerFor<Pod>(refs.pods);
   dInf.addIndexer("namespace", indexers.byNamespace);
   rsInf.addIndexer("namespace", indexers.byNamespace);
+  rsInf.addIndexer(CONTROLLER_INDEX, controllerIndex);
   podInf.addIndexer("owner", indexers.byOwnerUID);
   const recorder = ctx.recorder("deployment-controller");
   const { queue, run } = controllerQueue(ctx, "deployment");
@@ -406,7 +407,7 @@ export function newDeploymentController(ctx: ControllerContext): Controller {
       recorder.event(d, "Warning", "SelectorRequired", "This deployment is selecting all pods. A non-empty selector is required.");
       return;
     }
-    const sets = await claim<ReplicaSet>(rsInf.byIndex("namespace", ns), {
+    const sets = await claim<ReplicaSet>(claimCandidates(rsInf, d), {
       owner: d,
       ownerRef: newControllerRef(d, "apps/v1", "Deployment"),
       matches: (rs) => selectorMatches(d.spec?.selector, rs.metadata?.labels),

@@ -9,7 +9,7 @@ import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
 import { sortForDeletion } from "../replicaset/ranking.ts";
-import { claim } from "../util/claim.ts";
+import { claim, claimCandidates, CONTROLLER_INDEX, controllerIndex } from "../util/claim.ts";
 import { Expectations } from "../util/expectations.ts";
 import { controllerOf, keyOf, newControllerRef } from "../util/owners.ts";
 import { isPodActive, isPodReady, podRestarts } from "../util/pods.ts";
@@ -31,7 +31,7 @@ export function newJobController(ctx: ControllerContext): Controller {
   const log = ctx.log.child("job");
   const jobInf: Informer<Job> = ctx.informers.informerFor<Job>(refs.jobs);
   const podInf: Informer<Pod> = ctx.informers.informerFor<Pod>(refs.pods);
-  podInf.addIndexer("namespace", indexers.byNamespace);
+  podInf.addIndexer(CONTROLLER_INDEX, controllerIndex);
   const recorder = ctx.recorder("job-controller");
   const expectations = new Expectations();
   const { queue, run } = controllerQueue(ctx, "job");
@@ -132,7 +132,7 @@ export function newJobController(ctx: ControllerContext): Controller {
     if (job.metadata?.deletionTimestamp) return;
 
     const sel = jobSelector(job);
-    const owned = await claim<Pod>(podInf.byIndex("namespace", ns), {
+    const owned = await claim<Pod>(claimCandidates(podInf, job), {
       owner: job,
       ownerRef: newControllerRef(job, "batch/v1", "Job"),
       matches: (p) => selectorMatches(sel, p.metadata?.labels),

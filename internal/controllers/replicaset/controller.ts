@@ -8,7 +8,7 @@ import { indexers, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
-import { claim } from "../util/claim.ts";
+import { claim, claimCandidates, CONTROLLER_INDEX, controllerIndex } from "../util/claim.ts";
 import { Expectations } from "../util/expectations.ts";
 import { controllerOf, keyOf, newControllerRef, splitKey } from "../util/owners.ts";
 import { isPodActive, isPodReady, msUntilAvailable } from "../util/pods.ts";
@@ -23,7 +23,7 @@ export function newReplicaSetController(ctx: ControllerContext): Controller {
   const log = ctx.log.child("replicaset");
   const rsInf: Informer<ReplicaSet> = ctx.informers.informerFor<ReplicaSet>(refs.replicasets);
   const podInf: Informer<Pod> = ctx.informers.informerFor<Pod>(refs.pods);
-  podInf.addIndexer("namespace", indexers.byNamespace);
+  podInf.addIndexer(CONTROLLER_INDEX, controllerIndex);
   rsInf.addIndexer("namespace", indexers.byNamespace);
   const recorder = ctx.recorder("replicaset-controller");
   const expectations = new Expectations();
@@ -165,7 +165,7 @@ export function newReplicaSetController(ctx: ControllerContext): Controller {
     const ns = namespace!;
     const needsSync = expectations.satisfied(key) && !rs.metadata?.deletionTimestamp;
 
-    const candidates = podInf.byIndex("namespace", ns).filter((p) => isPodActive(p) || controllerOf(p)?.uid === rs.metadata?.uid);
+    const candidates = claimCandidates(podInf, rs).filter((p) => isPodActive(p) || controllerOf(p)?.uid === rs.metadata?.uid);
     const owned = await claim<Pod>(candidates, {
       owner: rs,
       ownerRef: newControllerRef(rs, "apps/v1", "ReplicaSet"),

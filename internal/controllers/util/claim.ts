@@ -74,3 +74,15 @@ export async function claim<T extends Meta>(objs: T[], o: ClaimOptions<T>): Prom
   }
   return out;
 }
+
+/** Index name and function: pods (or any objects) by their controller's uid, orphans under "<ns>/-". */
+export const CONTROLLER_INDEX = "controller";
+export function controllerIndex(o: Meta & { metadata?: { namespace?: string } }): string[] {
+  const ref = o.metadata?.ownerReferences?.find((r) => r.controller);
+  return [ref ? ref.uid : `${(o.metadata as any)?.namespace ?? ""}/-`];
+}
+
+/** Claim candidates: what the owner already controls plus the orphans of its namespace (not every object there). */
+export function claimCandidates<T extends Meta>(inf: { byIndex(name: string, value: string): T[] }, owner: { metadata?: { uid?: string; namespace?: string } }): T[] {
+  return [...inf.byIndex(CONTROLLER_INDEX, owner.metadata!.uid!), ...inf.byIndex(CONTROLLER_INDEX, `${owner.metadata?.namespace ?? ""}/-`)];
+}

@@ -12,7 +12,7 @@ const WINDOW = 512;
 export interface Subscriber {
   /** Called with events of revision > the subscriber's start, in order. */
   push(events: WatchEvent[]): void;
-  /** Called once when the underlying watch fails (e.g. CompactedError). */
+  /** Called once when the underlying watch ends: err is a CompactedError, another failure, or undefined (closed). */
   fail(err: unknown): void;
 }
 
@@ -71,12 +71,16 @@ class Hub {
         }
       }
     } catch (err) {
-      if (this.abort.signal.aborted) return;
-      this.log.error("store watch failed; closing watchers", { prefix: this.prefix, err });
-      for (const sub of this.subs) sub.s.fail(err);
-      this.subs.clear();
+      if (!this.abort.signal.aborted) {
+        this.log.error("store watch failed; closing watchers", { prefix: this.prefix, err });
+        for (const sub of this.subs) sub.s.fail(err);
+        this.subs.clear();
+      }
     }
-    // The hub is dead either way; the next subscriber starts a fresh one.
+    // The hub is dead either way: end its watchers' streams (clients re-watch from their last
+    // resourceVersion) and let the next subscriber start a fresh hub.
+    for (const sub of this.subs) sub.s.fail(undefined);
+    this.subs.clear();
     this.onGone();
   }
 
@@ -162,6 +166,7 @@ export class WatchCache {
           handle(r.value);
           r = await it.next();
         }
+        if (!abort.signal.aborted) s.fail(undefined);
       } catch (err) {
         if (!abort.signal.aborted) s.fail(err);
       } finally {

@@ -152,8 +152,11 @@ export async function handleWatch(r: Rest): Promise<Response> {
         }
       },
       fail: (err) => {
-        const st = err instanceof CompactedError ? expired(`too old resource version: ${err.requested} (${err.compacted})`) : new StatusError(500, "InternalError", String(err));
-        send([{ type: "ERROR", object: st.toStatus() }]);
+        // Compaction is the one failure clients must act on (relist); otherwise ending the stream makes them
+        // re-watch from the last resourceVersion they saw.
+        if (err instanceof CompactedError) {
+          send([{ type: "ERROR", object: expired(`too old resource version: ${err.requested} (${err.compacted})`).toStatus() }]);
+        }
         close();
       },
     });

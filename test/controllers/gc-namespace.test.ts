@@ -167,6 +167,30 @@ describe("namespace", () => {
     }
   }, 60_000);
 
+  test("content with finalizers holds the namespace, reported in its conditions", async () => {
+    const ns = "held";
+    await env.client.resource<Namespace>(refs.namespaces).create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    const cms = env.client.resource<ConfigMap>(refs.configmaps, ns);
+    await cms.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "held", namespace: ns, finalizers: ["example.com/hold"] } });
+    await env.client.resource(refs.namespaces).delete(ns);
+    const n = await waitFor("conditions", async () => {
+      const x = await env.client.resource<Namespace>(refs.namespaces).get(ns);
+      return x.status?.conditions?.find((c) => c.type === "NamespaceFinalizersRemaining" && c.status === "True") ? x : undefined;
+    }, 20_000);
+    expect(n.status?.phase).toBe("Terminating");
+    const byType = Object.fromEntries((n.status?.conditions ?? []).map((c) => [c.type, c]));
+    expect(byType.NamespaceFinalizersRemaining).toMatchObject({
+      reason: "SomeFinalizersRemain",
+      message: "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances",
+    });
+    expect(byType.NamespaceContentRemaining).toMatchObject({ status: "True", reason: "SomeResourcesRemain", message: "Some resources are remaining: configmaps has 1 resource instances" });
+    expect(byType.NamespaceDeletionContentFailure).toMatchObject({ status: "False", reason: "ContentDeleted" });
+    expect(byType.NamespaceDeletionDiscoveryFailure).toMatchObject({ status: "False", reason: "ResourcesDiscovered" });
+    // Release the finalizer: the namespace goes.
+    await cms.patch("held", "merge", { metadata: { finalizers: null } });
+    await waitFor("namespace gone", () => gone(() => env.client.resource(refs.namespaces).get(ns)), 20_000);
+  }, 40_000);
+
   test("the default ServiceAccount and root CA come back when deleted", async () => {
     await env.client.resource(refs.serviceaccounts, "default").delete("default");
     await waitFor("default sa back", () => env.client.resource(refs.serviceaccounts, "default").get("default"));

@@ -316,7 +316,7 @@ describe("delete", () => {
   test("finalizers keep the object with deletionTimestamp until removed", async () => {
     await req("POST", `${NS}/configmaps`, { ...cm("fin"), metadata: { name: "fin", finalizers: ["example.com/hold"] } });
     const d = await req("DELETE", `${NS}/configmaps/fin`);
-    expect(d.status).toBe(202);
+    expect(d.status).toBe(200);
     const g = await req("GET", `${NS}/configmaps/fin`);
     expect(g.json.metadata.deletionTimestamp).toBeDefined();
     const add = await req("PATCH", `${NS}/configmaps/fin`, { metadata: { finalizers: ["example.com/hold", "x/y"] } }, { "Content-Type": "application/merge-patch+json" });
@@ -329,8 +329,11 @@ describe("delete", () => {
   test("propagationPolicy adds the orphan / foregroundDeletion finalizer", async () => {
     await req("POST", `${NS}/configmaps`, cm("orph"));
     const o = await req("DELETE", `${NS}/configmaps/orph`, { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Orphan" });
-    expect(o.status).toBe(202);
+    expect(o.status).toBe(200);
     expect(o.json.metadata.finalizers).toEqual(["orphan"]);
+    await req("POST", `${NS}/configmaps`, { ...cm("legacy"), metadata: { name: "legacy", finalizers: ["x/y"] } });
+    const legacy = await req("DELETE", `${NS}/configmaps/legacy`, { orphanDependents: false });
+    expect(legacy.status).toBe(202);
     await req("POST", `${NS}/configmaps`, cm("fg"));
     const f = await req("DELETE", `${NS}/configmaps/fg?propagationPolicy=Foreground`);
     expect(f.json.metadata.finalizers).toEqual(["foregroundDeletion"]);
@@ -367,7 +370,7 @@ describe("delete", () => {
 
     expect((await req("POST", `${NS}/pods`, pod("bound", "node-a"))).status).toBe(201);
     const b = await req("DELETE", `${NS}/pods/bound`);
-    expect(b.status).toBe(202);
+    expect(b.status).toBe(200);
     expect(b.json.metadata.deletionGracePeriodSeconds).toBe(30);
     expect((await req("GET", `${NS}/pods/bound`)).json.metadata.deletionTimestamp).toBeDefined();
     const now = await req("DELETE", `${NS}/pods/bound`, { gracePeriodSeconds: 0 });
@@ -381,7 +384,7 @@ describe("delete", () => {
     expect(ns.json.spec.finalizers).toEqual(["kubernetes"]);
     expect(ns.json.status.phase).toBe("Active");
     const d = await req("DELETE", "/api/v1/namespaces/doomed");
-    expect(d.status).toBe(202);
+    expect(d.status).toBe(200);
     expect(d.json.status.phase).toBe("Terminating");
     expect(d.json.metadata.deletionTimestamp).toBeDefined();
     const fin = await req("PUT", "/api/v1/namespaces/doomed/finalize", { ...d.json, spec: { finalizers: [] } });

@@ -12,8 +12,9 @@ export async function handleDelete(r: Rest): Promise<Response> {
   const opts = deleteOptions(await readOptionalObject(r.c), r.q);
   const w = writeCtx(r);
   const res = await deleteObject(w, r.name!, opts);
-  // 202 when the object lingers (finalizers, graceful termination), as upstream.
-  const code = res.deleted ? 200 : 202;
+  // Upstream answers 200 even when the object lingers (finalizers, graceful termination), except for the
+  // legacy orphanDependents=false request, kept at 202 for old clients.
+  const code = !res.deleted && opts.orphanDependents === false ? 202 : 200;
   if (!res.deleted || RETURNS_DELETED_OBJECT.has(`${r.ri.group}/${r.ri.resource}`)) {
     return renderObject(r.c, r.deps, r.ri, res.obj, code);
   }

@@ -21,13 +21,5 @@ export function newControllerRef(owner: { apiVersion?: string; kind?: string; me
   };
 }
 
-/** "ns/name" or "name" for cluster-scoped objects. */
-export function keyOf(obj: Owned): string {
-  const m = obj.metadata ?? {};
-  return m.namespace ? `${m.namespace}/${m.name}` : m.name!;
-}
-
-export function splitKey(key: string): { namespace?: string; name: string } {
-  const i = key.indexOf("/");
-  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
+// Cache keys ("ns/name" or "name") are the informer's own.
+export { keyOf, splitKey } from "../../client/informer.ts";

@@ -12,6 +12,7 @@ import { handleWatch } from "./handlers/watch.ts";
 import { findResource } from "./resources.ts";
 import type { Rest } from "./rest.ts";
 import { handleReview } from "./reviews.ts";
+import { checkAcceptable } from "./respond.ts";
 import { methodNotAllowed, StatusError } from "./status.ts";
 import { SUBRESOURCE_HANDLERS } from "./subresources/index.ts";
 import type { WatchCache } from "./watchhub.ts";
@@ -23,6 +24,8 @@ function notFoundPath(): StatusError {
 export async function dispatch(c: Context<AppEnv>, deps: ApiServerDeps, watchCache: WatchCache): Promise<Response> {
   const info = c.get("info");
   const ri = findResource(info.group, info.version, info.resource ?? "");
+  // Streams proxied from kubelets (logs, exec, proxy) carry their own media types.
+  if (!info.subresource || !["log", "exec", "attach", "portforward", "proxy"].includes(info.subresource)) checkAcceptable(c);
   if (!ri) throw notFoundPath();
   const isNamespaceObject = ri.group === "" && ri.resource === "namespaces";
   if (!ri.namespaced && info.namespace && !isNamespaceObject) throw notFoundPath();

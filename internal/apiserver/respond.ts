@@ -26,6 +26,22 @@ export function rendering(c: Context): Rendering {
   return "object";
 }
 
+/**
+ * 406 when the client accepts nothing we can produce (e.g. only protobuf): kubun answers in JSON or YAML;
+ * protobuf is understood in request bodies only.
+ */
+export function checkAcceptable(c: Context): void {
+  const accept = c.req.header("accept");
+  if (!accept) return;
+  const ok = accept.split(",").some((part) => {
+    const type = part.split(";")[0]!.trim().toLowerCase();
+    return type === "" || type === "*/*" || type === "application/*" || type === "application/json" || type === "application/yaml" || type === "application/json-seq";
+  });
+  if (!ok) {
+    throw new StatusError(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml");
+  }
+}
+
 export function wantsYAML(c: Context): boolean {
   const a = c.req.header("accept") ?? "";
   return a.startsWith("application/yaml");

@@ -428,6 +428,15 @@ describe("errors and filters", () => {
     expect(r.json.reason).toBe("MethodNotAllowed");
   });
 
+  test("406 when only unsupported media types are accepted; protobuf+json clients get JSON", async () => {
+    const r = await req("GET", `${NS}/configmaps`, undefined, { Accept: "application/vnd.kubernetes.protobuf" });
+    expect(r.status).toBe(406);
+    expect(r.json.reason).toBe("NotAcceptable");
+    const both = await req("GET", `${NS}/configmaps`, undefined, { Accept: "application/vnd.kubernetes.protobuf,application/json" });
+    expect(both.status).toBe(200);
+    expect(both.headers.get("content-type")).toBe("application/json");
+  });
+
   test("unknown resources → 404", async () => {
     expect((await req("GET", `${NS}/widgets`)).status).toBe(404);
   });

@@ -80,6 +80,10 @@ describe("kubectl basics", () => {
     expect(await ok(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"])).toBe("2");
     const cc = await ok(["get", "cm", "-l", "tier=backend", "-o", "custom-columns=NAME:.metadata.name,MODE:.data.mode", "--no-headers"]);
     expect(cc.trim()).toMatch(/^settings\s+fast$/);
+    const all = (await ok(["get", "all", "-o", "name"])).split("\n");
+    expect(all).toContain("deployment.apps/web");
+    expect(all).toContain("service/web");
+    expect(all).not.toContain("configmap/settings");
     const svc = await ok(["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"]);
     expect(svc).toMatch(/^10\.43\.\d+\.\d+$/);
   });

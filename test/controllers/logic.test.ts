@@ -11,7 +11,7 @@ import { computeHash, equalIgnoreHash } from "../../internal/controllers/deploym
 import { rolloutStatus } from "../../internal/controllers/deployment/status.ts";
 import { newRSNewReplicas, proportion, resolveFenceposts } from "../../internal/controllers/deployment/util.ts";
 import { desiredEndpoints } from "../../internal/controllers/endpoints/controller.ts";
-import { desiredTaints, evictionTime } from "../../internal/controllers/nodelifecycle/controller.ts";
+import { desiredTaints, evictionsAllowed, evictionTime, zoneState } from "../../internal/controllers/nodelifecycle/controller.ts";
 
 const dep = (replicas: number, surge?: number | string, unavail?: number | string): Deployment => ({
   metadata: { name: "d", generation: 1 },
@@ -169,6 +169,22 @@ describe("node lifecycle", () => {
       "node.kubernetes.io/not-ready:NoSchedule",
     ]);
     expect(desiredTaints(node("True", { unschedulable: true })).map((t) => t.key)).toEqual(["node.kubernetes.io/unschedulable"]);
+  });
+  test("zone states: full disruption stops evictions; partial disruption stops them in small clusters", () => {
+    const ns = (ready: number, notReady: number) => [
+      ...Array.from({ length: ready }, () => node("True")),
+      ...Array.from({ length: notReady }, () => node("Unknown")),
+    ];
+    expect(zoneState(ns(3, 0))).toBe("Normal");
+    expect(zoneState(ns(2, 1))).toBe("Normal");
+    expect(zoneState(ns(0, 1))).toBe("FullDisruption");
+    expect(zoneState(ns(0, 3))).toBe("FullDisruption");
+    expect(zoneState(ns(2, 3))).toBe("PartialDisruption");
+    expect(zoneState(ns(1, 2))).toBe("Normal"); // needs more than 2 unhealthy nodes
+    expect(evictionsAllowed("Normal", 3)).toBe(true);
+    expect(evictionsAllowed("FullDisruption", 100)).toBe(false);
+    expect(evictionsAllowed("PartialDisruption", 10)).toBe(false);
+    expect(evictionsAllowed("PartialDisruption", 100)).toBe(true);
   });
   test("eviction time from tolerationSeconds; untolerated NoExecute evicts at once", () => {
     const added = "2026-01-01T00:00:00Z";

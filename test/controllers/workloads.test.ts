@@ -360,4 +360,35 @@ describe("node lifecycle", () => {
       env.hollow!.startNode(victim);
     }
   }, 90_000);
+
+  test("when every node goes silent (the control plane is cut off) nothing is evicted", async () => {
+    await env.client.resource<Deployment>(refs.deployments, "default").create(deployment("island", 3));
+    const before = await waitFor("3 ready", async () => {
+      const l = await live("app=island");
+      return l.length === 3 && l.every(isReady) ? l : undefined;
+    }, 30_000);
+    const names = env.hollow!.names;
+    for (const n of names) env.hollow!.stopNode(n);
+    try {
+      await waitFor("all nodes unknown", async () => {
+        const ns = (await env.client.resource<Node>(refs.nodes).list()).items;
+        return ns.every((n) => n.status?.conditions?.find((c) => c.type === "Ready")?.status === "Unknown");
+      }, 30_000);
+      // Well past the (1 s) eviction time: still no NoExecute taint, no pod deleted.
+      await Bun.sleep(2500);
+      const ns = (await env.client.resource<Node>(refs.nodes).list()).items;
+      for (const n of ns) {
+        expect(n.spec?.taints?.some((t) => t.effect === "NoExecute")).toBeFalsy();
+        expect(n.spec?.taints?.some((t) => t.key === "node.kubernetes.io/unreachable" && t.effect === "NoSchedule")).toBe(true);
+      }
+      const after = await live("app=island");
+      expect(after.map((p) => p.metadata!.uid).sort()).toEqual(before.map((p) => p.metadata!.uid).sort());
+    } finally {
+      for (const n of names) env.hollow!.startNode(n);
+    }
+    await waitFor("nodes back", async () => {
+      const ns = (await env.client.resource<Node>(refs.nodes).list()).items;
+      return ns.every((n) => n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" && !n.spec?.taints?.length);
+    }, 30_000);
+  }, 90_000);
 });

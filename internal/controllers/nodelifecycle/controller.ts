@@ -41,6 +41,34 @@ export function desiredTaints(node: Node): Taint[] {
   return out;
 }
 
+export type ZoneState = "Normal" | "PartialDisruption" | "FullDisruption";
+const UNHEALTHY_ZONE_THRESHOLD = 0.55;
+const LARGE_CLUSTER_THRESHOLD = 50;
+
+export function zoneOf(node: Node): string {
+  const l = node.metadata?.labels ?? {};
+  return `${l["topology.kubernetes.io/region"] ?? ""}:${l["topology.kubernetes.io/zone"] ?? ""}`;
+}
+
+/**
+ * Upstream ComputeZoneState: every node not ready → FullDisruption (the control plane is more likely cut off
+ * than every node dead, so nothing is evicted); more than 2 and at least 55% not ready → PartialDisruption.
+ */
+export function zoneState(nodes: Node[]): ZoneState {
+  let notReady = 0;
+  for (const n of nodes) if (n.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True") notReady++;
+  if (nodes.length > 0 && notReady === nodes.length) return "FullDisruption";
+  if (notReady > 2 && notReady / nodes.length >= UNHEALTHY_ZONE_THRESHOLD) return "PartialDisruption";
+  return "Normal";
+}
+
+/** May NoExecute taints be applied (and pods evicted) in a zone in this state? Small clusters stop in partial disruption, as upstream. */
+export function evictionsAllowed(state: ZoneState, zoneSize: number): boolean {
+  if (state === "FullDisruption") return false;
+  if (state === "PartialDisruption") return zoneSize > LARGE_CLUSTER_THRESHOLD;
+  return true;
+}
+
 /** When a pod must leave a node with these NoExecute taints: ms since epoch, 0 = now, Infinity = never. */
 export function evictionTime(pod: Pod, taints: Taint[], defaultEvictionSeconds?: number): number {
   const noExec = taints.filter((t) => t.effect === "NoExecute");
@@ -94,13 +122,19 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
   nodeInf.addEventHandler({
     onAdd: (n) => {
       observe(n.metadata!.name!, undefined, readyHeartbeat(n));
+      if (nodeInf.hasSynced()) refreshZones();
       queue.add(n.metadata!.name!);
     },
-    onUpdate: (_o, n) => {
+    onUpdate: (o, n) => {
       observe(n.metadata!.name!, undefined, readyHeartbeat(n));
+      const ready = (x: Node) => x.status?.conditions?.find((c) => c.type === "Ready")?.status;
+      if (ready(o) !== ready(n) || zoneOf(o) !== zoneOf(n)) refreshZones();
       queue.add(n.metadata!.name!);
     },
-    onDelete: (n) => health.delete(n.metadata!.name!),
+    onDelete: (n) => {
+      health.delete(n.metadata!.name!);
+      refreshZones();
+    },
   });
   leaseInf.addEventHandler({
     onAdd: (l) => observe(l.metadata!.name!, l.spec?.renewTime),
@@ -153,8 +187,37 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
     }
   }
 
+  const zoneStates = new Map<string, ZoneState>();
+  const zoneSizes = new Map<string, number>();
+  /** Recomputes zone states (with `fresh`, a node we just changed, in place of its cached copy); logs transitions. */
+  function refreshZones(fresh?: Node): void {
+    const byZone = new Map<string, Node[]>();
+    for (const cached of nodeInf.list()) {
+      const n = fresh && cached.metadata?.name === fresh.metadata?.name ? fresh : cached;
+      const z = zoneOf(n);
+      let list = byZone.get(z);
+      if (!list) byZone.set(z, (list = []));
+      list.push(n);
+    }
+    zoneSizes.clear();
+    for (const [z, ns] of byZone) zoneSizes.set(z, ns.length);
+    for (const z of [...zoneStates.keys()]) if (!byZone.has(z)) zoneStates.delete(z);
+    for (const [z, ns] of byZone) {
+      const st = zoneState(ns);
+      const prev = zoneStates.get(z) ?? "Normal";
+      if (st !== prev) log.info("zone state changed", { zone: z, from: prev, to: st, nodes: ns.length });
+      zoneStates.set(z, st);
+    }
+  }
+  function mayEvict(node: Node): boolean {
+    const z = zoneOf(node);
+    return evictionsAllowed(zoneStates.get(z) ?? "Normal", zoneSizes.get(z) ?? 1);
+  }
+
   async function reconcileTaints(node: Node): Promise<Node> {
-    const want = desiredTaints(node);
+    let want = desiredTaints(node);
+    // In a disrupted zone no NoExecute taints (existing ones are lifted), so nothing gets evicted.
+    if (!mayEvict(node)) want = want.filter((t) => t.effect !== "NoExecute");
     const cur = node.spec?.taints ?? [];
     const same = (a: Taint, b: Taint) => a.key === b.key && a.effect === b.effect;
     const keep = cur.filter((t) => !MANAGED.has(t.key) || want.some((w) => same(w, t)));
@@ -170,7 +233,7 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
 
   async function evict(node: Node): Promise<void> {
     const taints = (node.spec?.taints ?? []).filter((t) => t.effect === "NoExecute");
-    if (!taints.length) return;
+    if (!taints.length || !mayEvict(node)) return;
     let soonest = Infinity;
     for (const pod of podInf.byIndex("node", node.metadata!.name!)) {
       if (pod.metadata?.deletionTimestamp) continue;
@@ -194,7 +257,10 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
   async function sync(name: string): Promise<void> {
     let node = nodeInf.get(name);
     if (!node) return;
+    const before = node.status?.conditions?.find((c) => c.type === "Ready")?.status;
     node = await monitorHealth(node);
+    // Our own status change is not in the cache yet: count it before deciding on taints.
+    if (node.status?.conditions?.find((c) => c.type === "Ready")?.status !== before) refreshZones(node);
     node = await reconcileTaints(node);
     await evict(node);
   }
@@ -202,7 +268,9 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
   return {
     name: "nodelifecycle",
     async run() {
+      void nodeInf.synced.then(() => refreshZones());
       const timer = setInterval(() => {
+        refreshZones();
         for (const k of nodeInf.keys()) queue.add(k);
       }, period);
       ctx.signal.addEventListener("abort", () => clearInterval(timer), { once: true });

@@ -44,6 +44,20 @@ async function ensureServiceAccount(c: Client): Promise<void> {
   }
 }
 
+/** Creates survive a dropped connection: retried, and AlreadyExists means an earlier try got through. */
+async function createRetrying(api: { create(p: Pod): Promise<Pod> }, p: Pod): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await api.create(p);
+      return;
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 409) return;
+      if (attempt >= 10) throw e;
+      await Bun.sleep(200 * (attempt + 1));
+    }
+  }
+}
+
 function benchPod(i: number): Pod {
   return {
     apiVersion: "v1",
@@ -91,7 +105,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
 
     const podsApi = client.resource<Pod>(refs.pods, "default");
     const c0 = performance.now();
-    await pool(pods, 64, (i) => podsApi.create(benchPod(i)));
+    await pool(pods, 64, (i) => createRetrying(podsApi, benchPod(i)));
     const createSeconds = (performance.now() - c0) / 1000;
     const deadline = Date.now() + 30 * 60_000;
     while (bound < pods && Date.now() < deadline) await Bun.sleep(20);

@@ -106,7 +106,8 @@ export function createClient(cfg: ClientConfig): Client {
         res = await fetch(base + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
         break;
       } catch (e) {
-        if (attempt >= 2 || signal?.aborted || !retryable(e, method, payload)) throw e;
+        if (attempt >= 3 || signal?.aborted || !retryable(e, method, payload)) throw e;
+        if (attempt > 0) await Bun.sleep(50 * 2 ** attempt);
       }
     }
     if (res.status < 200 || res.status > 299) throw await toApiError(res);

@@ -144,7 +144,8 @@ table ip kubun-nat {
       },
     });
     try {
-      await this.plugin("loopback", "ADD", req.uid, netnsPath, "lo", this.netConfig("loopback", {}));
+      // What the loopback plugin does, without spawning it.
+      await run(["ip", "-n", name, "link", "set", "lo", "up"]);
       const bridge = await this.plugin("bridge", "ADD", req.uid, netnsPath, "eth0", bridgeConf);
       const results: Cached["results"] = { bridge };
       if (req.portMappings.length) {

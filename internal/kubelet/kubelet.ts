@@ -51,7 +51,7 @@ export interface KubeletOptions {
   clusterDNS?: string;
   clusterDomain?: string;
   nodeAllocatable?: () => Record<string, string>;
-  /** Relist period of the runtime, default 2 s. */
+  /** Relist period of the runtime, default 10 s (exits are also pushed by containerd events). */
   relistMs?: number;
   refs?: PodRefs;
   cgroupRoot?: string;
@@ -71,6 +71,8 @@ export class Kubelet {
   private relistAgain = false;
   private stopped = false;
   private exitWaiters = new Map<string, (() => void)[]>();
+  /** When this process started each container: a relist that began earlier cannot have seen it. */
+  private startedLocally = new Map<string, number>();
   /** Resolves once the first relist has adopted what a previous run left. */
   readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -108,8 +110,8 @@ export class Kubelet {
     void this.informer.run(signal);
     void this.informer.synced.then(() => this.forgetVanished());
     for (const uid of this.records.keys()) this.queue.add(uid);
-    for (let i = 0; i < 4; i++) void this.worker();
-    this.relistTimer = setInterval(() => this.triggerRelist(), this.opts.relistMs ?? 2000);
+    for (let i = 0; i < 8; i++) void this.worker();
+    this.relistTimer = setInterval(() => this.triggerRelist(), this.opts.relistMs ?? 10_000);
     // Periodic resync: refresh statuses, volumes, and retry anything that failed without a requeue.
     const resync = setInterval(() => {
       for (const uid of this.records.keys()) this.queue.add(uid);
@@ -204,6 +206,7 @@ export class Kubelet {
   }
 
   private async relist(): Promise<void> {
+    const listedAt = performance.now();
     const list = await this.opts.runtime.list();
     for (const c of list) {
       const uid = c.labels[LABEL_POD_UID];
@@ -241,11 +244,12 @@ export class Kubelet {
     const ids = new Set(list.map((c) => c.id));
     for (const rec of this.records.values())
       for (const cr of Object.values(rec.containers))
-        if (cr.running && cr.id && !ids.has(cr.id)) this.onContainerExit(rec, cr, cr.id, 255, false, new Date(), cr.startedAt, "ContainerStatusUnknown");
+        if (cr.running && cr.id && !ids.has(cr.id) && (this.startedLocally.get(cr.id) ?? 0) < listedAt) this.onContainerExit(rec, cr, cr.id, 255, false, new Date(), cr.startedAt, "ContainerStatusUnknown");
   }
 
   private onContainerExit(rec: PodRecord, cr: ContainerRecord, id: string, exitCode: number, oom: boolean, finishedAt: Date, startedAt?: string, reasonOverride?: string): void {
     this.stopProbes(cr);
+    this.startedLocally.delete(id);
     const reason = reasonOverride ?? (oom ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error");
     const t: Termination = { exitCode, reason, startedAt: startedAt ?? cr.startedAt, finishedAt: finishedAt.toISOString().replace(/\.\d+Z$/, "Z"), containerID: id };
     if (cr.terminated) cr.previous = cr.terminated;
@@ -291,6 +295,12 @@ export class Kubelet {
     if (rec.apiGone || pod.metadata?.deletionTimestamp) return this.terminatePod(rec);
     if (rec.phase) {
       await this.killAll(rec, 0);
+      // A finished pod gives its address back (its status keeps showing it, as upstream).
+      if (!rec.netReleased && !pod.spec?.hostNetwork) {
+        await this.opts.network.teardown(uid).catch((e) => log.warn("network teardown failed", { error: e }));
+        rec.netReleased = true;
+        this.checkpoints.save(rec);
+      }
       return this.updateStatus(rec);
     }
     rec.startTime ??= new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -553,8 +563,11 @@ export class Kubelet {
       return;
     }
     try {
+      this.startedLocally.set(id, Number.POSITIVE_INFINITY);
       await this.opts.runtime.start(spec);
+      this.startedLocally.set(id, performance.now());
     } catch (e) {
+      this.startedLocally.delete(id);
       cr.waiting = { reason: "CreateContainerError", message: (e as Error).message };
       this.event(rec, "Warning", "Failed", `Error: ${(e as Error).message}`, c.name);
       // Failed starts back off like crashes.

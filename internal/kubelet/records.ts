@@ -43,6 +43,8 @@ export interface PodRecord {
   netnsPath?: string;
   startTime?: string;
   initDone: boolean;
+  /** The network of a finished pod was torn down. */
+  netReleased?: boolean;
   /** Terminal phase reached by this kubelet (Succeeded/Failed). */
   phase?: "Succeeded" | "Failed";
   /** The API object is gone (deleted while we were away, or force-deleted). */

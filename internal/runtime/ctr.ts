@@ -130,8 +130,19 @@ export class CtrRuntime implements Runtime {
     return JSON.parse((await this.ctr(["content", "get", digest])).stdout);
   }
 
+  /** Recently resolved references: a pod start should not cost an extra `ctr images ls` per container. */
+  private refCache = new Map<string, { info: ImageInfo & { chainId: string }; at: number }>();
+
   async getImage(ref: string): Promise<(ImageInfo & { chainId: string }) | undefined> {
     const name = normalizeRef(ref);
+    const hit = this.refCache.get(name);
+    if (hit && Date.now() - hit.at < 30_000) return { ...hit.info, ref };
+    const info = await this.lookupImage(name, ref);
+    if (info) this.refCache.set(name, { info, at: Date.now() });
+    return info;
+  }
+
+  private async lookupImage(name: string, ref: string): Promise<(ImageInfo & { chainId: string }) | undefined> {
     const r = await this.ctr(["images", "ls", `name==${name}`]);
     const row = r.stdout.split("\n").slice(1).find((l) => l.split(/\s+/)[0] === name);
     if (!row) return undefined;
@@ -171,6 +182,7 @@ export class CtrRuntime implements Runtime {
     if (opts.auth) args.push("--user", opts.auth);
     args.push(name);
     await this.ctr(args, { timeoutMs: 30 * 60_000 });
+    this.refCache.delete(name);
     const img = await this.getImage(ref);
     if (!img) throw new Error(`image ${ref} not present after pull`);
     return img;
@@ -178,6 +190,7 @@ export class CtrRuntime implements Runtime {
 
   async importImages(tarPath: string): Promise<void> {
     await this.ctr(["images", "import", "--all-platforms", tarPath], { timeoutMs: 30 * 60_000 });
+    this.refCache.clear();
   }
 
   /** User and groups: the pod's runAsUser/Group, else the image's USER (numeric or a name from its /etc/passwd). */
@@ -208,16 +221,18 @@ export class CtrRuntime implements Runtime {
   private async mountRootfs(id: string, chainId: string): Promise<string> {
     const target = join(this.opts.stateDir, "rootfs", id);
     mkdirSync(target, { recursive: true });
-    await this.ctr(["snapshots", "prepare", id, chainId]);
-    const out = (await this.ctr(["snapshots", "mounts", target, id])).stdout.trim();
-    // "mount -t <type> <source> <target> -o <options>"
-    const m = /^mount -t (\S+) (\S+) (\S+) -o (\S+)$/.exec(out);
-    if (!m) throw new Error(`unexpected snapshot mount: ${out}`);
-    const [, type, source, , options] = m;
+    // One ctr call: prepare the snapshot and print its mounts as JSON.
+    const out = (await this.ctr(["snapshots", "prepare", "--mounts", id, chainId])).stdout.trim();
+    const mounts = JSON.parse(out) as { Type?: string; type?: string; Source?: string; source?: string; Options?: string[]; options?: string[] }[];
+    const m = mounts[0];
+    if (!m || mounts.length !== 1) throw new Error(`unexpected snapshot mounts: ${out}`);
+    const type = m.Type ?? m.type ?? "";
+    const source = m.Source ?? m.source ?? "";
+    const options = m.Options ?? m.options ?? [];
     if (type === "bind") {
-      await run(["mount", "--rbind", source!, target]);
-      if (options!.split(",").includes("ro")) await run(["mount", "-o", "remount,ro,bind", target]);
-    } else await run(["mount", "-t", type!, source!, target, "-o", options!]);
+      await run(["mount", "--rbind", source, target]);
+      if (options.includes("ro")) await run(["mount", "-o", "remount,ro,bind", target]);
+    } else await run(["mount", "-t", type, source, target, "-o", options.join(",")]);
     return target;
   }
 

@@ -2,7 +2,7 @@
 // volume type (emptyDir, emptyDir Memory, configMap, secret, hostPath, downwardAPI, projected ServiceAccount token).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { refs } from "../../internal/client/refs.ts";
-import { busyboxPod, startEnv, waitPod, type Env } from "./setup.ts";
+import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
 
 let env: Env;
 beforeAll(async () => {
@@ -116,4 +116,49 @@ test("volumes: emptyDir (disk and Memory), configMap, secret, hostPath, downward
     "cfg-readonly",
     "",
   ]);
+}, 60_000);
+
+test("image pull failures: ErrImagePull then ImagePullBackOff; pull policy Never with a missing image → ErrImageNeverPull", async () => {
+  // Port 1 on loopback refuses at once: no traffic leaves the machine.
+  await pods().create(busyboxPod("no-image", "node-c", "true", {}, { image: "localhost:1/missing/image:v1", imagePullPolicy: "IfNotPresent" }));
+  await pods().create(busyboxPod("never-pull", "node-c", "true", {}, { image: "example.invalid/none:v1", imagePullPolicy: "Never" }));
+  const seen = new Set<string>();
+  await waitPod(env, "no-image", (p) => {
+    const r = p.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+    if (r) seen.add(r);
+    return seen.has("ErrImagePull") && seen.has("ImagePullBackOff");
+  }, "ErrImagePull then ImagePullBackOff", 60_000);
+  const p = await pods().get("no-image");
+  expect(p.status.containerStatuses[0].state.waiting.message).toContain("localhost:1/missing/image:v1");
+  const n = await waitPod(env, "never-pull", (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "ErrImageNeverPull", "ErrImageNeverPull");
+  expect(n.status!.containerStatuses![0]!.state!.waiting!.message).toBe('Container image "example.invalid/none:v1" is not present with pull policy of Never');
+}, 90_000);
+
+test("the Node: labels, capacity/allocatable, addresses, nodeInfo, kubelet endpoint, conditions; Lease in kube-node-lease", async () => {
+  const node: any = await env.client.resource(refs.nodes).get("node-c");
+  expect(node.metadata.labels["kubernetes.io/hostname"]).toBe("node-c");
+  expect(node.metadata.labels["kubernetes.io/os"]).toBe("linux");
+  expect(node.metadata.labels["kubernetes.io/arch"]).toBeTruthy();
+  expect(Number(node.status.capacity.cpu)).toBeGreaterThan(0);
+  expect(node.status.capacity.pods).toBe("110");
+  expect(node.status.capacity.memory).toMatch(/^\d+Ki$/);
+  expect(node.status.allocatable["ephemeral-storage"]).toMatch(/^\d+Ki$/);
+  expect(node.status.addresses).toEqual([
+    { type: "InternalIP", address: env.nodes[0]!.ip },
+    { type: "Hostname", address: "node-c" },
+  ]);
+  expect(node.status.nodeInfo.kubeletVersion).toBe("v1.32.0+kubun");
+  expect(node.status.nodeInfo.containerRuntimeVersion).toStartWith("containerd://1.");
+  expect(node.status.nodeInfo.operatingSystem).toBe("linux");
+  expect(node.status.daemonEndpoints.kubeletEndpoint.Port).toBeGreaterThan(0);
+  expect(node.status.conditions.map((c: any) => `${c.type}=${c.status}`).sort()).toEqual(["DiskPressure=False", "MemoryPressure=False", "PIDPressure=False", "Ready=True"]);
+  const lease: any = await env.client.resource(refs.leases, "kube-node-lease").get("node-c");
+  expect(lease.spec.holderIdentity).toBe("node-c");
+  expect(lease.spec.leaseDurationSeconds).toBe(40);
+  const t0 = lease.spec.renewTime;
+  const renewed: any = await waitFor("lease renewal", async () => {
+    const l: any = await env.client.resource(refs.leases, "kube-node-lease").get("node-c");
+    return l.spec.renewTime !== t0 ? l : undefined;
+  }, 25_000);
+  expect(new Date(renewed.spec.renewTime).getTime()).toBeGreaterThan(new Date(t0).getTime());
 }, 60_000);

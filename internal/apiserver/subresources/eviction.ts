@@ -69,6 +69,7 @@ export async function handleEviction(r: Rest, method: string): Promise<Response>
             reason: "DisruptionBudget",
             message: `The disruption budget ${pdb.metadata.name} needs ${desiredHealthy} healthy pods and has ${currentHealthy} currently`,
           }],
+          retryAfterSeconds: 10,
         }, { "Retry-After": "10" });
       }
     }

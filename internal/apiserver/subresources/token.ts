@@ -21,13 +21,24 @@ export async function handleToken(r: Rest, method: string): Promise<Response> {
       causes: [{ reason: "FieldValueInvalid", message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`, field: "spec.expirationSeconds" }],
     });
   }
-  const issued = await r.deps.tokens.issueServiceAccountToken({
-    namespace: r.namespace!,
-    serviceAccount: live.obj,
-    audiences: spec.audiences ?? [],
-    expirationSeconds,
-    boundObject: spec.boundObjectRef,
-  });
+  const issued = await r.deps.tokens
+    .issueServiceAccountToken({
+      namespace: r.namespace!,
+      serviceAccount: live.obj,
+      audiences: spec.audiences ?? [],
+      expirationSeconds,
+      boundObject: spec.boundObjectRef,
+    })
+    .catch((err: unknown) => {
+      // The signer rejects bad requests (e.g. an unsupported bound object kind) naming the field at fault.
+      const field = (err as { field?: unknown }).field;
+      if (typeof field !== "string") throw err;
+      const message = (err as Error).message;
+      throw new StatusError(422, "Invalid", `TokenRequest.authentication.k8s.io "${name}" is invalid: ${field}: ${message}`, {
+        name, group: "authentication.k8s.io", kind: "TokenRequest",
+        causes: [{ reason: "FieldValueInvalid", message, field }],
+      });
+    });
   return json(r.c, {
     kind: "TokenRequest",
     apiVersion: "authentication.k8s.io/v1",

@@ -1,4 +1,15 @@
 // Public surface of kubun's client core: REST client, informers, work queue, events.
+//
+//   const client = createClient(cfg);                       // or createClient(fromKubeconfig(path))
+//   const pods = client.resource<Pod>(refs.pods, "default"); // get/list/create/update/updateStatus/patch/delete/watch
+//   const factory = new SharedInformerFactory(client);      // one watch per resource per process
+//   const inf = factory.informerFor<Pod>(refs.pods);
+//   inf.addIndexer("node", indexers.byNodeName);
+//   const queue = new WorkQueue<string>({ name: "pods" });
+//   inf.addEventHandler({ onAdd: (p) => queue.add(keyOf(p)), onUpdate: (_o, p) => queue.add(keyOf(p)),
+//                         onDelete: (p) => queue.add(keyOf(p)) });
+//   factory.start(signal); await factory.waitForSync(signal);
+//   await queue.runWorkers(2, async (key) => { const p = inf.get(key); ... }, signal);
 export * from "./types.ts";
 export { createClient, resourcePath, type Client } from "./client.ts";
 export { fromKubeconfig, parseKubeconfig } from "./kubeconfig.ts";

@@ -84,6 +84,8 @@ export interface ApiServerDeps {
   maxMutatingInflight?: number;
   maxReadOnlyInflight?: number;
   eventTTLSeconds?: number;
+  /** How often watches that allow bookmarks get one (default 30 s). */
+  bookmarkIntervalMs?: number;
   /** gitVersion for /version. */
   version?: string;
 }

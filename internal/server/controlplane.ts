@@ -51,6 +51,8 @@ export interface ControlPlaneOptions {
   /** In-flight limits (upstream defaults 400 mutating / 800 read-only). */
   maxMutatingInflight?: number;
   maxReadOnlyInflight?: number;
+  /** Watch bookmark period (default 30 s); tests shorten it. */
+  watchBookmarkIntervalMs?: number;
 }
 
 export interface ControlPlane {
@@ -133,6 +135,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     openapi: { routes: openapiRoutes },
     maxMutatingInflight: opts.maxMutatingInflight,
     maxReadOnlyInflight: opts.maxReadOnlyInflight,
+    bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
   };
   deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM });
   await ensureSystemPriorityClasses(rawStore);

@@ -1,7 +1,6 @@
 // watch over HTTP: initial events, resume from a resourceVersion, selector transitions, bookmarks,
 // timeoutSeconds, and 410 Expired for a compacted starting point.
 import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
-import { setBookmarkInterval } from "../../internal/apiserver/handlers/watch.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 // kubectl takes a few hundred ms per call; some tests make a dozen calls.
@@ -10,8 +9,7 @@ let c: TestCluster;
 const NS = "/api/v1/namespaces/default";
 
 beforeAll(async () => {
-  setBookmarkInterval(300);
-  c = await startTestCluster();
+  c = await startTestCluster({ watchBookmarkIntervalMs: 300 });
 });
 afterAll(async () => {
   await c?.stop();

@@ -16,10 +16,8 @@ const enc = new TextEncoder();
 /** Events queued for a client that does not read before we give up on it. */
 const MAX_BACKLOG = 5_000;
 
-export let bookmarkIntervalMs = 30_000;
-export function setBookmarkInterval(ms: number): void {
-  bookmarkIntervalMs = ms;
-}
+/** Upstream sends a bookmark about once a minute; a little more often keeps resumes cheap. */
+const DEFAULT_BOOKMARK_INTERVAL_MS = 30_000;
 
 type Out = { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR"; object: unknown };
 
@@ -177,7 +175,7 @@ export async function handleWatch(r: Rest): Promise<Response> {
       setInterval(() => {
         const rev = Math.max(lastSent, sub?.progress() ?? 0);
         send([bookmark(rev)]);
-      }, bookmarkIntervalMs),
+      }, r.deps.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS),
     );
   }
   r.c.req.raw.signal?.addEventListener("abort", close, { once: true });

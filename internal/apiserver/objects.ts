@@ -31,7 +31,9 @@ export function rawJSON(kv: KeyValue): string {
   let out = rawCache.get(kv);
   if (out !== undefined) return out;
   const m = HEAD.exec(kv.value);
-  if (m) {
+  // A value that already names a resourceVersion (written by something other than encode(), or an object
+  // reference inside) takes the slow path, so that the spliced one can never be shadowed.
+  if (m && !kv.value.includes('"resourceVersion"')) {
     const at = m[0].length;
     const rv = `"resourceVersion":${JSON.stringify(String(kv.modRevision))}`;
     out = kv.value.slice(0, at) + rv + (kv.value[at] === "}" ? "" : ",") + kv.value.slice(at);

@@ -27,6 +27,8 @@ export interface ControllerManagerOptions {
   retryPeriodSeconds?: number;
   /** Workers per controller queue. */
   workers?: number;
+  /** Nodes per second per zone that may get NoExecute taints (upstream --node-eviction-rate 0.1). */
+  nodeEvictionRate?: number;
   /** Node lifecycle check period in ms (upstream nodeMonitorPeriod 5 s). */
   nodeMonitorPeriodMs?: number;
   /** How long a node must be gone before pod GC removes its pods (upstream 40 s). */

@@ -214,10 +214,23 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
     return evictionsAllowed(zoneStates.get(z) ?? "Normal", zoneSizes.get(z) ?? 1);
   }
 
+  // Upstream --node-eviction-rate: NoExecute taints are added to at most `rate` nodes per second per zone (burst 1).
+  const taintInterval = 1000 / (ctx.options.nodeEvictionRate ?? 0.1);
+  const lastTainted = new Map<string, number>();
+
   async function reconcileTaints(node: Node): Promise<Node> {
     let want = desiredTaints(node);
     // In a disrupted zone no NoExecute taints (existing ones are lifted), so nothing gets evicted.
     if (!mayEvict(node)) want = want.filter((t) => t.effect !== "NoExecute");
+    const hasNoExecute = (node.spec?.taints ?? []).some((t) => MANAGED.has(t.key) && t.effect === "NoExecute");
+    if (want.some((t) => t.effect === "NoExecute") && !hasNoExecute) {
+      const z = zoneOf(node);
+      const wait = (lastTainted.get(z) ?? -Infinity) + taintInterval - Date.now();
+      if (wait > 0) {
+        want = want.filter((t) => t.effect !== "NoExecute");
+        queue.addAfter(node.metadata!.name!, wait + 10);
+      } else lastTainted.set(z, Date.now());
+    }
     const cur = node.spec?.taints ?? [];
     const same = (a: Taint, b: Taint) => a.key === b.key && a.effect === b.effect;
     const keep = cur.filter((t) => !MANAGED.has(t.key) || want.some((w) => same(w, t)));

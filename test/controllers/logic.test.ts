@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Deployment, ReplicaSet } from "kubernetes-types/apps/v1";
 import type { Node, Pod, Service } from "kubernetes-types/core/v1";
+import { formatIndexes, parseIndexes } from "../../internal/controllers/job/indexes.ts";
 import { jobNameFor, planCronJob } from "../../internal/controllers/cronjob/controller.ts";
 import { mostRecentScheduleTime, parseSchedule } from "../../internal/controllers/cronjob/cron.ts";
 import { daemonPod, shouldRun } from "../../internal/controllers/daemonset/controller.ts";
@@ -119,6 +120,15 @@ describe("cron", () => {
     expect(r.missed).toBe(3);
     expect(r.last?.toISOString()).toBe("2026-03-01T10:30:00.000Z");
     expect(mostRecentScheduleTime(s, at("2026-03-01T10:30:00Z"), at("2026-03-01T10:35:00Z")).last).toBeUndefined();
+  });
+});
+
+describe("job indexes", () => {
+  test("completedIndexes round-trips upstream's interval format", () => {
+    expect(formatIndexes(new Set([1, 3, 4, 5, 7]))).toBe("1,3-5,7");
+    expect(formatIndexes(new Set([0, 1]))).toBe("0,1");
+    expect(formatIndexes(new Set())).toBe("");
+    expect([...parseIndexes("1,3-5,7")].sort()).toEqual([1, 3, 4, 5, 7]);
   });
 });
 

@@ -75,6 +75,37 @@ describe("job", () => {
   }, 60_000);
 });
 
+describe("indexed job", () => {
+  test("Indexed completion mode runs each index once and reports completedIndexes", async () => {
+    const jobs = env.client.resource<Job>(refs.jobs, "default");
+    await jobs.create({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "idx", namespace: "default" },
+      spec: {
+        completionMode: "Indexed",
+        completions: 4,
+        parallelism: 2,
+        template: { metadata: { annotations: { [RUN_SECONDS_ANNOTATION]: "0.2" } }, spec: { ...podSpec, restartPolicy: "Never" } },
+      },
+    });
+    const j = await waitFor("indexed complete", async () => {
+      const x = await jobs.get("idx");
+      return x.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True") ? x : undefined;
+    }, 40_000);
+    expect(j.status?.completedIndexes).toBe("0-3");
+    expect(j.status?.succeeded).toBe(4);
+    const ps = (await pods().list({ labelSelector: "job-name=idx" })).items;
+    const idx = ps.map((p) => Number(p.metadata!.annotations!["batch.kubernetes.io/job-completion-index"])).sort();
+    expect(idx).toEqual([0, 1, 2, 3]);
+    const p0 = ps.find((p) => p.metadata!.annotations!["batch.kubernetes.io/job-completion-index"] === "0")!;
+    expect(p0.spec?.hostname).toBe("idx-0");
+    expect(p0.spec?.containers[0]?.env?.find((e) => e.name === "JOB_COMPLETION_INDEX")?.valueFrom?.fieldRef?.fieldPath).toBe(
+      "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+    );
+  }, 60_000);
+});
+
 describe("job deadline", () => {
   test("activeDeadlineSeconds fails the Job with DeadlineExceeded and stops its pods", async () => {
     const jobs = env.client.resource<Job>(refs.jobs, "default");

@@ -14,6 +14,7 @@ import { Expectations } from "../util/expectations.ts";
 import { controllerOf, keyOf, newControllerRef } from "../util/owners.ts";
 import { isPodActive, isPodReady, podRestarts } from "../util/pods.ts";
 import { selectorMatches } from "../util/selector.ts";
+import { formatIndexes, INDEX_ANNOTATION, parseIndexes, podIndex } from "./indexes.ts";
 
 const nowRFC = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 const BACKOFF_BASE_MS = 10_000;
@@ -64,11 +65,11 @@ export function newJobController(ctx: ControllerContext): Controller {
     },
   });
 
-  function podFor(job: Job): Pod {
+  function podFor(job: Job, index?: number): Pod {
     const tmpl = job.spec!.template;
     const uid = job.metadata!.uid!;
     const name = job.metadata!.name!;
-    return {
+    const pod: Pod = {
       apiVersion: "v1",
       kind: "Pod",
       metadata: {
@@ -86,6 +87,16 @@ export function newJobController(ctx: ControllerContext): Controller {
       },
       spec: structuredClone(tmpl.spec!),
     };
+    if (index !== undefined) {
+      // Indexed: the index in an annotation and label, JOB_COMPLETION_INDEX in every container, a stable hostname.
+      pod.metadata!.generateName = `${name}-${index}-`;
+      pod.metadata!.annotations = { ...(pod.metadata!.annotations ?? {}), [INDEX_ANNOTATION]: String(index) };
+      pod.metadata!.labels![INDEX_ANNOTATION] = String(index);
+      pod.spec!.hostname ??= `${name}-${index}`;
+      const env = { name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } } };
+      for (const c of [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers]) c.env = [...(c.env ?? []).filter((e) => e.name !== env.name), env];
+    }
+    return pod;
   }
 
   function setCond(status: JobStatus, type: string, reason: string, message: string): void {
@@ -138,8 +149,11 @@ export function newJobController(ctx: ControllerContext): Controller {
       matches: (p) => selectorMatches(sel, p.metadata?.labels),
       client: pods(ns),
     });
-    const active = owned.filter(isPodActive);
-    const succeeded = Math.max(job.status?.succeeded ?? 0, owned.filter((p) => p.status?.phase === "Succeeded").length);
+    let active = owned.filter(isPodActive);
+    const indexed = job.spec?.completionMode === "Indexed";
+    const doneIdx = parseIndexes(job.status?.completedIndexes);
+    if (indexed) for (const p of owned) if (p.status?.phase === "Succeeded" && podIndex(p) !== undefined && podIndex(p)! < (job.spec?.completions ?? 1)) doneIdx.add(podIndex(p)!);
+    const succeeded = indexed ? doneIdx.size : Math.max(job.status?.succeeded ?? 0, owned.filter((p) => p.status?.phase === "Succeeded").length);
     const failedPods = owned.filter((p) => p.status?.phase === "Failed");
     const failed = Math.max(job.status?.failed ?? 0, failedPods.length);
     const status: JobStatus = structuredClone(job.status ?? {});
@@ -181,7 +195,23 @@ export function newJobController(ctx: ControllerContext): Controller {
       let want = parallelism;
       if (completions !== undefined && completions !== null) want = Math.min(parallelism, completions - succeeded);
       else if (succeeded > 0) want = 0;
-      const diff = want - active.length;
+      // Indexed: one active pod per index still to do; duplicates and pods of finished indexes go.
+      const todo: number[] = [];
+      if (indexed) {
+        const seen = new Set<number>();
+        const extra: Pod[] = [];
+        for (const p of active) {
+          const i = podIndex(p);
+          if (i === undefined || i >= (completions ?? 1) || doneIdx.has(i) || seen.has(i)) extra.push(p);
+          else seen.add(i);
+        }
+        if (extra.length) {
+          await deletePods(job, extra, key);
+          active = active.filter((p) => !extra.includes(p));
+        }
+        for (let i = 0; i < (completions ?? 1) && todo.length < want - active.length; i++) if (!doneIdx.has(i) && !seen.has(i)) todo.push(i);
+      }
+      const diff = indexed ? Math.min(todo.length, want - active.length) : want - active.length;
       if (diff > 0) {
         // Exponential backoff after failures (10 s, 20 s, … up to 6 min), counted from the last failure.
         const lastFail = Math.max(0, ...failedPods.map((p) => Date.parse(p.status?.conditions?.find((c) => c.type === "Ready")?.lastTransitionTime ?? p.metadata?.creationTimestamp ?? "") || 0));
@@ -192,7 +222,7 @@ export function newJobController(ctx: ControllerContext): Controller {
           expectations.expectCreations(key, diff);
           for (let i = 0; i < diff; i++) {
             try {
-              await pods(ns).create(podFor(job));
+              await pods(ns).create(podFor(job, indexed ? todo[i] : undefined));
             } catch (e) {
               for (let j = i; j < diff; j++) expectations.creationObserved(key);
               recorder.event(job, "Warning", "FailedCreate", `Error creating: ${(e as Error).message}`);
@@ -212,6 +242,7 @@ export function newJobController(ctx: ControllerContext): Controller {
     status.active = finished ? 0 : active.length;
     status.ready = finished ? 0 : active.filter(isPodReady).length;
     status.succeeded = succeeded;
+    if (indexed) status.completedIndexes = formatIndexes(doneIdx);
     status.failed = failed;
     if (!status.active) delete status.active;
     if (!status.succeeded) delete status.succeeded;

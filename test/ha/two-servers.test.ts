@@ -165,6 +165,25 @@ describe("two servers on one etcd", () => {
     expect((await s2.api("/api/v1/namespaces", { token: s1.adminToken })).status).toBe(200);
   }, 60_000);
 
+  test("a server without the cluster's --token refuses to join the datastore with a one-line error", async () => {
+    for (const [token, want] of [
+      [undefined, "start this server with that cluster's --token"],
+      ["not-the-secret", "can't be decrypted with this token"],
+    ] as const) {
+      const err = await startServerProcess({ etcdEndpoints: [etcd.endpoint], token, startTimeoutMs: 30_000 }).then(
+        (s) => {
+          servers.push(s);
+          return undefined;
+        },
+        (e: Error) => e,
+      );
+      expect(err?.message).toContain("exit 1");
+      expect(err?.message).toContain(want);
+    }
+    // Nothing the refused servers did disturbed the cluster.
+    expect((await s1.api("/api/v1/namespaces/default")).status).toBe(200);
+  }, 60_000);
+
   test("one leader per component Lease; after a SIGKILL the other server takes over and its controllers act", async () => {
     const names = ["kube-scheduler", "kube-controller-manager"] as const;
     const leases = await waitFor("both component Leases held", async () => {

@@ -8,6 +8,7 @@ import { apiResourceList, discoveryRoutes, groupVersions, type GroupVersion } fr
 import { dispatch } from "./dispatch.ts";
 import { healthRoutes } from "./health.ts";
 import { InflightLimiter } from "./inflight.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, isLongRunning, parseGoDuration, withDeadline } from "./timeout.ts";
 import { metrics } from "./metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./requestinfo.ts";
 import { groupVersion } from "./resources.ts";
@@ -79,7 +80,12 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     await authorize(deps, attributesOf(user, info));
     const release = limiter.acquire(info.verb, info.subresource);
     try {
-      await next();
+      if (isLongRunning(info.verb, info.subresource)) await next();
+      else {
+        const asked = parseGoDuration(c.req.query("timeout"));
+        const ms = Math.min(asked ?? DEFAULT_REQUEST_TIMEOUT_MS, deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+        await withDeadline(ms, next());
+      }
     } finally {
       release?.();
     }

@@ -84,6 +84,8 @@ export interface ApiServerDeps {
   maxMutatingInflight?: number;
   maxReadOnlyInflight?: number;
   eventTTLSeconds?: number;
+  /** Deadline of non-long-running requests (default 60 s, as upstream's --request-timeout). */
+  requestTimeoutMs?: number;
   /** How often watches that allow bookmarks get one (default 30 s). */
   bookmarkIntervalMs?: number;
   /** gitVersion for /version. */

@@ -64,6 +64,9 @@ describe("field selectors", () => {
     expect(f("type=kubernetes.io/tls", { metadata: {}, type: "kubernetes.io/tls" }, findResource("", "v1", "secrets")!)).toBe(true);
     expect(f("spec.unschedulable=false", { metadata: {}, spec: {} }, findResource("", "v1", "nodes")!)).toBe(true);
     expect(f("involvedObject.name=web,reason=Started", { metadata: {}, involvedObject: { name: "web" }, reason: "Started" }, findResource("", "v1", "events")!)).toBe(true);
+    const ev = { metadata: {}, involvedObject: { name: "web", kind: "Pod" }, reportingComponent: "kubelet" };
+    expect(f("regarding.name=web,regarding.kind=Pod,reportingController=kubelet", ev, findResource("events.k8s.io", "v1", "events")!)).toBe(true);
+    expect(() => parseFieldSelector("involvedObject.name=web", findResource("events.k8s.io", "v1", "events")!)).toThrow("field label not supported");
     expect(f("status.successful=2", { metadata: {}, status: { succeeded: 2 } }, findResource("batch", "v1", "jobs")!)).toBe(true);
     expect(f("status.phase=Active", { metadata: {}, status: { phase: "Active" } }, findResource("", "v1", "namespaces")!)).toBe(true);
   });

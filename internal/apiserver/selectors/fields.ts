@@ -44,7 +44,15 @@ const PER_KIND: Record<string, Record<string, Getter>> = {
     "status.nominatedNodeName": (o) => str(o.status?.nominatedNodeName),
   },
   "/events": eventFields,
-  "events.k8s.io/events": eventFields,
+  // events.k8s.io names the same stored fields after its own schema (upstream's field label conversion).
+  "events.k8s.io/events": {
+    reason: eventFields.reason!,
+    type: eventFields.type!,
+    reportingController: eventFields.reportingComponent!,
+    ...Object.fromEntries(
+      ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"].map((f) => [`regarding.${f}`, eventFields[`involvedObject.${f}`]!]),
+    ),
+  },
   "/secrets": { type: (o) => str(o.type) },
   "/nodes": { "spec.unschedulable": (o) => str(Boolean(o.spec?.unschedulable)) },
   "/namespaces": { "status.phase": (o) => str(o.status?.phase) },

@@ -1,18 +1,33 @@
 // Builds the OCI runtime spec of a container from the kubelet's ContainerSpec and the image config.
 // The defaults mirror `ctr oci spec` (containerd's default spec): mounts, masked paths, capabilities.
+import { readFileSync } from "node:fs";
 import type { ContainerSpec, ImageInfo } from "./types.ts";
 
 const DEFAULT_CAPS = [
   "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
   "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 ];
-const ALL_CAPS = [
-  ...DEFAULT_CAPS, "CAP_DAC_READ_SEARCH", "CAP_LINUX_IMMUTABLE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_IPC_LOCK",
-  "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
-  "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_LEASE", "CAP_AUDIT_CONTROL",
-  "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-  "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-];
+// Capability names by number (linux/capability.h).
+const CAP_BY_NUMBER = [
+  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+  "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+  "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+  "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+  "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+  "CHECKPOINT_RESTORE",
+].map((c) => `CAP_${c}`);
+
+/** "All" capabilities means all this host can grant (our bounding set), as containerd's privileged mode. */
+function hostCapabilities(): string[] {
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    const mask = BigInt(`0x${m![1]}`);
+    return CAP_BY_NUMBER.filter((_, i) => (mask >> BigInt(i)) & 1n);
+  } catch {
+    return DEFAULT_CAPS;
+  }
+}
+const ALL_CAPS = hostCapabilities();
 const MASKED = [
   "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
   "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
@@ -31,7 +46,7 @@ export function capabilities(spec: Pick<ContainerSpec, "privileged" | "capAdd" |
   let caps = drop.includes("CAP_ALL") ? [] : DEFAULT_CAPS.filter((c) => !drop.includes(c));
   const add = (spec.capAdd ?? []).map(capName);
   if (add.includes("CAP_ALL")) return ALL_CAPS;
-  for (const c of add) if (!caps.includes(c)) caps = [...caps, c];
+  for (const c of add) if (!caps.includes(c) && ALL_CAPS.includes(c)) caps = [...caps, c];
   return caps;
 }
 

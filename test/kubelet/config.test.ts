@@ -2,6 +2,7 @@
 // volume type (emptyDir, emptyDir Memory, configMap, secret, hostPath, downwardAPI, projected ServiceAccount token).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { refs } from "../../internal/client/refs.ts";
+import { run } from "../../internal/runtime/run.ts";
 import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
 
 let env: Env;
@@ -161,4 +162,48 @@ test("the Node: labels, capacity/allocatable, addresses, nodeInfo, kubelet endpo
     return l.spec.renewTime !== t0 ? l : undefined;
   }, 25_000);
   expect(new Date(renewed.spec.renewTime).getTime()).toBeGreaterThan(new Date(t0).getTime());
+}, 60_000);
+
+test("securityContext (runAsUser/Group, readOnlyRootFilesystem, capabilities, privileged) and cgroup limits", async () => {
+  await pods().create(
+    busyboxPod("secure", "node-c", "id -u; id -g; (touch /rootfs-write) 2>/dev/null || echo read-only; grep CapEff /proc/self/status; exec sleep 3600", {}, {
+      securityContext: { runAsUser: 1234, runAsGroup: 5678, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+      resources: { limits: { cpu: "250m", memory: "48Mi" }, requests: { cpu: "100m" } },
+    }),
+  );
+  await pods().create(
+    busyboxPod("priv", "node-c", "grep CapEff /proc/self/status; ip link set lo mtu 60000 && echo net-admin-ok", { restartPolicy: "Never" }, {
+      securityContext: { privileged: true },
+    }),
+  );
+  await pods().create(
+    busyboxPod("netadmin", "node-c", "ip link set lo mtu 60000 && echo net-admin-ok", { restartPolicy: "Never" }, {
+      securityContext: { capabilities: { add: ["NET_ADMIN"] } },
+    }),
+  );
+  const p = await waitPod(env, "secure", (p) => p.status?.phase === "Running", "Running");
+  await Bun.sleep(500);
+  expect((await logs("secure")).split("\n")).toEqual(["1234", "5678", "read-only", "CapEff:\t0000000000000000", ""]);
+  await waitPod(env, "priv", (p) => p.status?.phase === "Succeeded", "Succeeded");
+  const priv = await logs("priv");
+  expect(priv).toContain("net-admin-ok");
+  expect(priv).not.toContain("CapEff:\t0000000000000000");
+  await waitPod(env, "netadmin", (p) => p.status?.phase === "Succeeded", "Succeeded");
+  expect(await logs("netadmin")).toBe("net-admin-ok\n");
+  // The limits are in the container's cgroup (cgroup v1 layout on this host, v2 elsewhere).
+  const id = p.status!.containerStatuses![0]!.containerID!.replace("containerd://", "");
+  const cg = `/${env.nodes[0]!.namespace}/pod${p.metadata!.uid}/${id}`;
+  const read = async (...paths: string[]) => {
+    const { readFileSync } = await import("node:fs");
+    for (const x of paths) {
+      try {
+        return readFileSync(x, "utf8").trim();
+      } catch {}
+    }
+    return "";
+  };
+  const quota = await read(`/sys/fs/cgroup/cpu${cg}/cpu.cfs_quota_us`, `/sys/fs/cgroup/cpu,cpuacct${cg}/cpu.cfs_quota_us`, `/sys/fs/cgroup${cg}/cpu.max`);
+  expect(quota.split(" ")[0]).toBe("25000");
+  const mem = await read(`/sys/fs/cgroup/memory${cg}/memory.limit_in_bytes`, `/sys/fs/cgroup${cg}/memory.max`);
+  expect(mem).toBe(String(48 * 1024 * 1024));
 }, 60_000);

@@ -4,12 +4,15 @@
 //   const store = await openStore({ dataDir, etcdEndpoints: ["http://10.0.0.1:2379"] });
 //
 // SQLite knobs (openSqliteStore in ./sqlite): compaction { retainRevisions = 1000, retainMs = 5 min, intervalMs,
-// batchRevisions = 500 }, pollMs = 1000 (how soon another process's writes reach watchers), busyTimeoutMs = 5000.
+// batchRevisions = 500 }, pollMs = 1000 (how soon another process's writes reach watchers), busyTimeoutMs = 5000,
+// volatilePrefixes (default: Leases; kept in memory only, never written to the file — see sqlite/volatile.ts).
 import { join } from "node:path";
 import type { Logger } from "../log/log.ts";
+import { DEFAULT_VOLATILE_PREFIXES } from "./keys.ts";
 import type { Store } from "./types.ts";
 
 export * from "./types.ts";
+export { DEFAULT_VOLATILE_PREFIXES } from "./keys.ts";
 export type { CompactionOptions } from "./sqlite/compactor.ts";
 
 export interface OpenStoreOptions {
@@ -21,6 +24,8 @@ export interface OpenStoreOptions {
   sqlitePath?: string;
   /** SQLite history bounds (defaults: 1000 revisions, 5 minutes). */
   compaction?: import("./sqlite/compactor.ts").CompactionOptions;
+  /** SQLite: key prefixes kept in memory only (default: Leases); [] = every key durable. Ignored with etcd. */
+  volatilePrefixes?: readonly string[];
 }
 
 export function defaultSqlitePath(dataDir: string): string {
@@ -41,5 +46,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     return store;
   }
   const { openSqliteStore } = await import("./sqlite/index.ts");
-  return openSqliteStore(opts.sqlitePath ?? defaultSqlitePath(opts.dataDir), { log: opts.log, compaction: opts.compaction });
+  return openSqliteStore(opts.sqlitePath ?? defaultSqlitePath(opts.dataDir), {
+    log: opts.log,
+    compaction: opts.compaction,
+    volatilePrefixes: opts.volatilePrefixes ?? DEFAULT_VOLATILE_PREFIXES,
+  });
 }

@@ -8,3 +8,6 @@ export function prefixEnd(prefix: string): string {
   if (last === 0xffff) return prefix + "\u{10FFFF}";
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }
+
+/** Keys a single SQLite server keeps in memory only: Leases, heartbeats that would otherwise wear the disk (sqlite/volatile.ts). */
+export const DEFAULT_VOLATILE_PREFIXES: readonly string[] = ["/registry/coordination.k8s.io/leases/"];

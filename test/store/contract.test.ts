@@ -1,4 +1,5 @@
-// The Store contract, run against every backend: SQLite (default) and etcd (HA; a real etcd 3.4 is started).
+// The Store contract, run against every backend: SQLite (default), SQLite with the test keys volatile (in memory
+// only, see internal/store/sqlite/volatile.ts) and etcd (HA; a real etcd 3.4 is started).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { EtcdStore } from "../../internal/store/etcd/index.ts";
@@ -31,6 +32,22 @@ const backends: Backend[] = [
     async start() {
       const dir = tempDir();
       const store = openSqliteStore(`${dir.path}/state.db`);
+      return {
+        store,
+        async stop() {
+          await store.close();
+          dir.remove();
+        },
+      };
+    },
+  },
+  {
+    // Every test key volatile (in memory only): the same contract must hold for them.
+    name: "sqlite-volatile",
+    ttlSeconds: 0.3,
+    async start() {
+      const dir = tempDir();
+      const store = openSqliteStore(`${dir.path}/state.db`, { volatilePrefixes: ["/registry/test-"] });
       return {
         store,
         async stop() {

@@ -2,6 +2,8 @@
 // (live values always stay). The watermark (compact revision) is recorded first, then superseded rows and
 // tombstones at or below it are deleted in small transactions, yielding to writers between them.
 // Disk-wear rule: a pass that would delete nothing writes nothing — an idle store never touches the disk.
+// Volatile history (volatile.ts) is compacted to the same target by every pass, in memory; the store's compact
+// revision is the higher of the two watermarks (store.ts).
 import type { Database } from "bun:sqlite";
 import type { Logger } from "../../log/log.ts";
 import { StoreError } from "../types.ts";
@@ -37,6 +39,8 @@ export class Compactor {
     private currentRevision: () => number,
     private log: Logger,
     opts: CompactionOptions = {},
+    /** Compacts the in-memory (volatile) history to the same target. */
+    private compactMemory: (revision: number) => void = () => {},
   ) {
     this.retainRevisions = opts.retainRevisions ?? 1000;
     this.retainMs = opts.retainMs ?? 5 * 60_000;
@@ -69,6 +73,7 @@ export class Compactor {
     if (old) this.samples.unshift(old);
     const byAge = old?.rev ?? 0;
     const target = Math.min(rev, Math.max(rev - this.retainRevisions, byAge));
+    this.compactMemory(target);
     const done = this.meta(DONE);
     if (target <= this.watermark() || target <= done) return;
     if (!this.q.compactable.get({ from: done, to: target })) return;

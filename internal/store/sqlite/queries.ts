@@ -102,9 +102,11 @@ export function prepareQueries(db: BunSQLiteDatabase) {
       .onConflictDoUpdate({ target: meta.key, set: { value: sql`excluded.value` } })
       .prepare(),
 
+    /** Appends a row with an explicit id: revisions come from the store's counter (revisions.ts), not the rowid. */
     insert: db
       .insert(kine)
       .values({
+        id: sql`${P("id")}`,
         name: sql`${P("name")}`,
         created: sql`${P("created")}`,
         deleted: sql`${P("deleted")}`,
@@ -143,6 +145,19 @@ export function prepareQueries(db: BunSQLiteDatabase) {
       )
       .orderBy(asc(kine.id))
       .limit(P("limit"))
+      .prepare(),
+
+    /** Any row (live or history) of a key in [lo, end)? */
+    anyInRange: db
+      .select({ id: kine.id })
+      .from(kine)
+      .where(and(gte(kine.name, P("lo")), lt(kine.name, P("end"))))
+      .limit(1)
+      .prepare(),
+    /** Every row of the keys in [lo, end) (keys that became volatile move to memory, see volatile.ts). */
+    deleteRange: db
+      .delete(kine)
+      .where(and(gte(kine.name, P("lo")), lt(kine.name, P("end"))))
       .prepare(),
 
     /** Live TTL'd keys whose expiry is due. */

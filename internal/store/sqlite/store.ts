@@ -5,12 +5,20 @@
 // and power loss. Concurrent writes are group-committed (one transaction, one fsync per event-loop turn), which
 // keeps that guarantee while amortising the fsync. Checkpoints (WAL → main file) happen in SQLite's default
 // auto-checkpoint; an idle store performs no writes at all (no heartbeats, compaction only when there is garbage).
+//
+// Volatile keys (default: Leases, see volatile.ts) are the documented exception to "nothing acknowledged is lost":
+// they share the revision counter, reads, conflicts and watch stream with durable keys but live in memory only, so
+// renewing a Lease writes nothing to disk. After a restart or crash they are gone (their holders recreate them within
+// one renew interval), revisions continue above every revision handed out before (revisions.ts), and watches or
+// lists from before the restart get CompactedError (410: clients relist, as after an upstream apiserver restart).
+// Another process opening the same file does not see this process's volatile keys; if it writes while this one
+// writes volatile keys, this process's watchers are ended with CompactedError (watch.ts) rather than miss its rows.
 import { Database } from "bun:sqlite";
 import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { type Logger, logger } from "../../log/log.ts";
-import { prefixEnd } from "../keys.ts";
+import { DEFAULT_VOLATILE_PREFIXES, prefixEnd } from "../keys.ts";
 import {
   CompactedError,
   type KeyValue,
@@ -23,8 +31,10 @@ import {
 } from "../types.ts";
 import { type CompactionOptions, Compactor } from "./compactor.ts";
 import { migrate } from "./migrations.ts";
-import { type Queries, kvFromValues, prepareQueries, rowToKV } from "./queries.ts";
+import { type LogRow, type Queries, kvFromValues, prepareQueries, rowToKV } from "./queries.ts";
+import { Revisions } from "./revisions.ts";
 import { Sweeper } from "./sweeper.ts";
+import { VolatileLog } from "./volatile.ts";
 import { WatchHub, Watcher } from "./watch.ts";
 import { Writer } from "./writer.ts";
 
@@ -35,6 +45,8 @@ export interface SqliteStoreOptions {
   pollMs?: number;
   /** SQLite busy timeout when another process holds the write lock, ms (default 5000). */
   busyTimeoutMs?: number;
+  /** Key prefixes kept in memory only (default: Leases, DEFAULT_VOLATILE_PREFIXES); [] = every key durable. */
+  volatilePrefixes?: readonly string[];
 }
 
 export class SqliteStore implements Store {
@@ -43,6 +55,8 @@ export class SqliteStore implements Store {
   private hub: WatchHub;
   private sweeper: Sweeper;
   private compactor: Compactor;
+  private revisions: Revisions;
+  private volatile: VolatileLog;
   private closed = false;
   /** (revision, prefix, key) → live keys after key at that revision; a list at a fixed revision never changes. */
   private remainingAfter = new Map<string, number>();
@@ -53,23 +67,62 @@ export class SqliteStore implements Store {
   ) {
     const log = opts.log ?? logger("store");
     this.q = prepareQueries(drizzle({ client: db }));
+    this.volatile = new VolatileLog(opts.volatilePrefixes ?? DEFAULT_VOLATILE_PREFIXES);
+    this.revisions = new Revisions(this.q);
+    // Volatile revisions of a previous process (all at or below the floor) are gone: nothing before it can be read.
+    this.volatile.watermark = this.revisions.floor;
+    this.adoptVolatileRows();
     let sweeper: Sweeper | undefined;
-    this.writer = new Writer(db, this.q, (events) => this.hub.committed(events));
-    this.hub = new WatchHub(
+    this.writer = new Writer(db, this.q, this.volatile, this.revisions, (c) => this.hub.committed(c));
+    this.hub = new WatchHub({
       db,
-      this.q,
-      () => this.compactRevisionSync(),
-      (events) => sweeper?.observe(events),
-      opts.pollMs ?? 1000,
-    );
-    this.sweeper = sweeper = new Sweeper(this.q, this.writer, log);
+      q: this.q,
+      volatile: this.volatile,
+      revisions: this.revisions,
+      compactRevision: () => this.compactRevisionSync(),
+      observe: (events) => sweeper?.observe(events),
+      log,
+      pollMs: opts.pollMs ?? 1000,
+    });
+    this.sweeper = sweeper = new Sweeper(this.q, this.volatile, this.writer, log);
     this.sweeper.recheck();
     // Compaction never passes what the watchers were handed (another process may have written more meanwhile).
-    this.compactor = new Compactor(db, this.q, () => (this.hub.sync(), this.hub.lastSeen), log, opts.compaction);
+    this.compactor = new Compactor(db, this.q, () => (this.hub.sync(), this.hub.lastSeen), log, opts.compaction, (rev) =>
+      this.volatile.compact(rev),
+    );
   }
 
+  /**
+   * Keys under a volatile prefix that are in the file (written while they were durable, e.g. by an older kubun) move
+   * to memory, keeping their revisions; the floor then covers those revisions. Writes only when there are such rows.
+   */
+  private adoptVolatileRows(): void {
+    const ranges = this.volatile.prefixes.map((lo) => ({ lo, end: prefixEnd(lo) }));
+    if (!ranges.some((r) => this.q.anyInRange.get(r))) return;
+    this.db
+      .transaction(() => {
+        const rows: LogRow[] = [];
+        for (const { lo, end } of ranges) {
+          const live = this.q.listPage.values({ lo, after: "", end, rev: Number.MAX_SAFE_INTEGER, now: 0, limit: -1 });
+          for (const kv of live.map(kvFromValues)) rows.push(rowOf(kv));
+          this.q.deleteRange.run({ lo, end });
+        }
+        this.volatile.adopt(rows);
+        this.revisions.reserve(this.revisions.current);
+      })
+      .immediate();
+    // Their older history did not come along.
+    this.volatile.watermark = Math.max(this.volatile.watermark, this.revisions.current);
+  }
+
+  /** The store's revision: the highest handed out here or written by another process. */
+  private revisionSync(): number {
+    return Math.max(this.revisions.current, this.hub.dbRevision());
+  }
+
+  /** One watermark: the log's, or the volatile history's if higher (compacted in memory, or lost at restart). */
   private compactRevisionSync(): number {
-    return this.compactor.watermark();
+    return Math.max(this.compactor.watermark(), this.volatile.watermark);
   }
 
   private check(): void {
@@ -78,9 +131,9 @@ export class SqliteStore implements Store {
 
   async get(key: string): Promise<{ revision: number; kv?: KeyValue }> {
     this.check();
-    const r = this.q.latest.get({ name: key });
+    const r = this.volatile.covers(key) ? this.volatile.latest(key) : this.q.latest.get({ name: key });
     // Read the revision after the row, so revision >= kv.modRevision even if another process writes meanwhile.
-    const revision = this.hub.dbRevision();
+    const revision = this.revisionSync();
     if (!r || r.deleted || (r.expiresAt != null && r.expiresAt <= Date.now())) return { revision };
     return { revision, kv: rowToKV(r) };
   }
@@ -91,36 +144,52 @@ export class SqliteStore implements Store {
     const lo = prefix;
     const end = prefixEnd(prefix);
     const now = Date.now();
+    const { logged, volatile } = this.sources(prefix);
     // One read transaction = one snapshot for the revision, the watermark and the rows.
     return this.db.transaction(() => {
-      const current = this.hub.dbRevision();
+      const current = this.revisionSync();
       const revision = opts.revision && opts.revision > 0 ? opts.revision : current;
       const compacted = this.compactRevisionSync();
       if (revision < compacted) throw new CompactedError(revision, compacted);
       if (revision > current) throw new StoreError(`too large resource version: ${revision}, current: ${current}`);
       const after = opts.startAfter ?? "";
-      const rows = this.q.listPage.values({ lo, after, end, rev: revision, now, limit: limit ? limit + 1 : -1 });
+      const rows = logged ? this.q.listPage.values({ lo, after, end, rev: revision, now, limit: limit ? limit + 1 : -1 }) : [];
+      let items = rows.map(kvFromValues);
+      const mem = volatile ? this.volatile.range(prefix, after, revision, now) : [];
+      if (mem.length > 0) items = mergeByKey(items, mem);
       let remaining = 0;
-      if (limit && rows.length > limit) {
-        rows.length = limit;
-        const last = rows[limit - 1]![1] as string;
+      if (limit && items.length > limit) {
+        const last = items[limit - 1]!.key;
         // Paging through a list at one revision: the previous page already counted what follows its last key.
         const known = this.remainingAfter.get(`${revision}\0${prefix}\0${after}`);
-        remaining = known !== undefined ? known - limit : (this.q.countRange.get({ lo, after: last, end, rev: revision, now })?.n ?? 0);
+        remaining =
+          known !== undefined
+            ? known - limit
+            : (logged ? (this.q.countRange.get({ lo, after: last, end, rev: revision, now })?.n ?? 0) : 0) +
+              mem.filter((kv) => kv.key > last).length;
         this.remainingAfter.set(`${revision}\0${prefix}\0${last}`, remaining);
         if (this.remainingAfter.size > 64) this.remainingAfter.delete(this.remainingAfter.keys().next().value!);
+        items = items.slice(0, limit);
       }
-      return { revision, items: rows.map(kvFromValues), remaining };
+      return { revision, items, remaining };
     })();
   }
 
   async count(prefix: string): Promise<{ revision: number; count: number }> {
     this.check();
+    const { logged, volatile } = this.sources(prefix);
     return this.db.transaction(() => {
-      const revision = this.hub.dbRevision();
-      const n = this.q.countRange.get({ lo: prefix, after: "", end: prefixEnd(prefix), rev: revision, now: Date.now() });
-      return { revision, count: n?.n ?? 0 };
+      const revision = this.revisionSync();
+      const now = Date.now();
+      const n = logged ? (this.q.countRange.get({ lo: prefix, after: "", end: prefixEnd(prefix), rev: revision, now })?.n ?? 0) : 0;
+      return { revision, count: n + (volatile ? this.volatile.range(prefix, "", revision, now).length : 0) };
     })();
+  }
+
+  /** Where keys with prefix live: the log, memory, or both. */
+  private sources(prefix: string): { logged: boolean; volatile: boolean } {
+    const volatile = this.volatile.overlaps(prefix);
+    return { volatile, logged: !(volatile && this.volatile.covers(prefix)) };
   }
 
   create(key: string, value: string, ttlSeconds?: number): Promise<KeyValue> {
@@ -142,7 +211,7 @@ export class SqliteStore implements Store {
 
   async currentRevision(): Promise<number> {
     this.check();
-    return this.hub.dbRevision();
+    return this.revisionSync();
   }
 
   async compactRevision(): Promise<number> {
@@ -153,6 +222,7 @@ export class SqliteStore implements Store {
   async compact(revision: number): Promise<void> {
     this.check();
     await this.compactor.compact(revision);
+    this.volatile.compact(revision);
     // Watchers behind the new watermark must learn it now, not at their next event.
     this.hub.sync();
   }
@@ -160,6 +230,11 @@ export class SqliteStore implements Store {
   /** One background compaction pass now (what the timer does); for tests and tools. */
   compactNow(): Promise<void> {
     return this.compactor.tick();
+  }
+
+  /** Number of volatile keys held in memory, with their history (metrics, tests). */
+  get volatileKeyCount(): number {
+    return this.volatile.size;
   }
 
   /** Number of active watchers (metrics, tests). */
@@ -209,4 +284,31 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     db.close();
     throw e instanceof StoreError ? new StoreError(`${path}: ${e.message}`) : e;
   }
+}
+
+/** Two key-ordered lists merged (a key is never in both: a volatile key has no rows in the log). */
+function mergeByKey(a: KeyValue[], b: KeyValue[]): KeyValue[] {
+  if (a.length === 0) return b;
+  const out: KeyValue[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.key < b[j]!.key)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
+
+function rowOf(kv: KeyValue): LogRow {
+  const created = kv.createRevision === kv.modRevision;
+  return {
+    id: kv.modRevision,
+    name: kv.key,
+    created,
+    deleted: false,
+    createRevision: created ? 0 : kv.createRevision,
+    prevRevision: 0,
+    expiresAt: kv.expiresAt ?? null,
+    value: kv.value,
+  };
 }

@@ -4,6 +4,7 @@
 import type { Logger } from "../../log/log.ts";
 import type { WatchEvent } from "../types.ts";
 import type { Queries } from "./queries.ts";
+import type { VolatileLog } from "./volatile.ts";
 import type { Writer } from "./writer.ts";
 
 const BATCH = 500;
@@ -18,14 +19,15 @@ export class Sweeper {
 
   constructor(
     private q: Queries,
+    private volatile: VolatileLog,
     private writer: Writer,
     private log: Logger,
   ) {}
 
-  /** Looks up the next expiry in the log and arms the timer for it. */
+  /** Looks up the next expiry in the log and among volatile keys, and arms the timer for it. */
   recheck(): void {
-    const next = this.q.nextExpiry.get()?.expiresAt;
-    this.arm(next ?? Infinity, true);
+    const next = Math.min(this.q.nextExpiry.get()?.expiresAt ?? Infinity, this.volatile.nextExpiry() ?? Infinity);
+    this.arm(next, true);
   }
 
   /** Events just delivered: arm earlier if one carries an earlier expiry. No events = something changed elsewhere. */
@@ -58,6 +60,11 @@ export class Sweeper {
         const n = await this.writer.submit((tx) => {
           const rows = this.q.expired.all({ now: tx.now, limit: BATCH });
           for (const r of rows) tx.del(r);
+          for (const r of this.volatile.expired(tx.now)) {
+            // Re-read through the transaction: an earlier write of the batch may have changed the key.
+            const cur = tx.latest(r.name);
+            if (cur && !cur.deleted && tx.isExpired(cur)) tx.del(cur);
+          }
           return rows.length;
         });
         if (n > 0) this.log.debug("expired keys deleted", { count: n });

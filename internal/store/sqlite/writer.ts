@@ -2,10 +2,15 @@
 // loop, so N concurrent writers cost one fsync instead of N. Each write is acknowledged (its promise resolved) only
 // after COMMIT returned, i.e. after the WAL was fsynced (synchronous=FULL). A write that fails its precondition
 // (exists / not found / conflict) gets its error without affecting the others in the batch.
+// Volatile keys (volatile.ts) go through the same queue and transaction, so they get revisions in the same order as
+// durable writes; their rows are staged in memory and applied only once COMMIT succeeded. A batch of volatile
+// writes alone commits an empty transaction, which writes nothing to disk.
 import type { Database } from "bun:sqlite";
 import type { KeyValue, WatchEvent } from "../types.ts";
 import { ConflictError, KeyExistsError, NotFoundError, StoreError } from "../types.ts";
-import { type LogRow, type Queries, changes, rowToKV } from "./queries.ts";
+import { type LogRow, type Queries, rowToKV } from "./queries.ts";
+import type { Revisions } from "./revisions.ts";
+import type { VolatileLog } from "./volatile.ts";
 
 /** A unit of work run inside the batch transaction; the rows it appends record their events on the context. */
 type Job<T> = (ctx: TxContext) => T;
@@ -16,15 +21,36 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** What a batch committed: its events in revision order, and max(id) of the database before and after. */
+export interface Commit {
+  events: WatchEvent[];
+  dbBefore: number;
+  dbAfter: number;
+}
+
 /** What a job may do inside the transaction. */
 export class TxContext {
   readonly events: WatchEvent[] = [];
+  /** Volatile rows and events of this transaction, applied to memory after COMMIT. */
+  readonly volatileRows: LogRow[] = [];
+  readonly volatileEvents: WatchEvent[] = [];
+  private staged = new Map<string, LogRow>();
+  /** max(id) when the transaction began (under the write lock: no other process can add rows until COMMIT). */
+  readonly dbBefore: number;
+  /** max(id) now, including this transaction's rows. */
+  dbMax: number;
+
   constructor(
     private q: Queries,
+    private volatile: VolatileLog,
+    private revisions: Revisions,
     readonly now: number,
-  ) {}
+  ) {
+    this.dbBefore = this.dbMax = q.currentRevision.get()?.seq ?? 0;
+  }
 
   latest(key: string): LogRow | undefined {
+    if (this.volatile.covers(key)) return this.staged.get(key) ?? this.volatile.latest(key);
     return this.q.latest.get({ name: key });
   }
 
@@ -41,16 +67,31 @@ export class TxContext {
     expiresAt: number | null,
     value: string | null,
   ): number {
-    const res = this.q.insert.run({
-      name,
-      created: created ? 1 : 0,
-      deleted: deleted ? 1 : 0,
-      createRevision,
-      prevRevision,
-      expiresAt,
-      value,
-    });
-    return Number(changes(res).lastInsertRowid);
+    const volatile = this.volatile.covers(name);
+    const id = this.revisions.next(this.dbMax, volatile);
+    if (volatile) {
+      const row: LogRow = { id, name, created, deleted, createRevision, prevRevision, expiresAt, value };
+      this.volatileRows.push(row);
+      this.staged.set(name, row);
+    } else {
+      this.q.insert.run({
+        id,
+        name,
+        created: created ? 1 : 0,
+        deleted: deleted ? 1 : 0,
+        createRevision,
+        prevRevision,
+        expiresAt,
+        value,
+      });
+      this.dbMax = id;
+    }
+    return id;
+  }
+
+  private record(e: WatchEvent): void {
+    this.events.push(e);
+    if (this.volatile.covers(e.kv.key)) this.volatileEvents.push(e);
   }
 
   /** Appends a put; `prev` is the key's newest row (live, deleted or undefined). */
@@ -60,7 +101,7 @@ export class TxContext {
     const id = this.append(key, !live, false, createRevision, prev?.id ?? 0, expiresAt, value);
     const kv: KeyValue = { key, value, createRevision: live ? createRevision : id, modRevision: id };
     if (expiresAt != null) kv.expiresAt = expiresAt;
-    this.events.push(live ? { type: "PUT", kv, prevKv: rowToKV(live) } : { type: "PUT", kv, created: true });
+    this.record(live ? { type: "PUT", kv, prevKv: rowToKV(live) } : { type: "PUT", kv, created: true });
     return kv;
   }
 
@@ -69,7 +110,7 @@ export class TxContext {
     const prevKv = rowToKV(prev);
     const id = this.append(prev.name, false, true, prevKv.createRevision, prev.id, null, null);
     const kv: KeyValue = { key: prev.name, value: prevKv.value, createRevision: prevKv.createRevision, modRevision: id };
-    this.events.push({ type: "DELETE", kv, prevKv });
+    this.record({ type: "DELETE", kv, prevKv });
     return kv;
   }
 
@@ -93,8 +134,10 @@ export class Writer {
   constructor(
     private db: Database,
     private q: Queries,
-    /** Called after each commit with the events of the batch (consecutive revisions). */
-    private onCommit: (events: WatchEvent[]) => void,
+    private volatile: VolatileLog,
+    private revisions: Revisions,
+    /** Called after each commit that produced events. */
+    private onCommit: (commit: Commit) => void,
     private maxBatch = 256,
   ) {}
 
@@ -155,7 +198,7 @@ export class Writer {
     try {
       this.db
         .transaction(() => {
-          ctx = new TxContext(this.q, Date.now());
+          ctx = new TxContext(this.q, this.volatile, this.revisions, Date.now());
           outcomes.length = 0;
           for (const p of batch) {
             try {
@@ -169,11 +212,14 @@ export class Writer {
         })
         .immediate();
     } catch (e) {
-      // Rolled back: nothing of this batch was written (e.g. disk full, or SQLITE_BUSY past busy_timeout).
+      // Rolled back: nothing of this batch was written (e.g. disk full, or SQLITE_BUSY past busy_timeout), and its
+      // volatile rows were never applied.
+      this.revisions.rolledBack();
       for (const p of batch) p.reject(e);
       return;
     }
-    if (ctx.events.length > 0) this.onCommit(ctx.events);
+    if (ctx.volatileRows.length > 0) this.volatile.apply(ctx.volatileRows, ctx.volatileEvents);
+    if (ctx.events.length > 0) this.onCommit({ events: ctx.events, dbBefore: ctx.dbBefore, dbAfter: ctx.dbMax });
     batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.v) : p.reject(outcomes[i]!.v)));
   }
 

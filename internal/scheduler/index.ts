@@ -1,6 +1,7 @@
 // kubun's scheduler entry point: a Scheduler that acts only while holding the `kube-scheduler` Lease.
 
 import { createClient } from "../client/client.ts";
+import { sleep } from "../client/informer.ts";
 import type { ClientConfig } from "../client/types.ts";
 import { runLeaderElection } from "../leaderelection/index.ts";
 import { logger } from "../log/log.ts";
@@ -39,8 +40,20 @@ export async function startScheduler(cfg: ClientConfig, opts: StartSchedulerOpti
     opts.onLeading?.(s);
     return s;
   };
+  // Keep scheduling for as long as the signal allows: a run that ends early (an unexpected error) starts afresh
+  // rather than leaving a leader that holds the Lease but schedules nothing.
+  const runUntil = async (signal: AbortSignal) => {
+    while (!signal.aborted) {
+      try {
+        await make().run(signal);
+      } catch (e) {
+        log.error("scheduler stopped unexpectedly; restarting", { error: e as Error });
+      }
+      if (!signal.aborted) await sleep(1000, signal);
+    }
+  };
   if (opts.leaderElection === false) {
-    await make().run(opts.signal);
+    await runUntil(opts.signal);
     return;
   }
   const le = opts.leaderElection ?? {};
@@ -53,6 +66,6 @@ export async function startScheduler(cfg: ClientConfig, opts: StartSchedulerOpti
     retryPeriodSeconds: le.retryPeriodSeconds ?? 2,
     signal: opts.signal,
     log: log.child("leaderelection"),
-    onStartedLeading: (signal) => make().run(signal),
+    onStartedLeading: (signal) => runUntil(signal),
   });
 }

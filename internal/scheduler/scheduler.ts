@@ -53,6 +53,8 @@ export class Scheduler {
   /** Pending pods nominated to a node by preemption, by node name. */
   private nominated = new Map<string, Map<string, PodInfo>>();
   private nominatedOf = new Map<string, string>();
+  /** Pods whose preemption API calls are still running: not retried until they finish (upstream async preemption). */
+  private preempting = new Set<string>();
   private binding = 0;
   private bindWaiters: (() => void)[] = [];
 
@@ -222,6 +224,10 @@ export class Scheduler {
       this.queue.done(key);
       return;
     }
+    if (this.preempting.has(key)) {
+      this.queue.failed(key, "error");
+      return;
+    }
     const pod = this.withPriority(cur);
     const pi = makePodInfo(pod);
     if (this.cache.nodes.length === 0) {
@@ -307,6 +313,37 @@ export class Scheduler {
 
   /** Deletes the victims (marking them DisruptionTarget first) and records the nomination on the preemptor. */
   private async preempt(preemptor: Pod, c: Victims): Promise<void> {
+    const key = podKey(preemptor);
+    this.preempting.add(key);
+    try {
+      await this.evict(preemptor, c);
+      await this.clearLowerNominations(preemptor, c.node);
+    } finally {
+      this.preempting.delete(key);
+    }
+  }
+
+  /**
+   * Lower-priority pods nominated to the same node may no longer fit there: clear their nomination so they look
+   * elsewhere (upstream prepareCandidate).
+   */
+  private async clearLowerNominations(preemptor: Pod, node: string): Promise<void> {
+    const prio = preemptor.spec?.priority ?? 0;
+    const self = podKey(preemptor);
+    for (const pi of this.nominatedFor(node) ?? []) {
+      if (pi.key === self || pi.priority >= prio) continue;
+      this.setNominated(pi.key, undefined);
+      try {
+        await this.client
+          .resource<Pod>(refs.pods, pi.namespace)
+          .patch(pi.pod.metadata!.name!, "strategic", { status: { nominatedNodeName: null } }, { subresource: "status" });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) this.log.warn("could not clear nomination", { pod: pi.key, error: e as Error });
+      }
+    }
+  }
+
+  private async evict(preemptor: Pod, c: Victims): Promise<void> {
     await Promise.all(
       c.pods.map(async (v) => {
         const vp = v.pod;

@@ -297,6 +297,35 @@ describe("daemonset and statefulset", () => {
   }, 90_000);
 });
 
+describe("statefulset options", () => {
+  test("Parallel pod management with ordinals.start", async () => {
+    await env.client.resource<StatefulSet>(refs.statefulsets, "default").create({
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "par", namespace: "default" },
+      spec: {
+        serviceName: "par",
+        replicas: 3,
+        podManagementPolicy: "Parallel",
+        ordinals: { start: 5 },
+        selector: { matchLabels: { sts: "par" } },
+        template: { metadata: { labels: { sts: "par" } }, spec: podSpec },
+      },
+    });
+    const ps = await waitFor("3 ready", async () => {
+      const l = await live("sts=par");
+      return l.length === 3 && l.every(isReady) ? l : undefined;
+    }, 30_000);
+    expect(ps.map((p) => p.metadata!.name).sort()).toEqual(["par-5", "par-6", "par-7"]);
+    expect(ps.find((p) => p.metadata!.name === "par-6")!.metadata!.labels!["apps.kubernetes.io/pod-index"]).toBe("6");
+    const st = await waitFor("status", async () => {
+      const x = await env.client.resource<StatefulSet>(refs.statefulsets, "default").get("par");
+      return x.status?.readyReplicas === 3 ? x : undefined;
+    });
+    expect(st.status?.updateRevision).toBe(st.status?.currentRevision);
+  }, 60_000);
+});
+
 describe("cronjob", () => {
   test("runs the missed scheduled time at once and records lastScheduleTime", async () => {
     const cjs = env.client.resource<CronJob>(refs.cronjobs, "default");

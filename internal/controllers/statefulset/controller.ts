@@ -98,12 +98,17 @@ export function newStatefulSetController(ctx: ControllerContext): Controller {
     const setName = sts.metadata!.name!;
     const { hash } = await ensureRevision(ctx.client, revInf, sts, "StatefulSet", sts.spec?.revisionHistoryLimit ?? 10);
     const replicas = sts.spec?.replicas ?? 1;
+    // spec.ordinals.start shifts the names (web-5, web-6, …); the logic works on positions 0..replicas-1.
+    const start = sts.spec?.ordinals?.start ?? 0;
     const parallel = sts.spec?.podManagementPolicy === "Parallel";
     const owned = podInf.byIndex("owner", sts.metadata!.uid!).filter((p) => controllerOf(p)?.uid === sts.metadata!.uid);
     const byOrdinal = new Map<number, Pod>();
+    const outOfRange: Pod[] = [];
     for (const p of owned) {
       const o = ordinalOf(setName, p.metadata!.name!);
-      if (o !== undefined) byOrdinal.set(o, p);
+      if (o === undefined) continue;
+      if (o < start) outOfRange.push(p);
+      else byOrdinal.set(o - start, p);
     }
     const minReady = sts.spec?.minReadySeconds ?? 0;
 
@@ -119,7 +124,7 @@ export function newStatefulSetController(ctx: ControllerContext): Controller {
         continue;
       }
       if (!p) {
-        const pod = newPod(sts, i, hash);
+        const pod = newPod(sts, i + start, hash);
         await ensureClaims(sts, pod.metadata!.name!);
         try {
           await pods(ns).create(pod);
@@ -139,6 +144,8 @@ export function newStatefulSetController(ctx: ControllerContext): Controller {
     }
     // 2. Remove ordinals ≥ replicas, highest first (OrderedReady: one at a time, only when the rest are healthy).
     if (!acted) {
+      // Pods below a raised ordinals.start go too.
+      for (const p of outOfRange) if (!p.metadata?.deletionTimestamp) await pods(ns).delete(p.metadata!.name!).catch(() => undefined);
       const excess = [...byOrdinal.keys()].filter((o) => o >= replicas).sort((a, b) => b - a);
       for (const o of excess) {
         const p = byOrdinal.get(o)!;

@@ -33,7 +33,8 @@ export async function ensureRevision(
   historyLimit = 10,
 ): Promise<{ hash: string; name: string; revisions: ControllerRevision[] }> {
   const ns = owner.metadata.namespace;
-  const hash = templateHash(owner.spec.template, owner.status?.collisionCount);
+  // A missing collisionCount is 0 (status writes fill it in; the hash must not change when they do).
+  const hash = templateHash(owner.spec.template, owner.status?.collisionCount ?? 0);
   const name = `${owner.metadata.name}-${hash}`;
   const revs = ownedRevisions(inf, owner);
   const max = revs.reduce((m, r) => Math.max(m, r.revision ?? 0), 0);

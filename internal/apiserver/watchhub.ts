@@ -183,7 +183,17 @@ export class WatchCache {
     return { watchers: watchers + this.direct, hubs: this.hubs.size, direct: this.direct };
   }
 
+  private streams = new Set<() => void>();
+
+  /** Registers an open watch stream so that stop() ends it; returns the unregister function. */
+  track(close: () => void): () => void {
+    this.streams.add(close);
+    return () => this.streams.delete(close);
+  }
+
   stop(): void {
+    for (const close of [...this.streams]) close();
+    this.streams.clear();
     for (const h of this.hubs.values()) h.stop();
     this.hubs.clear();
   }

@@ -204,8 +204,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       if (stopped) return;
       stopped = true;
       abort.abort();
-      await server.stop(true);
+      // End watch streams first so clients see a clean end of stream, then close the listener.
       api.stop();
+      await server.stop(true);
       authz.close();
       if (ownStore) await ownStore.close();
     },

@@ -99,9 +99,11 @@ export async function handleWatch(r: Rest): Promise<Response> {
   const timers: Timer[] = [];
   let sub: { close(): void; progress(): number } | undefined;
 
+  let untrack = () => {};
   const close = () => {
     if (closed) return;
     closed = true;
+    untrack();
     for (const t of timers) clearTimeout(t), clearInterval(t);
     sub?.close();
     metrics.watchers(r.ri.resource, -1);
@@ -127,6 +129,7 @@ export async function handleWatch(r: Rest): Promise<Response> {
     },
   });
   metrics.watchers(r.ri.resource, 1);
+  untrack = r.watchCache.track(close);
 
   const initialEvents: Out[] = initialItems.map((obj) => ({ type: "ADDED", object: render(obj) }));
   if (sendInitial === "true" && bookmarks) initialEvents.push(bookmark(startRev, true));

@@ -3,13 +3,13 @@
 import { afterEach, expect, test } from "bun:test";
 import { createClient, refs } from "../../internal/client/index.ts";
 
-let srv: ReturnType<typeof Bun.listen> | undefined;
+let srv: { stop(closeActive?: boolean): void } | undefined;
 afterEach(() => srv?.stop(true));
 
 /** A raw HTTP server that drops the first `drops` requests without answering. */
 function flaky(drops: number) {
   let seen = 0;
-  srv = Bun.listen({
+  const listener = Bun.listen({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
@@ -25,7 +25,8 @@ function flaky(drops: number) {
       },
     },
   });
-  return { url: `http://127.0.0.1:${srv.port}`, seen: () => seen };
+  srv = listener;
+  return { url: `http://127.0.0.1:${listener.port}`, seen: () => seen };
 }
 
 test("GET and named creates are retried after a reset", async () => {

@@ -1,0 +1,159 @@
+// The node's service proxy, as kube-proxy's nftables mode: informers on Services and EndpointSlices; on any change
+// (debounced) the whole `ip kubun` table is rendered and applied in one nft transaction. No per-packet userspace
+// work, and nothing is written while nothing changes. The table is removed on shutdown.
+//
+//   await startProxy({ server, token: proxyToken, caPEM }, { nodeName, nodeIP, clusterCIDR, signal });
+//   (resolves after the signal aborts and the table is gone)
+import type { Service } from "kubernetes-types/core/v1";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1";
+import { createClient } from "../client/client.ts";
+import { SharedInformerFactory } from "../client/factory.ts";
+import { sleep } from "../client/informer.ts";
+import { refs } from "../client/refs.ts";
+import type { ClientConfig } from "../client/types.ts";
+import { logger, type Logger } from "../log/log.ts";
+import { SERVICE_NAME_LABEL, servicePorts, type ServicePort } from "./model.ts";
+import { nftRunner, transaction, type NftRunner } from "./nft.ts";
+import { renderRuleset, type Ruleset } from "./render.ts";
+
+export { renderRuleset } from "./render.ts";
+export { servicePorts } from "./model.ts";
+
+export interface ProxyOptions {
+  nodeName: string;
+  nodeIP: string;
+  /** Pod network: traffic from outside it is masqueraded. */
+  clusterCIDR: string;
+  /** When given, traffic to unallocated ClusterIPs is dropped instead of leaking out of the node. */
+  serviceCIDR?: string;
+  /** Run nft inside this named network namespace (tests). */
+  netns?: string;
+  signal: AbortSignal;
+  /** Quiet period after a change before a sync (default 150 ms). */
+  debounceMs?: number;
+  log?: Logger;
+  /** Called after every successful sync that wrote rules (tests, metrics). */
+  onSync?: (info: { servicePorts: number; chains: number }) => void;
+}
+
+export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise<void> {
+  const log = opts.log ?? logger("proxy");
+  const client = createClient({ userAgent: `kube-proxy/${opts.nodeName}`, ...cfg });
+  const nft = opts.netns ? nftRunner(opts.netns) : nftRunner();
+  const informers = new SharedInformerFactory(client, { log: log.child("informer"), maxBackoffMs: 10_000 });
+  const services = informers.informerFor<Service>(refs.services);
+  const slices = informers.informerFor<EndpointSlice>(refs.endpointslices);
+  slices.addIndexer("service", (s) => {
+    const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+    return svc ? [`${s.metadata?.namespace}/${svc}`] : [];
+  });
+
+  const desired = (): ServicePort[] => {
+    const out: ServicePort[] = [];
+    for (const svc of services.values()) {
+      const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
+      out.push(...servicePorts(svc, slices.byIndex("service", key)));
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  };
+
+  const syncer = new Syncer(nft, log, opts, () => renderRuleset(desired(), opts));
+  const changed = () => syncer.trigger();
+  for (const inf of [services, slices]) inf.addEventHandler({ onAdd: changed, onUpdate: (o, n) => o !== n && changed(), onDelete: changed });
+
+  // Start from a clean table: rules a previous run left behind may point at pods long gone.
+  await nft.deleteTable().catch((e) => log.warn("could not remove a stale nftables table", { error: e }));
+  informers.start(opts.signal);
+  await Promise.race([Promise.all([services.synced, slices.synced]), aborted(opts.signal)]);
+  if (!opts.signal.aborted) {
+    log.info("service proxy running", { node: opts.nodeName, nodeIP: opts.nodeIP, netns: opts.netns });
+    syncer.start();
+    await aborted(opts.signal);
+  }
+  await syncer.stop();
+  try {
+    await nft.deleteTable();
+    log.info("service proxy stopped; nftables table removed");
+  } catch (e) {
+    log.error("could not remove the nftables table", { error: e });
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((r) => (signal.aborted ? r() : signal.addEventListener("abort", () => r(), { once: true })));
+}
+
+/** One sync at a time; changes during a sync coalesce into the next; failures retry with backoff. */
+class Syncer {
+  private applied?: Ruleset;
+  private dirty = false;
+  private started = false;
+  private timer?: ReturnType<typeof setTimeout>;
+  private backoffMs = 0;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private stopping = false;
+
+  constructor(
+    private nft: NftRunner,
+    private log: Logger,
+    private opts: ProxyOptions,
+    private render: () => Ruleset,
+  ) {}
+
+  start(): void {
+    this.started = true;
+    this.dirty = true;
+    this.loop = this.run();
+  }
+
+  trigger(): void {
+    this.dirty = true;
+    if (!this.started || this.timer) return;
+    // Debounce: wait for a quiet moment so a burst of watch events becomes one transaction.
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wake?.();
+    }, this.opts.debounceMs ?? 150);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping && !this.opts.signal.aborted) {
+      if (!this.dirty || this.timer) {
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = undefined;
+        continue;
+      }
+      this.dirty = false;
+      try {
+        await this.syncOnce();
+        this.backoffMs = 0;
+      } catch (e) {
+        // Unknown table state after a failure: the retry replaces the whole table.
+        this.applied = undefined;
+        this.dirty = true;
+        this.backoffMs = Math.min(this.backoffMs ? this.backoffMs * 2 : 500, 30_000);
+        this.log.error("nftables sync failed; retrying", { error: e, retryMs: this.backoffMs });
+        await sleep(this.backoffMs, this.opts.signal);
+      }
+    }
+  }
+
+  private async syncOnce(): Promise<void> {
+    const next = this.render();
+    if (this.applied && this.applied.text === next.text) return; // nothing changed: write nothing
+    const started = performance.now();
+    const full = !this.applied;
+    await this.nft.apply(transaction(next, this.applied));
+    this.applied = next;
+    this.log.debug("nftables rules synced", { chains: next.chains.size, ms: Math.round(performance.now() - started), full });
+    this.opts.onSync?.({ servicePorts: [...next.chains].filter((c) => c.startsWith("svc-")).length, chains: next.chains.size });
+  }
+}

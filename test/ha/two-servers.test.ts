@@ -1,11 +1,12 @@
 // Two `kubun server` processes on one etcd 3.4, as an HA control plane is run: both serve the same objects, one
-// leader per component Lease with fail-over after a SIGKILL, no ClusterIP handed out twice, and a join token of one
+// leader per component Lease with fail-over after a SIGKILL (then the new leaders act), no ClusterIP handed out twice, and a join token of one
 // server is good at the other. Every process and temp dir is removed in afterAll; all ports are random.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ConfigMap, Pod, Service } from "kubernetes-types/core/v1";
 import type { Lease } from "kubernetes-types/coordination/v1";
 import type { ReplicaSet } from "kubernetes-types/apps/v1";
 import { joinCluster } from "../../internal/auth/index.ts";
+import { runHollowNodes } from "../../internal/hollow/index.ts";
 import { startEtcd, type EtcdServer } from "../store/fixtures/etcd.ts";
 import { startServerProcess, type ServerProcess } from "./server-process.ts";
 
@@ -244,6 +245,34 @@ describe("two servers on one etcd", () => {
     });
     expect(pods.length).toBe(3);
     for (const p of pods) expect(p.metadata?.ownerReferences?.[0]?.uid).toBe(created.metadata?.uid!);
+
+    // The surviving scheduler acts too: once nodes join (hollow kubelets with node credentials obtained through the
+    // survivor with server 1's join token), the pods get bound and reported Running.
+    const nodesStop = new AbortController();
+    // One join per node: joining again issues a new node token and revokes the previous one.
+    const joined = new Map<string, Promise<{ server: string; token: string; caPEM: string }>>();
+    const cred = (nodeName: string) => {
+      if (!joined.has(nodeName)) {
+        joined.set(nodeName, joinCluster({ server: survivor.url, token: s1.joinToken, nodeName }).then((c) => ({ server: survivor.url, token: c.nodeToken, caPEM: c.caPEM })));
+      }
+      return joined.get(nodeName)!;
+    };
+    const hollow = runHollowNodes(await cred("ha-h-0"), { count: 2, prefix: "ha-h", signal: nodesStop.signal, credentialsFor: cred });
+    try {
+      await hollow.ready;
+      const running = await waitFor(
+        "the ReplicaSet's pods bound and Running",
+        async () => {
+          const l = await body<{ items: Pod[] }>(await survivor.api("/api/v1/namespaces/default/pods?labelSelector=app%3Dafter-failover"));
+          return l.items.length === 3 && l.items.every((p) => p.spec?.nodeName?.startsWith("ha-h-") && p.status?.phase === "Running") ? l.items : undefined;
+        },
+        60_000,
+      );
+      expect(running.map((p) => p.metadata?.uid).sort()).toEqual(pods.map((p) => p.metadata?.uid).sort());
+    } finally {
+      nodesStop.abort();
+      await hollow.catch(() => {});
+    }
 
     // A replacement server (fresh data dir, same --token) joins as a standby: it serves the cluster's objects
     // with the cluster's credentials and leaves the Leases with the current leader.

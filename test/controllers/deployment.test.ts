@@ -212,5 +212,14 @@ describe("deployment", () => {
     expect(slices.stdout.trim().split(/\s+/).sort()).toEqual(eps.trim().split(/\s+/).sort());
     const desc = await k(["describe", "deployment", "kc"]);
     expect(desc.stdout).toMatch(/ScalingReplicaSet\s.*Scaled up replica set kc-[a-z0-9]+ from 2 to 3/);
+    // set image + undo through kubectl (its own serialisation of the template) reuses the first ReplicaSet.
+    expect((await k(["set", "image", "deployment/kc", "pause=registry.k8s.io/pause:3.9"])).code).toBe(0);
+    await k(["rollout", "status", "deployment/kc", "--timeout=60s"], { timeoutMs: 70_000 });
+    expect((await k(["rollout", "undo", "deployment/kc"])).code).toBe(0);
+    await k(["rollout", "status", "deployment/kc", "--timeout=60s"], { timeoutMs: 70_000 });
+    await waitFor("undone", async () => (await available("kc"))?.metadata?.annotations?.["deployment.kubernetes.io/revision"] === "3");
+    expect((await rss().list({ labelSelector: "app=kc" })).items.length).toBe(2);
+    const d2 = await k(["describe", "deployment", "kc"]);
+    expect(d2.stdout).toMatch(/NewReplicaSet:\s+kc-[a-z0-9]+ \(3\/3 replicas created\)/);
   }, 120_000);
 });

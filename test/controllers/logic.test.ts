@@ -67,6 +67,22 @@ describe("deployment arithmetic", () => {
     expect(equalIgnoreHash(withHash, t)).toBe(true);
   });
 
+  test("template equality ignores explicit zero values but not meaningful pointer ones", () => {
+    const t = dep(1).spec!.template;
+    const explicit = structuredClone(t) as any;
+    explicit.metadata.generation = 0;
+    explicit.metadata.creationTimestamp = null;
+    Object.assign(explicit.spec, { hostNetwork: false, hostPID: false, securityContext: {} });
+    Object.assign(explicit.spec.containers[0], { stdin: false, tty: false, resources: {}, ports: [] });
+    expect(equalIgnoreHash(explicit, t)).toBe(true);
+    const noAutomount = structuredClone(t) as any;
+    noAutomount.spec.automountServiceAccountToken = false;
+    expect(equalIgnoreHash(noAutomount, t)).toBe(false);
+    const zeroGrace = structuredClone(t) as any;
+    zeroGrace.spec.terminationGracePeriodSeconds = 0;
+    expect(equalIgnoreHash(zeroGrace, t)).toBe(false);
+  });
+
   test("conditions: complete → NewReplicaSetAvailable; stalled past the deadline → ProgressDeadlineExceeded", () => {
     const d = dep(2);
     d.spec!.progressDeadlineSeconds = 10;

@@ -38,6 +38,55 @@ export function computeHash(template: PodTemplateSpec | undefined, collisionCoun
   return safeEncode(String(fnv32a(text)));
 }
 
+// Pointer fields in pod templates where false/0 differ from "unset" (Go *bool / *int64); for every other field
+// an explicit zero value equals an absent one, as upstream's semantic DeepEqual on typed objects sees it.
+const POINTER_BOOLS = new Set([
+  "automountServiceAccountToken",
+  "enableServiceLinks",
+  "shareProcessNamespace",
+  "hostUsers",
+  "setHostnameAsFQDN",
+  "runAsNonRoot",
+  "privileged",
+  "readOnlyRootFilesystem",
+  "allowPrivilegeEscalation",
+  "hostProcess",
+  "optional",
+]);
+const POINTER_INTS = new Set([
+  "terminationGracePeriodSeconds",
+  "activeDeadlineSeconds",
+  "runAsUser",
+  "runAsGroup",
+  "fsGroup",
+  "priority",
+  "tolerationSeconds",
+  "defaultMode",
+  "mode",
+  "expirationSeconds",
+]);
+
+/** Drops null, empty objects/arrays/strings, and zero values of non-pointer fields (recursively). */
+export function semanticNormalize(v: unknown, key = ""): unknown {
+  if (v === null || v === undefined) return undefined;
+  if (Array.isArray(v)) {
+    const out = v.map((x) => semanticNormalize(x) ?? {});
+    return out.length ? out : undefined;
+  }
+  if (typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as object)) {
+      const n = semanticNormalize(x, k);
+      if (n !== undefined) out[k] = n;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+  if (v === "") return undefined;
+  if (v === false && !POINTER_BOOLS.has(key)) return undefined;
+  if (v === 0 && !POINTER_INTS.has(key)) return undefined;
+  return v;
+}
+
 /** Template without the pod-template-hash label, for comparisons. */
 function stripHash(t: PodTemplateSpec | undefined): PodTemplateSpec {
   const c: PodTemplateSpec = structuredClone(t ?? {});
@@ -51,5 +100,5 @@ function stripHash(t: PodTemplateSpec | undefined): PodTemplateSpec {
 
 /** Upstream EqualIgnoreHash: same template apart from the pod-template-hash label. */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
-  return canonicalJSON(stripHash(a)) === canonicalJSON(stripHash(b));
+  return canonicalJSON(semanticNormalize(stripHash(a)) ?? {}) === canonicalJSON(semanticNormalize(stripHash(b)) ?? {});
 }

@@ -7,13 +7,14 @@ import type { Client } from "../../client/client.ts";
 import type { Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
-import { canonicalJSON, computeHash } from "../deployment/hash.ts";
+import { canonicalJSON, computeHash, semanticNormalize } from "../deployment/hash.ts";
 import { newControllerRef } from "./owners.ts";
 
 export const REVISION_HASH_LABEL = "controller-revision-hash";
 
+/** Hash of a template's meaning: explicit zero values (as a protobuf round trip writes them) do not change it. */
 export function templateHash(t: PodTemplateSpec | undefined, collisionCount?: number): string {
-  return computeHash(t, collisionCount);
+  return computeHash((semanticNormalize(t) ?? {}) as PodTemplateSpec, collisionCount);
 }
 
 /** Revisions owned by the object, oldest first. */

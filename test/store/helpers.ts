@@ -1,5 +1,6 @@
 // Shared helpers for the store tests.
-import { mkdtempSync, rmSync } from "node:fs";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Store, WatchEvent } from "../../internal/store/types.ts";
@@ -45,4 +46,37 @@ export async function rejects<T extends Error>(p: Promise<unknown>, cls: new (..
 
 export function uniquePrefix(name: string): string {
   return `/registry/test-${name}-${Math.random().toString(36).slice(2, 8)}/`;
+}
+
+/** Rows in the log table of the database file at path (read by a separate connection). */
+export function rowCount(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.query<{ n: number }, []>("SELECT count(*) AS n FROM kine").get()!.n;
+  } finally {
+    db.close();
+  }
+}
+
+/** Size and mtime of the database file and its WAL: unchanged means nothing was written. */
+export function fileState(path: string): string {
+  return [path, `${path}-wal`]
+    .map((p) => {
+      try {
+        const s = statSync(p);
+        return `${s.size}@${s.mtimeMs}`;
+      } catch {
+        return "absent";
+      }
+    })
+    .join(" ");
+}
+
+/** Waits until cond holds (polling), or throws after timeoutMs. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await Bun.sleep(20);
+  }
 }

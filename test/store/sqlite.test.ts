@@ -9,40 +9,12 @@ import { defaultSqlitePath, openStore } from "../../internal/store/index.ts";
 import { embeddedMigrations, embeddedSQL, migrate } from "../../internal/store/sqlite/migrations.ts";
 import { openSqliteStore } from "../../internal/store/sqlite/index.ts";
 import { CompactedError, ConflictError, type WatchEvent } from "../../internal/store/types.ts";
-import { collect, rejects, tempDir } from "./helpers.ts";
+import { collect, fileState, rejects, rowCount, tempDir, until } from "./helpers.ts";
 
 // Real processes and fsyncs on a shared CI machine: allow slow runs (the tests check outcomes, not speed).
 setDefaultTimeout(30_000);
 
 const FIXTURES = join(import.meta.dir, "fixtures");
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(20);
-  }
-}
-
-function rowCount(path: string): number {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.query<{ n: number }, []>("SELECT count(*) AS n FROM kine").get()!.n;
-  } finally {
-    db.close();
-  }
-}
-
-function fileState(path: string): string {
-  return [path, `${path}-wal`].map((p) => {
-    try {
-      const s = statSync(p);
-      return `${s.size}@${s.mtimeMs}`;
-    } catch {
-      return "absent";
-    }
-  }).join(" ");
-}
 
 describe("migrations", () => {
   test("every migration of the journal is embedded, identical to its file", () => {

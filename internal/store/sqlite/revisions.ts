@@ -18,7 +18,10 @@ export class Revisions {
   /** Persisted floor: no volatile revision above it has been handed out. */
   floor: number;
 
-  constructor(private q: Queries) {
+  constructor(
+    private q: Queries,
+    private step = FLOOR_STEP,
+  ) {
     this.floor = this.persistedFloor();
     this.current = Math.max(q.currentRevision.get()?.seq ?? 0, this.floor);
   }
@@ -34,7 +37,7 @@ export class Revisions {
       // Another process may have raised it meanwhile: never lower it.
       const persisted = this.persistedFloor();
       if (persisted >= rev) this.floor = persisted;
-      else this.reserve(rev + FLOOR_STEP);
+      else this.reserve(rev + this.step);
     }
     this.current = rev;
     return rev;

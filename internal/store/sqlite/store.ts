@@ -47,6 +47,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Key prefixes kept in memory only (default: Leases, DEFAULT_VOLATILE_PREFIXES); [] = every key durable. */
   volatilePrefixes?: readonly string[];
+  /** How far the persisted revision floor is raised ahead of volatile revisions (default 10^6; small in tests). */
+  revisionFloorStep?: number;
 }
 
 export class SqliteStore implements Store {
@@ -68,7 +70,7 @@ export class SqliteStore implements Store {
     const log = opts.log ?? logger("store");
     this.q = prepareQueries(drizzle({ client: db }));
     this.volatile = new VolatileLog(opts.volatilePrefixes ?? DEFAULT_VOLATILE_PREFIXES);
-    this.revisions = new Revisions(this.q);
+    this.revisions = new Revisions(this.q, opts.revisionFloorStep);
     // Volatile revisions of a previous process (all at or below the floor) are gone: nothing before it can be read.
     this.volatile.watermark = this.revisions.floor;
     this.adoptVolatileRows();

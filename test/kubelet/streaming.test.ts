@@ -87,3 +87,39 @@ test("kubelet endpoint refuses callers other than the API server", async () => {
   expect(admin.status).toBe(403);
   void KUBECTL;
 }, 30_000);
+
+test("port-forward over the websocket portforward protocol (v4.channel.k8s.io) through the API server", async () => {
+  await pods().create(busyboxPod("pf", "node-s", "mkdir -p /www && echo forwarded > /www/index.html && exec httpd -f -p 8080 -h /www"));
+  await waitPod(env, "pf", (p) => p.status?.phase === "Running", "Running");
+  await Bun.sleep(500);
+  const url = env.cluster.localURL.replace("https", "wss") + "/api/v1/namespaces/default/pods/pf/portforward?ports=8080";
+  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${env.cluster.adminToken}` }, protocols: ["v4.channel.k8s.io"], tls: { ca: env.cluster.caPEM } } as any);
+  ws.binaryType = "arraybuffer";
+  let data = "";
+  const headers: number[] = [];
+  const done = new Promise<void>((resolve) => {
+    ws.onmessage = (ev) => {
+      const b = new Uint8Array(ev.data as ArrayBuffer);
+      const ch = b[0]!;
+      const body = b.subarray(1);
+      if (body.length === 2 && headers.length < 2) {
+        headers.push(body[0]! | (body[1]! << 8));
+        if (headers.length === 2) {
+          // First data frame repeats the port header, then the bytes for the pod.
+          const req = new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n");
+          const f = new Uint8Array(3 + req.length);
+          f.set([0, 8080 & 0xff, 8080 >> 8]);
+          f.set(req, 3);
+          ws.send(f);
+        }
+        return;
+      }
+      if (ch === 0) data += new TextDecoder().decode(body);
+    };
+    ws.onclose = () => resolve();
+  });
+  await Promise.race([done, Bun.sleep(15_000)]);
+  expect(headers).toEqual([8080, 8080]);
+  expect(data).toContain("200 OK");
+  expect(data.endsWith("forwarded\n")).toBe(true);
+}, 60_000);

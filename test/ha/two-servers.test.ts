@@ -1,6 +1,6 @@
-// Two `kubun server` processes on one etcd 3.4, as an HA control plane is run: both serve the same objects, one
-// leader per component Lease with fail-over after a SIGKILL (then the new leaders act), no ClusterIP handed out twice, and a join token of one
-// server is good at the other. Every process and temp dir is removed in afterAll; all ports are random.
+// Two `kubun server` processes on one etcd 3.4, as an HA control plane is run: both serve the same objects; one leader
+// per component Lease, fail-over after a SIGKILL, and then the new leaders act; no ClusterIP handed out twice; a join
+// token of one server is good at the other. Every process and temp dir is removed in afterAll; all ports are random.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ConfigMap, Pod, Service } from "kubernetes-types/core/v1";
 import type { Lease } from "kubernetes-types/coordination/v1";

@@ -12,11 +12,13 @@ import { Informer, indexers } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
 import type { ClientConfig } from "../client/types.ts";
 import { logger } from "../log/log.ts";
+import { ensureLocalAddress } from "./iface.ts";
 import { Forwarder, parseUpstream, upstreamsFromResolvConf } from "./forward.ts";
 import { ClusterZone, sliceServiceKey } from "./records.ts";
 import { DNSHandler, listen, type Listener } from "./server.ts";
 
 export { TTL, SCHEMA_VERSION } from "./records.ts";
+export { ensureLocalAddress, DNS_INTERFACE } from "./iface.ts";
 export type { Listener } from "./server.ts";
 
 export const DEFAULT_CLUSTER_DNS = "10.43.0.10";
@@ -32,6 +34,11 @@ export interface DNSOptions {
   upstream?: string[];
   /** Named network namespace (or a path such as /var/run/netns/x) to open the sockets in. */
   netns?: string;
+  /**
+   * Make every listen host that is not local yet a local address first (dummy interface `kubun-dns`, or loopback):
+   * how a node serves the cluster DNS IP itself, with no DNAT rule.
+   */
+  addLocalAddresses?: boolean;
   /** resolv.conf read when upstream is undefined (tests). */
   resolvConf?: string;
   signal: AbortSignal;
@@ -63,6 +70,10 @@ export async function startDNS(cfg: ClientConfig, opts: DNSOptions): Promise<Clu
   const clusterZone = new ClusterZone(zone, services, slices);
   const handler = new DNSHandler(clusterZone, new Forwarder(upstreams, netnsPath), log);
 
+  if (opts.addLocalAddresses) {
+    const netnsName = netnsPath?.startsWith("/var/run/netns/") ? netnsPath.slice("/var/run/netns/".length) : undefined;
+    for (const l of opts.listen) if (!["0.0.0.0", "::", "127.0.0.1", "::1"].includes(l.host)) await ensureLocalAddress(l.host, { netns: netnsName });
+  }
   const listeners: Listener[] = [];
   try {
     for (const l of opts.listen) listeners.push(await listen(l.host, l.port, handler, log, netnsPath));

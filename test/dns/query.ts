@@ -21,9 +21,18 @@ export function buildQuery(name: string, type: RecordType, edns?: number): Buffe
   });
 }
 
-export async function query(port: number, name: string, type: RecordType, o: QueryOpts = {}): Promise<DecodedPacket & { size: number }> {
+/** A decoded answer; dns-packet sets rcode at run time though its types leave it out; records are loosely typed here. */
+export type Reply = Omit<DecodedPacket, "answers" | "authorities" | "additionals"> & {
+  rcode: string;
+  size: number;
+  answers?: any[];
+  authorities?: any[];
+  additionals?: any[];
+};
+
+export async function query(port: number, name: string, type: RecordType, o: QueryOpts = {}): Promise<Reply> {
   const raw = await (o.tcp ? rawTCP(port, buildQuery(name, type, o.edns), o.timeoutMs) : rawUDP(port, buildQuery(name, type, o.edns), o.timeoutMs));
-  return Object.assign(dnsPacket.decode(Buffer.from(raw)), { size: raw.length });
+  return Object.assign(dnsPacket.decode(Buffer.from(raw)), { size: raw.length }) as Reply;
 }
 
 export async function rawUDP(port: number, msg: Uint8Array, timeoutMs = 5000): Promise<Uint8Array> {

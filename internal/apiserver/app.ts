@@ -11,7 +11,7 @@ import { InflightLimiter } from "./inflight.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, isLongRunning, parseGoDuration, withDeadline } from "./timeout.ts";
 import { metrics } from "./metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./requestinfo.ts";
-import { groupVersion } from "./resources.ts";
+import { groupVersion, RESOURCES, storagePrefix } from "./resources.ts";
 import { statusResponse } from "./respond.ts";
 import { internalError, StatusError } from "./status.ts";
 import { WatchCache } from "./watchhub.ts";
@@ -92,7 +92,16 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
   });
 
   app.route("/", discoveryRoutes(opts.serverAddress));
-  app.get("/metrics", () => new Response(metrics.render(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }));
+  app.get("/metrics", async () => {
+    // Object counts are read at scrape time (one count per stored resource) rather than tracked on every write.
+    const objects = new Map<string, number>();
+    for (const ri of RESOURCES) {
+      if (ri.virtual || ri.group === "events.k8s.io") continue;
+      const { count } = await deps.store.count(storagePrefix(ri));
+      objects.set(ri.group ? `${ri.resource}.${ri.group}` : ri.resource, count);
+    }
+    return new Response(metrics.render(objects), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
+  });
   if (deps.openapi) app.route("/", deps.openapi.routes());
   for (const extra of opts.routes ?? []) app.route("/", extra);
 

@@ -53,8 +53,14 @@ class Metrics {
   setInflight(kind: "mutating" | "readOnly", n: number): void {
     this.inflight[kind] = n;
   }
-  render(): string {
+  /** objects: stored object counts per resource ("pods" or "deployments.apps"), gathered at scrape time. */
+  render(objects?: Map<string, number>): string {
     const out: string[] = [];
+    if (objects) {
+      out.push("# HELP apiserver_storage_objects Number of stored objects at the time of last check split by kind.");
+      out.push("# TYPE apiserver_storage_objects gauge");
+      for (const [k, v] of objects) out.push(`apiserver_storage_objects{resource="${esc(k)}"} ${v}`);
+    }
     out.push("# HELP apiserver_request_total Counter of apiserver requests broken out for each verb, resource and HTTP response code.");
     out.push("# TYPE apiserver_request_total counter");
     for (const [k, v] of this.requests) out.push(`apiserver_request_total{${k}} ${v}`);

@@ -448,6 +448,8 @@ describe("errors and filters", () => {
     expect(text).toMatch(/apiserver_request_total\{verb="LIST",resource="configmaps",code="200"\} \d+/);
     expect(text).toContain("apiserver_request_duration_seconds_bucket");
     expect(text).toContain("apiserver_storage_request_duration_seconds_count");
+    expect(text).toMatch(/apiserver_storage_objects\{resource="namespaces"\} [4-9]/);
+    expect(text).toContain('apiserver_storage_objects{resource="deployments.apps"}');
   });
 });
 

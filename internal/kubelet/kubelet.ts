@@ -3,7 +3,7 @@
 // policy and back-off, probes, status — through the Runtime and Network interfaces.
 // A relist of the runtime (as upstream's PLEG) notices exits and adopts containers started by a previous run.
 import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
-import { mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../client/client.ts";
 import { createEventRecorder, type EventRecorder } from "../client/events.ts";
@@ -252,6 +252,8 @@ export class Kubelet {
     this.startedLocally.delete(id);
     const reason = reasonOverride ?? (oom ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error");
     const t: Termination = { exitCode, reason, startedAt: startedAt ?? cr.startedAt, finishedAt: finishedAt.toISOString().replace(/\.\d+Z$/, "Z"), containerID: id };
+    const message = this.terminationMessage(rec, cr, exitCode);
+    if (message) t.message = message;
     if (cr.terminated) cr.previous = cr.terminated;
     cr.terminated = t;
     cr.running = false;
@@ -267,6 +269,22 @@ export class Kubelet {
     log.info("container exited", { pod: podKey(rec.pod), container: cr.name, exitCode, reason });
     this.checkpoints.save(rec);
     this.queue.add(rec.uid);
+  }
+
+  /** The container's termination-log, or (FallbackToLogsOnError) the tail of its log on failure, as upstream. */
+  private terminationMessage(rec: PodRecord, cr: ContainerRecord, exitCode: number): string | undefined {
+    let msg = "";
+    try {
+      if (cr.termFile) msg = readFileSync(cr.termFile, "utf8").slice(0, 4096);
+    } catch {}
+    const c = this.containerSpec(rec, cr.name);
+    if (!msg && exitCode !== 0 && c?.terminationMessagePolicy === "FallbackToLogsOnError" && cr.logFile) {
+      try {
+        const lines = readFileSync(cr.logFile, "utf8").trimEnd().split("\n").slice(-80);
+        msg = lines.map((l) => l.split(" ").slice(3).join(" ")).join("\n").slice(-2048);
+      } catch {}
+    }
+    return msg || undefined;
   }
 
   private waitExit(id: string, timeoutMs: number): Promise<boolean> {
@@ -512,8 +530,15 @@ export class Kubelet {
     if (!has("/etc/hosts")) mounts.push({ source: join(dir, "etc-hosts"), destination: "/etc/hosts" });
     if (!has("/etc/resolv.conf")) mounts.push({ source: join(dir, "resolv.conf"), destination: "/etc/resolv.conf" });
     if (!has("/etc/hostname")) mounts.push({ source: join(dir, "hostname"), destination: "/etc/hostname" });
-    if (c.terminationMessagePath !== "" && (c.terminationMessagePath ?? "/dev/termination-log") !== "/dev/termination-log") {
-      // only the default path is supported without an extra mount; other paths live in the container's rootfs.
+    // Termination message: a per-instance file the container may write; read when it exits.
+    const termPath = c.terminationMessagePath ?? "/dev/termination-log";
+    let termFile: string | undefined;
+    if (termPath && !has(termPath)) {
+      termFile = join(dir, "containers", c.name, `${attempt}-termination-log`);
+      mkdirSync(join(dir, "containers", c.name), { recursive: true });
+      writeFileSync(termFile, "", { mode: 0o666 });
+      chmodSync(termFile, 0o666);
+      mounts.push({ source: termFile, destination: termPath });
     }
     const limits = c.resources?.limits ?? {};
     const requests = c.resources?.requests ?? {};
@@ -579,6 +604,8 @@ export class Kubelet {
     this.event(rec, "Normal", "Created", `Created container ${c.name}`, c.name);
     this.event(rec, "Normal", "Started", `Started container ${c.name}`, c.name);
     cr.attempts = attempt + 1;
+    cr.termFile = termFile;
+    cr.logFile = spec.logPath;
     cr.id = id;
     cr.running = true;
     cr.waiting = undefined;

@@ -29,6 +29,9 @@ export interface ContainerRecord {
   backoffUntil?: number;
   backoffSeconds?: number;
   imageID?: string;
+  /** Host files of the current instance: termination-log and CRI log. */
+  termFile?: string;
+  logFile?: string;
   ready: boolean;
   started: boolean;
   /** Not persisted. */

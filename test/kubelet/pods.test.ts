@@ -32,7 +32,8 @@ test("a pod runs and reports Running with an IP from the node's podCIDR", async 
 
 test("exit codes: Never → Succeeded/Failed with the exit code; Always → restarts into CrashLoopBackOff with lastState", async () => {
   await pods().create(busyboxPod("ok-once", "node-a", "echo done", { restartPolicy: "Never" }));
-  await pods().create(busyboxPod("fail-once", "node-a", "exit 2", { restartPolicy: "Never" }));
+  await pods().create(busyboxPod("fail-once", "node-a", "echo 'bad things' > /dev/termination-log; exit 2", { restartPolicy: "Never" }));
+  await pods().create(busyboxPod("fail-logs", "node-a", "echo last words; exit 4", { restartPolicy: "Never" }, { terminationMessagePolicy: "FallbackToLogsOnError" }));
   await pods().create(busyboxPod("crasher", "node-a", "echo crash; exit 3", { restartPolicy: "Always" }));
   const ok = await waitPod(env, "ok-once", (p) => p.status?.phase === "Succeeded", "Succeeded");
   const t = ok.status!.containerStatuses![0]!.state!.terminated!;
@@ -42,6 +43,9 @@ test("exit codes: Never → Succeeded/Failed with the exit code; Always → rest
   expect(failed.status!.containerStatuses![0]!.state!.terminated!.exitCode).toBe(2);
   expect(failed.status!.containerStatuses![0]!.state!.terminated!.reason).toBe("Error");
   expect(failed.status!.containerStatuses![0]!.restartCount).toBe(0);
+  expect(failed.status!.containerStatuses![0]!.state!.terminated!.message).toBe("bad things\n");
+  const fl = await waitPod(env, "fail-logs", (p) => p.status?.phase === "Failed", "Failed");
+  expect(fl.status!.containerStatuses![0]!.state!.terminated!.message).toBe("last words");
   const c = await waitPod(
     env,
     "crasher",

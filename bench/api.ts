@@ -3,8 +3,9 @@
 // (SQLite store, no agent, no scheduler: pods stay Pending) over HTTPS with keep-alive, so server and client do not
 // share one event loop. Upstream's SLOs (sig-scalability api_call_latency): p99 ≤ 1 s for single-object mutating
 // calls, p99 ≤ 5 s for namespace-scoped lists; watch latency has no upstream SLO yet.
-// `bun run bench:api [--quick] [--pods 10000] [--watchers 100] [--profile DIR]` — the default run takes about 2 minutes on 2 cores.
+// `bun run bench:api [--quick] [--etcd] [--pods 10000] [--watchers 100] [--profile DIR]` — the default run takes about 2 minutes on 2 cores.
 import { cpus, loadavg } from "node:os";
+import { startEtcd } from "../test/store/fixtures/etcd.ts";
 import { cpuSeconds, rssMiB, startServerProcess } from "../test/ha/server-process.ts";
 
 const argv = process.argv.slice(2);
@@ -38,9 +39,12 @@ function pct(xs: number[], p: number): number {
 const progress = (msg: string) => process.stderr.write(`[bench:api] ${msg}\n`);
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1)) + " ms";
 
+// --etcd: the HA set-up (a throwaway etcd 3.4 on loopback) instead of SQLite.
+const etcd = argv.includes("--etcd") ? await startEtcd() : undefined;
 const profileDir = argv.includes("--profile") ? argv[argv.indexOf("--profile") + 1] : undefined;
 const server = await startServerProcess({
   args: ["--disable-scheduler"],
+  etcdEndpoints: etcd ? [etcd.endpoint] : undefined,
   env: { KUBUN_LOG_LEVEL: "warn" },
   // A CPU profile of the server (markdown), written when it exits.
   bunArgs: profileDir ? ["--cpu-prof-md", "--cpu-prof-dir", profileDir] : [],
@@ -274,11 +278,12 @@ try {
   const cols = ["measure", "result", "slo", "ok"] as const;
   const width = cols.map((c) => Math.max(...[head, ...rows].map((r) => r[c].length)));
   const line = (r: Row) => "| " + cols.map((c, i) => r[c].padEnd(width[i]!)).join(" | ") + " |";
-  console.log(`kubun API server, SQLite store, ${cpus().length} CPUs ${cpus()[0]?.model ?? ""}, load average ${loadavg()[0]!.toFixed(1)}, Bun ${Bun.version}${quick ? ", --quick" : ""}`);
+  console.log(`kubun API server, ${etcd ? "etcd 3.4" : "SQLite"} store, ${cpus().length} CPUs ${cpus()[0]?.model ?? ""}, load average ${loadavg()[0]!.toFixed(1)}, Bun ${Bun.version}${quick ? ", --quick" : ""}`);
   console.log([line(head), "|" + width.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n"));
 } finally {
   // A graceful stop first (it writes the profile), then make sure.
   await Promise.race([server.kill("SIGTERM"), Bun.sleep(10_000)]);
   await server.cleanup();
+  await etcd?.stop();
   if (profileDir) console.log(`server CPU profile in ${profileDir}`);
 }

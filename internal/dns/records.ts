@@ -59,6 +59,22 @@ export class ClusterZone {
 
   /** Answers name (lowercase, no trailing dot) for qtype, or says it is not ours. */
   lookup(name: string, qtype: string): Lookup {
+    this.chasing = false;
+    return this.resolve(name, qtype);
+  }
+
+  private chasing = false;
+  private lookupNoChase(name: string, qtype: string): Lookup | undefined {
+    if (this.chasing) return undefined;
+    this.chasing = true;
+    try {
+      return this.resolve(name, qtype);
+    } finally {
+      this.chasing = false;
+    }
+  }
+
+  private resolve(name: string, qtype: string): Lookup {
     const zone = this.zone;
     if (name.endsWith(".in-addr.arpa") || name.endsWith(".ip6.arpa")) return this.reverse(name, qtype);
     if (name !== zone && !name.endsWith("." + zone)) return notOurs();
@@ -88,8 +104,12 @@ export class ClusterZone {
     const headless = isHeadless(svc);
     if (labels.length === 0) {
       if (svc.spec?.type === "ExternalName") {
-        const target = svc.spec.externalName?.replace(/\.$/, "");
-        return target ? this.found([{ name, type: "CNAME", ttl: TTL, data: target }], qtype) : this.found([], qtype);
+        const target = svc.spec.externalName?.toLowerCase().replace(/\.$/, "");
+        if (!target) return this.found([], qtype);
+        const cname: Answer = { name, type: "CNAME", ttl: TTL, data: target };
+        // A target inside the zone is followed once here, so the client needs no second query (as CoreDNS does).
+        const chased = qtype !== "CNAME" && target !== name && target.endsWith("." + this.zone) ? this.lookupNoChase(target, qtype) : undefined;
+        return this.found([cname, ...(chased?.answers.filter((a) => a.type !== "CNAME") ?? [])], qtype);
       }
       const ips = headless ? this.endpoints(svc).map((e) => e.ip) : clusterIPs(svc);
       return this.found(addressRecords(name, [...new Set(ips)]), qtype);

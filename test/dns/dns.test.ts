@@ -83,6 +83,22 @@ beforeAll(async () => {
     spec: { type: "ExternalName", externalName: "db.example.org" },
   });
 
+  await services().create({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "alias" },
+    spec: { type: "ExternalName", externalName: `web.default.svc.${Z}` },
+  });
+  await services().create({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "peers" },
+    spec: { clusterIP: "None", publishNotReadyAddresses: true, ports: [{ name: "gossip", port: 7946 }] },
+  });
+  await slices().create(
+    slice("peers-1", "peers", [{ addresses: ["10.42.2.1"], hostname: "peer-0", conditions: { ready: false } }], [{ name: "gossip", port: 7946, protocol: "TCP" }]),
+  );
+
   dns = await startDNS(cfg, { listen: [{ host: "127.0.0.1", port: 0 }], upstream: [], signal: ac.signal });
   port = dns.listeners[0]!.udpPort;
   await dns.synced;
@@ -167,6 +183,19 @@ describe("services", () => {
       expect(r.rcode).toBe("NOERROR");
       expect(r.answers?.map((a: any) => [a.type, a.data])).toEqual([["CNAME", "db.example.org"]]);
     }
+  });
+
+  test("ExternalName pointing into the cluster: the CNAME and the target's address in one answer", async () => {
+    const r = await query(port, `alias.default.svc.${Z}`, "A");
+    expect(r.answers?.map((a: any) => [a.type, a.name, a.data])).toEqual([
+      ["CNAME", `alias.default.svc.${Z}`, `web.default.svc.${Z}`],
+      ["A", `web.default.svc.${Z}`, webIP],
+    ]);
+  });
+
+  test("publishNotReadyAddresses publishes not-ready endpoints too", async () => {
+    expect(data(await query(port, `peers.default.svc.${Z}`, "A"), "A")).toEqual(["10.42.2.1"]);
+    expect(data(await query(port, `peer-0.peers.default.svc.${Z}`, "A"), "A")).toEqual(["10.42.2.1"]);
   });
 });
 

@@ -1,6 +1,9 @@
 // kubun server: the control plane (API server, scheduler, controller manager), then — unless
 // --disable-agent — a local agent pointed at itself, as `k3s server` does.
 import { hostname } from "node:os";
+import { createClient } from "../internal/client/client.ts";
+import { refs } from "../internal/client/refs.ts";
+import { ApiError, type ClientConfig } from "../internal/client/types.ts";
 import { serverFlags } from "../internal/config/flags.ts";
 import { UsageError, type Settings } from "../internal/config/load.ts";
 import { logger } from "../internal/log/log.ts";
@@ -19,6 +22,24 @@ function checkCIDR(flag: string, value: string): void {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
   if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 30) {
     throw new UsageError(`--${flag}: want an IPv4 CIDR like 10.43.0.0/16, got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Marks the server's own node with the control-plane role once it has registered. The kubelet may not set
+ * node-role labels itself (NodeRestriction), so the server does it with its own credentials, as k3s does.
+ */
+async function labelControlPlaneNode(cfg: ClientConfig, nodeName: string, signal: AbortSignal): Promise<void> {
+  const nodes = createClient(cfg).resource(refs.nodes);
+  const labels = { "node-role.kubernetes.io/control-plane": "true", "node-role.kubernetes.io/master": "true" };
+  for (let delay = 500; !signal.aborted; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      await nodes.patch(nodeName, "merge", { metadata: { labels } });
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) log.warn("labelling the control-plane node failed; retrying", { node: nodeName, error: err });
+    }
+    await Bun.sleep(delay);
   }
 }
 
@@ -77,7 +98,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
         dataDir: String(s["data-dir"]),
         nodeName: s["node-name"] as string | undefined,
         nodeIP: s["node-ip"] as string | undefined,
-        nodeLabels: [...((s["node-label"] as string[] | undefined) ?? []), "node-role.kubernetes.io/control-plane=true"],
+        nodeLabels: (s["node-label"] as string[] | undefined) ?? [],
         nodeTaints: (s["node-taint"] as string[] | undefined) ?? [],
         kubeReserved: s["kube-reserved"] as string | undefined,
         kubeletPort: Number(s["kubelet-port"]),
@@ -86,7 +107,12 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     );
   }
 
+  if (!s["disable-agent"]) void labelControlPlaneNode(cp.clientConfig, String(s["node-name"] ?? hostname()).toLowerCase(), signal);
+
   await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-  await Promise.allSettled(stops);
-  await cp.stop();
+  // Components step down (releasing their Leases) before the API goes away; a stuck one must not hold the exit.
+  const graceful = await Promise.race([Promise.allSettled(stops).then(() => true), Bun.sleep(20_000).then(() => false)]);
+  if (!graceful) log.warn("components did not stop within 20 s; stopping the API server anyway");
+  await Promise.race([cp.stop(), Bun.sleep(10_000)]);
+  process.exit(0);
 });

@@ -7,6 +7,7 @@ import type { ClientConfig } from "../client/types.ts";
 import { runLeaderElection } from "../leaderelection/index.ts";
 import { logger } from "../log/log.ts";
 import { CONTROLLERS } from "./registry.ts";
+import { publishEndpoints } from "./kubernetesservice/publisher.ts";
 import { makeRecorderFactory, type ControllerContext, type ControllerManagerOptions } from "./context.ts";
 
 export type { ControllerManagerOptions } from "./context.ts";
@@ -42,8 +43,13 @@ export async function startControllerManager(cfg: ClientConfig, opts: Controller
     );
   };
 
+  // Every server advertises its API endpoint, leader or not (the leader publishes the union).
+  const publishing = publishEndpoints(client, opts.apiServerEndpoints ?? [], opts.identity, opts.signal).catch((e) =>
+    log.warn("API endpoint publishing stopped", { error: e as Error }),
+  );
   if (opts.leaderElection === false) {
     await runControllers(opts.signal);
+    await publishing;
     return;
   }
   await runLeaderElection(client, {
@@ -60,4 +66,5 @@ export async function startControllerManager(cfg: ClientConfig, opts: Controller
     },
     onStoppedLeading: () => log.info("stopped leading", { identity: opts.identity }),
   });
+  await publishing;
 }

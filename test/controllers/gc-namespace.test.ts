@@ -7,6 +7,7 @@ import type { ConfigMap, Endpoints, Namespace, Node, Pod, Service, ServiceAccoun
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { refs } from "../../internal/client/refs.ts";
 import { ApiError } from "../../internal/client/types.ts";
+import { publishEndpoints } from "../../internal/controllers/kubernetesservice/publisher.ts";
 import { deployment, startEnv, waitFor, type Env } from "./env.ts";
 
 let env: Env;
@@ -212,6 +213,37 @@ describe("kubernetes service and node IPAM", () => {
     const k = await env.cluster.kubectl(["get", "svc", "kubernetes", "-o", "jsonpath={.spec.clusterIP}"]);
     expect(k.stdout).toBe("10.43.0.1");
   }, 30_000);
+
+  test("every live API server appears in the kubernetes Endpoints; expired or stopped ones do not", async () => {
+    const port = Number(new URL(env.cluster.localURL).port);
+    const ac = new AbortController();
+    const other = publishEndpoints(env.client, [{ ip: "127.0.0.2", port: 7443 }], "server-b", ac.signal);
+    const eps = env.client.resource<Endpoints>(refs.endpoints, "default");
+    const both = await waitFor("two servers", async () => {
+      const e = await eps.get("kubernetes");
+      return e.subsets?.length === 2 ? e : undefined;
+    }, 20_000);
+    expect(both.subsets).toEqual([
+      { addresses: [{ ip: "127.0.0.2" }], ports: [{ name: "https", port: 7443, protocol: "TCP" }] },
+      { addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "https", port, protocol: "TCP" }] },
+    ].sort((a, b) => a.ports[0]!.port - b.ports[0]!.port));
+    // A Lease that stopped being renewed long ago is ignored.
+    const old = new Date(Date.now() - 3600_000).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+    await env.client.resource<any>(refs.leases, "kube-system").create({
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: "apiserver-dead", namespace: "kube-system", labels: { "kubun.io/apiserver-endpoint": "true" }, annotations: { "kubun.io/endpoint": "127.0.0.3:8443" } },
+      spec: { holderIdentity: "dead", leaseDurationSeconds: 45, renewTime: old },
+    });
+    // Clean shutdown of the other server removes it.
+    ac.abort();
+    await other;
+    const back = await waitFor("one server", async () => {
+      const e = await eps.get("kubernetes");
+      return e.subsets?.length === 1 ? e : undefined;
+    }, 20_000);
+    expect(back.subsets).toEqual([{ addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "https", port, protocol: "TCP" }] }]);
+  }, 40_000);
 
   test("Endpoints of a selector-less Service are mirrored into an EndpointSlice", async () => {
     await env.client.resource<Service>(refs.services, "default").create({

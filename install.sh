@@ -7,11 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/deps.sh
-need_root
-install_apt_packages
-install_bun
-install_node_modules
-ensure_containerd
+prepare_machine
 
 case "$(uname -m)" in
   x86_64 | amd64) arch=amd64 ;;

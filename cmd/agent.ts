@@ -1,5 +1,6 @@
 // kubun agent: join a server as a worker node (or run hollow nodes with --simulate N).
 import { readFileSync } from "node:fs";
+import type { AgentOptions } from "../internal/agent/index.ts";
 import { agentFlags } from "../internal/config/flags.ts";
 import { UsageError, type Settings } from "../internal/config/load.ts";
 import { logger } from "../internal/log/log.ts";
@@ -54,7 +55,12 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
   }
 
   const { runAgent } = await import("../internal/agent/index.ts");
-  await runAgent({
+  await runAgent(agentOptions(s, server, token, signal));
+});
+
+/** The agent's settings from the flags both `kubun agent` and `kubun server` (its local agent) take. */
+export function agentOptions(s: Settings, server: string, token: string, signal: AbortSignal): AgentOptions {
+  return {
     server,
     token,
     dataDir: String(s["data-dir"]),
@@ -65,5 +71,5 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
     kubeReserved: s["kube-reserved"] as string | undefined,
     kubeletPort: Number(s["kubelet-port"]),
     signal,
-  });
-});
+  };
+}

@@ -7,6 +7,7 @@ import { ApiError, type ClientConfig } from "../internal/client/types.ts";
 import { serverFlags } from "../internal/config/flags.ts";
 import { UsageError, type Settings } from "../internal/config/load.ts";
 import { logger } from "../internal/log/log.ts";
+import { agentOptions } from "./agent.ts";
 import { commandFromFlags } from "./command.ts";
 import { untilSignal } from "./signals.ts";
 
@@ -92,18 +93,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
   if (!s["disable-agent"]) {
     const { runAgent } = await import("../internal/agent/index.ts");
     stops.push(
-      runAgent({
-        server: cp.localURL,
-        token: cp.joinToken,
-        dataDir: String(s["data-dir"]),
-        nodeName: s["node-name"] as string | undefined,
-        nodeIP: s["node-ip"] as string | undefined,
-        nodeLabels: (s["node-label"] as string[] | undefined) ?? [],
-        nodeTaints: (s["node-taint"] as string[] | undefined) ?? [],
-        kubeReserved: s["kube-reserved"] as string | undefined,
-        kubeletPort: Number(s["kubelet-port"]),
-        signal,
-      }),
+      runAgent(agentOptions(s, cp.localURL, cp.joinToken, signal)),
     );
   }
 

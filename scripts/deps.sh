@@ -54,3 +54,12 @@ ensure_containerd() {
   echo "kubun: containerd did not start (see /var/log/containerd.log)" >&2
   exit 1
 }
+
+# Everything a fresh machine needs before kubun builds, runs or is tested.
+prepare_machine() {
+  need_root
+  install_apt_packages
+  install_bun
+  install_node_modules
+  ensure_containerd
+}

@@ -4,11 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
-need_root
-install_apt_packages
-install_bun
-install_node_modules
-ensure_containerd
+prepare_machine
 if grep -q '"gen:openapi"' package.json; then bun run gen:openapi >/dev/null; fi
 
 mkdir -p .tmp

@@ -8,7 +8,8 @@
 import type { Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { createClient } from "../client/client.ts";
-import { Informer, indexers } from "../client/informer.ts";
+import { SharedInformerFactory } from "../client/factory.ts";
+import { indexers } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
 import type { ClientConfig } from "../client/types.ts";
 import { logger } from "../log/log.ts";
@@ -39,6 +40,11 @@ export interface DNSOptions {
    * how a node serves the cluster DNS IP itself, with no DNAT rule.
    */
   addLocalAddresses?: boolean;
+  /**
+   * Share the Service/EndpointSlice watch with other node components (the service proxy watches the same two
+   * resources): one informer set per agent. The factory's client needs list/watch on both. Default: its own.
+   */
+  informers?: SharedInformerFactory;
   /** resolv.conf read when upstream is undefined (tests). */
   resolvConf?: string;
   signal: AbortSignal;
@@ -62,10 +68,10 @@ export async function startDNS(cfg: ClientConfig, opts: DNSOptions): Promise<Clu
       ? opts.upstream.map(parseUpstream)
       : upstreamsFromResolvConf(opts.resolvConf ?? "/etc/resolv.conf", [...opts.listen.map((l) => l.host), DEFAULT_CLUSTER_DNS]);
 
-  const client = createClient({ ...cfg, userAgent: cfg.userAgent ?? "kubun-dns" });
-  const services = new Informer<Service>(client.resource<Service>(refs.services), { name: "dns-services", maxBackoffMs: 10_000 });
+  const informers = opts.informers ?? new SharedInformerFactory(createClient({ ...cfg, userAgent: cfg.userAgent ?? "kubun-dns" }), { log: log.child("informer"), maxBackoffMs: 10_000 });
+  const services = informers.informerFor<Service>(refs.services);
   services.addIndexer("namespace", indexers.byNamespace);
-  const slices = new Informer<EndpointSlice>(client.resource<EndpointSlice>(refs.endpointslices), { name: "dns-endpointslices", maxBackoffMs: 10_000 });
+  const slices = informers.informerFor<EndpointSlice>(refs.endpointslices);
   slices.addIndexer("service", sliceServiceKey);
   const clusterZone = new ClusterZone(zone, services, slices);
   const handler = new DNSHandler(clusterZone, new Forwarder(upstreams, netnsPath), log);
@@ -81,6 +87,7 @@ export async function startDNS(cfg: ClientConfig, opts: DNSOptions): Promise<Clu
     for (const l of listeners) l.stop();
     throw e;
   }
+  informers.start(signal); // idempotent: a shared factory already running keeps its one watch per resource
   const runs = [services.run(signal), slices.run(signal)];
   const synced = Promise.all([services.synced, slices.synced]).then(() => {
     log.info("cluster DNS in sync", { services: services.size, endpointSlices: slices.size });

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "../../internal/client/client.ts";
+import { SharedInformerFactory } from "../../internal/client/factory.ts";
 import { refs } from "../../internal/client/refs.ts";
 import { startDNS } from "../../internal/dns/index.ts";
 import { parseUpstream, upstreamsFromResolvConf } from "../../internal/dns/forward.ts";
@@ -123,6 +124,25 @@ describe("upstreams", () => {
     } finally {
       sig.abort();
       silent.close();
+    }
+  });
+});
+
+describe("shared informers", () => {
+  test("a factory given by the agent is used (one watch per resource per node), not a second one", async () => {
+    const sig = new AbortController();
+    const factory = new SharedInformerFactory(createClient(cluster.clientConfig));
+    const services = factory.informerFor<Service>(refs.services);
+    factory.start(sig.signal); // already running, as the proxy would have it
+    try {
+      const dns = await startDNS(cluster.clientConfig, { listen: [{ host: "127.0.0.1", port: 0 }], upstream: [], informers: factory, signal: sig.signal });
+      await dns.synced;
+      expect(services.hasSynced()).toBe(true);
+      expect(services.byIndex("namespace", "default").map((s) => s.metadata?.name)).toContain("web");
+      const r = await query(dns.listeners[0]!.udpPort, "web.default.svc.cluster.local", "A");
+      expect(r.answers?.map((a: any) => a.data)).toEqual([webIP]);
+    } finally {
+      sig.abort();
     }
   });
 });

@@ -4,7 +4,7 @@
 
 import type { Job, JobCondition, JobStatus } from "kubernetes-types/batch/v1";
 import type { Pod } from "kubernetes-types/core/v1";
-import { indexers, type Informer } from "../../client/informer.ts";
+import type { Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";

@@ -42,7 +42,8 @@ export interface DNSOptions {
   addLocalAddresses?: boolean;
   /**
    * Share the Service/EndpointSlice watch with other node components (the service proxy watches the same two
-   * resources): one informer set per agent. The factory's client needs list/watch on both. Default: its own.
+   * resources): one informer set per agent. The factory's client needs list/watch on both; its owner starts it.
+   * Default: a factory of our own on cfg.
    */
   informers?: SharedInformerFactory;
   /** resolv.conf read when upstream is undefined (tests). */
@@ -87,8 +88,9 @@ export async function startDNS(cfg: ClientConfig, opts: DNSOptions): Promise<Clu
     for (const l of listeners) l.stop();
     throw e;
   }
-  informers.start(signal); // idempotent: a shared factory already running keeps its one watch per resource
-  const runs = [services.run(signal), slices.run(signal)];
+  // A shared factory is started (and stopped) by its owner; our own one lives as long as our signal.
+  const runs = opts.informers ? [] : [services.run(signal), slices.run(signal)];
+  if (!opts.informers) informers.start(signal);
   const synced = Promise.all([services.synced, slices.synced]).then(() => {
     log.info("cluster DNS in sync", { services: services.size, endpointSlices: slices.size });
   });

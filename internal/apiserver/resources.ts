@@ -59,7 +59,7 @@ export const RESOURCES: ResourceInfo[] = [
   r("", "v1", "Pod", "pods", true, {
     shortNames: ["po"],
     categories: ["all"],
-    subresources: ["status", "binding", "eviction", "log", "exec", "portforward", "ephemeralcontainers"],
+    subresources: ["status", "binding", "eviction", "log", "exec", "attach", "portforward", "proxy", "ephemeralcontainers"],
   }),
   r("", "v1", "Binding", "bindings", true, { verbs: CREATE_ONLY, virtual: true }),
   r("", "v1", "Service", "services", true, {

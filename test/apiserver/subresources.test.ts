@@ -193,6 +193,32 @@ describe("kubelet-proxied subresources", () => {
   });
 });
 
+describe("pods/proxy and services/proxy", () => {
+  test("HTTP is proxied to the pod IP, and for a service to a ready endpoint", async () => {
+    // The "pod" listens on loopback; its status reports 127.0.0.1 as the pod IP.
+    const backend = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (r) => new Response(`backend saw ${new URL(r.url).pathname}${new URL(r.url).search}`) });
+    try {
+      await req("POST", `${NS}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name: "px" }, spec: { containers: [{ name: "c", image: "x", ports: [{ containerPort: backend.port }] }] } });
+      await req("PATCH", `${NS}/pods/px/status`, { status: { podIP: "127.0.0.1" } }, "application/merge-patch+json");
+      const viaPod = await c.api(`${NS}/pods/px/proxy/hello?x=1`);
+      expect(viaPod.status).toBe(200);
+      expect(await viaPod.text()).toBe("backend saw /hello?x=1");
+      expect(await (await c.api(`${NS}/pods/px:${backend.port}/proxy/`)).text()).toBe("backend saw /");
+
+      await req("POST", `${NS}/services`, { apiVersion: "v1", kind: "Service", metadata: { name: "psvc" }, spec: { ports: [{ name: "web", port: 80, targetPort: backend.port }] } });
+      await req("POST", `${NS}/endpoints`, { apiVersion: "v1", kind: "Endpoints", metadata: { name: "psvc" }, subsets: [{ addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "web", port: backend.port }] }] });
+      const viaSvc = await c.api(`${NS}/services/psvc:web/proxy/status`);
+      expect(await viaSvc.text()).toBe("backend saw /status");
+      const noPort = await c.api(`${NS}/services/psvc:nope/proxy/`);
+      expect(noPort.status).toBe(503);
+      const k = await c.kubectl(["get", "--raw", "/api/v1/namespaces/default/services/psvc:web/proxy/k"]);
+      expect(k.stdout).toBe("backend saw /k");
+    } finally {
+      backend.stop(true);
+    }
+  });
+});
+
 describe("exec over websockets", () => {
   test("kubectl exec is bridged to the kubelet's websocket with the negotiated subprotocol", async () => {
     const { readFileSync } = await import("node:fs");

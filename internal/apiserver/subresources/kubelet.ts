@@ -7,6 +7,7 @@ import type { Rest } from "../rest.ts";
 import { badRequest, methodNotAllowed, notFound, serviceUnavailable, StatusError } from "../status.ts";
 import { readLive } from "../writes.ts";
 import { bridgeWebsocket, isWebsocketUpgrade } from "./wsproxy.ts";
+import { handleProxy } from "./proxy.ts";
 
 async function nodeEndpoint(r: Rest, nodeName: string): Promise<string> {
   const nodes = findResource("", "v1", "nodes")!;
@@ -73,7 +74,7 @@ function wsURL(httpsURL: string): string {
 
 export async function handleKubeletSubresource(r: Rest, method: string): Promise<Response> {
   const sub = r.subresource!;
-  if (r.ri.resource === "services") throw serviceUnavailable("proxying to services is not supported by this server");
+  if (r.ri.resource === "services" || (r.ri.resource === "pods" && sub === "proxy")) return handleProxy(r);
   if (r.ri.resource === "nodes") {
     const endpoint = await nodeEndpoint(r, r.name!);
     const rest = (r.info.rest ?? []).map(encodeURIComponent).join("/");
@@ -114,11 +115,6 @@ export async function handleKubeletSubresource(r: Rest, method: string): Promise
         throw badRequest("portforward requires a websocket upgrade (SPDY is not supported by this server); use kubectl 1.31 or later");
       }
       return bridgeWebsocket(r.c.req.raw, r.c.env as any, wsURL(url), authHeader(r));
-    }
-    case "proxy": {
-      const ip = pod.status?.podIP;
-      if (!ip) throw serviceUnavailable(`pod ${pod.metadata.name} has no IP address yet`);
-      throw serviceUnavailable("proxying to pods is not supported by this server");
     }
   }
   throw notFound(r.ri, r.name!);

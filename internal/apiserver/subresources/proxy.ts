@@ -1,0 +1,88 @@
+// pods/<name[:port]>/proxy and services/<name[:port]>/proxy: HTTP proxied from the API server to a pod IP,
+// for a service to one of its ready endpoints, as upstream (`kubectl proxy` URLs, dashboards).
+// Names may carry a scheme and port: "web", "web:8080", "https:web:8443"; a service port may be named.
+import { decode, type KObject } from "../objects.ts";
+import { findResource, storageKey } from "../resources.ts";
+import type { Rest } from "../rest.ts";
+import { badRequest, notFound, serviceUnavailable, StatusError } from "../status.ts";
+
+export function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } {
+  const parts = id.split(":");
+  if (parts.length === 1) return { scheme: "", name: parts[0]!, port: "" };
+  if (parts.length === 2) return { scheme: "", name: parts[0]!, port: parts[1]! };
+  if (parts.length === 3 && (parts[0] === "http" || parts[0] === "https")) return { scheme: parts[0], name: parts[1]!, port: parts[2]! };
+  throw badRequest(`invalid request "${id}"`);
+}
+
+async function readObject(r: Rest, resource: string, name: string): Promise<KObject | undefined> {
+  const ri = findResource("", "v1", resource)!;
+  const { kv } = await r.deps.store.get(storageKey(ri, r.namespace, name));
+  return kv ? decode(kv) : undefined;
+}
+
+/** host:port of a ready endpoint of the service for the given service port (name or number; "" = the only one). */
+async function serviceTarget(r: Rest, name: string, port: string): Promise<string> {
+  const svc = await readObject(r, "services", name);
+  if (!svc) throw notFound(r.ri, name);
+  const ports: any[] = svc.spec?.ports ?? [];
+  const sp = port === "" ? (ports.length === 1 ? ports[0] : undefined) : ports.find((p) => p.name === port || String(p.port) === port);
+  if (!sp) throw serviceUnavailable(`no service port "${port}" found for service "${name}"`);
+  const eps = await readObject(r, "endpoints", name);
+  for (const subset of eps?.subsets ?? []) {
+    const ep = (subset.ports ?? []).find((p: any) => (p.name ?? "") === (sp.name ?? "") || (subset.ports.length === 1 && !sp.name));
+    const addr = (subset.addresses ?? [])[0];
+    if (ep && addr?.ip) return hostPort(addr.ip, ep.port);
+  }
+  throw serviceUnavailable(`no endpoints available for service "${name}"`);
+}
+
+async function podTarget(r: Rest, name: string, port: string): Promise<string> {
+  const pod = await readObject(r, "pods", name);
+  if (!pod) throw notFound(r.ri, name);
+  const ip = pod.status?.podIP;
+  if (!ip) throw badRequest(`address not allowed`);
+  let p = port;
+  if (!p) {
+    for (const c of pod.spec?.containers ?? []) {
+      if (c.ports?.length) {
+        p = String(c.ports[0].containerPort);
+        break;
+      }
+    }
+  }
+  return p ? hostPort(ip, p) : ip;
+}
+
+function hostPort(ip: string, port: string | number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+export async function handleProxy(r: Rest): Promise<Response> {
+  const { scheme, name, port } = splitSchemeNamePort(r.name!);
+  const host = r.ri.resource === "services" ? await serviceTarget(r, name, port) : await podTarget(r, name, port);
+  const path = (r.info.rest ?? []).map(encodeURIComponent).join("/");
+  const url = `${scheme || "http"}://${host}/${path}${new URL(r.c.req.url).search}`;
+  const headers = new Headers();
+  for (const h of ["accept", "content-type", "accept-encoding"]) {
+    const v = r.c.req.header(h);
+    if (v) headers.set(h, v);
+  }
+  const method = r.c.req.method;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: method === "GET" || method === "HEAD" ? undefined : await r.c.req.arrayBuffer(),
+      signal: r.c.req.raw.signal,
+      redirect: "manual",
+      tls: { rejectUnauthorized: false },
+      decompress: false,
+    } as RequestInit);
+  } catch (err) {
+    throw new StatusError(503, "ServiceUnavailable", `error trying to reach ${r.ri.resource === "services" ? "service" : "pod"}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const out = new Headers();
+  for (const [k, v] of res.headers) if (!["connection", "transfer-encoding", "content-length"].includes(k)) out.set(k, v);
+  return new Response(res.body, { status: res.status, headers: out });
+}

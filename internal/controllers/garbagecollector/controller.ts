@@ -147,7 +147,9 @@ export function newGarbageCollector(ctx: ControllerContext): Controller {
         continue;
       }
       if (ri.namespaced && !n.namespace) {
-        out.push({ ref, state: "dangling" });
+        // Upstream reports OwnerRefInvalidNamespace and leaves such objects alone: never delete on an invalid reference.
+        log.warn("cluster-scoped object has a namespaced owner; ignoring the reference", { kind: n.ri.kind, name: n.name, owner: `${ref.kind}/${ref.name}` });
+        out.push({ ref, state: "solid" });
         continue;
       }
       try {

@@ -56,8 +56,17 @@ export function json(c: Context, body: unknown, status = 200, contentType = "app
     headers.set("Content-Type", "application/yaml");
     return new Response(YAML.stringify(body), { status, headers });
   }
-  return new Response(typeof body === "string" ? body : JSON.stringify(body), { status, headers });
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  // As upstream (APIResponseCompression): large answers are gzipped at the fastest level for clients that accept it.
+  if (text.length > GZIP_THRESHOLD && /\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
+    headers.set("Content-Encoding", "gzip");
+    headers.set("Vary", "Accept-Encoding");
+    return new Response(Bun.gzipSync(Buffer.from(text), { level: 1 }), { status, headers });
+  }
+  return new Response(text, { status, headers });
 }
+
+const GZIP_THRESHOLD = 128 * 1024;
 
 export function statusResponse(c: Context, err: StatusError): Response {
   const r = json(c, err.toStatus() satisfies Status, err.code);

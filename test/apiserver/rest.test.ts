@@ -266,6 +266,17 @@ describe("list", () => {
     expect(names).toEqual(Array.from({ length: 12 }, (_, i) => `page-${String(i).padStart(2, "0")}`));
   });
 
+  test("large lists are gzipped for clients that accept it", async () => {
+    for (let i = 0; i < 40; i++) await req("POST", `${NS}/configmaps`, cm(`big-${i}`, { blob: "x".repeat(4096) }, { big: "yes" }));
+    const raw = await c.api(`${NS}/configmaps?labelSelector=big`, { headers: { "Accept-Encoding": "gzip" }, decompress: false } as any);
+    expect(raw.headers.get("content-encoding")).toBe("gzip");
+    const body = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await raw.arrayBuffer()))));
+    expect(body.items.length).toBe(40);
+    const small = await c.api(`${NS}/configmaps/big-1`, { headers: { "Accept-Encoding": "gzip" }, decompress: false } as any);
+    expect(small.headers.get("content-encoding")).toBeNull();
+    await req("DELETE", `${NS}/configmaps?labelSelector=big`);
+  });
+
   test("remainingItemCount without selectors", async () => {
     const r = await req("GET", `/api/v1/namespaces/kube-public/configmaps?limit=1`);
     expect(r.status).toBe(200);

@@ -29,6 +29,11 @@ export interface ProxyOptions {
   /** Run nft inside this named network namespace (tests). */
   netns?: string;
   signal: AbortSignal;
+  /**
+   * Share the Service/EndpointSlice watch with the node's other components (cluster DNS watches the same two):
+   * one informer set per agent. Its client needs list/watch on both (the proxy token has it). Default: its own.
+   */
+  informers?: SharedInformerFactory;
   /** Quiet period after a change before a sync (default 150 ms). */
   debounceMs?: number;
   log?: Logger;
@@ -38,11 +43,11 @@ export interface ProxyOptions {
 
 export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise<void> {
   const log = opts.log ?? logger("proxy");
-  const client = createClient({ userAgent: `kube-proxy/${opts.nodeName}`, ...cfg });
   const nft = opts.netns ? nftRunner(opts.netns) : nftRunner();
-  const informers = new SharedInformerFactory(client, { log: log.child("informer"), maxBackoffMs: 10_000 });
+  const informers = opts.informers ?? new SharedInformerFactory(createClient({ userAgent: `kube-proxy/${opts.nodeName}`, ...cfg }), { log: log.child("informer"), maxBackoffMs: 10_000 });
   const services = informers.informerFor<Service>(refs.services);
   const slices = informers.informerFor<EndpointSlice>(refs.endpointslices);
+  // Same name and key ("namespace/service") as cluster DNS's index, so a shared informer keeps one.
   slices.addIndexer("service", (s) => {
     const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
     return svc ? [`${s.metadata?.namespace}/${svc}`] : [];
@@ -63,7 +68,7 @@ export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise
 
   // Start from a clean table: rules a previous run left behind may point at pods long gone.
   await nft.deleteTable().catch((e) => log.warn("could not remove a stale nftables table", { error: e }));
-  informers.start(opts.signal);
+  informers.start(opts.signal); // idempotent when the factory is shared and already running
   await Promise.race([Promise.all([services.synced, slices.synced]), aborted(opts.signal)]);
   if (!opts.signal.aborted) {
     log.info("service proxy running", { node: opts.nodeName, nodeIP: opts.nodeIP, netns: opts.netns });

@@ -3,7 +3,7 @@
 // kubernetes.io/service-name and managed-by endpointslice-controller.k8s.io) in step with the matching pods.
 
 import type { EndpointSlice, Endpoint as SliceEndpoint } from "kubernetes-types/discovery/v1";
-import type { EndpointAddress, EndpointSubset, Endpoints, Pod, Service } from "kubernetes-types/core/v1";
+import type { EndpointAddress, EndpointSubset, Endpoints, Node, Pod, Service } from "kubernetes-types/core/v1";
 import { indexers, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
@@ -44,7 +44,7 @@ export function desiredEndpoints(svc: Service, pods: Pod[]): EndpointSubset[] {
   return subsets;
 }
 
-function sliceEndpoint(e: DesiredEndpoint): SliceEndpoint {
+function sliceEndpoint(e: DesiredEndpoint, zoneOf: (node?: string) => string | undefined): SliceEndpoint {
   const out: SliceEndpoint = {
     addresses: [e.ip],
     conditions: { ready: e.ready, serving: e.serving, terminating: e.terminating },
@@ -52,6 +52,8 @@ function sliceEndpoint(e: DesiredEndpoint): SliceEndpoint {
     targetRef: { kind: "Pod", namespace: e.pod.metadata?.namespace, name: e.pod.metadata?.name, uid: e.pod.metadata?.uid },
   };
   if (e.hostname) out.hostname = e.hostname;
+  const zone = zoneOf(e.pod.spec?.nodeName);
+  if (zone) out.zone = zone;
   return out;
 }
 
@@ -60,6 +62,9 @@ export function newEndpointsController(ctx: ControllerContext): Controller {
   const podInf: Informer<Pod> = ctx.informers.informerFor<Pod>(refs.pods);
   const epInf: Informer<Endpoints> = ctx.informers.informerFor<Endpoints>(refs.endpoints);
   const sliceInf: Informer<EndpointSlice> = ctx.informers.informerFor<EndpointSlice>(refs.endpointslices);
+  // Endpoints carry their node's zone (topology.kubernetes.io/zone) for topology-aware routing.
+  const nodeInf: Informer<Node> = ctx.informers.informerFor<Node>(refs.nodes);
+  const zoneOf = (node?: string) => (node ? nodeInf.get(node)?.metadata?.labels?.["topology.kubernetes.io/zone"] : undefined);
   podInf.addIndexer("namespace", indexers.byNamespace);
   svcInf.addIndexer("namespace", indexers.byNamespace);
   // "<managed-by>|<namespace>/<service>" for the slices this controller (or its mirroring half) manages.
@@ -143,7 +148,7 @@ export function newEndpointsController(ctx: ControllerContext): Controller {
     const want: SliceWant[] = [];
     for (const g of desiredGroups(svc, pods, true)) {
       for (let i = 0; i < g.endpoints.length; i += MAX_PER_SLICE) {
-        want.push({ ports: g.ports as EndpointSlice["ports"], endpoints: g.endpoints.slice(i, i + MAX_PER_SLICE).map(sliceEndpoint) });
+        want.push({ ports: g.ports as EndpointSlice["ports"], endpoints: g.endpoints.slice(i, i + MAX_PER_SLICE).map((e) => sliceEndpoint(e, zoneOf)) });
       }
     }
     return want;

@@ -101,7 +101,8 @@ export function renderRuleset(ports: ServicePort[], opts: RenderOptions): Rulese
     }
   }
 
-  const clusterIPCheck = ["ip daddr @cluster-ips reject"];
+  // Local addresses first: the node serves cluster DNS on 10.43.0.10 itself (a local address inside the service CIDR).
+  const clusterIPCheck = ["fib daddr type local return", "ip daddr @cluster-ips reject"];
   if (opts.serviceCIDR) clusterIPCheck.push(`ip daddr ${opts.serviceCIDR} drop`);
   const nodeLocal = "fib daddr type local ip daddr != 127.0.0.0/8";
   const base: [string, string[]][] = [

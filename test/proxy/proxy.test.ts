@@ -192,6 +192,20 @@ describe("service proxy (nftables)", () => {
     expect((await world.nft(world.nodeNetns, ["list", "table", "ip", "other"])).code).toBe(0);
   }, 30_000);
 
+  test("a local address inside the service CIDR (the node's cluster DNS) is not dropped", async () => {
+    const run = (argv: string[]) => Bun.spawn(["ip", "netns", "exec", world.nodeNetns, ...argv], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    await run(["ip", "addr", "add", "10.43.0.10/32", "dev", "lo"]).exited;
+    const www = import.meta.dir; // any readable dir: a 404 answer still proves the connection got through
+    const httpd = run(["/bin/busybox", "httpd", "-f", "-p", "10.43.0.10:8053", "-h", www]);
+    try {
+      // Before the fix this timed out (dropped by cluster-ips-check); now it connects once httpd listens.
+      await waitFor("local service-CIDR address answers", async () => (await world.get(world.nodeNetns, "http://10.43.0.10:8053/none", 2)).code === 0, 10_000);
+    } finally {
+      httpd.kill("SIGKILL");
+      await httpd.exited;
+    }
+  }, 30_000);
+
   test("a deleted Service's rules are gone", async () => {
     const ip = web.spec!.clusterIP!;
     await services().delete("web");
@@ -212,4 +226,29 @@ describe("service proxy (nftables)", () => {
     expect((await world.nft(world.nodeNetns, ["list", "table", "ip", "kubun"])).code).not.toBe(0);
     expect((await world.nft(world.nodeNetns, ["list", "table", "ip", "other"])).code).toBe(0);
   }, 30_000);
+});
+
+describe("service proxy failures", () => {
+  test("a sync that fails is retried with backoff until it succeeds", async () => {
+    // The namespace does not exist yet: nft fails until it does.
+    const netns = `${world.prefix}-late`;
+    const sig = new AbortController();
+    let ok = 0;
+    const done = startProxy(
+      { server: cluster.localURL, token: cluster.adminToken, caPEM: cluster.caPEM },
+      { nodeName: "late-node", nodeIP: "192.0.2.1", clusterCIDR: CLUSTER_CIDR, netns, signal: sig.signal, onSync: () => ok++ },
+    );
+    try {
+      await Bun.sleep(1500);
+      expect(ok).toBe(0);
+      const add = Bun.spawn(["ip", "netns", "add", netns]);
+      await add.exited;
+      await waitFor("sync after retries", () => ok > 0, 40_000);
+      expect((await world.nft(netns, ["list", "table", "ip", "kubun"])).code).toBe(0);
+    } finally {
+      sig.abort();
+      await done;
+    }
+    expect((await world.nft(netns, ["list", "table", "ip", "kubun"])).code).not.toBe(0);
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import { admit } from "./admission.ts";
 import { clone, decode, deepEqual, encode, nowRFC3339, type KObject } from "./objects.ts";
 import { storageKey } from "./resources.ts";
 import { badRequest, conflict, MODIFIED, notFound, StatusError } from "./status.ts";
-import type { WriteCtx } from "./writes.ts";
+import { conflictRetry, type WriteCtx } from "./writes.ts";
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -87,7 +87,8 @@ function podGrace(pod: KObject, o: DeleteOptions): number {
 export async function deleteObject(w: WriteCtx, name: string, o: DeleteOptions): Promise<DeleteResult> {
   const { ri, deps } = w;
   const key = storageKey(ri, w.namespace, name);
-  for (let attempt = 0; attempt < 20; attempt++) {
+  const retry = conflictRetry();
+  for (;;) {
     const { kv } = await deps.store.get(key);
     if (!kv) throw notFound(ri, name);
     const live = decode(kv);
@@ -135,12 +136,11 @@ export async function deleteObject(w: WriteCtx, name: string, o: DeleteOptions):
       return { obj: out, deleted: true };
     } catch (err) {
       if (err instanceof ConflictError) {
-        if (pre?.resourceVersion) throw conflict(ri, name, MODIFIED);
+        if (pre?.resourceVersion || !(await retry())) throw conflict(ri, name, MODIFIED);
         continue;
       }
       if (err instanceof NotFoundError) throw notFound(ri, name);
       throw err;
     }
   }
-  throw conflict(ri, name, MODIFIED);
 }

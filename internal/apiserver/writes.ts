@@ -201,7 +201,8 @@ export async function updateObject(
 ): Promise<UpdateResult> {
   const { ri, deps } = w;
   const key = storageKey(ri, w.namespace, name);
-  for (let attempt = 0; attempt < 20; attempt++) {
+  const retry = conflictRetry();
+  for (;;) {
     const { kv } = await deps.store.get(key);
     const live = kv ? decode(kv) : undefined;
     if (!live && !opts.allowCreate) throw notFound(ri, name);
@@ -251,7 +252,7 @@ export async function updateObject(
       return { obj: out, created: false };
     } catch (err) {
       if (err instanceof ConflictError) {
-        if (pinned) throw conflict(ri, name, MODIFIED);
+        if (pinned || !(await retry())) throw conflict(ri, name, MODIFIED);
         continue;
       }
       if (err instanceof NotFoundError) {
@@ -261,5 +262,19 @@ export async function updateObject(
       throw err;
     }
   }
-  throw conflict(ri, name, MODIFIED);
+}
+
+/**
+ * Upstream's GuaranteedUpdate retries unpinned writes on conflict for as long as the request lives; here for
+ * up to 10 s, with a short random pause once a key is hot so that concurrent writers spread out.
+ */
+export function conflictRetry(limitMs = 10_000): () => Promise<boolean> {
+  const start = Date.now();
+  let attempts = 0;
+  return async () => {
+    attempts++;
+    if (Date.now() - start > limitMs) return false;
+    if (attempts > 3) await Bun.sleep(Math.random() * Math.min(50, attempts * 5));
+    return true;
+  };
 }

@@ -79,6 +79,19 @@ describe("create / get / update", () => {
     );
   });
 
+  test("concurrent unpinned patches all land; concurrent pinned updates: exactly one wins", async () => {
+    await req("POST", `${NS}/configmaps`, cm("hot", {}));
+    const patches = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => req("PATCH", `${NS}/configmaps/hot`, { data: { [`k${i}`]: "v" } }, { "Content-Type": "application/merge-patch+json" })),
+    );
+    expect(patches.map((p) => p.status)).toEqual(Array(40).fill(200));
+    const after = await req("GET", `${NS}/configmaps/hot`);
+    expect(Object.keys(after.json.data).length).toBe(40);
+    const puts = await Promise.all(Array.from({ length: 10 }, (_, i) => req("PUT", `${NS}/configmaps/hot`, { ...after.json, data: { winner: String(i) } })));
+    expect(puts.filter((p) => p.status === 200).length).toBe(1);
+    expect(puts.filter((p) => p.status === 409).every((p) => p.json.reason === "Conflict")).toBe(true);
+  });
+
   test("update without resourceVersion is unconditional", async () => {
     const r = await req("PUT", `${NS}/configmaps/c1`, cm("c1", { a: "9" }));
     expect(r.status).toBe(200);

@@ -208,7 +208,13 @@ export async function updateObject(
     if (!live && !opts.allowCreate) throw notFound(ri, name);
     let next = await mutate(live ? clone(live) : undefined);
     if (!live) {
-      return { obj: await createObject(w, next, { managedAlready: opts.managedAlready }), created: true };
+      try {
+        return { obj: await createObject(w, next, { managedAlready: opts.managedAlready }), created: true };
+      } catch (err) {
+        // Someone created it meanwhile (concurrent server-side applies): apply onto theirs.
+        if (err instanceof StatusError && err.reason === "AlreadyExists" && (await retry())) continue;
+        throw err;
+      }
     }
     const pinned = next.metadata?.resourceVersion;
     if (pinned !== undefined && pinned !== "" && pinned !== live.metadata.resourceVersion) {

@@ -92,6 +92,18 @@ describe("create / get / update", () => {
     expect(puts.filter((p) => p.status === 409).every((p) => p.json.reason === "Conflict")).toBe(true);
   });
 
+  test("concurrent server-side applies of a new object: one creates, the others apply onto it", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        req("PATCH", `${NS}/configmaps/ssa-race?fieldManager=m${i}`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ssa-race" }, data: { [`m${i}`]: "x" } }, { "Content-Type": "application/apply-patch+yaml" }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201).length).toBe(1);
+    expect(results.filter((r) => r.status === 200).length).toBe(4);
+    const live = await req("GET", `${NS}/configmaps/ssa-race`);
+    expect(Object.keys(live.json.data).sort()).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+  });
+
   test("update without resourceVersion is unconditional", async () => {
     const r = await req("PUT", `${NS}/configmaps/c1`, cm("c1", { a: "9" }));
     expect(r.status).toBe(200);

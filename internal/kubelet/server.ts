@@ -16,6 +16,7 @@ import { inNetns } from "../runtime/netns.ts";
 import type { ExecProcess, Runtime } from "../runtime/types.ts";
 import type { Kubelet } from "./kubelet.ts";
 import { parseLogOptions, streamLogs } from "./logs.ts";
+import { SpdyPortForward } from "./spdy.ts";
 
 const log = logger("kubelet.server");
 
@@ -60,10 +61,12 @@ function status(code: number, reason: string, message: string): Response {
 
 type WsData =
   | { kind: "exec"; proc?: ExecProcess; start: (ws: ServerWebSocket<WsData>) => void; v5: boolean }
+  | { kind: "spdy"; ports: number[]; netnsPath?: string; pf?: SpdyPortForward }
   | { kind: "portforward"; ports: number[]; netnsPath?: string; podIP: string; conns: Map<number, any>; v5: boolean };
 
 const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io"];
 const PF_PROTOCOLS = ["v4.channel.k8s.io", "portforward.k8s.io", "channel.k8s.io"];
+const SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io";
 
 function exitStatus(code: number, cmd: string[]): string {
   if (code === 0) return JSON.stringify({ metadata: {}, status: "Success" });
@@ -183,6 +186,12 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
       if (kind === "portForward") {
         const ports = q.getAll("ports").flatMap((p) => p.split(",")).map(Number).filter((n) => n > 0 && n < 65536);
         const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
+        if (offered.includes(SPDY_TUNNEL)) {
+          // kubectl port-forward: SPDY tunnelled through the websocket.
+          const data: WsData = { kind: "spdy", ports, netnsPath: rec.netnsPath };
+          if (srv.upgrade(req, { data, headers: { "Sec-WebSocket-Protocol": SPDY_TUNNEL } })) return undefined as any;
+          return status(400, "BadRequest", "portForward requires a websocket upgrade");
+        }
         const proto = PF_PROTOCOLS.find((p) => offered.includes(p));
         if (!proto || !ports.length) return status(400, "BadRequest", "port-forward needs a websocket (v4.channel.k8s.io) and ?ports=; SPDY tunnelling is not supported by this node");
         const data: WsData = { kind: "portforward", ports, netnsPath: rec.netnsPath, podIP: "127.0.0.1", conns: new Map(), v5: false };
@@ -195,6 +204,29 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
       open(ws) {
         const d = ws.data;
         if (d.kind === "exec") return d.start(ws);
+        if (d.kind === "spdy") {
+          d.pf = new SpdyPortForward({
+            ports: d.ports,
+            send: (b) => {
+              ws.send(b);
+            },
+            close: () => ws.close(1000),
+            connect: (port, h) =>
+              inNetns(d.netnsPath, () =>
+                Bun.connect({
+                  hostname: "127.0.0.1",
+                  port,
+                  socket: {
+                    data: (_s, b) => h.data(new Uint8Array(b)),
+                    close: () => h.close(),
+                    error: (_s, e) => h.error(e),
+                    connectError: (_s, e) => h.error(e),
+                  },
+                }),
+              ).then((s) => ({ write: (b: Uint8Array) => void s.write(b), end: () => s.end() })),
+          });
+          return;
+        }
         // portforward.k8s.io over websocket: per port a data channel (2i) and an error channel (2i+1); each
         // channel's first frame carries the port number (uint16 little endian).
         d.ports.forEach((port, i) => {
@@ -236,6 +268,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
         const d = ws.data;
         const buf = typeof msg === "string" ? new TextEncoder().encode(msg) : new Uint8Array(msg);
         if (!buf.length) return;
+        if (d.kind === "spdy") return d.pf?.feed(buf);
         const ch = buf[0]!;
         const body = buf.subarray(1);
         if (d.kind === "exec") {
@@ -267,7 +300,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
           d.proc?.end();
           // A closed client ends a still-running exec (kubectl exec interrupted).
           setTimeout(() => d.proc?.kill(), 1000);
-        } else for (const c of d.conns.values()) c.sock?.end();
+        } else if (d.kind === "spdy") d.pf?.close();
+        else for (const c of d.conns.values()) c.sock?.end();
       },
     },
   }));

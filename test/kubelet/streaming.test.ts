@@ -1,6 +1,7 @@
 // kubectl logs / exec through the API server's proxy to the kubelet's HTTPS endpoint, and agent restarts:
 // kill -9 + restart adopts running containers without restarting them.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { refs } from "../../internal/client/refs.ts";
 import { KUBECTL } from "../helpers/cluster.ts";
 import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
@@ -122,4 +123,46 @@ test("port-forward over the websocket portforward protocol (v4.channel.k8s.io) t
   expect(headers).toEqual([8080, 8080]);
   expect(data).toContain("200 OK");
   expect(data.endsWith("forwarded\n")).toBe(true);
+}, 60_000);
+
+// Needs the API server's websocket bridge to pass kubectl's "SPDY/3.1+portforward.k8s.io" offer through
+// (requested in /work/brief/requests/apiserver.md); runs as soon as the bridge does.
+const bridgePassesSpdy = !readFileSync(new URL("../../internal/apiserver/subresources/wsproxy.ts", import.meta.url), "utf8").includes("{ headers, protocols,");
+
+test.skipIf(!bridgePassesSpdy)("kubectl port-forward (SPDY tunnelled through the websocket)", async () => {
+  const pod: any = await pods().get("pf").catch(() => undefined);
+  if (!pod) {
+    await pods().create(busyboxPod("pf", "node-s", "mkdir -p /www && echo forwarded > /www/index.html && exec httpd -f -p 8080 -h /www"));
+    await waitPod(env, "pf", (p) => p.status?.phase === "Running", "Running");
+  }
+  const proc = Bun.spawn([KUBECTL, "--kubeconfig", env.cluster.kubeconfigPath, "port-forward", "pod/pf", ":8080"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: `${env.cluster.dataDir}/home` },
+  });
+  try {
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    let out = "";
+    const port = await waitFor("Forwarding line", async () => {
+      const { value } = await reader.read();
+      out += new TextDecoder().decode(value ?? new Uint8Array());
+      return /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+    }, 20_000).catch(async (e) => {
+      proc.kill();
+      console.error(out, await new Response(proc.stderr).text());
+      throw e;
+    });
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/`).catch(async (e) => {
+        proc.kill();
+        console.error("kubectl:", out, await new Response(proc.stderr).text());
+        throw e;
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("forwarded\n");
+    }
+  } finally {
+    proc.kill();
+    await proc.exited;
+  }
 }, 60_000);

@@ -107,7 +107,12 @@ export async function createWorld(): Promise<World> {
         namespace,
         async start() {
           const fd = (await import("node:fs")).openSync(join(dataDir, "agent.log"), "a");
-          node.proc = Bun.spawn(["bun", join(import.meta.dir, "agent-main.ts"), JSON.stringify(opts)], { stdout: fd, stderr: fd, stdin: "ignore" });
+          node.proc = Bun.spawn(["bun", join(import.meta.dir, "agent-main.ts"), JSON.stringify(opts)], {
+            stdout: fd,
+            stderr: fd,
+            stdin: "ignore",
+            env: { ...process.env, KUBUN_LOG_LEVEL: process.env.KUBUN_AGENT_LOG_LEVEL ?? "info" },
+          });
           void logFile;
         },
         async kill9() {

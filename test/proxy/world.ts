@@ -1,6 +1,6 @@
 // A test-made network world for the service proxy, entirely inside namespaces it creates (nothing in the host's):
 //   node   — br0 10.42.<k>.1/24 (its pod network), eth0 192.168.<k>.1/24 (the node IP, default route via ext), ip_forward on
-//   pod1/2 — eth0 10.42.<k>.2/.3 on the node's bridge, each serving its own name on :8080 (busybox httpd; clients use curl)
+//   pod1/2 — eth0 10.42.<k>.2/.3 on the node's bridge, each serving its own name on :8080 (busybox httpd; clients use busybox wget)
 //   ext    — eth0 192.168.<k>.2/24, an outside client with no route to the pod network (so NodePort replies only
 //            come back if the node masqueraded them)
 // cleanup() kills the responders and deletes every namespace (and with them their links and nft tables).
@@ -24,8 +24,8 @@ export interface ProxyWorld {
   extIP: string;
   podCIDR: string;
   pods: Pod[];
-  /** HTTP GET from inside a namespace with curl; never throws. code: curl's exit code (7 = refused, 28 = timeout). */
-  get(netns: string, url: string, timeoutSec?: number): Promise<{ ok: boolean; body: string; error: string; code: number }>;
+  /** HTTP GET from inside a namespace with busybox wget; never throws. refused: the connection was refused (not a hang). */
+  get(netns: string, url: string, timeoutSec?: number): Promise<{ ok: boolean; body: string; error: string; refused: boolean }>;
   nft(netns: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   cleanup(): Promise<void>;
 }
@@ -51,10 +51,12 @@ export async function createProxyWorld(podCount = 2): Promise<ProxyWorld> {
     podCIDR: `10.42.${k}.0/24`,
     pods,
     async get(netns, url, timeoutSec = 3) {
-      // --noproxy: never hand the request to a proxy from the environment (traffic stays in our namespaces).
-      const argv = ["ip", "netns", "exec", netns, "curl", "-sS", "--noproxy", "*", "--max-time", String(timeoutSec), url];
-      const r = await run(argv, { allowFail: true, timeoutMs: (timeoutSec + 5) * 1000 });
-      return { ok: r.code === 0, body: r.stdout.trim(), error: r.stderr.trim(), code: r.code };
+      // busybox wget's own -T crashes in Debian's busybox-static 1.35, so a hang is cut by killing it. An empty
+      // environment keeps any http_proxy setting from sending the request elsewhere.
+      const argv = ["ip", "netns", "exec", netns, BUSYBOX, "wget", "-q", "-O", "-", url];
+      const r = await run(argv, { allowFail: true, timeoutMs: timeoutSec * 1000, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+      const error = r.stderr.trim() || (r.code === 0 ? "" : "timed out");
+      return { ok: r.code === 0, body: r.stdout.trim(), error, refused: /refused/i.test(error) };
     },
     nft(netns, args) {
       return run(["ip", "netns", "exec", netns, "nft", ...args], { allowFail: true });

@@ -1,34 +1,10 @@
 // Label selector matching (metav1.LabelSelector and set-based string selectors' structured form).
 
-import type { LabelSelector, LabelSelectorRequirement } from "kubernetes-types/meta/v1";
+import type { LabelSelector } from "kubernetes-types/meta/v1";
 
-type Labels = Record<string, string> | undefined;
+import { selectorMatches, type Labels } from "../../client/labels.ts";
 
-function matchRequirement(labels: Record<string, string>, r: LabelSelectorRequirement): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-  const v = labels[r.key];
-  switch (r.operator) {
-    case "In":
-      return has && (r.values ?? []).includes(v!);
-    case "NotIn":
-      return !has || !(r.values ?? []).includes(v!);
-    case "Exists":
-      return has;
-    case "DoesNotExist":
-      return !has;
-    default:
-      return false;
-  }
-}
-
-/** True when the labels match the selector. An empty selector matches everything; a missing one matches nothing. */
-export function selectorMatches(sel: LabelSelector | undefined | null, labels: Labels): boolean {
-  if (!sel) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const r of sel.matchExpressions ?? []) if (!matchRequirement(l, r)) return false;
-  return true;
-}
+export { selectorMatches };
 
 /** A plain key=value map selector (Service.spec.selector). Empty/missing selects nothing, as for Services. */
 export function mapSelectorMatches(sel: Record<string, string> | undefined, labels: Labels): boolean {

@@ -1,4 +1,4 @@
-// Label selector and node selector matching, with upstream semantics
+// Label selector and node selector matching, with upstream semantics, shared by the scheduler, controllers and kubelet
 // (metav1.LabelSelector, v1.NodeSelectorTerm including Gt/Lt and matchFields on metadata.name).
 
 import type { LabelSelector, LabelSelectorRequirement } from "kubernetes-types/meta/v1";

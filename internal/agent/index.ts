@@ -93,7 +93,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const registries = loadRegistries(opts.registriesConfig ?? "/etc/kubun/registries.yaml", join(agentDir, "containerd", "certs.d"));
   let containerd: Containerd | undefined;
   containerd = await startContainerd({ dir: join(agentDir, "containerd"), address: opts.containerdAddress, external: !!opts.containerdAddress });
-  const runtime = new CtrRuntime({ address: containerd.address, namespace: opts.containerdNamespace, stateDir: join(agentDir, "state"), hostsDir: registries.hostsDir, plainHttp: registries.plainHttp });
+  const runtime = new CtrRuntime({ address: containerd.address, namespace: opts.containerdNamespace, stateDir: join(agentDir, "state"), hostsDir: registries.hostsDir, plainHttp: registries.plainHttp, auth: registries.auth });
   await importImages(runtime, join(agentDir, "images"), join(agentDir, "state", "imported.json"));
   const runtimeVersion = await runtime.version();
 

@@ -469,7 +469,7 @@ export class Kubelet {
     this.event(rec, "Normal", "Pulling", `Pulling image "${image}"`, c.name);
     const t0 = Date.now();
     try {
-      info = await this.opts.runtime.pullImage(image);
+      info = await this.opts.runtime.pullImage(image, { auth: await this.pullAuth(rec.pod, image) });
       this.event(rec, "Normal", "Pulled", `Successfully pulled image "${image}" in ${Date.now() - t0}ms`, c.name);
       return info.id;
     } catch (e) {
@@ -485,6 +485,31 @@ export class Kubelet {
       this.queue.addAfter(rec.uid, d * 1000);
       return undefined;
     }
+  }
+
+  /** Credentials for the image's registry from the pod's imagePullSecrets (kubernetes.io/dockerconfigjson). */
+  private async pullAuth(pod: Pod, image: string): Promise<string | undefined> {
+    const first = image.split("/")[0]!;
+    const host = image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+    for (const ref of pod.spec?.imagePullSecrets ?? []) {
+      try {
+        const s = await this.refs.secret(pod.metadata!.namespace!, ref.name!);
+        const raw = s?.data?.[".dockerconfigjson"] ?? s?.data?.[".dockercfg"];
+        if (!raw) continue;
+        const cfg = JSON.parse(Buffer.from(raw, "base64").toString());
+        const auths: Record<string, any> = cfg.auths ?? cfg;
+        for (const [k, v] of Object.entries(auths)) {
+          const h = k.replace(/^https?:\/\//, "").split("/")[0]!;
+          const same = h === host || (host === "docker.io" && /(^|\.)docker\.io$/.test(h));
+          if (!same) continue;
+          if (v.auth) return Buffer.from(v.auth, "base64").toString();
+          if (v.username) return `${v.username}:${v.password ?? ""}`;
+        }
+      } catch (e) {
+        log.warn("unreadable imagePullSecret", { secret: ref.name, error: e });
+      }
+    }
+    return undefined;
   }
 
   private async startContainer(rec: PodRecord, c: Container, cr: ContainerRecord, volumes: Map<string, string>): Promise<void> {

@@ -21,6 +21,8 @@ export interface CtrRuntimeOptions {
   hostsDir?: string;
   /** Registries to reach over plain HTTP. */
   plainHttp?: string[];
+  /** "user:password" per registry host (registries.yaml configs.<host>.auth). */
+  auth?: Record<string, string>;
   logMaxBytes?: number;
   logMaxFiles?: number;
 }
@@ -179,7 +181,8 @@ export class CtrRuntime implements Runtime {
     if (this.opts.hostsDir) args.push("--hosts-dir", this.opts.hostsDir);
     const host = name.split("/")[0]!;
     if (this.opts.plainHttp?.includes(host)) args.push("--plain-http");
-    if (opts.auth) args.push("--user", opts.auth);
+    const auth = opts.auth ?? this.opts.auth?.[host];
+    if (auth) args.push("--user", auth);
     args.push(name);
     await this.ctr(args, { timeoutMs: 30 * 60_000 });
     this.refCache.delete(name);

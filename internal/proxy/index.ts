@@ -6,6 +6,8 @@
 //   (resolves after the signal aborts and the table is gone)
 import type { Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { createClient } from "../client/client.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
 import { sleep } from "../client/informer.ts";
@@ -34,6 +36,12 @@ export interface ProxyOptions {
    * one informer set per agent. Its client needs list/watch on both (the proxy token has it). Default: its own.
    */
   informers?: SharedInformerFactory;
+  /**
+   * Where the last applied table is kept (e.g. <data-dir>/agent/proxy/rules.nft). A proxy that starts while the API
+   * server is unreachable applies it, so services keep working across an agent restart during an outage; the first
+   * real sync replaces it. Written only when the rules change.
+   */
+  cacheFile?: string;
   /** Quiet period after a change before a sync (default 150 ms). */
   debounceMs?: number;
   log?: Logger;
@@ -69,7 +77,12 @@ export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise
   // Start from a clean table: rules a previous run left behind may point at pods long gone.
   await nft.deleteTable().catch((e) => log.warn("could not remove a stale nftables table", { error: e }));
   informers.start(opts.signal); // idempotent when the factory is shared and already running
-  await Promise.race([Promise.all([services.synced, slices.synced]), aborted(opts.signal)]);
+  const synced = Promise.all([services.synced, slices.synced]);
+  if (opts.cacheFile) {
+    const timedOut = await Promise.race([synced.then(() => false), sleep(CACHE_AFTER_MS, opts.signal).then(() => true)]);
+    if (timedOut && !opts.signal.aborted) await applyCached(nft, opts.cacheFile, log);
+  }
+  await Promise.race([synced, aborted(opts.signal)]);
   if (!opts.signal.aborted) {
     log.info("service proxy running", { node: opts.nodeName, nodeIP: opts.nodeIP, netns: opts.netns });
     syncer.start();
@@ -82,6 +95,30 @@ export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise
   } catch (e) {
     log.error("could not remove the nftables table", { error: e });
   }
+}
+
+/** How long a starting proxy waits for the API before it falls back to the cached table. */
+const CACHE_AFTER_MS = 3000;
+
+async function applyCached(nft: NftRunner, file: string, log: Logger): Promise<void> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return; // nothing cached yet
+  }
+  try {
+    await nft.apply(transaction({ text, chains: new Set(), affinitySets: new Map() }));
+    log.info("API server not reachable yet: applied the last known service rules", { file });
+  } catch (e) {
+    log.warn("could not apply the cached service rules", { file, error: e });
+  }
+}
+
+function writeCache(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file + ".tmp", text, { mode: 0o600 });
+  renameSync(file + ".tmp", file);
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
@@ -158,6 +195,13 @@ class Syncer {
     const full = !this.applied;
     await this.nft.apply(transaction(next, this.applied));
     this.applied = next;
+    if (this.opts.cacheFile) {
+      try {
+        writeCache(this.opts.cacheFile, next.text);
+      } catch (e) {
+        this.log.warn("could not save the service rules", { file: this.opts.cacheFile, error: e });
+      }
+    }
     this.log.debug("nftables rules synced", { chains: next.chains.size, ms: Math.round(performance.now() - started), full });
     this.opts.onSync?.({ servicePorts: [...next.chains].filter((c) => c.startsWith("svc-")).length, chains: next.chains.size });
   }

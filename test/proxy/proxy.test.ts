@@ -231,6 +231,29 @@ describe("service proxy (nftables)", () => {
 });
 
 describe("service proxy failures", () => {
+  test("a proxy starting while the API server is unreachable applies the last rules it saved", async () => {
+    const cacheFile = `${cluster.dataDir}/proxy-cache/rules.nft`;
+    const common = { nodeName: "proxy-node", nodeIP: world.nodeIP, clusterCIDR: CLUSTER_CIDR, serviceCIDR: SERVICE_CIDR, netns: world.nodeNetns, cacheFile };
+    const first = new AbortController();
+    const firstDone = startProxy({ server: cluster.localURL, token: cluster.adminToken, caPEM: cluster.caPEM }, { ...common, signal: first.signal });
+    const svc = await createService("cached", { type: "ClusterIP" });
+    await setEndpoints("cached", [{ pod: world.pods[0]! }]);
+    const url = `http://${svc.spec!.clusterIP}:80/`;
+    await waitFor("cached service served", async () => (await world.get(world.nodeNetns, url, 2)).body === "pod1");
+    first.abort();
+    await firstDone;
+    expect((await world.get(world.nodeNetns, url, 1)).ok).toBe(false);
+    // The API server is "away": nothing listens on 127.0.0.1:1.
+    const second = new AbortController();
+    const secondDone = startProxy({ server: "https://127.0.0.1:1", token: "x" }, { ...common, signal: second.signal });
+    try {
+      await waitFor("cached rules applied", async () => (await world.get(world.nodeNetns, url, 2)).body === "pod1", 20_000);
+    } finally {
+      second.abort();
+      await secondDone;
+    }
+  }, 60_000);
+
   test("a sync that fails is retried with backoff until it succeeds", async () => {
     // The namespace does not exist yet: nft fails until it does.
     const netns = `${world.prefix}-late`;

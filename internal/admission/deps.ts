@@ -11,6 +11,8 @@ export interface AdmissionDeps {
 export interface Getter {
   get<T = any>(group: string, resource: string, namespace: string | undefined, name: string): Promise<T | undefined>;
   list<T = any>(group: string, resource: string, namespace?: string): Promise<T[]>;
+  /** Read the store itself, past any cache (NamespaceLifecycle after a namespace DELETE). Absent: same as get. */
+  getLive?<T = any>(group: string, resource: string, namespace: string | undefined, name: string): Promise<T | undefined>;
 }
 
 export function storeGetter(store: Store): Getter {
@@ -19,11 +21,13 @@ export function storeGetter(store: Store): Getter {
     if (!ri) throw new Error(`unknown resource ${resource}.${group}`);
     return ri;
   };
+  const get: Getter["get"] = async (group, resource, namespace, name) => {
+    const { kv } = await store.get(storageKey(info(group, resource), namespace, name));
+    return kv ? JSON.parse(kv.value) : undefined;
+  };
   return {
-    async get(group, resource, namespace, name) {
-      const { kv } = await store.get(storageKey(info(group, resource), namespace, name));
-      return kv ? JSON.parse(kv.value) : undefined;
-    },
+    get,
+    getLive: get,
     async list(group, resource, namespace) {
       const ri = info(group, resource);
       const prefix = namespace ? `${storagePrefix(ri)}${namespace}/` : storagePrefix(ri);

@@ -4,6 +4,7 @@
 // validation, then every validate (internal/apiserver/admission.ts).
 import type { AdmissionPlugin } from "./types.ts";
 import { storeGetter, type AdmissionDeps, type Getter } from "./deps.ts";
+import { AdmissionCache, cachedGetter } from "./cache.ts";
 import { namespaceLifecycle } from "./namespacelifecycle.ts";
 import { serviceAccountAdmission } from "./serviceaccount.ts";
 import { nodeRestriction } from "./noderestriction.ts";
@@ -16,6 +17,7 @@ import type { KubunAuthorizer } from "../auth/authorizer.ts";
 
 export type { AdmissionDeps, Getter } from "./deps.ts";
 export { storeGetter } from "./deps.ts";
+export { AdmissionCache, cachedGetter, CACHED_RESOURCES } from "./cache.ts";
 export { AdmissionStatusError } from "./errors.ts";
 export { namespaceLifecycle, IMMORTAL_NAMESPACES } from "./namespacelifecycle.ts";
 export { serviceAccountAdmission, projectedTokenVolume, SA_MOUNT_PATH } from "./serviceaccount.ts";
@@ -29,15 +31,28 @@ export { serviceAccountTokenSecrets, SA_TOKEN_SECRET_TYPE } from "./serviceaccou
  * `authorizer`: the API server's (createAuthorizer) — enables upstream's RBAC escalation check on writes of roles and
  * bindings (a user can't grant permissions they don't hold without the escalate/bind verbs).
  * `authenticator` + `caPEM`: enable filling Secrets of type kubernetes.io/service-account-token with a token.
+ * With a `store`, the plugins read Namespaces, PriorityClasses and ServiceAccounts from a watch-fed cache
+ * (cache.ts) started here: pass `cache` to share one, or `cache: false` to read the store every time. The cache
+ * stops when `signal` aborts, when `close()` on the returned list is called, or when the store closes.
  */
 export function defaultAdmissionPlugins(
   deps: (AdmissionDeps | { getter: Getter; serviceAccountWaitMs?: number }) & {
     authorizer?: Authorizer;
     authenticator?: unknown;
     caPEM?: string;
+    cache?: AdmissionCache | false;
+    signal?: AbortSignal;
   },
-): AdmissionPlugin[] {
-  const get = "getter" in deps ? deps.getter : storeGetter(deps.store);
+): AdmissionPlugin[] & { close(): void } {
+  let cache: AdmissionCache | undefined;
+  let get: Getter;
+  if ("getter" in deps) get = deps.getter;
+  else if (deps.cache === false) get = storeGetter(deps.store);
+  else {
+    cache = deps.cache ?? new AdmissionCache(deps.store, { signal: deps.signal });
+    get = cachedGetter(deps.store, cache);
+  }
+  const ownCache = cache && !("cache" in deps && deps.cache) ? cache : undefined;
   const plugins = [
     namespaceLifecycle(get),
     serviceAccountAdmission(get, { waitMs: deps.serviceAccountWaitMs }),
@@ -51,5 +66,6 @@ export function defaultAdmissionPlugins(
   }
   const authz = deps.authorizer as KubunAuthorizer | undefined;
   if (authz && "rbac" in authz && "rbacCache" in authz) plugins.push(rbacEscalationCheck(authz));
-  return plugins;
+  // Only a cache started here is stopped here; a shared one belongs to its creator.
+  return Object.assign(plugins, { close: () => ownCache?.close() });
 }

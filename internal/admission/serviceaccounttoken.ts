@@ -28,10 +28,12 @@ export function serviceAccountTokenSecrets(get: Getter, issuer: LegacyTokenIssue
       const name = secret.metadata?.name ?? req.name;
       if (!saName || !ns || !name) return; // validation reports the missing annotation/name
       if (secret.data?.token) return; // brought its own
-      const sa = await get.get<ServiceAccount>("", "serviceaccounts", ns, saName);
+      const wantUID = secret.metadata?.annotations?.[UID_ANNOTATION];
+      let sa = await get.get<ServiceAccount>("", "serviceaccounts", ns, saName);
+      // A cached copy may predate a ServiceAccount recreated a moment ago: the store has the last word on its UID.
+      if (wantUID && sa?.metadata?.uid !== wantUID && get.getLive) sa = await get.getLive<ServiceAccount>("", "serviceaccounts", ns, saName);
       const uid = sa?.metadata?.uid;
       if (!uid) return;
-      const wantUID = secret.metadata?.annotations?.[UID_ANNOTATION];
       if (wantUID && wantUID !== uid) return; // meant for an older ServiceAccount of that name
       const token = await issuer.issueLegacyServiceAccountToken({ namespace: ns, name: saName, uid, secretName: name });
       secret.metadata!.annotations![UID_ANNOTATION] = uid;

@@ -7,6 +7,7 @@ import { joinCluster } from "../../internal/auth/join.ts";
 import { createClient, type Client } from "../../internal/client/client.ts";
 import { refs } from "../../internal/client/refs.ts";
 import { startProxy } from "../../internal/proxy/index.ts";
+import { run } from "../../internal/runtime/run.ts";
 import { nftRunner, transaction } from "../../internal/proxy/nft.ts";
 import { renderRuleset } from "../../internal/proxy/render.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
@@ -171,6 +172,42 @@ describe("service proxy (nftables)", () => {
       return t.includes(epChain("web", world.pods[1]!)) && !t.includes(epChain("web", world.pods[0]!));
     });
     expect([...(await answers(world.nodeNetns, url, 8)).keys()]).toEqual(["pod2"]);
+  }, 60_000);
+
+  test("UDP service ports are balanced too", async () => {
+    // Each pod answers a datagram with its name (bun's UDP socket: busybox nc has no UDP).
+    const server = (name: string) => `await Bun.udpSocket({ hostname: "0.0.0.0", port: 5353, socket: { data(s, _b, port, addr) { s.send(${JSON.stringify(name)}, port, addr); } } }); setInterval(() => {}, 1e9);`;
+    const servers = world.pods.map((p) => Bun.spawn(["ip", "netns", "exec", p.netns, process.execPath, "-e", server(p.name)], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }));
+    try {
+      const svc = await services().create({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "dgram", namespace: "default" },
+        spec: { ports: [{ name: "dns", port: 53, targetPort: 5353, protocol: "UDP" }] },
+      });
+      await slices().create({
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        metadata: { name: "dgram-1", namespace: "default", labels: { "kubernetes.io/service-name": "dgram" } },
+        addressType: "IPv4",
+        ports: [{ name: "dns", port: 5353, protocol: "UDP" }],
+        endpoints: world.pods.map((p) => ({ addresses: [p.ip], conditions: { ready: true } })),
+      });
+      const ip = svc.spec!.clusterIP!;
+      // A new socket (new source port, new conntrack entry, new random pick) per query.
+      const client = `const s = await Bun.udpSocket({ socket: { data(_s, b) { console.log(b.toString()); process.exit(0); } } }); s.send("q", 53, ${JSON.stringify(ip)}); setTimeout(() => process.exit(1), 2000);`;
+      const ask = async () => {
+        const r = await run(["ip", "netns", "exec", world.nodeNetns, process.execPath, "-e", client], { allowFail: true, timeoutMs: 10_000 });
+        return r.code === 0 ? r.stdout.trim() : "";
+      };
+      await waitFor("UDP answered", async () => (await ask()) !== "");
+      const seen = new Set<string>();
+      for (let i = 0; i < 16; i++) seen.add(await ask());
+      expect([...seen].sort()).toEqual(["pod1", "pod2"]);
+    } finally {
+      for (const p of servers) p.kill("SIGKILL");
+      await Promise.all(servers.map((p) => p.exited));
+    }
   }, 60_000);
 
   test("nothing is written while nothing that matters changes", async () => {

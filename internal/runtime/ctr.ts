@@ -308,8 +308,9 @@ export class CtrRuntime implements Runtime {
         continue;
       }
       const state = !t ? "exited" : t.status === "RUNNING" || t.status === "PAUSED" ? "running" : t.status === "CREATED" ? "created" : t.status === "STOPPED" ? "exited" : "unknown";
-      // Adopted after an agent restart: reattach the output FIFO so logs keep flowing.
-      if (state === "running" && !this.pumps.has(id) && meta.logPath) {
+      // Adopted after an agent restart: reattach the output FIFO so logs keep flowing (and, for a container
+      // that exited meanwhile, so its last output is drained before it is reaped).
+      if ((state === "running" || state === "exited") && !this.pumps.has(id) && meta.logPath) {
         const fifo = join(this.opts.stateDir, "fifo", id);
         if (existsSync(fifo)) this.pumps.set(id, new LogPump(fifo, meta.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
       }

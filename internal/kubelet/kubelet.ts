@@ -453,7 +453,8 @@ export class Kubelet {
     const policy = c.imagePullPolicy ?? (/:latest$|^[^:@]*$/.test(image.split("/").pop()!) ? "Always" : "IfNotPresent");
     let info = await this.opts.runtime.getImage(image);
     if (info && policy !== "Always") {
-      if (!cr.imageID) this.event(rec, "Normal", "Pulled", `Container image "${image}" already present on machine`, c.name);
+      // Upstream reports this on every start; the event recorder folds the repeats.
+      this.event(rec, "Normal", "Pulled", `Container image "${image}" already present on machine`, c.name);
       return info.id;
     }
     if (policy === "Never") {

@@ -127,6 +127,24 @@ describe("service proxy (nftables)", () => {
     expect([...seen.keys()].sort()).toEqual(["pod1", "pod2"]);
   }, 60_000);
 
+  test("masquerade only where needed: pods keep their address, the node and outside clients are masqueraded, unless externalTrafficPolicy Local", async () => {
+    const [p1, p2] = world.pods;
+    // httpd listens dual-stack: IPv4 clients show as [::ffff:a.b.c.d].
+    const clientSeen = async (netns: string, url: string, n: number) => [...(await answers(netns, url, n)).keys()].map((a) => a.replace(/\[::ffff:([\d.]+)\]/, "$1"));
+    // pod2 → ClusterIP: pod1 sees pod2's own address; pod2 reaching itself (hairpin) sees the node's.
+    expect((await clientSeen(p2!.netns, `http://${web.spec!.clusterIP}/cgi-bin/ip`, 16)).sort()).toEqual([`pod1 ${p2!.ip}`, `pod2 ${world.podGateway}`]);
+    // The node itself → ClusterIP: masqueraded (its address is outside the cluster CIDR).
+    for (const a of await clientSeen(world.nodeNetns, `http://${web.spec!.clusterIP}/cgi-bin/ip`, 6)) expect(a).toEndWith(` ${world.podGateway}`);
+    const nodePortURL = `http://${world.nodeIP}:${web.spec!.ports![0]!.nodePort}/cgi-bin/ip`;
+    for (const a of await clientSeen(world.extNetns, nodePortURL, 6)) expect(a).toEndWith(` ${world.podGateway}`);
+    // externalTrafficPolicy Local: the outside client's address is kept (both pods are on this node).
+    await services().patch("web", "merge", { spec: { externalTrafficPolicy: "Local" } });
+    await waitFor("ETP Local rules", async () => (await table()).includes("svl-default/web/tcp/http"));
+    expect((await clientSeen(world.extNetns, nodePortURL, 16)).sort()).toEqual([`pod1 ${world.extIP}`, `pod2 ${world.extIP}`]);
+    await services().patch("web", "merge", { spec: { externalTrafficPolicy: "Cluster" } });
+    await waitFor("ETP Cluster rules", async () => !(await table()).includes("svl-default/web/tcp/http"));
+  }, 60_000);
+
   test("a Service without endpoints is refused at once, on its ClusterIP and NodePort", async () => {
     const empty = await createService("empty");
     const ip = empty.spec!.clusterIP!;

@@ -1,6 +1,7 @@
 // A test-made network world for the service proxy, entirely inside namespaces it creates (nothing in the host's):
 //   node   — br0 10.42.<k>.1/24 (its pod network), eth0 192.168.<k>.1/24 (the node IP, default route via ext), ip_forward on
-//   pod1/2 — eth0 10.42.<k>.2/.3 on the node's bridge, each serving its own name on :8080 (busybox httpd; clients use busybox wget)
+//   pod1/2 — eth0 10.42.<k>.2/.3 on the node's bridge, each serving its own name on :8080 and the client's address
+//            on /cgi-bin/ip (busybox httpd; clients use busybox wget)
 //   ext    — eth0 192.168.<k>.2/24, an outside client with no route to the pod network (so NodePort replies only
 //            come back if the node masqueraded them)
 // cleanup() kills the responders and deletes every namespace (and with them their links and nft tables).
@@ -23,6 +24,8 @@ export interface ProxyWorld {
   nodeIP: string;
   extIP: string;
   podCIDR: string;
+  /** The node's address on the pod bridge: what masqueraded traffic comes from. */
+  podGateway: string;
   pods: Pod[];
   /** HTTP GET from inside a namespace with busybox wget; never throws. refused: the connection was refused (not a hang). */
   get(netns: string, url: string, timeoutSec?: number): Promise<{ ok: boolean; body: string; error: string; refused: boolean }>;
@@ -49,6 +52,7 @@ export async function createProxyWorld(podCount = 2): Promise<ProxyWorld> {
     nodeIP: `192.168.${k}.1`,
     extIP: `192.168.${k}.2`,
     podCIDR: `10.42.${k}.0/24`,
+    podGateway: `10.42.${k}.1`,
     pods,
     async get(netns, url, timeoutSec = 3) {
       // busybox wget's own -T crashes in Debian's busybox-static 1.35, so a hang is cut by killing it. An empty
@@ -101,6 +105,9 @@ export async function createProxyWorld(podCount = 2): Promise<ProxyWorld> {
       const www = join(dir, pod.name);
       mkdirSync(www);
       writeFileSync(join(www, "index.html"), `${pod.name}\n`);
+      // /cgi-bin/ip answers "<pod> <client address it sees>" (masqueraded or not).
+      mkdirSync(join(www, "cgi-bin"));
+      writeFileSync(join(www, "cgi-bin", "ip"), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n%s %s\\n' ${pod.name} "$REMOTE_ADDR"\n`, { mode: 0o755 });
       procs.push(Bun.spawn(["ip", "netns", "exec", pod.netns, BUSYBOX, "httpd", "-f", "-p", "8080", "-h", www], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }));
       pods.push(pod);
     }

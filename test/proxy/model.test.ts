@@ -62,6 +62,13 @@ describe("renderRuleset", () => {
     expect(r.text).toContain("ip daddr 10.43.0.0/16 drop");
   });
 
+  test("externalIPs go through the external chain (masqueraded), the ClusterIP straight to the service chain", () => {
+    const r = renderRuleset(servicePorts(svc({ externalIPs: ["192.0.2.7"] }), [slice([ep("10.42.0.2")])]), opts);
+    expect(r.text).toContain("192.0.2.7 . tcp . 80 : goto ext-ns1/web/tcp/http");
+    expect(r.text).toContain("10.43.0.10 . tcp . 80 : goto svc-ns1/web/tcp/http");
+    expect(r.text).toContain("chain ext-ns1/web/tcp/http {\n    jump mark-for-masquerade;\n    goto svc-ns1/web/tcp/http;");
+  });
+
   test("no endpoints → reject entries, no service chain", () => {
     const r = renderRuleset(servicePorts(svc({ type: "NodePort", ports: [{ name: "http", port: 80, nodePort: 30080 }] }), []), opts);
     expect(r.text).toContain("10.43.0.10 . tcp . 80 : goto reject-chain");

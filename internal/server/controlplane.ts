@@ -137,7 +137,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     maxReadOnlyInflight: opts.maxReadOnlyInflight,
     bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
   };
-  deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM });
+  deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM, signal: abort.signal });
   await ensureSystemPriorityClasses(rawStore);
 
   let port = opts.port;

@@ -51,7 +51,10 @@ export async function bridgeWebsocket(
   }
   const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   // The kubelet's serving certificate is not verified, as upstream's default (no --kubelet-certificate-authority).
-  const upstream = new WebSocket(url, { headers, protocols, tls: { rejectUnauthorized: false } } as any);
+  // Offered as a header: Bun's WebSocket client rejects subprotocols such as "SPDY/3.1+portforward.k8s.io"
+  // ('/' and '+' are not token characters), which kubectl port-forward offers.
+  const offer = protocols.length ? { "Sec-WebSocket-Protocol": protocols.join(", ") } : {};
+  const upstream = new WebSocket(url, { headers: { ...headers, ...offer }, tls: { rejectUnauthorized: false } } as any);
   upstream.binaryType = "arraybuffer";
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error("timed out")), 10_000);

@@ -93,7 +93,11 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
   if (!s["disable-agent"]) {
     const { runAgent } = await import("../internal/agent/index.ts");
     stops.push(
-      runAgent(agentOptions(s, cp.localURL, cp.joinToken, signal)),
+      runAgent({
+        ...agentOptions(s, cp.localURL, cp.joinToken, signal),
+        clusterCIDR: String(s["cluster-cidr"]),
+        serviceCIDR: String(s["service-cidr"]),
+      }),
     );
   }
 

@@ -6,6 +6,9 @@ import os from "node:os";
 import { join } from "node:path";
 import { joinCluster } from "../auth/join.ts";
 import { createClient } from "../client/client.ts";
+import { SharedInformerFactory } from "../client/factory.ts";
+import { DEFAULT_CLUSTER_DNS, startDNS } from "../dns/index.ts";
+import { startProxy } from "../proxy/index.ts";
 import { Informer } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
 import { CNINetwork } from "../cni/cni.ts";
@@ -47,6 +50,8 @@ export interface AgentOptions {
   /** registries.yaml path (default /etc/kubun/registries.yaml). */
   registriesConfig?: string;
   clusterCIDR?: string;
+  /** Service network, for the proxy's rules (default 10.43.0.0/16). */
+  serviceCIDR?: string;
   clusterDNS?: string;
   /** Called once the kubelet serves (tests). */
   onReady?: (info: { kubeletPort: number; nodeName: string }) => void;
@@ -87,7 +92,12 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
 
   // 1. System setup.
   for (const d of ["", "containerd", "state", "pods", "cni", "images", "cred"]) mkdirSync(join(agentDir, d), { recursive: true });
-  if (!opts.nodeNetns) await run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], { allowFail: true });
+  if (!opts.nodeNetns) {
+    await run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], { allowFail: true });
+    // Pod → ClusterIP → pod on the same bridge needs bridged traffic to pass conntrack (as k3s sets up).
+    await run(["modprobe", "br_netfilter"], { allowFail: true });
+    await run(["sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=1"], { allowFail: true });
+  }
 
   // 2. Runtime.
   const registries = loadRegistries(opts.registriesConfig ?? "/etc/kubun/registries.yaml", join(agentDir, "containerd", "certs.d"));
@@ -106,7 +116,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   });
 
   // 4. Join (cached credentials keep a restarted agent going while the server is away).
-  let creds: { caPEM: string; nodeToken: string } | undefined;
+  let creds: { caPEM: string; nodeToken: string; proxyToken?: string } | undefined;
   for (let delay = 1000; !creds && !signal.aborted; delay = Math.min(delay * 2, 15_000)) {
     try {
       creds = await joinCluster({ server: opts.server, token: opts.token, nodeName, dataDir: opts.dataDir });
@@ -117,6 +127,29 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   }
   if (!creds) return;
   const client = createClient({ server: opts.server, token: creds.nodeToken, caPEM: creds.caPEM, userAgent: `kubelet/${nodeName}` });
+
+  // 4b. Service proxy and cluster DNS share one Service/EndpointSlice watch, as system:kube-proxy (the node token
+  // may not list endpointslices). Both keep answering from their caches while the server is away.
+  let proxyDone: Promise<void> = Promise.resolve();
+  if (creds.proxyToken) {
+    const proxyCfg = { server: opts.server, token: creds.proxyToken, caPEM: creds.caPEM, userAgent: `kube-proxy/${nodeName}` };
+    const nodeInformers = new SharedInformerFactory(createClient(proxyCfg), { maxBackoffMs: 10_000 });
+    proxyDone = startProxy(proxyCfg, {
+      nodeName,
+      nodeIP,
+      clusterCIDR: opts.clusterCIDR ?? "10.42.0.0/16",
+      serviceCIDR: opts.serviceCIDR ?? "10.43.0.0/16",
+      netns: opts.nodeNetns,
+      informers: nodeInformers,
+      cacheFile: join(agentDir, "proxy", "rules.nft"),
+      signal,
+    }).catch((e) => log.error("service proxy stopped with an error", { error: e }));
+    // This node answers the cluster DNS address itself (a local address), so no DNAT rule is needed for it.
+    await startDNS(
+      { ...proxyCfg, userAgent: `kubun-dns/${nodeName}` },
+      { listen: [{ host: opts.clusterDNS ?? DEFAULT_CLUSTER_DNS, port: 53 }], addLocalAddresses: true, netns: opts.nodeNetns, informers: nodeInformers, signal },
+    ).catch((e) => log.warn("cluster DNS not started", { error: e }));
+  } else log.warn("no proxy credentials (cached by an older agent?): service proxy and cluster DNS not started");
 
   // 5. Kubelet: adopt what runs, before (and independent of) the API.
   const nodeAgent = new NodeAgent({
@@ -175,6 +208,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   opts.onReady?.({ kubeletPort: server.port, nodeName });
 
   await kubeletDone;
+  await proxyDone; // removes the nftables table
   server.stop();
   await runtime.close();
   // Containers live on in their shims; a containerd we started is stopped and found again next start.

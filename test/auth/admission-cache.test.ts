@@ -307,4 +307,14 @@ describe("admission cache in the API server", () => {
     expect(r.code).toBe(201);
     expect(r.json.spec.serviceAccountName).toBe("default");
   }, 60_000);
+
+  test("stopping the control plane stops the cache's watches (the store stays open: it is the test's)", async () => {
+    const watchers = () => (cstore as unknown as { watcherCount: number }).watcherCount;
+    expect(watchers()).toBeGreaterThanOrEqual(3);
+    await c.stop();
+    await until(() => watchers() === 0, "every watch on the store to end");
+    const before = cs.reads.length;
+    await Bun.sleep(50);
+    expect(cs.reads.length).toBe(before); // no relist loop behind
+  });
 });

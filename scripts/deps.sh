@@ -3,7 +3,7 @@
 # Sourced by install.sh and scripts/test.sh; safe to run again (every step checks first).
 set -euo pipefail
 
-KUBUN_APT_PACKAGES=(containerd runc nftables iptables iproute2 containernetworking-plugins busybox-static etcd-server ca-certificates procps)
+KUBUN_APT_PACKAGES=(containerd runc nftables iptables iproute2 kmod containernetworking-plugins busybox-static etcd-server ca-certificates procps)
 BUN_VERSION=1.4.4
 
 need_root() {

@@ -24,16 +24,28 @@ export interface RunOptions {
 }
 
 export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const proc = Bun.spawn(argv, {
-    stdin: opts.stdin !== undefined ? (typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin) : "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: opts.env ? (Object.fromEntries(Object.entries(opts.env).filter(([, v]) => v !== undefined)) as Record<string, string>) : undefined,
-  });
+  let proc: ReturnType<typeof spawn>;
+  try {
+    proc = spawn(argv, opts);
+  } catch (err) {
+    // A missing tool is a failed command (exit 127, as a shell reports it), so allowFail covers it too.
+    const result = { code: 127, stdout: "", stderr: (err as Error).message };
+    if (!opts.allowFail) throw new CommandError(argv, result);
+    return result;
+  }
   const timer = opts.timeoutMs ? setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs) : undefined;
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (timer) clearTimeout(timer);
   const result = { code, stdout, stderr };
   if (code !== 0 && !opts.allowFail) throw new CommandError(argv, result);
   return result;
+}
+
+function spawn(argv: string[], opts: RunOptions) {
+  return Bun.spawn(argv, {
+    stdin: opts.stdin !== undefined ? (typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: opts.env ? (Object.fromEntries(Object.entries(opts.env).filter(([, v]) => v !== undefined)) as Record<string, string>) : undefined,
+  });
 }

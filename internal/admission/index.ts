@@ -44,15 +44,15 @@ export function defaultAdmissionPlugins(
     signal?: AbortSignal;
   },
 ): AdmissionPlugin[] & { close(): void } {
-  let cache: AdmissionCache | undefined;
+  // Only a cache started here is stopped by close(); a shared one belongs to its creator.
+  let ownCache: AdmissionCache | undefined;
   let get: Getter;
   if ("getter" in deps) get = deps.getter;
   else if (deps.cache === false) get = storeGetter(deps.store);
   else {
-    cache = deps.cache ?? new AdmissionCache(deps.store, { signal: deps.signal });
+    const cache = deps.cache ?? (ownCache = new AdmissionCache(deps.store, { signal: deps.signal }));
     get = cachedGetter(deps.store, cache);
   }
-  const ownCache = cache && !("cache" in deps && deps.cache) ? cache : undefined;
   const plugins = [
     namespaceLifecycle(get),
     serviceAccountAdmission(get, { waitMs: deps.serviceAccountWaitMs }),
@@ -66,6 +66,5 @@ export function defaultAdmissionPlugins(
   }
   const authz = deps.authorizer as KubunAuthorizer | undefined;
   if (authz && "rbac" in authz && "rbacCache" in authz) plugins.push(rbacEscalationCheck(authz));
-  // Only a cache started here is stopped here; a shared one belongs to its creator.
   return Object.assign(plugins, { close: () => ownCache?.close() });
 }

@@ -124,7 +124,7 @@ describe("admission cache", () => {
   let inner: Store;
   let s: SpyStore;
   let cache: AdmissionCache;
-  let plugins: AdmissionPlugin[];
+  let plugins: ReturnType<typeof defaultAdmissionPlugins>;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "kubun-admission-cache-"));
@@ -245,6 +245,18 @@ describe("admission cache", () => {
     expect((await get.get("", "namespaces", undefined, "default")).metadata.name).toBe("default");
     expect((await get.list("scheduling.k8s.io", "priorityclasses")).length).toBe(2);
     expect(s.reads).toEqual([`get ${NS}default`, `list ${PC}`]);
+  });
+
+  test("close() on the plugin list stops the cache it started, not a shared one", async () => {
+    const watchers = () => (inner as unknown as { watcherCount: number }).watcherCount;
+    const shared = watchers(); // the beforeEach cache's three
+    const own = defaultAdmissionPlugins({ store: s.store });
+    await until(() => watchers() === shared + 3, "the new cache's watches");
+    own.close();
+    await until(() => watchers() === shared, "its watches to end");
+    plugins.close();
+    expect(cache.synced).toBe(true);
+    expect(watchers()).toBe(shared);
   });
 
   test("the cache stops by itself when the store closes", async () => {

@@ -55,6 +55,10 @@ else
 fi
 
 if [ "${INSTALL_KUBUN_SKIP_WAIT:-}" = true ]; then exit 0; fi
+if ! command -v kubectl >/dev/null; then
+  echo "==> kubectl is not on PATH: not waiting for the node (install kubectl, then: kubectl --kubeconfig /etc/kubun/kubeconfig.yaml get nodes)"
+  exit 0
+fi
 export KUBECONFIG=/etc/kubun/kubeconfig.yaml
 echo "==> waiting for the node to be Ready"
 for _ in $(seq 1 120); do

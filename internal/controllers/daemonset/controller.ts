@@ -12,7 +12,8 @@ import { claim, claimCandidates, CONTROLLER_INDEX, controllerIndex } from "../ut
 import { Expectations } from "../util/expectations.ts";
 import { scaledValue } from "../util/intstr.ts";
 import { podFitsNode } from "../util/nodeaffinity.ts";
-import { controllerOf, keyOf, newControllerRef } from "../util/owners.ts";
+import { enqueueOwnerOfPods } from "../util/ownedpods.ts";
+import { keyOf, newControllerRef } from "../util/owners.ts";
 import { isPodActive, isPodAvailable, isPodReady } from "../util/pods.ts";
 import { ensureRevision, REVISION_HASH_LABEL } from "../util/revisions.ts";
 import { selectorMatches } from "../util/selector.ts";
@@ -99,26 +100,7 @@ export function newDaemonSetController(ctx: ControllerContext): Controller {
     },
     onDelete: all,
   });
-  const ownerKey = (p: Pod) => {
-    const ref = controllerOf(p);
-    if (ref?.kind !== "DaemonSet") return undefined;
-    const ds = dsInf.getByName(p.metadata?.namespace, ref.name);
-    return ds?.metadata?.uid === ref.uid ? keyOf(ds) : undefined;
-  };
-  podInf.addEventHandler({
-    onAdd: (p) => {
-      const k = ownerKey(p);
-      if (k) (expectations.creationObserved(k), queue.add(k));
-    },
-    onUpdate: (_o, p) => {
-      const k = ownerKey(p);
-      if (k) queue.add(k);
-    },
-    onDelete: (p) => {
-      const k = ownerKey(p);
-      if (k) (expectations.deletionObserved(k, p.metadata?.uid), queue.add(k));
-    },
-  });
+  enqueueOwnerOfPods(podInf, dsInf, "DaemonSet", expectations, queue);
 
   async function sync(key: string): Promise<void> {
     const ds = dsInf.get(key);

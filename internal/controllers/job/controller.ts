@@ -11,7 +11,8 @@ import { controllerQueue, type Controller, type ControllerContext } from "../con
 import { sortForDeletion } from "../replicaset/ranking.ts";
 import { claim, claimCandidates, CONTROLLER_INDEX, controllerIndex } from "../util/claim.ts";
 import { Expectations } from "../util/expectations.ts";
-import { controllerOf, keyOf, newControllerRef } from "../util/owners.ts";
+import { enqueueOwnerOfPods } from "../util/ownedpods.ts";
+import { keyOf, newControllerRef } from "../util/owners.ts";
 import { isPodActive, isPodReady, podRestarts } from "../util/pods.ts";
 import { selectorMatches } from "../util/selector.ts";
 import { formatIndexes, INDEX_ANNOTATION, parseIndexes, podIndex } from "./indexes.ts";
@@ -39,31 +40,12 @@ export function newJobController(ctx: ControllerContext): Controller {
   const jobs = (ns: string) => ctx.client.resource<Job>(refs.jobs, ns);
   const pods = (ns: string) => ctx.client.resource<Pod>(refs.pods, ns);
 
-  function ownerKey(pod: Pod): string | undefined {
-    const ref = controllerOf(pod);
-    if (ref?.kind !== "Job") return undefined;
-    const j = jobInf.getByName(pod.metadata?.namespace, ref.name);
-    return j?.metadata?.uid === ref.uid ? keyOf(j) : undefined;
-  }
   jobInf.addEventHandler({
     onAdd: (j) => queue.add(keyOf(j)),
     onUpdate: (_o, j) => queue.add(keyOf(j)),
     onDelete: (j) => expectations.delete(keyOf(j)),
   });
-  podInf.addEventHandler({
-    onAdd: (p) => {
-      const k = ownerKey(p);
-      if (k) (expectations.creationObserved(k), queue.add(k));
-    },
-    onUpdate: (_o, p) => {
-      const k = ownerKey(p);
-      if (k) queue.add(k);
-    },
-    onDelete: (p) => {
-      const k = ownerKey(p);
-      if (k) (expectations.deletionObserved(k, p.metadata?.uid), queue.add(k));
-    },
-  });
+  enqueueOwnerOfPods(podInf, jobInf, "Job", expectations, queue);
 
   function podFor(job: Job, index?: number): Pod {
     const tmpl = job.spec!.template;

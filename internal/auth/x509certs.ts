@@ -21,6 +21,20 @@ function randomSerial(): string {
   return Buffer.from(b).toString("hex");
 }
 
+/** The leaf extensions every serving certificate carries (not a CA, TLS server use, SKI). */
+async function servingExtensions(publicKey: CryptoKey): Promise<x509.Extension[]> {
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+  ];
+}
+
+function altNames(dns: string[], ips: string[]) {
+  return [...dns.map((value) => ({ type: "dns" as const, value })), ...ips.map((value) => ({ type: "ip" as const, value }))];
+}
+
 export function parseCertificate(pem: string): x509.X509Certificate {
   return new x509.X509Certificate(pem);
 }
@@ -67,15 +81,9 @@ export async function createServing(
     signingKey: caKeys.privateKey,
     signingAlgorithm: SIGN,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ...(await servingExtensions(keys.publicKey)),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-      new x509.SubjectAlternativeNameExtension([
-        ...sans.dns.map((value) => ({ type: "dns" as const, value })),
-        ...sans.ips.map((value) => ({ type: "ip" as const, value })),
-      ]),
+      new x509.SubjectAlternativeNameExtension(altNames(sans.dns, sans.ips)),
     ],
   });
   return { certPEM: cert.toString("pem") + "\n", keys, notAfter };
@@ -85,10 +93,7 @@ export async function createServing(
 export async function createSelfSignedServingCert(opts: { commonName: string; days: number; dns?: string[]; ips?: string[] }) {
   const keys = await generateKeyPair();
   const now = Date.now();
-  const names = [
-    ...(opts.dns ?? []).map((value) => ({ type: "dns" as const, value })),
-    ...(opts.ips ?? []).map((value) => ({ type: "ip" as const, value })),
-  ];
+  const names = altNames(opts.dns ?? [], opts.ips ?? []);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: `CN=${opts.commonName}`,
@@ -97,10 +102,7 @@ export async function createSelfSignedServingCert(opts: { commonName: string; da
     keys,
     signingAlgorithm: SIGN,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ...(await servingExtensions(keys.publicKey)),
       ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
     ],
   });

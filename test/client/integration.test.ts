@@ -1,20 +1,12 @@
 // The client core against the real API server: REST, errors, paged lists, watch, informer and events.
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import type { ConfigMap, Event } from "kubernetes-types/core/v1";
-import { ApiError, createClient, createEventRecorder, fromKubeconfig, Informer, indexers, refs, type Client } from "../../internal/client/index.ts";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { ApiError, createClient, createEventRecorder, fromKubeconfig, Informer, indexers, refs } from "../../internal/client/index.ts";
+import { useSharedCluster } from "../helpers/shared-cluster.ts";
 
 setDefaultTimeout(60_000);
 
-let cluster: TestCluster;
-let client: Client;
-beforeAll(async () => {
-  cluster = await startTestCluster();
-  client = createClient(cluster.clientConfig);
-});
-afterAll(async () => {
-  await cluster.stop();
-});
+const env = useSharedCluster();
 
 const cm = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>): ConfigMap => ({
   apiVersion: "v1",
@@ -32,7 +24,7 @@ async function until(cond: () => boolean, ms = 10_000) {
 }
 
 test("CRUD over HTTPS with the cluster CA, and Status errors", async () => {
-  const cms = client.resource<ConfigMap>(refs.configmaps, "default");
+  const cms = env.client.resource<ConfigMap>(refs.configmaps, "default");
   const created = await cms.create(cm("one", { a: "1" }));
   expect(created.metadata?.uid).toBeString();
   const merged = await cms.patch("one", "merge", { data: { b: "2" } });
@@ -56,15 +48,15 @@ test("CRUD over HTTPS with the cluster CA, and Status errors", async () => {
 });
 
 test("fromKubeconfig reads the kubeconfig the server wrote", async () => {
-  const cfg = fromKubeconfig(cluster.kubeconfigPath);
+  const cfg = fromKubeconfig(env.cluster.kubeconfigPath);
   const c = createClient(cfg);
   const ns = await c.resource(refs.namespaces).get("default");
   expect(ns.metadata.name).toBe("default");
 });
 
 test("informer: paged list, watch, indexes, deletes", async () => {
-  const cms = client.resource<ConfigMap>(refs.configmaps, "inf");
-  await client.resource(refs.namespaces).create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "inf" } });
+  const cms = env.client.resource<ConfigMap>(refs.configmaps, "inf");
+  await env.client.resource(refs.namespaces).create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "inf" } });
   for (let i = 0; i < 7; i++) await cms.create(cm(`c${i}`, {}, { group: i % 2 ? "odd" : "even" }));
   const ac = new AbortController();
   const inf = new Informer<ConfigMap>(cms, { pageSize: 2 });
@@ -90,16 +82,16 @@ test("informer: paged list, watch, indexes, deletes", async () => {
 });
 
 test("event recorder aggregates repeats on the real server", async () => {
-  const rec = createEventRecorder(client, { component: "kubun-test", host: "h" });
-  const obj = await client.resource<ConfigMap>(refs.configmaps, "default").create(cm("evobj"));
+  const rec = createEventRecorder(env.client, { component: "kubun-test", host: "h" });
+  const obj = await env.client.resource<ConfigMap>(refs.configmaps, "default").create(cm("evobj"));
   const ref = { ...obj, kind: "ConfigMap", apiVersion: "v1" };
   await rec.event(ref, "Normal", "Tested", "it happened");
   await rec.event(ref, "Normal", "Tested", "it happened");
   await rec.event(ref, "Normal", "Tested", "it happened");
-  const evs = (await client.resource<Event>(refs.events, "default").list()).items.filter((e) => e.involvedObject.name === "evobj");
+  const evs = (await env.client.resource<Event>(refs.events, "default").list()).items.filter((e) => e.involvedObject.name === "evobj");
   expect(evs.length).toBe(1);
   expect(evs[0]).toMatchObject({ reason: "Tested", message: "it happened", count: 3, type: "Normal", source: { component: "kubun-test", host: "h" } });
-  const kd = await cluster.kubectl(["get", "events", "-n", "default", "--field-selector", "involvedObject.name=evobj"]);
+  const kd = await env.cluster.kubectl(["get", "events", "-n", "default", "--field-selector", "involvedObject.name=evobj"]);
   expect(kd.code).toBe(0);
   expect(kd.stdout).toContain("it happened");
 });

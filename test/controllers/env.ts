@@ -7,6 +7,7 @@ import { startControllerManager, type ControllerManagerOptions } from "../../int
 import { runHollowNodes, type HollowNodes, type HollowOptions } from "../../internal/hollow/index.ts";
 import { startScheduler } from "../../internal/scheduler/index.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { pollUntil } from "../helpers/wait.ts";
 
 export interface Env {
   cluster: TestCluster;
@@ -60,18 +61,7 @@ export async function startEnv(
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+  return pollUntil(what, fn, timeoutMs);
 }
 
 export function deployment(name: string, replicas: number, image = "registry.k8s.io/pause:3.10", extra: Partial<Deployment["spec"]> = {}): Deployment {

@@ -1,6 +1,7 @@
 // Shared set-up for scheduler tests against a real control plane with hollow nodes.
 import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError, createClient, refs, type Client } from "../../internal/client/index.ts";
+import { pollUntil } from "../helpers/wait.ts";
 
 /** Pods need their ServiceAccount (normally made by the controller manager, which these tests do not run). */
 export async function ensureServiceAccount(c: Client, ns = "default"): Promise<void> {
@@ -35,18 +36,7 @@ export function podSpec(name: string, extra: { labels?: Record<string, string>; 
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+  return pollUntil(what, fn, timeoutMs);
 }
 
 export { createClient };

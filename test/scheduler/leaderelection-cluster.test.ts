@@ -1,34 +1,26 @@
 // Leader election against the real API server: one leader at a time, clean hand-over on shutdown, take-over
 // after a crashed leader's lease expires; and the scheduler guarded by the kube-scheduler Lease.
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import type { Lease } from "kubernetes-types/coordination/v1";
-import { createClient, refs, type Client } from "../../internal/client/index.ts";
+import { refs } from "../../internal/client/index.ts";
 import { microTime, runLeaderElection } from "../../internal/leaderelection/index.ts";
 import { startScheduler, type Scheduler } from "../../internal/scheduler/index.ts";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { useSharedCluster } from "../helpers/shared-cluster.ts";
 import { waitFor } from "./helpers.ts";
 
 setDefaultTimeout(60_000);
 
-let cluster: TestCluster;
-let client: Client;
-beforeAll(async () => {
-  cluster = await startTestCluster();
-  client = createClient(cluster.clientConfig);
-});
-afterAll(async () => {
-  await cluster.stop();
-});
+const env = useSharedCluster();
 
 const fast = { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.5, retryPeriodSeconds: 0.25 };
-const lease = (name: string) => client.resource<Lease>(refs.leases, "kube-system").get(name);
+const lease = (name: string) => env.client.resource<Lease>(refs.leases, "kube-system").get(name);
 
 test("two candidates never lead together; the standby takes over when the leader stops", async () => {
   const leading = new Set<string>();
   const overlaps: string[] = [];
   const start = (id: string) => {
     const ac = new AbortController();
-    const done = runLeaderElection(client, {
+    const done = runLeaderElection(env.client, {
       name: "le-test",
       identity: id,
       ...fast,
@@ -62,7 +54,7 @@ test("two candidates never lead together; the standby takes over when the leader
 
 test("a crashed leader (no release) is replaced once its lease duration has passed", async () => {
   const now = microTime();
-  await client.resource<Lease>(refs.leases, "kube-system").create({
+  await env.client.resource<Lease>(refs.leases, "kube-system").create({
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
     metadata: { name: "le-crash", namespace: "kube-system" },
@@ -71,7 +63,7 @@ test("a crashed leader (no release) is replaced once its lease duration has pass
   const ac = new AbortController();
   let ledAt = 0;
   const t0 = Date.now();
-  const done = runLeaderElection(client, { name: "le-crash", identity: "standby", ...fast, signal: ac.signal, onStartedLeading: () => void (ledAt = Date.now()) });
+  const done = runLeaderElection(env.client, { name: "le-crash", identity: "standby", ...fast, signal: ac.signal, onStartedLeading: () => void (ledAt = Date.now()) });
   await waitFor("standby leads", async () => ledAt > 0, 10_000);
   expect(ledAt - t0).toBeGreaterThanOrEqual(1900);
   expect((await lease("le-crash")).spec).toMatchObject({ holderIdentity: "standby", leaseTransitions: 1 });
@@ -83,7 +75,7 @@ test("schedulers take the kube-scheduler Lease; only the holder schedules", asyn
   const started: string[] = [];
   const run = (id: string) => {
     const ac = new AbortController();
-    const done = startScheduler(cluster.componentConfig("scheduler"), {
+    const done = startScheduler(env.cluster.componentConfig("scheduler"), {
       identity: id,
       signal: ac.signal,
       leaderElection: fast,

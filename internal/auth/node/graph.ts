@@ -2,7 +2,8 @@
 // behind the Node authorizer (upstream: plugin/pkg/auth/authorizer/node/graph.go). Kept fresh by one store watch on
 // pods; per pod we keep only its node and the refs (secrets, configmaps, PVCs, ServiceAccount), never the object.
 import type { Pod } from "kubernetes-types/core/v1";
-import { CompactedError, type Store } from "../../store/types.ts";
+import type { Store } from "../../store/types.ts";
+import { followPrefix } from "../followprefix.ts";
 import { logger } from "../../log/log.ts";
 
 const log = logger("node-graph");
@@ -107,9 +108,14 @@ export class NodeGraph {
     }
   }
 
-  private async start(store: Store): Promise<void> {
-    const rev = await this.loadAll(store);
-    void this.watchLoop(store, rev);
+  private start(store: Store): Promise<void> {
+    return followPrefix(store, PODS_PREFIX, {
+      load: () => this.loadAll(store),
+      onEvent: (ev) => this.setPod(ev.kv.key, ev.type === "DELETE" ? undefined : parse(ev.kv.value)),
+      signal: this.abort.signal,
+      log,
+      what: "pod",
+    });
   }
 
   private async loadAll(store: Store): Promise<number> {
@@ -118,27 +124,6 @@ export class NodeGraph {
     this.index.clear();
     for (const kv of res.items) this.setPod(kv.key, parse(kv.value));
     return res.revision;
-  }
-
-  private async watchLoop(store: Store, fromRev: number): Promise<void> {
-    let rev = fromRev;
-    while (!this.abort.signal.aborted) {
-      try {
-        for await (const batch of store.watch(PODS_PREFIX, { afterRevision: rev, signal: this.abort.signal })) {
-          for (const ev of batch) {
-            this.setPod(ev.kv.key, ev.type === "DELETE" ? undefined : parse(ev.kv.value));
-            rev = Math.max(rev, ev.kv.modRevision);
-          }
-        }
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        if (!(err instanceof CompactedError)) {
-          log.warn("pod watch failed, relisting", { err: err as Error });
-          await Bun.sleep(1000);
-        }
-        rev = await this.loadAll(store).catch(() => rev);
-      }
-    }
   }
 }
 

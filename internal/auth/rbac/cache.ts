@@ -4,7 +4,8 @@
 // selectors match, so admin/edit/view work even before anything writes the aggregated rules back.
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from "kubernetes-types/rbac/v1";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
-import { CompactedError, type Store, type WatchEvent } from "../../store/types.ts";
+import type { Store, WatchEvent } from "../../store/types.ts";
+import { followPrefix } from "../followprefix.ts";
 import { logger } from "../../log/log.ts";
 
 const log = logger("rbac-cache");
@@ -133,9 +134,14 @@ export class RBACCache {
     return KINDS.includes(k) ? k : undefined;
   }
 
-  private async start(store: Store): Promise<void> {
-    const rev = await this.loadAll(store);
-    void this.watchLoop(store, rev);
+  private start(store: Store): Promise<void> {
+    return followPrefix(store, RBAC_PREFIX, {
+      load: () => this.loadAll(store),
+      onEvent: (ev) => this.onEvent(ev),
+      signal: this.abort.signal,
+      log,
+      what: "RBAC",
+    });
   }
 
   private async loadAll(store: Store): Promise<number> {
@@ -152,29 +158,6 @@ export class RBACCache {
     }
     this.dirty = true;
     return res.revision;
-  }
-
-  private async watchLoop(store: Store, fromRev: number): Promise<void> {
-    let rev = fromRev;
-    while (!this.abort.signal.aborted) {
-      try {
-        for await (const batch of store.watch(RBAC_PREFIX, { afterRevision: rev, signal: this.abort.signal })) {
-          for (const ev of batch) {
-            this.onEvent(ev);
-            rev = Math.max(rev, ev.kv.modRevision);
-          }
-        }
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        if (err instanceof CompactedError) {
-          rev = await this.loadAll(store).catch(() => rev);
-          continue;
-        }
-        log.warn("RBAC watch failed, relisting", { err: err as Error });
-        await Bun.sleep(1000);
-        rev = await this.loadAll(store).catch(() => rev);
-      }
-    }
   }
 
   private onEvent(ev: WatchEvent): void {

@@ -3,16 +3,15 @@
 import type { Etcd3, Watcher as EtcdWatcher } from "etcd3";
 import { prefixEnd } from "../keys.ts";
 import { CompactedError, StoreError, type WatchEvent } from "../types.ts";
+import { PendingBatches } from "../pending.ts";
 import { enc, toEvent } from "./convert.ts";
 
 const MAX_QUEUED = 10_000;
 
 export class EtcdWatch implements AsyncIterable<WatchEvent[]> {
-  private queue: WatchEvent[][] = [];
-  private queued = 0;
+  private pending = new PendingBatches();
   private error: Error | undefined;
   private done = false;
-  private wake: (() => void) | undefined;
   private watcher: Promise<EtcdWatcher | undefined>;
 
   constructor(
@@ -43,11 +42,10 @@ export class EtcdWatch implements AsyncIterable<WatchEvent[]> {
     const w = await b.create();
     w.on("data", (res) => {
       if (res.events.length === 0 || this.error) return;
-      this.queue.push(res.events.map(toEvent));
-      this.queued += res.events.length;
+      this.pending.push(res.events.map(toEvent));
       // A consumer this far behind would hold unbounded memory: end the watch, the client re-watches from its
       // last revision (the SQLite backend instead re-reads its log; etcd's client offers no pause).
-      if (this.queued > MAX_QUEUED) this.fail(new StoreError(`watch on ${prefix} fell more than ${MAX_QUEUED} events behind`));
+      if (this.pending.size > MAX_QUEUED) this.fail(new StoreError(`watch on ${prefix} fell more than ${MAX_QUEUED} events behind`));
       this.notify();
     });
     w.on("error", (e: Error) => {
@@ -65,9 +63,7 @@ export class EtcdWatch implements AsyncIterable<WatchEvent[]> {
   }
 
   private notify(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    this.pending.notify();
   }
 
   private stop(): void {
@@ -79,15 +75,13 @@ export class EtcdWatch implements AsyncIterable<WatchEvent[]> {
   async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent[]> {
     try {
       while (!this.done) {
-        if (this.queue.length > 0) {
-          const batches = this.queue;
-          this.queue = [];
-          this.queued = 0;
-          yield batches.length === 1 ? batches[0]! : batches.flat();
+        const batch = this.pending.take();
+        if (batch) {
+          yield batch;
           continue;
         }
         if (this.error) throw this.error;
-        await new Promise<void>((r) => (this.wake = r));
+        await this.pending.wait();
       }
     } finally {
       this.stop();

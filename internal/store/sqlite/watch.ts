@@ -6,6 +6,7 @@
 // and there are never gaps or duplicates.
 import type { Database } from "bun:sqlite";
 import type { Logger } from "../../log/log.ts";
+import { PendingBatches } from "../pending.ts";
 import { prefixEnd } from "../keys.ts";
 import { CompactedError, type KeyValue, type WatchEvent } from "../types.ts";
 import { type EventRow, type Queries, rowToKV } from "./queries.ts";
@@ -183,9 +184,7 @@ export class Watcher implements AsyncIterable<WatchEvent[]> {
   private pos: number;
   /** Events after pos are not queued: read them from the log. */
   private lagging: boolean;
-  private queue: WatchEvent[][] = [];
-  private queued = 0;
-  private wake: (() => void) | undefined;
+  private pending = new PendingBatches();
   private closed = false;
   private startError: Error | undefined;
   private failure: Error | undefined;
@@ -214,14 +213,13 @@ export class Watcher implements AsyncIterable<WatchEvent[]> {
     if (this.lagging || this.failure || last <= this.pos) return;
     const fresh = batch[0] && batch[0].kv.modRevision <= this.pos ? batch.filter((e) => e.kv.modRevision > this.pos) : batch;
     if (fresh.length > 0) {
-      if (this.queued + fresh.length > MAX_QUEUED) {
+      if (this.pending.size + fresh.length > MAX_QUEUED) {
         // Slow consumer: stop buffering, it will read from the log (and get CompactedError if it falls out of history).
         this.lagging = true;
         this.notify();
         return;
       }
-      this.queue.push(fresh);
-      this.queued += fresh.length;
+      this.pending.push(fresh);
       this.notify();
     }
     this.pos = last;
@@ -245,20 +243,16 @@ export class Watcher implements AsyncIterable<WatchEvent[]> {
   }
 
   private notify(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    this.pending.notify();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent[]> {
     try {
       if (this.startError) throw this.startError;
       while (!this.closed) {
-        if (this.queue.length > 0) {
-          const batches = this.queue;
-          this.queue = [];
-          this.queued = 0;
-          yield batches.length === 1 ? batches[0]! : batches.flat();
+        const batch = this.pending.take();
+        if (batch) {
+          yield batch;
           continue;
         }
         if (this.failure) throw this.failure;
@@ -269,7 +263,7 @@ export class Watcher implements AsyncIterable<WatchEvent[]> {
           if (events.length > 0) yield events;
           continue;
         }
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        await this.pending.wait();
       }
     } finally {
       this.close();

@@ -7,7 +7,7 @@ import type { Rest } from "../rest.ts";
 import { badRequest, methodNotAllowed, notFound, serviceUnavailable, StatusError } from "../status.ts";
 import { readLive } from "../writes.ts";
 import { bridgeWebsocket, isWebsocketUpgrade } from "./wsproxy.ts";
-import { handleProxy } from "./proxy.ts";
+import { copyRequestHeaders, forwardRequest, handleProxy, hostPort } from "./proxy.ts";
 
 async function nodeEndpoint(r: Rest, nodeName: string): Promise<string> {
   const nodes = findResource("", "v1", "nodes")!;
@@ -20,7 +20,7 @@ async function nodeEndpoint(r: Rest, nodeName: string): Promise<string> {
   if (!ip || !port) {
     throw serviceUnavailable(`node "${nodeName}" has no kubelet endpoint yet (status.addresses / status.daemonEndpoints.kubeletEndpoint.Port not reported)`);
   }
-  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return hostPort(ip, port);
 }
 
 function containerOf(pod: KObject, q: URLSearchParams, what: string): string {
@@ -44,28 +44,8 @@ async function proxyHTTP(r: Rest, url: string): Promise<Response> {
   const token = r.deps.kubeletClient?.token;
   const headers = new Headers();
   if (token) headers.set("Authorization", `Bearer ${token}`);
-  for (const h of ["accept", "content-type"]) {
-    const v = r.c.req.header(h);
-    if (v) headers.set(h, v);
-  }
-  const method = r.c.req.method;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers,
-      body: method === "GET" || method === "HEAD" ? undefined : await r.c.req.arrayBuffer(),
-      signal: r.c.req.raw.signal,
-      // Kubelet serving certificates are not verified, as upstream's default.
-      tls: { rejectUnauthorized: false },
-      decompress: false,
-    } as RequestInit);
-  } catch (err) {
-    throw new StatusError(502, "InternalError", `error dialing backend: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const out = new Headers();
-  for (const [k, v] of res.headers) if (!["connection", "transfer-encoding", "content-length"].includes(k)) out.set(k, v);
-  return new Response(res.body, { status: res.status, headers: out });
+  copyRequestHeaders(r, ["accept", "content-type"], headers);
+  return forwardRequest(r, url, headers, (msg) => new StatusError(502, "InternalError", `error dialing backend: ${msg}`));
 }
 
 function wsURL(httpsURL: string): string {

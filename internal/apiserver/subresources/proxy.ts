@@ -53,20 +53,22 @@ async function podTarget(r: Rest, name: string, port: string): Promise<string> {
   return p ? hostPort(ip, p) : ip;
 }
 
-function hostPort(ip: string, port: string | number): string {
+export function hostPort(ip: string, port: string | number): string {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-export async function handleProxy(r: Rest): Promise<Response> {
-  const { scheme, name, port } = splitSchemeNamePort(r.name!);
-  const host = r.ri.resource === "services" ? await serviceTarget(r, name, port) : await podTarget(r, name, port);
-  const path = (r.info.rest ?? []).map(encodeURIComponent).join("/");
-  const url = `${scheme || "http"}://${host}/${path}${new URL(r.c.req.url).search}`;
-  const headers = new Headers();
-  for (const h of ["accept", "content-type", "accept-encoding"]) {
-    const v = r.c.req.header(h);
-    if (v) headers.set(h, v);
-  }
+/**
+ * Sends the client's request (method, body, the given headers) to url and relays the answer, minus
+ * hop-by-hop headers. A failure to reach the backend becomes `dialError(message)`; the callers differ
+ * there (kubelet: 502, pod/service proxy: 503) and in `init` (the pod/service proxy does not follow redirects).
+ */
+export async function forwardRequest(
+  r: Rest,
+  url: string,
+  headers: Headers,
+  dialError: (message: string) => StatusError,
+  init: RequestInit = {},
+): Promise<Response> {
   const method = r.c.req.method;
   let res: Response;
   try {
@@ -75,14 +77,40 @@ export async function handleProxy(r: Rest): Promise<Response> {
       headers,
       body: method === "GET" || method === "HEAD" ? undefined : await r.c.req.arrayBuffer(),
       signal: r.c.req.raw.signal,
-      redirect: "manual",
+      ...init,
+      // Backend serving certificates (kubelet, pods) are not verified, as upstream's default.
       tls: { rejectUnauthorized: false },
       decompress: false,
     } as RequestInit);
   } catch (err) {
-    throw new StatusError(503, "ServiceUnavailable", `error trying to reach ${r.ri.resource === "services" ? "service" : "pod"}: ${err instanceof Error ? err.message : String(err)}`);
+    throw dialError(err instanceof Error ? err.message : String(err));
   }
   const out = new Headers();
   for (const [k, v] of res.headers) if (!["connection", "transfer-encoding", "content-length"].includes(k)) out.set(k, v);
   return new Response(res.body, { status: res.status, headers: out });
+}
+
+/** Copies the named request headers the client sent into `into`. */
+export function copyRequestHeaders(r: Rest, names: string[], into: Headers = new Headers()): Headers {
+  for (const h of names) {
+    const v = r.c.req.header(h);
+    if (v) into.set(h, v);
+  }
+  return into;
+}
+
+export async function handleProxy(r: Rest): Promise<Response> {
+  const { scheme, name, port } = splitSchemeNamePort(r.name!);
+  const host = r.ri.resource === "services" ? await serviceTarget(r, name, port) : await podTarget(r, name, port);
+  const path = (r.info.rest ?? []).map(encodeURIComponent).join("/");
+  const url = `${scheme || "http"}://${host}/${path}${new URL(r.c.req.url).search}`;
+  const headers = copyRequestHeaders(r, ["accept", "content-type", "accept-encoding"]);
+  const target = r.ri.resource === "services" ? "service" : "pod";
+  return forwardRequest(
+    r,
+    url,
+    headers,
+    (msg) => new StatusError(503, "ServiceUnavailable", `error trying to reach ${target}: ${msg}`),
+    { redirect: "manual" },
+  );
 }

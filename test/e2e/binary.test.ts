@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../helpers/ports.ts";
 
 setDefaultTimeout(120_000);
 
@@ -15,12 +16,6 @@ const kubeconfig = join(work, "kubeconfig.yaml");
 let port = 0;
 let server: ReturnType<typeof Bun.spawn> | undefined;
 
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
 
 async function run(cmd: string[], env: Record<string, string> = {}) {
   const p = Bun.spawn(cmd, { cwd: work, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH!, HOME: work, ...env } });

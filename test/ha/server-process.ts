@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYAML } from "yaml";
+import { freePort } from "../helpers/ports.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -40,13 +41,6 @@ export interface ServerProcess {
   exited: Promise<number>;
   /** Kills (if still running) and removes the data dir. */
   cleanup(): Promise<void>;
-}
-
-export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
 }
 
 interface Kubeconfig {

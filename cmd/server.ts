@@ -74,20 +74,18 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
   const stops: Promise<unknown>[] = [];
   if (!s["disable-scheduler"]) {
     const { startScheduler } = await import("../internal/scheduler/index.ts");
-    stops.push(Promise.resolve(startScheduler(cp.componentConfig("scheduler"), { identity, signal })));
+    stops.push(startScheduler(cp.componentConfig("scheduler"), { identity, signal }));
   }
   if (!s["disable-controller-manager"]) {
     const { startControllerManager } = await import("../internal/controllers/index.ts");
     stops.push(
-      Promise.resolve(
-        startControllerManager(cp.componentConfig("controller-manager"), {
-          identity,
-          serviceCIDR: String(s["service-cidr"]),
-          clusterCIDR: String(s["cluster-cidr"]),
-          apiServerEndpoints: cp.endpoints,
-          signal,
-        }),
-      ),
+      startControllerManager(cp.componentConfig("controller-manager"), {
+        identity,
+        serviceCIDR: String(s["service-cidr"]),
+        clusterCIDR: String(s["cluster-cidr"]),
+        apiServerEndpoints: cp.endpoints,
+        signal,
+      }),
     );
   }
   if (!s["disable-agent"]) {
@@ -99,9 +97,8 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
         serviceCIDR: String(s["service-cidr"]),
       }),
     );
+    void labelControlPlaneNode(cp.clientConfig, String(s["node-name"] ?? hostname()).toLowerCase(), signal);
   }
-
-  if (!s["disable-agent"]) void labelControlPlaneNode(cp.clientConfig, String(s["node-name"] ?? hostname()).toLowerCase(), signal);
 
   await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   // Components step down (releasing their Leases) before the API goes away; a stuck one must not hold the exit.

@@ -3,6 +3,7 @@
 import { ConflictError, NotFoundError } from "../store/types.ts";
 import { admit } from "./admission.ts";
 import { clone, decode, deepEqual, encode, nowRFC3339, type KObject } from "./objects.ts";
+import { queryBool } from "./queryopts.ts";
 import { storageKey } from "./resources.ts";
 import { badRequest, conflict, MODIFIED, notFound, StatusError } from "./status.ts";
 import { conflictRetry, type WriteCtx } from "./writes.ts";
@@ -12,6 +13,8 @@ export interface DeleteOptions {
   propagationPolicy?: "Orphan" | "Background" | "Foreground";
   orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** From the body; the query's dryRun is read by writeCtx. */
+  dryRun?: unknown;
 }
 
 export interface DeleteResult {
@@ -38,6 +41,7 @@ export function deleteOptions(body: Record<string, any> | undefined, q: URLSearc
     if (body.propagationPolicy) o.propagationPolicy = body.propagationPolicy;
     if (body.orphanDependents !== undefined && body.orphanDependents !== null) o.orphanDependents = Boolean(body.orphanDependents);
     if (body.preconditions) o.preconditions = body.preconditions;
+    if (body.dryRun !== undefined && body.dryRun !== null) o.dryRun = body.dryRun;
   }
   const g = q.get("gracePeriodSeconds");
   if (g !== null && g !== "") {
@@ -46,8 +50,8 @@ export function deleteOptions(body: Record<string, any> | undefined, q: URLSearc
   }
   const p = q.get("propagationPolicy");
   if (p) o.propagationPolicy = p as DeleteOptions["propagationPolicy"];
-  const od = q.get("orphanDependents");
-  if (od !== null) o.orphanDependents = od === "true";
+  const od = queryBool(q, "orphanDependents");
+  if (od !== undefined) o.orphanDependents = od;
   if (o.propagationPolicy && !["Orphan", "Background", "Foreground"].includes(o.propagationPolicy)) {
     throw new StatusError(422, "Invalid", `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`, {
       kind: "DeleteOptions",

@@ -4,6 +4,7 @@ import type { UserInfo } from "../auth/types.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import type { RequestInfo } from "./requestinfo.ts";
 import type { ResourceInfo } from "./resources.ts";
+import { optionsKindOf, validateDryRun } from "./queryopts.ts";
 import { badRequest } from "./status.ts";
 import type { WatchCache } from "./watchhub.ts";
 import type { FieldValidation, WriteCtx } from "./writes.ts";
@@ -32,9 +33,14 @@ export function fieldManagerOf(c: Context, q: URLSearchParams): string {
   return ua.split("/")[0]!.slice(0, 128) || "unknown";
 }
 
-export function writeCtx(r: Rest, subresource = r.subresource): WriteCtx {
-  const dry = r.q.getAll("dryRun");
-  for (const d of dry) if (d !== "All") throw badRequest(`Invalid dry run value "${d}": supported value is "All"`);
+/**
+ * Write options of a request. `bodyDryRun` is the dryRun list of a DeleteOptions body (kubectl delete sends
+ * it there, not in the query); either place makes the request a dry run.
+ */
+export function writeCtx(r: Rest, subresource = r.subresource, bodyDryRun?: unknown): WriteCtx {
+  const kind = optionsKindOf(r.c.req.method);
+  const fromQuery = validateDryRun(r.q.getAll("dryRun"), kind);
+  const dryRun = validateDryRun(bodyDryRun, kind) || fromQuery;
   const fvRaw = r.q.get("fieldValidation") ?? "Warn";
   const fv = (["Strict", "Warn", "Ignore"].find((v) => v.toLowerCase() === fvRaw.toLowerCase()) ?? "") as FieldValidation;
   if (!fv) throw badRequest(`fieldValidation: Invalid value: "${fvRaw}": must be one of Ignore, Warn, Strict`);
@@ -46,7 +52,7 @@ export function writeCtx(r: Rest, subresource = r.subresource): WriteCtx {
     user: r.user,
     namespace: r.ri.namespaced ? r.namespace : undefined,
     subresource,
-    dryRun: dry.length > 0,
+    dryRun,
     fieldManager: fieldManagerOf(r.c, r.q),
     fieldValidation: fv,
     warnings,

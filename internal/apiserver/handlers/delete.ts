@@ -10,7 +10,7 @@ import { RETURNS_DELETED_OBJECT } from "../strategy.ts";
 
 export async function handleDelete(r: Rest): Promise<Response> {
   const opts = deleteOptions(await readOptionalObject(r.c), r.q);
-  const w = writeCtx(r);
+  const w = writeCtx(r, r.subresource, opts.dryRun);
   const res = await deleteObject(w, r.name!, opts);
   // Upstream answers 200 even when the object lingers (finalizers, graceful termination), except for the
   // legacy orphanDependents=false request, kept at 202 for old clients.
@@ -25,7 +25,7 @@ export async function handleDelete(r: Rest): Promise<Response> {
 
 export async function handleDeleteCollection(r: Rest): Promise<Response> {
   const opts = deleteOptions(await readOptionalObject(r.c), r.q);
-  const w = writeCtx(r);
+  const w = writeCtx(r, r.subresource, opts.dryRun);
   const q = new URLSearchParams(r.q);
   q.delete("limit");
   q.delete("continue");

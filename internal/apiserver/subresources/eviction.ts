@@ -74,7 +74,9 @@ export async function handleEviction(r: Rest, method: string): Promise<Response>
       }
     }
   }
-  const w = writeCtx(r, undefined);
-  await deleteObject(w, name, deleteOptions(body.deleteOptions ?? undefined, new URLSearchParams()));
+  // The eviction's own dryRun (query) and its DeleteOptions' dryRun both make the deletion a dry run.
+  const opts = deleteOptions(body.deleteOptions ?? undefined, new URLSearchParams());
+  const w = writeCtx(r, undefined, opts.dryRun);
+  await deleteObject(w, name, opts);
   return json(r.c, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
 }

@@ -1,0 +1,59 @@
+// Request options from the query string, decoded and validated as upstream's parameter codec and
+// apimachinery validation do it (booleans, dryRun).
+import { StatusError } from "./status.ts";
+
+/**
+ * A boolean query parameter as upstream's parameter codec converts it (runtime.Convert_Slice_string_To_bool):
+ * absent → undefined; the first value "0" or "false" (any case) → false; anything else, even "" or "f", → true.
+ * This is looser than Go's strconv.ParseBool and never an error, so "True" (python's client) is true.
+ */
+export function queryBool(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.getAll(name);
+  if (v.length === 0) return undefined;
+  const first = v[0]!;
+  return !(first === "0" || first.toLowerCase() === "false");
+}
+
+/** Go's strconv.ParseBool, used upstream for `pretty` (an unparsable value there means false). */
+export function parseGoBool(v: string): boolean | undefined {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
+  return undefined;
+}
+
+export type OptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions" | "DeleteOptions";
+
+/** Which *Options object upstream decodes the query of a write request into. */
+export function optionsKindOf(method: string): OptionsKind {
+  switch (method.toUpperCase()) {
+    case "PUT":
+      return "UpdateOptions";
+    case "PATCH":
+      return "PatchOptions";
+    case "DELETE":
+      return "DeleteOptions";
+    default:
+      return "CreateOptions";
+  }
+}
+
+/** Go's %#v of a []string, as field.NotSupported prints a bad dryRun list. */
+function goStringSlice(v: string[]): string {
+  return `[]string{${v.map((s) => JSON.stringify(s)).join(", ")}}`;
+}
+
+/**
+ * dryRun values must all be "All" (upstream's ValidateDryRun → 422 Invalid on the options kind).
+ * Returns whether the request is a dry run.
+ */
+export function validateDryRun(values: unknown, kind: OptionsKind): boolean {
+  if (values === undefined || values === null) return false;
+  const list = Array.isArray(values) ? values.map(String) : [String(values)];
+  if (list.every((v) => v === "All")) return list.length > 0;
+  const message = `Unsupported value: ${goStringSlice(list)}: supported values: "All"`;
+  throw new StatusError(422, "Invalid", `${kind}.meta.k8s.io "" is invalid: dryRun: ${message}`, {
+    group: "meta.k8s.io",
+    kind,
+    causes: [{ reason: "FieldValueNotSupported", message, field: "dryRun" }],
+  });
+}

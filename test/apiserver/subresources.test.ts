@@ -2,6 +2,8 @@
 // kubelet-proxied subresources without a kubelet, and events with a TTL.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { createVethNetns } from "../helpers/veth-netns.ts";
+import { inNetns } from "../../internal/runtime/netns.ts";
 
 setDefaultTimeout(60_000);
 let c: TestCluster;
@@ -194,27 +196,75 @@ describe("kubelet-proxied subresources", () => {
 });
 
 describe("pods/proxy and services/proxy", () => {
-  test("HTTP is proxied to the pod IP, and for a service to a ready endpoint", async () => {
-    // The "pod" listens on loopback; its status reports 127.0.0.1 as the pod IP.
-    const backend = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (r) => new Response(`backend saw ${new URL(r.url).pathname}${new URL(r.url).search}`) });
+  test("HTTP is proxied to the pod IP, and for a service to a ready endpoint that is that pod", async () => {
+    // The "pod" listens in a test-made network namespace, on a non-loopback address the API server reaches by veth.
+    const ns = await createVethNetns("ksp");
+    const backend = inNetns(ns.path, () =>
+      Bun.serve({ port: 0, hostname: ns.nsIP, fetch: (r) => new Response(`backend saw ${new URL(r.url).pathname}${new URL(r.url).search}`) }),
+    );
     try {
       await req("POST", `${NS}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name: "px" }, spec: { containers: [{ name: "c", image: "x", ports: [{ containerPort: backend.port }] }] } });
-      await req("PATCH", `${NS}/pods/px/status`, { status: { podIP: "127.0.0.1" } }, "application/merge-patch+json");
+      await req("PATCH", `${NS}/pods/px/status`, { status: { podIP: ns.nsIP, podIPs: [{ ip: ns.nsIP }] } }, "application/merge-patch+json");
       const viaPod = await c.api(`${NS}/pods/px/proxy/hello?x=1`);
       expect(viaPod.status).toBe(200);
       expect(await viaPod.text()).toBe("backend saw /hello?x=1");
       expect(await (await c.api(`${NS}/pods/px:${backend.port}/proxy/`)).text()).toBe("backend saw /");
 
       await req("POST", `${NS}/services`, { apiVersion: "v1", kind: "Service", metadata: { name: "psvc" }, spec: { ports: [{ name: "web", port: 80, targetPort: backend.port }] } });
-      await req("POST", `${NS}/endpoints`, { apiVersion: "v1", kind: "Endpoints", metadata: { name: "psvc" }, subsets: [{ addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "web", port: backend.port }] }] });
+      const ep = await req("POST", `${NS}/endpoints`, { apiVersion: "v1", kind: "Endpoints", metadata: { name: "psvc" }, subsets: [{ addresses: [{ ip: ns.nsIP, targetRef: { kind: "Pod", name: "px", namespace: "default" } }], ports: [{ name: "web", port: backend.port }] }] });
+      expect(ep.status).toBe(201);
       const viaSvc = await c.api(`${NS}/services/psvc:web/proxy/status`);
       expect(await viaSvc.text()).toBe("backend saw /status");
       const noPort = await c.api(`${NS}/services/psvc:nope/proxy/`);
       expect(noPort.status).toBe(503);
       const k = await c.kubectl(["get", "--raw", "/api/v1/namespaces/default/services/psvc:web/proxy/k"]);
       expect(k.stdout).toBe("backend saw /k");
+
+      // An endpoint that names no pod with that IP is not dialled (upstream's isValidAddress).
+      await req("POST", `${NS}/services`, { apiVersion: "v1", kind: "Service", metadata: { name: "orphan" }, spec: { ports: [{ port: 80 }] } });
+      await req("POST", `${NS}/endpoints`, { apiVersion: "v1", kind: "Endpoints", metadata: { name: "orphan" }, subsets: [{ addresses: [{ ip: ns.nsIP }], ports: [{ port: backend.port }] }] });
+      const orphan = await req("GET", `${NS}/services/orphan/proxy/`);
+      expect(orphan.status).toBe(503);
+      expect(orphan.json.message).toBe('no endpoints available for service "orphan"');
     } finally {
       backend.stop(true);
+      await ns.cleanup();
+    }
+  });
+
+  test("loopback and link-local addresses are refused: in Endpoints, EndpointSlices and as a pod's IP", async () => {
+    // Something only the API server's host can reach on loopback (e.g. a plain-HTTP etcd).
+    let reached = 0;
+    const secret = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (reached++, new Response("loopback-only")) });
+    try {
+      const ep = await req("POST", `${NS}/endpoints`, { apiVersion: "v1", kind: "Endpoints", metadata: { name: "lo" }, subsets: [{ addresses: [{ ip: "127.0.0.1" }], notReadyAddresses: [{ ip: "169.254.169.254" }], ports: [{ port: secret.port }] }] });
+      expect(ep.status).toBe(422);
+      expect(ep.json.reason).toBe("Invalid");
+      expect(ep.json.details.causes).toEqual([
+        { reason: "FieldValueInvalid", field: "subsets[0].addresses[0].ip", message: 'Invalid value: "127.0.0.1": may not be in the loopback range (127.0.0.0/8, ::1/128)' },
+        { reason: "FieldValueInvalid", field: "subsets[0].notReadyAddresses[0].ip", message: 'Invalid value: "169.254.169.254": may not be in the link-local range (169.254.0.0/16, fe80::/10)' },
+      ]);
+      const slice = await req("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", {
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        metadata: { name: "lo-abc", labels: { "kubernetes.io/service-name": "lo" } },
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["127.0.0.2"] }, { addresses: ["0.0.0.0"] }],
+        ports: [{ port: secret.port }],
+      });
+      expect(slice.status).toBe(422);
+      expect(slice.json.message).toContain('endpoints[0].addresses[0]: Invalid value: "127.0.0.2": may not be in the loopback range (127.0.0.0/8, ::1/128)');
+      expect(slice.json.message).toContain('endpoints[1].addresses[0]: Invalid value: "0.0.0.0": may not be unspecified (0.0.0.0)');
+
+      // A pod whose (node-reported) IP is loopback is not proxied to, directly or as a service endpoint.
+      await req("POST", `${NS}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name: "lopod" }, spec: { containers: [{ name: "c", image: "x", ports: [{ containerPort: secret.port }] }] } });
+      await req("PATCH", `${NS}/pods/lopod/status`, { status: { podIP: "127.0.0.1" } }, "application/merge-patch+json");
+      const viaPod = await req("GET", `${NS}/pods/lopod/proxy/`);
+      expect(viaPod.status).toBe(400);
+      expect(viaPod.json.message).toBe("address not allowed");
+      expect(reached).toBe(0);
+    } finally {
+      secret.stop(true);
     }
   });
 });

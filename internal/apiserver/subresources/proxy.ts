@@ -1,10 +1,14 @@
 // pods/<name[:port]>/proxy and services/<name[:port]>/proxy: HTTP proxied from the API server to a pod IP,
 // for a service to one of its ready endpoints, as upstream (`kubectl proxy` URLs, dashboards).
 // Names may carry a scheme and port: "web", "web:8080", "https:web:8443"; a service port may be named.
+// As upstream, only proxyable addresses are dialled (never loopback, link-local or unspecified: those would reach
+// services on the API server's own host), and a service endpoint must point at a pod of the same namespace that
+// has that IP (an Endpoints object alone cannot aim the proxy anywhere).
 import { decode, type KObject } from "../objects.ts";
-import { findResource, storageKey } from "../resources.ts";
+import { findResource, storageKey } from "../../api/resources.ts";
 import type { Rest } from "../rest.ts";
-import { badRequest, notFound, serviceUnavailable, StatusError } from "../status.ts";
+import { badRequest, notFound, serviceUnavailable, StatusError } from "../../api/status.ts";
+import { isProxyableIP } from "../validation/endpointip.ts";
 
 export function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } {
   const parts = id.split(":");
@@ -30,17 +34,29 @@ async function serviceTarget(r: Rest, name: string, port: string): Promise<strin
   const eps = await readObject(r, "endpoints", name);
   for (const subset of eps?.subsets ?? []) {
     const ep = (subset.ports ?? []).find((p: any) => (p.name ?? "") === (sp.name ?? "") || (subset.ports.length === 1 && !sp.name));
-    const addr = (subset.addresses ?? [])[0];
-    if (ep && addr?.ip) return hostPort(addr.ip, ep.port);
+    if (!ep) continue;
+    for (const addr of subset.addresses ?? []) {
+      if (addr?.ip && (await isPodAddress(r, addr))) return hostPort(addr.ip, ep.port);
+    }
   }
   throw serviceUnavailable(`no endpoints available for service "${name}"`);
+}
+
+/** Upstream's isValidAddress: the endpoint names a pod of this namespace that has this (proxyable) IP. */
+async function isPodAddress(r: Rest, addr: { ip: string; targetRef?: { kind?: string; namespace?: string; name?: string } }): Promise<boolean> {
+  const ref = addr.targetRef;
+  if (!ref?.name || (ref.kind && ref.kind !== "Pod") || (ref.namespace ?? r.namespace) !== r.namespace) return false;
+  if (!isProxyableIP(addr.ip)) return false;
+  const pod = await readObject(r, "pods", ref.name);
+  const ips: string[] = (pod?.status?.podIPs ?? []).map((p: any) => p?.ip).concat(pod?.status?.podIP ? [pod.status.podIP] : []);
+  return ips.includes(addr.ip);
 }
 
 async function podTarget(r: Rest, name: string, port: string): Promise<string> {
   const pod = await readObject(r, "pods", name);
   if (!pod) throw notFound(r.ri, name);
   const ip = pod.status?.podIP;
-  if (!ip) throw badRequest(`address not allowed`);
+  if (!ip || !isProxyableIP(ip)) throw badRequest("address not allowed");
   let p = port;
   if (!p) {
     for (const c of pod.spec?.containers ?? []) {

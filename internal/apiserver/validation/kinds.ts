@@ -1,12 +1,13 @@
 // Per-kind validation on create (upstream's registry strategies: Validate), dispatching to the
 // validators of each API area.
-import type { ResourceInfo } from "../resources.ts";
+import type { ResourceInfo } from "../../api/resources.ts";
 import { Errors } from "./errors.ts";
 import { validateObjectMeta, type NameCheck } from "./meta.ts";
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidPathSegmentName } from "./names.ts";
 import { validatePodSpec } from "./pod.ts";
 import { validateConfigMap, validateSecret } from "./config.ts";
 import { validateEndpointSlice, validateNode, validateService } from "./network.ts";
+import { validateEndpoints, validateEndpointSliceAddresses } from "./endpoints.ts";
 import { validateBinding, validateRoleRules } from "./rbac.ts";
 import { nonNegative, isObj, type Obj } from "./util.ts";
 import { validateCronJob, validateDaemonSet, validateDeployment, validateJobSpec, validatePodDisruptionBudget, validateReplicaSet, validateStatefulSet } from "./workloads.ts";
@@ -82,6 +83,10 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
       break;
     case "EndpointSlice":
       validateEndpointSlice(e, obj);
+      validateEndpointSliceAddresses(e, obj);
+      break;
+    case "Endpoints":
+      validateEndpoints(e, obj);
       break;
     case "Node":
       validateNode(e, obj);

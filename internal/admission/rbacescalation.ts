@@ -6,9 +6,9 @@ import type { Authorizer } from "../auth/types.ts";
 import type { KubunAuthorizer } from "../auth/authorizer.ts";
 import { escalationError } from "../auth/rbac/escalation.ts";
 import { forbidden, notFound } from "./errors.ts";
+import { PRIVILEGED_GROUP } from "../api/names.ts";
 
 const RBAC_GROUP = "rbac.authorization.k8s.io";
-const PRIVILEGED_GROUP = "system:masters";
 const FULL_AUTHORITY: PolicyRule[] = [
   { verbs: ["*"], apiGroups: ["*"], resources: ["*"] },
   { verbs: ["*"], nonResourceURLs: ["*"] },
@@ -16,6 +16,22 @@ const FULL_AUTHORITY: PolicyRule[] = [
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+// Fields an update may change without an escalation check: upstream's IsOnlyMutatingGCFields (ownerReferences,
+// finalizers, selfLink), plus what the server itself maintains. Labels are NOT among them: a label such as
+// rbac.authorization.k8s.io/aggregate-to-view makes the aggregation controller copy the role's rules into another.
+const SERVER_OR_GC_META = ["ownerReferences", "finalizers", "selfLink", "resourceVersion", "managedFields", "generation", "uid", "creationTimestamp"];
+
+function withoutGCFields(o: any): unknown {
+  const meta = { ...(o?.metadata ?? {}) };
+  for (const k of SERVER_OR_GC_META) delete meta[k];
+  const { metadata: _m, ...rest } = o ?? {};
+  return { ...rest, metadata: meta };
+}
+
+function onlyGCFieldsChanged(obj: unknown, old: unknown): boolean {
+  return same(withoutGCFields(obj), withoutGCFields(old));
 }
 
 export function rbacEscalationCheck(authorizer: KubunAuthorizer): AdmissionPlugin {
@@ -49,7 +65,7 @@ export function rbacEscalationCheck(authorizer: KubunAuthorizer): AdmissionPlugi
 
       if (req.resource === "roles" || req.resource === "clusterroles") {
         const old = req.oldObject;
-        if (old && same(obj.rules, old.rules) && same(obj.aggregationRule, old.aggregationRule)) return; // metadata-only change
+        if (old && onlyGCFieldsChanged(obj, old)) return;
         if (await allow(req, "escalate", req.resource, name, req.namespace)) return;
         const owner = ownerRules(req);
         const msg = escalationError(req.user, owner.rules, obj.rules ?? [], owner.errors);

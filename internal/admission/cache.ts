@@ -5,7 +5,7 @@
 // Reads of these resources hit the cache; a miss (an object created a moment ago, or the cache not synced yet)
 // reads the store once. Everything else goes straight to the store.
 import type { Store } from "../store/types.ts";
-import { findResource, storageKey, storagePrefix, type ResourceInfo } from "../apiserver/resources.ts";
+import { findResource, storageKey, storagePrefix, type ResourceInfo } from "../api/resources.ts";
 import { storeGetter, type Getter } from "./deps.ts";
 import { WatchedPrefix } from "./watchedprefix.ts";
 

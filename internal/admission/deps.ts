@@ -1,6 +1,6 @@
 // What admission plugins read: current objects from the store (they run inside the API server, before the write).
 import type { Store } from "../store/types.ts";
-import { findResource, storageKey, storagePrefix } from "../apiserver/resources.ts";
+import { findResource, storageKey, storagePrefix } from "../api/resources.ts";
 
 export interface AdmissionDeps {
   store: Store;

@@ -2,8 +2,8 @@
 // turns AdmissionError into a Status.
 import { AdmissionError, type AdmissionRequest, type Operation } from "../admission/types.ts";
 import type { ApiServerDeps } from "./deps.ts";
-import { invalid, StatusError } from "./status.ts";
-import type { ResourceInfo } from "./resources.ts";
+import { invalid, StatusError } from "../api/status.ts";
+import type { ResourceInfo } from "../api/resources.ts";
 import type { UserInfo } from "../auth/types.ts";
 import type { KObject } from "./objects.ts";
 

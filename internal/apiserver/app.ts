@@ -11,9 +11,9 @@ import { InflightLimiter } from "./inflight.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, isLongRunning, parseGoDuration, withDeadline } from "./timeout.ts";
 import { metrics } from "./metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./requestinfo.ts";
-import { groupVersion, RESOURCES, storagePrefix } from "./resources.ts";
+import { groupVersion, RESOURCES, storagePrefix } from "../api/resources.ts";
 import { statusResponse } from "./respond.ts";
-import { internalError, StatusError } from "./status.ts";
+import { internalError, StatusError } from "../api/status.ts";
 import { WatchCache } from "./watchhub.ts";
 
 export type AppEnv = { Variables: { user: UserInfo; info: RequestInfo; warnings: string[] } };

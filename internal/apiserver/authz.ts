@@ -2,7 +2,7 @@
 import type { UserInfo, RequestAttributes } from "../auth/types.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import type { RequestInfo } from "./requestinfo.ts";
-import { forbidden, StatusError, unauthorized } from "./status.ts";
+import { forbidden, StatusError, unauthorized } from "../api/status.ts";
 
 export async function authenticate(deps: ApiServerDeps, authorization: string | undefined): Promise<UserInfo> {
   const m = authorization?.match(/^Bearer\s+(\S+)\s*$/i);

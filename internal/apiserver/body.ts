@@ -1,7 +1,7 @@
 // Request body decoding: JSON or YAML (one document), 3 MiB limit, 415 for anything else.
 import YAML from "yaml";
 import type { Context } from "hono";
-import { badRequest, StatusError } from "./status.ts";
+import { badRequest, StatusError } from "../api/status.ts";
 import { decodeKubernetesProtobuf } from "./protobuf/decode.ts";
 
 export const PROTOBUF = "application/vnd.kubernetes.protobuf";

@@ -1,6 +1,6 @@
 // list continue tokens, in upstream's shape: base64(JSON {"v":"meta.k8s.io/v1","rv":<revision>,"start":<key>}).
 // The revision pins later pages to the same snapshot; once compacted the token has expired (410).
-import { badRequest } from "./status.ts";
+import { badRequest } from "../api/status.ts";
 
 export interface ContinueToken {
   rv: number;

@@ -1,7 +1,7 @@
 // events.k8s.io/v1 Events share storage with core/v1 Events (as upstream); objects are stored in the
 // core form and converted on the way in and out.
 import type { KObject } from "./objects.ts";
-import { findResource, type ResourceInfo } from "./resources.ts";
+import { findResource, type ResourceInfo } from "../api/resources.ts";
 
 export function isEventsV1(ri: Pick<ResourceInfo, "group" | "resource">): boolean {
   return ri.group === "events.k8s.io" && ri.resource === "events";

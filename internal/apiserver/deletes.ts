@@ -4,8 +4,8 @@ import { ConflictError, NotFoundError } from "../store/types.ts";
 import { admit } from "./admission.ts";
 import { clone, decode, deepEqual, encode, nowRFC3339, type KObject } from "./objects.ts";
 import { queryBool } from "./queryopts.ts";
-import { storageKey } from "./resources.ts";
-import { badRequest, conflict, MODIFIED, notFound, StatusError } from "./status.ts";
+import { storageKey } from "../api/resources.ts";
+import { badRequest, conflict, MODIFIED, notFound, StatusError } from "../api/status.ts";
 import { conflictRetry, type WriteCtx } from "./writes.ts";
 
 export interface DeleteOptions {

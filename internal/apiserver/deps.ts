@@ -1,11 +1,11 @@
 // What the API server needs from the rest of kubun. startControlPlane fills this in; tests may too.
 import type { Store } from "../store/types.ts";
-import type { Authenticator, Authorizer, UserInfo } from "../auth/types.ts";
+import type { Authenticator, Authorizer, TokenLib, UserInfo } from "../auth/types.ts";
 import type { AdmissionPlugin } from "../admission/types.ts";
 import type { Logger } from "../log/log.ts";
 import type { ServiceAllocator } from "../allocator/index.ts";
-import type { ResourceInfo } from "./resources.ts";
-import type { StatusCause } from "./status.ts";
+import type { ResourceInfo } from "../api/resources.ts";
+import type { StatusCause } from "../api/status.ts";
 
 export interface GVK {
   group: string;
@@ -53,17 +53,6 @@ export interface PatchLib {
 /** The tables library (internal/apiserver/tables). */
 export interface TablesLib {
   toTable(ri: ResourceInfo, objects: any[], opts: { includeObject: "None" | "Metadata" | "Object" }): any;
-}
-
-export interface TokenLib {
-  /** TokenRequest: sign a ServiceAccount token. */
-  issueServiceAccountToken(args: {
-    namespace: string;
-    serviceAccount: any;
-    audiences: string[];
-    expirationSeconds: number;
-    boundObject?: { kind: string; name: string; uid: string; apiVersion?: string };
-  }): Promise<{ token: string; expirationTimestamp: string }>;
 }
 
 export interface ApiServerDeps {

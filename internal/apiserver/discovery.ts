@@ -1,7 +1,7 @@
 // Discovery documents: /api, /apis, /apis/<group>, per group-version resource lists, and the aggregated
 // apidiscovery.k8s.io/v2 form that kubectl 1.32 asks for first.
 import { Hono, type Context } from "hono";
-import { groupVersion, RESOURCES, type ResourceInfo } from "./resources.ts";
+import { groupVersion, RESOURCES, type ResourceInfo } from "../api/resources.ts";
 
 interface SubInfo {
   kind: string;

@@ -9,11 +9,11 @@ import { handleList } from "./handlers/list.ts";
 import { handlePatch } from "./handlers/patch.ts";
 import { handleUpdate } from "./handlers/update.ts";
 import { handleWatch } from "./handlers/watch.ts";
-import { findResource } from "./resources.ts";
+import { findResource } from "../api/resources.ts";
 import type { Rest } from "./rest.ts";
 import { handleReview } from "./reviews.ts";
 import { checkAcceptable } from "./respond.ts";
-import { methodNotAllowed, StatusError } from "./status.ts";
+import { methodNotAllowed, StatusError } from "../api/status.ts";
 import { SUBRESOURCE_HANDLERS } from "./subresources/index.ts";
 import type { WatchCache } from "./watchhub.ts";
 

@@ -1,7 +1,7 @@
 // Max-in-flight limits (upstream --max-requests-inflight / --max-mutating-requests-inflight):
 // beyond them the request is refused with 429 and Retry-After instead of queueing without bound.
 import { metrics } from "./metrics.ts";
-import { tooManyRequests } from "./status.ts";
+import { tooManyRequests } from "../api/status.ts";
 
 const MUTATING = new Set(["create", "update", "patch", "delete", "deletecollection"]);
 /** Long-running requests are not counted (watches, logs, exec, proxy). */

@@ -2,10 +2,10 @@
 import { CompactedError, type KeyValue, type Store } from "../store/types.ts";
 import { decodeContinue, encodeContinue } from "./continuetoken.ts";
 import { decodeShared, type KObject } from "./objects.ts";
-import { storageKey, storagePrefix, type ResourceInfo } from "./resources.ts";
-import { matchFields, parseFieldSelector, pinnedName, type FieldSelector } from "./selectors/fields.ts";
-import { matchLabels, parseLabelSelector, type LabelSelector } from "./selectors/labels.ts";
-import { badRequest, expired, StatusError } from "./status.ts";
+import { storageKey, storagePrefix, type ResourceInfo } from "../api/resources.ts";
+import { matchFields, parseFieldSelector, pinnedName, type FieldSelector } from "../api/selectors/fields.ts";
+import { matchLabels, parseLabelSelector, type LabelSelector } from "../api/selectors/labels.ts";
+import { badRequest, expired, StatusError } from "../api/status.ts";
 
 export interface Selectors {
   labels: LabelSelector;

@@ -2,7 +2,7 @@
 // The store assigns the revision after the write, so stored JSON never carries resourceVersion;
 // it is filled from the key's modRevision when read.
 import type { KeyValue } from "../store/types.ts";
-import { groupVersion, type ResourceInfo } from "./resources.ts";
+import { groupVersion, type ResourceInfo } from "../api/resources.ts";
 
 export type KObject = Record<string, any> & { metadata: Record<string, any> };
 

@@ -1,6 +1,6 @@
 // Request options from the query string, decoded and validated as upstream's parameter codec and
 // apimachinery validation do it (booleans, dryRun).
-import { StatusError } from "./status.ts";
+import { StatusError } from "../api/status.ts";
 
 /**
  * A boolean query parameter as upstream's parameter codec converts it (runtime.Convert_Slice_string_To_bool):

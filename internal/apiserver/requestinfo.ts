@@ -1,6 +1,6 @@
 // Upstream's RequestInfo: what a URL + method mean (verb, group, resource, namespace, name, subresource).
 // Used for authorization, metrics and routing, so it is computed once per request.
-import { badRequest } from "./status.ts";
+import { badRequest } from "../api/status.ts";
 
 export interface RequestInfo {
   resourceRequest: boolean;

@@ -3,9 +3,9 @@ import type { Context } from "hono";
 import type { UserInfo } from "../auth/types.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import type { RequestInfo } from "./requestinfo.ts";
-import type { ResourceInfo } from "./resources.ts";
+import type { ResourceInfo } from "../api/resources.ts";
 import { optionsKindOf, validateDryRun } from "./queryopts.ts";
-import { badRequest } from "./status.ts";
+import { badRequest } from "../api/status.ts";
 import type { WatchCache } from "./watchhub.ts";
 import type { FieldValidation, WriteCtx } from "./writes.ts";
 

@@ -4,8 +4,8 @@ import type { RequestAttributes, UserInfo } from "../auth/types.ts";
 import { readObject } from "./body.ts";
 import type { Rest } from "./rest.ts";
 import { json } from "./respond.ts";
-import { groupVersion } from "./resources.ts";
-import { badRequest, invalid } from "./status.ts";
+import { groupVersion } from "../api/resources.ts";
+import { badRequest, invalid } from "../api/status.ts";
 
 function userInfoOut(u: UserInfo): Record<string, unknown> {
   const o: Record<string, unknown> = { username: u.username, groups: u.groups };

@@ -1,7 +1,7 @@
 // Per-kind rules upstream keeps in each resource's "strategy": what create resets, which parts of the
 // object the main resource vs. its status subresource may change, and when metadata.generation moves.
 import { clone, deepEqual, hasStatus, specPart, type KObject } from "./objects.ts";
-import type { ResourceInfo } from "./resources.ts";
+import type { ResourceInfo } from "../api/resources.ts";
 
 /** Kinds whose status may be set on create (upstream lets nodes register with status). */
 const STATUS_ON_CREATE = new Set(["/nodes", "/events", "events.k8s.io/events"]);

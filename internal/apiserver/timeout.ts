@@ -1,6 +1,6 @@
 // Request deadlines (upstream --request-timeout, 60 s, shortened by a client's ?timeout=): a request that
 // has not been answered by then gets 504 Timeout instead of holding the connection forever.
-import { StatusError } from "./status.ts";
+import { StatusError } from "../api/status.ts";
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 const LONG_RUNNING_SUBRESOURCES = new Set(["log", "exec", "attach", "portforward", "proxy"]);

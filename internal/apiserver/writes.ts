@@ -6,8 +6,8 @@ import { ConflictError, KeyExistsError, NotFoundError, type KeyValue } from "../
 import { admit } from "./admission.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { clone, decode, encode, nowRFC3339, randomSuffix, type KObject } from "./objects.ts";
-import { groupVersion, storageKey, type ResourceInfo } from "./resources.ts";
-import { alreadyExists, badRequest, conflict, invalid, MODIFIED, notFound, StatusError } from "./status.ts";
+import { groupVersion, storageKey, type ResourceInfo } from "../api/resources.ts";
+import { alreadyExists, badRequest, conflict, invalid, MODIFIED, notFound, StatusError } from "../api/status.ts";
 import { prepareForCreate, prepareForUpdate, shouldDeleteAfterUpdate } from "./strategy.ts";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";

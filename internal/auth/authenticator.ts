@@ -17,8 +17,7 @@ import {
   type IssuedToken,
   type ServiceAccountTokenRequest,
 } from "./serviceaccount/jwt.ts";
-import { COMPONENT_USERS } from "./rbac/policy.ts";
-import { NODE_USER_PREFIX, NODES_GROUP } from "./node/authorizer.ts";
+import { COMPONENT_USERS, NODE_USER_PREFIX, NODES_GROUP } from "../api/names.ts";
 
 const CACHE_TTL_MS = 10_000;
 const NEGATIVE_TTL_MS = 2_000;

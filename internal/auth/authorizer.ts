@@ -3,12 +3,12 @@
 // gave, joined by newlines (upstream's union authorizer). Use forbiddenStatus() to build upstream's 403 body.
 import type { Authorizer, Decision, RequestAttributes, UserInfo } from "./types.ts";
 import type { Store } from "../store/types.ts";
+import { PRIVILEGED_GROUP } from "../api/names.ts";
 import { RBACCache } from "./rbac/cache.ts";
 import { RBACAuthorizer } from "./rbac/authorizer.ts";
 import { NodeGraph } from "./node/graph.ts";
 import { NodeAuthorizer, nodeIdentity } from "./node/authorizer.ts";
 
-export const PRIVILEGED_GROUP = "system:masters";
 
 export interface ResourceRule {
   verbs: string[];

@@ -36,9 +36,9 @@ export { createAuthenticator, issueServiceAccountToken, ADMIN_USER } from "./aut
 export type { KubunAuthenticator, ComponentName, TokenReviewResult } from "./authenticator.ts";
 export { TokenRequestError, SA_ISSUER, API_AUDIENCES } from "./serviceaccount/jwt.ts";
 export type { ServiceAccountTokenRequest, IssuedToken, BoundObjectRef } from "./serviceaccount/jwt.ts";
-export { createAuthorizer, forbiddenMessage, forbiddenStatus, PRIVILEGED_GROUP } from "./authorizer.ts";
+export { createAuthorizer, forbiddenMessage, forbiddenStatus } from "./authorizer.ts";
 export type { KubunAuthorizer } from "./authorizer.ts";
-export { bootstrapPolicy, nodeRules, COMPONENT_USERS } from "./rbac/policy.ts";
+export { bootstrapPolicy, nodeRules } from "./rbac/policy.ts";
 export { reconcileBootstrapPolicy, runClusterRoleAggregation } from "./rbac/reconcile.ts";
 export { ruleAllows, rulesAllow } from "./rbac/rules.ts";
 export { nodeIdentity } from "./node/authorizer.ts";

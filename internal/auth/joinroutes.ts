@@ -16,7 +16,7 @@ import { issueNodeToken, validNodeName } from "./nodecreds.ts";
 import { logger } from "../log/log.ts";
 import { loadSigningKey } from "./serviceaccount/keys.ts";
 import { signComponentToken } from "./serviceaccount/jwt.ts";
-import { COMPONENT_USERS } from "./rbac/policy.ts";
+import { COMPONENT_USERS } from "../api/names.ts";
 
 const log = logger("join");
 

@@ -1,9 +1,9 @@
-// Adapter from the authenticator to the API server's TokenLib (internal/apiserver/deps.ts) for
+// Adapter from the authenticator to the TokenLib the API server calls (internal/auth/types.ts) for
 // POST .../serviceaccounts/<name>/token, with upstream's TokenRequest semantics for spec.boundObjectRef
 // (pkg/registry/core/serviceaccount/storage/token.go): the bound Pod/Secret/Node must exist, a Pod must run as this
 // ServiceAccount, a given uid must match, and pod-bound tokens also record the pod's node.
-import type { TokenLib } from "../apiserver/deps.ts";
-import { StatusError } from "../apiserver/status.ts";
+import type { TokenLib } from "./types.ts";
+import { StatusError } from "../api/status.ts";
 import type { Store } from "../store/types.ts";
 import type { KubunAuthenticator } from "./authenticator.ts";
 import { TokenRequestError, type BoundObjectRef } from "./serviceaccount/jwt.ts";

@@ -36,3 +36,15 @@ export type Decision = "allow" | "deny" | "no-opinion";
 export interface Authorizer {
   authorize(attrs: RequestAttributes): Promise<{ decision: Decision; reason?: string }>;
 }
+
+/** Signs ServiceAccount tokens for the API server's TokenRequest (serviceaccounts/<name>/token). */
+export interface TokenLib {
+  /** TokenRequest: sign a ServiceAccount token. */
+  issueServiceAccountToken(args: {
+    namespace: string;
+    serviceAccount: any;
+    audiences: string[];
+    expirationSeconds: number;
+    boundObject?: { kind: string; name: string; uid: string; apiVersion?: string };
+  }): Promise<{ token: string; expirationTimestamp: string }>;
+}

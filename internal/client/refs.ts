@@ -1,6 +1,6 @@
 // ResourceRefs of the resources kubun's own components use, taken from the served-resource registry.
 
-import { findResource } from "../apiserver/resources.ts";
+import { findResource } from "../api/resources.ts";
 import type { ResourceRef } from "./types.ts";
 
 function ref(group: string, version: string, resource: string): ResourceRef {

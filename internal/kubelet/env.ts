@@ -1,7 +1,7 @@
 // Container environment as upstream's kubelet builds it: service env for the kubernetes Service, envFrom, then
 // env (value with $(VAR) expansion, configMapKeyRef, secretKeyRef, fieldRef, resourceFieldRef).
 import type { Container, EnvVar, ObjectFieldSelector, Pod, ResourceFieldSelector } from "kubernetes-types/core/v1";
-import { quantityValue } from "../apiserver/validation/quantity.ts";
+import { quantityValue } from "../api/quantity.ts";
 import { decodeSecret, type PodRefs } from "./refs.ts";
 
 export class ConfigError extends Error {} // CreateContainerConfigError

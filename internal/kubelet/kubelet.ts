@@ -13,7 +13,7 @@ import { ApiError } from "../client/types.ts";
 import { WorkQueue } from "../client/workqueue.ts";
 import type { Network } from "../cni/types.ts";
 import { logger } from "../log/log.ts";
-import { quantityValue } from "../apiserver/validation/quantity.ts";
+import { quantityValue } from "../api/quantity.ts";
 import type { ContainerSpec, Runtime } from "../runtime/types.ts";
 import { Checkpoints } from "./checkpoint.ts";
 import { buildEnv, ConfigError, expand } from "./env.ts";

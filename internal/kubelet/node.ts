@@ -10,7 +10,7 @@ import type { Client } from "../client/client.ts";
 import { refs } from "../client/refs.ts";
 import { ApiError } from "../client/types.ts";
 import { logger } from "../log/log.ts";
-import { quantityValue } from "../apiserver/validation/quantity.ts";
+import { quantityValue } from "../api/quantity.ts";
 
 const log = logger("kubelet.node");
 

@@ -9,7 +9,7 @@ import type { ServerWebSocket } from "bun";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../client/client.ts";
-import { COMPONENT_USERS } from "../auth/rbac/policy.ts";
+import { COMPONENT_USERS } from "../api/names.ts";
 import { exportKeyPEM, generateKeyPair } from "../auth/pki.ts";
 import { logger } from "../log/log.ts";
 import { inNetns } from "../runtime/netns.ts";

@@ -4,7 +4,7 @@
 import type { KeyToPath, Pod, Volume } from "kubernetes-types/core/v1";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { quantityValue } from "../apiserver/validation/quantity.ts";
+import { quantityValue } from "../api/quantity.ts";
 import { run } from "../runtime/run.ts";
 import { ConfigError, fieldValue, resourceValue } from "./env.ts";
 import { decodeSecret, type PodRefs } from "./refs.ts";

@@ -4,7 +4,7 @@
 
 import type { Node, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
 import type { Snapshot } from "./framework.ts";
-import type { Labels } from "../client/labels.ts";
+import type { Labels } from "../api/selectors/objects.ts";
 import { NodeInfo } from "./nodeinfo.ts";
 import { makePodInfo, podKey, type PodInfo } from "./podinfo.ts";
 

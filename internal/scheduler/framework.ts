@@ -2,7 +2,7 @@
 // preFilter/filter/preScore/score/normalize steps, statuses with upstream codes and reasons, and the FitError text.
 
 import type { PersistentVolumeClaim } from "kubernetes-types/core/v1";
-import type { Labels } from "../client/labels.ts";
+import type { Labels } from "../api/selectors/objects.ts";
 import type { NodeInfo } from "./nodeinfo.ts";
 import type { PodInfo } from "./podinfo.ts";
 

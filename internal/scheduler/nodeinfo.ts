@@ -3,7 +3,7 @@
 
 import type { Node } from "kubernetes-types/core/v1";
 import { isScalarResource, type HostPort, type PodInfo, type Resources } from "./podinfo.ts";
-import { intValue, milliValue } from "./quantity.ts";
+import { intValueOrZero as intValue, milliValueOrZero as milliValue } from "../api/quantity.ts";
 
 export interface Allocatable extends Resources {
   pods: number;

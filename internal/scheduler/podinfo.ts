@@ -4,7 +4,7 @@
 
 import type { Container, Pod, PodAffinityTerm } from "kubernetes-types/core/v1";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
-import { intValue, milliValue } from "./quantity.ts";
+import { intValueOrZero as intValue, milliValueOrZero as milliValue } from "../api/quantity.ts";
 
 export interface Resources {
   milliCPU: number;

@@ -4,7 +4,7 @@
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1";
 import { DEFAULT_PLUGINS, type Algorithm, type NominatedPods } from "./algorithm.ts";
 import { fitErrorMessage, type CycleState, type Diagnosis, type Plugin, type Snapshot, type Status } from "./framework.ts";
-import { selectorMatches } from "../client/labels.ts";
+import { selectorMatches } from "../api/selectors/objects.ts";
 import type { NodeInfo } from "./nodeinfo.ts";
 import type { PodInfo } from "./podinfo.ts";
 

@@ -1,8 +1,8 @@
 // First-start objects: the default namespaces, created through the normal write path (idempotent).
 import type { UserInfo } from "../auth/types.ts";
 import type { ApiServerDeps } from "../apiserver/deps.ts";
-import { findResource } from "../apiserver/resources.ts";
-import { StatusError } from "../apiserver/status.ts";
+import { findResource } from "../api/resources.ts";
+import { StatusError } from "../api/status.ts";
 import { createObject } from "../apiserver/writes.ts";
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];

@@ -1,6 +1,6 @@
 // Server-side Table output: the columns kubectl shows per kind (incl. -o wide) and upstream's cell logic.
 import { describe, expect, test } from "bun:test";
-import { RESOURCES } from "../../internal/apiserver/resources.ts";
+import { RESOURCES } from "../../internal/api/resources.ts";
 import { humanDuration, toTable } from "../../internal/apiserver/tables/index.ts";
 
 const NOW = Date.parse("2026-01-10T12:00:00Z");

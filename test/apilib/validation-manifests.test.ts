@@ -1,7 +1,7 @@
 // Realistic manifests (the shapes Helm charts and the controllers produce) must default and validate
 // without errors: guards against validation that is stricter than upstream.
 import { expect, test } from "bun:test";
-import { findKind } from "../../internal/apiserver/resources.ts";
+import { findKind } from "../../internal/api/resources.ts";
 import { defaultObject, validateObject } from "../../internal/apiserver/validation/index.ts";
 
 const cases: [string, string, any][] = [];

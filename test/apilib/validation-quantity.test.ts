@@ -1,6 +1,6 @@
 // Kubernetes quantities as resource.Quantity parses and prints them.
 import { describe, expect, test } from "bun:test";
-import { formatQuantity, isQuantity, milliValue, parseQuantity, QuantityError } from "../../internal/apiserver/validation/quantity.ts";
+import { formatQuantity, isQuantity, milliValue, parseQuantity, QuantityError } from "../../internal/api/quantity.ts";
 
 describe("parseQuantity", () => {
   test("CPU in milli-units", () => {

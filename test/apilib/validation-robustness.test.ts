@@ -2,7 +2,7 @@
 // values of the wrong type (seeded, so failures reproduce) and defaulting, validation, unknown-field and
 // type checks and table printing must all return normally.
 import { expect, test } from "bun:test";
-import { RESOURCES, findKind } from "../../internal/apiserver/resources.ts";
+import { RESOURCES, findKind } from "../../internal/api/resources.ts";
 import { toTable } from "../../internal/apiserver/tables/index.ts";
 import { defaultObject, typeErrors, unknownFields, validateObject } from "../../internal/apiserver/validation/index.ts";
 

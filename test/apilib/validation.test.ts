@@ -1,7 +1,7 @@
 // Defaulting and validation: upstream's defaults per kind and the exact field errors (reason, field,
 // message) the API returns in a 422 Status.
 import { describe, expect, test } from "bun:test";
-import { findKind, type ResourceInfo } from "../../internal/apiserver/resources.ts";
+import { findKind, type ResourceInfo } from "../../internal/api/resources.ts";
 import { decodeErrorMessage, defaultObject, duplicateFields, invalidMessage, typeErrors, unknownFields, validateObject, type Cause } from "../../internal/apiserver/validation/index.ts";
 
 const ri = (group: string, kind: string): ResourceInfo => findKind(group, kind)!;

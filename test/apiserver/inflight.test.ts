@@ -1,7 +1,7 @@
 // Max-in-flight limits: over the limit the API answers 429 TooManyRequests with Retry-After.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { InflightLimiter } from "../../internal/apiserver/inflight.ts";
-import { StatusError } from "../../internal/apiserver/status.ts";
+import { StatusError } from "../../internal/api/status.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 setDefaultTimeout(60_000);

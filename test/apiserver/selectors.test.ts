@@ -1,9 +1,9 @@
 // Label and field selector parsing and matching, as upstream's labels.Parse / fields.ParseSelector.
 import { describe, expect, test } from "bun:test";
-import { findResource } from "../../internal/apiserver/resources.ts";
-import { matchFields, parseFieldSelector } from "../../internal/apiserver/selectors/fields.ts";
-import { formatLabelSelector, fromLabelSelectorObject, matchLabels, parseLabelSelector } from "../../internal/apiserver/selectors/labels.ts";
-import { StatusError } from "../../internal/apiserver/status.ts";
+import { findResource } from "../../internal/api/resources.ts";
+import { matchFields, parseFieldSelector } from "../../internal/api/selectors/fields.ts";
+import { formatLabelSelector, fromLabelSelectorObject, matchLabels, parseLabelSelector } from "../../internal/api/selectors/labels.ts";
+import { StatusError } from "../../internal/api/status.ts";
 
 const m = (sel: string, labels: Record<string, string>) => matchLabels(parseLabelSelector(sel), labels);
 

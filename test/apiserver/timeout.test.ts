@@ -1,6 +1,6 @@
 // Request deadlines: Go durations from ?timeout= and upstream's 504 Timeout Status.
 import { expect, test } from "bun:test";
-import { StatusError } from "../../internal/apiserver/status.ts";
+import { StatusError } from "../../internal/api/status.ts";
 import { isLongRunning, parseGoDuration, withDeadline } from "../../internal/apiserver/timeout.ts";
 
 test("Go durations", () => {

@@ -5,7 +5,7 @@ import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { json, renderObjects, renderObject } from "../respond.ts";
 
-import { StatusError, success } from "../status.ts";
+import { StatusError, success } from "../../api/status.ts";
 import { RETURNS_DELETED_OBJECT } from "../strategy.ts";
 
 export async function handleDelete(r: Rest): Promise<Response> {

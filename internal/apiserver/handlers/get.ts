@@ -1,6 +1,6 @@
 import type { Rest } from "../rest.ts";
 import { renderObject } from "../respond.ts";
-import { notFound } from "../status.ts";
+import { notFound } from "../../api/status.ts";
 import { readLive } from "../writes.ts";
 
 /** GET of one object (also serves GET of its status subresource: the whole object, as upstream). */

@@ -5,7 +5,7 @@ import { CORE_EVENTS, eventFromCore, eventToCore, isEventsV1 } from "../conversi
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { renderObject } from "../respond.ts";
-import { qualifiedResource, StatusError, badRequest } from "../status.ts";
+import { qualifiedResource, StatusError, badRequest } from "../../api/status.ts";
 import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.ts";
 
 const PATCH_TYPES = [

@@ -3,7 +3,7 @@ import { CORE_EVENTS, eventToCore, isEventsV1 } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { renderObject } from "../respond.ts";
-import { badRequest } from "../status.ts";
+import { badRequest } from "../../api/status.ts";
 import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.ts";
 
 /** PUT of the object or of its status/finalize subresource. */

@@ -7,8 +7,8 @@ import { collectionPrefix, listObjects, matches, objectsOf, parseRV, parseSelect
 import { decodeShared, rawJSON, type KObject } from "../objects.ts";
 import type { Rest } from "../rest.ts";
 import { partialMetadata, rendering } from "../respond.ts";
-import { groupVersion, storagePrefix } from "../resources.ts";
-import { expired, StatusError } from "../status.ts";
+import { groupVersion, storagePrefix } from "../../api/resources.ts";
+import { expired, StatusError } from "../../api/status.ts";
 import { metrics } from "../metrics.ts";
 import { isEventsV1, toExternal } from "../conversion.ts";
 

@@ -2,7 +2,7 @@
 // subresource, operations tagged with x-kubernetes-action and x-kubernetes-group-version-kind).
 // kubectl reads them to decide whether the server supports `fieldValidation` (then it skips client-side
 // schema validation) and strategic merge patch for a kind (then it computes patches from the schemas).
-import { RESOURCES, groupVersion, type ResourceInfo } from "../resources.ts";
+import { RESOURCES, groupVersion, type ResourceInfo } from "../../api/resources.ts";
 import { definitionNameForKind, type Schema } from "./definitions.ts";
 
 export const PATCH_CONTENT_TYPES = [

@@ -2,7 +2,7 @@
 // order, plus the fields no manager ever owns (StripMeta) and the fields a write to the main resource or to
 // a subresource does not own (the strategy's reset fields).
 import type { ManagedFieldsEntry } from "kubernetes-types/meta/v1";
-import { findKind } from "../resources.ts";
+import { findKind } from "../../api/resources.ts";
 import { fieldPE, FieldSet, type Path } from "./fieldpath.ts";
 import { isObject, type JSONObject } from "./json.ts";
 import type { GVK } from "./schema/index.ts";

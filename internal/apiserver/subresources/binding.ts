@@ -1,10 +1,10 @@
 // Binding a pod to a node (pods/binding and the core "bindings" resource), as the scheduler does.
 import { readObject } from "../body.ts";
 import { nowRFC3339 } from "../objects.ts";
-import { findResource } from "../resources.ts";
+import { findResource } from "../../api/resources.ts";
 import { writeCtx, type Rest } from "../rest.ts";
 import { json } from "../respond.ts";
-import { badRequest, conflict, methodNotAllowed, notFound } from "../status.ts";
+import { badRequest, conflict, methodNotAllowed, notFound } from "../../api/status.ts";
 import { updateObject } from "../writes.ts";
 
 export async function handleBinding(r: Rest, method: string): Promise<Response> {

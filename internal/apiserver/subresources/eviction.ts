@@ -2,11 +2,11 @@
 import { readObject } from "../body.ts";
 import { deleteObject, deleteOptions } from "../deletes.ts";
 import { decode, type KObject } from "../objects.ts";
-import { findResource, storagePrefix } from "../resources.ts";
+import { findResource, storagePrefix } from "../../api/resources.ts";
 import { writeCtx, type Rest } from "../rest.ts";
 import { json } from "../respond.ts";
-import { fromLabelSelectorObject, matchLabels } from "../selectors/labels.ts";
-import { badRequest, methodNotAllowed, notFound, StatusError } from "../status.ts";
+import { fromLabelSelectorObject, matchLabels } from "../../api/selectors/labels.ts";
+import { badRequest, methodNotAllowed, notFound, StatusError } from "../../api/status.ts";
 import { readLive } from "../writes.ts";
 
 const TERMINAL = new Set(["Succeeded", "Failed"]);

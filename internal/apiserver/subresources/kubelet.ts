@@ -2,9 +2,9 @@
 // pods/proxy and nodes/proxy. The API server finds the node, then proxies with its own credentials to
 // https://<InternalIP>:<kubeletEndpoint.Port>, over HTTP or by bridging a websocket.
 import { decode, type KObject } from "../objects.ts";
-import { findResource, storageKey } from "../resources.ts";
+import { findResource, storageKey } from "../../api/resources.ts";
 import type { Rest } from "../rest.ts";
-import { badRequest, methodNotAllowed, notFound, serviceUnavailable, StatusError } from "../status.ts";
+import { badRequest, methodNotAllowed, notFound, serviceUnavailable, StatusError } from "../../api/status.ts";
 import { readLive } from "../writes.ts";
 import { bridgeWebsocket, isWebsocketUpgrade } from "./wsproxy.ts";
 import { copyRequestHeaders, forwardRequest, handleProxy, hostPort } from "./proxy.ts";

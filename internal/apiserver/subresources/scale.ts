@@ -3,8 +3,8 @@ import { readObject, mediaType, parseText, readBodyText } from "../body.ts";
 import type { KObject } from "../objects.ts";
 import { writeCtx, type Rest } from "../rest.ts";
 import { json } from "../respond.ts";
-import { formatLabelSelector, fromLabelSelectorObject } from "../selectors/labels.ts";
-import { badRequest, conflict, MODIFIED, methodNotAllowed, notFound, StatusError } from "../status.ts";
+import { formatLabelSelector, fromLabelSelectorObject } from "../../api/selectors/labels.ts";
+import { badRequest, conflict, MODIFIED, methodNotAllowed, notFound, StatusError } from "../../api/status.ts";
 import { readLive, updateObject } from "../writes.ts";
 
 export function scaleOf(obj: KObject): KObject {

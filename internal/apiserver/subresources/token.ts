@@ -3,7 +3,7 @@ import { readObject } from "../body.ts";
 import { nowRFC3339 } from "../objects.ts";
 import type { Rest } from "../rest.ts";
 import { json } from "../respond.ts";
-import { methodNotAllowed, notFound, serviceUnavailable, StatusError } from "../status.ts";
+import { methodNotAllowed, notFound, serviceUnavailable, StatusError } from "../../api/status.ts";
 import { readLive } from "../writes.ts";
 
 export async function handleToken(r: Rest, method: string): Promise<Response> {

@@ -2,7 +2,7 @@
 // websocket opened to the kubelet: the upstream socket is opened first so that the client receives the
 // subprotocol the kubelet chose; frames are then relayed unchanged in both directions.
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
-import { StatusError } from "../status.ts";
+import { StatusError } from "../../api/status.ts";
 
 export interface BridgeData {
   kind: "kubelet-bridge";

@@ -1,5 +1,5 @@
 // Server-side Table output (Accept: application/json;as=Table;g=meta.k8s.io;v=v1) for `kubectl get`.
-import type { ResourceInfo } from "../resources.ts";
+import type { ResourceInfo } from "../../api/resources.ts";
 import { PRINTERS, defaultPrinter, type Printer } from "./printers.ts";
 
 export { humanDuration, formatLabels, formatSelector } from "./format.ts";

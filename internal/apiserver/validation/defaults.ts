@@ -1,6 +1,6 @@
 // Upstream defaulting (pkg/apis/*/v1/defaults.go and the registry strategies) for the kinds kubun serves.
 // Mutates the object in place; runs before admission and validation on create and update.
-import type { ResourceInfo } from "../resources.ts";
+import type { ResourceInfo } from "../../api/resources.ts";
 import { stripNulls } from "./nulls.ts";
 import { typeMismatches } from "./types.ts";
 

@@ -1,6 +1,6 @@
 // Defaulting and validation of API objects, as upstream's registry strategies do them. Pure functions
 // the REST handler calls: defaultObject → (admission) → validateObject; unknownFields for fieldValidation.
-import type { ResourceInfo } from "../resources.ts";
+import type { ResourceInfo } from "../../api/resources.ts";
 import type { Cause } from "./errors.ts";
 import { validateCreate } from "./kinds.ts";
 import { stripNulls } from "./nulls.ts";
@@ -13,7 +13,6 @@ export { unknownFields } from "./unknown.ts";
 export { duplicateFields } from "./duplicates.ts";
 export { typeErrors, typeMismatches, decodeErrorMessage, type TypeMismatch } from "./types.ts";
 export { stripNulls } from "./nulls.ts";
-export { parseQuantity, formatQuantity, milliValue, isQuantity, quantityValue, QuantityError } from "./quantity.ts";
 export { isDNS1123Label, isDNS1123Subdomain, isDNS1035Label, isQualifiedName, isValidLabelValue } from "./names.ts";
 export { selectorMatches } from "./meta.ts";
 export type { Cause, CauseReason } from "./errors.ts";

@@ -2,7 +2,7 @@
 // pod templates of workloads. Messages and field paths follow upstream.
 import { Errors, child, idx } from "./errors.ts";
 import { isConfigMapKey, isDNS1123Label, isDNS1123Subdomain, isValidPortName, isValidPortNum } from "./names.ts";
-import { isQuantity, quantityValue } from "./quantity.ts";
+import { isQuantity, quantityValue } from "../../api/quantity.ts";
 import { validateLabels, validateObjectMetaLabelsAndAnnotations } from "./meta.ts";
 
 type Obj = Record<string, any>;

@@ -2,7 +2,7 @@
 // decoding into Go structs with 400 BadRequest:
 //   Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go
 //   struct field DeploymentSpec.spec.replicas of type int32
-import type { ResourceInfo } from "../resources.ts";
+import type { ResourceInfo } from "../../api/resources.ts";
 import { definitionNameForKind, definitions, refName, type Schema } from "../openapi/definitions.ts";
 
 const INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";

@@ -1,6 +1,6 @@
 // Unknown-field detection for fieldValidation=Strict/Warn, driven by the generated OpenAPI definitions
 // (what upstream's strict JSON decoding into typed structs finds).
-import type { ResourceInfo } from "../resources.ts";
+import type { ResourceInfo } from "../../api/resources.ts";
 import { definitionNameForKind, definitions, deref, type Schema } from "../openapi/definitions.ts";
 
 function walk(value: unknown, schema: Schema | undefined, path: string, out: string[], depth: number) {

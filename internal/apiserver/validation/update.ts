@@ -1,5 +1,5 @@
 // Update-time validation: immutable fields per kind (upstream's ValidateUpdate functions).
-import type { ResourceInfo } from "../resources.ts";
+import type { ResourceInfo } from "../../api/resources.ts";
 import { Errors, goValue } from "./errors.ts";
 import { validateCreate } from "./kinds.ts";
 import { selectorString, validateObjectMetaUpdate } from "./meta.ts";

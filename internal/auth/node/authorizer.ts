@@ -5,12 +5,11 @@
 // NodeRestriction admission plugin. Denials are "no-opinion" with upstream's reason, so RBAC still gets a say.
 import type { Authorizer, Decision, RequestAttributes, UserInfo } from "../types.ts";
 import type { Store } from "../../store/types.ts";
+import { NODE_USER_PREFIX, NODES_GROUP } from "../../api/names.ts";
 import { nodeRules } from "../rbac/policy.ts";
 import { rulesAllow } from "../rbac/rules.ts";
 import type { NodeGraph, RefKind } from "./graph.ts";
 
-export const NODE_USER_PREFIX = "system:node:";
-export const NODES_GROUP = "system:nodes";
 const NODE_LEASE_NAMESPACE = "kube-node-lease";
 
 /** upstream nodeidentifier: `{ isNode, nodeName }` for a user. */

@@ -240,14 +240,6 @@ export interface BootstrapPolicy {
   roleBindings: RoleBinding[];
 }
 
-/** kubun's own identities (users, not ServiceAccounts) for in-process components. */
-export const COMPONENT_USERS = {
-  scheduler: "system:kube-scheduler",
-  controllerManager: "system:kube-controller-manager",
-  kubeProxy: "system:kube-proxy",
-  apiserver: "system:kube-apiserver",
-} as const;
-
 export function bootstrapPolicy(): BootstrapPolicy {
   const AGG_ADMIN = "rbac.authorization.k8s.io/aggregate-to-admin";
   const AGG_EDIT = "rbac.authorization.k8s.io/aggregate-to-edit";

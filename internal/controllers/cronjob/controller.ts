@@ -9,7 +9,8 @@ import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
 import { jobFinished } from "../job/controller.ts";
-import { controllerOf, keyOf, newControllerRef } from "../util/owners.ts";
+import { controllerOf, newControllerRef } from "../../api/meta.ts";
+import { keyOf } from "../../client/informer.ts";
 import { mostRecentScheduleTime, parseSchedule, type Schedule } from "./cron.ts";
 
 const rfc = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");

@@ -8,7 +8,8 @@ import { indexers, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
 import { scaledValue } from "../util/intstr.ts";
-import { controllerOf, keyOf } from "../util/owners.ts";
+import { controllerOf } from "../../api/meta.ts";
+import { keyOf } from "../../client/informer.ts";
 import { isPodReady } from "../util/pods.ts";
 import { selectorMatches } from "../util/selector.ts";
 

@@ -8,7 +8,8 @@ import { indexers, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
-import { keyOf, newControllerRef, splitKey } from "../util/owners.ts";
+import { keyOf, splitKey } from "../../client/informer.ts";
+import { newControllerRef } from "../../api/meta.ts";
 import { mapSelectorMatches } from "../util/selector.ts";
 import { desiredGroups, isHeadless, type DesiredEndpoint } from "./desired.ts";
 

@@ -3,7 +3,7 @@
 // when the owner carries `orphan` — over every listable resource in the registry, as upstream.
 
 import type { OwnerReference } from "kubernetes-types/meta/v1";
-import { RESOURCES, groupVersion, findKind, type ResourceInfo } from "../../apiserver/resources.ts";
+import { RESOURCES, groupVersion, findKind, type ResourceInfo } from "../../api/resources.ts";
 import { Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError, type ResourceRef } from "../../client/types.ts";

@@ -3,7 +3,7 @@
 // finalizes the namespace (PUT .../finalize without "kubernetes") once nothing is left.
 
 import type { Namespace, NamespaceCondition } from "kubernetes-types/core/v1";
-import { RESOURCES, type ResourceInfo } from "../../apiserver/resources.ts";
+import { RESOURCES, type ResourceInfo } from "../../api/resources.ts";
 import { resourcePath } from "../../client/client.ts";
 import type { Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";

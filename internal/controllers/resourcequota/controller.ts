@@ -3,13 +3,13 @@
 // requests, node ports) so `kubectl describe quota` is right. Enforcement at admission is not done here.
 
 import type { PersistentVolumeClaim, Pod, ResourceQuota, Service } from "kubernetes-types/core/v1";
-import { findResource, RESOURCES } from "../../apiserver/resources.ts";
-import { formatQuantity, parseQuantity } from "../../apiserver/validation/quantity.ts";
+import { findResource, RESOURCES } from "../../api/resources.ts";
+import { formatQuantity, parseQuantity } from "../../api/quantity.ts";
 import { indexers, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import type { ResourceRef } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
-import { keyOf } from "../util/owners.ts";
+import { keyOf } from "../../client/informer.ts";
 
 const RQ = findResource("", "v1", "resourcequotas")!;
 const rqRef: ResourceRef = { group: RQ.group, version: RQ.version, resource: RQ.resource, namespaced: RQ.namespaced };

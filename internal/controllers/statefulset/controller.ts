@@ -8,7 +8,8 @@ import { indexers, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
-import { controllerOf, keyOf, newControllerRef } from "../util/owners.ts";
+import { controllerOf, newControllerRef } from "../../api/meta.ts";
+import { keyOf } from "../../client/informer.ts";
 import { isPodAvailable, isPodReady } from "../util/pods.ts";
 import { ensureRevision, REVISION_HASH_LABEL } from "../util/revisions.ts";
 

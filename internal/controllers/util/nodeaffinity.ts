@@ -1,7 +1,7 @@
 // Required node affinity and nodeSelector matching (upstream nodeaffinity.GetRequiredNodeAffinity).
 
 import type { Node, Pod } from "kubernetes-types/core/v1";
-import { nodeSelectorTermMatches } from "../../client/labels.ts";
+import { nodeSelectorTermMatches } from "../../api/selectors/objects.ts";
 
 /** nodeSelector and required node affinity of the pod both allow the node. */
 export function podFitsNode(pod: Pod, node: Node): boolean {

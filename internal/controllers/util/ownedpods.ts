@@ -6,7 +6,8 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { Informer } from "../../client/informer.ts";
 import type { WorkQueue } from "../../client/workqueue.ts";
 import type { Expectations } from "./expectations.ts";
-import { controllerOf, keyOf } from "./owners.ts";
+import { controllerOf } from "../../api/meta.ts";
+import { keyOf } from "../../client/informer.ts";
 
 export function enqueueOwnerOfPods(
   podInf: Informer<Pod>,

@@ -8,7 +8,7 @@ import type { Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { canonicalJSON, computeHash, semanticNormalize } from "../deployment/hash.ts";
-import { newControllerRef } from "./owners.ts";
+import { newControllerRef } from "../../api/meta.ts";
 
 export const REVISION_HASH_LABEL = "controller-revision-hash";
 

@@ -2,7 +2,7 @@
 
 import type { LabelSelector } from "kubernetes-types/meta/v1";
 
-import { selectorMatches, type Labels } from "../../client/labels.ts";
+import { selectorMatches, type Labels } from "../../api/selectors/objects.ts";
 
 export { selectorMatches };
 

@@ -3,7 +3,7 @@
 
 import type { Pod } from "kubernetes-types/core/v1";
 import { defaultNormalize, unresolvable, unschedulable, type Plugin } from "../framework.ts";
-import { nodeSelectorMatches, nodeSelectorTermMatches } from "../../client/labels.ts";
+import { nodeSelectorMatches, nodeSelectorTermMatches } from "../../api/selectors/objects.ts";
 import type { NodeInfo } from "../nodeinfo.ts";
 import { firstUntolerated, toleratedBy } from "../taints.ts";
 

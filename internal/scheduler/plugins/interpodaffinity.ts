@@ -3,7 +3,7 @@
 // that filtering a node is a few map lookups.
 
 import { MAX_NODE_SCORE, unresolvable, unschedulable, type CycleState, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
-import { selectorMatches, type Labels } from "../../client/labels.ts";
+import { selectorMatches, type Labels } from "../../api/selectors/objects.ts";
 import type { NodeInfo } from "../nodeinfo.ts";
 import type { AffinityTerm, PodInfo } from "../podinfo.ts";
 

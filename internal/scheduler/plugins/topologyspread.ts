@@ -4,7 +4,7 @@
 import type { Pod, TopologySpreadConstraint } from "kubernetes-types/core/v1";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
 import { MAX_NODE_SCORE, unresolvable, unschedulable, type CycleState, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
-import { selectorMatches } from "../../client/labels.ts";
+import { selectorMatches } from "../../api/selectors/objects.ts";
 import type { NodeInfo } from "../nodeinfo.ts";
 import type { PodInfo } from "../podinfo.ts";
 import { firstUntolerated } from "../taints.ts";

@@ -6,7 +6,7 @@
 // Usage: bun internal/apiserver/patch/schema/generate.ts <kubernetes/api git dir> <kubernetes/apimachinery git dir> [tag]
 // (tag defaults to v0.32.9, matching kubectl 1.32). Runs at development time only; the output is committed.
 import { $ } from "bun";
-import { RESOURCES } from "../../resources.ts";
+import { RESOURCES } from "../../../api/resources.ts";
 import type { FieldSchema, TypeSchema } from "./types.ts";
 
 const [apiDir, machineryDir, tag = "v0.32.9"] = process.argv.slice(2);

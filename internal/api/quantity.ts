@@ -1,6 +1,7 @@
 // Kubernetes resource quantities ("100m", "1.5Gi", "2e3", "128974848"), as k8s.io/apimachinery's
 // resource.Quantity parses them: <sign><digits>[.<digits>]<suffix>, suffix one of the binary SI
 // (Ki Mi Gi Ti Pi Ei), decimal SI (n u m "" k M G T P E) or a decimal exponent (e3, E-2).
+// One grammar for the whole project: validation, the scheduler, the kubelet and the quota controller.
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
@@ -77,4 +78,27 @@ export function formatQuantity(value: number, opts: { milli?: boolean; binary?: 
     return String(value);
   }
   return `${Math.round(value * 1000)}m`;
+}
+
+/**
+ * Lenient readers for objects already stored (the scheduler's resource accounting): a missing or unparseable
+ * value counts as 0 — validation rejects bad quantities on write, so only stale or foreign objects carry them.
+ */
+export function milliValueOrZero(q: string | number | undefined | null): number {
+  if (q === undefined || q === null || q === "") return 0;
+  try {
+    return milliValue(q);
+  } catch {
+    return 0;
+  }
+}
+
+/** Integer value in base units, rounded up (bytes, pod counts) as upstream's Value(); 0 when missing or malformed. */
+export function intValueOrZero(q: string | number | undefined | null): number {
+  if (q === undefined || q === null || q === "") return 0;
+  try {
+    return parseQuantity(q, "value");
+  } catch {
+    return 0;
+  }
 }

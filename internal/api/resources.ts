@@ -1,5 +1,8 @@
-// The registry of served resources: one row per resource, shared by the REST handler, discovery,
-// OpenAPI, table printing, RBAC defaults and the store key layout.
+// The registry of served resources: one row per resource (kind, resource names, group/version, scope,
+// verbs, subresources), shared by the REST handler, discovery, OpenAPI, table printing, RBAC defaults, the
+// store key layout, the client and the controllers. Built-in rows are fixed; rows for custom resources
+// (CRDs) are added and removed at run time with addResource/removeResource, and onResourcesChanged tells
+// discovery, OpenAPI and informers about it.
 // Names, short names, categories and verbs follow what upstream's discovery reports (kubectl api-resources).
 
 export interface ResourceInfo {
@@ -27,7 +30,8 @@ export interface ResourceInfo {
 const ALL = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 const CREATE_ONLY = ["create"];
 
-function r(
+/** A row with upstream's defaults: listKind "<Kind>List", singular = lower-case kind, every verb. */
+export function resourceInfo(
   group: string,
   version: string,
   kind: string,
@@ -47,8 +51,10 @@ function r(
     ...extra,
   };
 }
+const r = resourceInfo;
 
-export const RESOURCES: ResourceInfo[] = [
+/** The resources kubun itself serves; fixed at build time. */
+export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   // core/v1
   r("", "v1", "Namespace", "namespaces", false, {
     shortNames: ["ns"],
@@ -167,6 +173,68 @@ export const RESOURCES: ResourceInfo[] = [
     virtual: true,
   }),
 ];
+
+/**
+ * Every served resource: the built-ins, then the rows added at run time. The array is live — addResource and
+ * removeResource change it in place — so code that iterates it always sees the current set.
+ */
+export const RESOURCES: ResourceInfo[] = [...BUILTIN_RESOURCES];
+
+const builtins = new Set<ResourceInfo>(BUILTIN_RESOURCES);
+
+export type ResourceChange = { type: "added" | "updated" | "removed"; resource: ResourceInfo };
+export type ResourceListener = (change: ResourceChange) => void;
+const listeners = new Set<ResourceListener>();
+
+/** True for rows kubun serves itself (not added at run time). */
+export function isBuiltin(ri: ResourceInfo): boolean {
+  return builtins.has(ri);
+}
+
+/**
+ * Adds a run-time row (a CRD's version), or replaces the run-time row with the same group, version and
+ * resource. Throws when the row would shadow a built-in resource or kind. Listeners hear "added" or "updated".
+ */
+export function addResource(ri: ResourceInfo): ResourceInfo {
+  const clash = BUILTIN_RESOURCES.find(
+    (b) => b.group === ri.group && b.version === ri.version && (b.resource === ri.resource || b.kind === ri.kind),
+  );
+  if (clash) throw new Error(`${groupVersion(ri)} ${ri.resource} (${ri.kind}) is a built-in resource`);
+  const entry: ResourceInfo = { ...ri };
+  const i = RESOURCES.findIndex((x) => x.group === ri.group && x.version === ri.version && x.resource === ri.resource);
+  if (i >= 0) RESOURCES[i] = entry;
+  else RESOURCES.push(entry);
+  notify({ type: i >= 0 ? "updated" : "added", resource: entry });
+  return entry;
+}
+
+/** Removes a run-time row; built-ins cannot be removed. Returns the removed row (listeners hear "removed"). */
+export function removeResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  const i = RESOURCES.findIndex((x) => x.group === group && x.version === version && x.resource === resource);
+  if (i < 0) return undefined;
+  const entry = RESOURCES[i]!;
+  if (builtins.has(entry)) throw new Error(`${groupVersion(entry)} ${resource} is a built-in resource`);
+  RESOURCES.splice(i, 1);
+  notify({ type: "removed", resource: entry });
+  return entry;
+}
+
+/** Calls `fn` after every run-time change of the registry; returns the function that unsubscribes. */
+export function onResourcesChanged(fn: ResourceListener): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function notify(change: ResourceChange): void {
+  for (const fn of [...listeners]) {
+    try {
+      fn(change);
+    } catch (err) {
+      // One failing listener must not keep the others (discovery, OpenAPI, informers) stale.
+      console.error("resource registry listener failed:", err);
+    }
+  }
+}
 
 /** "apps/v1" or "v1" for core. */
 export function groupVersion(ri: { group: string; version: string }): string {

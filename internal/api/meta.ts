@@ -1,4 +1,5 @@
-// ownerReference helpers: who controls an object, and building a controller reference.
+// Object-meta helpers every component shares: who controls an object (ownerReferences), building a
+// controller reference.
 
 import type { ObjectMeta, OwnerReference } from "kubernetes-types/meta/v1";
 
@@ -20,6 +21,3 @@ export function newControllerRef(owner: { apiVersion?: string; kind?: string; me
     blockOwnerDeletion: true,
   };
 }
-
-// Cache keys ("ns/name" or "name") are the informer's own.
-export { keyOf, splitKey } from "../../client/informer.ts";

@@ -4,15 +4,19 @@
 set -euo pipefail
 
 KUBUN_APT_PACKAGES=(containerd runc nftables iptables iproute2 kmod containernetworking-plugins busybox-static etcd-server ca-certificates procps)
+# Only the tests need these: Debian's python Kubernetes client, driven as a second real client.
+KUBUN_TEST_APT_PACKAGES=(python3-kubernetes)
 BUN_VERSION=1.4.4
 
 need_root() {
   if [ "$(id -u)" != 0 ]; then echo "kubun: run this as root (sudo $0)" >&2; exit 1; fi
 }
 
+# Installs the given Debian packages that are missing (default: KUBUN_APT_PACKAGES).
 install_apt_packages() {
-  local missing=()
-  for p in "${KUBUN_APT_PACKAGES[@]}"; do
+  local missing=() wanted=("${KUBUN_APT_PACKAGES[@]}")
+  if [ "$#" -gt 0 ]; then wanted=("$@"); fi
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 prepare_machine
+install_apt_packages "${KUBUN_TEST_APT_PACKAGES[@]}"
 if grep -q '"gen:openapi"' package.json; then bun run gen:openapi >/dev/null; fi
 
 mkdir -p .tmp

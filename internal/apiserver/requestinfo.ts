@@ -1,5 +1,6 @@
 // Upstream's RequestInfo: what a URL + method mean (verb, group, resource, namespace, name, subresource).
 // Used for authorization, metrics and routing, so it is computed once per request.
+import { queryBool } from "./queryopts.ts";
 import { badRequest } from "../api/status.ts";
 
 export interface RequestInfo {
@@ -25,9 +26,9 @@ const NAMESPACE_SUBRESOURCES = new Set(["status", "finalize"]);
 /** Subresources whose verb is "create" even over GET (websocket upgrades). */
 const CONNECT_SUBRESOURCES = new Set(["exec", "attach", "portforward"]);
 
+/** As upstream: any watch value but "0"/"false" (any case) is a watch, so python's "watch=True" is one. */
 function isWatch(q: URLSearchParams): boolean {
-  const w = q.get("watch");
-  return w === "1" || w === "true";
+  return queryBool(q, "watch") === true;
 }
 
 export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {

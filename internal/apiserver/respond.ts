@@ -5,6 +5,7 @@ import YAML from "yaml";
 import type { ApiServerDeps } from "./deps.ts";
 import type { KObject } from "./objects.ts";
 import { groupVersion, type ResourceInfo } from "../api/resources.ts";
+import { parseGoBool } from "./queryopts.ts";
 import { StatusError, type Status } from "../api/status.ts";
 import { isEventsV1, toExternal } from "./conversion.ts";
 import { decodeShared, rawJSON } from "./objects.ts";
@@ -47,6 +48,22 @@ export function wantsYAML(c: Context): boolean {
   return a.startsWith("application/yaml");
 }
 
+/** Upstream's isPrettyPrint: ?pretty= (Go's ParseBool; unparsable is false), else curl, Wget and browsers. */
+function prettyPrint(c: Context): boolean {
+  const p = c.req.query("pretty");
+  if (p) return parseGoBool(p) ?? false;
+  const ua = c.req.header("user-agent") ?? "";
+  return ua.startsWith("curl") || ua.startsWith("Wget") || ua.startsWith("Mozilla/5.0");
+}
+
+function indentJSON(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2) + "\n";
+  } catch {
+    return text;
+  }
+}
+
 /** JSON response with exact Content-Type and no re-encoding surprises. */
 export function json(c: Context, body: unknown, status = 200, contentType = "application/json"): Response {
   const headers = new Headers({ "Content-Type": contentType });
@@ -56,7 +73,8 @@ export function json(c: Context, body: unknown, status = 200, contentType = "app
     headers.set("Content-Type", "application/yaml");
     return new Response(YAML.stringify(body), { status, headers });
   }
-  const text = typeof body === "string" ? body : JSON.stringify(body);
+  let text = typeof body === "string" ? body : JSON.stringify(body);
+  if (contentType.includes("json") && prettyPrint(c)) text = indentJSON(text);
   // As upstream (APIResponseCompression): large answers are gzipped at the fastest level for clients that accept it.
   if (text.length > GZIP_THRESHOLD && /\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
     headers.set("Content-Encoding", "gzip");

@@ -4,6 +4,7 @@ import type { KObject } from "../objects.ts";
 import { CORE_EVENTS, eventFromCore, eventToCore, isEventsV1 } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
+import { queryBool } from "../queryopts.ts";
 import { renderObject } from "../respond.ts";
 import { qualifiedResource, StatusError, badRequest } from "../../api/status.ts";
 import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.ts";
@@ -67,8 +68,8 @@ export async function handlePatch(r: Rest): Promise<Response> {
     throw badRequest(`the body of the request was not a valid ${type} patch`);
   }
   const w = writeCtx(r);
-  const force = r.q.get("force");
-  if (force !== null && !isApply) throw badRequest("force: Forbidden: may not be specified for non-apply patch");
+  const force = queryBool(r.q, "force");
+  if (force !== undefined && !isApply) throw badRequest("force: Forbidden: may not be specified for non-apply patch");
   if (isApply && !r.q.get("fieldManager")) {
     throw new StatusError(422, "Invalid", `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`, {
       group: "meta.k8s.io",
@@ -96,7 +97,7 @@ export async function handlePatch(r: Rest): Promise<Response> {
             throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
           }
           applied.metadata.name = name;
-          out = lib.serverSideApply({ live, applied, manager: w.fieldManager, force: force === "true", gvk, subresource: w.subresource });
+          out = lib.serverSideApply({ live, applied, manager: w.fieldManager, force: force === true, gvk, subresource: w.subresource });
         } else {
           if (!live) throw new StatusError(404, "NotFound", `${qualifiedResource(r.ri)} "${name}" not found`);
           if (type === "application/json-patch+json") out = lib.applyJsonPatch(live, patch);

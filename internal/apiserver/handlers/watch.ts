@@ -8,6 +8,7 @@ import { decodeShared, rawJSON, type KObject } from "../objects.ts";
 import type { Rest } from "../rest.ts";
 import { partialMetadata, rendering } from "../respond.ts";
 import { groupVersion, storagePrefix } from "../../api/resources.ts";
+import { queryBool } from "../queryopts.ts";
 import { expired, StatusError } from "../../api/status.ts";
 import { metrics } from "../metrics.ts";
 import { isEventsV1, toExternal } from "../conversion.ts";
@@ -52,18 +53,18 @@ export async function handleWatch(r: Rest): Promise<Response> {
   if (r.name) sel.fields.push({ field: "metadata.name", op: "=", value: r.name });
   const rvParam = q.get("resourceVersion");
   const rv = parseRV(rvParam) ?? 0;
-  const sendInitial = q.get("sendInitialEvents");
-  if (sendInitial !== null && q.get("resourceVersionMatch") !== "NotOlderThan") {
+  const sendInitial = queryBool(q, "sendInitialEvents");
+  if (sendInitial !== undefined && q.get("resourceVersionMatch") !== "NotOlderThan") {
     throw new StatusError(422, "Invalid", `ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan`);
   }
-  const bookmarks = q.get("allowWatchBookmarks") === "true" || q.get("allowWatchBookmarks") === "1";
+  const bookmarks = queryBool(q, "allowWatchBookmarks") === true;
   const timeoutParam = parseRV(q.get("timeoutSeconds"), "timeoutSeconds");
   // Upstream spreads watch lifetimes between 30 and 60 minutes so that clients reconnect at different times.
   const timeoutMs = (timeoutParam ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
   const how = rendering(r.c);
   const passThrough = how === "object" && !isEventsV1(r.ri);
   const prefix = collectionPrefix(r.ri, r.namespace);
-  const initial = sendInitial === "true" || (sendInitial === null && rv === 0);
+  const initial = sendInitial === true || (sendInitial === undefined && rv === 0);
 
   let startRev = rv;
   let initialItems: KObject[] = [];
@@ -132,7 +133,7 @@ export async function handleWatch(r: Rest): Promise<Response> {
   untrack = r.watchCache.track(close);
 
   const initialEvents: Out[] = initialItems.map((obj) => ({ type: "ADDED", object: render(obj) }));
-  if (sendInitial === "true" && bookmarks) initialEvents.push(bookmark(startRev, true));
+  if (sendInitial === true && bookmarks) initialEvents.push(bookmark(startRev, true));
   send(initialEvents);
   // Bun sends the response headers only with the first body bytes; a watch without initial events would
   // leave clients waiting for headers. JSON stream decoders (client-go, client-node, ours) skip a blank line.

@@ -1,31 +1,16 @@
 // Errors as the API returns them: 422 Invalid with a field cause, like upstream's Service REST storage.
 
-import { ApiError } from "../client/types.ts";
+import { StatusError } from "../api/status.ts";
 
-export function invalidField(name: string, field: string, value: string, detail: string): ApiError {
+export function invalidField(name: string, field: string, value: string, detail: string): StatusError {
   const causeMsg = `Invalid value: ${value}: ${detail}`;
-  const message = `Service "${name}" is invalid: ${field}: ${causeMsg}`;
-  return new ApiError(422, "Invalid", message, {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason: "Invalid",
-    details: { name, kind: "Service", causes: [{ reason: "FieldValueInvalid", message: causeMsg, field }] },
-    code: 422,
+  return new StatusError(422, "Invalid", `Service "${name}" is invalid: ${field}: ${causeMsg}`, {
+    name,
+    kind: "Service",
+    causes: [{ reason: "FieldValueInvalid", message: causeMsg, field }],
   });
 }
 
-export function rangeFull(what: string): ApiError {
-  const message = `Internal error occurred: failed to allocate a ${what}: range is full`;
-  return new ApiError(500, "InternalError", message, {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason: "InternalError",
-    code: 500,
-  });
+export function rangeFull(what: string): StatusError {
+  return new StatusError(500, "InternalError", `Internal error occurred: failed to allocate a ${what}: range is full`);
 }

@@ -15,7 +15,7 @@
 //      (with `store`, a fresh server on an existing cluster's store adopts its CA + admin token; needs --token)
 //   2. const { adminToken, joinToken } = await ensureTokens(dataDir, { token, store })  (publishes bootstrap data)
 //   3. writeKubeconfig(path, { server, caPEM: pki.caCertPEM, token: adminToken, mode })
-//   4. await reconcileBootstrapPolicy(store)         → default ClusterRoles/Bindings/Roles + system PriorityClasses
+//   4. await reconcileBootstrapPolicy(store)         → default ClusterRoles/Bindings/Roles
 //   5. const authn = createAuthenticator({ store, dataDir, adminToken }); const authz = createAuthorizer({ store });
 //      await Promise.all([authn.ready, authz.ready]); runClusterRoleAggregation(store, authz.rbacCache, signal)
 //   6. admission: defaultAdmissionPlugins({ store, authorizer: authz, authenticator: authn, caPEM })  (internal/admission)

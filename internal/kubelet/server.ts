@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../client/client.ts";
 import { COMPONENT_USERS } from "../api/names.ts";
-import { exportKeyPEM, generateKeyPair } from "../auth/pki.ts";
+import { exportKeyPEM, generateKeyPair } from "../auth/pem.ts";
 import { logger } from "../log/log.ts";
 import { inNetns } from "../runtime/netns.ts";
 import type { ExecProcess, Runtime } from "../runtime/types.ts";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Service } from "kubernetes-types/core/v1";
 import { createServiceAllocator } from "../../internal/allocator/index.ts";
-import { ApiError } from "../../internal/client/types.ts";
+import { StatusError } from "../../internal/api/status.ts";
 import { openSqliteStore } from "../../internal/store/sqlite/index.ts";
 import type { Store } from "../../internal/store/types.ts";
 
@@ -62,11 +62,11 @@ describe("service allocator", () => {
     const k = await a.allocate(svc("kubernetes", { clusterIP: "10.43.0.1" }));
     expect(k.spec!.clusterIP).toBe("10.43.0.1");
     const err = await a.allocate(svc("other", { clusterIP: "10.43.0.1" })).catch((e) => e);
-    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toBeInstanceOf(StatusError);
     expect(err.code).toBe(422);
     expect(err.reason).toBe("Invalid");
     expect(err.message).toContain("provided IP is already allocated");
-    expect(err.status.details.causes[0].field).toBe("spec.clusterIPs");
+    expect(err.toStatus().details.causes[0].field).toBe("spec.clusterIPs");
 
     const out = await a.allocate(svc("np", { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] }));
     expect(out.spec!.ports![0]!.nodePort).toBe(30080);

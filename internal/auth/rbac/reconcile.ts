@@ -8,7 +8,6 @@ import { ConflictError, KeyExistsError, NotFoundError, type Store } from "../../
 import { bootstrapPolicy, BOOTSTRAP_ANNOTATIONS } from "./policy.ts";
 import { aggregateRules, type RBACCache } from "./cache.ts";
 import { logger } from "../../log/log.ts";
-import { ensureSystemPriorityClasses } from "../../admission/priority.ts";
 
 const log = logger("rbac-bootstrap");
 const PREFIX = "/registry/rbac.authorization.k8s.io/";
@@ -95,7 +94,7 @@ async function ensureObject(store: Store, kind: string, wanted: any): Promise<vo
 }
 
 /**
- * Create/refresh the default roles and bindings (and the system PriorityClasses). Call once the store is open,
+ * Create/refresh the default roles and bindings. Call once the store is open,
  * before serving requests.
  */
 export async function reconcileBootstrapPolicy(store: Store): Promise<void> {
@@ -104,8 +103,6 @@ export async function reconcileBootstrapPolicy(store: Store): Promise<void> {
   for (const o of p.clusterRoleBindings) await ensureObject(store, "clusterrolebindings", o);
   for (const o of p.roles) await ensureObject(store, "roles", o);
   for (const o of p.roleBindings) await ensureObject(store, "rolebindings", o);
-  // Not RBAC, but the same kind of first-start system object the Priority admission plugin relies on.
-  await ensureSystemPriorityClasses(store);
   log.info("bootstrap RBAC policy reconciled", {
     clusterRoles: p.clusterRoles.length,
     clusterRoleBindings: p.clusterRoleBindings.length,

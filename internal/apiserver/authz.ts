@@ -53,6 +53,15 @@ export async function authorize(deps: ApiServerDeps, attrs: RequestAttributes): 
   if (d.decision !== "allow") throw forbiddenError(attrs, d.reason);
 }
 
+/** Upstream's unescapeExtraKey: percent-decoded; a malformed escape ("%ZZ") keeps the key as sent. */
+function unescapeExtraKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
+}
+
 /**
  * Impersonation (Impersonate-User / -Group / -Uid / -Extra-* headers, kubectl --as/--as-group): the caller must
  * be allowed the "impersonate" verb on each requested identity; the request then runs as that identity.
@@ -60,11 +69,12 @@ export async function authorize(deps: ApiServerDeps, attrs: RequestAttributes): 
 export async function impersonate(deps: ApiServerDeps, user: UserInfo, headers: Headers): Promise<UserInfo> {
   const name = headers.get("impersonate-user");
   const groups: string[] = [];
-  const extra: Record<string, string[]> = {};
+  // Extra keys come from header names: a prototype-free map, so "__proto__" or "constructor" is just a key.
+  const extra: Record<string, string[]> = Object.create(null);
   for (const [k, v] of headers) {
     if (k === "impersonate-group") groups.push(...v.split(",").map((s) => s.trim()).filter(Boolean));
     if (k.startsWith("impersonate-extra-")) {
-      const key = decodeURIComponent(k.slice("impersonate-extra-".length));
+      const key = unescapeExtraKey(k.slice("impersonate-extra-".length));
       (extra[key] ??= []).push(...v.split(",").map((s) => s.trim()));
     }
   }

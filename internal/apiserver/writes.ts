@@ -55,12 +55,27 @@ export async function readLive(
 
 /** Removes the given unknown-field paths ("spec.foo", "spec.containers[0].bar") from obj. */
 export function pruneFields(obj: any, paths: string[]): void {
-  for (const p of paths) {
-    const parts = p.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== "");
-    let cur = obj;
-    for (let i = 0; i < parts.length - 1 && cur != null; i++) cur = cur[parts[i]!];
-    if (cur && typeof cur === "object") delete cur[parts[parts.length - 1]!];
+  for (const p of paths) pruneAt(obj, p);
+}
+
+/**
+ * Deletes the field a printed path ("spec.containers[0].foo") names, matching it against the object's own keys
+ * (which may themselves contain dots), so a key like "__proto__.toString" is removed as the key it is and no
+ * path ever walks into an inherited property.
+ */
+function pruneAt(cur: unknown, rest: string): boolean {
+  if (Array.isArray(cur)) {
+    const m = /^\[(\d+)\]\.?(.*)$/.exec(rest);
+    return !!m && Number(m[1]) < cur.length && pruneAt(cur[Number(m[1])], m[2]!);
   }
+  if (!cur || typeof cur !== "object") return false;
+  if (Object.hasOwn(cur, rest)) return delete (cur as Record<string, unknown>)[rest];
+  for (const k of Object.keys(cur)) {
+    const sep = rest[k.length];
+    if (!rest.startsWith(k) || (sep !== "." && sep !== "[")) continue;
+    if (pruneAt((cur as Record<string, unknown>)[k], rest.slice(k.length + (sep === "." ? 1 : 0)))) return true;
+  }
+  return false;
 }
 
 function decodeError(w: WriteCtx, err: string): string {

@@ -78,7 +78,8 @@ export function parseFieldSelector(
     const m = part.match(/^([^=!\s]+)\s*(==|=|!=)\s*(.*)$/);
     if (!m) throw badRequest(`invalid selector: '${sel}'; can't understand '${part}'`);
     const field = m[1]!;
-    if (!getters[field]) throw badRequest(`field label not supported: ${field}`);
+    // Own properties only: "constructor" or "__proto__" is an unsupported label, not Object's member.
+    if (!Object.hasOwn(getters, field)) throw badRequest(`field label not supported: ${field}`);
     reqs.push({ field, op: m[2] === "!=" ? "!=" : "=", value: m[3]!.trim() });
   }
   return reqs;
@@ -92,7 +93,9 @@ export function matchFields(
   if (sel.length === 0) return true;
   const getters = gettersFor(ri);
   for (const r of sel) {
-    const v = getters[r.field]!(obj);
+    const get = Object.hasOwn(getters, r.field) ? getters[r.field] : undefined;
+    if (!get) return false;
+    const v = get(obj);
     if (r.op === "=" ? v !== r.value : v === r.value) return false;
   }
   return true;

@@ -5,7 +5,7 @@
 // $setElementOrder/<f>; null deletes. List order follows upstream's normalizeElementOrder.
 // Merge keys and strategies come from the generated schema (schema/types.generated.ts).
 import { badRequest, internalPatchError, unprocessable } from "./errors.ts";
-import { clone, deepEqual, isObject, type JSONObject, type JSONValue } from "./json.ts";
+import { clone, deepEqual, isObject, own, setOwn, type JSONObject, type JSONValue } from "./json.ts";
 import { normalizeTyped } from "./normalize.ts";
 import { fieldSchema, rootType, type FieldSchema, type GVK } from "./schema/index.ts";
 
@@ -67,8 +67,8 @@ function mergeMap(original: JSONObject, patch: JSONObject, type: Ctx): JSONObjec
     }
     // A key missing from the original merges into nothing: the patch value minus directives and nulls.
     const childFs = fieldSchema(type, k);
-    const ov = original[k];
-    original[k] = mergeValue(ov === null ? undefined : ov, pv, childFs, childFs?.type);
+    const ov = own(original, k);
+    setOwn(original, k, mergeValue(ov === null ? undefined : ov, pv, childFs, childFs?.type));
   }
   return original;
 }
@@ -93,16 +93,17 @@ function mergeValue(ov: JSONValue | undefined, pv: JSONValue, fs: FieldSchema | 
 
 /** Merges a map[string]T patch: keys are data (no field schema); values may be structs of type elemType. */
 function mergeDataMap(original: JSONObject, patch: JSONObject, elemType: Ctx): JSONObject {
-  if (patch[PATCH] === "replace") {
+  if (own(patch, PATCH) === "replace") {
     delete patch[PATCH];
     return stripMapValues(patch, elemType);
   }
-  if (patch[PATCH] === "delete") return {};
+  if (own(patch, PATCH) === "delete") return {};
   for (const [k, pv] of Object.entries(patch)) {
     if (k.startsWith("$")) continue;
+    const ov = own(original, k);
     if (pv === null) delete original[k];
-    else if (isObject(pv) && elemType) original[k] = mergeMap(isObject(original[k]) ? (original[k] as JSONObject) : {}, pv, elemType);
-    else original[k] = clone(pv);
+    else if (isObject(pv) && elemType) setOwn(original, k, mergeMap(isObject(ov) ? ov : {}, pv, elemType));
+    else setOwn(original, k, clone(pv));
   }
   return original;
 }
@@ -111,7 +112,7 @@ function stripMapValues(m: JSONObject, elemType: Ctx): JSONObject {
   const out: JSONObject = {};
   for (const [k, v] of Object.entries(m)) {
     if (k.startsWith("$") || v === null) continue;
-    out[k] = isObject(v) && elemType ? stripDirectives(v, elemType) : v;
+    setOwn(out, k, isObject(v) && elemType ? stripDirectives(v, elemType) : v);
   }
   return out;
 }
@@ -244,9 +245,9 @@ function applyRetainKeys(original: JSONObject, patch: JSONObject): void {
 function mergeParallelLists(original: JSONObject, patch: JSONObject, field: string, type: Ctx): void {
   const orderKey = SET_ELEMENT_ORDER + field;
   const deleteKey = DELETE_FROM_PRIMITIVE_LIST + field;
-  const order = patch[orderKey];
-  const toDelete = patch[deleteKey];
-  const patchList = patch[field];
+  const order = own(patch, orderKey);
+  const toDelete = own(patch, deleteKey);
+  const patchList = own(patch, field);
   delete patch[orderKey];
   delete patch[deleteKey];
   if (order !== undefined && !Array.isArray(order)) {
@@ -262,7 +263,7 @@ function mergeParallelLists(original: JSONObject, patch: JSONObject, field: stri
   if (patchList !== undefined && !Array.isArray(patchList)) throw badRequest(ERR_BAD_JSON_DOC);
   const fs = fieldSchema(type, field) ?? { strategy: "merge" };
   const strategyMerge = fs.strategy?.split(",").includes("merge");
-  const ov = original[field];
+  const ov = own(original, field);
   const originalList = Array.isArray(ov) ? ov : [];
   let merged: JSONValue[];
   let needsOrder = true;
@@ -294,7 +295,7 @@ function mergeParallelLists(original: JSONObject, patch: JSONObject, field: stri
     delete patch[field];
     return;
   }
-  original[field] = merged;
+  setOwn(original, field, merged);
   delete patch[field];
 }
 

@@ -4,7 +4,7 @@
 // (objects granular, lists atomic), as SMD's deduced type does.
 import { badRequest } from "./errors.ts";
 import { fieldPE, keyPE, valuePE, FieldSet, type Path, type PathElement } from "./fieldpath.ts";
-import { clone, deepEqual, isObject, type JSONObject, type JSONValue } from "./json.ts";
+import { clone, deepEqual, isObject, own, setOwn, type JSONObject, type JSONValue } from "./json.ts";
 import { fieldSchema, typeSchema, type FieldSchema } from "./schema/index.ts";
 
 /** What the schema says about the value at one position. */
@@ -52,7 +52,7 @@ export function itemPE(fs: FieldSchema, item: JSONValue, index: number): PathEle
     const defaults = typeSchema(fs.type)?.keyDefaults ?? {};
     const keys: Record<string, JSONValue> = {};
     for (const k of fs.keys ?? []) {
-      const v = item[k] ?? (defaults[k] as JSONValue | undefined);
+      const v = own(item, k) ?? (Object.hasOwn(defaults, k) ? (defaults[k] as JSONValue) : undefined);
       if (v === undefined || v === null) {
         throw badRequest(`associative list with keys has an element that omits key field "${k}" (and doesn't have default value)`);
       }
@@ -126,7 +126,7 @@ function walkCompare(l: JSONValue | undefined, r: JSONValue | undefined, ref: Re
     if ((ref.kind !== "scalar" && isAtomic(mapRef)) || empty) return leaf();
     for (const k of new Set([...Object.keys(lm), ...Object.keys(rm)])) {
       path.push(fieldPE(k));
-      walkCompare(lm[k], rm[k], childRef(mapRef, k), path, c);
+      walkCompare(own(lm, k), own(rm, k), childRef(mapRef, k), path, c);
       path.pop();
     }
   } else if ((Array.isArray(l) || Array.isArray(r)) && listLike(l) && listLike(r) && ref.kind === "list") {
@@ -167,8 +167,8 @@ export function mergeTyped(l: JSONValue | undefined, r: JSONValue | undefined, r
     if (ref.kind !== "scalar" && isAtomic(mapRef)) return clone(r);
     const out: JSONObject = { ...l };
     for (const [k, rv] of Object.entries(r)) {
-      const merged = mergeTyped(l[k], rv, childRef(mapRef, k));
-      if (merged !== undefined) out[k] = merged;
+      const merged = mergeTyped(own(l, k), rv, childRef(mapRef, k));
+      if (merged !== undefined) setOwn(out, k, merged);
     }
     return out;
   }
@@ -255,7 +255,7 @@ function removeAt(v: JSONValue, path: Path, i: number, ref: Ref): boolean {
   const last = i === path.length - 1;
   if (pe.startsWith("f:") && isObject(v)) {
     const k = pe.slice(2);
-    if (!(k in v)) return false;
+    if (!Object.hasOwn(v, k)) return false;
     const mapRef = ref.kind === "scalar" ? structRef(undefined) : ref;
     const cref = childRef(mapRef, k);
     if (last) {

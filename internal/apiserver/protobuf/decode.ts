@@ -155,7 +155,8 @@ function message(type: string, r: Reader): unknown {
         else if (en === 2) v = value(vt, ew, er);
         else er.skip(ew);
       }
-      (obj[name] ??= {})[String(k)] = v;
+      // Map keys are data: defineProperty keeps a "__proto__" key an ordinary entry.
+      Object.defineProperty((obj[name] ??= {}), String(k), { value: v, writable: true, enumerable: true, configurable: true });
       continue;
     }
     if (flags === "r") {

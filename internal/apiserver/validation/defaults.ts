@@ -276,7 +276,10 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       // stringData is write-only: upstream's conversion merges it into data (overriding) and drops it.
       if (obj.stringData && typeof obj.stringData === "object" && !Array.isArray(obj.stringData)) {
         const data = obj.data && typeof obj.data === "object" ? obj.data : {};
-        for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v ?? ""), "utf8").toString("base64");
+        // defineProperty: a "__proto__" key (a valid Secret key) is stored as data, not as data's prototype.
+        for (const [k, v] of Object.entries(obj.stringData)) {
+          Object.defineProperty(data, k, { value: Buffer.from(String(v ?? ""), "utf8").toString("base64"), writable: true, enumerable: true, configurable: true });
+        }
         obj.data = data;
       }
       delete obj.stringData;

@@ -115,7 +115,7 @@ function walk(value: unknown, schema: Schema, structName: string, goPath: string
   const ownName = schema.$ref ? refName(schema.$ref).split(".").pop()! : structName;
   const extra = target.additionalProperties && typeof target.additionalProperties === "object" ? target.additionalProperties : undefined;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const prop = target.properties?.[k];
+    const prop = target.properties && Object.hasOwn(target.properties, k) ? target.properties[k] : undefined;
     if (prop) walk(v, prop, ownName, goPath ? `${goPath}.${k}` : k, field ? `${field}.${k}` : k, ctx, depth + 1);
     // A map: its values decode into the map's element type.
     else if (extra) walk(v, extra, structName, goPath, `${field}[${k}]`, ctx, depth + 1);

@@ -16,7 +16,7 @@ function walk(value: unknown, schema: Schema | undefined, path: string, out: str
   const extra = s.additionalProperties;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = path ? `${path}.${k}` : k;
-    if (props && k in props) walk(v, props[k], p, out, depth + 1);
+    if (props && Object.hasOwn(props, k)) walk(v, props[k], p, out, depth + 1);
     else if (extra && typeof extra === "object") walk(v, extra, p, out, depth + 1);
     else if (props) out.push(p);
     // A schema without properties (RawExtension, FieldsV1, free-form objects) accepts anything.

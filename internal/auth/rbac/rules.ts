@@ -5,17 +5,28 @@ import type { RequestAttributes } from "../types.ts";
 
 export const ALL = "*";
 
+type ListField = "verbs" | "apiGroups" | "resources" | "resourceNames" | "nonResourceURLs";
+
+/**
+ * A rule's list, from its own properties only: a rule without apiGroups must never match through something
+ * inherited (a polluted Object.prototype), and a non-list value matches nothing.
+ */
+function list(rule: PolicyRule, field: ListField): readonly string[] {
+  const v = Object.hasOwn(rule, field) ? rule[field] : undefined;
+  return Array.isArray(v) ? v : [];
+}
+
 export function verbMatches(rule: PolicyRule, verb: string): boolean {
-  return rule.verbs.some((v) => v === ALL || v === verb);
+  return list(rule, "verbs").some((v) => v === ALL || v === verb);
 }
 
 export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
-  return (rule.apiGroups ?? []).some((g) => g === ALL || g === group);
+  return list(rule, "apiGroups").some((g) => g === ALL || g === group);
 }
 
 /** combined = "pods" or "pods/log"; subresource = "log" or "". */
 export function resourceMatches(rule: PolicyRule, combined: string, subresource: string): boolean {
-  for (const r of rule.resources ?? []) {
+  for (const r of list(rule, "resources")) {
     if (r === ALL || r === combined) return true;
     // "*/scale" matches the scale subresource of any resource.
     if (subresource && r.length === subresource.length + 2 && r.startsWith("*/") && r.endsWith(subresource)) return true;
@@ -24,13 +35,13 @@ export function resourceMatches(rule: PolicyRule, combined: string, subresource:
 }
 
 export function resourceNameMatches(rule: PolicyRule, name: string): boolean {
-  const names = rule.resourceNames ?? [];
+  const names = list(rule, "resourceNames");
   if (names.length === 0) return true;
   return names.includes(name);
 }
 
 export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
-  for (const u of rule.nonResourceURLs ?? []) {
+  for (const u of list(rule, "nonResourceURLs")) {
     if (u === ALL || u === path) return true;
     if (u.endsWith("*") && path.startsWith(u.replace(/\*+$/, ""))) return true;
   }

@@ -12,16 +12,19 @@ export interface GVK {
 
 /** Root type name of a kind ("apps.v1.Deployment"), or undefined for kinds without a schema (e.g. Scale of unknown). */
 export function rootType(gvk: GVK): string | undefined {
-  return ROOTS[`${gvk.group}/${gvk.version}/${gvk.kind}`];
+  const key = `${gvk.group}/${gvk.version}/${gvk.kind}`;
+  return Object.hasOwn(ROOTS, key) ? ROOTS[key] : undefined;
 }
 
 export function typeSchema(type: string | undefined): TypeSchema | undefined {
-  return type ? TYPES[type] : undefined;
+  return type && Object.hasOwn(TYPES, type) ? TYPES[type] : undefined;
 }
 
 /** Schema of field `name` of struct `type`; undefined when the field is a scalar or unknown. */
 export function fieldSchema(type: string | undefined, name: string): FieldSchema | undefined {
-  return type ? TYPES[type]?.fields[name] : undefined;
+  // Own properties only: a field named "constructor" or "__proto__" is unknown, not Object's member.
+  const fields = type && Object.hasOwn(TYPES, type) ? TYPES[type]!.fields : undefined;
+  return fields && Object.hasOwn(fields, name) ? fields[name] : undefined;
 }
 
 /** SSA list semantics of a field (kube-openapi's schemaconv rules; lists are atomic unless declared otherwise). */

@@ -1,5 +1,5 @@
 // PATCH, dispatched by Content-Type: JSON patch, merge patch, strategic merge patch, server-side apply.
-import { mediaType, parseText, readBodyText } from "../body.ts";
+import { MAX_BODY_BYTES, mediaType, parseText, readBodyText } from "../body.ts";
 import type { KObject } from "../objects.ts";
 import { CORE_EVENTS, eventFromCore, eventToCore, isEventsV1 } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
@@ -109,6 +109,10 @@ export async function handlePatch(r: Rest): Promise<Response> {
         throw patchFailed(err);
       }
       if (out === null || typeof out !== "object" || Array.isArray(out)) throw badRequest("patch produced a non-object");
+      // A patch may build an object no request body could carry (many adds, or copies within the JSON patch
+      // limit): the result is bounded like a body, before it is validated, admitted or stored.
+      const size = Buffer.byteLength(JSON.stringify(out));
+      if (size > MAX_BODY_BYTES) throw new StatusError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_BODY_BYTES}`);
       out.metadata ??= {};
       if (live) {
         if (out.metadata.name !== undefined && out.metadata.name !== name) {

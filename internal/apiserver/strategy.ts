@@ -17,7 +17,9 @@ export function prepareForCreate(ri: ResourceInfo, obj: KObject): void {
     if (!obj.spec.finalizers) obj.spec.finalizers = ["kubernetes"];
     obj.status = { phase: "Active" };
   }
+  // Other kinds keep what the client sent, but 0 is none: Go's omitempty drops the 0 a protobuf body carries.
   if (ri.generation) obj.metadata.generation = 1;
+  else if (!obj.metadata.generation) delete obj.metadata.generation;
 }
 
 /**
@@ -28,7 +30,9 @@ export function prepareForUpdate(ri: ResourceInfo, next: KObject, old: KObject, 
   let out: KObject;
   if (subresource === "status") {
     out = clone(old);
-    out.status = next.status;
+    // An absent status is an empty one (Go's zero struct), not a field set to undefined.
+    if (next.status === undefined) delete out.status;
+    else out.status = next.status;
     if (next.metadata?.managedFields) out.metadata.managedFields = next.metadata.managedFields;
     // Status writers (kubelet, controllers) may still maintain these upstream allows on status updates.
     if (ri.resource === "pods" || ri.resource === "nodes") {
@@ -64,7 +68,9 @@ export function prepareForUpdate(ri: ResourceInfo, next: KObject, old: KObject, 
   if (old.metadata.deletionGracePeriodSeconds !== undefined)
     m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
   else delete m.deletionGracePeriodSeconds;
-  if (old.metadata.generation !== undefined) m.generation = old.metadata.generation;
+  // Clients cannot set generation (upstream's BeforeUpdate copies the old one; 0 means none).
+  if (old.metadata.generation) m.generation = old.metadata.generation;
+  else delete m.generation;
   if (ri.generation && subresource !== "status" && !deepEqual(specPart(out), specPart(old))) {
     m.generation = (old.metadata.generation ?? 0) + 1;
   }

@@ -5,7 +5,7 @@ import type { UserInfo } from "../auth/types.ts";
 import { ConflictError, KeyExistsError, NotFoundError, type KeyValue } from "../store/types.ts";
 import { admit } from "./admission.ts";
 import type { ApiServerDeps } from "./deps.ts";
-import { clone, decode, encode, nowRFC3339, randomSuffix, type KObject } from "./objects.ts";
+import { clone, decode, deepEqual, encode, nowRFC3339, randomSuffix, type KObject } from "./objects.ts";
 import { groupVersion, storageKey, type ResourceInfo } from "../api/resources.ts";
 import { alreadyExists, badRequest, conflict, invalid, MODIFIED, notFound, StatusError } from "../api/status.ts";
 import { prepareForCreate, prepareForUpdate, shouldDeleteAfterUpdate } from "./strategy.ts";
@@ -231,8 +231,10 @@ export async function updateObject(
         throw err;
       }
     }
-    const pinned = next.metadata?.resourceVersion;
-    if (pinned !== undefined && pinned !== "" && pinned !== live.metadata.resourceVersion) {
+    // "0" (or "") is no version: an unconditional update, as upstream (every built-in kind allows one).
+    const rv = next.metadata?.resourceVersion;
+    const pinned = rv !== undefined && rv !== null && rv !== "" && rv !== "0" ? String(rv) : undefined;
+    if (pinned !== undefined && pinned !== live.metadata.resourceVersion) {
       throw conflict(ri, name, MODIFIED);
     }
     next = prepareForUpdate(ri, next, live, w.subresource);
@@ -249,6 +251,9 @@ export async function updateObject(
     next = (await admit({ deps, ri, user: w.user, operation: "UPDATE", subresource: w.subresource, namespace: w.namespace, name, object: next, oldObject: live, dryRun: w.dryRun }))!;
     next.metadata.resourceVersion = live.metadata.resourceVersion;
     const remove = shouldDeleteAfterUpdate(ri, next, live);
+    // A write that changes nothing is not written (upstream's GuaranteedUpdate compares the encoded bytes):
+    // the stored object comes back, resourceVersion unchanged, no row and no watch event.
+    if (!remove && deepEqual(JSON.parse(JSON.stringify(next)), live)) return { obj: live, created: false };
     if (w.dryRun) return { obj: next, created: false, deleted: remove };
     if (deps.serviceAllocator && ri.group === "" && ri.resource === "services" && !w.subresource) {
       // Dropped allocations are freed only once the update is stored (a failed write keeps them).

@@ -180,6 +180,8 @@ function message(type: string, r: Reader): unknown {
 function value(type: string, wire: number, r: Reader): unknown {
   if (!MESSAGES[type]) return scalar(type, wire, r);
   const obj = message(type, new Reader(r.bytes())) as Record<string, any>;
+  // ObjectMeta.generation is omitempty in Go's JSON, but protobuf always carries it (0 on kinds without one).
+  if (type === META + "ObjectMeta" && obj.generation === 0) delete obj.generation;
   const s = special(type, obj);
   return s ? s.value : obj;
 }

@@ -59,7 +59,7 @@ export async function handleScale(r: Rest, method: string): Promise<Response> {
       else throw new StatusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
     }
     const rv = wanted?.metadata?.resourceVersion;
-    if (rv && rv !== live.metadata.resourceVersion && (patch === undefined || patch?.metadata?.resourceVersion)) throw conflict(r.ri, name, MODIFIED);
+    if (rv && rv !== "0" && rv !== live.metadata.resourceVersion && (patch === undefined || patch?.metadata?.resourceVersion)) throw conflict(r.ri, name, MODIFIED);
     const replicas = wanted?.spec?.replicas;
     if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) throw invalidReplicas(name, replicas);
     live.spec = { ...(live.spec ?? {}), replicas };

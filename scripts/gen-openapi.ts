@@ -27,6 +27,7 @@ const MODULES: Record<string, { pkg: string; group?: string; version?: string }>
   "events/v1": { pkg: "io.k8s.api.events.v1", group: "events.k8s.io", version: "v1" },
   "policy/v1": { pkg: "io.k8s.api.policy.v1", group: "policy", version: "v1" },
   "scheduling/v1": { pkg: "io.k8s.api.scheduling.v1", group: "scheduling.k8s.io", version: "v1" },
+  "flowcontrol/v1": { pkg: "io.k8s.api.flowcontrol.v1", group: "flowcontrol.apiserver.k8s.io", version: "v1" },
   "rbac/v1": { pkg: "io.k8s.api.rbac.v1", group: "rbac.authorization.k8s.io", version: "v1" },
   "authentication/v1": { pkg: "io.k8s.api.authentication.v1", group: "authentication.k8s.io", version: "v1" },
   "authorization/v1": { pkg: "io.k8s.api.authorization.v1", group: "authorization.k8s.io", version: "v1" },

@@ -143,6 +143,13 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   // scheduling.k8s.io/v1
   r("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, { shortNames: ["pc"] }),
 
+  // flowcontrol.apiserver.k8s.io/v1 (API Priority and Fairness)
+  r("flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "flowschemas", false, { subresources: ["status"], generation: true }),
+  r("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", "prioritylevelconfigurations", false, {
+    subresources: ["status"],
+    generation: true,
+  }),
+
   // rbac.authorization.k8s.io/v1
   r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
   r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),

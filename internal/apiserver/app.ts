@@ -8,6 +8,7 @@ import { apiResourceList, discoveryRoutes, groupVersions, type GroupVersion } fr
 import { dispatch } from "./dispatch.ts";
 import { healthRoutes } from "./health.ts";
 import { InflightLimiter } from "./inflight.ts";
+import { DEFAULT_BODY_TIMEOUT_MS, FlowControl, limitBodyReadTime, serveWithFlowControl } from "./flowcontrol/index.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, isLongRunning, parseGoDuration, withDeadline } from "./timeout.ts";
 import { metrics } from "./metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./requestinfo.ts";
@@ -53,6 +54,15 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
   const app = new Hono<AppEnv>();
   const watchCache = new WatchCache(deps.store, deps.log.child("watch"));
   const limiter = new InflightLimiter(deps.maxMutatingInflight, deps.maxReadOnlyInflight);
+  // API Priority and Fairness shares the same total as upstream: both in-flight limits together.
+  const flowControl =
+    deps.flowControl?.enabled === false
+      ? undefined
+      : new FlowControl(deps.store, {
+          serverConcurrencyLimit: (deps.maxMutatingInflight ?? 400) + (deps.maxReadOnlyInflight ?? 800),
+          queueWaitMs: deps.flowControl?.queueWaitMs ?? (deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) / 4,
+          log: deps.log.child("flowcontrol"),
+        });
   let ready = false;
 
   app.onError((err, c) => errorResponse(c, err, deps));
@@ -78,16 +88,28 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     const user = await impersonate(deps, await authenticate(deps, c.req.header("authorization")), c.req.raw.headers);
     c.set("user", user);
     await authorize(deps, attributesOf(user, info));
-    const release = limiter.acquire(info.verb, info.subresource);
-    try {
-      if (isLongRunning(info.verb, info.subresource)) await next();
+    const longRunning = isLongRunning(info.verb, info.subresource);
+    const stopBodyTimer = longRunning ? undefined : limitBodyReadTime(c, deps.flowControl?.requestBodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+    const run = async () => {
+      if (longRunning) await next();
       else {
         const asked = parseGoDuration(c.req.query("timeout"));
         const ms = Math.min(asked ?? DEFAULT_REQUEST_TIMEOUT_MS, deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
         await withDeadline(ms, next());
       }
+    };
+    try {
+      if (flowControl) await serveWithFlowControl(flowControl, c, user, info, run);
+      else {
+        const release = limiter.acquire(info.verb, info.subresource);
+        try {
+          await run();
+        } finally {
+          release?.();
+        }
+      }
     } finally {
-      release?.();
+      stopBodyTimer?.();
     }
   });
 
@@ -116,7 +138,10 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     markReady: () => {
       ready = true;
     },
-    stop: () => watchCache.stop(),
+    stop: () => {
+      watchCache.stop();
+      flowControl?.stop();
+    },
   };
 }
 

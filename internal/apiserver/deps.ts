@@ -55,6 +55,16 @@ export interface TablesLib {
   toTable(ri: ResourceInfo, objects: any[], opts: { includeObject: "None" | "Metadata" | "Object" }): any;
 }
 
+/** API Priority and Fairness (flowcontrol/), replacing the max-in-flight limits when enabled. */
+export interface FlowControlOptions {
+  /** Default true; false falls back to the max-in-flight limiter (upstream --enable-priority-and-fairness=false). */
+  enabled?: boolean;
+  /** Longest wait in a priority level's queue before 429 (default 15 s, a quarter of the request timeout). */
+  queueWaitMs?: number;
+  /** Request bodies must have arrived by then, or the request fails with 408 (default 30 s). */
+  requestBodyTimeoutMs?: number;
+}
+
 export interface ApiServerDeps {
   store: Store;
   authenticator: Authenticator;
@@ -72,6 +82,7 @@ export interface ApiServerDeps {
   openapi?: { routes(): import("hono").Hono };
   maxMutatingInflight?: number;
   maxReadOnlyInflight?: number;
+  flowControl?: FlowControlOptions;
   eventTTLSeconds?: number;
   /** Deadline of non-long-running requests (default 60 s, as upstream's --request-timeout). */
   requestTimeoutMs?: number;

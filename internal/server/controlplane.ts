@@ -51,6 +51,8 @@ export interface ControlPlaneOptions {
   /** In-flight limits (upstream defaults 400 mutating / 800 read-only). */
   maxMutatingInflight?: number;
   maxReadOnlyInflight?: number;
+  /** API Priority and Fairness (on by default) and the request-body deadline; tests shorten the waits. */
+  flowControl?: import("../apiserver/deps.ts").FlowControlOptions;
   /** Watch bookmark period (default 30 s); tests shorten it. */
   watchBookmarkIntervalMs?: number;
 }
@@ -135,6 +137,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     openapi: { routes: openapiRoutes },
     maxMutatingInflight: opts.maxMutatingInflight,
     maxReadOnlyInflight: opts.maxReadOnlyInflight,
+    flowControl: opts.flowControl,
     bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
   };
   deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM, signal: abort.signal });

@@ -5,6 +5,7 @@ import { configmaps, events, leases, namespaces, nodes, secrets, serviceaccounts
 import { bindings, controllerrevisions, createdAt, pdbs, priorityclasses, pvcs, pvs, resourcequotas } from "./misc.ts";
 import { endpoints, endpointslices, services } from "./network.ts";
 import { pods } from "./pods.ts";
+import { flowschemas, prioritylevelconfigurations } from "../flowcontrol/tables.ts";
 import { cronjobs, daemonsets, deployments, jobs, replicasets, statefulsets } from "./workloads.ts";
 
 export type { Column, Printer } from "./columns.ts";
@@ -41,4 +42,6 @@ export const PRINTERS: Record<string, Printer> = {
   controllerrevisions,
   resourcequotas,
   limitranges: createdAt,
+  flowschemas,
+  prioritylevelconfigurations,
 };

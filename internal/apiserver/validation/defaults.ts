@@ -2,6 +2,7 @@
 // Mutates the object in place; runs before admission and validation on create and update.
 import type { ResourceInfo } from "../../api/resources.ts";
 import { stripNulls } from "./nulls.ts";
+import { defaultFlowSchema, defaultPriorityLevelConfiguration } from "../flowcontrol/validation.ts";
 import { typeMismatches } from "./types.ts";
 
 type Obj = Record<string, any>;
@@ -300,6 +301,10 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       obj.status ??= {};
       setDefault(obj.status, "phase", "Pending");
       return;
+    case "FlowSchema":
+      return defaultFlowSchema(obj);
+    case "PriorityLevelConfiguration":
+      return defaultPriorityLevelConfiguration(obj);
     case "PriorityClass":
       setDefault(obj, "preemptionPolicy", "PreemptLowerPriority");
       return;

@@ -2,6 +2,7 @@
 // validators of each API area.
 import type { ResourceInfo } from "../../api/resources.ts";
 import { Errors } from "./errors.ts";
+import { validateFlowSchema, validatePriorityLevelConfiguration } from "../flowcontrol/validation.ts";
 import { validateObjectMeta, type NameCheck } from "./meta.ts";
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidPathSegmentName } from "./names.ts";
 import { validatePodSpec } from "./pod.ts";
@@ -93,6 +94,12 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
       break;
     case "PodDisruptionBudget":
       validatePodDisruptionBudget(e, obj);
+      break;
+    case "FlowSchema":
+      validateFlowSchema(e, obj);
+      break;
+    case "PriorityLevelConfiguration":
+      validatePriorityLevelConfiguration(e, obj);
       break;
     case "PriorityClass":
       if (typeof obj.value !== "number") e.required("value");

@@ -1,0 +1,51 @@
+// The API Priority and Fairness filter: classify the (authenticated, impersonated) request, wait for a seat of its
+// priority level, run it, give the seat back. As upstream: long-running requests other than watches (exec, attach,
+// logs, port-forward, proxy) are neither classified nor held in seats; a watch waits for a seat like any request
+// but gives it back as soon as it starts streaming (upstream holds it until the watch's initial events are sent);
+// every classified answer, a 429 included, names its FlowSchema and priority level by UID.
+import type { Context } from "hono";
+import type { UserInfo } from "../../auth/types.ts";
+import type { RequestInfo } from "../requestinfo.ts";
+import { StatusError } from "../../api/status.ts";
+import type { FlowControl } from "./controller.ts";
+
+export const FLOW_SCHEMA_UID_HEADER = "X-Kubernetes-PF-FlowSchema-UID";
+export const PRIORITY_LEVEL_UID_HEADER = "X-Kubernetes-PF-PriorityLevel-UID";
+
+const LONG_RUNNING_SUBRESOURCES = new Set(["log", "exec", "attach", "portforward", "proxy"]);
+
+function setHeaders(c: Context, schemaUID: string, levelUID: string): void {
+  try {
+    c.res.headers.set(FLOW_SCHEMA_UID_HEADER, schemaUID);
+    c.res.headers.set(PRIORITY_LEVEL_UID_HEADER, levelUID);
+  } catch {
+    // Immutable headers (a response passed through from a kubelet): nothing to add them to.
+  }
+}
+
+/** Runs `run` under flow control. */
+export async function serveWithFlowControl(fc: FlowControl, c: Context, user: UserInfo, info: RequestInfo, run: () => Promise<void>): Promise<void> {
+  if (info.subresource && LONG_RUNNING_SUBRESOURCES.has(info.subresource)) return run();
+  const { schema, level, flowHash } = fc.classify(user, info);
+  c.header(FLOW_SCHEMA_UID_HEADER, schema.uid);
+  c.header(PRIORITY_LEVEL_UID_HEADER, level.uid);
+  if (level.exempt) {
+    await run();
+    setHeaders(c, schema.uid, level.uid);
+    return;
+  }
+  let release: () => void;
+  try {
+    release = await level.queues.acquire(flowHash);
+  } catch (err) {
+    if (err instanceof StatusError) err.headers = { ...(err.headers ?? {}), [FLOW_SCHEMA_UID_HEADER]: schema.uid, [PRIORITY_LEVEL_UID_HEADER]: level.uid };
+    throw err;
+  }
+  if (info.verb === "watch") release();
+  try {
+    await run();
+  } finally {
+    release();
+  }
+  setHeaders(c, schema.uid, level.uid);
+}

@@ -1,0 +1,179 @@
+// One priority level's seats and queues: upstream's fair queuing for server requests, in a simplified form
+// (k8s.io/apiserver pkg/util/flowcontrol/fairqueuing/queueset). What is kept: a fixed number of seats (the level's
+// concurrency limit), `queues` FIFO queues, shuffle sharding (each flow is dealt a hand of `handSize` queues from a
+// hash of its FlowSchema and distinguisher, and a request joins the shortest queue of its hand), `queueLengthLimit`,
+// a bounded wait in queue, and dispatch that favours the queue with the fewest requests executing (so a flow whose
+// requests hold seats long — slow bodies — is served less often, the effect of upstream's virtual-time accounting).
+// What is simplified: every request occupies one seat (no work estimation of lists/watches), and the next queue is
+// chosen by executing count with round-robin ties rather than by virtual finish time.
+import { tooManyRequests } from "../../api/status.ts";
+
+export const TOO_MANY = "Too many requests, please try again later.";
+
+export interface LevelConfig {
+  /** Seats; Infinity for exempt levels. */
+  concurrencyLimit: number;
+  /** undefined: the level rejects instead of queuing (limitResponse.type Reject). */
+  queuing?: { queues: number; handSize: number; queueLengthLimit: number };
+}
+
+interface Waiter {
+  flowHash: bigint;
+  queue: Queue;
+  resolve(release: () => void): void;
+  reject(err: unknown): void;
+  timer?: Timer;
+}
+
+interface Queue {
+  waiting: Waiter[];
+  executing: number;
+}
+
+/** Seats and queues of one priority level. */
+export class QueueSet {
+  private executing = 0;
+  private queues: Queue[] = [];
+  private rr = 0;
+
+  constructor(
+    private cfg: LevelConfig,
+    private queueWaitMs: number,
+  ) {
+    this.setConfig(cfg);
+  }
+
+  get inUse(): number {
+    return this.executing;
+  }
+
+  get waiting(): number {
+    let n = 0;
+    for (const q of this.queues) n += q.waiting.length;
+    return n;
+  }
+
+  get config(): LevelConfig {
+    return this.cfg;
+  }
+
+  /** A new limit or queue shape: waiting requests move to the queues their flow is now dealt. */
+  setConfig(cfg: LevelConfig): void {
+    const sameShape =
+      this.queues.length > 0 && cfg.queuing && this.cfg.queuing && cfg.queuing.queues === this.cfg.queuing.queues && cfg.queuing.handSize === this.cfg.queuing.handSize;
+    this.cfg = cfg;
+    if (!sameShape) {
+      const old = this.queues.flatMap((q) => q.waiting);
+      const n = cfg.queuing?.queues ?? 0;
+      this.queues = Array.from({ length: n }, () => ({ waiting: [], executing: 0 }));
+      this.rr = 0;
+      for (const w of old) {
+        if (!n) {
+          clearTimeout(w.timer);
+          w.reject(tooManyRequests(TOO_MANY));
+          continue;
+        }
+        w.queue = this.queues[this.chooseQueue(w.flowHash)]!;
+        w.queue.waiting.push(w);
+      }
+    }
+    this.dispatch();
+  }
+
+  /**
+   * Waits for a seat. Resolves with the function that gives it back; rejects with 429 when the level rejects,
+   * the flow's queues are full, or the wait in queue times out.
+   */
+  acquire(flowHash: bigint): Promise<() => void> {
+    if (this.executing < this.cfg.concurrencyLimit && this.waiting === 0) {
+      const q = this.queues.length ? this.queues[this.chooseQueue(flowHash)]! : undefined;
+      return Promise.resolve(this.start(q));
+    }
+    const qc = this.cfg.queuing;
+    if (!qc || !this.queues.length) return Promise.reject(tooManyRequests(TOO_MANY));
+    const queue = this.queues[this.chooseQueue(flowHash)]!;
+    if (queue.waiting.length >= qc.queueLengthLimit) return Promise.reject(tooManyRequests(TOO_MANY));
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { flowHash, queue, resolve, reject };
+      w.timer = setTimeout(() => {
+        const list = w.queue.waiting;
+        const i = list.indexOf(w);
+        if (i >= 0) list.splice(i, 1);
+        reject(tooManyRequests(TOO_MANY));
+      }, this.queueWaitMs);
+      queue.waiting.push(w);
+    });
+  }
+
+  private start(q: Queue | undefined): () => void {
+    this.executing++;
+    if (q) q.executing++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.executing--;
+      if (q) q.executing--;
+      this.dispatch();
+    };
+  }
+
+  /** Hands free seats to waiting requests, fewest-executing queue first (round-robin among equals). */
+  private dispatch(): void {
+    while (this.executing < this.cfg.concurrencyLimit) {
+      let best: Queue | undefined;
+      let bestIdx = -1;
+      const n = this.queues.length;
+      for (let k = 0; k < n; k++) {
+        const i = (this.rr + k) % n;
+        const q = this.queues[i]!;
+        if (!q.waiting.length) continue;
+        if (!best || q.executing < best.executing) {
+          best = q;
+          bestIdx = i;
+        }
+      }
+      if (!best) return;
+      this.rr = (bestIdx + 1) % n;
+      const w = best.waiting.shift()!;
+      clearTimeout(w.timer);
+      w.resolve(this.start(best));
+    }
+  }
+
+  /** Shuffle sharding: deal handSize distinct queues from the hash, pick the one with the least work. */
+  private chooseQueue(hash: bigint): number {
+    const n = this.queues.length;
+    const hand = Math.min(this.cfg.queuing?.handSize ?? 1, n);
+    const dealt: number[] = [];
+    let best = -1;
+    let bestLoad = Infinity;
+    let h = hash;
+    for (let i = 0; i < hand; i++) {
+      const span = BigInt(n - i);
+      // The r-th queue not dealt yet (dealt is kept sorted).
+      let card = Number(h % span);
+      h /= span;
+      for (const d of dealt) if (card >= d) card++;
+      dealt.splice(sortedIndex(dealt, card), 0, card);
+      const q = this.queues[card]!;
+      const load = q.waiting.length + q.executing;
+      if (load < bestLoad) {
+        bestLoad = load;
+        best = card;
+      }
+    }
+    return best;
+  }
+}
+
+function sortedIndex(list: number[], v: number): number {
+  let i = 0;
+  while (i < list.length && list[i]! < v) i++;
+  return i;
+}
+
+/** 64-bit hash of a flow (FlowSchema name + distinguisher), the input of shuffle sharding. */
+export function flowHash(schema: string, distinguisher: string): bigint {
+  return BigInt.asUintN(64, BigInt(Bun.hash(`${schema}\u0000${distinguisher}`)));
+}

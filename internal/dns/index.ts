@@ -75,7 +75,7 @@ export async function startDNS(cfg: ClientConfig, opts: DNSOptions): Promise<Clu
   const slices = informers.informerFor<EndpointSlice>(refs.endpointslices);
   slices.addIndexer("service", sliceServiceKey);
   const clusterZone = new ClusterZone(zone, services, slices);
-  const handler = new DNSHandler(clusterZone, new Forwarder(upstreams, netnsPath), log);
+  const handler = new DNSHandler(clusterZone, new Forwarder(upstreams, netnsPath, log.child("forward")), log);
 
   if (opts.addLocalAddresses) {
     const netnsName = netnsPath?.startsWith("/var/run/netns/") ? netnsPath.slice("/var/run/netns/".length) : undefined;

@@ -111,9 +111,17 @@ export async function listen(host: string, port: number, handler: DNSHandler, lo
       socket: {
         data(sock, buf, rport, raddr) {
           handler.handle(buf, false).then(
-            (out) => out && !sock.closed && sock.send(out, rport, raddr),
+            (out) => {
+              try {
+                if (out && !sock.closed) sock.send(out, rport, raddr);
+              } catch {} // the client went away: nothing to answer
+            },
             (e) => log.warn("dns query failed", { error: e }),
           );
+        },
+        // An error on the listening socket (e.g. an ICMP error for an earlier answer) must not end the agent.
+        error(...args: unknown[]) {
+          log.debug("dns socket error", { error: args.find((a) => a instanceof Error) });
         },
       },
     }),

@@ -10,7 +10,8 @@ import { createClient } from "../../internal/client/client.ts";
 import { SharedInformerFactory } from "../../internal/client/factory.ts";
 import { refs } from "../../internal/client/refs.ts";
 import { startDNS } from "../../internal/dns/index.ts";
-import { parseUpstream, upstreamsFromResolvConf } from "../../internal/dns/forward.ts";
+import { Forwarder, parseUpstream, UPSTREAM_RETRY_MS, upstreamsFromResolvConf } from "../../internal/dns/forward.ts";
+import { buildQuery } from "./query.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { query } from "./query.ts";
 
@@ -128,6 +129,58 @@ describe("upstreams", () => {
   });
 });
 
+describe("unreachable upstreams (air-gapped nodes)", () => {
+  /** A UDP port on 127.0.0.1 with nothing bound: the kernel answers each datagram with ICMP port unreachable. */
+  async function closedPort(): Promise<number> {
+    const s = await Bun.udpSocket({ hostname: "127.0.0.1", socket: { data() {} } });
+    const port = s.port;
+    s.close();
+    return port;
+  }
+
+  test("an ICMP error from the upstream gives SERVFAIL at once, the next upstream is tried, and the process lives", async () => {
+    const dead = await closedPort();
+    const up = await fakeUpstream();
+    const sig = new AbortController();
+    try {
+      const only = await startDNS(cluster.clientConfig, { listen: [{ host: "127.0.0.1", port: 0 }], upstream: [`127.0.0.1:${dead}`], signal: sig.signal });
+      // Before the fix the ECONNREFUSED raised on the forwarding socket was unhandled and ended the process here.
+      for (let i = 0; i < 3; i++) expect((await query(only.listeners[0]!.udpPort, `x${i}.example.com`, "A", { timeoutMs: 1500 })).rcode).toBe("SERVFAIL");
+      const both = await startDNS(cluster.clientConfig, {
+        listen: [{ host: "127.0.0.1", port: 0 }],
+        upstream: [`127.0.0.1:${dead}`, `127.0.0.1:${up.port}`],
+        signal: sig.signal,
+      });
+      const r = await query(both.listeners[0]!.udpPort, "example.com", "A");
+      expect(r.rcode).toBe("NOERROR");
+      expect(r.answers?.map((a: any) => a.data)).toEqual(["192.0.2.1"]);
+      // Cluster names are still answered.
+      expect((await query(only.listeners[0]!.udpPort, "web.default.svc.cluster.local", "A")).answers?.map((a: any) => a.data)).toEqual([webIP]);
+    } finally {
+      sig.abort();
+      up.stop();
+    }
+  });
+
+  test("a failed upstream is skipped for a while (no wait per query) and tried again later; failures are logged once a minute", async () => {
+    const dead = await closedPort();
+    const lines: string[] = [];
+    const log = { warn: (msg: string) => lines.push(msg), info() {}, debug() {}, error() {}, child: () => log } as any;
+    let now = 1_000_000;
+    const f = new Forwarder([{ host: "127.0.0.1", port: dead }], undefined, log, () => now);
+    const q = buildQuery("example.com", "A");
+    expect(await f.forward(q, false)).toBeUndefined();
+    expect(await f.forward(q, true)).toBeUndefined(); // skipped: no socket opened at all
+    expect(lines.length).toBe(1);
+    now += UPSTREAM_RETRY_MS + 1;
+    expect(await f.forward(q, true)).toBeUndefined(); // tried again over TCP: connection refused, handled
+    expect(lines.length).toBe(1); // still within the minute
+    now += 60_000;
+    expect(await f.forward(q, false)).toBeUndefined();
+    expect(lines.length).toBe(2);
+  });
+});
+
 describe("shared informers", () => {
   test("a factory given by the agent is used (one watch per resource per node), not a second one", async () => {
     const sig = new AbortController();
@@ -179,6 +232,44 @@ describe.skipIf(!canNetns)("network namespace", () => {
       sig.abort();
     }
   }, 20_000);
+
+  test("an upstream behind a link with no answer (EHOSTUNREACH) gives SERVFAIL and never ends the process", async () => {
+    // A veth into a second namespace where nothing has the upstream's address: ARP fails, the kernel reports
+    // EHOSTUNREACH on the forwarding socket. Nothing leaves the two test namespaces.
+    const peer = `${ns}-p`;
+    const [a, b] = [`kd${process.pid % 100000}a`, `kd${process.pid % 100000}b`];
+    expect(ip("netns", "add", peer).exitCode).toBe(0);
+    try {
+      expect(ip("link", "add", a, "netns", ns, "type", "veth", "peer", "name", b, "netns", peer).exitCode).toBe(0);
+      ip("-n", ns, "addr", "add", "10.251.0.1/24", "dev", a);
+      ip("-n", ns, "link", "set", a, "up");
+      ip("-n", peer, "link", "set", b, "up");
+      let now = 1_000_000;
+      const f = new Forwarder([{ host: "10.251.0.2", port: 53 }], `/var/run/netns/${ns}`, undefined, () => now);
+      const q = buildQuery("example.com", "A");
+      expect(await f.forward(q, false)).toBeUndefined(); // times out while ARP runs
+      await Bun.sleep(3500); // the neighbour entry is FAILED now
+      for (let i = 0; i < 3; i++) {
+        now += UPSTREAM_RETRY_MS + 1;
+        expect(await f.forward(q, false)).toBeUndefined(); // EHOSTUNREACH, handled
+      }
+      // The process is still here and serving.
+      const sig = new AbortController();
+      try {
+        const dns = await startDNS(cluster.clientConfig, { listen: [{ host: "127.0.0.1", port: 0 }], upstream: ["10.251.0.2"], netns: ns, signal: sig.signal });
+        await dns.synced;
+        const p = Bun.spawn(["nsenter", `--net=/var/run/netns/${ns}`, "busybox", "nslookup", "web.default.svc.cluster.local", `127.0.0.1:${dns.listeners[0]!.udpPort}`], { stdout: "pipe", stderr: "pipe" });
+        const timer = setTimeout(() => p.kill(), 10_000);
+        const out = await new Response(p.stdout).text();
+        clearTimeout(timer);
+        expect(out).toContain(`Address: ${webIP}`);
+      } finally {
+        sig.abort();
+      }
+    } finally {
+      ip("netns", "del", peer);
+    }
+  }, 30_000);
 
   test("addLocalAddresses makes the cluster DNS IP local in the namespace and binds it (no traffic sent to it)", async () => {
     const sig = new AbortController();

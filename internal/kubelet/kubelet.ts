@@ -653,7 +653,7 @@ export class Kubelet {
 
   // ---- probes ----
 
-  private containerSpec(rec: PodRecord, name: string): Container | undefined {
+  containerSpec(rec: PodRecord, name: string): Container | undefined {
     return [...(rec.pod.spec?.initContainers ?? []), ...(rec.pod.spec?.containers ?? [])].find((c) => c.name === name);
   }
 

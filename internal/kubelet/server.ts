@@ -16,7 +16,8 @@ import { inNetns } from "../runtime/netns.ts";
 import type { ExecProcess, Runtime } from "../runtime/types.ts";
 import type { Kubelet } from "./kubelet.ts";
 import { parseLogOptions, streamLogs } from "./logs.ts";
-import { SpdyPortForward } from "./spdy.ts";
+import { SPDY_EXEC_PROTOCOLS, SpdyExec } from "./spdy-exec.ts";
+import { SpdyPortForward } from "./spdy-portforward.ts";
 
 const log = logger("kubelet.server");
 
@@ -62,18 +63,23 @@ function status(code: number, reason: string, message: string): Response {
 type WsData =
   | { kind: "exec"; proc?: ExecProcess; start: (ws: ServerWebSocket<WsData>) => void; v5: boolean }
   | { kind: "spdy"; ports: number[]; netnsPath?: string; pf?: SpdyPortForward }
+  | { kind: "spdyexec"; make: (ws: ServerWebSocket<WsData>) => SpdyExec; session?: SpdyExec }
   | { kind: "portforward"; ports: number[]; netnsPath?: string; podIP: string; conns: Map<number, any>; v5: boolean };
 
 const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io"];
 const PF_PROTOCOLS = ["v4.channel.k8s.io", "portforward.k8s.io", "channel.k8s.io"];
 const SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io";
 
+function exitMessage(code: number, cmd: string[]): string {
+  return `command terminated with non-zero exit code: error executing command [${cmd.join(" ")}], exit code ${code}`;
+}
+
 function exitStatus(code: number, cmd: string[]): string {
   if (code === 0) return JSON.stringify({ metadata: {}, status: "Success" });
   return JSON.stringify({
     metadata: {},
     status: "Failure",
-    message: `command terminated with non-zero exit code: error executing command [${cmd.join(" ")}], exit code ${code}`,
+    message: exitMessage(code, cmd),
     reason: "NonZeroExitCode",
     details: { causes: [{ reason: "ExitCode", message: String(code) }] },
   });
@@ -154,33 +160,60 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
       }
 
       if (kind === "exec" || kind === "attach") {
-        if (kind === "attach") return status(400, "BadRequest", "attach is not supported by this node (containers run without stdin)");
         const { id, name } = o.kubelet.containerId(rec, container);
         if (!id) return status(400, "BadRequest", `container ${name} is not running`);
         const cmd = q.getAll("command");
-        if (!cmd.length) return status(400, "BadRequest", "you must specify at least one command for the container");
-        const wantStdin = q.get("stdin") === "true" || q.get("input") === "1";
-        const tty = q.get("tty") === "true";
+        if (kind === "exec" && !cmd.length) return status(400, "BadRequest", "you must specify at least one command for the container");
+        const flag = (k: string) => ["1", "t", "T", "true", "TRUE", "True"].includes(q.get(k) ?? "");
+        const wantStdin = flag("stdin") || q.get("input") === "1";
+        const tty = flag("tty");
+        // exec starts a new process; attach joins the container's main process (its stdin FIFO and live output).
+        const open = (): ExecProcess =>
+          kind === "exec" ? o.runtime.exec(id, cmd, { tty, stdin: wantStdin ? new ReadableStream({ start: () => {} }) : "" }) : o.runtime.attach(id, { stdin: wantStdin, stdinOnce: !!o.kubelet.containerSpec(rec, name)?.stdinOnce });
+        const statusText = (code: number, v4: boolean) => (kind === "attach" ? (v4 ? exitStatus(0, cmd) : "") : v4 ? exitStatus(code, cmd) : code === 0 ? "" : exitMessage(code, cmd));
         const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim());
+        // SPDY tunnelled through the websocket: the API server relays a client's SPDY upgrade this way.
+        const spdy = SPDY_EXEC_PROTOCOLS.find((p) => offered.includes(`SPDY/3.1+${p}`));
+        if (spdy) {
+          const data: WsData = {
+            kind: "spdyexec",
+            make: (ws) =>
+              new SpdyExec({
+                send: (b) => void ws.send(b),
+                close: () => ws.close(1000),
+                protocol: spdy,
+                stdin: wantStdin,
+                stdout: flag("stdout"),
+                stderr: flag("stderr"),
+                tty,
+                open,
+                status: statusText,
+              }),
+          };
+          if (srv.upgrade(req, { data, headers: { "Sec-WebSocket-Protocol": `SPDY/3.1+${spdy}` } })) return undefined as any;
+          return status(400, "BadRequest", `${kind} requires a websocket upgrade`);
+        }
         const proto = EXEC_PROTOCOLS.find((p) => offered.includes(p));
         if (!proto) return status(400, "BadRequest", `unsupported websocket subprotocols: ${offered.join(", ")}; want one of ${EXEC_PROTOCOLS.join(", ")}`);
+        const v5 = proto === "v5.channel.k8s.io";
         const data: WsData = {
           kind: "exec",
-          v5: proto === "v5.channel.k8s.io",
+          v5,
           start(ws) {
-            const proc = o.runtime.exec(id, cmd, { tty, stdin: wantStdin ? new ReadableStream({ start: () => {} }) : "" });
+            const proc = open();
             if (data.kind === "exec") data.proc = proc;
             const pump = async (s: ReadableStream<Uint8Array>, ch: number) => {
               for await (const chunk of s) ws.send(frame(ch, chunk));
             };
             void Promise.all([pump(proc.stdout, 1), pump(proc.stderr, 2), proc.exited]).then(([, , code]) => {
-              ws.send(frame(3, exitStatus(code, cmd)));
+              const msg = statusText(code, proto !== "channel.k8s.io");
+              if (msg) ws.send(frame(3, msg));
               ws.close(1000);
             });
           },
         };
         if (srv.upgrade(req, { data, headers: { "Sec-WebSocket-Protocol": proto } })) return undefined as any;
-        return status(400, "BadRequest", "exec requires a websocket upgrade");
+        return status(400, "BadRequest", `${kind} requires a websocket upgrade`);
       }
 
       if (kind === "portForward") {
@@ -204,6 +237,10 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
       open(ws) {
         const d = ws.data;
         if (d.kind === "exec") return d.start(ws);
+        if (d.kind === "spdyexec") {
+          d.session = d.make(ws);
+          return;
+        }
         if (d.kind === "spdy") {
           d.pf = new SpdyPortForward({
             ports: d.ports,
@@ -269,6 +306,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
         const buf = typeof msg === "string" ? new TextEncoder().encode(msg) : new Uint8Array(msg);
         if (!buf.length) return;
         if (d.kind === "spdy") return d.pf?.feed(buf);
+        if (d.kind === "spdyexec") return d.session?.feed(buf);
         const ch = buf[0]!;
         const body = buf.subarray(1);
         if (d.kind === "exec") {
@@ -300,7 +338,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
           d.proc?.end();
           // A closed client ends a still-running exec (kubectl exec interrupted).
           setTimeout(() => d.proc?.kill(), 1000);
-        } else if (d.kind === "spdy") d.pf?.close();
+        } else if (d.kind === "spdyexec") d.session?.close();
+        else if (d.kind === "spdy") d.pf?.close();
         else for (const c of d.conns.values()) c.sock?.end();
       },
     },

@@ -8,7 +8,7 @@ import { logger } from "../log/log.ts";
 import { LogPump } from "./logpump.ts";
 import { buildSpec } from "./oci-spec.ts";
 import { CommandError, run } from "./run.ts";
-import type { ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime } from "./types.ts";
+import type { AttachOptions, ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime } from "./types.ts";
 
 const log = logger("runtime");
 
@@ -416,6 +416,10 @@ export class CtrRuntime implements Runtime {
         return c;
       }),
     };
+  }
+
+  attach(_id: string, _opts: AttachOptions = {}): ExecProcess {
+    throw new Error("attach is not supported by this runtime yet");
   }
 
   async close(): Promise<void> {

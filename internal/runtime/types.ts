@@ -91,6 +91,13 @@ export interface ExecProcess {
   exited: Promise<number>;
 }
 
+export interface AttachOptions {
+  /** Write the client's input to the container's stdin. */
+  stdin?: boolean;
+  /** The container's stdinOnce: its stdin is closed when this attach session ends its input. */
+  stdinOnce?: boolean;
+}
+
 export interface PullOptions {
   /** Registry credentials (from imagePullSecrets), "user:password". */
   auth?: string;
@@ -112,6 +119,12 @@ export interface Runtime {
   /** Removes a container whatever its state (kills it first). */
   remove(id: string): Promise<void>;
   exec(id: string, cmd: string[], opts?: ExecOptions): ExecProcess;
+  /**
+   * Joins a running container's main process: its live stdout/stderr from now on, its stdin (if the container
+   * was started with stdin) and terminal size. `exited` resolves with the container's exit code, or 0 when
+   * the session detaches; kill() detaches and leaves the container running.
+   */
+  attach(id: string, opts?: AttachOptions): ExecProcess;
   /** Called when a container's task exits (so the kubelet reacts at once instead of at the next poll). */
   onExit(cb: (id: string) => void): void;
   close(): Promise<void>;

@@ -31,6 +31,7 @@ import { websocketHandlers } from "../apiserver/subresources/wsproxy.ts";
 import { toTable } from "../apiserver/tables/index.ts";
 import { defaultAdmissionPlugins, ensureSystemPriorityClasses } from "../admission/index.ts";
 import { ensureDefaultNamespaces } from "./bootstrap.ts";
+import { serveAPI } from "./serve.ts";
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -51,8 +52,6 @@ export interface ControlPlaneOptions {
   /** In-flight limits (upstream defaults 400 mutating / 800 read-only). */
   maxMutatingInflight?: number;
   maxReadOnlyInflight?: number;
-  /** API Priority and Fairness (on by default) and the request-body deadline; tests shorten the waits. */
-  flowControl?: import("../apiserver/deps.ts").FlowControlOptions;
   /** Watch bookmark period (default 30 s); tests shorten it. */
   watchBookmarkIntervalMs?: number;
 }
@@ -137,7 +136,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     openapi: { routes: openapiRoutes },
     maxMutatingInflight: opts.maxMutatingInflight,
     maxReadOnlyInflight: opts.maxReadOnlyInflight,
-    flowControl: opts.flowControl,
     bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
   };
   deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM, signal: abort.signal });
@@ -150,16 +148,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     routes: [serviceAccountIssuerRoutes(authn, { externalURL: () => `https://${advertise ?? "127.0.0.1"}:${port}` })],
   });
 
-  let server: ReturnType<typeof Bun.serve>;
+  let server: ReturnType<typeof serveAPI>;
   try {
-    server = Bun.serve({
+    server = serveAPI({
       port: opts.port,
       hostname: opts.bindAddress ?? "0.0.0.0",
       tls: { cert: pki.serverCertPEM, key: pki.serverKeyPEM },
-      // Watches and log streams are long-lived; the API server bounds them itself (timeoutSeconds).
-      idleTimeout: 0,
+      socketDir: join(opts.dataDir, "server"),
       maxRequestBodySize: 16 * 1024 * 1024,
-      fetch: (req, srv) => api.app.fetch(req, srv as any),
+      app: api.app,
       websocket: websocketHandlers,
     });
   } catch (err) {
@@ -171,7 +168,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`cannot serve the API on ${opts.bindAddress ?? "0.0.0.0"}:${opts.port}: ${why}`);
   }
-  port = server.port!;
+  port = server.port;
 
   await ensureDefaultNamespaces(deps, ADMIN_USER);
   api.markReady();
@@ -209,7 +206,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       abort.abort();
       // End watch streams first so clients see a clean end of stream, then close the listener.
       api.stop();
-      await server.stop(true);
+      await server.stop();
       authz.close();
       if (ownStore) await ownStore.close();
     },

@@ -166,3 +166,89 @@ test.skipIf(!bridgePassesSpdy)("kubectl port-forward (SPDY tunnelled through the
     await proc.exited;
   }
 }, 60_000);
+
+// SPDY/3.1 (kubectl's fallback when a websocket upgrade fails; older client-go, CI tools and IDE plugins speak
+// only SPDY): the API server's TLS listener takes the upgrade and tunnels it to the kubelet.
+const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "false", KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" };
+
+test("a SPDY upgrade of pods/exec gets 101 with the negotiated X-Stream-Protocol-Version", async () => {
+  if (!(await pods().get("shell").catch(() => undefined))) {
+    await pods().create(busyboxPod("shell", "node-s", "exec sleep 3600"));
+    await waitPod(env, "shell", (p) => p.status?.phase === "Running", "Running");
+  }
+  const port = Number(new URL(env.cluster.localURL).port);
+  let got = "";
+  const head = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer: ${JSON.stringify(got)}`)), 10_000);
+    void Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      tls: { ca: env.cluster.caPEM, serverName: "localhost" } as any,
+      socket: {
+        open(s) {
+          s.write(
+            "POST /api/v1/namespaces/default/pods/shell/exec?command=true&stdout=true HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+              `Authorization: Bearer ${env.cluster.adminToken}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n` +
+              "X-Stream-Protocol-Version: v4.channel.k8s.io\r\nX-Stream-Protocol-Version: v3.channel.k8s.io\r\nContent-Length: 0\r\n\r\n",
+          );
+        },
+        data(s, b) {
+          got += b.toString("latin1");
+          if (got.includes("\r\n\r\n")) {
+            clearTimeout(t);
+            resolve(got);
+            s.end();
+          }
+        },
+      },
+    }).catch(reject);
+  });
+  expect(head.split("\r\n")[0]).toBe("HTTP/1.1 101 Switching Protocols");
+  expect(head.toLowerCase()).toContain("x-stream-protocol-version: v4.channel.k8s.io");
+}, 60_000);
+
+test("kubectl exec over SPDY: stdout, stderr, stdin and the exit code", async () => {
+  if (!(await pods().get("shell").catch(() => undefined))) {
+    await pods().create(busyboxPod("shell", "node-s", "exec sleep 3600"));
+    await waitPod(env, "shell", (p) => p.status?.phase === "Running", "Running");
+  }
+  const out = await env.cluster.kubectl(["exec", "shell", "--", "sh", "-c", "echo out; echo err >&2"], { env: SPDY });
+  expect(out.stderr).toBe("err\n");
+  expect(out.stdout).toBe("out\n");
+  expect(out.code).toBe(0);
+  const code = await env.cluster.kubectl(["exec", "shell", "--", "sh", "-c", "exit 3"], { env: SPDY });
+  expect(code.code).toBe(3);
+  expect(code.stderr).toContain("command terminated with exit code 3");
+  const stdin = await env.cluster.kubectl(["exec", "-i", "shell", "--", "sh", "-c", "tr a-z A-Z"], { stdin: "hello over spdy\n", env: SPDY });
+  expect(stdin.stdout).toBe("HELLO OVER SPDY\n");
+  expect(stdin.code).toBe(0);
+}, 60_000);
+
+test("kubectl port-forward over SPDY to a busybox httpd", async () => {
+  if (!(await pods().get("pf").catch(() => undefined))) {
+    await pods().create(busyboxPod("pf", "node-s", "mkdir -p /www && echo forwarded > /www/index.html && exec httpd -f -p 8080 -h /www"));
+    await waitPod(env, "pf", (p) => p.status?.phase === "Running", "Running");
+  }
+  const proc = Bun.spawn([KUBECTL, "--kubeconfig", env.cluster.kubeconfigPath, "port-forward", "pod/pf", ":8080"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: `${env.cluster.dataDir}/home`, ...SPDY },
+  });
+  try {
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    let out = "";
+    const port = await waitFor("Forwarding line", async () => {
+      const { value } = await reader.read();
+      out += new TextDecoder().decode(value ?? new Uint8Array());
+      return /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+    }, 20_000);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("forwarded\n");
+    }
+  } finally {
+    proc.kill();
+    await proc.exited;
+  }
+}, 60_000);

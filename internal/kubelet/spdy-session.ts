@@ -1,14 +1,15 @@
-// kubectl port-forward (1.31+) tunnels SPDY/3.1 inside a websocket ("SPDY/3.1+portforward.k8s.io"): the
-// websocket's binary messages carry a raw SPDY byte stream. This is the server half of the port-forward
-// protocol over it: per forwarded connection the client opens an "error" and a "data" stream (headers
-// streamtype, port, requestid); we reply, connect to the port inside the pod and copy bytes both ways.
+// The server half of a SPDY/3.1 session, as Kubernetes' streaming protocols use it (exec, attach, port-forward):
+// the client opens every stream (SYN_STREAM with headers such as "streamtype"); we answer each with SYN_REPLY
+// and exchange DATA frames; FIN half-closes a stream. The bytes come from a websocket tunnel (kubectl's
+// "SPDY/3.1+portforward.k8s.io", or the API server relaying a client's plain SPDY upgrade).
 // Hand-written: no maintained SPDY/3.1 server exists for Bun, and the subset needed is small (SYN_STREAM,
-// SYN_REPLY, DATA, RST_STREAM, PING, GOAWAY). Header blocks use zlib with the SPDY/3 dictionary; ours are
-// written as stored (uncompressed) deflate blocks, which any inflater accepts.
+// SYN_REPLY, DATA, RST_STREAM, PING, GOAWAY; SETTINGS and WINDOW_UPDATE are ignored, as Go's spdystream
+// client does not depend on them). Header blocks use zlib with the SPDY/3 dictionary; ours are written as
+// stored (uncompressed) deflate blocks, which any inflater accepts.
 import zlib from "node:zlib";
 import { logger } from "../log/log.ts";
 
-const log = logger("kubelet.portforward");
+const log = logger("kubelet.spdy");
 
 // The SPDY/3 header dictionary (draft-mbelshe-httpbis-spdy-00 §2.6.10.1): length-prefixed words, then text.
 const WORDS = [
@@ -56,39 +57,67 @@ const RST_STREAM = 3;
 const PING = 6;
 const GOAWAY = 7;
 const FLAG_FIN = 1;
+/** Largest DATA payload we send in one frame (the 24-bit length allows more; peers buffer less). */
+const MAX_DATA = 32 * 1024;
 
-interface Conn {
-  write(b: Uint8Array): void;
-  end(): void;
+/** One client-opened stream. */
+export class SpdyStream {
+  /** Bytes the client sent on this stream. */
+  ondata?: (b: Uint8Array) => void;
+  /** The client half-closed (FIN) or reset the stream. */
+  onend?: () => void;
+  private ended = false;
+  private remoteEnded = false;
+
+  constructor(
+    private session: SpdySession,
+    readonly id: number,
+    readonly headers: Map<string, string>,
+  ) {}
+
+  write(b: Uint8Array): void {
+    if (!this.ended && b.length) this.session.data(this.id, b, false);
+  }
+
+  /** Half-closes our side (FIN). */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.session.data(this.id, new Uint8Array(0), true);
+  }
+
+  /** @internal */
+  receive(b: Uint8Array, fin: boolean): void {
+    if (b.length) this.ondata?.(b);
+    if (fin) this.remoteEnd();
+  }
+
+  /** @internal */
+  remoteEnd(): void {
+    if (this.remoteEnded) return;
+    this.remoteEnded = true;
+    this.onend?.();
+  }
 }
 
-interface Pair {
-  data?: number;
-  error?: number;
-  port?: number;
-  conn?: Conn;
-  pending: Uint8Array[];
-  finished?: boolean;
-}
-
-export interface SpdyPortForwardOptions {
+export interface SpdySessionOptions {
+  /** Sends bytes to the client. */
   send(b: Uint8Array): void;
+  /** Ends the underlying connection. */
   close(): void;
-  /** Opens a TCP connection to the port inside the pod. */
-  connect(port: number, h: { data(b: Uint8Array): void; close(): void; error(e: Error): void }): Promise<Conn>;
-  /** Ports the request allowed (?ports=); empty = any. */
-  ports: number[];
+  /** A stream the client opened; it was already answered with SYN_REPLY. */
+  onStream(s: SpdyStream): void;
 }
 
-export class SpdyPortForward {
+export class SpdySession {
   private buf = Buffer.alloc(0);
   private inflated = Buffer.alloc(0);
   private compressedIn = Buffer.alloc(0);
   private sentHeader = false;
-  private pairs = new Map<string, Pair>();
-  private byStream = new Map<number, Pair>();
+  private closed = false;
+  readonly streams = new Map<number, SpdyStream>();
 
-  constructor(private o: SpdyPortForwardOptions) {}
+  constructor(private o: SpdySessionOptions) {}
 
   feed(bytes: Uint8Array): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, bytes]) : Buffer.from(bytes);
@@ -100,22 +129,27 @@ export class SpdyPortForward {
       try {
         this.frame(frame);
       } catch (e) {
-        log.warn("bad SPDY frame; closing port-forward", { error: e });
-        this.o.close();
+        log.warn("bad SPDY frame; closing the session", { error: e });
+        this.close();
         return;
       }
     }
+  }
+
+  /** The connection is gone (or we end it): every stream sees its end. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.streams.values()) s.remoteEnd();
+    this.o.close();
   }
 
   private frame(f: Buffer): void {
     const flags = f[4]!;
     const body = f.subarray(8);
     if (!(f[0]! & 0x80)) {
-      const id = f.readUInt32BE(0) & 0x7fffffff;
-      const p = this.byStream.get(id);
-      if (!p || id !== p.data) return;
-      if (body.length) p.conn ? p.conn.write(body) : p.pending.push(Buffer.from(body));
-      if (flags & FLAG_FIN) p.conn?.end();
+      const s = this.streams.get(f.readUInt32BE(0) & 0x7fffffff);
+      s?.receive(body, !!(flags & FLAG_FIN));
       return;
     }
     const type = f.readUInt16BE(2);
@@ -123,13 +157,13 @@ export class SpdyPortForward {
       const id = body.readUInt32BE(0) & 0x7fffffff;
       const headers = this.headers(body.subarray(10));
       this.control(SYN_REPLY, 0, Buffer.concat([u32(id), this.nv([])]));
-      this.onStream(id, headers);
+      const s = new SpdyStream(this, id, headers);
+      this.streams.set(id, s);
+      this.o.onStream(s);
+      if (flags & FLAG_FIN) s.remoteEnd();
     } else if (type === PING) this.o.send(f);
-    else if (type === GOAWAY) this.o.close();
-    else if (type === RST_STREAM) {
-      const p = this.byStream.get(body.readUInt32BE(0) & 0x7fffffff);
-      p?.conn?.end();
-    }
+    else if (type === GOAWAY) this.close();
+    else if (type === RST_STREAM) this.streams.get(body.readUInt32BE(0) & 0x7fffffff)?.remoteEnd();
   }
 
   /** Client header blocks share one zlib stream; re-inflating the whole stream keeps this stateless. */
@@ -178,6 +212,7 @@ export class SpdyPortForward {
   }
 
   private control(type: number, flags: number, body: Buffer): void {
+    if (this.closed) return;
     const h = Buffer.alloc(8);
     h.writeUInt16BE(0x8003, 0);
     h.writeUInt16BE(type, 2);
@@ -186,56 +221,19 @@ export class SpdyPortForward {
     this.o.send(Buffer.concat([h, body]));
   }
 
-  private data(id: number, payload: Uint8Array, fin = false): void {
-    for (let off = 0; off < payload.length || (fin && off === 0); off += 0xffffff) {
-      const chunk = payload.subarray(off, off + 0xffffff);
+  /** @internal DATA frames for a stream; an empty payload with fin sends just the FIN. */
+  data(id: number, payload: Uint8Array, fin: boolean): void {
+    if (this.closed) return;
+    let off = 0;
+    do {
+      const chunk = payload.subarray(off, off + MAX_DATA);
+      off += chunk.length;
       const h = Buffer.alloc(8);
       h.writeUInt32BE(id & 0x7fffffff, 0);
-      h[4] = fin && off + chunk.length >= payload.length ? FLAG_FIN : 0;
+      h[4] = fin && off >= payload.length ? FLAG_FIN : 0;
       h.writeUIntBE(chunk.length, 5, 3);
       this.o.send(Buffer.concat([h, chunk]));
-      if (!payload.length) break;
-    }
-  }
-
-  private onStream(id: number, h: Map<string, string>): void {
-    const rid = h.get("requestid") ?? String(id);
-    const p = this.pairs.get(rid) ?? { pending: [] };
-    this.pairs.set(rid, p);
-    this.byStream.set(id, p);
-    const type = h.get("streamtype");
-    p.port = Number(h.get("port"));
-    if (type === "error") p.error = id;
-    else if (type === "data") p.data = id;
-    if (p.data === undefined || p.error === undefined) return;
-    const fail = (msg: string) => {
-      if (p.finished) return;
-      p.finished = true;
-      this.data(p.error!, Buffer.from(msg), true);
-      this.data(p.data!, new Uint8Array(0), true);
-    };
-    if (!p.port || (this.o.ports.length && !this.o.ports.includes(p.port))) return fail(`port ${h.get("port")} is not allowed`);
-    this.o
-      .connect(p.port, {
-        data: (b) => this.data(p.data!, b),
-        close: () => {
-          if (p.finished) return;
-          p.finished = true;
-          this.data(p.data!, new Uint8Array(0), true);
-          this.data(p.error!, new Uint8Array(0), true);
-        },
-        error: (e) => fail(`error forwarding port ${p.port} to pod: ${e.message}`),
-      })
-      .then((c) => {
-        p.conn = c;
-        for (const b of p.pending) c.write(b);
-        p.pending = [];
-      })
-      .catch((e) => fail(`error forwarding port ${p.port} to pod: ${(e as Error).message}`));
-  }
-
-  close(): void {
-    for (const p of this.pairs.values()) p.conn?.end();
+    } while (off < payload.length);
   }
 }
 

@@ -84,6 +84,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
         serviceCIDR: String(s["service-cidr"]),
         clusterCIDR: String(s["cluster-cidr"]),
         apiServerEndpoints: cp.endpoints,
+        signingCA: cp.signingCA,
         signal,
       }),
     );

@@ -27,6 +27,8 @@ const MODULES: Record<string, { pkg: string; group?: string; version?: string }>
   "events/v1": { pkg: "io.k8s.api.events.v1", group: "events.k8s.io", version: "v1" },
   "policy/v1": { pkg: "io.k8s.api.policy.v1", group: "policy", version: "v1" },
   "scheduling/v1": { pkg: "io.k8s.api.scheduling.v1", group: "scheduling.k8s.io", version: "v1" },
+  "certificates/v1": { pkg: "io.k8s.api.certificates.v1", group: "certificates.k8s.io", version: "v1" },
+  "node/v1": { pkg: "io.k8s.api.node.v1", group: "node.k8s.io", version: "v1" },
   "flowcontrol/v1": { pkg: "io.k8s.api.flowcontrol.v1", group: "flowcontrol.apiserver.k8s.io", version: "v1" },
   "rbac/v1": { pkg: "io.k8s.api.rbac.v1", group: "rbac.authorization.k8s.io", version: "v1" },
   "authentication/v1": { pkg: "io.k8s.api.authentication.v1", group: "authentication.k8s.io", version: "v1" },
@@ -211,8 +213,98 @@ export async function generateDefinitions(): Promise<Record<string, Schema>> {
     type: "string",
     format: "int-or-string",
   };
+  Object.assign(defs, apiregistrationDefinitions());
   // Sorted keys keep the output stable between runs.
   return Object.fromEntries(Object.entries(defs).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * apiregistration.k8s.io/v1 (kube-aggregator's types, which kubernetes-types does not carry), written out from
+ * k8s.io/kube-aggregator/pkg/apis/apiregistration/v1/types.go: kubun serves these read-only.
+ */
+function apiregistrationDefinitions(): Record<string, Schema> {
+  const P = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1";
+  const M = "io.k8s.apimachinery.pkg.apis.meta.v1";
+  const ref = (n: string) => ({ $ref: `#/definitions/${n}` });
+  const str = (description: string) => ({ type: "string", description });
+  const int = (description: string) => ({ type: "integer", format: "int32", description });
+  const gvk = (kind: string) => [{ group: "apiregistration.k8s.io", kind, version: "v1" }];
+  return {
+    [`${P}.APIService`]: {
+      description: "APIService represents a server for a particular GroupVersion. Name must be \"version.group\".",
+      type: "object",
+      properties: {
+        apiVersion: str("APIVersion defines the versioned schema of this representation of an object."),
+        kind: str("Kind is a string value representing the REST resource this object represents."),
+        metadata: { ...ref(`${M}.ObjectMeta`), description: "Standard object's metadata." },
+        spec: { ...ref(`${P}.APIServiceSpec`), description: "Spec contains information for locating and communicating with a server" },
+        status: { ...ref(`${P}.APIServiceStatus`), description: "Status contains derived information about an API server" },
+      },
+      "x-kubernetes-group-version-kind": gvk("APIService"),
+    },
+    [`${P}.APIServiceList`]: {
+      description: "APIServiceList is a list of APIService objects.",
+      type: "object",
+      required: ["items"],
+      properties: {
+        apiVersion: str("APIVersion defines the versioned schema of this representation of an object."),
+        items: { type: "array", items: ref(`${P}.APIService`), description: "Items is the list of APIService" },
+        kind: str("Kind is a string value representing the REST resource this object represents."),
+        metadata: { ...ref(`${M}.ListMeta`), description: "Standard list metadata." },
+      },
+      "x-kubernetes-group-version-kind": gvk("APIServiceList"),
+    },
+    [`${P}.APIServiceSpec`]: {
+      description: "APIServiceSpec contains information for locating and communicating with a server. Only https is supported, though you are able to disable certificate verification.",
+      type: "object",
+      required: ["groupPriorityMinimum", "versionPriority"],
+      properties: {
+        caBundle: { type: "string", format: "byte", description: "CABundle is a PEM encoded CA bundle which will be used to validate an API server's serving certificate.", "x-kubernetes-list-type": "atomic" },
+        group: str("Group is the API group name this server hosts"),
+        groupPriorityMinimum: int("GroupPriorityMinimum is the priority this group should have at least."),
+        insecureSkipTLSVerify: { type: "boolean", description: "InsecureSkipTLSVerify disables TLS certificate verification when communicating with this server." },
+        service: { ...ref(`${P}.ServiceReference`), description: "Service is a reference to the service for this API server. If empty, the API is handled locally." },
+        version: str("Version is the API version this server hosts.  For example, \"v1\""),
+        versionPriority: int("VersionPriority controls the ordering of this API version inside of its group."),
+      },
+    },
+    [`${P}.APIServiceStatus`]: {
+      description: "APIServiceStatus contains derived information about an API server",
+      type: "object",
+      properties: {
+        conditions: {
+          type: "array",
+          items: ref(`${P}.APIServiceCondition`),
+          description: "Current service state of apiService.",
+          "x-kubernetes-list-map-keys": ["type"],
+          "x-kubernetes-list-type": "map",
+          "x-kubernetes-patch-merge-key": "type",
+          "x-kubernetes-patch-strategy": "merge",
+        },
+      },
+    },
+    [`${P}.APIServiceCondition`]: {
+      description: "APIServiceCondition describes the state of an APIService at a particular point",
+      type: "object",
+      required: ["type", "status"],
+      properties: {
+        lastTransitionTime: { ...ref(`${M}.Time`), description: "Last time the condition transitioned from one status to another." },
+        message: str("Human-readable message indicating details about last transition."),
+        reason: str("Unique, one-word, CamelCase reason for the condition's last transition."),
+        status: str("Status is the status of the condition. Can be True, False, Unknown."),
+        type: str("Type is the type of the condition."),
+      },
+    },
+    [`${P}.ServiceReference`]: {
+      description: "ServiceReference holds a reference to Service.legacy.k8s.io",
+      type: "object",
+      properties: {
+        name: str("Name is the name of the service"),
+        namespace: str("Namespace is the namespace of the service"),
+        port: int("If specified, the port on the service that hosting webhook. Default to 443 for backward compatibility."),
+      },
+    },
+  };
 }
 
 export async function writeDefinitions(path = OUTPUT): Promise<number> {

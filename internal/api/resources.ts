@@ -23,6 +23,8 @@ export interface ResourceInfo {
   storagePrefix?: string;
   /** True when the resource is never stored (reviews): only "create" returns a computed result. */
   virtual?: boolean;
+  /** Never stored: computed on each read (APIService objects for the local group-versions). */
+  computed?: boolean;
   /** Spec changes bump metadata.generation (upstream: kinds with a spec/status split). */
   generation?: boolean;
 }
@@ -87,6 +89,13 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   r("", "v1", "PersistentVolume", "persistentvolumes", false, { shortNames: ["pv"], subresources: ["status"] }),
   r("", "v1", "ResourceQuota", "resourcequotas", true, { shortNames: ["quota"], subresources: ["status"] }),
   r("", "v1", "LimitRange", "limitranges", true, { shortNames: ["limits"] }),
+  r("", "v1", "ReplicationController", "replicationcontrollers", true, {
+    shortNames: ["rc"],
+    categories: ["all"],
+    subresources: ["status", "scale"],
+    generation: true,
+  }),
+  r("", "v1", "PodTemplate", "podtemplates", true),
 
   // apps/v1
   r("apps", "v1", "Deployment", "deployments", true, {
@@ -148,6 +157,30 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   r("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", "prioritylevelconfigurations", false, {
     subresources: ["status"],
     generation: true,
+  }),
+
+  // certificates.k8s.io/v1
+  r("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, {
+    shortNames: ["csr"],
+    subresources: ["approval", "status"],
+  }),
+
+  // node.k8s.io/v1
+  r("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false),
+
+  // apiextensions.k8s.io/v1: the CRDs themselves; their custom resources are added at run time.
+  r("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, {
+    shortNames: ["crd", "crds"],
+    categories: ["api-extensions"],
+    subresources: ["status"],
+  }),
+
+  // apiregistration.k8s.io/v1: computed from this registry (the local group-versions), read-only.
+  r("apiregistration.k8s.io", "v1", "APIService", "apiservices", false, {
+    categories: ["api-extensions"],
+    verbs: ["get", "list", "watch"],
+    subresources: ["status"],
+    computed: true,
   }),
 
   // rbac.authorization.k8s.io/v1

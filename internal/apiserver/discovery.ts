@@ -14,6 +14,7 @@ interface SubInfo {
 function subresourceInfo(ri: ResourceInfo, sub: string): SubInfo {
   switch (sub) {
     case "status":
+    case "approval":
       return { kind: ri.kind, verbs: ["get", "patch", "update"] };
     case "scale":
       return { kind: "Scale", group: "autoscaling", version: "v1", verbs: ["get", "patch", "update"] };

@@ -9,6 +9,7 @@ import { handleList } from "./handlers/list.ts";
 import { handlePatch } from "./handlers/patch.ts";
 import { handleUpdate } from "./handlers/update.ts";
 import { handleWatch } from "./handlers/watch.ts";
+import { handleComputed } from "./apiservices.ts";
 import { findResource } from "../api/resources.ts";
 import type { Rest } from "./rest.ts";
 import { handleReview } from "./reviews.ts";
@@ -51,10 +52,15 @@ export async function dispatch(c: Context<AppEnv>, deps: ApiServerDeps, watchCac
     return handleReview(r);
   }
 
+  if (ri.computed) {
+    if (info.subresource && !ri.subresources?.includes(info.subresource)) throw notFoundPath();
+    return handleComputed(r, method);
+  }
+
   if (info.subresource) {
     const sub = info.subresource;
     if (!ri.subresources?.includes(sub)) throw notFoundPath();
-    if (sub === "status" || sub === "ephemeralcontainers" || (sub === "finalize" && isNamespaceObject)) {
+    if (sub === "status" || sub === "approval" || sub === "ephemeralcontainers" || (sub === "finalize" && isNamespaceObject)) {
       if (method === "GET" && sub !== "finalize") return handleGet(r);
       if (method === "PUT") return handleUpdate(r);
       if (method === "PATCH" && sub !== "finalize") return handlePatch(r);

@@ -2,12 +2,15 @@
 // object the main resource vs. its status subresource may change, and when metadata.generation moves.
 import { clone, deepEqual, hasStatus, specPart, type KObject } from "./objects.ts";
 import type { ResourceInfo } from "../api/resources.ts";
+import type { UserInfo } from "../auth/types.ts";
+import { isCSR, prepareCSRForCreate, prepareCSRForUpdate } from "./csrstrategy.ts";
 
 /** Kinds whose status may be set on create (upstream lets nodes register with status). */
 const STATUS_ON_CREATE = new Set(["/nodes", "/events", "events.k8s.io/events"]);
 
-export function prepareForCreate(ri: ResourceInfo, obj: KObject): void {
+export function prepareForCreate(ri: ResourceInfo, obj: KObject, user?: UserInfo): void {
   const key = `${ri.group}/${ri.resource}`;
+  if (isCSR(ri)) prepareCSRForCreate(obj, user);
   if (hasStatus(ri) && !STATUS_ON_CREATE.has(key)) delete obj.status;
   if (key === "/pods") {
     obj.status = { phase: "Pending", ...(obj.status ?? {}) };
@@ -28,7 +31,9 @@ export function prepareForCreate(ri: ResourceInfo, obj: KObject): void {
  */
 export function prepareForUpdate(ri: ResourceInfo, next: KObject, old: KObject, subresource?: string): KObject {
   let out: KObject;
-  if (subresource === "status") {
+  if (isCSR(ri)) {
+    out = prepareCSRForUpdate(next, old, subresource);
+  } else if (subresource === "status") {
     out = clone(old);
     // An absent status is an empty one (Go's zero struct), not a field set to undefined.
     if (next.status === undefined) delete out.status;

@@ -154,7 +154,7 @@ export async function createObject(w: WriteCtx, input: KObject, opts: { managedA
   for (const f of ["resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]) {
     delete meta[f];
   }
-  prepareForCreate(ri, obj);
+  prepareForCreate(ri, obj, w.user);
   deps.schema?.defaultObject(ri, obj);
   meta.uid = crypto.randomUUID();
   meta.creationTimestamp = nowRFC3339();

@@ -20,6 +20,8 @@ export const refs = {
   secrets: ref("", "v1", "secrets"),
   serviceaccounts: ref("", "v1", "serviceaccounts"),
   persistentvolumeclaims: ref("", "v1", "persistentvolumeclaims"),
+  replicationcontrollers: ref("", "v1", "replicationcontrollers"),
+  certificatesigningrequests: ref("certificates.k8s.io", "v1", "certificatesigningrequests"),
   deployments: ref("apps", "v1", "deployments"),
   replicasets: ref("apps", "v1", "replicasets"),
   daemonsets: ref("apps", "v1", "daemonsets"),

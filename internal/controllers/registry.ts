@@ -14,7 +14,8 @@ import { newGarbageCollector } from "./garbagecollector/controller.ts";
 import { newNamespaceController } from "./namespace/controller.ts";
 import { newNodeLifecycleController } from "./nodelifecycle/controller.ts";
 import { newPodGCController } from "./podgc/controller.ts";
-import { newReplicaSetController } from "./replicaset/controller.ts";
+import { newReplicaSetController, newReplicationControllerManager } from "./replicaset/controller.ts";
+import { newCSRSigningController } from "./certificates/signer.ts";
 import { newResourceQuotaController } from "./resourcequota/controller.ts";
 import { newServiceAccountController } from "./serviceaccount/controller.ts";
 
@@ -25,6 +26,8 @@ export interface ControllerEntry {
 
 export const CONTROLLERS: ControllerEntry[] = [
   { name: "replicaset", create: newReplicaSetController },
+  { name: "replicationcontroller", create: newReplicationControllerManager },
+  { name: "csrsigning", create: newCSRSigningController },
   { name: "deployment", create: newDeploymentController },
   { name: "garbagecollector", create: newGarbageCollector },
   { name: "namespace", create: newNamespaceController },

@@ -63,6 +63,8 @@ export interface ControlPlane {
   localURL: string;
   port: number;
   adminToken: string;
+  /** The cluster CA with its key, for the controller manager's CSR signer. */
+  signingCA: { certPEM: string; keyPEM: string };
   caPEM: string;
   clientConfig: ClientConfig;
   joinToken: string;
@@ -194,6 +196,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     port,
     adminToken: tokens.adminToken,
     caPEM: pki.caCertPEM,
+    signingCA: { certPEM: pki.caCertPEM, keyPEM: pki.caKeyPEM },
     clientConfig,
     joinToken: tokens.joinToken,
     kubeconfigPath,

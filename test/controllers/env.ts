@@ -33,6 +33,7 @@ export async function startEnv(
         clusterCIDR: "10.42.0.0/16",
         apiServerEndpoints: [{ ip: "127.0.0.1", port }],
         leaderElection: false,
+        signingCA: cluster.signingCA,
         signal: ac.signal,
         ...opts.manager,
       }),

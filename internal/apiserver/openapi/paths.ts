@@ -107,12 +107,12 @@ function resourcePaths(ri: ResourceInfo): Record<string, Schema> {
     const it: Schema = { parameters: [P.name(ri.kind), ...common] };
     if (verbs.has("get")) it.get = op(ctx, "read", "get", { responses: responses("200", ref(def)) });
     if (verbs.has("update")) it.put = op(ctx, "replace", "put", { parameters: [P.body(ref(def)), ...WRITE_PARAMS], responses: responses("200", ref(def), ["201"]) });
-    if (verbs.has("patch")) it.patch = op(ctx, "patch", "patch", { consumes: PATCH_CONTENT_TYPES, parameters: [P.body(ref(`${META}.Patch`)), ...WRITE_PARAMS, P.force], responses: responses("200", ref(def), ["201"]) });
+    if (verbs.has("patch")) it.patch = op(ctx, "patch", "patch", { consumes: patchTypes, parameters: [P.body(ref(`${META}.Patch`)), ...WRITE_PARAMS, P.force], responses: responses("200", ref(def), ["201"]) });
     if (verbs.has("delete")) it.delete = op(ctx, "delete", "delete", { parameters: [P.body(ref(`${META}.DeleteOptions`)), P.dryRun, P.gracePeriodSeconds, P.propagationPolicy], responses: responses("200", ref(`${META}.Status`), ["202"]) });
     paths[item] = it;
 
     for (const sub of ri.subresources ?? []) {
-      if (sub !== "status" && sub !== "scale") continue;
+      if (sub !== "status" && sub !== "scale" && sub !== "approval") continue;
       const subDef = sub === "scale" ? "io.k8s.api.autoscaling.v1.Scale" : def;
       const subGvk = sub === "scale" ? { group: "autoscaling", version: "v1", kind: "Scale" } : gvk;
       const subCtx: OpCtx = { ...ctx, gvk: subGvk, opName: `${ctx.opName}${sub[0]!.toUpperCase()}${sub.slice(1)}` };

@@ -1,4 +1,4 @@
-// autoscaling/v1 Scale for deployments, replicasets and statefulsets: a view onto spec.replicas.
+// autoscaling/v1 Scale for deployments, replicasets, statefulsets and replicationcontrollers: a view onto spec.replicas.
 import { readObject, mediaType, parseText, readBodyText } from "../body.ts";
 import type { KObject } from "../objects.ts";
 import { writeCtx, type Rest } from "../rest.ts";
@@ -14,8 +14,20 @@ export function scaleOf(obj: KObject): KObject {
     apiVersion: "autoscaling/v1",
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
     spec: { replicas: obj.spec?.replicas ?? 1 },
-    status: { replicas: obj.status?.replicas ?? 0, selector: formatLabelSelector(fromLabelSelectorObject(obj.spec?.selector)) },
+    status: { replicas: obj.status?.replicas ?? 0, selector: selectorString(obj) },
   };
+}
+
+/** ReplicationControllers select with a plain label map; the apps kinds with a LabelSelector. */
+function selectorString(obj: KObject): string {
+  if (obj.kind === "ReplicationController") {
+    const sel = (obj.spec?.selector ?? {}) as Record<string, string>;
+    return Object.keys(sel)
+      .sort()
+      .map((k) => `${k}=${sel[k]}`)
+      .join(",");
+  }
+  return formatLabelSelector(fromLabelSelectorObject(obj.spec?.selector));
 }
 
 function invalidReplicas(name: string, v: unknown): StatusError {

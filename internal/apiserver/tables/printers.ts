@@ -5,6 +5,7 @@ import { configmaps, events, leases, namespaces, nodes, secrets, serviceaccounts
 import { bindings, controllerrevisions, createdAt, pdbs, priorityclasses, pvcs, pvs, resourcequotas } from "./misc.ts";
 import { endpoints, endpointslices, services } from "./network.ts";
 import { pods } from "./pods.ts";
+import { apiservices, certificatesigningrequests, podtemplates, replicationcontrollers, runtimeclasses } from "./extra.ts";
 import { flowschemas, prioritylevelconfigurations } from "../flowcontrol/tables.ts";
 import { cronjobs, daemonsets, deployments, jobs, replicasets, statefulsets } from "./workloads.ts";
 
@@ -42,6 +43,11 @@ export const PRINTERS: Record<string, Printer> = {
   controllerrevisions,
   resourcequotas,
   limitranges: createdAt,
+  replicationcontrollers,
+  podtemplates,
+  certificatesigningrequests,
+  runtimeclasses,
+  apiservices,
   flowschemas,
   prioritylevelconfigurations,
 };

@@ -258,6 +258,27 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
     case "DaemonSet":
     case "StatefulSet":
       return defaultWorkload(obj, ri.kind);
+    case "ReplicationController": {
+      // Upstream SetDefaults_ReplicationController: selector and labels default to the template's labels.
+      const spec = (obj.spec ??= {});
+      const tplLabels = spec.template?.metadata?.labels;
+      if (tplLabels && typeof tplLabels === "object") {
+        if (!spec.selector || Object.keys(spec.selector).length === 0) spec.selector = { ...tplLabels };
+        obj.metadata ??= {};
+        if (!obj.metadata.labels || Object.keys(obj.metadata.labels).length === 0) obj.metadata.labels = { ...tplLabels };
+      }
+      setDefault(spec, "replicas", 1);
+      defaultTemplate(spec.template);
+      return;
+    }
+    case "PodTemplate":
+      defaultTemplate(obj.template);
+      return;
+    case "CertificateSigningRequest":
+      for (const c of Array.isArray(obj.status?.conditions) ? obj.status.conditions : []) {
+        if (c && typeof c === "object" && !c.status) c.status = "True";
+      }
+      return;
     case "Job":
       obj.spec ??= {};
       return defaultJobSpec(obj.spec);

@@ -11,7 +11,9 @@ import { validateEndpointSlice, validateNode, validateService } from "./network.
 import { validateEndpoints, validateEndpointSliceAddresses } from "./endpoints.ts";
 import { validateBinding, validateRoleRules } from "./rbac.ts";
 import { nonNegative, isObj, type Obj } from "./util.ts";
-import { validateCronJob, validateDaemonSet, validateDeployment, validateJobSpec, validatePodDisruptionBudget, validateReplicaSet, validateStatefulSet } from "./workloads.ts";
+import { validateCronJob, validateDaemonSet, validateDeployment, validateJobSpec, validatePodDisruptionBudget, validateReplicaSet, validateReplicationController, validateStatefulSet } from "./workloads.ts";
+import { validateCSR } from "./certificates.ts";
+import { validatePodTemplate } from "./pod.ts";
 
 /** Which name syntax each kind uses (upstream's ValidateXName functions). */
 export function nameCheckFor(kind: string): NameCheck {
@@ -109,6 +111,20 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
       if (String(obj.metadata?.name ?? "").startsWith("system-") && !["system-node-critical", "system-cluster-critical"].includes(obj.metadata.name)) {
         e.forbidden("metadata.name", "priority class names with 'system-' prefix are reserved for system use only");
       }
+      break;
+    case "ReplicationController":
+      validateReplicationController(e, obj);
+      break;
+    case "PodTemplate":
+      validatePodTemplate(e, obj.template, "template");
+      break;
+    case "CertificateSigningRequest":
+      validateCSR(e, obj);
+      break;
+    case "RuntimeClass":
+      if (typeof obj.handler !== "string" || obj.handler === "") e.required("handler");
+      else e.invalidEach("handler", obj.handler, isDNS1123Label(obj.handler));
+      if (obj.overhead?.podFixed !== undefined && !isObj(obj.overhead.podFixed)) e.invalid("overhead.podFixed", obj.overhead.podFixed, "must be a map");
       break;
     case "Lease":
       nonNegative(e, obj.spec?.leaseDurationSeconds, "spec.leaseDurationSeconds");

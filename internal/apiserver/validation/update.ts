@@ -2,6 +2,7 @@
 import type { ResourceInfo } from "../../api/resources.ts";
 import { Errors, goValue } from "./errors.ts";
 import { validateCreate } from "./kinds.ts";
+import { validateCSRUpdate } from "./certificates.ts";
 import { selectorString, validateObjectMetaUpdate } from "./meta.ts";
 import { deepEqual, isObj, type Obj } from "./util.ts";
 
@@ -39,6 +40,7 @@ export function validateUpdate(ri: ResourceInfo, obj: Obj, old: Obj, subresource
   const e = validateCreate(ri, obj);
   if (!isObj(obj) || !isObj(old)) return e;
   validateObjectMetaUpdate(e, obj.metadata, old.metadata);
+  if (ri.kind === "CertificateSigningRequest") validateCSRUpdate(e, obj, old);
   if (subresource) {
     if (ri.kind === "Pod" && old.spec?.nodeName && obj.spec?.nodeName !== old.spec.nodeName) {
       e.invalid("spec.nodeName", obj.spec?.nodeName ?? "", "field is immutable");

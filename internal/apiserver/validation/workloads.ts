@@ -1,6 +1,6 @@
-// Workload validation: Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, CronJob.
+// Workload validation: Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, CronJob, ReplicationController.
 import { Errors, child } from "./errors.ts";
-import { isEmptySelector, selectorMatches, selectorString, validateLabelSelector } from "./meta.ts";
+import { isEmptySelector, selectorMatches, selectorString, validateLabels, validateLabelSelector } from "./meta.ts";
 import { validatePodTemplate } from "./pod.ts";
 import { intOrPercent, isObj, isZero, nonNegative, type Obj } from "./util.ts";
 
@@ -176,4 +176,23 @@ export function validatePodDisruptionBudget(e: Errors, pdb: Obj) {
   if (spec.unhealthyPodEvictionPolicy !== undefined && !policies.includes(spec.unhealthyPodEvictionPolicy)) {
     e.notSupported("spec.unhealthyPodEvictionPolicy", spec.unhealthyPodEvictionPolicy, policies);
   }
+}
+
+/** core/v1 ReplicationController (upstream ValidateReplicationControllerSpec): an equality-based selector map. */
+export function validateReplicationController(e: Errors, rc: Obj) {
+  const spec = rc.spec;
+  if (!isObj(spec)) return e.required("spec");
+  nonNegative(e, spec.minReadySeconds, "spec.minReadySeconds");
+  const sel = isObj(spec.selector) ? spec.selector : {};
+  if (Object.keys(sel).length === 0) e.required("spec.selector");
+  else validateLabels(e, sel, "spec.selector");
+  nonNegative(e, spec.replicas, "spec.replicas");
+  const tpl = spec.template;
+  if (!isObj(tpl)) return e.required("spec.template");
+  const labels: Obj = isObj(tpl.metadata?.labels) ? tpl.metadata.labels : {};
+  if (Object.keys(sel).length && !Object.entries(sel).every(([k, v]) => labels[k] === v)) {
+    e.invalid("spec.template.metadata.labels", labels, "selector does not match labels in spec.template");
+  }
+  validatePodTemplate(e, tpl, "spec.template", { restartPolicies: ["Always"] });
+  if (tpl.spec?.activeDeadlineSeconds !== undefined) e.forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in ReplicationController is not Supported");
 }

@@ -196,6 +196,25 @@ function controllerRoles(): { name: string; rules: PolicyRule[] }[] {
       rule(["list", "watch", "patch", "create", "delete"], CORE, "pods"),
       eventsRule(),
     ]),
+    c("replication-controller", [
+      rule(["get", "list", "watch", "update"], CORE, "replicationcontrollers"),
+      rule("update", CORE, "replicationcontrollers/status"),
+      rule("update", CORE, "replicationcontrollers/finalizers"),
+      rule(["list", "watch", "patch", "create", "delete"], CORE, "pods"),
+      eventsRule(),
+    ]),
+    c("certificate-controller", [
+      rule(["get", "list", "watch", "delete"], CERTS, "certificatesigningrequests"),
+      rule("update", CERTS, ["certificatesigningrequests/status", "certificatesigningrequests/approval"]),
+      rule(["approve", "sign"], CERTS, "signers", [
+        "kubernetes.io/kube-apiserver-client",
+        "kubernetes.io/kube-apiserver-client-kubelet",
+        "kubernetes.io/kubelet-serving",
+        "kubernetes.io/legacy-unknown",
+      ]),
+      rule("create", AUTHZ, "subjectaccessreviews"),
+      eventsRule(),
+    ]),
     c("resourcequota-controller", [
       rule(["list", "watch"], "*", "*"),
       rule("update", CORE, "resourcequotas/status"),

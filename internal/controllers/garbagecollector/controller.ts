@@ -17,7 +17,7 @@ const ORPHAN = "orphan";
 
 /** Resources other controllers already watch in full (cluster-wide, unfiltered): the GC shares those informers. */
 const SHARED = new Set(
-  [refs.pods, refs.replicasets, refs.deployments, refs.daemonsets, refs.statefulsets, refs.controllerrevisions, refs.jobs, refs.cronjobs, refs.nodes, refs.namespaces, refs.services, refs.endpoints, refs.endpointslices, refs.serviceaccounts, refs.poddisruptionbudgets].map(
+  [refs.pods, refs.replicasets, refs.replicationcontrollers, refs.deployments, refs.daemonsets, refs.statefulsets, refs.controllerrevisions, refs.jobs, refs.cronjobs, refs.nodes, refs.namespaces, refs.services, refs.endpoints, refs.endpointslices, refs.serviceaccounts, refs.poddisruptionbudgets].map(
     (r) => `${r.group}/${r.resource}`,
   ),
 );
@@ -36,7 +36,7 @@ interface GCNode {
 
 export function gcResources(): ResourceInfo[] {
   return RESOURCES.filter(
-    (ri) => !ri.virtual && ri.verbs.includes("list") && ri.verbs.includes("watch") && !IGNORED.has(`${ri.group}/${ri.resource}`),
+    (ri) => !ri.virtual && !ri.computed && ri.verbs.includes("list") && ri.verbs.includes("watch") && !IGNORED.has(`${ri.group}/${ri.resource}`),
   );
 }
 

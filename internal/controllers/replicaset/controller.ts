@@ -1,6 +1,8 @@
 // ReplicaSet controller: keeps `replicas` active pods per ReplicaSet.
 // Informers on ReplicaSets and pods → handlers enqueue the owning ReplicaSet → sync(key) creates or deletes
 // pods (guarded by expectations), adopts/releases pods by selector, and writes status.
+// The same logic runs the ReplicationController manager (as upstream's, a ReplicaSet controller for
+// core/v1 ReplicationControllers whose selector is an equality-based label map).
 
 import type { ReplicaSet, ReplicaSetCondition } from "kubernetes-types/apps/v1";
 import type { Pod } from "kubernetes-types/core/v1";
@@ -13,30 +15,69 @@ import { Expectations } from "../util/expectations.ts";
 import { controllerOf, newControllerRef } from "../../api/meta.ts";
 import { keyOf, splitKey } from "../../client/informer.ts";
 import { isPodActive, isPodReady, msUntilAvailable } from "../util/pods.ts";
-import { selectorMatches } from "../util/selector.ts";
+import { mapSelectorMatches, selectorMatches } from "../util/selector.ts";
+import type { ResourceRef } from "../../client/types.ts";
 import { sortForDeletion } from "./ranking.ts";
 import { calculateStatus, statusEqual } from "./status.ts";
 
 /** Most pods created or deleted in one sync (upstream burstReplicas). */
 const BURST = 500;
 
+/** What differs between the ReplicaSet controller and the ReplicationController manager. */
+interface ManagedKind {
+  name: string;
+  ref: ResourceRef;
+  apiVersion: string;
+  kind: string;
+  component: string;
+  /** Whether the set's selector selects the labels. */
+  selects(rs: ReplicaSet, labels: Record<string, string> | undefined): boolean;
+}
+
+const REPLICA_SET: ManagedKind = {
+  name: "replicaset",
+  ref: refs.replicasets,
+  apiVersion: "apps/v1",
+  kind: "ReplicaSet",
+  component: "replicaset-controller",
+  selects: (rs, labels) => selectorMatches(rs.spec?.selector, labels),
+};
+
+const REPLICATION_CONTROLLER: ManagedKind = {
+  name: "replicationcontroller",
+  ref: refs.replicationcontrollers,
+  apiVersion: "v1",
+  kind: "ReplicationController",
+  component: "replication-controller",
+  selects: (rc, labels) => mapSelectorMatches(rc.spec?.selector as unknown as Record<string, string> | undefined, labels),
+};
+
 export function newReplicaSetController(ctx: ControllerContext): Controller {
-  const log = ctx.log.child("replicaset");
-  const rsInf: Informer<ReplicaSet> = ctx.informers.informerFor<ReplicaSet>(refs.replicasets);
+  return newReplicaManager(ctx, REPLICA_SET);
+}
+
+/** Upstream's ReplicationManager: ReplicationControllers (typed here as ReplicaSets: same spec and status fields). */
+export function newReplicationControllerManager(ctx: ControllerContext): Controller {
+  return newReplicaManager(ctx, REPLICATION_CONTROLLER);
+}
+
+function newReplicaManager(ctx: ControllerContext, mk: ManagedKind): Controller {
+  const log = ctx.log.child(mk.name);
+  const rsInf: Informer<ReplicaSet> = ctx.informers.informerFor<ReplicaSet>(mk.ref);
   const podInf: Informer<Pod> = ctx.informers.informerFor<Pod>(refs.pods);
   podInf.addIndexer(CONTROLLER_INDEX, controllerIndex);
   rsInf.addIndexer("namespace", indexers.byNamespace);
-  const recorder = ctx.recorder("replicaset-controller");
+  const recorder = ctx.recorder(mk.component);
   const expectations = new Expectations();
-  const { queue, run } = controllerQueue(ctx, "replicaset");
+  const { queue, run } = controllerQueue(ctx, mk.name);
 
-  const rsClient = (ns: string) => ctx.client.resource<ReplicaSet>(refs.replicasets, ns);
+  const rsClient = (ns: string) => ctx.client.resource<ReplicaSet>(mk.ref, ns);
   const podClient = (ns: string) => ctx.client.resource<Pod>(refs.pods, ns);
 
   /** The ReplicaSet that controls the pod, if it is in the cache with the same uid. */
   function resolveOwner(pod: Pod): ReplicaSet | undefined {
     const ref = controllerOf(pod);
-    if (!ref || ref.kind !== "ReplicaSet") return undefined;
+    if (!ref || ref.kind !== mk.kind) return undefined;
     const rs = rsInf.getByName(pod.metadata?.namespace, ref.name);
     return rs?.metadata?.uid === ref.uid ? rs : undefined;
   }
@@ -44,7 +85,7 @@ export function newReplicaSetController(ctx: ControllerContext): Controller {
   function matchingSets(pod: Pod): ReplicaSet[] {
     return rsInf
       .byIndex("namespace", pod.metadata?.namespace ?? "")
-      .filter((rs) => selectorMatches(rs.spec?.selector, pod.metadata?.labels));
+      .filter((rs) => mk.selects(rs, pod.metadata?.labels));
   }
 
   rsInf.addEventHandler({
@@ -86,7 +127,7 @@ export function newReplicaSetController(ctx: ControllerContext): Controller {
     },
     onDelete(pod) {
       const ref = controllerOf(pod);
-      if (!ref || ref.kind !== "ReplicaSet") return;
+      if (!ref || ref.kind !== mk.kind) return;
       const rs = rsInf.getByName(pod.metadata?.namespace, ref.name);
       if (!rs || rs.metadata?.uid !== ref.uid) return;
       expectations.deletionObserved(keyOf(rs), pod.metadata?.uid);
@@ -97,7 +138,7 @@ export function newReplicaSetController(ctx: ControllerContext): Controller {
   async function createPods(rs: ReplicaSet, n: number, key: string): Promise<Error | undefined> {
     const ns = rs.metadata!.namespace!;
     const tmpl = rs.spec?.template ?? {};
-    const ref = newControllerRef(rs, "apps/v1", "ReplicaSet");
+    const ref = newControllerRef(rs, mk.apiVersion, mk.kind);
     const pod = (): Pod => ({
       apiVersion: "v1",
       kind: "Pod",
@@ -169,8 +210,8 @@ export function newReplicaSetController(ctx: ControllerContext): Controller {
     const candidates = claimCandidates(podInf, rs).filter((p) => isPodActive(p) || controllerOf(p)?.uid === rs.metadata?.uid);
     const owned = await claim<Pod>(candidates, {
       owner: rs,
-      ownerRef: newControllerRef(rs, "apps/v1", "ReplicaSet"),
-      matches: (p) => selectorMatches(rs.spec?.selector, p.metadata?.labels),
+      ownerRef: newControllerRef(rs, mk.apiVersion, mk.kind),
+      matches: (p) => mk.selects(rs, p.metadata?.labels),
       client: podClient(ns),
       canAdopt: async () => {
         try {
@@ -222,5 +263,5 @@ export function newReplicaSetController(ctx: ControllerContext): Controller {
     if (failure) throw new Error(`failed to create pods: ${failure.message}`);
   }
 
-  return { name: "replicaset", run: () => run(sync) };
+  return { name: mk.name, run: () => run(sync) };
 }

@@ -21,6 +21,7 @@ const PACKAGES: Record<string, { dir: string; path: string; importPath: string }
   "autoscaling.v1": { dir: apiDir, path: "autoscaling/v1/types.go", importPath: "k8s.io/api/autoscaling/v1" },
 };
 for (const ri of RESOURCES) {
+  if (ri.computed) continue; // read-only APIServices (kube-aggregator types, not in kubernetes/api)
   const pkg = `${ri.group.split(".")[0] || "core"}.${ri.version}`;
   const rel = pkg.replace(".", "/");
   PACKAGES[pkg] = { dir: apiDir, path: `${rel}/types.go`, importPath: `k8s.io/api/${rel}` };
@@ -214,6 +215,7 @@ function emit(name: string): void {
 for (const pkg of Object.keys(PACKAGES)) await parsePackage(pkg);
 const roots: Record<string, string> = {};
 for (const ri of RESOURCES) {
+  if (ri.computed) continue;
   const pkg = `${ri.group.split(".")[0] || "core"}.${ri.version}`;
   const name = `${pkg}.${ri.kind}`;
   if (!structs.has(name)) throw new Error(`no Go type for ${name}`);

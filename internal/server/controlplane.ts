@@ -52,6 +52,8 @@ export interface ControlPlaneOptions {
   /** In-flight limits (upstream defaults 400 mutating / 800 read-only). */
   maxMutatingInflight?: number;
   maxReadOnlyInflight?: number;
+  /** API Priority and Fairness (on by default) and the request-body deadline; tests shorten the waits. */
+  flowControl?: import("../apiserver/deps.ts").FlowControlOptions;
   /** Watch bookmark period (default 30 s); tests shorten it. */
   watchBookmarkIntervalMs?: number;
 }
@@ -63,8 +65,6 @@ export interface ControlPlane {
   localURL: string;
   port: number;
   adminToken: string;
-  /** The cluster CA with its key, for the controller manager's CSR signer. */
-  signingCA: { certPEM: string; keyPEM: string };
   caPEM: string;
   clientConfig: ClientConfig;
   joinToken: string;
@@ -138,6 +138,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     openapi: { routes: openapiRoutes },
     maxMutatingInflight: opts.maxMutatingInflight,
     maxReadOnlyInflight: opts.maxReadOnlyInflight,
+    flowControl: opts.flowControl,
     bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
   };
   deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM, signal: abort.signal });
@@ -196,7 +197,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     port,
     adminToken: tokens.adminToken,
     caPEM: pki.caCertPEM,
-    signingCA: { certPEM: pki.caCertPEM, keyPEM: pki.caKeyPEM },
     clientConfig,
     joinToken: tokens.joinToken,
     kubeconfigPath,

@@ -1,7 +1,8 @@
 // Generates types.generated.ts: the patch/merge schema of the built-in kinds kubun serves, read from
 // upstream's Go API types (struct tags `patchStrategy`/`patchMergeKey` and the `+listType`, `+listMapKey`,
 // `+structType`, `+mapType`, `+default` markers), the same source upstream's OpenAPI extensions come from.
-// kubernetes-types carries no patch metadata, hence this generator.
+// kubernetes-types carries no patch metadata, hence this generator. The table is the one source of merge keys
+// and list types: internal/apiserver/openapi/list-meta.ts derives the published OpenAPI extensions from it.
 //
 // Usage: bun internal/apiserver/patch/schema/generate.ts <kubernetes/api git dir> <kubernetes/apimachinery git dir> [tag]
 // (tag defaults to v0.32.9, matching kubectl 1.32). Runs at development time only; the output is committed.

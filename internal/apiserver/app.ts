@@ -131,6 +131,13 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     const prefix = gv.group ? `/apis/${groupVersion(gv)}` : "/api/v1";
     app.route(prefix, groupVersionApp(deps, watchCache, gv));
   }
+  // Group-versions added at run time (CRDs): looked up in the registry on each request.
+  app.get("/apis/:group/:version", (c) => {
+    const gv = groupVersions().find((g) => g.group === c.req.param("group") && g.version === c.req.param("version"));
+    if (!gv) return c.text("404 page not found\n", 404);
+    return new Response(JSON.stringify(apiResourceList(gv)), { headers: { "Content-Type": "application/json" } });
+  });
+  app.all("/apis/:group/:version/*", (c) => dispatch(c, deps, watchCache));
 
   return {
     app,

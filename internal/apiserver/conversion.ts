@@ -60,7 +60,26 @@ export function eventFromCore(e: KObject): KObject {
   });
 }
 
+/** Conversion of custom resources (set by internal/apiextensions): apiVersion of the served version, defaults. */
+export interface CustomConversion {
+  /** True when objects of this resource are not served exactly as stored. */
+  needed(ri: ResourceInfo): boolean;
+  /** The stored object as the resource's version shows it; never mutates `obj` (it may be shared). */
+  convert(ri: ResourceInfo, obj: KObject): KObject;
+}
+let custom: CustomConversion | undefined;
+
+export function setCustomConversion(c: CustomConversion | undefined): void {
+  custom = c;
+}
+
+/** True when stored objects of the resource must go through toExternal (no pass-through of stored JSON). */
+export function needsConversion(ri: ResourceInfo): boolean {
+  return isEventsV1(ri) || (custom?.needed(ri) ?? false);
+}
+
 /** The object as the requested group-version shows it. */
 export function toExternal(ri: ResourceInfo, obj: KObject): KObject {
-  return isEventsV1(ri) ? eventFromCore(obj) : obj;
+  if (isEventsV1(ri)) return eventFromCore(obj);
+  return custom?.needed(ri) ? custom.convert(ri, obj) : obj;
 }

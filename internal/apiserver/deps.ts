@@ -88,6 +88,8 @@ export interface ApiServerDeps {
   requestTimeoutMs?: number;
   /** How often watches that allow bookmarks get one (default 30 s). */
   bookmarkIntervalMs?: number;
+  /** Custom resources (internal/apiextensions): scale at the CRD's paths, deprecation warnings, patch types. */
+  customResources?: import("../apiextensions/rest.ts").CustomResourceHooks;
   /** gitVersion for /version. */
   version?: string;
 }

@@ -1,7 +1,7 @@
 // Discovery documents: /api, /apis, /apis/<group>, per group-version resource lists, and the aggregated
 // apidiscovery.k8s.io/v2 form that kubectl 1.32 asks for first.
 import { Hono, type Context } from "hono";
-import { groupVersion, RESOURCES, type ResourceInfo } from "../api/resources.ts";
+import { groupVersion, onResourcesChanged, RESOURCES, type ResourceInfo } from "../api/resources.ts";
 
 interface SubInfo {
   kind: string;
@@ -144,22 +144,44 @@ function send(c: Context, body: unknown, contentType = "application/json"): Resp
 }
 
 /** Routes for /api and /apis (the per-version lists are served by the group sub-apps). */
-export function discoveryRoutes(serverAddress: () => string): Hono {
-  const app = new Hono();
+/** Upstream's version.CompareKubeAwareVersionStrings: > 0 when a has priority (GA > beta > alpha, then numbers). */
+export function compareKubeAwareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    return m ? [m[2] === "alpha" ? 0 : m[2] === "beta" ? 1 : 2, Number(m[1]), Number(m[3] ?? 0)] : undefined;
+  };
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : b.localeCompare(a);
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
+  return 0;
+}
+
+/** The documents, rebuilt after the registry changes (CRDs come and go). */
+function discoveryState() {
   const gvs = groupVersions();
   const core = gvs.filter((gv) => gv.group === "");
-  const groups = gvs.filter((gv) => gv.group !== "");
-  const aggCore = aggregated(core);
-  const aggGroups = aggregated(groups);
-
+  // Several versions of a group (CRDs): preferred first, as upstream orders them.
+  const groups = gvs.filter((gv) => gv.group !== "").sort((a, b) => (a.group === b.group ? compareKubeAwareVersions(b.version, a.version) : 0));
   const groupEntry = (name: string) => {
     const versions = groups.filter((g) => g.group === name).map((g) => ({ groupVersion: `${name}/${g.version}`, version: g.version }));
     return { name, versions, preferredVersion: versions[0] };
   };
-  const groupNames = [...new Set(groups.map((g) => g.group))];
+  return { aggCore: aggregated(core), aggGroups: aggregated(groups), groupEntry, groupNames: new Set(groups.map((g) => g.group)) };
+}
+
+let state: ReturnType<typeof discoveryState> | undefined;
+onResourcesChanged(() => {
+  state = undefined;
+});
+
+export function discoveryRoutes(serverAddress: () => string): Hono {
+  const app = new Hono();
+  const current = () => (state ??= discoveryState());
 
   app.get("/api", (c) => {
     const agg = aggregatedWanted(c);
+    const { aggCore } = current();
     if (agg) return send(c, { ...aggCore, apiVersion: agg.includes("v2beta1") ? "apidiscovery.k8s.io/v2beta1" : "apidiscovery.k8s.io/v2" }, agg);
     return send(c, {
       kind: "APIVersions",
@@ -169,11 +191,15 @@ export function discoveryRoutes(serverAddress: () => string): Hono {
   });
   app.get("/apis", (c) => {
     const agg = aggregatedWanted(c);
+    const { aggGroups, groupNames, groupEntry } = current();
     if (agg) return send(c, { ...aggGroups, apiVersion: agg.includes("v2beta1") ? "apidiscovery.k8s.io/v2beta1" : "apidiscovery.k8s.io/v2" }, agg);
-    return send(c, { kind: "APIGroupList", apiVersion: "v1", groups: groupNames.map(groupEntry) });
+    return send(c, { kind: "APIGroupList", apiVersion: "v1", groups: [...groupNames].map(groupEntry) });
   });
-  for (const name of groupNames) {
-    app.get(`/apis/${name}`, (c) => send(c, { kind: "APIGroup", apiVersion: "v1", ...groupEntry(name) }));
-  }
+  app.get("/apis/:group", (c) => {
+    const { groupNames, groupEntry } = current();
+    const name = c.req.param("group");
+    if (!groupNames.has(name)) return c.text("404 page not found\n", 404);
+    return send(c, { kind: "APIGroup", apiVersion: "v1", ...groupEntry(name) });
+  });
   return app;
 }

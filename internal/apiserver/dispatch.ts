@@ -46,6 +46,20 @@ export async function dispatch(c: Context<AppEnv>, deps: ApiServerDeps, watchCac
   };
   const method = c.req.method.toUpperCase();
 
+  const custom = deps.customResources;
+  if (custom) {
+    const warnings = custom.warnings(ri);
+    const res = await (custom.intercept(r, method) ?? dispatchResource(r, method));
+    for (const w of warnings) res.headers.append("Warning", `299 - ${JSON.stringify(w)}`);
+    return res;
+  }
+  return dispatchResource(r, method);
+}
+
+async function dispatchResource(r: Rest, method: string): Promise<Response> {
+  const { ri, info } = r;
+  const isNamespaceObject = ri.group === "" && ri.resource === "namespaces";
+
   if (ri.virtual) {
     if (method !== "POST" || info.name) throw methodNotAllowed();
     if (ri.resource === "bindings") return SUBRESOURCE_HANDLERS.binding!(r, method);

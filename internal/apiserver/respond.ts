@@ -7,7 +7,7 @@ import type { KObject } from "./objects.ts";
 import { groupVersion, type ResourceInfo } from "../api/resources.ts";
 import { parseGoBool } from "./queryopts.ts";
 import { StatusError, type Status } from "../api/status.ts";
-import { isEventsV1, toExternal } from "./conversion.ts";
+import { needsConversion, toExternal } from "./conversion.ts";
 import { decodeShared, rawJSON } from "./objects.ts";
 import type { KeyValue } from "../store/types.ts";
 
@@ -116,7 +116,7 @@ type ListMetaIn = { resourceVersion: string; continue?: string; remainingItemCou
 
 /** A list straight from the store: stored JSON text is passed through when no conversion is needed. */
 export function renderList(c: Context, deps: ApiServerDeps, ri: ResourceInfo, kvs: KeyValue[], meta: ListMetaIn): Response {
-  if (rendering(c) === "object" && !wantsYAML(c) && !isEventsV1(ri)) {
+  if (rendering(c) === "object" && !wantsYAML(c) && !needsConversion(ri)) {
     const head = `{"kind":${JSON.stringify(ri.listKind)},"apiVersion":${JSON.stringify(groupVersion(ri))},"metadata":${JSON.stringify(listMetaOf(meta))},"items":[`;
     const parts: string[] = [head];
     for (let i = 0; i < kvs.length; i++) parts.push(i ? "," + rawJSON(kvs[i]!) : rawJSON(kvs[i]!));

@@ -27,6 +27,7 @@ import { instrumentStore } from "../apiserver/metrics.ts";
 import * as patchLib from "../apiserver/patch/index.ts";
 import * as validation from "../apiserver/validation/index.ts";
 import { openapiRoutes } from "../apiserver/openapi/index.ts";
+import { enableCustomResources } from "../apiextensions/index.ts";
 import { websocketHandlers } from "../apiserver/subresources/wsproxy.ts";
 import { toTable } from "../apiserver/tables/index.ts";
 import { defaultAdmissionPlugins, ensureSystemPriorityClasses } from "../admission/index.ts";
@@ -143,6 +144,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   };
   deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM, signal: abort.signal });
   await ensureSystemPriorityClasses(rawStore);
+  // CRDs already stored are served before the first request.
+  const customResources = enableCustomResources(deps);
+  abort.signal.addEventListener("abort", () => customResources.stop());
+  await customResources.ready;
 
   let port = opts.port;
   const api = createApiServer(deps, {

@@ -32,7 +32,7 @@ function walk(v: unknown, s: Schema, path: string, keepMeta: boolean, dropped: s
     } else if (isObject(ap)) {
       walk(v[k], ap as Schema, p, !!(ap as Schema)["x-kubernetes-embedded-resource"], dropped);
     } else if (keepMeta && META.includes(k)) {
-      if (k === "metadata" && path !== "") pruneEmbeddedMeta(v[k], p, dropped);
+      if (k === "metadata") pruneEmbeddedMeta(v[k], p, dropped);
     } else if (!preserve && ap !== true) {
       delete v[k];
       dropped.push(p);
@@ -45,7 +45,7 @@ const OBJECT_META = new Set([
   "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers", "managedFields",
 ]);
 
-/** Embedded objects' metadata keeps only ObjectMeta fields (the root's metadata is handled by the generic code). */
+/** The root's and embedded objects' metadata keep only ObjectMeta fields. */
 function pruneEmbeddedMeta(m: unknown, path: string, dropped: string[]): void {
   if (!isObject(m)) return;
   for (const k of Object.keys(m)) {

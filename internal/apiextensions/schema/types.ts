@@ -1,7 +1,44 @@
-// The structural schema of a CRD version (spec.versions[].schema.openAPIV3Schema), as kubernetes-types spells it.
-import type { JSONSchemaProps } from "kubernetes-types/apiextensions/v1";
+// The structural schema of a CRD version (spec.versions[].schema.openAPIV3Schema) as it is on the wire
+// (kubernetes-types renames the x-kubernetes-* keys, so it is spelled out here).
 
-export type Schema = JSONSchemaProps;
+export interface Schema {
+  type?: string;
+  format?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  nullable?: boolean;
+  required?: string[];
+  properties?: Record<string, Schema>;
+  additionalProperties?: Schema | boolean;
+  items?: Schema | Schema[];
+  maximum?: number;
+  minimum?: number;
+  exclusiveMaximum?: boolean;
+  exclusiveMinimum?: boolean;
+  multipleOf?: number;
+  maxLength?: number;
+  minLength?: number;
+  pattern?: string;
+  maxItems?: number;
+  minItems?: number;
+  uniqueItems?: boolean;
+  maxProperties?: number;
+  minProperties?: number;
+  allOf?: Schema[];
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  not?: Schema;
+  $ref?: string;
+  "x-kubernetes-int-or-string"?: boolean;
+  "x-kubernetes-embedded-resource"?: boolean;
+  "x-kubernetes-preserve-unknown-fields"?: boolean;
+  "x-kubernetes-list-type"?: string;
+  "x-kubernetes-list-map-keys"?: string[];
+  "x-kubernetes-map-type"?: string;
+  "x-kubernetes-validations"?: { rule: string; message?: string; messageExpression?: string; reason?: string; fieldPath?: string; optionalOldSelf?: boolean }[];
+  [extension: string]: unknown;
+}
 
 /** JSON type name of a value as upstream's validator reports it ("integer" for whole numbers). */
 export function jsonType(v: unknown): string {

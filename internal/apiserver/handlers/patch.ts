@@ -52,11 +52,13 @@ function conflictsError(r: Rest, err: any): StatusError {
 
 export async function handlePatch(r: Rest): Promise<Response> {
   const type = mediaType(r.c);
-  if (!PATCH_TYPES.includes(type)) {
+  // Custom resources have no strategic merge patch (upstream answers 415 with the shorter list).
+  const accepted = r.deps.customResources?.patchTypes(r.ri) ?? PATCH_TYPES;
+  if (!accepted.includes(type)) {
     throw new StatusError(
       415,
       "UnsupportedMediaType",
-      `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(", ")}`,
+      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`,
     );
   }
   const lib = r.deps.patch;

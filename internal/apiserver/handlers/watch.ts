@@ -11,7 +11,7 @@ import { groupVersion, storagePrefix } from "../../api/resources.ts";
 import { queryBool } from "../queryopts.ts";
 import { expired, StatusError } from "../../api/status.ts";
 import { metrics } from "../metrics.ts";
-import { isEventsV1, toExternal } from "../conversion.ts";
+import { needsConversion, toExternal } from "../conversion.ts";
 
 const enc = new TextEncoder();
 /** Events queued for a client that does not read before we give up on it. */
@@ -62,7 +62,7 @@ export async function handleWatch(r: Rest): Promise<Response> {
   // Upstream spreads watch lifetimes between 30 and 60 minutes so that clients reconnect at different times.
   const timeoutMs = (timeoutParam ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
   const how = rendering(r.c);
-  const passThrough = how === "object" && !isEventsV1(r.ri);
+  const passThrough = how === "object" && !needsConversion(r.ri);
   const prefix = collectionPrefix(r.ri, r.namespace);
   const initial = sendInitial === true || (sendInitial === undefined && rv === 0);
 

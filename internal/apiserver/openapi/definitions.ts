@@ -41,6 +41,16 @@ export function refName(ref: string): string {
 }
 
 let byGVK: Map<string, string> | undefined;
+let customNames = new Set<string>();
+
+/** Replaces the definitions of custom resources (internal/apiextensions) inside definitions(). */
+export function setCustomDefinitions(defs: Definitions): void {
+  const all = definitions();
+  for (const name of customNames) delete all[name];
+  customNames = new Set(Object.keys(defs));
+  Object.assign(all, defs);
+  byGVK = undefined;
+}
 
 /** Definition name of a top-level kind, found through its x-kubernetes-group-version-kind extension. */
 export function definitionNameForKind(group: string, version: string, kind: string): string | undefined {

@@ -10,6 +10,12 @@ const VERSION = "v1.32.0";
 
 let v2: Schema | undefined;
 
+/** Drops the built documents (the served resources changed); they are rebuilt on the next request. */
+export function resetDocuments(): void {
+  v2 = undefined;
+  v3Docs.clear();
+}
+
 export function openapiV2(): Schema {
   if (v2) return v2;
   const paths: Record<string, Schema> = {};
@@ -122,7 +128,7 @@ function buildV3(gv: string, v2paths: Record<string, Schema>) {
       else out[method] = toV3Operation(op as Schema);
     }
     // kubectl checks this content type to decide it may compute strategic merge patches for the kind.
-    if (out.patch) out.patch.requestBody.content = Object.fromEntries(PATCH_CONTENT_TYPES.map((t) => [t, { schema: { $ref: "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch" } }]));
+    if (out.patch) out.patch.requestBody.content = Object.fromEntries((((item.patch as Schema).consumes ?? PATCH_CONTENT_TYPES) as string[]).map((t) => [t, { schema: { $ref: "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch" } }]));
     paths[path] = out;
   }
   const names = new Set<string>();

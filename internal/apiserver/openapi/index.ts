@@ -5,10 +5,10 @@
 import { Hono, type Context } from "hono";
 import { createHash } from "node:crypto";
 import { definitionNameForKind, definitions, deref, type Schema } from "./definitions.ts";
-import { openapiV2, openapiV3, openapiV3Index } from "./documents.ts";
+import { openapiV2, openapiV3, openapiV3Index, resetDocuments } from "./documents.ts";
 import { encodeOpenAPIV2 } from "./protobuf.ts";
 
-export { definitions, deref, refName, type Schema } from "./definitions.ts";
+export { definitions, deref, refName, setCustomDefinitions, type Schema } from "./definitions.ts";
 export { openapiV2, openapiV3, openapiV3Index } from "./documents.ts";
 export { encodeOpenAPIV2 } from "./protobuf.ts";
 
@@ -34,6 +34,14 @@ export function getSchemaName(gvk: GVK): string | undefined {
 
 let v2Json: { body: string; etag: string } | undefined;
 let v2Proto: { body: Uint8Array; etag: string } | undefined;
+
+/** Forget every built document (CRDs changed what is served). */
+export function invalidateOpenAPI(): void {
+  resetDocuments();
+  v2Json = undefined;
+  v2Proto = undefined;
+  gzipped.clear();
+}
 
 function etagOf(data: string | Uint8Array): string {
   return `"${createHash("sha512").update(data).digest("hex").slice(0, 32).toUpperCase()}"`;

@@ -2,7 +2,7 @@
 // subresource, operations tagged with x-kubernetes-action and x-kubernetes-group-version-kind).
 // kubectl reads them to decide whether the server supports `fieldValidation` (then it skips client-side
 // schema validation) and strategic merge patch for a kind (then it computes patches from the schemas).
-import { RESOURCES, groupVersion, type ResourceInfo } from "../../api/resources.ts";
+import { RESOURCES, groupVersion, isBuiltin, type ResourceInfo } from "../../api/resources.ts";
 import { definitionNameForKind, type Schema } from "./definitions.ts";
 
 export const PATCH_CONTENT_TYPES = [
@@ -96,6 +96,8 @@ function resourcePaths(ri: ResourceInfo): Record<string, Schema> {
   const verbs = new Set(ri.verbs);
   const paths: Record<string, Schema> = {};
   const common = ri.namespaced ? [P.namespace, P.pretty] : [P.pretty];
+  // Custom resources take no strategic merge patch (kubectl then computes merge patches for them).
+  const patchTypes = isBuiltin(ri) ? PATCH_CONTENT_TYPES : PATCH_CONTENT_TYPES.filter((t) => !t.includes("strategic"));
 
   const coll: Schema = { parameters: common };
   if (verbs.has("list")) coll.get = op(ctx, "list", "list", { parameters: LIST_PARAMS, responses: responses("200", listDef ? ref(listDef) : { type: "object" }) });
@@ -120,7 +122,7 @@ function resourcePaths(ri: ResourceInfo): Record<string, Schema> {
         parameters: [P.name(sub === "scale" ? "Scale" : ri.kind), ...common],
         get: op(subCtx, "read", "get", { responses: responses("200", ref(subDef)) }),
         put: op(subCtx, "replace", "put", { parameters: [P.body(ref(subDef)), ...WRITE_PARAMS], responses: responses("200", ref(subDef), ["201"]) }),
-        patch: op(subCtx, "patch", "patch", { consumes: PATCH_CONTENT_TYPES, parameters: [P.body(ref(`${META}.Patch`)), ...WRITE_PARAMS, P.force], responses: responses("200", ref(subDef), ["201"]) }),
+        patch: op(subCtx, "patch", "patch", { consumes: patchTypes, parameters: [P.body(ref(`${META}.Patch`)), ...WRITE_PARAMS, P.force], responses: responses("200", ref(subDef), ["201"]) }),
       };
     }
   }

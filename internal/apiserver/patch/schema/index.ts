@@ -10,20 +10,30 @@ export interface GVK {
   kind: string;
 }
 
+// Types of custom resources (set by internal/apiextensions from CRD schemas), consulted before the generated table.
+let customRoots = new Map<string, string>();
+let customTypes = new Map<string, TypeSchema>();
+
+export function setCustomTypes(roots: Map<string, string>, types: Map<string, TypeSchema>): void {
+  customRoots = roots;
+  customTypes = types;
+}
+
 /** Root type name of a kind ("apps.v1.Deployment"), or undefined for kinds without a schema (e.g. Scale of unknown). */
 export function rootType(gvk: GVK): string | undefined {
   const key = `${gvk.group}/${gvk.version}/${gvk.kind}`;
-  return Object.hasOwn(ROOTS, key) ? ROOTS[key] : undefined;
+  return customRoots.get(key) ?? (Object.hasOwn(ROOTS, key) ? ROOTS[key] : undefined);
 }
 
 export function typeSchema(type: string | undefined): TypeSchema | undefined {
+  if (type && customTypes.has(type)) return customTypes.get(type);
   return type && Object.hasOwn(TYPES, type) ? TYPES[type] : undefined;
 }
 
 /** Schema of field `name` of struct `type`; undefined when the field is a scalar or unknown. */
 export function fieldSchema(type: string | undefined, name: string): FieldSchema | undefined {
   // Own properties only: a field named "constructor" or "__proto__" is unknown, not Object's member.
-  const fields = type && Object.hasOwn(TYPES, type) ? TYPES[type]!.fields : undefined;
+  const fields = typeSchema(type)?.fields;
   return fields && Object.hasOwn(fields, name) ? fields[name] : undefined;
 }
 

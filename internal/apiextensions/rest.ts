@@ -1,0 +1,158 @@
+// What the generic REST handler does differently for custom resources: the scale subresource at the CRD's
+// replica paths, no creates while the CRD is terminating, and the deprecation Warning of deprecated versions.
+import { mediaType, parseText, readBodyText, readObject } from "../apiserver/body.ts";
+import type { KObject } from "../apiserver/objects.ts";
+import { writeCtx, type Rest } from "../apiserver/rest.ts";
+import { json } from "../apiserver/respond.ts";
+import { readLive, updateObject } from "../apiserver/writes.ts";
+import { badRequest, conflict, methodNotAllowed, MODIFIED, notFound, StatusError } from "../api/status.ts";
+import type { ResourceInfo } from "../api/resources.ts";
+import { evaluate } from "./jsonpath.ts";
+import { servedVersion, type ServedVersion } from "./served.ts";
+
+/** Upstream's version.CompareKubeAwareVersionStrings order: GA > beta > alpha, then by numbers; > 0 when a is newer. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return undefined;
+    return [Number(m[1]), m[2] === "alpha" ? 0 : m[2] === "beta" ? 1 : 2, Number(m[3] ?? 0)];
+  };
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : b.localeCompare(a);
+  if (pa[1] !== pb[1]) return pa[1]! - pb[1]!;
+  if (pa[0] !== pb[0]) return pa[0]! - pb[0]!;
+  return pa[2]! - pb[2]!;
+}
+
+/** The Warning a request to a deprecated version gets (the CRD's text, else upstream's default). */
+export function deprecationWarning(ri: ResourceInfo): string | undefined {
+  const sv = servedVersion(ri);
+  if (!sv?.version.deprecated) return undefined;
+  if (sv.version.deprecationWarning) return sv.version.deprecationWarning;
+  const { group } = sv.crd.spec;
+  const kind = sv.ri.kind;
+  let msg = `${group}/${sv.version.name} ${kind} is deprecated`;
+  const newer = sv.crd.spec.versions
+    .filter((v) => v.served && !v.deprecated && compareVersions(v.name, sv.version.name) > 0)
+    .map((v) => v.name)
+    .sort((a, b) => compareVersions(b, a));
+  if (newer.length) msg += `; use ${group}/${newer[0]} ${kind}`;
+  return msg;
+}
+
+function get(obj: unknown, path: string): unknown {
+  return evaluate(obj, path)[0];
+}
+
+/** Sets a ".spec.a.b" path, creating objects on the way. */
+function set(obj: Record<string, any>, path: string, value: unknown): void {
+  const parts = path.replace(/^\./, "").split(".");
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (cur[p] === null || typeof cur[p] !== "object" || Array.isArray(cur[p])) cur[p] = {};
+    cur = cur[p];
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function scaleOf(sv: ServedVersion, obj: KObject): KObject {
+  const sc = sv.version.subresources!.scale!;
+  const m = obj.metadata;
+  const status: Record<string, unknown> = { replicas: Number(get(obj, sc.statusReplicasPath)) || 0 };
+  if (sc.labelSelectorPath) {
+    const sel = get(obj, sc.labelSelectorPath);
+    if (typeof sel === "string" && sel) status.selector = sel;
+  }
+  return {
+    kind: "Scale",
+    apiVersion: "autoscaling/v1",
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: Number(get(obj, sc.specReplicasPath)) || 0 },
+    status,
+  };
+}
+
+const SCALE_PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"];
+
+/** GET/PUT/PATCH of /scale on a custom resource: autoscaling/v1 Scale at the CRD's replica paths. */
+async function handleScale(r: Rest, method: string, sv: ServedVersion): Promise<Response> {
+  const name = r.name!;
+  const sc = sv.version.subresources!.scale!;
+  if (method === "GET") {
+    const live = await readLive(r.deps, r.ri, r.namespace, name);
+    if (!live) throw notFound(r.ri, name);
+    return json(r.c, scaleOf(sv, live.obj));
+  }
+  if (method !== "PUT" && method !== "PATCH") throw methodNotAllowed();
+  let body: any;
+  let patch: any;
+  let type = "";
+  if (method === "PUT") body = await readObject(r.c);
+  else {
+    type = mediaType(r.c);
+    if (!SCALE_PATCH_TYPES.includes(type)) {
+      throw new StatusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${SCALE_PATCH_TYPES.join(", ")}`);
+    }
+    patch = parseText(await readBodyText(r.c), type === "application/apply-patch+yaml" ? type : "application/json");
+  }
+  const w = writeCtx(r, "scale");
+  const res = await updateObject(w, name, (live) => {
+    if (!live) throw notFound(r.ri, name);
+    const current = scaleOf(sv, live);
+    let wanted = body;
+    if (patch !== undefined) {
+      const lib = r.deps.patch;
+      if (!lib) throw badRequest("patch is not supported");
+      if (type === "application/json-patch+json") wanted = lib.applyJsonPatch(current, patch);
+      else if (type === "application/merge-patch+json") wanted = lib.applyMergePatch(current, patch);
+      else wanted = { ...current, spec: { ...current.spec, ...(patch?.spec ?? {}) } };
+    }
+    const rv = wanted?.metadata?.resourceVersion;
+    if (rv && rv !== live.metadata.resourceVersion && (patch === undefined || patch?.metadata?.resourceVersion)) throw conflict(r.ri, name, MODIFIED);
+    const replicas = wanted?.spec?.replicas;
+    if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
+      const msg = `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0`;
+      throw new StatusError(422, "Invalid", `Scale.autoscaling "${name}" is invalid: spec.replicas: ${msg}`, {
+        name,
+        group: "autoscaling",
+        kind: "Scale",
+        causes: [{ reason: "FieldValueInvalid", message: msg, field: "spec.replicas" }],
+      });
+    }
+    set(live, sc.specReplicasPath, replicas);
+    delete live.metadata.resourceVersion;
+    return live;
+  });
+  return json(r.c, scaleOf(sv, res.obj));
+}
+
+export interface CustomResourceHooks {
+  /** A response for requests custom resources handle themselves, else undefined (the generic handler runs). */
+  intercept(r: Rest, method: string): Promise<Response> | undefined;
+  /** Warning headers for a request to this resource (deprecated versions). */
+  warnings(ri: ResourceInfo): string[];
+  /** Patch content types the resource accepts (no strategic merge for custom resources). */
+  patchTypes(ri: ResourceInfo): string[] | undefined;
+}
+
+export const CUSTOM_PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"];
+
+export const customResourceHooks: CustomResourceHooks = {
+  intercept(r, method) {
+    const sv = servedVersion(r.ri);
+    if (!sv) return undefined;
+    if (sv.crd.metadata.deletionTimestamp && method === "POST" && !r.subresource) {
+      throw methodNotAllowed("create not allowed while custom resource definition is terminating");
+    }
+    if (r.subresource === "scale" && r.ri.subresources?.includes("scale")) return handleScale(r, method, sv);
+    return undefined;
+  },
+  warnings(ri) {
+    const w = deprecationWarning(ri);
+    return w ? [w] : [];
+  },
+  patchTypes(ri) {
+    return servedVersion(ri) ? CUSTOM_PATCH_TYPES : undefined;
+  },
+};

@@ -1,0 +1,61 @@
+// The API server's schema hooks (defaulting, validation, unknown fields) extended for custom resources and
+// for CustomResourceDefinition objects themselves; everything else goes to the built-in schema library.
+import type { SchemaLib } from "../apiserver/deps.ts";
+import type { ResourceInfo } from "../api/resources.ts";
+import { Errors } from "../apiserver/validation/errors.ts";
+import { isDNS1123Subdomain } from "../apiserver/validation/names.ts";
+import { validateObjectMeta, validateObjectMetaUpdate } from "../apiserver/validation/meta.ts";
+import { CLEANUP_FINALIZER, CRD_GROUP, type CRD } from "./crd/types.ts";
+import { defaultCRD, validateCRD, validateCRDUpdate } from "./crd/validate.ts";
+import { applyDefaults } from "./schema/default.ts";
+import { prune } from "./schema/prune.ts";
+import { validateValue } from "./schema/validate.ts";
+import { servedVersion } from "./served.ts";
+
+export function isCRDResource(ri: Pick<ResourceInfo, "group" | "resource">): boolean {
+  return ri.group === CRD_GROUP && ri.resource === "customresourcedefinitions";
+}
+
+export function withCustomResources(base: SchemaLib): SchemaLib {
+  return {
+    ...base,
+    defaultObject(ri, obj) {
+      const sv = servedVersion(ri);
+      if (sv) return applyDefaults(obj, sv.schema);
+      base.defaultObject(ri, obj);
+      if (isCRDResource(ri)) {
+        defaultCRD(obj as CRD);
+        // Deleting a CRD first deletes its objects: the cleanup finalizer is on every live CRD.
+        const m = obj.metadata;
+        if (m && !m.deletionTimestamp) {
+          m.finalizers = Array.isArray(m.finalizers) ? m.finalizers : [];
+          if (!m.finalizers.includes(CLEANUP_FINALIZER)) m.finalizers.push(CLEANUP_FINALIZER);
+        }
+      }
+    },
+    validateObject(ri, obj, old, opts = {}) {
+      const sv = servedVersion(ri);
+      if (sv) {
+        const e = new Errors();
+        validateObjectMeta(e, obj?.metadata, ri.namespaced, isDNS1123Subdomain);
+        if (old) validateObjectMetaUpdate(e, obj?.metadata, old?.metadata);
+        return [...e.list, ...validateValue(obj, sv.schema)];
+      }
+      const causes = base.validateObject(ri, obj, old, opts);
+      if (isCRDResource(ri) && !opts.subresource) {
+        causes.push(...(old ? validateCRDUpdate(obj as CRD, old as CRD) : validateCRD(obj as CRD)));
+      }
+      return causes;
+    },
+    unknownFields(ri, obj) {
+      const sv = servedVersion(ri);
+      if (sv) return prune(structuredClone(obj), sv.schema ?? { type: "object", "x-kubernetes-preserve-unknown-fields": true });
+      return base.unknownFields(ri, obj);
+    },
+    typeErrors(ri, obj) {
+      // Custom objects are decoded as unstructured data: a wrong type is a schema (422) error, not a decode error.
+      if (servedVersion(ri)) return [];
+      return base.typeErrors?.(ri, obj) ?? [];
+    },
+  };
+}

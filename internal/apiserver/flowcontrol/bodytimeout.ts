@@ -4,7 +4,7 @@
 // 408 Timeout (the handler answers with it), the rest of the body is discarded, and the seat is given back.
 // Upstream bounds this with the Go HTTP server's timeouts; Bun's server has none for bodies, hence this wrapper.
 import type { Context } from "hono";
-import { StatusError } from "../../api/status.ts";
+import { badRequest, StatusError } from "../../api/status.ts";
 
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
@@ -41,11 +41,12 @@ export function limitBodyReadTime(c: Context, ms: number): () => void {
           clearTimeout(timer);
           ctrl.close();
         } else ctrl.enqueue(r.value);
-      } catch (err) {
+      } catch {
+        // The client went away mid-body: a 400 for the log, not a 500 (nobody is left to read it).
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        ctrl.error(err);
+        ctrl.error(badRequest("the client disconnected before sending the whole request body"));
       }
     },
     cancel(reason) {

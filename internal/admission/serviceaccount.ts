@@ -58,13 +58,16 @@ export function serviceAccountAdmission(get: Getter, opts: { waitMs?: number } =
       const pod = req.object as Pod | undefined;
       if (!pod?.spec) return;
       const target = { group: "", resource: "pods", name: req.name ?? pod.metadata?.name };
-      if (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined) {
-        // Static (mirror) pods may not use API credentials.
-        if (pod.spec.serviceAccountName) throw forbidden(target, "a mirror pod may not reference service accounts");
+      const annotations = pod.metadata?.annotations;
+      if (annotations && Object.hasOwn(annotations, MIRROR_ANNOTATION)) {
+        // Upstream: a mirror pod's spec is never mutated (the kubelet would see a different pod and delete it),
+        // and it may not use API credentials; this runs before NodeRestriction, as upstream's chain does.
+        checkMirrorPod(pod, target);
         return;
       }
       const spec = pod.spec as Pod["spec"] & { serviceAccount?: string };
       if (!spec!.serviceAccountName) spec!.serviceAccountName = spec!.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
+      spec!.serviceAccount = spec!.serviceAccountName;
       const saName = spec!.serviceAccountName!;
       const ns = req.namespace ?? pod.metadata?.namespace ?? "default";
       const sa = await lookup(ns, saName);
@@ -78,6 +81,35 @@ export function serviceAccountAdmission(get: Getter, opts: { waitMs?: number } =
       }
     },
   };
+}
+
+/** Upstream's Validate for mirror pods: no ServiceAccount, no secrets, no ServiceAccount token projections. */
+function checkMirrorPod(pod: Pod, target: { group: string; resource: string; name?: string }): void {
+  const spec = pod.spec as NonNullable<Pod["spec"]> & { serviceAccount?: string };
+  if (spec.serviceAccountName || spec.serviceAccount) throw forbidden(target, "a mirror pod may not reference service accounts");
+  if (referencesSecrets(spec)) throw forbidden(target, "a mirror pod may not reference secrets");
+  for (const v of spec.volumes ?? []) {
+    if (v.projected?.sources?.some((s) => s.serviceAccountToken)) {
+      throw forbidden(target, "a mirror pod may not use ServiceAccountToken volume projections");
+    }
+  }
+}
+
+/** Whether any secret is named by the pod (upstream's VisitPodSecretNames over all containers). */
+function referencesSecrets(spec: NonNullable<Pod["spec"]>): boolean {
+  if (spec.imagePullSecrets?.some((s) => s.name)) return true;
+  const containers = [...(spec.initContainers ?? []), ...spec.containers, ...((spec.ephemeralContainers ?? []) as typeof spec.containers)];
+  for (const c of containers) {
+    if (c.envFrom?.some((e) => e.secretRef?.name)) return true;
+    if (c.env?.some((e) => e.valueFrom?.secretKeyRef?.name)) return true;
+  }
+  for (const v of spec.volumes ?? []) {
+    if (v.secret?.secretName) return true;
+    if (v.projected?.sources?.some((s) => s.secret?.name)) return true;
+    const refs = [v.azureFile?.secretName, v.cephfs?.secretRef?.name, v.cinder?.secretRef?.name, v.flexVolume?.secretRef?.name, v.rbd?.secretRef?.name, v.scaleIO?.secretRef?.name, v.iscsi?.secretRef?.name, v.storageos?.secretRef?.name, v.csi?.nodePublishSecretRef?.name];
+    if (refs.some(Boolean)) return true;
+  }
+  return false;
 }
 
 function mountToken(pod: Pod): void {

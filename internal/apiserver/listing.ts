@@ -1,6 +1,6 @@
 // Reading collections: resourceVersion semantics, pagination with continue tokens, label and field selectors.
-import { CompactedError, type KeyValue, type Store } from "../store/types.ts";
-import { decodeContinue, encodeContinue } from "./continuetoken.ts";
+import { CompactedError, StoreError, type KeyValue, type Store } from "../store/types.ts";
+import { continueFromFuture, decodeContinue, encodeContinue } from "./continuetoken.ts";
 import { decodeShared, type KObject } from "./objects.ts";
 import { storageKey, storagePrefix, type ResourceInfo } from "../api/resources.ts";
 import { matchFields, parseFieldSelector, pinnedName, type FieldSelector } from "../api/selectors/fields.ts";
@@ -130,6 +130,8 @@ export async function listObjects(
       }
       throw expired(`too old resource version: ${err.requested} (${err.compacted})`);
     }
+    // A token naming a revision this store never reached was not issued here: the client's error, not ours.
+    if (cont && err instanceof StoreError && /too large resource version/.test(err.message)) throw continueFromFuture();
     throw err;
   }
 }

@@ -5,6 +5,7 @@ import type { ApiServerDeps } from "./deps.ts";
 import type { RequestInfo } from "./requestinfo.ts";
 import type { ResourceInfo } from "../api/resources.ts";
 import { optionsKindOf, validateDryRun } from "./queryopts.ts";
+import { validateFieldManager } from "./fieldmanager.ts";
 import { badRequest } from "../api/status.ts";
 import type { WatchCache } from "./watchhub.ts";
 import type { FieldValidation, WriteCtx } from "./writes.ts";
@@ -26,7 +27,7 @@ export interface Rest {
 export function fieldManagerOf(c: Context, q: URLSearchParams): string {
   const fm = q.get("fieldManager");
   if (fm) {
-    if (fm.length > 128) throw badRequest(`fieldManager: Too long: may not be longer than 128`);
+    validateFieldManager(fm, optionsKindOf(c.req.method));
     return fm;
   }
   const ua = c.req.header("user-agent") ?? "unknown";

@@ -58,9 +58,10 @@ describe("defaulting", () => {
       terminationGracePeriodSeconds: 30,
       schedulerName: "default-scheduler",
       securityContext: {},
-      serviceAccountName: "default",
       enableServiceLinks: true,
     });
+    // The "default" ServiceAccount is ServiceAccount admission's to set (mirror pods must not get one).
+    expect(p.spec.serviceAccountName).toBeUndefined();
     expect(p.spec.containers.map((c: any) => c.imagePullPolicy)).toEqual(["Always", "IfNotPresent", "Always", "Always", "IfNotPresent"]);
     const a = p.spec.containers[0];
     expect(a.terminationMessagePath).toBe("/dev/termination-log");

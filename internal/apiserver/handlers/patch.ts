@@ -50,6 +50,19 @@ function conflictsError(r: Rest, err: any): StatusError {
   return new StatusError(409, "Conflict", msg, details);
 }
 
+/**
+ * An applied configuration names its type itself (upstream's versionCheckManager): without apiVersion or kind
+ * it is 400 "invalid object type" with the group/version/kind it did name, in Go's GroupVersionKind form.
+ */
+function checkApplyType(applied: Record<string, unknown>): void {
+  const apiVersion = typeof applied.apiVersion === "string" ? applied.apiVersion : "";
+  const kind = typeof applied.kind === "string" ? applied.kind : "";
+  if (apiVersion && kind) return;
+  const parts = apiVersion.split("/");
+  const [group, version] = parts.length === 1 ? ["", parts[0]!] : parts.length === 2 ? [parts[0]!, parts[1]!] : ["", ""];
+  throw badRequest(`invalid object type: ${group}/${version}, Kind=${kind}`);
+}
+
 export async function handlePatch(r: Rest): Promise<Response> {
   const type = mediaType(r.c);
   // Custom resources have no strategic merge patch (upstream answers 415 with the shorter list).
@@ -94,6 +107,7 @@ export async function handlePatch(r: Rest): Promise<Response> {
       try {
         if (isApply) {
           const applied = { ...patch, metadata: { ...(patch.metadata ?? {}) } };
+          checkApplyType(applied);
           checkBodyIdentity({ ...w }, applied);
           if (applied.metadata.name && applied.metadata.name !== name) {
             throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);

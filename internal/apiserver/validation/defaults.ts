@@ -102,8 +102,9 @@ function defaultTemplate(tpl: Obj | undefined) {
 function defaultPod(pod: Obj) {
   pod.spec ??= {};
   defaultPodSpec(pod.spec);
-  setDefault(pod.spec, "serviceAccountName", "default");
-  if (pod.spec.serviceAccount === undefined) pod.spec.serviceAccount = pod.spec.serviceAccountName;
+  // No serviceAccountName default here: upstream's ServiceAccount admission sets "default" (and leaves mirror pods,
+  // which may not have one, alone). serviceAccount is the deprecated alias the API keeps equal to it.
+  if (pod.spec.serviceAccount === undefined && pod.spec.serviceAccountName) pod.spec.serviceAccount = pod.spec.serviceAccountName;
   // priority/preemptionPolicy and the not-ready/unreachable tolerations are set by the Priority and
   // DefaultTolerationSeconds admission plugins, as upstream; defaulting them here would make Priority
   // admission reject pods whose class computes another value.

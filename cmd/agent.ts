@@ -23,13 +23,16 @@ function joinToken(s: Settings): string {
 
 export const agentCommand = commandFromFlags("agent", "Run a node agent", agentFlags, async (s) => {
   if (!s.server) throw new UsageError("kubun agent: --server (or $KUBUN_URL) is required");
+  // Several servers (HA) may be given comma-separated: the agent fails over between them.
   const server = String(s.server);
-  if (!/^https:\/\/[^/]+/.test(server)) throw new UsageError(`kubun agent: --server must be an https:// URL, got ${JSON.stringify(server)}`);
+  for (const url of server.split(","))
+    if (!/^https:\/\/[^/,]+/.test(url.trim())) throw new UsageError(`kubun agent: --server must be https:// URLs (comma-separated for several), got ${JSON.stringify(url)}`);
   const token = joinToken(s);
   const signal = untilSignal();
   const simulate = Number(s.simulate ?? 0);
 
   if (simulate > 0) {
+    const server = String(s.server).split(",")[0]!.trim();
     // Hollow nodes: each gets its own node credentials so the Node authorizer treats it as that node.
     const { joinCluster } = await import("../internal/auth/join.ts");
     const { runHollowNodes } = await import("../internal/hollow/index.ts");

@@ -4,8 +4,9 @@ import type { Node } from "kubernetes-types/core/v1";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { joinCluster } from "../auth/join.ts";
+import { ensureServingKey, NodeCredentialManager } from "./credentials.ts";
 import { createClient } from "../client/client.ts";
+import { followAPIServers, ServerPool } from "../client/servers.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
 import { DEFAULT_CLUSTER_DNS, startDNS } from "../dns/index.ts";
 import { startProxy } from "../proxy/index.ts";
@@ -115,25 +116,23 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     netnsPrefix: opts.nodeNetns ? `${opts.nodeNetns}-` : undefined,
   });
 
-  // 4. Join (cached credentials keep a restarted agent going while the server is away).
-  let creds: { caPEM: string; nodeToken: string; proxyToken?: string } | undefined;
-  for (let delay = 1000; !creds && !signal.aborted; delay = Math.min(delay * 2, 15_000)) {
-    try {
-      creds = await joinCluster({ server: opts.server, token: opts.token, nodeName, dataDir: opts.dataDir });
-    } catch (e) {
-      log.warn("joining the cluster failed; retrying", { error: e, retryMs: delay });
-      await Bun.sleep(delay);
-    }
-  }
-  if (!creds) return;
-  const client = createClient({ server: opts.server, token: creds.nodeToken, caPEM: creds.caPEM, userAgent: `kubelet/${nodeName}` });
+  // 4. Join (cached credentials keep a restarted agent going while the server is away), through any known server.
+  const servers = new ServerPool(opts.server.split(",").map((u) => u.trim()), { stateFile: join(agentDir, "servers.json"), log: log.child("servers") });
+  // The node password and the kubelet's serving key go with the join; credentials are renewed in the background.
+  const servingKey = await ensureServingKey(join(agentDir, "serving"));
+  const credentials = new NodeCredentialManager({ server: () => servers.current(), failed: (s, e) => servers.failed(s, e), joinToken: opts.token, nodeName, dataDir: opts.dataDir, addresses: [nodeIP], servingKey });
+  if (!(await credentials.start(signal))) return;
+  const creds = credentials.current;
+  void credentials.run(signal);
+  const client = createClient({ server: servers.current(), servers, token: creds.nodeToken, tokenSource: credentials.nodeToken, caPEM: creds.caPEM, userAgent: `kubelet/${nodeName}` });
 
   // 4b. Service proxy and cluster DNS share one Service/EndpointSlice watch, as system:kube-proxy (the node token
   // may not list endpointslices). Both keep answering from their caches while the server is away.
   let proxyDone: Promise<void> = Promise.resolve();
   if (creds.proxyToken) {
-    const proxyCfg = { server: opts.server, token: creds.proxyToken, caPEM: creds.caPEM, userAgent: `kube-proxy/${nodeName}` };
+    const proxyCfg = { server: servers.current(), servers, token: creds.proxyToken, tokenSource: credentials.proxyToken, caPEM: creds.caPEM, userAgent: `kube-proxy/${nodeName}` };
     const nodeInformers = new SharedInformerFactory(createClient(proxyCfg), { maxBackoffMs: 10_000 });
+    followAPIServers(nodeInformers, servers);
     proxyDone = startProxy(proxyCfg, {
       nodeName,
       nodeIP,
@@ -179,7 +178,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const cidrFile = join(agentDir, "cni", "podcidr");
   if (existsSync(cidrFile)) await network.configure(readFileSync(cidrFile, "utf8").trim());
   const kubeletDone = kubelet.run(signal);
-  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, listenNetns: opts.nodeNetns ? `/var/run/netns/${opts.nodeNetns}` : undefined, certDir: join(agentDir, "serving") });
+  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, listenNetns: opts.nodeNetns ? `/var/run/netns/${opts.nodeNetns}` : undefined, certDir: join(agentDir, "serving"), nodeName, servingCert: creds.servingCert ? { cert: creds.servingCert, key: servingKey.keyPEM } : undefined, verificationKeys: credentials.verificationKeys });
 
   // 6. Register the node, then follow its podCIDR and the other nodes (host-gw routes).
   await nodeAgent.register(signal);

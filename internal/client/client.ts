@@ -13,6 +13,7 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from "./types.ts";
+import { isUnreachable } from "./servers.ts";
 
 export interface Client {
   config: ClientConfig;
@@ -88,6 +89,7 @@ export function createClient(cfg: ClientConfig): Client {
     headers: Record<string, string> | undefined,
     signal?: AbortSignal,
   ): Promise<Response> {
+    if (cfg.tokenSource) commonHeaders.Authorization = `Bearer ${cfg.tokenSource()}`;
     const h: Record<string, string> = headers ? { ...commonHeaders, ...headers } : commonHeaders;
     let payload: string | undefined;
     if (body !== undefined) {
@@ -101,11 +103,19 @@ export function createClient(cfg: ClientConfig): Client {
       }
     }
     let res: Response;
-    for (let attempt = 0; ; attempt++) {
+    // With a server pool, a server that cannot be reached hands over to the next one (each server tried once).
+    const servers = cfg.servers?.all().length ?? 1;
+    for (let attempt = 0, switched = 0; ; attempt++) {
+      const server = cfg.servers?.current() ?? base;
       try {
-        res = await fetch(base + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
+        res = await fetch(server + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
         break;
       } catch (e) {
+        if (cfg.servers && !signal?.aborted && isUnreachable(e) && switched < servers - 1) {
+          cfg.servers.failed(server, e);
+          switched++;
+          continue;
+        }
         if (attempt >= 3 || signal?.aborted || !retryable(e, method, payload)) throw e;
         if (attempt > 0) await Bun.sleep(50 * 2 ** attempt);
       }

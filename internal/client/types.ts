@@ -3,11 +3,17 @@
 // Deliberately not @kubernetes/client-node at run time: it pulls in ~30 MB of dependencies and memory
 // that an edge node cannot spare; tests use it to prove compatibility.
 
+import type { ServerPool } from "./servers.ts";
+
 export interface ClientConfig {
   /** e.g. https://127.0.0.1:6443 */
   server: string;
   /** Bearer token. */
   token: string;
+  /** The current bearer token, read for every request (credentials that the agent rotates); overrides `token`. */
+  tokenSource?: () => string;
+  /** Several API servers (agents): calls go to the pool's current server and fail over; overrides `server`. */
+  servers?: ServerPool;
   /** PEM of the CA that signed the server certificate. */
   caPEM?: string;
   /** Identifies the component in managedFields and logs. */

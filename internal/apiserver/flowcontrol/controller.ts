@@ -60,6 +60,12 @@ export class FlowControl {
     this.ready = this.start();
   }
 
+  /** True once both resources have been listed; before that requests wait for it (at most a few seconds). */
+  get synced(): boolean {
+    return this._synced;
+  }
+  private _synced = false;
+
   stop(): void {
     this.stopped = true;
     this.abort.abort();
@@ -105,6 +111,7 @@ export class FlowControl {
     const ready2 = new Promise<void>((r) => (second = r));
     void this.loop(PL_PREFIX, second);
     await ready2;
+    this._synced = true;
   }
 
   /** List + watch one prefix, relisting when the watch breaks. */

@@ -26,6 +26,8 @@ function setHeaders(c: Context, schemaUID: string, levelUID: string): void {
 /** Runs `run` under flow control. */
 export async function serveWithFlowControl(fc: FlowControl, c: Context, user: UserInfo, info: RequestInfo, run: () => Promise<void>): Promise<void> {
   if (info.subresource && LONG_RUNNING_SUBRESOURCES.has(info.subresource)) return run();
+  // Right after start, before the configuration is read, don't classify everything as catch-all.
+  if (!fc.synced) await Promise.race([fc.ready, Bun.sleep(5000)]);
   const { schema, level, flowHash } = fc.classify(user, info);
   c.header(FLOW_SCHEMA_UID_HEADER, schema.uid);
   c.header(PRIORITY_LEVEL_UID_HEADER, level.uid);

@@ -76,8 +76,11 @@ export interface ApiServerDeps {
   tables?: TablesLib;
   tokens?: TokenLib;
   serviceAllocator?: ServiceAllocator;
-  /** Credentials the API server uses to reach kubelets (logs, exec, proxy). */
-  kubeletClient?: { token: string; caPEM?: string };
+  /**
+   * How the API server reaches kubelets (logs, exec, proxy): the cluster CA their serving certificates must chain to,
+   * and a short-lived token for one node's kubelet (audience that kubelet only).
+   */
+  kubeletClient?: { caPEM: string; tokenFor(nodeName: string): Promise<string> };
   /** OpenAPI routes (mounted at /openapi/v2 and /openapi/v3). */
   openapi?: { routes(): import("hono").Hono };
   maxMutatingInflight?: number;

@@ -5,13 +5,15 @@ import type { Authenticator, UserInfo } from "./types.ts";
 import type { Store } from "../store/types.ts";
 import { readIfExists } from "./files.ts";
 import { adminTokenPath, safeEqual } from "./tokens.ts";
-import { verifyNodeToken, parseNodeToken, issueNodeToken } from "./nodecreds.ts";
+import { verifyNodeCredential, parseNodeToken, issueNodeToken } from "./nodecreds.ts";
 import { loadSigningKey, publishVerificationKey, VerificationKeys, type SigningKey } from "./serviceaccount/keys.ts";
 import {
   API_AUDIENCES,
   looksLikeJWT,
   signComponentToken,
   signLegacyServiceAccountToken,
+  kubeletAudience,
+  KUBELET_TOKEN_TTL_SECONDS,
   signServiceAccountToken,
   verifyJWT,
   type IssuedToken,
@@ -50,6 +52,11 @@ export interface KubunAuthenticator extends Authenticator {
   issueComponentToken(name: ComponentName): Promise<string>;
   /** Shorthand for issueComponentToken("apiserver"). */
   issueAPIServerToken(): Promise<string>;
+  /**
+   * What the API server presents to one node's kubelet: a JWT of system:kube-apiserver whose only audience is that
+   * kubelet (kubeletAudience(nodeName)), valid a few minutes — useless against the API or any other kubelet.
+   */
+  issueKubeletToken(nodeName: string): Promise<{ token: string; expiresAt: number }>;
   /** Token for a Secret of type kubernetes.io/service-account-token (filled in by admission). */
   issueLegacyServiceAccountToken(req: { namespace: string; name: string; uid: string; secretName: string }): Promise<string>;
   /** Node credentials for the join endpoint. */
@@ -94,9 +101,11 @@ export function createAuthenticator(opts: { store?: Store; dataDir: string; admi
     if (adminToken && safeEqual(token, adminToken)) return { user: ADMIN_USER, audiences: apiAudiences };
     if (parseNodeToken(token)) {
       if (!store) return null;
-      const node = await verifyNodeToken(store, token);
-      if (!node) return null;
-      return { user: { username: NODE_USER_PREFIX + node, groups: [NODES_GROUP, "system:authenticated"] }, audiences: apiAudiences };
+      const cred = await verifyNodeCredential(store, token);
+      if (!cred) return null;
+      // The node's service proxy runs as system:kube-proxy, as upstream's kube-proxy (ClusterRole system:node-proxier).
+      if (cred.kind === "proxy") return { user: { username: COMPONENT_USERS.kubeProxy, groups: ["system:authenticated"] }, audiences: apiAudiences };
+      return { user: { username: NODE_USER_PREFIX + cred.nodeName, groups: [NODES_GROUP, "system:authenticated"] }, audiences: apiAudiences };
     }
     if (looksLikeJWT(token)) {
       await ready;
@@ -148,6 +157,12 @@ export function createAuthenticator(opts: { store?: Store; dataDir: string; admi
     },
     async issueAPIServerToken() {
       return this.issueComponentToken("apiserver");
+    },
+    async issueKubeletToken(nodeName: string) {
+      await ready;
+      const expiresAt = Date.now() + KUBELET_TOKEN_TTL_SECONDS * 1000;
+      const token = await signComponentToken(signingKey!, COMPONENT_USERS.apiserver, ["system:authenticated"], KUBELET_TOKEN_TTL_SECONDS, [kubeletAudience(nodeName)]);
+      return { token, expiresAt };
     },
     async issueNodeToken(nodeName: string) {
       if (!store) throw new Error("node credentials need the store");

@@ -43,9 +43,13 @@ export { reconcileBootstrapPolicy, runClusterRoleAggregation } from "./rbac/reco
 export { ruleAllows, rulesAllow } from "./rbac/rules.ts";
 export { nodeIdentity } from "./node/authorizer.ts";
 export { joinRoutes, CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./joinroutes.ts";
-export { joinCluster, requestNodeCredentials, requestNodeCredentialsFull, fetchVerifiedCA, CAHashMismatchError, credentialsPath } from "./join.ts";
+export { joinCluster, renewNodeCredentials, requestNodeCredentials, requestNodeCredentialsFull, fetchVerifiedCA, CAHashMismatchError, CredentialsRejectedError, credentialsPath, loadNodePassword, nodePasswordPath } from "./join.ts";
 export type { JoinOptions, NodeCredentials } from "./join.ts";
-export { revokeNodeToken } from "./nodecreds.ts";
+export { revokeNodeToken, issueNodeCredentials, NODE_CREDENTIALS_TTL_MS } from "./nodecreds.ts";
+export { verifyOrRecordNodePassword, deleteNodePassword, nodePasswordSecretName, NodePasswordError } from "./nodepassword.ts";
+export { runNodeCredentialCleanup } from "./nodecleanup.ts";
+export { issueKubeletServingCert, kubeletServerIdentity } from "./kubeletcert.ts";
+export { kubeletTokenSource } from "./kubelettokens.ts";
 export { adoptClusterBootstrap, publishClusterBootstrap, resealClusterBootstrap, BOOTSTRAP_KEY } from "./bootstrap.ts";
 export { tokenLib } from "./tokenlib.ts";
 export { serviceAccountIssuerRoutes } from "./oidc.ts";

@@ -3,9 +3,12 @@
 // the token and refuses (never sending the token) on mismatch; then it asks for node credentials over TLS verified
 // by that CA. Credentials are cached in <dataDir>/agent/cred/node-credentials.json (0600), so an agent restarted
 // while the server is unreachable still has them.
+// The node proves it is the node that first joined under its name with a node password (as k3s), kept in
+// <dataDir>/agent/cred/node-password (0600) and made on first join. Credentials expire; renewNodeCredentials gets
+// fresh ones with the node token itself (see internal/agent/credentials.ts for the loop).
 import { join } from "node:path";
 import { caHash, parseToken } from "./tokenformat.ts";
-import { readIfExists, writeAtomic } from "./files.ts";
+import { randomHex, readIfExists, writeAtomic } from "./files.ts";
 import { CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./paths.ts";
 import { logger } from "../log/log.ts";
 
@@ -21,6 +24,12 @@ export interface JoinOptions {
   dataDir?: string;
   /** Abort slow requests (default 15 s each). */
   timeoutMs?: number;
+  /** The node password; default: the one in <dataDir>/agent/cred/node-password (made on first use), else a random one. */
+  password?: string;
+  /** The kubelet's serving public key (SPKI PEM): asks for a CA-signed serving certificate for it. */
+  servingPublicKey?: string;
+  /** The node's IPs, for the serving certificate. */
+  addresses?: string[];
 }
 
 export interface NodeCredentials {
@@ -29,6 +38,26 @@ export interface NodeCredentials {
   nodeToken: string;
   /** Bearer token of system:kube-proxy (ClusterRole system:node-proxier): for the node's service proxy. */
   proxyToken?: string;
+  /** When the tokens expire (RFC 3339). */
+  expires?: string;
+  /** The kubelet's serving certificate (cluster CA), when a servingPublicKey was sent. */
+  servingCert?: string;
+  /** JWKS of the keys that sign the API server's tokens to kubelets. */
+  kubeletVerificationKeys?: { keys: unknown[] };
+}
+
+/** The node password file; created (0600) with 256 random bits on first use. */
+export function nodePasswordPath(dataDir: string): string {
+  return join(dataDir, "agent", "cred", "node-password");
+}
+
+export function loadNodePassword(dataDir: string): string {
+  const path = nodePasswordPath(dataDir);
+  const existing = readIfExists(path)?.trim();
+  if (existing) return existing;
+  const pw = randomHex(32);
+  writeAtomic(path, pw + "\n", 0o600);
+  return pw;
 }
 
 export class CAHashMismatchError extends Error {
@@ -77,32 +106,32 @@ export async function fetchVerifiedCA(server: string, token: string, timeoutMs =
 }
 
 /** Asks the server for this node's credentials, over TLS verified with caPEM. */
-export async function requestNodeCredentials(opts: {
-  server: string;
-  caPEM: string;
-  token: string;
-  nodeName: string;
-  timeoutMs?: number;
-}): Promise<string> {
+export async function requestNodeCredentials(opts: CredentialsRequestOptions): Promise<string> {
   return (await requestNodeCredentialsFull(opts)).nodeToken;
 }
 
-/** Like requestNodeCredentials, with the kube-proxy token too. */
-export async function requestNodeCredentialsFull(opts: {
+interface CredentialsRequestOptions {
   server: string;
   caPEM: string;
+  /** The join token (with `password`), or the node's current token for a renewal. */
   token: string;
   nodeName: string;
+  password?: string;
+  servingPublicKey?: string;
+  addresses?: string[];
   timeoutMs?: number;
-}): Promise<{ nodeToken: string; proxyToken?: string }> {
+}
+
+/** Like requestNodeCredentials, with everything the server returns. */
+export async function requestNodeCredentialsFull(opts: CredentialsRequestOptions): Promise<Omit<NodeCredentials, "caPEM">> {
   const res = await fetch(base(opts.server) + NODE_CREDENTIALS_PATH, {
     method: "POST",
     headers: { authorization: `Bearer ${opts.token.trim()}`, "content-type": "application/json" },
-    body: JSON.stringify({ nodeName: opts.nodeName }),
+    body: JSON.stringify({ nodeName: opts.nodeName, nodePassword: opts.password, servingPublicKey: opts.servingPublicKey, addresses: opts.addresses }),
     tls: { ca: opts.caPEM },
     signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
   });
-  if (res.status === 401) throw new Error(`server ${opts.server} rejected the join token (401 Unauthorized)`);
+  if (res.status === 401) throw new CredentialsRejectedError(`server ${opts.server} rejected the ${opts.password === undefined ? "node" : "join"} token (401 Unauthorized)`);
   if (!res.ok) {
     let msg = `HTTP ${res.status}`;
     try {
@@ -112,9 +141,32 @@ export async function requestNodeCredentialsFull(opts: {
     }
     throw new Error(`node credentials request to ${opts.server} failed: ${msg}`);
   }
-  const body = (await res.json()) as { token?: string; proxyToken?: string };
+  const body = (await res.json()) as { token?: string; proxyToken?: string; expires?: string; servingCert?: string; kubeletVerificationKeys?: { keys: unknown[] } };
   if (!body.token) throw new Error(`node credentials response from ${opts.server} has no token`);
-  return { nodeToken: body.token, proxyToken: body.proxyToken };
+  return { nodeToken: body.token, proxyToken: body.proxyToken, expires: body.expires, servingCert: body.servingCert, kubeletVerificationKeys: body.kubeletVerificationKeys };
+}
+
+export class CredentialsRejectedError extends Error {}
+
+/** Fresh credentials (and serving certificate) for a joined node, authenticated by its current node token. */
+export async function renewNodeCredentials(opts: {
+  server: string;
+  current: NodeCredentials;
+  nodeName: string;
+  servingPublicKey?: string;
+  addresses?: string[];
+  dataDir?: string;
+  timeoutMs?: number;
+}): Promise<NodeCredentials> {
+  const fresh = await requestNodeCredentialsFull({ ...opts, caPEM: opts.current.caPEM, token: opts.current.nodeToken });
+  const creds: NodeCredentials = { caPEM: opts.current.caPEM, ...fresh };
+  if (opts.dataDir) cacheCredentials(opts.dataDir, opts.server, opts.nodeName, creds);
+  return creds;
+}
+
+function cacheCredentials(dataDir: string, server: string, nodeName: string, creds: NodeCredentials): void {
+  const rec: CachedCreds = { server, nodeName, ...creds };
+  writeAtomic(credentialsPath(dataDir), JSON.stringify(rec, null, 2) + "\n", 0o600);
 }
 
 /** Whether the server still accepts the cached node token: false only on a definite 401. */
@@ -140,8 +192,12 @@ export async function joinCluster(opts: JoinOptions): Promise<NodeCredentials> {
     try {
       const c = JSON.parse(cachedText) as CachedCreds;
       const sameCluster = !parsed.caHash || caHash(c.caPEM) === parsed.caHash;
-      if (c.nodeName === opts.nodeName && c.caPEM && c.nodeToken && sameCluster) {
-        if (await stillValid(opts.server, c, timeoutMs)) return { caPEM: c.caPEM, nodeToken: c.nodeToken, proxyToken: c.proxyToken };
+      const expired = c.expires !== undefined && Date.parse(c.expires) <= Date.now();
+      // A serving certificate is wanted but the cache has none (an agent from before they existed): ask again.
+      const certMissing = !!opts.servingPublicKey && !c.servingCert;
+      if (c.nodeName === opts.nodeName && c.caPEM && c.nodeToken && sameCluster && !expired && !certMissing) {
+        const { server: _s, nodeName: _n, ...creds } = c;
+        if (await stillValid(opts.server, c, timeoutMs)) return creds;
         log.info("cached node credentials were rejected; joining again", { server: opts.server });
       }
     } catch {
@@ -149,10 +205,18 @@ export async function joinCluster(opts: JoinOptions): Promise<NodeCredentials> {
     }
   }
   const caPEM = await fetchVerifiedCA(opts.server, opts.token, timeoutMs);
-  const { nodeToken, proxyToken } = await requestNodeCredentialsFull({ server: opts.server, caPEM, token: opts.token, nodeName: opts.nodeName, timeoutMs });
-  if (cachePath) {
-    const rec: CachedCreds = { server: opts.server, nodeName: opts.nodeName, caPEM, nodeToken, proxyToken };
-    writeAtomic(cachePath, JSON.stringify(rec, null, 2) + "\n", 0o600);
-  }
-  return { caPEM, nodeToken, proxyToken };
+  const password = opts.password ?? (opts.dataDir ? loadNodePassword(opts.dataDir) : randomHex(32));
+  const fresh = await requestNodeCredentialsFull({
+    server: opts.server,
+    caPEM,
+    token: opts.token,
+    nodeName: opts.nodeName,
+    password,
+    servingPublicKey: opts.servingPublicKey,
+    addresses: opts.addresses,
+    timeoutMs,
+  });
+  const creds: NodeCredentials = { caPEM, ...fresh };
+  if (opts.dataDir) cacheCredentials(opts.dataDir, opts.server, opts.nodeName, creds);
+  return creds;
 }

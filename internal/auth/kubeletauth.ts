@@ -1,16 +1,32 @@
-// For the kubelet's HTTPS API (10250): who may call it. Bearer tokens are checked with a TokenReview against the API
-// server (upstream's webhook authentication; system:node may create tokenreviews), and only the API server's own
-// identity (system:kube-apiserver) or members of system:masters are let in — a simplification of upstream's
-// SubjectAccessReview on nodes/proxy that matches who kubun lets call kubelets. Results are cached briefly.
+// For the kubelet's HTTPS API (10250): who may call it.
+// - The API server presents a short-lived JWT of system:kube-apiserver whose audience is this kubelet only
+//   (kubeletAudience(nodeName), a few minutes; see subresources/kubelet.ts). It is checked here locally against the
+//   keys the node received at join; a token signed by a key we don't know (another HA server's) goes through a
+//   TokenReview for that audience. Such a token is worthless against the API or any other kubelet, so a node that
+//   receives one (it is the kubelet) cannot replay it anywhere.
+// - Any other bearer token goes through a TokenReview against the API server (upstream's webhook authentication);
+//   only members of system:masters (and `allowedUsers`, tests) are let in — a simplification of upstream's
+//   SubjectAccessReview on nodes/proxy. The API server's long-lived API token is NOT accepted any more.
+// Results are cached briefly (never past a token's expiry).
+import { decodeProtectedHeader, importJWK, jwtVerify, type JWK } from "jose";
 import type { UserInfo } from "./types.ts";
+import { COMPONENT_ISSUER, kubeletAudience, looksLikeJWT } from "./serviceaccount/jwt.ts";
+import { COMPONENT_USERS } from "../api/names.ts";
+
+type Review = (token: string, audiences?: string[]) => Promise<UserInfo | null>;
 
 export interface KubeletAuthOptions {
-  /** API server URL. */
-  server: string;
-  caPEM: string;
+  /** This kubelet's node name: the audience it accepts. */
+  nodeName: string;
+  /** JWKS of the keys signing the API server's kubelet tokens (join response; refreshed at renewal). */
+  verificationKeys?: () => { keys: unknown[] } | undefined;
+  /** TokenReview against the API server. Either this, or server + caPEM + token to make one. */
+  tokenReview?: Review;
+  server?: string;
+  caPEM?: string;
   /** The node's own token (used to call TokenReview). */
-  token: string;
-  /** Users allowed besides system:masters members; default ["system:kube-apiserver"]. */
+  token?: string;
+  /** Users allowed besides system:masters members (tests). */
   allowedUsers?: string[];
   cacheTtlMs?: number;
 }
@@ -20,24 +36,74 @@ export interface KubeletAuthenticator {
   authenticate(authorization: string | null | undefined): Promise<UserInfo | null>;
 }
 
-export function createKubeletAuthenticator(opts: KubeletAuthOptions): KubeletAuthenticator {
-  const allowed = new Set(opts.allowedUsers ?? ["system:kube-apiserver"]);
-  const ttl = opts.cacheTtlMs ?? 60_000;
-  const cache = new Map<string, { user: UserInfo | null; until: number }>();
-  const server = opts.server.replace(/\/+$/, "");
-
-  async function review(token: string): Promise<UserInfo | null> {
-    const res = await fetch(`${server}/apis/authentication.k8s.io/v1/tokenreviews`, {
+function fetchReview(server: string, caPEM: string | undefined, token: () => string): Review {
+  const base = server.replace(/\/+$/, "");
+  return async (reviewed, audiences) => {
+    const res = await fetch(`${base}/apis/authentication.k8s.io/v1/tokenreviews`, {
       method: "POST",
-      headers: { authorization: `Bearer ${opts.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } }),
-      tls: { ca: opts.caPEM },
+      headers: { authorization: `Bearer ${token()}`, "content-type": "application/json" },
+      body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: reviewed, ...(audiences ? { audiences } : {}) } }),
+      tls: caPEM ? { ca: caPEM } : undefined,
       signal: AbortSignal.timeout(10_000),
-    });
+    } as RequestInit);
     if (!res.ok) throw new Error(`TokenReview failed: HTTP ${res.status}`);
     const status = ((await res.json()) as any)?.status;
     if (!status?.authenticated) return null;
     return { username: status.user?.username ?? "", uid: status.user?.uid, groups: status.user?.groups ?? [] };
+  };
+}
+
+export function createKubeletAuthenticator(opts: KubeletAuthOptions): KubeletAuthenticator {
+  const allowed = new Set(opts.allowedUsers ?? []);
+  const ttl = opts.cacheTtlMs ?? 60_000;
+  const audience = kubeletAudience(opts.nodeName);
+  const cache = new Map<string, { user: UserInfo | null; until: number }>();
+  const review: Review = opts.tokenReview ?? fetchReview(opts.server ?? "", opts.caPEM, () => opts.token ?? "");
+  const keyCache = new Map<string, CryptoKey>();
+
+  async function localKey(kid: string): Promise<CryptoKey | undefined> {
+    const hit = keyCache.get(kid);
+    if (hit) return hit;
+    const jwk = (opts.verificationKeys?.()?.keys ?? []).find((k: any) => k?.kid === kid) as JWK | undefined;
+    if (!jwk) return undefined;
+    const key = (await importJWK(jwk, "ES256")) as CryptoKey;
+    keyCache.set(kid, key);
+    return key;
+  }
+
+  /** The API server's kubelet token for this node: { user, exp } when valid, null when not, undefined when unknown kid. */
+  async function verifyLocally(token: string): Promise<{ user: UserInfo; exp: number } | null | undefined> {
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return null;
+    }
+    const key = kid ? await localKey(kid) : undefined;
+    if (!key) return undefined;
+    try {
+      const { payload } = await jwtVerify(token, key, { algorithms: ["ES256"], issuer: COMPONENT_ISSUER, audience, clockTolerance: 60 });
+      if (payload.sub !== COMPONENT_USERS.apiserver) return null;
+      return { user: { username: payload.sub, groups: ["system:authenticated"] }, exp: (payload.exp ?? 0) * 1000 };
+    } catch {
+      return null;
+    }
+  }
+
+  async function decide(token: string): Promise<{ user: UserInfo | null; until: number }> {
+    const now = Date.now();
+    if (looksLikeJWT(token)) {
+      const local = await verifyLocally(token);
+      if (local) return { user: local.user, until: Math.min(now + ttl, local.exp) };
+      if (local === undefined) {
+        // Signed by a key this node has not seen (another server of an HA cluster): let the API server check it.
+        const u = await review(token, [audience]);
+        if (u?.username === COMPONENT_USERS.apiserver) return { user: u, until: now + Math.min(ttl, 60_000) };
+      }
+    }
+    const u = await review(token);
+    const ok = u && (allowed.has(u.username) || u.groups.includes("system:masters")) ? u : null;
+    return { user: ok, until: now + (ok ? ttl : 5_000) };
   }
 
   return {
@@ -45,20 +111,18 @@ export function createKubeletAuthenticator(opts: KubeletAuthOptions): KubeletAut
       const m = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
       if (!m) return null;
       const token = m[1]!;
-      const now = Date.now();
       const hit = cache.get(token);
-      if (hit && hit.until > now) return hit.user;
-      let user: UserInfo | null;
+      if (hit && hit.until > Date.now()) return hit.user;
+      let d: { user: UserInfo | null; until: number };
       try {
-        user = await review(token);
+        d = await decide(token);
       } catch {
         // API server unreachable: only a still-cached positive answer would do, and that was handled above.
         return null;
       }
-      const ok = user && (allowed.has(user.username) || user.groups.includes("system:masters")) ? user : null;
       if (cache.size > 1000) cache.clear();
-      cache.set(token, { user: ok, until: now + (ok ? ttl : 5_000) });
-      return ok;
+      cache.set(token, d);
+      return d.user;
     },
   };
 }

@@ -1,13 +1,20 @@
-// Node credentials: a random bearer token per node, `kubun-node~<nodeName>~<secret>`, of which only the sha256 is
-// kept, in the store under /kubun/node-credentials/<nodeName>. Kept in the store (not the data dir) so tokens
-// survive restarts and work against every server sharing the store. Issuing again for the same node replaces the
-// previous token (an agent that lost its cache re-joins); deleting the key revokes it.
+// Node credentials: per node, a random bearer token for the kubelet (`kubun-node~<node>~<secret>`, user
+// system:node:<node>) and one for its service proxy (`kubun-proxy~<node>~<secret>`, user system:kube-proxy).
+// Only their sha256 is kept, with an expiry, in the store under /kubun/node-credentials/<node> (not the data dir:
+// they survive restarts and work against every server sharing the store).
+// - Revocable: deleting the key revokes both (done when the Node is deleted, see nodecleanup.ts).
+// - Rotated: they expire after NODE_CREDENTIALS_TTL_MS; the agent renews them (with the node token itself) when
+//   half the lifetime is gone, and issuing again replaces the previous pair at once.
 import { KeyExistsError, ConflictError, NotFoundError, type Store } from "../store/types.ts";
 import { safeEqual } from "./tokenformat.ts";
 import { randomHex } from "./files.ts";
 
 export const NODE_CREDS_PREFIX = "/kubun/node-credentials/";
-const TOKEN_PREFIX = "kubun-node~";
+const PREFIXES = { node: "kubun-node~", proxy: "kubun-proxy~" } as const;
+export type NodeCredentialKind = keyof typeof PREFIXES;
+
+/** 7 days: a node switched off for longer joins again with the join token and its node password. */
+export const NODE_CREDENTIALS_TTL_MS = 7 * 86_400_000;
 
 // DNS-1123 subdomain, as Node names must be.
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -20,29 +27,51 @@ function sha256(s: string): string {
   return new Bun.CryptoHasher("sha256").update(s).digest("hex");
 }
 
-export function parseNodeToken(token: string): { nodeName: string; secret: string } | undefined {
-  if (!token.startsWith(TOKEN_PREFIX)) return undefined;
-  const rest = token.slice(TOKEN_PREFIX.length);
-  const i = rest.lastIndexOf("~");
-  if (i <= 0) return undefined;
-  const nodeName = rest.slice(0, i);
-  const secret = rest.slice(i + 1);
-  if (!validNodeName(nodeName) || !secret) return undefined;
-  return { nodeName, secret };
+interface CredRecord {
+  sha256?: string;
+  proxySha256?: string;
+  issued?: string;
+  /** RFC 3339; records written before expiry existed count from `issued`. */
+  expires?: string;
 }
 
-/** Creates (or replaces) the node's token and returns it. */
-export async function issueNodeToken(store: Store, nodeName: string): Promise<string> {
+export function parseNodeToken(token: string): { nodeName: string; secret: string; kind: NodeCredentialKind } | undefined {
+  for (const kind of ["node", "proxy"] as const) {
+    const prefix = PREFIXES[kind];
+    if (!token.startsWith(prefix)) continue;
+    const rest = token.slice(prefix.length);
+    const i = rest.lastIndexOf("~");
+    if (i <= 0) return undefined;
+    const nodeName = rest.slice(0, i);
+    const secret = rest.slice(i + 1);
+    if (!validNodeName(nodeName) || !secret) return undefined;
+    return { nodeName, secret, kind };
+  }
+  return undefined;
+}
+
+export interface IssuedNodeCredentials {
+  nodeToken: string;
+  proxyToken: string;
+  expiresAt: Date;
+}
+
+/** Creates (or replaces) the node's token pair and returns it. */
+export async function issueNodeCredentials(store: Store, nodeName: string, ttlMs = NODE_CREDENTIALS_TTL_MS): Promise<IssuedNodeCredentials> {
   if (!validNodeName(nodeName)) throw new Error(`invalid node name ${JSON.stringify(nodeName)}: must be a DNS-1123 subdomain`);
   const secret = randomHex(32);
-  const value = JSON.stringify({ sha256: sha256(secret), issued: new Date().toISOString() });
+  const proxySecret = randomHex(32);
+  const now = Date.now();
+  const expiresAt = new Date(now + ttlMs);
+  const rec: CredRecord = { sha256: sha256(secret), proxySha256: sha256(proxySecret), issued: new Date(now).toISOString(), expires: expiresAt.toISOString() };
+  const value = JSON.stringify(rec);
   const key = NODE_CREDS_PREFIX + nodeName;
   for (let attempt = 0; attempt < 5; attempt++) {
     const { kv } = await store.get(key);
     try {
       if (kv) await store.update(key, value, kv.modRevision);
       else await store.create(key, value);
-      return `${TOKEN_PREFIX}${nodeName}~${secret}`;
+      return { nodeToken: `${PREFIXES.node}${nodeName}~${secret}`, proxyToken: `${PREFIXES.proxy}${nodeName}~${proxySecret}`, expiresAt };
     } catch (err) {
       if (err instanceof KeyExistsError || err instanceof ConflictError || err instanceof NotFoundError) continue;
       throw err;
@@ -51,18 +80,33 @@ export async function issueNodeToken(store: Store, nodeName: string): Promise<st
   throw new Error(`could not store credentials for node ${nodeName}: too many concurrent updates`);
 }
 
-/** The node name the token belongs to, or undefined when unknown/revoked. */
-export async function verifyNodeToken(store: Store, token: string): Promise<string | undefined> {
+/** Creates (or replaces) the node's credentials and returns the kubelet's token. */
+export async function issueNodeToken(store: Store, nodeName: string): Promise<string> {
+  return (await issueNodeCredentials(store, nodeName)).nodeToken;
+}
+
+/** The node a token belongs to and which of its credentials it is, or undefined when unknown, revoked or expired. */
+export async function verifyNodeCredential(store: Store, token: string): Promise<{ nodeName: string; kind: NodeCredentialKind; expiresAt: number } | undefined> {
   const p = parseNodeToken(token);
   if (!p) return undefined;
   const { kv } = await store.get(NODE_CREDS_PREFIX + p.nodeName);
   if (!kv) return undefined;
+  let rec: CredRecord;
   try {
-    const rec = JSON.parse(kv.value) as { sha256?: string };
-    return rec.sha256 && safeEqual(rec.sha256, sha256(p.secret)) ? p.nodeName : undefined;
+    rec = JSON.parse(kv.value) as CredRecord;
   } catch {
     return undefined;
   }
+  const expiresAt = rec.expires ? Date.parse(rec.expires) : Date.parse(rec.issued ?? "") + NODE_CREDENTIALS_TTL_MS;
+  if (!(expiresAt > Date.now())) return undefined;
+  const want = p.kind === "node" ? rec.sha256 : rec.proxySha256;
+  return want && safeEqual(want, sha256(p.secret)) ? { nodeName: p.nodeName, kind: p.kind, expiresAt } : undefined;
+}
+
+/** The node name a kubelet token belongs to, or undefined when unknown/revoked/expired (proxy tokens don't count). */
+export async function verifyNodeToken(store: Store, token: string): Promise<string | undefined> {
+  const v = await verifyNodeCredential(store, token);
+  return v?.kind === "node" ? v.nodeName : undefined;
 }
 
 export async function revokeNodeToken(store: Store, nodeName: string): Promise<void> {

@@ -132,3 +132,36 @@ export async function inspectServing(
   const signedByCA = await cert.verify({ publicKey: await ca.publicKey.export(), signatureOnly: true }).catch(() => false);
   return { sans: { dns: dns.sort(), ips: ips.sort() }, notAfter: cert.notAfter, signedByCA };
 }
+
+/**
+ * A kubelet serving certificate for a key the node made itself (only its public key travels): CN system:node:<name>,
+ * O system:nodes, SANs = the node name and its IPs, as upstream's kubelet-serving signer issues.
+ */
+export async function createNodeServing(
+  ca: { certPEM: string; keyPEM: string },
+  publicKey: CryptoKey,
+  nodeName: string,
+  ips: string[],
+  now: Date,
+  days: number,
+): Promise<{ certPEM: string; notAfter: Date }> {
+  const caCert = new x509.X509Certificate(ca.certPEM);
+  const caKeys = await importKeyPairPEM(ca.keyPEM);
+  const notAfter = new Date(Math.min(now.getTime() + days * DAY, caCert.notAfter.getTime()));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: `CN=system:node:${nodeName}, O=system:nodes`,
+    issuer: caCert.subject,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter,
+    publicKey,
+    signingKey: caKeys.privateKey,
+    signingAlgorithm: SIGN,
+    extensions: [
+      ...(await servingExtensions(publicKey)),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+      new x509.SubjectAlternativeNameExtension(altNames([nodeName], ips.map(normalizeIP))),
+    ],
+  });
+  return { certPEM: cert.toString("pem") + "\n", notAfter };
+}

@@ -1,15 +1,17 @@
 // The kubelet's HTTPS endpoint (port 10250), called only by the API server, which proxies pods/log, pods/exec
 // and pods/portforward here (paths as upstream's kubelet: /containerLogs, /exec, /portForward).
-// TLS: a self-signed serving certificate kept in <data-dir>/agent/serving; the API server does not verify kubelet
-// certificates (as upstream without --kubelet-certificate-authority, and k3s by default) — the bearer token is
-// what protects the endpoint: every request's token goes through a TokenReview and must be the API server's.
+// TLS: the serving certificate the cluster CA issued for this node at join (the API server refuses any other); a
+// self-signed one only when none was given (tests that start this server alone).
+// Callers: the API server with a token for this kubelet only, valid a few minutes, checked locally against the keys
+// received at join (auth/kubeletauth.ts); members of system:masters through a TokenReview.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { ServerWebSocket } from "bun";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../client/client.ts";
-import { COMPONENT_USERS } from "../api/names.ts";
+import { createKubeletAuthenticator } from "../auth/kubeletauth.ts";
+import type { UserInfo } from "../auth/types.ts";
 import { exportKeyPEM, generateKeyPair } from "../auth/pem.ts";
 import { logger } from "../log/log.ts";
 import { inNetns } from "../runtime/netns.ts";
@@ -30,7 +32,13 @@ export interface KubeletServerOptions {
   /** Listen inside this network namespace (a node that lives in a test-made namespace). */
   listenNetns?: string;
   certDir: string;
-  /** Users allowed besides the API server (tests). */
+  /** This node's name: the only audience of the API server tokens this kubelet accepts. */
+  nodeName: string;
+  /** The CA-issued serving certificate and its key (PEM). */
+  servingCert?: { cert: string; key: string };
+  /** JWKS of the keys signing the API server's kubelet tokens (from join). */
+  verificationKeys?: () => { keys: unknown[] } | undefined;
+  /** Users allowed besides the API server and system:masters (tests). */
   allowUsers?: string[];
 }
 
@@ -94,32 +102,22 @@ function frame(channel: number, data: Uint8Array | string): Uint8Array {
 }
 
 export async function startKubeletServer(o: KubeletServerOptions): Promise<{ port: number; stop(): void }> {
-  const tls = await servingCert(o.certDir);
-  const allowed = new Set([COMPONENT_USERS.apiserver, ...(o.allowUsers ?? [])]);
-  const cache = new Map<string, { user?: string; until: number }>();
-
-  async function authenticate(req: Request): Promise<string | undefined> {
-    const h = req.headers.get("authorization") ?? "";
-    const token = /^Bearer\s+(.+)$/i.exec(h)?.[1];
-    if (!token) return undefined;
-    const hit = cache.get(token);
-    if (hit && hit.until > Date.now()) return hit.user;
-    let user: string | undefined;
-    try {
+  if (!o.servingCert) log.warn("no CA-issued serving certificate: using a self-signed one, which the API server will not accept");
+  const tls = o.servingCert ?? (await servingCert(o.certDir));
+  const authenticator = createKubeletAuthenticator({
+    nodeName: o.nodeName,
+    verificationKeys: o.verificationKeys,
+    allowedUsers: o.allowUsers,
+    async tokenReview(token, audiences): Promise<UserInfo | null> {
       const r = await o.client.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
         apiVersion: "authentication.k8s.io/v1",
         kind: "TokenReview",
-        spec: { token },
+        spec: { token, ...(audiences ? { audiences } : {}) },
       });
-      user = r?.status?.authenticated ? r.status.user?.username : undefined;
-    } catch (e) {
-      log.warn("TokenReview failed", { error: e });
-      return undefined;
-    }
-    cache.set(token, { user, until: Date.now() + (user ? 120_000 : 10_000) });
-    if (cache.size > 1000) cache.delete(cache.keys().next().value!);
-    return user;
-  }
+      if (!r?.status?.authenticated) return null;
+      return { username: r.status.user?.username ?? "", groups: r.status.user?.groups ?? [] };
+    },
+  });
 
   const server = inNetns(o.listenNetns, () => Bun.serve<WsData>({
     port: o.port,
@@ -129,9 +127,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
     async fetch(req, srv) {
       const url = new URL(req.url);
       if (url.pathname === "/healthz") return new Response("ok");
-      const user = await authenticate(req);
+      const user = await authenticator.authenticate(req.headers.get("authorization"));
       if (!user) return status(401, "Unauthorized", "Unauthorized");
-      if (!allowed.has(user)) return status(403, "Forbidden", `user "${user}" may not use the kubelet API`);
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
       const [kind, ns, podName, container] = parts;

@@ -16,6 +16,8 @@ import {
   joinRoutes,
   reconcileBootstrapPolicy,
   runClusterRoleAggregation,
+  runNodeCredentialCleanup,
+  kubeletTokenSource,
   serviceAccountIssuerRoutes,
   tokenLib,
   writeKubeconfig,
@@ -119,6 +121,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const authn = createAuthenticator({ store: rawStore, dataDir: opts.dataDir, adminToken: tokens.adminToken });
   const authz = createAuthorizer({ store: rawStore });
   runClusterRoleAggregation(rawStore, authz.rbacCache, abort.signal);
+  void runNodeCredentialCleanup(rawStore, abort.signal).catch((err) => log.warn("node credential cleanup not started", { err }));
   await Promise.all([authn.ready, authz.ready]);
 
   const allocator = createServiceAllocator(rawStore, { serviceCIDR, nodePortRange: "30000-32767" });
@@ -135,7 +138,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     tables: { toTable },
     tokens: tokenLib(authn),
     serviceAllocator: allocator,
-    kubeletClient: { token: await authn.issueAPIServerToken(), caPEM: pki.caCertPEM },
+    kubeletClient: { caPEM: pki.caCertPEM, tokenFor: kubeletTokenSource(authn) },
     openapi: { routes: openapiRoutes },
     maxMutatingInflight: opts.maxMutatingInflight,
     maxReadOnlyInflight: opts.maxReadOnlyInflight,

@@ -1,6 +1,9 @@
 // Subresources served by the node's kubelet: pods/log, pods/exec, pods/attach, pods/portforward,
-// pods/proxy and nodes/proxy. The API server finds the node, then proxies with its own credentials to
+// pods/proxy and nodes/proxy. The API server finds the node, then proxies to
 // https://<InternalIP>:<kubeletEndpoint.Port>, over HTTP or by bridging a websocket.
+// The address and port come from the node's own status, so they are not trusted: the kubelet must present a
+// serving certificate from the cluster CA for that node (kubeletServerIdentity), and what the API server sends it
+// is a token for that one kubelet, valid a few minutes (deps.kubeletClient.tokenFor) — never a reusable credential.
 import { decode, type KObject } from "../objects.ts";
 import { findResource, storageKey } from "../../api/resources.ts";
 import type { Rest } from "../rest.ts";
@@ -8,6 +11,7 @@ import { badRequest, methodNotAllowed, notFound, serviceUnavailable, StatusError
 import { readLive } from "../writes.ts";
 import { bridgeWebsocket, isWebsocketUpgrade } from "./wsproxy.ts";
 import { copyRequestHeaders, forwardRequest, handleProxy, hostPort } from "./proxy.ts";
+import { kubeletServerIdentity } from "../../auth/kubeletcert.ts";
 
 async function nodeEndpoint(r: Rest, nodeName: string): Promise<string> {
   const nodes = findResource("", "v1", "nodes")!;
@@ -40,12 +44,24 @@ function containerOf(pod: KObject, q: URLSearchParams, what: string): string {
   throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${main.join(" ")}]${what === "log" ? "" : ""}`);
 }
 
-async function proxyHTTP(r: Rest, url: string): Promise<Response> {
-  const token = r.deps.kubeletClient?.token;
-  const headers = new Headers();
-  if (token) headers.set("Authorization", `Bearer ${token}`);
+/** How to reach nodeName's kubelet: its one-kubelet token and TLS that accepts only its CA-issued certificate. */
+async function kubeletConn(r: Rest, nodeName: string): Promise<{ headers: Record<string, string>; tls: Record<string, unknown> }> {
+  const kc = r.deps.kubeletClient;
+  if (!kc?.caPEM || !kc.tokenFor) throw serviceUnavailable("this API server has no kubelet credentials");
+  const token = await kc.tokenFor(nodeName);
+  return { headers: { Authorization: `Bearer ${token}` }, tls: { ca: kc.caPEM, checkServerIdentity: kubeletServerIdentity(nodeName) } };
+}
+
+async function proxyHTTP(r: Rest, nodeName: string, url: string): Promise<Response> {
+  const conn = await kubeletConn(r, nodeName);
+  const headers = new Headers(conn.headers);
   copyRequestHeaders(r, ["accept", "content-type"], headers);
-  return forwardRequest(r, url, headers, (msg) => new StatusError(502, "InternalError", `error dialing backend: ${msg}`));
+  return forwardRequest(r, url, headers, (msg) => new StatusError(502, "InternalError", `error dialing backend: ${msg}`), { tls: conn.tls } as RequestInit);
+}
+
+async function bridgeKubelet(r: Rest, nodeName: string, url: string): Promise<Response> {
+  const conn = await kubeletConn(r, nodeName);
+  return bridgeWebsocket(r.c.req.raw, r.c.env as any, wsURL(url), conn.headers, conn.tls);
 }
 
 function wsURL(httpsURL: string): string {
@@ -59,8 +75,8 @@ export async function handleKubeletSubresource(r: Rest, method: string): Promise
     const endpoint = await nodeEndpoint(r, r.name!);
     const rest = (r.info.rest ?? []).map(encodeURIComponent).join("/");
     const url = `https://${endpoint}/${rest}${new URL(r.c.req.url).search}`;
-    if (isWebsocketUpgrade(r.c.req.raw)) return bridgeWebsocket(r.c.req.raw, r.c.env as any, wsURL(url), authHeader(r));
-    return proxyHTTP(r, url);
+    if (isWebsocketUpgrade(r.c.req.raw)) return bridgeKubelet(r, r.name!, url);
+    return proxyHTTP(r, r.name!, url);
   }
   const live = await readLive(r.deps, r.ri, r.namespace, r.name!);
   if (!live) throw notFound(r.ri, r.name!);
@@ -77,7 +93,7 @@ export async function handleKubeletSubresource(r: Rest, method: string): Promise
       const container = containerOf(pod, q, "log");
       q.delete("container");
       const qs = q.toString();
-      return proxyHTTP(r, `https://${endpoint}/containerLogs/${ns}/${pn}/${encodeURIComponent(container)}${qs ? "?" + qs : ""}`);
+      return proxyHTTP(r, nodeName, `https://${endpoint}/containerLogs/${ns}/${pn}/${encodeURIComponent(container)}${qs ? "?" + qs : ""}`);
     }
     case "exec":
     case "attach": {
@@ -87,20 +103,15 @@ export async function handleKubeletSubresource(r: Rest, method: string): Promise
       if (!isWebsocketUpgrade(r.c.req.raw)) {
         throw badRequest(`${sub} requires a websocket upgrade (SPDY is not supported by this server); use kubectl 1.30 or later`);
       }
-      return bridgeWebsocket(r.c.req.raw, r.c.env as any, wsURL(url), authHeader(r));
+      return bridgeKubelet(r, nodeName, url);
     }
     case "portforward": {
       const url = `https://${endpoint}/portForward/${ns}/${pn}?${q.toString()}`;
       if (!isWebsocketUpgrade(r.c.req.raw)) {
         throw badRequest("portforward requires a websocket upgrade (SPDY is not supported by this server); use kubectl 1.31 or later");
       }
-      return bridgeWebsocket(r.c.req.raw, r.c.env as any, wsURL(url), authHeader(r));
+      return bridgeKubelet(r, nodeName, url);
     }
   }
   throw notFound(r.ri, r.name!);
-}
-
-function authHeader(r: Rest): Record<string, string> {
-  const token = r.deps.kubeletClient?.token;
-  return token ? { Authorization: `Bearer ${token}` } : {};
 }

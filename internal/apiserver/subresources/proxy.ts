@@ -94,8 +94,8 @@ export async function forwardRequest(
       body: method === "GET" || method === "HEAD" ? undefined : await r.c.req.arrayBuffer(),
       signal: r.c.req.raw.signal,
       ...init,
-      // Backend serving certificates (kubelet, pods) are not verified, as upstream's default.
-      tls: { rejectUnauthorized: false },
+      // Pods' serving certificates are not verified, as upstream; the kubelet's are (its caller passes `tls`).
+      tls: (init as { tls?: unknown }).tls ?? { rejectUnauthorized: false },
       decompress: false,
     } as RequestInit);
   } catch (err) {

@@ -45,16 +45,17 @@ export async function bridgeWebsocket(
   server: Server<BridgeData> | undefined,
   url: string,
   headers: Record<string, string>,
+  /** TLS options of the upstream connection (the kubelet's: cluster CA + that node's identity). */
+  tls: Record<string, unknown> = { rejectUnauthorized: false },
 ): Promise<Response> {
   if (!server || typeof server.upgrade !== "function") {
     throw new StatusError(500, "InternalError", "websocket upgrades are not available on this listener");
   }
   const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  // The kubelet's serving certificate is not verified, as upstream's default (no --kubelet-certificate-authority).
   // Offered as a header: Bun's WebSocket client rejects subprotocols such as "SPDY/3.1+portforward.k8s.io"
   // ('/' and '+' are not token characters), which kubectl port-forward offers.
   const offer = protocols.length ? { "Sec-WebSocket-Protocol": protocols.join(", ") } : {};
-  const upstream = new WebSocket(url, { headers: { ...headers, ...offer }, tls: { rejectUnauthorized: false } } as any);
+  const upstream = new WebSocket(url, { headers: { ...headers, ...offer }, tls } as any);
   upstream.binaryType = "arraybuffer";
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error("timed out")), 10_000);

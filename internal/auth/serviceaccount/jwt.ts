@@ -12,6 +12,13 @@ import type { SigningKey, VerificationKeys } from "./keys.ts";
 export const SA_ISSUER = "https://kubernetes.default.svc.cluster.local";
 export const API_AUDIENCES = [SA_ISSUER];
 export const COMPONENT_ISSUER = "kubun";
+
+/** The audience of the tokens the API server presents to one node's kubelet (never an API audience). */
+export function kubeletAudience(nodeName: string): string {
+  return `kubelet:${nodeName}`;
+}
+/** Lifetime of those tokens: the API server re-signs one per node when less than a minute is left. */
+export const KUBELET_TOKEN_TTL_SECONDS = 300;
 /** Issuer of legacy (Secret-based, non-expiring) ServiceAccount tokens, as upstream's LegacyIssuer. */
 export const LEGACY_ISSUER = "kubernetes/serviceaccount";
 const LEGACY = {
@@ -99,13 +106,14 @@ export async function signComponentToken(
   username: string,
   groups: string[],
   ttlSeconds = 365 * 86400,
+  audiences: string[] = API_AUDIENCES,
 ): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
   return new SignJWT({ "kubun.io/groups": groups })
     .setProtectedHeader({ alg: "ES256", kid: key.kid })
     .setIssuer(COMPONENT_ISSUER)
     .setSubject(username)
-    .setAudience(API_AUDIENCES)
+    .setAudience(audiences)
     .setIssuedAt(iat)
     .setNotBefore(iat)
     .setExpirationTime(iat + ttlSeconds)

@@ -208,7 +208,7 @@ class HollowRun {
         hn.podCIDR = node.spec?.podCIDR;
         // Status may be dropped on create (as for other kinds); write it through the status subresource.
         await nodesApi.patch(hn.name, "merge", { status: want.status }, { subresource: "status" });
-        await this.renewLease(hn, true);
+        await this.renewLease(hn);
         return;
       } catch (e) {
         this.log.warn("node registration failed, retrying", { node: hn.name, error: e as Error });
@@ -218,7 +218,12 @@ class HollowRun {
     }
   }
 
-  private async renewLease(hn: HollowNode, create = false): Promise<void> {
+  /**
+   * The kubelet's lease controller: ensure the Lease exists (get, else create), then renew it. A Lease can vanish
+   * at any time — a single server keeps Leases in memory only, so they are gone after a restart — and a node
+   * must recreate it on the next renewal, whatever the previous renewal failed with.
+   */
+  private async renewLease(hn: HollowNode): Promise<void> {
     const leases = this.api(hn).resource<Lease>(refs.leases, "kube-node-lease");
     const duration = this.opts.leaseDurationSeconds ?? 40;
     if (!hn.lease) {
@@ -226,7 +231,6 @@ class HollowRun {
         hn.lease = await leases.get(hn.name);
       } catch (e) {
         if (!(e instanceof ApiError && e.code === 404)) throw e;
-        if (!create) throw e;
         hn.lease = await leases.create(leaseObject(hn.name, duration));
         return;
       }

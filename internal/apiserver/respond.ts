@@ -10,6 +10,7 @@ import { StatusError, type Status } from "../api/status.ts";
 import { needsConversion, toExternal } from "./conversion.ts";
 import { decodeShared, rawJSON } from "./objects.ts";
 import type { KeyValue } from "../store/types.ts";
+import { acceptedMedia, notAcceptable, protobufBody, PROTOBUF } from "./mediatypes.ts";
 
 export type Rendering = "object" | "table" | "metadata";
 
@@ -27,20 +28,9 @@ export function rendering(c: Context): Rendering {
   return "object";
 }
 
-/**
- * 406 when the client accepts nothing we can produce (e.g. only protobuf): kubun answers in JSON or YAML;
- * protobuf is understood in request bodies only.
- */
+/** 406 when the client accepts nothing we can produce (JSON, YAML, Kubernetes protobuf). */
 export function checkAcceptable(c: Context): void {
-  const accept = c.req.header("accept");
-  if (!accept) return;
-  const ok = accept.split(",").some((part) => {
-    const type = part.split(";")[0]!.trim().toLowerCase();
-    return type === "" || type === "*/*" || type === "application/*" || type === "application/json" || type === "application/yaml" || type === "application/json-seq";
-  });
-  if (!ok) {
-    throw new StatusError(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml");
-  }
+  if (acceptedMedia(c).length === 0) throw notAcceptable();
 }
 
 export function wantsYAML(c: Context): boolean {
@@ -72,6 +62,12 @@ export function json(c: Context, body: unknown, status = 200, contentType = "app
   if (wantsYAML(c) && contentType === "application/json") {
     headers.set("Content-Type", "application/yaml");
     return new Response(YAML.stringify(body), { status, headers });
+  }
+  // Clients that rank Kubernetes protobuf first (client-go) get it for every kind in the protobuf table.
+  const pb = contentType === "application/json" ? protobufBody(c, body) : undefined;
+  if (pb) {
+    headers.set("Content-Type", PROTOBUF);
+    return new Response(pb, { status, headers });
   }
   let text = typeof body === "string" ? body : JSON.stringify(body);
   if (contentType.includes("json") && prettyPrint(c)) text = indentJSON(text);

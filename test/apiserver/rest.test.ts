@@ -464,13 +464,17 @@ describe("errors and filters", () => {
     expect(r.json.reason).toBe("MethodNotAllowed");
   });
 
-  test("406 when only unsupported media types are accepted; protobuf+json clients get JSON", async () => {
-    const r = await req("GET", `${NS}/configmaps`, undefined, { Accept: "application/vnd.kubernetes.protobuf" });
+  test("406 when only unsupported media types are accepted; protobuf clients get protobuf (issue 10 item 8)", async () => {
+    const r = await req("GET", `${NS}/configmaps`, undefined, { Accept: "text/html" });
     expect(r.status).toBe(406);
     expect(r.json.reason).toBe("NotAcceptable");
+    const pb = await req("GET", `${NS}/configmaps`, undefined, { Accept: "application/vnd.kubernetes.protobuf" });
+    expect(pb.status).toBe(200);
+    expect(pb.headers.get("content-type")).toBe("application/vnd.kubernetes.protobuf");
     const both = await req("GET", `${NS}/configmaps`, undefined, { Accept: "application/vnd.kubernetes.protobuf,application/json" });
-    expect(both.status).toBe(200);
-    expect(both.headers.get("content-type")).toBe("application/json");
+    expect(both.headers.get("content-type")).toBe("application/vnd.kubernetes.protobuf");
+    const jsonFirst = await req("GET", `${NS}/configmaps`, undefined, { Accept: "application/json,application/vnd.kubernetes.protobuf" });
+    expect(jsonFirst.headers.get("content-type")).toBe("application/json");
   });
 
   test("unknown resources → 404", async () => {

@@ -12,6 +12,8 @@ import { queryBool } from "../queryopts.ts";
 import { expired, StatusError } from "../../api/status.ts";
 import { metrics } from "../metrics.ts";
 import { needsConversion, toExternal } from "../conversion.ts";
+import { acceptsText, notAcceptable, prefersProtobuf, PROTOBUF_WATCH } from "../mediatypes.ts";
+import { encodeWatchFrame, protobufType } from "../protobuf/encode.ts";
 
 const enc = new TextEncoder();
 /** Events queued for a client that does not read before we give up on it. */
@@ -62,7 +64,10 @@ export async function handleWatch(r: Rest): Promise<Response> {
   // Upstream spreads watch lifetimes between 30 and 60 minutes so that clients reconnect at different times.
   const timeoutMs = (timeoutParam ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
   const how = rendering(r.c);
-  const passThrough = how === "object" && !needsConversion(r.ri);
+  // Protobuf clients get length-prefixed WatchEvent frames (Tables have no protobuf form: JSON if accepted).
+  const pb = prefersProtobuf(r.c) && how !== "table" && protobufType(groupVersion(r.ri), r.ri.kind) !== undefined;
+  if (prefersProtobuf(r.c) && !pb && !acceptsText(r.c)) throw notAcceptable();
+  const passThrough = how === "object" && !needsConversion(r.ri) && !pb;
   const prefix = collectionPrefix(r.ri, r.namespace);
   const initial = sendInitial === true || (sendInitial === undefined && rv === 0);
 
@@ -114,10 +119,14 @@ export async function handleWatch(r: Rest): Promise<Response> {
   };
   const send = (events: Out[], preEncoded?: string) => {
     if (closed || (events.length === 0 && !preEncoded)) return;
-    let text = preEncoded ?? "";
-    for (const e of events) text += JSON.stringify(e) + "\n";
     backlog = controller.desiredSize !== null && controller.desiredSize < 0 ? -controller.desiredSize : 0;
     if (backlog > MAX_BACKLOG) return close();
+    if (pb) {
+      for (const e of events) controller.enqueue(encodeWatchFrame(e.type, e.object as Record<string, unknown>));
+      return;
+    }
+    let text = preEncoded ?? "";
+    for (const e of events) text += JSON.stringify(e) + "\n";
     controller.enqueue(enc.encode(text));
   };
 
@@ -137,7 +146,12 @@ export async function handleWatch(r: Rest): Promise<Response> {
   send(initialEvents);
   // Bun sends the response headers only with the first body bytes; a watch without initial events would
   // leave clients waiting for headers. JSON stream decoders (client-go, client-node, ours) skip a blank line.
-  if (initialEvents.length === 0) controller.enqueue(enc.encode("\n"));
+  // A protobuf stream has no blank frame: a BOOKMARK at the starting revision opens it (clients take bookmarks
+  // as progress notifications, asked for or not).
+  if (initialEvents.length === 0) {
+    if (pb) send([bookmark(startRev)]);
+    else controller.enqueue(enc.encode("\n"));
+  }
 
   try {
     sub = await r.watchCache.watch(storagePrefix(r.ri), startRev, {
@@ -167,7 +181,7 @@ export async function handleWatch(r: Rest): Promise<Response> {
       // As upstream: the HTTP answer is 200 and the stream carries one ERROR event with 410 Expired.
       send([{ type: "ERROR", object: expired(`too old resource version: ${err.requested} (${err.compacted})`).toStatus() }]);
       close();
-      return streamResponse(stream);
+      return streamResponse(stream, pb);
     }
     close();
     throw err;
@@ -183,12 +197,12 @@ export async function handleWatch(r: Rest): Promise<Response> {
     );
   }
   r.c.req.raw.signal?.addEventListener("abort", close, { once: true });
-  return streamResponse(stream);
+  return streamResponse(stream, pb);
 }
 
-function streamResponse(stream: ReadableStream<Uint8Array>): Response {
+function streamResponse(stream: ReadableStream<Uint8Array>, pb = false): Response {
   return new Response(stream, {
     status: 200,
-    headers: { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" },
+    headers: { "Content-Type": pb ? PROTOBUF_WATCH : "application/json", "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" },
   });
 }

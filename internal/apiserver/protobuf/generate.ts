@@ -79,7 +79,11 @@ function main(): void {
       // Go names an embedded field after its type, so the proto field is the type name in lowerCamel.
       const short = f[1].slice(f[1].lastIndexOf(".") + 1);
       const embedded = f[0] === short[0]!.toLowerCase() + short.slice(1);
-      if (f[2] === "" && embedded && !(f[0] in def.properties) && messages[f[1]]) f[2] = "i";
+      // Some embeddings are renamed (Probe's `handler` is a ProbeHandler): a message field that is not a JSON
+      // property but whose own fields all are properties of the parent is inlined too.
+      const sub = messages[f[1]];
+      const flattened = !!sub && Object.keys(sub).length > 0 && Object.values(sub).every((g) => g[0] in def.properties);
+      if (f[2] === "" && (embedded || flattened) && !(f[0] in def.properties) && sub) f[2] = "i";
     }
   }
   const out = { source: "kubernetes/api + kubernetes/apimachinery generated.proto", lists: [...lists].sort(), messages };

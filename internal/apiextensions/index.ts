@@ -41,7 +41,8 @@ export function enableCustomResources(deps: ApiServerDeps): CRDController {
   setCustomConversion({
     needed: (ri) => {
       const sv = servedVersion(ri);
-      return !!sv && (sv.defaults || sv.storage !== ri.version);
+      // Objects keep the apiVersion they were written with: with several versions every read rewrites it.
+      return !!sv && (sv.defaults || sv.crd.spec.versions.length > 1);
     },
     convert: (ri, obj) => {
       const sv = servedVersion(ri);

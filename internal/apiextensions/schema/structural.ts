@@ -52,7 +52,7 @@ export function validateStructuralSchema(schema: Schema | undefined, path: strin
   return e.list;
 }
 
-function node(e: Errs, s: Schema, path: string, inJunctor: boolean, root: Schema): void {
+function node(e: Errs, s: Schema, path: string, inJunctor: boolean, root: Schema, intOrStringParent = false): void {
   if (++e.nodes > MAX_NODES) {
     if (e.nodes === MAX_NODES + 1) e.forbidden(path, `the schema has more than ${MAX_NODES} nodes`);
     return;
@@ -68,7 +68,11 @@ function node(e: Errs, s: Schema, path: string, inJunctor: boolean, root: Schema
   if (!inJunctor) {
     if (!s.type && !preserve && !intOrString) e.required(`${path}.type`, "must not be empty for specified object fields");
   } else {
-    for (const f of NOT_IN_JUNCTORS) if (s[f] !== undefined) e.forbidden(`${path}.${f}`, "must be empty to be structural");
+    for (const f of NOT_IN_JUNCTORS) {
+      // x-kubernetes-int-or-string's usual spelling: anyOf: [{type: integer}, {type: string}].
+      if (f === "type" && intOrStringParent && (s.type === "integer" || s.type === "string")) continue;
+      if (s[f] !== undefined) e.forbidden(`${path}.${f}`, "must be empty to be structural");
+    }
   }
   if (intOrString && s.type) e.forbidden(`${path}.type`, "must be empty if x-kubernetes-int-or-string is true");
   if (s["x-kubernetes-embedded-resource"] && s.type !== "object") e.invalid(`${path}.type`, s.type ?? "", "must be object if x-kubernetes-embedded-resource is true");
@@ -96,7 +100,7 @@ function node(e: Errs, s: Schema, path: string, inJunctor: boolean, root: Schema
     if (Array.isArray(s.items)) e.forbidden(`${path}.items`, "items must be a schema object and not an array");
     else node(e, s.items as Schema, `${path}.items`, inJunctor, root);
   }
-  for (const j of ["allOf", "anyOf", "oneOf"] as const) (s[j] ?? []).forEach((sub, i) => node(e, sub, `${path}.${j}[${i}]`, true, root));
+  for (const j of ["allOf", "anyOf", "oneOf"] as const) (s[j] ?? []).forEach((sub, i) => node(e, sub, `${path}.${j}[${i}]`, true, root, intOrString || intOrStringParent));
   if (s.not) node(e, s.not, `${path}.not`, true, root);
 
   if (s.default !== undefined && !inJunctor) {

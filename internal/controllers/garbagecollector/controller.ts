@@ -3,7 +3,7 @@
 // when the owner carries `orphan` — over every listable resource in the registry, as upstream.
 
 import type { OwnerReference } from "kubernetes-types/meta/v1";
-import { RESOURCES, groupVersion, findKind, type ResourceInfo } from "../../api/resources.ts";
+import { RESOURCES, groupVersion, findKind, isBuiltin, onResourcesChanged, type ResourceInfo } from "../../api/resources.ts";
 import { Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError, type ResourceRef } from "../../client/types.ts";
@@ -111,7 +111,11 @@ export function newGarbageCollector(ctx: ControllerContext): Controller {
     for (const d of dependents.get(uid) ?? []) deleteQueue.add(d);
   }
 
-  for (const ri of gcResources()) {
+  // Resources added at run time (CRD versions) get their own informer; removed ones stop theirs.
+  const dynamic = new Map<string, { inf: Informer<any>; stop: AbortController }>();
+  let running = false;
+
+  function monitor(ri: ResourceInfo): Informer<any> {
     const key = `${ri.group}/${ri.resource}`;
     let inf: Informer<any>;
     if (SHARED.has(key)) {
@@ -129,7 +133,36 @@ export function newGarbageCollector(ctx: ControllerContext): Controller {
       onUpdate: (_old, o) => observe(ri, o),
       onDelete: (o) => forget(o),
     });
+    return inf;
   }
+
+  for (const ri of gcResources()) {
+    if (isBuiltin(ri)) monitor(ri);
+    else follow("added", ri);
+  }
+
+  function follow(type: string, ri: ResourceInfo): void {
+    if (ctx.signal.aborted || isBuiltin(ri) || ri.virtual || ri.computed) return;
+    const key = `${ri.group}/${ri.version}/${ri.resource}`;
+    const prev = dynamic.get(key);
+    if (prev) {
+      prev.stop.abort();
+      own.splice(own.indexOf(prev.inf), 1);
+      dynamic.delete(key);
+    }
+    if (type === "removed") {
+      for (const [uid, n] of nodes) if (n.ri.group === ri.group && n.ri.version === ri.version && n.ri.resource === ri.resource) forget({ metadata: { uid } });
+      return;
+    }
+    const inf = monitor(ri);
+    const stop = new AbortController();
+    ctx.signal.addEventListener("abort", () => stop.abort(), { once: true });
+    dynamic.set(key, { inf, stop });
+    if (running) void inf.run(stop.signal);
+  }
+  const offRegistry = onResourcesChanged(({ type, resource }) => follow(type, resource));
+  const signalOf = (inf: Informer<any>) => [...dynamic.values()].find((d) => d.inf === inf)?.stop.signal ?? ctx.signal;
+  ctx.signal.addEventListener("abort", () => offRegistry(), { once: true });
 
   type Owner = { ref: OwnerReference; state: "solid" | "dangling" | "waiting" };
 
@@ -248,7 +281,8 @@ export function newGarbageCollector(ctx: ControllerContext): Controller {
   return {
     name: "garbagecollector",
     async run() {
-      for (const inf of own) void inf.run(ctx.signal);
+      running = true;
+      for (const inf of own) void inf.run(signalOf(inf));
       const synced = Promise.all([...own, ...shared].map((i) => i.synced));
       const ok = await Promise.race([
         synced.then(() => true),

@@ -2,6 +2,7 @@
 import YAML from "yaml";
 import type { Context } from "hono";
 import { badRequest, StatusError } from "../api/status.ts";
+import { goJSONSyntaxError, goJSONTypeName, summarizeBody } from "./gojson.ts";
 import { decodeKubernetesProtobuf } from "./protobuf/decode.ts";
 
 export const PROTOBUF = "application/vnd.kubernetes.protobuf";
@@ -64,8 +65,34 @@ export function parseText(text: string, type: string): unknown {
   }
 }
 
-/** A full object body for create/update: must decode to a JSON object. */
-export async function readObject(c: Context): Promise<Record<string, any>> {
+/** What Go's json.Unmarshal says about a body that is not a JSON object (upstream's kind sniffing). */
+function notAnObject(text: string, v?: unknown): string {
+  const syntax = goJSONSyntaxError(text);
+  if (syntax) return `couldn't get version/kind; json parse error: ${syntax}`;
+  const findKind = `struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`;
+  return `couldn't get version/kind; json parse error: json: cannot unmarshal ${goJSONTypeName(v)} into Go value of type ${findKind}`;
+}
+
+function parseObjectJSON(text: string, kind: string): unknown {
+  let v: unknown;
+  let ok = true;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    ok = false;
+  }
+  if (!ok || (v !== null && (typeof v !== "object" || Array.isArray(v)))) {
+    const summary = summarizeBody(new TextEncoder().encode(text));
+    throw badRequest(`the object provided is unrecognized (must be of type ${kind}): ${notAnObject(text, v)} (${summary})`);
+  }
+  return v;
+}
+
+/**
+ * A full object body for create/update: must decode to a JSON object. With `kind`, a JSON body that is not
+ * an object gets upstream's "the object provided is unrecognized (must be of type <kind>)" 400.
+ */
+export async function readObject(c: Context, kind?: string): Promise<Record<string, any>> {
   const type = mediaType(c) || "application/json";
   if (type === PROTOBUF) return decodeProtobuf(await readBodyBytes(c));
   if (!OBJECT_TYPES.includes(type)) {
@@ -73,7 +100,7 @@ export async function readObject(c: Context): Promise<Record<string, any>> {
   }
   const text = await readBodyText(c);
   if (!text.trim()) throw badRequest("the server rejected our request due to an error in our request: empty body");
-  const v = parseText(text, type);
+  const v = kind && type === "application/json" ? parseObjectJSON(text, kind) : parseText(text, type);
   // Strict field validation also reports duplicate keys, which only the raw JSON text shows.
   if (type === "application/json") c.set("bodyText" as never, text as never);
   if (v === null || typeof v !== "object" || Array.isArray(v)) {

@@ -23,6 +23,8 @@ export interface SchemaLib {
   duplicateFields?(text: string): string[];
   /** Go decoding errors for values of the wrong type ("json: cannot unmarshal string into ..."). */
   typeErrors?(ri: ResourceInfo, obj: any): string[];
+  /** The same values as the unstructured converter reports them ("cannot restore map from string"). */
+  restoreErrors?(ri: ResourceInfo, obj: any): string[];
   /** `Deployment in version "v1" cannot be handled as a Deployment: <err>`. */
   decodeErrorMessage?(ri: ResourceInfo, err: string): string;
 }

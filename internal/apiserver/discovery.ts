@@ -2,6 +2,7 @@
 // apidiscovery.k8s.io/v2 form that kubectl 1.32 asks for first.
 import { Hono, type Context } from "hono";
 import { groupVersion, onResourcesChanged, RESOURCES, type ResourceInfo } from "../api/resources.ts";
+import { storageVersionHash } from "./storageversion.ts";
 
 interface SubInfo {
   kind: string;
@@ -72,6 +73,8 @@ export function apiResourceList(gv: GroupVersion) {
     };
     if (ri.shortNames?.length) r.shortNames = ri.shortNames;
     if (ri.categories?.length) r.categories = ri.categories;
+    const svh = storageVersionHash(ri);
+    if (svh) r.storageVersionHash = svh;
     resources.push(r);
     for (const sub of ri.subresources ?? []) {
       const s = subresourceInfo(ri, sub);

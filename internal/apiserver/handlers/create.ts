@@ -6,7 +6,7 @@ import { renderObject } from "../respond.ts";
 import { checkBodyIdentity, checkUnknownFields, createObject } from "../writes.ts";
 
 export async function handleCreate(r: Rest): Promise<Response> {
-  let body = (await readObject(r.c)) as any;
+  let body = (await readObject(r.c, r.ri.kind)) as any;
   const w = writeCtx(r);
   checkBodyIdentity(w, body);
   checkUnknownFields(w, body, r.c.get("bodyText" as never) as string | undefined);

@@ -5,6 +5,7 @@ import { CORE_EVENTS, eventFromCore, eventToCore, isEventsV1 } from "../conversi
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { queryBool } from "../queryopts.ts";
+import { checkPatchedTypes } from "./patcherrors.ts";
 import { renderObject } from "../respond.ts";
 import { qualifiedResource, StatusError, badRequest } from "../../api/status.ts";
 import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.ts";
@@ -140,6 +141,7 @@ export async function handlePatch(r: Rest): Promise<Response> {
       }
       out.metadata.name = name;
       if (!pinned) delete out.metadata.resourceVersion;
+      if (!isApply) checkPatchedTypes(r.deps, r.ri, type, patch, out);
       checkUnknownFields(w, out);
       return events ? eventToCore(out) : out;
     },

@@ -8,7 +8,7 @@ import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.t
 
 /** PUT of the object or of its status/finalize subresource. */
 export async function handleUpdate(r: Rest): Promise<Response> {
-  let body = (await readObject(r.c)) as any;
+  let body = (await readObject(r.c, r.ri.kind)) as any;
   const w = writeCtx(r);
   checkBodyIdentity(w, body);
   const name = r.name!;

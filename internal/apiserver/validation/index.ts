@@ -11,7 +11,7 @@ import { generateJobSelector } from "./workloads.ts";
 export { defaultObject, defaultPodSpec, defaultPullPolicy, qosClass } from "./defaults.ts";
 export { unknownFields } from "./unknown.ts";
 export { duplicateFields } from "./duplicates.ts";
-export { typeErrors, typeMismatches, decodeErrorMessage, type TypeMismatch } from "./types.ts";
+export { typeErrors, typeMismatches, restoreErrors, decodeErrorMessage, type TypeMismatch } from "./types.ts";
 export { stripNulls } from "./nulls.ts";
 export { isDNS1123Label, isDNS1123Subdomain, isDNS1035Label, isQualifiedName, isValidLabelValue } from "./names.ts";
 export { selectorMatches } from "./meta.ts";

@@ -75,6 +75,28 @@ export interface TypeMismatch {
   /** JSON type found ("string", "number", ...) and the OpenAPI type expected ("integer", ...). */
   found: string;
   expected: string;
+  /** The unstructured converter's error text, which a strategic merge patch result fails with upstream. */
+  restoreError: string;
+}
+
+/** Go's reflect.Kind of a value decoded from JSON into interface{} (integral numbers are int64). */
+function goKindOf(v: unknown): string {
+  if (Array.isArray(v)) return "slice";
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "number") return Number.isInteger(v) ? "int64" : "float64";
+  return typeof v === "object" ? "map" : "string";
+}
+
+/** runtime.DefaultUnstructuredConverter's message for restoring `v` into the schema's Go type. */
+function restoreError(s: Schema, target: Schema, v: unknown): string {
+  const from = goKindOf(v);
+  if (target.type === "array") return `cannot restore slice from ${from}`;
+  if (target.type === "object" || target.properties) {
+    // A struct (named definition with fields) or a map (additionalProperties).
+    return s.$ref && target.properties ? `cannot restore struct from: ${from}` : `cannot restore map from ${from}`;
+  }
+  if (from === "map" || from === "slice") return `unrecognized type: ${goType(s)}`;
+  return `cannot convert ${from} to ${goType(s)}`;
 }
 
 interface Ctx {
@@ -103,6 +125,7 @@ function walk(value: unknown, schema: Schema, structName: string, goPath: string
       goError: `json: cannot unmarshal ${what} into Go struct field ${structName}.${goPath} of type ${goType(schema)}`,
       found: jsonKind(value) === "bool" ? "boolean" : jsonKind(value),
       expected: schemaTypeName(schema),
+      restoreError: restoreError(schema, target, value),
     });
     return;
   }
@@ -134,6 +157,11 @@ export function typeMismatches(ri: Pick<ResourceInfo, "group" | "version" | "kin
 /** Go decoding errors ("json: cannot unmarshal ...") for values of the wrong JSON type, in document order. */
 export function typeErrors(ri: Pick<ResourceInfo, "group" | "version" | "kind">, obj: unknown): string[] {
   return typeMismatches(ri, obj).map((m) => m.goError);
+}
+
+/** The first value a strategic merge patch result cannot be converted back into the kind with, as upstream words it. */
+export function restoreErrors(ri: Pick<ResourceInfo, "group" | "version" | "kind">, obj: unknown): string[] {
+  return typeMismatches(ri, obj).map((m) => m.restoreError);
 }
 
 /** Upstream's 400 message for a body that cannot be decoded into the kind. */

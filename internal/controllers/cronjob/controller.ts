@@ -11,7 +11,7 @@ import { controllerQueue, type Controller, type ControllerContext } from "../con
 import { jobFinished } from "../job/controller.ts";
 import { controllerOf, newControllerRef } from "../../api/meta.ts";
 import { keyOf } from "../../client/informer.ts";
-import { mostRecentScheduleTime, parseSchedule, type Schedule } from "./cron.ts";
+import { firesTwice, mostRecentScheduleTime, parseSchedule, validTimeZone, type Schedule } from "./cron.ts";
 
 const rfc = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
 
@@ -113,14 +113,25 @@ export function newCronJobController(ctx: ControllerContext): Controller {
       for (const j of list.slice(0, Math.max(0, list.length - limit))) await deleteJob(j);
     }
 
+    // Upstream's checks, reasons and messages; none of these requeues: only a spec change can fix them.
+    const tz = cj.spec?.timeZone ?? undefined;
+    if (tz && !validTimeZone(tz)) {
+      recorder.event(cj, "Warning", "UnknownTimeZone", `invalid timeZone: ${JSON.stringify(tz)}: unknown time zone ${tz}`);
+      return writeStatus(cj, status, running);
+    }
     let schedule;
     try {
-      schedule = parseSchedule(cj.spec!.schedule, cj.spec?.timeZone ?? undefined);
+      schedule = parseSchedule(cj.spec!.schedule, tz);
     } catch (e) {
-      recorder.event(cj, "Warning", "InvalidSchedule", `invalid schedule: ${cj.spec?.schedule} : ${(e as Error).message}`);
+      recorder.event(cj, "Warning", "UnparseableSchedule", `unparseable schedule: ${JSON.stringify(cj.spec?.schedule)} : ${(e as Error).message}`);
       return writeStatus(cj, status, running);
     }
     const now = new Date();
+    if (!firesTwice(schedule, now)) {
+      // A valid-looking schedule for a date that never comes (0 0 30 2 *): upstream sees two zero times.
+      recorder.event(cj, "Warning", "InvalidSchedule", `invalid schedule: ${cj.spec!.schedule} : time difference between two schedules is less than 1 second`);
+      return writeStatus(cj, status, running);
+    }
     if (!cj.spec?.suspend) {
       const plan = planCronJob(cj, schedule, status.lastScheduleTime, owned.map((j) => j.metadata!.name!), running.length, now);
       if (plan.tooManyMissed) {

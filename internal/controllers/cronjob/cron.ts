@@ -176,6 +176,16 @@ export function parseSchedule(spec: string, timeZone?: string): Schedule {
   };
 }
 
+/** Whether the schedule has two activations after `from` (false for dates that never come, like Feb 30). */
+export function firesTwice(s: Schedule, from: Date): boolean {
+  try {
+    s.next(s.next(from));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Schedule times in (earliest, now]: the most recent one and how many there were (capped at `cap`),
  * as upstream's mostRecentScheduleTime.

@@ -43,6 +43,8 @@ export async function ensureRevision(
   const existing = revs.find((r) => r.metadata?.name === name);
   const data = { spec: { template: { ...structuredClone(owner.spec.template), $patch: "replace" } } };
   if (!existing) {
+    // As upstream, a revision carries the owner's annotations: `kubectl rollout history` shows its change-cause.
+    const annotations = owner.metadata.annotations;
     try {
       await c.create({
         apiVersion: "apps/v1",
@@ -51,6 +53,7 @@ export async function ensureRevision(
           name,
           namespace: ns,
           labels: { ...(owner.spec.template?.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash },
+          ...(annotations && Object.keys(annotations).length ? { annotations: { ...annotations } } : {}),
           ownerReferences: [newControllerRef(owner, "apps/v1", kind)],
         },
         data,

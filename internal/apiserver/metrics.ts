@@ -50,6 +50,12 @@ class Metrics {
   watchers(resource: string, delta: number): void {
     this.watcherCounts.set(resource, (this.watcherCounts.get(resource) ?? 0) + delta);
   }
+  private collectors = new Set<(out: string[]) => void>();
+  /** Series another part of the server renders itself at scrape time (API Priority and Fairness); returns the remover. */
+  addCollector(fn: (out: string[]) => void): () => void {
+    this.collectors.add(fn);
+    return () => this.collectors.delete(fn);
+  }
   setInflight(kind: "mutating" | "readOnly", n: number): void {
     this.inflight[kind] = n;
   }
@@ -73,6 +79,7 @@ class Metrics {
     out.push("# TYPE apiserver_current_inflight_requests gauge");
     out.push(`apiserver_current_inflight_requests{request_kind="mutating"} ${this.inflight.mutating}`);
     out.push(`apiserver_current_inflight_requests{request_kind="readOnly"} ${this.inflight.readOnly}`);
+    for (const collect of this.collectors) collect(out);
     const mem = process.memoryUsage();
     out.push("# TYPE process_resident_memory_bytes gauge", `process_resident_memory_bytes ${mem.rss}`);
     return out.join("\n") + "\n";

@@ -140,6 +140,11 @@ describe("a slow-body flood from one user", () => {
       for (const f of flood) f.socket.destroy();
     }
 
+    const metrics = await (await c.api("/metrics")).text();
+    expect(metrics).toMatch(/apiserver_flowcontrol_rejected_requests_total\{flow_schema="service-accounts",priority_level="workload-low",reason="time-out"\} [1-9]/);
+    expect(metrics).toContain('apiserver_flowcontrol_nominal_limit_seats{priority_level="workload-low"} 33');
+    expect(metrics).toMatch(/apiserver_flowcontrol_dispatched_requests_total\{flow_schema="system-node-high",priority_level="node-high"\} [1-9]/);
+
     // Seats are free again: the same user's ordinary write succeeds.
     const after = await c.api("/api/v1/namespaces/team/configmaps", {
       method: "POST",

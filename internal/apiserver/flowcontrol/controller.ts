@@ -14,6 +14,8 @@ import type { RequestInfo } from "../requestinfo.ts";
 import { deepEqual } from "../validation/util.ts";
 import { ensureFlowControlObjects, FS_PREFIX, MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS, PL_PREFIX } from "./bootstrap.ts";
 import { flowDistinguisher, flowSchemaMatches, sortFlowSchemas } from "./match.ts";
+import { metrics as serverMetrics } from "../metrics.ts";
+import { FlowControlMetrics } from "./metrics.ts";
 import { flowHash, QueueSet, type LevelConfig } from "./queueset.ts";
 
 export interface Level {
@@ -52,12 +54,15 @@ export class FlowControl {
   private again = false;
   /** Resolves when both resources have been listed once. */
   readonly ready: Promise<void>;
+  readonly metrics = new FlowControlMetrics();
+  private removeCollector: () => void;
 
   constructor(
     private store: Store,
     private opts: FlowControlOptions,
   ) {
     this.ready = this.start();
+    this.removeCollector = serverMetrics.addCollector((out) => this.metrics.render(out, this.levels.values()));
   }
 
   /** True once both resources have been listed; before that requests wait for it (at most a few seconds). */
@@ -67,6 +72,7 @@ export class FlowControl {
   private _synced = false;
 
   stop(): void {
+    this.removeCollector();
     this.stopped = true;
     this.abort.abort();
   }

@@ -8,6 +8,7 @@ import type { UserInfo } from "../../auth/types.ts";
 import type { RequestInfo } from "../requestinfo.ts";
 import { StatusError } from "../../api/status.ts";
 import type { FlowControl } from "./controller.ts";
+import { RejectedError } from "./queueset.ts";
 
 export const FLOW_SCHEMA_UID_HEADER = "X-Kubernetes-PF-FlowSchema-UID";
 export const PRIORITY_LEVEL_UID_HEADER = "X-Kubernetes-PF-PriorityLevel-UID";
@@ -32,6 +33,7 @@ export async function serveWithFlowControl(fc: FlowControl, c: Context, user: Us
   c.header(FLOW_SCHEMA_UID_HEADER, schema.uid);
   c.header(PRIORITY_LEVEL_UID_HEADER, level.uid);
   if (level.exempt) {
+    fc.metrics.dispatch(level.name, schema.name);
     await run();
     setHeaders(c, schema.uid, level.uid);
     return;
@@ -40,9 +42,11 @@ export async function serveWithFlowControl(fc: FlowControl, c: Context, user: Us
   try {
     release = await level.queues.acquire(flowHash);
   } catch (err) {
+    if (err instanceof RejectedError) fc.metrics.reject(level.name, schema.name, err.why);
     if (err instanceof StatusError) err.headers = { ...(err.headers ?? {}), [FLOW_SCHEMA_UID_HEADER]: schema.uid, [PRIORITY_LEVEL_UID_HEADER]: level.uid };
     throw err;
   }
+  fc.metrics.dispatch(level.name, schema.name);
   if (info.verb === "watch") release();
   try {
     await run();

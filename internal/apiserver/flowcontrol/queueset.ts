@@ -6,9 +6,19 @@
 // requests hold seats long — slow bodies — is served less often, the effect of upstream's virtual-time accounting).
 // What is simplified: every request occupies one seat (no work estimation of lists/watches), and the next queue is
 // chosen by executing count with round-robin ties rather than by virtual finish time.
-import { tooManyRequests } from "../../api/status.ts";
+import { StatusError } from "../../api/status.ts";
 
 export const TOO_MANY = "Too many requests, please try again later.";
+
+/** Why a request was refused, as upstream's apiserver_flowcontrol_rejected_requests_total "reason" label. */
+export type RejectReason = "queue-full" | "time-out" | "concurrency-limit";
+
+/** Upstream's 429 TooManyRequests with Retry-After, knowing why. */
+export class RejectedError extends StatusError {
+  constructor(readonly why: RejectReason) {
+    super(429, "TooManyRequests", TOO_MANY, { retryAfterSeconds: 1 }, { "Retry-After": "1" });
+  }
+}
 
 export interface LevelConfig {
   /** Seats; Infinity for exempt levels. */
@@ -70,7 +80,7 @@ export class QueueSet {
       for (const w of old) {
         if (!n) {
           clearTimeout(w.timer);
-          w.reject(tooManyRequests(TOO_MANY));
+          w.reject(new RejectedError("concurrency-limit"));
           continue;
         }
         w.queue = this.queues[this.chooseQueue(w.flowHash)]!;
@@ -90,16 +100,16 @@ export class QueueSet {
       return Promise.resolve(this.start(q));
     }
     const qc = this.cfg.queuing;
-    if (!qc || !this.queues.length) return Promise.reject(tooManyRequests(TOO_MANY));
+    if (!qc || !this.queues.length) return Promise.reject(new RejectedError("concurrency-limit"));
     const queue = this.queues[this.chooseQueue(flowHash)]!;
-    if (queue.waiting.length >= qc.queueLengthLimit) return Promise.reject(tooManyRequests(TOO_MANY));
+    if (queue.waiting.length >= qc.queueLengthLimit) return Promise.reject(new RejectedError("queue-full"));
     return new Promise((resolve, reject) => {
       const w: Waiter = { flowHash, queue, resolve, reject };
       w.timer = setTimeout(() => {
         const list = w.queue.waiting;
         const i = list.indexOf(w);
         if (i >= 0) list.splice(i, 1);
-        reject(tooManyRequests(TOO_MANY));
+        reject(new RejectedError("time-out"));
       }, this.queueWaitMs);
       queue.waiting.push(w);
     });

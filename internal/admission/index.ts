@@ -1,7 +1,8 @@
 // The default admission chain, in upstream's order: NamespaceLifecycle, ServiceAccount, NodeRestriction,
 // Priority, DefaultTolerationSeconds. As upstream, all five run in the first (mutating, "admit") phase, so a missing
 // namespace is reported before anything else looks at the object; the API server runs every admit, then schema
-// validation, then every validate (internal/apiserver/admission.ts).
+// validation, then every validate (internal/apiserver/admission.ts). The plugins take shared vocabulary from
+// internal/api and the authorizer from internal/auth (ARCHITECTURE.md).
 import type { AdmissionPlugin } from "./types.ts";
 import { storeGetter, type AdmissionDeps, type Getter } from "./deps.ts";
 import { AdmissionCache, cachedGetter } from "./cache.ts";

@@ -1,5 +1,7 @@
 // The API server as a hono app: filters (metrics, authn, limits, authz) in front of health, discovery,
 // one sub-app per API group-version, and the generic REST handler driven by the resource registry.
+// The vocabulary it shares with every component (registry, Status errors, selectors, quantities) lives in
+// internal/api; only the server assembly, admission, apiextensions and tests import this folder (ARCHITECTURE.md).
 import { Hono, type Context } from "hono";
 import type { UserInfo } from "../auth/types.ts";
 import { attributesOf, authenticate, authorize, impersonate } from "./authz.ts";

@@ -25,6 +25,9 @@
 //      authn.issueAPIServerToken(); TokenRequest via tokenLib(authn); 403 bodies via forbiddenStatus(attrs, reason).
 // Agent side: joinCluster({ server, token, nodeName, dataDir }) → { caPEM, nodeToken, proxyToken };
 //   kubelet API: createKubeletAuthenticator({ server, caPEM, token: nodeToken }).
+//
+// auth imports internal/api (Status errors, well-known user and group names), the store and the logger — never
+// the API server: the contracts the API server calls (Authenticator, Authorizer, TokenLib) are in ./types.ts.
 export { ensurePKI, defaultSANs, tlsDir, PKI_FILES, parseCertificate, selfSignedServingCert } from "./pki.ts";
 export { generateKeyPair, exportKeyPEM, importKeyPairPEM, pemEncode, pemDecode } from "./pem.ts";
 export type { PKI, PKIOptions } from "./pki.ts";

@@ -10,6 +10,8 @@
 //                         onDelete: (p) => queue.add(keyOf(p)) });
 //   factory.start(signal); await factory.waitForSync(signal);
 //   await queue.runWorkers(2, async (key) => { const p = inf.get(key); ... }, signal);
+//
+// Resource refs come from internal/api's registry; besides it the client imports only the logger (ARCHITECTURE.md).
 export * from "./types.ts";
 export { createClient, resourcePath, type Client } from "./client.ts";
 export { fromKubeconfig, parseKubeconfig } from "./kubeconfig.ts";

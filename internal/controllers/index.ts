@@ -1,5 +1,7 @@
 // The controller manager: every controller in one process under one leader election (Lease
 // kube-system/kube-controller-manager), sharing one set of informers, as upstream kube-controller-manager.
+// Controllers reach the API only through internal/client and take shared vocabulary (registry, quantities,
+// selectors, owner references) from internal/api, never from the API server's files (ARCHITECTURE.md).
 
 import { createClient } from "../client/client.ts";
 import { SharedInformerFactory } from "../client/factory.ts";

@@ -2,6 +2,7 @@
 // and step each pod toward its spec — network, volumes, init containers in order, app containers with restart
 // policy and back-off, probes, status — through the Runtime and Network interfaces.
 // A relist of the runtime (as upstream's PLEG) notices exits and adopts containers started by a previous run.
+// The API is reached only through internal/client; quantities and well-known names come from internal/api.
 import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
 import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";

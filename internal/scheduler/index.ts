@@ -1,4 +1,5 @@
 // kubun's scheduler entry point: a Scheduler that acts only while holding the `kube-scheduler` Lease.
+// Pods and nodes come through internal/client; quantities and selectors from internal/api (ARCHITECTURE.md).
 
 import { createClient } from "../client/client.ts";
 import { sleep } from "../client/informer.ts";

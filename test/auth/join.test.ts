@@ -12,6 +12,8 @@ import {
   ensureTokens,
   joinCluster,
   joinRoutes,
+  nodePasswordPath,
+  revokeNodeToken,
   type KubunAuthenticator,
 } from "../../internal/auth/index.ts";
 import { openStore, type Store } from "../../internal/store/index.ts";
@@ -78,7 +80,7 @@ describe("server routes", () => {
       const r = await fetch(`${url}/v1-kubun/node-credentials`, {
         method: "POST",
         headers: { authorization: `Bearer ${t}` },
-        body: JSON.stringify({ nodeName: "n-forms" }),
+        body: JSON.stringify({ nodeName: "n-forms", nodePassword: "forms-password-0123456789" }),
         tls: { ca: caPEM },
       });
       expect(r.status).toBe(200);
@@ -122,12 +124,13 @@ describe("joinCluster", () => {
     expect(seen.every((s) => s.auth === null)).toBe(true);
   });
 
-  test("revoked cached credentials trigger a fresh join", async () => {
+  test("revoked cached credentials trigger a fresh join (with the node password kept in the data dir)", async () => {
     const agentDir = mkdtempSync(join(tmpdir(), "kubun-agent-"));
     try {
       const first = await joinCluster({ server: url, token: joinToken, nodeName: "worker-2", dataDir: agentDir });
-      // another join for the same node name replaces the token (and so revokes the cached one)
-      await joinCluster({ server: url, token: joinToken, nodeName: "worker-2" });
+      expect(statSync(nodePasswordPath(agentDir)).mode & 0o777).toBe(0o600);
+      await revokeNodeToken(store, "worker-2");
+      authn.flushCache();
       const second = await joinCluster({ server: url, token: joinToken, nodeName: "worker-2", dataDir: agentDir });
       expect(second.nodeToken).not.toBe(first.nodeToken);
       expect((await authn.authenticateToken(second.nodeToken))?.username).toBe("system:node:worker-2");

@@ -216,16 +216,28 @@ subjects: [{kind: ServiceAccount, name: boss, namespace: team}]
     );
   });
 
-  test("kubelet API authentication: only the API server's identity (and system:masters) may call a kubelet", async () => {
+  test("kubelet API authentication: only the API server's token for this very kubelet (and system:masters)", async () => {
     const creds = await joinCluster({ server: c.localURL, token: c.joinToken, nodeName: "edge-3" });
-    const kubelet = createKubeletAuthenticator({ server: c.localURL, caPEM: creds.caPEM, token: creds.nodeToken });
-    // the identity the API server presents (same signing key as the running server's)
-    const apiserverToken = await createAuthenticator({ store: c.store, dataDir: c.dataDir }).issueAPIServerToken();
-    expect((await kubelet.authenticate(`Bearer ${apiserverToken}`))?.username).toBe("system:kube-apiserver");
+    expect(creds.kubeletVerificationKeys?.keys.length).toBeGreaterThan(0);
+    const kubelet = createKubeletAuthenticator({ nodeName: "edge-3", verificationKeys: () => creds.kubeletVerificationKeys, server: c.localURL, caPEM: creds.caPEM, token: creds.nodeToken });
+    // the identities the API server has (same signing key as the running server's)
+    const authn = createAuthenticator({ store: c.store, dataDir: c.dataDir });
+    const forMe = await authn.issueKubeletToken("edge-3");
+    expect(forMe.expiresAt - Date.now()).toBeLessThanOrEqual(300_000);
+    expect((await kubelet.authenticate(`Bearer ${forMe.token}`))?.username).toBe("system:kube-apiserver");
+    // a token the API server made for another kubelet is useless here, and so is its long-lived API token
+    expect(await kubelet.authenticate(`Bearer ${(await authn.issueKubeletToken("edge-4")).token}`)).toBeNull();
+    expect(await kubelet.authenticate(`Bearer ${await authn.issueAPIServerToken()}`)).toBeNull();
+    // ...and a kubelet token is no API credential
+    expect((await c.api("/api/v1/nodes", { token: forMe.token })).status).toBe(401);
     expect((await kubelet.authenticate(`Bearer ${c.adminToken}`))?.username).toBe("system:admin");
     expect(await kubelet.authenticate(`Bearer ${saToken}`)).toBeNull();
     expect(await kubelet.authenticate("Bearer nonsense")).toBeNull();
     expect(await kubelet.authenticate(undefined)).toBeNull();
+    // a kubelet that does not know the signing key (another HA server's) asks the API server with its audience
+    const noKeys = createKubeletAuthenticator({ nodeName: "edge-3", server: c.localURL, caPEM: creds.caPEM, token: creds.nodeToken });
+    expect((await noKeys.authenticate(`Bearer ${(await authn.issueKubeletToken("edge-3")).token}`))?.username).toBe("system:kube-apiserver");
+    expect(await noKeys.authenticate(`Bearer ${(await authn.issueKubeletToken("edge-4")).token}`)).toBeNull();
   });
 });
 

@@ -2,17 +2,7 @@
 // apimachinery validation do it (booleans, dryRun).
 import { StatusError } from "../api/status.ts";
 
-/**
- * A boolean query parameter as upstream's parameter codec converts it (runtime.Convert_Slice_string_To_bool):
- * absent → undefined; the first value "0" or "false" (any case) → false; anything else, even "" or "f", → true.
- * This is looser than Go's strconv.ParseBool and never an error, so "True" (python's client) is true.
- */
-export function queryBool(q: URLSearchParams, name: string): boolean | undefined {
-  const v = q.getAll(name);
-  if (v.length === 0) return undefined;
-  const first = v[0]!;
-  return !(first === "0" || first.toLowerCase() === "false");
-}
+export { queryBool } from "../api/querybool.ts";
 
 /** Go's strconv.ParseBool, used upstream for `pretty` (an unparsable value there means false). */
 export function parseGoBool(v: string): boolean | undefined {

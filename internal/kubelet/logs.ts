@@ -1,6 +1,7 @@
 // Serving container logs from CRI-format files: tailLines, sinceSeconds/sinceTime, timestamps, limitBytes and
 // follow (until the container instance stops), with partial (P) lines joined as upstream's kuberuntime logs.
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { queryBool } from "../api/querybool.ts";
 
 export interface LogOptions {
   follow: boolean;
@@ -19,7 +20,8 @@ function int(q: URLSearchParams, k: string): number | undefined {
   return n;
 }
 
-const bool = (q: URLSearchParams, k: string) => q.get(k) === "true" || q.get(k) === "1";
+// As the API server reads them: clients send follow=True (python) as well as follow=true.
+const bool = (q: URLSearchParams, k: string) => queryBool(q, k) === true;
 
 export function parseLogOptions(q: URLSearchParams): LogOptions {
   const o: LogOptions = { follow: bool(q, "follow"), previous: bool(q, "previous"), timestamps: bool(q, "timestamps") };

@@ -20,6 +20,7 @@ import type { Kubelet } from "./kubelet.ts";
 import { parseLogOptions, streamLogs } from "./logs.ts";
 import { SPDY_EXEC_PROTOCOLS, SpdyExec } from "./spdy-exec.ts";
 import { SpdyPortForward } from "./spdy-portforward.ts";
+import { queryBool } from "../api/querybool.ts";
 
 const log = logger("kubelet.server");
 
@@ -161,7 +162,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
         if (!id) return status(400, "BadRequest", `container ${name} is not running`);
         const cmd = q.getAll("command");
         if (kind === "exec" && !cmd.length) return status(400, "BadRequest", "you must specify at least one command for the container");
-        const flag = (k: string) => ["1", "t", "T", "true", "TRUE", "True"].includes(q.get(k) ?? "");
+        const flag = (k: string) => queryBool(q, k) === true;
         const wantStdin = flag("stdin") || q.get("input") === "1";
         const tty = flag("tty");
         // exec starts a new process; attach joins the container's main process (its stdin FIFO and live output).

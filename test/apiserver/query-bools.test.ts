@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { queryBool, parseGoBool } from "../../internal/apiserver/queryopts.ts";
+import { parseLogOptions } from "../../internal/kubelet/logs.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 setDefaultTimeout(60_000);
@@ -41,6 +42,8 @@ describe("query booleans", () => {
     expect(parseGoBool("True")).toBe(true);
     expect(parseGoBool("F")).toBe(false);
     expect(parseGoBool("yes")).toBeUndefined();
+    // The kubelet reads the log options the API server passes through the same way.
+    expect(parseLogOptions(q("follow=True&timestamps=1&previous=False"))).toMatchObject({ follow: true, timestamps: true, previous: false });
   });
 
   test("watch=True, watch=1 and watch=T are watches; watch=False and watch=0 are lists", async () => {

@@ -12,6 +12,7 @@ import { nodeRestriction } from "./noderestriction.ts";
 import { priorityAdmission } from "./priority.ts";
 import { defaultTolerationSeconds } from "./tolerations.ts";
 import { rbacEscalationCheck } from "./rbacescalation.ts";
+import { certificateAdmission } from "./certificates.ts";
 import { serviceAccountTokenSecrets, type LegacyTokenIssuer } from "./serviceaccounttoken.ts";
 import type { Authorizer } from "../auth/types.ts";
 import type { KubunAuthorizer } from "../auth/authorizer.ts";
@@ -67,5 +68,6 @@ export function defaultAdmissionPlugins(
   }
   const authz = deps.authorizer as KubunAuthorizer | undefined;
   if (authz && "rbac" in authz && "rbacCache" in authz) plugins.push(rbacEscalationCheck(authz));
+  if (deps.authorizer) plugins.push(certificateAdmission(deps.authorizer));
   return Object.assign(plugins, { close: () => ownCache?.close() });
 }

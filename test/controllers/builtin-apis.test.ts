@@ -199,6 +199,47 @@ describe("CertificateSigningRequest", () => {
     expect(sans).toContain("IP Address:10.0.0.5");
   });
 
+  test("admission: approving needs `approve` on the signer; no system:masters client certificates", async () => {
+    const { csrPEM } = await makeCSR("carol", "/CN=carol");
+    await k(["create", "-f", "-"], csrObject("carol", csrPEM, "kubernetes.io/kube-apiserver-client", ["client auth"]));
+    // dave may update the approval subresource, but holds no `approve` on any signer.
+    await k(["create", "clusterrole", "csr-approver", "--verb=get,list,update", "--resource=certificatesigningrequests,certificatesigningrequests/approval"]);
+    await k(["create", "clusterrolebinding", "dave-csr", "--clusterrole=csr-approver", "--user=dave"]);
+    const denied = await k(["certificate", "approve", "carol", "--as=dave"]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain('certificatesigningrequests.certificates.k8s.io "carol" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"');
+    // signers are not an API resource (kubectl create clusterrole can't name them): a manifest, with upstream's "<domain>/*".
+    const role = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "csr-signer-approve" }, rules: [{ apiGroups: ["certificates.k8s.io"], resources: ["signers"], resourceNames: ["kubernetes.io/*"], verbs: ["approve"] }] };
+    expect((await k(["create", "-f", "-"], JSON.stringify(role))).code).toBe(0);
+    await k(["create", "clusterrolebinding", "dave-signer", "--clusterrole=csr-signer-approve", "--user=dave"]);
+    const ok = await waitFor("dave may approve", async () => {
+      const r = await k(["certificate", "approve", "carol", "--as=dave"]);
+      return r.code === 0 ? r : undefined;
+    });
+    expect(ok.stdout).toContain("approved");
+
+    const masters = await makeCSR("root", "/CN=root/O=system:masters");
+    const r = await k(["create", "-f", "-"], csrObject("root", masters.csrPEM, "kubernetes.io/kube-apiserver-client", ["client auth"]));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed");
+  });
+
+  test("garbage collection and namespace deletion cover replicationcontrollers and podtemplates", async () => {
+    await k(["create", "namespace", "gone"]);
+    const obj = JSON.parse(rc("doomed", 1));
+    obj.metadata.namespace = "gone";
+    await k(["create", "-f", "-"], JSON.stringify(obj));
+    await k(["create", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "PodTemplate", metadata: { name: "t", namespace: "gone" }, template: { spec: { containers: [{ name: "c", image: "busybox" }] } } }));
+    await waitFor("the rc's pod", async () => JSON.parse((await k(["get", "pods", "-n", "gone", "-o", "json"])).stdout).items.length === 1);
+    await k(["delete", "namespace", "gone", "--wait=false"]);
+    await waitFor("namespace gone", async () => (await k(["get", "namespace", "gone"])).code !== 0, 60_000);
+
+    await k(["create", "-f", "-"], rc("owned", 1));
+    await waitFor("owned pod", async () => JSON.parse((await k(["get", "pods", "-l", "app=owned", "-o", "json"])).stdout).items.length === 1);
+    await k(["delete", "rc", "owned"]);
+    await waitFor("dependents collected", async () => JSON.parse((await k(["get", "pods", "-l", "app=owned", "-o", "json"])).stdout).items.length === 0);
+  });
+
   test("validation: request, usages and signerName as upstream", async () => {
     const r = await k(["create", "-f", "-"], JSON.stringify({ apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name: "broken" }, spec: { request: Buffer.from("nope").toString("base64"), signerName: "example" } }));
     expect(r.code).not.toBe(0);

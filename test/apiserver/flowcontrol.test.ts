@@ -273,6 +273,53 @@ spec:
     expect(cond).toMatchObject({ type: "Dangling", status: "True", reason: "NotFound", message: 'This FlowSchema references the PriorityLevelConfiguration object named "no-such-level" but there is no such object' });
   });
 
+  test("a level with no seats refuses at once; long-running requests (logs, exec) are not held in seats", async () => {
+    const bind = await c.kubectl(["create", "clusterrolebinding", "dave-view", "--clusterrole=view", "--user=dave"]);
+    expect(bind.stderr).toBe("");
+    const apply = await c.kubectl(["apply", "-f", "-"], {
+      stdin: JSON.stringify({
+        apiVersion: "v1",
+        kind: "List",
+        items: [
+          {
+            apiVersion: "flowcontrol.apiserver.k8s.io/v1",
+            kind: "PriorityLevelConfiguration",
+            metadata: { name: "jail" },
+            spec: { type: "Limited", limited: { nominalConcurrencyShares: 0, limitResponse: { type: "Reject" } } },
+          },
+          {
+            apiVersion: "flowcontrol.apiserver.k8s.io/v1",
+            kind: "FlowSchema",
+            metadata: { name: "jail-dave" },
+            spec: {
+              priorityLevelConfiguration: { name: "jail" },
+              matchingPrecedence: 10,
+              rules: [{ subjects: [{ kind: "User", user: { name: "dave" } }], resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"], namespaces: ["*"], clusterScope: true }] }],
+            },
+          },
+        ],
+      }),
+    });
+    expect(apply.stderr).toBe("");
+    const jailFS = await uid("flowschema", "jail-dave");
+    const asDave = { "Impersonate-User": "dave" };
+    let list: Response | undefined;
+    for (let i = 0; i < 50; i++) {
+      list = await c.api("/api/v1/namespaces/team/pods", { headers: asDave });
+      if (list.status === 429) break;
+      await Bun.sleep(100);
+    }
+    expect(list!.status).toBe(429);
+    expect(list!.headers.get("x-kubernetes-pf-flowschema-uid")).toBe(jailFS);
+    expect(((await list!.json()) as any).message).toBe("Too many requests, please try again later.");
+    const watch = await c.api("/api/v1/namespaces/team/pods?watch=true", { headers: asDave });
+    expect(watch.status).toBe(429);
+    // Logs are long-running: not classified, not held, so not refused by the empty level.
+    const logs = await c.api("/api/v1/namespaces/team/pods/nope/log", { headers: asDave });
+    expect(logs.status).toBe(404);
+    expect(logs.headers.get("x-kubernetes-pf-flowschema-uid")).toBeNull();
+  });
+
   test("invalid objects are refused with upstream's messages; mandatory ones come back when deleted", async () => {
     const bad = await c.kubectl(["create", "-f", "-"], {
       stdin: JSON.stringify({

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { createVethNetns } from "../helpers/veth-netns.ts";
 import { inNetns } from "../../internal/runtime/netns.ts";
+import { issueKubeletServingCert } from "../../internal/auth/kubeletcert.ts";
+import { exportKeyPEM, generateKeyPair, pemEncode } from "../../internal/auth/pem.ts";
 
 setDefaultTimeout(60_000);
 let c: TestCluster;
@@ -25,6 +27,18 @@ const pod = (name: string, labels: Record<string, string> = {}, nodeName?: strin
   metadata: { name, labels },
   spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: "c", image: "busybox" }] },
 });
+
+/** A stand-in kubelet's TLS: a key of its own and the serving certificate the cluster CA issues at join. */
+async function kubeletTLS(nodeName: string, ips: string[]): Promise<{ cert: string; key: string }> {
+  const keys = await generateKeyPair();
+  const spki = pemEncode(await crypto.subtle.exportKey("spki", keys.publicKey), "PUBLIC KEY");
+  return { cert: await issueKubeletServingCert(c.dataDir, nodeName, ips, spki), key: await exportKeyPEM(keys.privateKey) };
+}
+
+/** The claims of a JWT (no verification: the kubelet side is tested in test/auth). */
+function claims(authorization: string): any {
+  return JSON.parse(Buffer.from(authorization.replace(/^Bearer /, "").split(".")[1]!, "base64url").toString());
+}
 
 beforeAll(async () => {
   c = await startTestCluster();
@@ -162,15 +176,12 @@ describe("kubelet-proxied subresources", () => {
   });
 
   test("logs are proxied to the kubelet endpoint the node reports", async () => {
-    // A stand-in kubelet on loopback that serves containerLogs over HTTPS with the cluster's serving cert.
-    const { readFileSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const tls = join(c.dataDir, "server", "tls");
+    // A stand-in kubelet on loopback that serves containerLogs over HTTPS with the certificate issued to node "real".
     let auth = "";
     const kubelet = Bun.serve({
       port: 0,
       hostname: "127.0.0.1",
-      tls: { cert: readFileSync(join(tls, "serving-kube-apiserver.crt"), "utf8"), key: readFileSync(join(tls, "serving-kube-apiserver.key"), "utf8") },
+      tls: await kubeletTLS("real", ["127.0.0.1"]),
       fetch(r) {
         auth = r.headers.get("authorization") ?? "";
         const u = new URL(r.url);
@@ -186,6 +197,12 @@ describe("kubelet-proxied subresources", () => {
       expect(k.stdout).toBe("log of /containerLogs/default/logged/c tail=5\n");
       expect(auth).toMatch(/^Bearer .+/);
       expect(auth).not.toBe(`Bearer ${c.adminToken}`);
+      // What the API server sends a kubelet is good for that kubelet only, for minutes.
+      const jwt = claims(auth);
+      expect(jwt.sub).toBe("system:kube-apiserver");
+      expect(jwt.aud).toEqual(["kubelet:real"]);
+      expect(jwt.exp - jwt.iat).toBeLessThanOrEqual(300);
+      expect((await c.api("/api/v1/namespaces", { token: auth.slice(7) })).status).toBe(401);
       const proxied = await c.api("/api/v1/nodes/real/proxy/stats/summary?x=1");
       expect(proxied.status).toBe(200);
       expect(await proxied.text()).toBe("log of /stats/summary tail=null\n");
@@ -271,15 +288,12 @@ describe("pods/proxy and services/proxy", () => {
 
 describe("exec over websockets", () => {
   test("kubectl exec is bridged to the kubelet's websocket with the negotiated subprotocol", async () => {
-    const { readFileSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const tls = join(c.dataDir, "server", "tls");
     let offered: string[] = [];
     let auth = "";
     const kubelet = Bun.serve<{ path: string }>({
       port: 0,
       hostname: "127.0.0.1",
-      tls: { cert: readFileSync(join(tls, "serving-kube-apiserver.crt"), "utf8"), key: readFileSync(join(tls, "serving-kube-apiserver.key"), "utf8") },
+      tls: await kubeletTLS("exec-node", ["127.0.0.1"]),
       fetch(r, s) {
         offered = (r.headers.get("sec-websocket-protocol") ?? "").split(",").map((x) => x.trim());
         auth = r.headers.get("authorization") ?? "";
@@ -305,9 +319,46 @@ describe("exec over websockets", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toBe("ran /exec/default/shell/c?echo hi\n");
       expect(offered).toContain("v5.channel.k8s.io");
-      expect(auth).toMatch(/^Bearer /);
+      expect(claims(auth).aud).toEqual(["kubelet:exec-node"]);
     } finally {
       kubelet.stop(true);
+    }
+  });
+});
+
+describe("the API server's credential to kubelets", () => {
+  test("is sent only to a kubelet with the CA-issued certificate of that very node (a node cannot redirect it)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { selfSignedServingCert } = await import("../../internal/auth/pki.ts");
+    const dir = join(c.dataDir, "server", "tls");
+    const impostors: [string, { cert: string; key: string }][] = [
+      // Signed by the cluster CA, but the API server's own certificate.
+      ["API server certificate", { cert: readFileSync(join(dir, "serving-kube-apiserver.crt"), "utf8"), key: readFileSync(join(dir, "serving-kube-apiserver.key"), "utf8") }],
+      // Another node's kubelet certificate, for the right address.
+      ["another node's kubelet", await kubeletTLS("honest-node", ["127.0.0.1"])],
+      // This node's name, but not from the cluster CA.
+      ["self-signed", await selfSignedServingCert({ commonName: "system:node:greedy", days: 1, dns: ["greedy"], ips: ["127.0.0.1"] }).then((x) => ({ cert: x.certPEM, key: x.keyPEM }))],
+    ];
+    await req("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "greedy" } });
+    await req("POST", `${NS}/pods`, pod("greedy-pod", {}, "greedy"));
+    for (const [what, tls] of impostors) {
+      const seen: string[] = [];
+      const listener = Bun.serve({ port: 0, hostname: "127.0.0.1", tls, fetch: (r) => (seen.push(r.headers.get("authorization") ?? ""), new Response("gotcha")) });
+      try {
+        // The node reports whatever address and port it likes: here, the listener above.
+        const st = await req("PATCH", "/api/v1/nodes/greedy/status", { status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: listener.port } } } }, "application/merge-patch+json");
+        expect(st.status).toBe(200);
+        const logs = await req("GET", `${NS}/pods/greedy-pod/log`);
+        expect(logs.status).toBe(502);
+        expect(logs.json.message).toStartWith("error dialing backend:");
+        expect((await c.api("/api/v1/nodes/greedy/proxy/pods")).status).toBe(502);
+        const exec = await c.kubectl(["exec", "greedy-pod", "--", "id"]);
+        expect(exec.code).not.toBe(0);
+        expect({ what, seen }).toEqual({ what, seen: [] });
+      } finally {
+        listener.stop(true);
+      }
     }
   });
 });

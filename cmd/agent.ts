@@ -1,24 +1,18 @@
 // kubun agent: join a server as a worker node (or run hollow nodes with --simulate N).
-import { readFileSync } from "node:fs";
 import type { AgentOptions } from "../internal/agent/index.ts";
 import { agentFlags } from "../internal/config/flags.ts";
 import { UsageError, type Settings } from "../internal/config/load.ts";
 import { logger } from "../internal/log/log.ts";
 import { commandFromFlags } from "./command.ts";
+import { joinTokenFrom } from "./tokensource.ts";
 import { untilSignal } from "./signals.ts";
 
 const log = logger("agent");
 
 function joinToken(s: Settings): string {
-  if (s.token) return String(s.token);
-  if (s["token-file"]) {
-    try {
-      return readFileSync(String(s["token-file"]), "utf8").trim();
-    } catch (err) {
-      throw new UsageError(`cannot read --token-file: ${(err as Error).message}`);
-    }
-  }
-  throw new UsageError("kubun agent: --token (or $KUBUN_TOKEN, or --token-file) is required");
+  const token = joinTokenFrom(s, log);
+  if (!token) throw new UsageError("kubun agent: --token-file (or $KUBUN_TOKEN, or --token) is required");
+  return token;
 }
 
 export const agentCommand = commandFromFlags("agent", "Run a node agent", agentFlags, async (s) => {

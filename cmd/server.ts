@@ -9,6 +9,7 @@ import { UsageError, type Settings } from "../internal/config/load.ts";
 import { logger } from "../internal/log/log.ts";
 import { agentOptions } from "./agent.ts";
 import { commandFromFlags } from "./command.ts";
+import { joinTokenFrom } from "./tokensource.ts";
 import { untilSignal } from "./signals.ts";
 
 const log = logger("server");
@@ -66,7 +67,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     writeKubeconfig: String(s["write-kubeconfig"]),
     kubeconfigMode,
     etcdEndpoints,
-    token: s.token as string | undefined,
+    token: joinTokenFrom(s, log),
   });
   log.info("API server ready", { url: cp.url, kubeconfig: cp.kubeconfigPath, ms: Math.round(performance.now() - started) });
 

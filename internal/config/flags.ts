@@ -63,6 +63,7 @@ export const serverFlags: FlagDef[] = [
   { name: "write-kubeconfig", alias: "o", type: "string", description: "Write the admin kubeconfig to this file", env: "KUBUN_KUBECONFIG_OUTPUT", default: "/etc/kubun/kubeconfig.yaml", category: "client" },
   { name: "write-kubeconfig-mode", type: "string", description: "Write the kubeconfig with this mode (octal)", env: "KUBUN_KUBECONFIG_MODE", default: "0600", category: "client" },
   { name: "token", alias: "t", type: "string", description: "Shared secret used to join agents (default: generated)", env: "KUBUN_TOKEN", category: "cluster" },
+  { name: "token-file", type: "string", description: "File holding the shared secret (keeps it out of ps)", env: "KUBUN_TOKEN_FILE", category: "cluster" },
   { name: "datastore-endpoint", type: "string", description: "etcd endpoints for HA, comma separated (http://host:2379); default: embedded SQLite", env: "KUBUN_DATASTORE_ENDPOINT", category: "data" },
   { name: "service-cidr", type: "string", description: "IPv4 network for service ClusterIPs", env: "KUBUN_SERVICE_CIDR", default: "10.43.0.0/16", category: "cluster" },
   { name: "cluster-cidr", type: "string", description: "IPv4 network for pod IPs (a /24 per node)", env: "KUBUN_CLUSTER_CIDR", default: "10.42.0.0/16", category: "cluster" },

@@ -10,6 +10,7 @@ import { defaultCRD, validateCRD, validateCRDUpdate } from "./crd/validate.ts";
 import { applyDefaults } from "./schema/default.ts";
 import { prune } from "./schema/prune.ts";
 import { validateValue } from "./schema/validate.ts";
+import { validateRules } from "./schema/cel.ts";
 import { servedVersion } from "./served.ts";
 
 export function isCRDResource(ri: Pick<ResourceInfo, "group" | "resource">): boolean {
@@ -39,7 +40,13 @@ export function withCustomResources(base: SchemaLib): SchemaLib {
         const e = new Errors();
         validateObjectMeta(e, obj?.metadata, ri.namespaced, isDNS1123Subdomain);
         if (old) validateObjectMetaUpdate(e, obj?.metadata, old?.metadata);
-        return [...e.list, ...validateValue(obj, sv.schema)];
+        const schemaErrs = validateValue(obj, sv.schema);
+        // As upstream: rules are not run on an object whose values have the wrong types.
+        if (schemaErrs.some((c) => c.reason === "FieldValueTypeInvalid")) {
+          schemaErrs.push({ reason: "FieldValueInvalid", field: "<nil>", message: 'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' });
+          return [...e.list, ...schemaErrs];
+        }
+        return [...e.list, ...schemaErrs, ...validateRules(obj, sv.schema, old)];
       }
       const causes = base.validateObject(ri, obj, old, opts);
       if (isCRDResource(ri) && !opts.subresource) {

@@ -45,6 +45,8 @@ spec:
             type: object
             description: The desired widget.
             required: [size]
+            x-kubernetes-validations:
+            - {rule: "!has(self.name) || self.name != 'forbidden'", message: name may not be forbidden}
             properties:
               size: {type: integer, minimum: 1, maximum: 10, description: Size of the widget in units.}
               color: {type: string, enum: [red, green, blue]}
@@ -135,6 +137,7 @@ spec: {size: 3, color: red, ports: [{name: http, port: 80}]}
     expect(await fails(["apply", "-f", "-"], bad("{color: red}"))).toContain("spec.size: Required value");
     expect(await fails(["apply", "-f", "-"], bad("{size: 2, name: ABC}"))).toContain("spec.name: Invalid value: \"ABC\": spec.name in body should match '^[a-z]+$'");
     expect(await fails(["apply", "-f", "-"], bad("{size: 2, ports: [{name: a}, {name: a}]}"))).toContain('spec.ports[1]: Duplicate value: map[string]interface {}{"name":"a"}');
+    expect(await fails(["apply", "-f", "-"], bad("{size: 2, name: forbidden}"))).toContain('spec: Invalid value: "object": name may not be forbidden');
     // kubectl's default is fieldValidation=Strict.
     expect(await fails(["apply", "-f", "-"], bad("{size: 2, x: 1}"))).toContain('unknown field "spec.x"');
     // Warn: dropped with a warning; preserve-unknown-fields keeps what is below it.

@@ -164,3 +164,34 @@ describe("structural schema and CRD validation", () => {
     expect(validateCRDUpdate(upd, crd()).map((x) => x.message)).toEqual(['Invalid value: "Cluster": field is immutable']);
   });
 });
+
+describe("CEL rules (x-kubernetes-validations)", () => {
+  const { validateRules, ruleCompileError } = require("../../internal/apiextensions/schema/cel.ts");
+  const s: Schema = obj({
+    spec: obj({
+      min: { type: "integer" },
+      max: { type: "integer" },
+      name: { type: "string", "x-kubernetes-validations": [{ rule: "self.matches('^[a-z]+$')", message: "must be lower case" }] },
+      immutable: { type: "string", "x-kubernetes-validations": [{ rule: "self == oldSelf", message: "is immutable" }] },
+      items: { type: "array", items: { type: "string" }, "x-kubernetes-validations": [{ rule: "self.all(x, size(x) <= 3)", reason: "FieldValueForbidden" }] },
+    }, { "x-kubernetes-validations": [{ rule: "self.min <= self.max", messageExpression: "'min ' + string(self.min) + ' is above max ' + string(self.max)" }, { rule: "has(self.max)", fieldPath: ".max", reason: "FieldValueRequired", message: "max is required" }] }),
+  });
+  const run = (o: unknown, old?: unknown) => validateRules(o, s, old).map((c: any) => `${c.field}: ${c.message}`);
+  test("rules, messages, messageExpression, reason, fieldPath", () => {
+    expect(run({ spec: { min: 1, max: 2, name: "ok", items: ["a"] } })).toEqual([]);
+    expect(run({ spec: { min: 5, max: 2 } })).toEqual(['spec: Invalid value: "object": min 5 is above max 2']);
+    expect(run({ spec: { min: 1, max: 2, name: "NO" } })).toEqual(['spec.name: Invalid value: "string": must be lower case']);
+    expect(run({ spec: { min: 1, max: 2, items: ["abcd"] } })).toEqual(["spec.items: Forbidden: failed rule: self.all(x, size(x) <= 3)"]);
+    expect(run({ spec: { min: 1 } })).toEqual(['spec: Invalid value: "object": no such key: max evaluating rule: self.min <= self.max', "spec.max: Required value: max is required"]);
+  });
+  test("transition rules run on update only", () => {
+    expect(run({ spec: { min: 1, max: 2, immutable: "a" } })).toEqual([]);
+    expect(run({ spec: { min: 1, max: 2, immutable: "b" } }, { spec: { min: 1, max: 2, immutable: "a" } })).toEqual(['spec.immutable: Invalid value: "string": is immutable']);
+  });
+  test("rules that do not compile are refused on the CRD", () => {
+    expect(ruleCompileError("self.a +")).toContain("Unexpected token");
+    const errs = validateStructuralSchema({ type: "object", properties: { a: { type: "string", "x-kubernetes-validations": [{ rule: "self +" }] } } } as any, "s");
+    expect(errs[0]!.field).toBe("s.properties[a].x-kubernetes-validations[0].rule");
+    expect(errs[0]!.message).toContain("compilation failed");
+  });
+});

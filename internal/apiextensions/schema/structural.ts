@@ -3,6 +3,7 @@
 // upstream's field paths ("...openAPIV3Schema.properties[spec].type") and wording.
 import type { Cause } from "../../apiserver/validation/errors.ts";
 import { goValue } from "../../apiserver/validation/errors.ts";
+import { ruleCompileError } from "./cel.ts";
 import { applyDefaults } from "./default.ts";
 import { prune } from "./prune.ts";
 import { isObject, type Schema } from "./types.ts";
@@ -93,6 +94,19 @@ function node(e: Errs, s: Schema, path: string, inJunctor: boolean, root: Schema
     }
   }
   listType(e, s, path);
+  (s["x-kubernetes-validations"] ?? []).forEach((rule, i) => {
+    const rp = `${path}.x-kubernetes-validations[${i}]`;
+    if (!rule || typeof rule.rule !== "string" || !rule.rule) return e.required(`${rp}.rule`, "");
+    const err = ruleCompileError(rule.rule);
+    if (err) e.invalid(`${rp}.rule`, rule.rule, `compilation failed: ${err}`);
+    if (rule.messageExpression) {
+      const merr = ruleCompileError(rule.messageExpression);
+      if (merr) e.invalid(`${rp}.messageExpression`, rule.messageExpression, `compilation failed: ${merr}`);
+    }
+    if (rule.reason !== undefined && !["FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"].includes(rule.reason)) {
+      e.notSupported(`${rp}.reason`, rule.reason, ["FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"]);
+    }
+  });
 
   for (const [k, p] of Object.entries(s.properties ?? {})) node(e, p, `${path}.properties[${k}]`, inJunctor, root);
   if (isObject(ap)) node(e, ap as Schema, `${path}.additionalProperties`, inJunctor, root);

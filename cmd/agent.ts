@@ -28,7 +28,7 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
   if (simulate > 0) {
     const server = String(s.server).split(",")[0]!.trim();
     // Hollow nodes: each gets its own node credentials so the Node authorizer treats it as that node.
-    const { joinCluster } = await import("../internal/auth/join.ts");
+    const { joinCluster, loadNodePassword } = await import("../internal/auth/join.ts");
     const { runHollowNodes } = await import("../internal/hollow/index.ts");
     const prefix = String(s["node-name"] ?? "hollow");
     const dataDir = String(s["data-dir"]);
@@ -43,7 +43,8 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
         credentialsFor: async (nodeName: string) => {
           // Joining again replaces a node's token, so the first node reuses the one the shared watches hold.
           if (nodeName === `${prefix}-0`) return { server, token: creds.nodeToken, caPEM: creds.caPEM, userAgent: "kubun-hollow" };
-          const c = await joinCluster({ server, token, nodeName });
+          // All hollow nodes of this agent share its node password, so they can join again after a restart.
+          const c = await joinCluster({ server, token, nodeName, password: loadNodePassword(dataDir) });
           return { server, token: c.nodeToken, caPEM: c.caPEM, userAgent: "kubun-hollow" };
         },
       },

@@ -1,5 +1,6 @@
 // kubun server: the control plane (API server, scheduler, controller manager), then — unless
 // --disable-agent — a local agent pointed at itself, as `k3s server` does.
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { createClient } from "../internal/client/client.ts";
 import { refs } from "../internal/client/refs.ts";
@@ -45,6 +46,18 @@ async function labelControlPlaneNode(cfg: ClientConfig, nodeName: string, signal
   }
 }
 
+/** --datastore-cafile/-certfile/-keyfile: readable files, cert and key together (checked before anything starts). */
+function datastoreTLS(s: Settings): { caFile?: string; certFile?: string; keyFile?: string } | undefined {
+  const [caFile, certFile, keyFile] = (["datastore-cafile", "datastore-certfile", "datastore-keyfile"] as const).map((k) => (s[k] ? String(s[k]) : undefined));
+  if (!caFile && !certFile && !keyFile) return undefined;
+  if (!s["datastore-endpoint"]) throw new UsageError("--datastore-cafile/--datastore-certfile/--datastore-keyfile need --datastore-endpoint (etcd)");
+  if (!certFile !== !keyFile) throw new UsageError("--datastore-certfile and --datastore-keyfile go together");
+  for (const [flag, f] of [["datastore-cafile", caFile], ["datastore-certfile", certFile], ["datastore-keyfile", keyFile]] as const) {
+    if (f && !existsSync(f)) throw new UsageError(`--${flag}: no such file ${JSON.stringify(f)}`);
+  }
+  return { caFile, certFile, keyFile };
+}
+
 export const serverCommand = commandFromFlags("server", "Run the control plane (and a local agent)", serverFlags, async (s) => {
   checkCIDR("service-cidr", String(s["service-cidr"]));
   checkCIDR("cluster-cidr", String(s["cluster-cidr"]));
@@ -52,6 +65,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
   if (port < 1 || port > 65535) throw new UsageError(`--https-listen-port: want 1-65535, got ${port}`);
   const kubeconfigMode = parseMode(s);
   const etcdEndpoints = s["datastore-endpoint"] ? String(s["datastore-endpoint"]).split(",").map((e) => e.trim()) : undefined;
+  const etcdTLS = datastoreTLS(s);
   const signal = untilSignal();
   const started = performance.now();
 
@@ -67,6 +81,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     writeKubeconfig: String(s["write-kubeconfig"]),
     kubeconfigMode,
     etcdEndpoints,
+    etcdTLS,
     token: joinTokenFrom(s, log),
   });
   log.info("API server ready", { url: cp.url, kubeconfig: cp.kubeconfigPath, ms: Math.round(performance.now() - started) });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { ClientConfig } from "../client/types.ts";
 import { logger } from "../log/log.ts";
 import type { Store } from "../store/types.ts";
+import type { EtcdTLSFiles } from "../store/index.ts";
 import { createServiceAllocator } from "../allocator/index.ts";
 import {
   createAuthenticator,
@@ -48,6 +49,8 @@ export interface ControlPlaneOptions {
   writeKubeconfig?: string;
   kubeconfigMode?: number;
   etcdEndpoints?: string[];
+  /** etcd client TLS files (--datastore-cafile, --datastore-certfile, --datastore-keyfile). */
+  etcdTLS?: EtcdTLSFiles;
   /** Server join secret (--token). */
   token?: string;
   /** Use this store instead of opening one (tests). Not closed by stop(). */
@@ -103,7 +106,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   let rawStore = opts.store;
   if (!rawStore) {
     const { openStore } = await import("../store/index.ts");
-    rawStore = ownStore = await openStore({ dataDir: opts.dataDir, etcdEndpoints: opts.etcdEndpoints, log: log.child("store") });
+    rawStore = ownStore = await openStore({ dataDir: opts.dataDir, etcdEndpoints: opts.etcdEndpoints, etcdTLS: opts.etcdTLS, log: log.child("store") });
   }
   const store = instrumentStore(rawStore);
   const serviceCIDR = opts.serviceCIDR ?? "10.43.0.0/16";

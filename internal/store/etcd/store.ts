@@ -19,6 +19,7 @@ import {
 } from "../types.ts";
 import { enc, mapReadError, toKV } from "./convert.ts";
 import { EtcdWatch } from "./watch.ts";
+import { allowIPServerNames } from "./tls-ip.ts";
 
 const COMPACT_KEY = "compact_rev_key";
 
@@ -40,6 +41,7 @@ export class EtcdStore implements Store {
 
   constructor(endpoints: string[], opts: EtcdStoreOptions = {}) {
     this.log = opts.log ?? logger("store.etcd");
+    if (opts.client?.credentials) allowIPServerNames();
     this.client = new Etcd3({
       hosts: endpoints,
       dialTimeout: 5000,

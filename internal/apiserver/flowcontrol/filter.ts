@@ -15,14 +15,7 @@ export const PRIORITY_LEVEL_UID_HEADER = "X-Kubernetes-PF-PriorityLevel-UID";
 
 const LONG_RUNNING_SUBRESOURCES = new Set(["log", "exec", "attach", "portforward", "proxy"]);
 
-function setHeaders(c: Context, schemaUID: string, levelUID: string): void {
-  try {
-    c.res.headers.set(FLOW_SCHEMA_UID_HEADER, schemaUID);
-    c.res.headers.set(PRIORITY_LEVEL_UID_HEADER, levelUID);
-  } catch {
-    // Immutable headers (a response passed through from a kubelet): nothing to add them to.
-  }
-}
+const MUTATING = new Set(["create", "update", "patch", "delete", "deletecollection"]);
 
 /** Runs `run` under flow control. */
 export async function serveWithFlowControl(fc: FlowControl, c: Context, user: UserInfo, info: RequestInfo, run: () => Promise<void>): Promise<void> {
@@ -30,28 +23,35 @@ export async function serveWithFlowControl(fc: FlowControl, c: Context, user: Us
   // Right after start, before the configuration is read, don't classify everything as catch-all.
   if (!fc.synced) await Promise.race([fc.ready, Bun.sleep(5000)]);
   const { schema, level, flowHash } = fc.classify(user, info);
-  c.header(FLOW_SCHEMA_UID_HEADER, schema.uid);
-  c.header(PRIORITY_LEVEL_UID_HEADER, level.uid);
-  if (level.exempt) {
-    fc.metrics.dispatch(level.name, schema.name);
-    await run();
-    setHeaders(c, schema.uid, level.uid);
-    return;
-  }
-  let release: () => void;
+  const pf = { [FLOW_SCHEMA_UID_HEADER]: schema.uid, [PRIORITY_LEVEL_UID_HEADER]: level.uid };
   try {
-    release = await level.queues.acquire(flowHash);
+    let release: () => void = () => {};
+    if (!level.exempt) {
+      try {
+        release = await level.queues.acquire(flowHash);
+      } catch (err) {
+        if (err instanceof RejectedError) fc.metrics.reject(level.name, schema.name, err.why);
+        throw err;
+      }
+    }
+    fc.metrics.dispatch(level.name, schema.name);
+    if (info.verb === "watch") release();
+    const done = fc.metrics.executing(MUTATING.has(info.verb) ? "mutating" : "readOnly", info.verb !== "watch");
+    try {
+      await run();
+    } finally {
+      done();
+      release();
+    }
   } catch (err) {
-    if (err instanceof RejectedError) fc.metrics.reject(level.name, schema.name, err.why);
-    if (err instanceof StatusError) err.headers = { ...(err.headers ?? {}), [FLOW_SCHEMA_UID_HEADER]: schema.uid, [PRIORITY_LEVEL_UID_HEADER]: level.uid };
+    // Errors become the answer later (the app's error handler): they carry the headers with them.
+    if (err instanceof StatusError) err.headers = { ...(err.headers ?? {}), ...pf };
     throw err;
   }
-  fc.metrics.dispatch(level.name, schema.name);
-  if (info.verb === "watch") release();
   try {
-    await run();
-  } finally {
-    release();
+    c.res.headers.set(FLOW_SCHEMA_UID_HEADER, schema.uid);
+    c.res.headers.set(PRIORITY_LEVEL_UID_HEADER, level.uid);
+  } catch {
+    // Immutable headers (a response passed through as is): nothing to add them to.
   }
-  setHeaders(c, schema.uid, level.uid);
 }

@@ -1,5 +1,6 @@
 // API Priority and Fairness metrics with upstream's names (apiserver_flowcontrol_*), rendered into /metrics.
 // Gauges are per priority level only (upstream also splits some by flow schema).
+import { metrics as serverMetrics } from "../metrics.ts";
 import type { Level } from "./controller.ts";
 import type { RejectReason } from "./queueset.ts";
 
@@ -8,6 +9,20 @@ const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace
 export class FlowControlMetrics {
   private dispatched = new Map<string, number>();
   private rejected = new Map<string, number>();
+
+  private inflight = { mutating: 0, readOnly: 0 };
+
+  /** Counts a request as executing in apiserver_current_inflight_requests (as upstream does under APF); returns its end. */
+  executing(kind: "mutating" | "readOnly", counted: boolean): () => void {
+    if (!counted) return () => {};
+    serverMetrics.setInflight(kind, ++this.inflight[kind]);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      serverMetrics.setInflight(kind, --this.inflight[kind]);
+    };
+  }
 
   dispatch(level: string, schema: string): void {
     const k = `flow_schema="${esc(schema)}",priority_level="${esc(level)}"`;

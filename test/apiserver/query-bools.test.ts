@@ -107,7 +107,7 @@ describe("query booleans", () => {
 });
 
 describe("python3-kubernetes (Debian's package)", () => {
-  test.skipIf(!existsSync(PYTHON))("list, create, patch and watch.Watch().stream(list_namespaced_config_map) work", async () => {
+  test.skipIf(!existsSync(PYTHON))("list, create, patch, watch.Watch().stream(list_namespaced_config_map) and dry-run delete work", async () => {
     await c.kubectl(["create", "namespace", "py"]);
     await c.kubectl(["-n", "py", "create", "configmap", "before", "--from-literal=x=y"]);
     const proc = Bun.spawn([PYTHON, join(import.meta.dir, "python", "watch_configmaps.py"), c.kubeconfigPath, "py"], {
@@ -127,5 +127,7 @@ describe("python3-kubernetes (Debian's package)", () => {
     ]);
     expect(seen.initial).toContainEqual(["ADDED", "before"]);
     expect(seen.initial).toContainEqual(["ADDED", "py-1"]);
+    expect(seen.kept).toBe(true);
+    expect(seen.noop_rv_same).toBe(true);
   });
 });

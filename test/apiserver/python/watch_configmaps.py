@@ -30,4 +30,17 @@ for ev in w2.stream(v1.list_namespaced_config_map, ns, timeout_seconds=20):
     if ev["object"].metadata.name == "py-1":
         w2.stop()
 
-print(json.dumps({"listed": [i.metadata.name for i in listed.items], "events": seen, "initial": initial}))
+# Server-side dry-run deletes, from the query and from the DeleteOptions body: the ConfigMap stays.
+v1.delete_namespaced_config_map("py-1", ns, dry_run="All")
+v1.delete_namespaced_config_map("py-1", ns, body=client.V1DeleteOptions(dry_run=["All"], propagation_policy="Foreground"))
+kept = v1.read_namespaced_config_map("py-1", ns)
+# A patch that changes nothing returns the stored object unchanged.
+same = v1.patch_namespaced_config_map("py-1", ns, {"data": {"a": "2"}})
+
+print(json.dumps({
+    "listed": [i.metadata.name for i in listed.items],
+    "events": seen,
+    "initial": initial,
+    "kept": kept.metadata.deletion_timestamp is None,
+    "noop_rv_same": same.metadata.resource_version == kept.metadata.resource_version,
+}))

@@ -276,6 +276,21 @@ describe("create and update bodies", () => {
     await expectHealthy();
   });
 
+  test("client-sent managedFields naming __proto__ fields, and a Table of such objects", async () => {
+    const mf = [{ manager: "m", operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:__proto__": { "f:polluted": {} }, "f:data": { "f:__proto__": {}, "f:constructor": {} } } }];
+    const body = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"created2","managedFields":${JSON.stringify(mf)}},"data":{"__proto__":"d3","constructor":"e3"}}`;
+    const put = await send("/api/v1/namespaces/team/configmaps/created2", "PUT", JSON_CT, body);
+    expect(put.status).toBe(200);
+    expect(put.body.data.__proto__).toBe("d3");
+    await expectHealthy();
+    const table = await c.api("/api/v1/namespaces/team/configmaps/created2", { headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" } });
+    expect(table.status).toBe(200);
+    const t = (await table.json()) as any;
+    expect(t.kind).toBe("Table");
+    expect(t.rows[0].cells[0]).toBe("created2");
+    await expectHealthy();
+  });
+
   test("a Role whose rule carries __proto__ grants nothing extra", async () => {
     const role = `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"odd"},"rules":[{"verbs":["get"],"__proto__":{"apiGroups":["*"],"resources":["*"]}}]}`;
     const r = await send("/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles", "POST", JSON_CT, role);

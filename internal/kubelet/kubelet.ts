@@ -23,6 +23,7 @@ import { ProbeWorker, runProbe, type ProbeKind } from "./probes.ts";
 import { containerRecord, podKey, type ContainerRecord, type PodRecord, type Termination } from "./records.ts";
 import { apiRefs, type PodRefs } from "./refs.ts";
 import { setupVolumes, teardownVolumes } from "./volumes.ts";
+import { sweepLeftovers } from "./sweep.ts";
 
 const log = logger("kubelet");
 
@@ -109,7 +110,12 @@ export class Kubelet {
       onDelete: (p) => this.onPodGone(p),
     });
     void this.informer.run(signal);
-    void this.informer.synced.then(() => this.forgetVanished());
+    void this.informer.synced.then(() => {
+      this.forgetVanished();
+      // Pods the API still has (finished ones keep their logs) and pods we still run are ours; the rest is leftover.
+      const keep = new Set([...this.records.keys(), ...this.informer.list().map((p) => p.metadata!.uid!)]);
+      return sweepLeftovers({ keep, network: this.opts.network, podsDir: join(this.opts.agentDir, "pods"), podLogDir: this.podLogDir, log });
+    });
     for (const uid of this.records.keys()) this.queue.add(uid);
     for (let i = 0; i < 8; i++) void this.worker();
     this.relistTimer = setInterval(() => this.triggerRelist(), this.opts.relistMs ?? 10_000);
@@ -608,6 +614,8 @@ export class Kubelet {
       cpuQuotaUs: limits.cpu ? Math.max(1000, Math.ceil(quantityValue(limits.cpu) * 100_000)) : undefined,
       cpuShares: requests.cpu ?? limits.cpu ? Math.max(2, Math.floor(quantityValue((requests.cpu ?? limits.cpu)!) * 1024)) : undefined,
       logPath: join(logDir, `${restartCount}.log`),
+      stdin: !!c.stdin,
+      tty: !!c.tty,
     };
     if (sc.runAsNonRoot && (spec.uid === undefined || spec.uid === 0)) {
       cr.waiting = { reason: "CreateContainerConfigError", message: "container has runAsNonRoot and image will run as root" };

@@ -1,11 +1,14 @@
 // Runtime over containerd's CLI `ctr` (namespace "kubun"). Each container is: an active snapshot of the image
-// mounted at <state>/rootfs/<id>, a full OCI spec we write ourselves (ctr run has no --user, so `ctr run --config`),
-// a FIFO for its output drained by a LogPump, and labels that carry the pod uid / container name / restart count
-// so that a restarted agent adopts what it started.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// mounted at <state>/rootfs/<id>, a full OCI spec we write ourselves (ctr has no --user, so
+// `ctr containers create --config`), FIFOs for its stdout and stderr drained by a LogPump (and a stdin FIFO when
+// the container has `stdin: true`), handed to the shim through the Tasks API (tasks-api.ts: ctr cannot), and
+// labels that carry the pod uid / container name / restart count so that a restarted agent adopts what it started.
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { LogPump } from "./logpump.ts";
+import { StdinFifo } from "./stdin.ts";
+import { TasksAPI } from "./tasks-api.ts";
 import { buildSpec } from "./oci-spec.ts";
 import { CommandError, run } from "./run.ts";
 import type { AttachOptions, ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime } from "./types.ts";
@@ -61,6 +64,10 @@ const sha256hex = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest
 export class CtrRuntime implements Runtime {
   private ns: string;
   private pumps = new Map<string, LogPump>();
+  private stdins = new Map<string, StdinFifo>();
+  /** Attach sessions waiting for their container's exit. */
+  private attached = new Map<string, Set<(code: number) => void>>();
+  private tasks: TasksAPI;
   private metas = new Map<string, Meta>();
   private exits = new Map<string, { code: number; at: Date }>();
   private ooms = new Set<string>();
@@ -73,6 +80,7 @@ export class CtrRuntime implements Runtime {
 
   constructor(private opts: CtrRuntimeOptions) {
     this.ns = opts.namespace ?? "kubun";
+    this.tasks = new TasksAPI(opts.address, this.ns);
     for (const d of ["rootfs", "specs", "fifo", "meta"]) mkdirSync(join(opts.stateDir, d), { recursive: true });
     this.watchEvents();
   }
@@ -110,6 +118,7 @@ export class CtrRuntime implements Runtime {
       const ev = JSON.parse(m[3]!);
       if (m[2] === "/tasks/exit" && ev.container_id && ev.id === ev.container_id) {
         this.exits.set(ev.container_id, { code: ev.exit_status ?? 0, at: ev.exited_at ? new Date(ev.exited_at) : new Date() });
+        for (const done of this.attached.get(ev.container_id) ?? []) done(ev.exit_status ?? 0);
         for (const cb of this.exitCbs) cb(ev.container_id);
       } else if (m[2] === "/tasks/oom" && ev.container_id) {
         this.ooms.add(ev.container_id);
@@ -239,11 +248,20 @@ export class CtrRuntime implements Runtime {
     return target;
   }
 
+  /**
+   * A directory per container (`ctr tasks delete` removes the FIFOs the task names, and their directory if
+   * empty). An older agent's containers have one FIFO at that path instead (`legacy`).
+   */
+  private fifos(id: string) {
+    const dir = join(this.opts.stateDir, "fifo", id);
+    return { dir, stdout: join(dir, "stdout"), stderr: join(dir, "stderr"), stdin: join(dir, "stdin"), legacy: dir };
+  }
+
   async start(spec: ContainerSpec): Promise<void> {
     const image = await this.getImage(spec.image);
     if (!image) throw new Error(`image ${spec.image} is not present`);
     const { id } = spec;
-    const fifo = join(this.opts.stateDir, "fifo", id);
+    const fifos = this.fifos(id);
     this.starting.add(id);
     try {
       const rootfs = await this.mountRootfs(id, image.chainId);
@@ -254,14 +272,24 @@ export class CtrRuntime implements Runtime {
       const meta: Meta = { labels, logPath: spec.logPath, cgroupPath: spec.cgroupPath };
       writeFileSync(join(this.opts.stateDir, "meta", `${id}.json`), JSON.stringify(meta));
       this.metas.set(id, meta);
-      rmSync(fifo, { force: true });
-      await run(["mkfifo", "-m", "600", fifo]);
-      this.pumps.set(id, new LogPump(fifo, spec.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
-      const args = ["run", "-d", "--config", specPath, "--log-uri", `file://${fifo}`];
+      // With a terminal the shim sends everything to stdout, as upstream (no stderr stream).
+      const outs = spec.tty ? [fifos.stdout] : [fifos.stdout, fifos.stderr];
+      rmSync(fifos.dir, { recursive: true, force: true });
+      mkdirSync(fifos.dir, { recursive: true, mode: 0o700 });
+      for (const f of outs) {
+        rmSync(f, { force: true });
+        await run(["mkfifo", "-m", "600", f]);
+      }
+      this.pumps.set(id, new LogPump({ stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr }, spec.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
+      if (spec.stdin) this.stdins.set(id, await StdinFifo.create(fifos.stdin));
+      const args = ["containers", "create", "--config", specPath];
       for (const [k, v] of Object.entries(labels)) args.push("--label", `${k}=${v}`);
       args.push(id);
       await this.ctr(args);
+      await this.tasks.create(id, { stdin: spec.stdin ? fifos.stdin : undefined, stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr, terminal: !!spec.tty });
+      await this.tasks.start(id);
     } catch (e) {
+      await this.ctr(["tasks", "delete", "-f", id], { allowFail: true });
       await this.cleanup(id).catch(() => {});
       throw e;
     } finally {
@@ -311,8 +339,12 @@ export class CtrRuntime implements Runtime {
       // Adopted after an agent restart: reattach the output FIFO so logs keep flowing (and, for a container
       // that exited meanwhile, so its last output is drained before it is reaped).
       if ((state === "running" || state === "exited") && !this.pumps.has(id) && meta.logPath) {
-        const fifo = join(this.opts.stateDir, "fifo", id);
-        if (existsSync(fifo)) this.pumps.set(id, new LogPump(fifo, meta.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
+        const f = this.fifos(id);
+        const o = { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles };
+        if (existsSync(f.stdout)) this.pumps.set(id, new LogPump({ stdout: f.stdout, stderr: existsSync(f.stderr) ? f.stderr : undefined }, meta.logPath, o));
+        else if (existsSync(f.legacy) && !statSync(f.legacy).isDirectory()) this.pumps.set(id, new LogPump(f.legacy, meta.logPath, o));
+        const stdin = state === "running" && !this.stdins.has(id) ? StdinFifo.adopt(f.stdin) : undefined;
+        if (stdin) this.stdins.set(id, stdin);
       }
       out.push({ id, labels: meta.labels, state, pid: t?.pid });
     }
@@ -353,8 +385,11 @@ export class CtrRuntime implements Runtime {
     await run(["umount", "-l", rootfs], { allowFail: true });
     await this.ctr(["snapshots", "rm", id], { allowFail: true });
     rmSync(rootfs, { recursive: true, force: true });
-    for (const f of [join(this.opts.stateDir, "specs", `${id}.json`), join(this.opts.stateDir, "meta", `${id}.json`), join(this.opts.stateDir, "fifo", id)])
-      rmSync(f, { force: true });
+    const fifos = this.fifos(id);
+    void this.stdins.get(id)?.close();
+    this.stdins.delete(id);
+    for (const f of [join(this.opts.stateDir, "specs", `${id}.json`), join(this.opts.stateDir, "meta", `${id}.json`), fifos.dir])
+      rmSync(f, { recursive: true, force: true });
     this.metas.delete(id);
     this.exits.delete(id);
     this.ooms.delete(id);
@@ -410,6 +445,7 @@ export class CtrRuntime implements Runtime {
           sink?.end();
         } catch {}
       },
+      resize: opts.tty ? (w, h) => void this.tasks.resizePty(id, execId, w, h).catch((e) => log.debug("resize failed", { id, error: e })) : undefined,
       kill: () => proc.kill("SIGKILL"),
       exited: proc.exited.then((c) => {
         if (timer) clearTimeout(timer);
@@ -418,13 +454,58 @@ export class CtrRuntime implements Runtime {
     };
   }
 
-  attach(_id: string, _opts: AttachOptions = {}): ExecProcess {
-    throw new Error("attach is not supported by this runtime yet");
+  attach(id: string, opts: AttachOptions = {}): ExecProcess {
+    const pump = this.pumps.get(id);
+    if (!pump) throw new Error(`container ${id} is not running`);
+    const stdin = opts.stdin ? this.stdins.get(id) : undefined;
+    let out!: ReadableStreamDefaultController<Uint8Array>;
+    let err!: ReadableStreamDefaultController<Uint8Array>;
+    const stdout = new ReadableStream<Uint8Array>({ start: (c) => void (out = c) });
+    const stderr = new ReadableStream<Uint8Array>({ start: (c) => void (err = c) });
+    let settle!: (code: number) => void;
+    const exited = new Promise<number>((r) => (settle = r));
+    let done = false;
+    const finish = (code: number) => {
+      if (done) return;
+      done = true;
+      unlisten();
+      this.attached.get(id)?.delete(onExit);
+      for (const c of [out, err])
+        try {
+          c.close();
+        } catch {}
+      settle(code);
+    };
+    // The last output may still be in the FIFOs when the exit event arrives.
+    const onExit = (code: number) => void setTimeout(() => finish(code), 300);
+    const unlisten = pump.listen((s, b) => {
+      if (!done) (s === "stdout" ? out : err).enqueue(b.slice());
+    });
+    if (!this.attached.has(id)) this.attached.set(id, new Set());
+    this.attached.get(id)!.add(onExit);
+    return {
+      stdout,
+      stderr,
+      write: (d) => stdin?.write(d),
+      // Upstream's stdinOnce: the first session's end of input closes the container's stdin for good.
+      end: () => {
+        if (opts.stdinOnce && stdin)
+          void stdin
+            .close()
+            .then(() => this.tasks.closeStdin(id))
+            .catch((e) => log.warn("closing stdin failed", { id, error: e }));
+      },
+      resize: (w, h) => void this.tasks.resizePty(id, undefined, w, h).catch((e) => log.debug("resize failed", { id, error: e })),
+      // Detach: the container keeps running.
+      kill: () => finish(0),
+      exited,
+    };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.events?.kill();
+    this.tasks.close();
     for (const p of this.pumps.values()) await p.close(false);
     this.pumps.clear();
   }

@@ -96,7 +96,7 @@ export function buildSpec(spec: ContainerSpec, image: ImageInfo, rootfs: string,
   return {
     ociVersion: "1.0.2-dev",
     process: {
-      terminal: false,
+      terminal: !!spec.tty,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids?.length ? user.additionalGids : undefined },
       args,
       env,

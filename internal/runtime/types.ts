@@ -52,8 +52,9 @@ export interface ContainerSpec {
   cpuShares?: number;
   /** Where the CRI-format log goes. */
   logPath: string;
-  /** Keep stdin open (kubectl attach); not supported by the ctr runtime yet. */
+  /** A stdin FIFO the kubelet writes to (kubectl attach, `kubectl run -i`). */
   stdin?: boolean;
+  /** A terminal: stdout and stderr arrive together on stdout; attach can resize it. */
   tty?: boolean;
 }
 

@@ -1,0 +1,106 @@
+// The ctr runtime's container stdio with real containers (in a test-made network namespace): stdout and stderr
+// kept apart in the CRI log file, attach to a container's stdin with stdinOnce, and a terminal resized by the
+// attach session (what kubectl's resize messages on channel 4 turn into).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeBusyboxImage } from "../../internal/runtime/busybox-image.ts";
+import { startContainerd, type Containerd } from "../../internal/runtime/containerd.ts";
+import { CtrRuntime } from "../../internal/runtime/ctr.ts";
+import { run } from "../../internal/runtime/run.ts";
+import type { ContainerSpec, ExecProcess } from "../../internal/runtime/types.ts";
+import { waitFor } from "./setup.ts";
+
+const root = join(import.meta.dir, "..", "..", ".tmp");
+mkdirSync(root, { recursive: true });
+const dir = mkdtempSync(join(root, "rt-stdio-"));
+const id = Math.random().toString(36).slice(2, 6);
+const netns = `ktio${id}`;
+const cgroupRoot = `/ktio${id}`;
+let containerd: Containerd;
+let rt: CtrRuntime;
+
+beforeAll(async () => {
+  await run(["ip", "netns", "add", netns]);
+  containerd = await startContainerd({ dir: join(dir, "containerd") });
+  rt = new CtrRuntime({ address: containerd.address, namespace: `ktio${id}`, stateDir: join(dir, "state") });
+  writeBusyboxImage(join(dir, "busybox.tar"));
+  await rt.importImages(join(dir, "busybox.tar"));
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of (await rt?.list().catch(() => [])) ?? []) await rt.remove(c.id).catch(() => {});
+  await rt?.close();
+  await containerd?.stop();
+  await run(["ip", "netns", "del", netns], { allowFail: true });
+  await run(["sh", "-c", `for c in /sys/fs/cgroup/*${cgroupRoot} /sys/fs/cgroup${cgroupRoot}; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + ; done; true`], { allowFail: true });
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+function spec(name: string, script: string, extra: Partial<ContainerSpec> = {}): ContainerSpec {
+  return {
+    id: `${name}-${id}`,
+    image: "busybox:latest",
+    labels: {},
+    command: ["sh", "-c", script],
+    env: [],
+    mounts: [],
+    netnsPath: `/var/run/netns/${netns}`,
+    cgroupPath: `${cgroupRoot}/${name}`,
+    logPath: join(dir, "logs", name, "0.log"),
+    ...extra,
+  };
+}
+
+async function read(s: ReadableStream<Uint8Array>, until: (text: string) => boolean): Promise<string> {
+  const reader = s.getReader();
+  let text = "";
+  await waitFor("output", async () => {
+    const { value, done } = await reader.read();
+    text += new TextDecoder().decode(value ?? new Uint8Array());
+    return until(text) || done;
+  }, 20_000, 0);
+  reader.releaseLock();
+  return text;
+}
+
+test("stdout and stderr are separate streams in the CRI log file", async () => {
+  const s = spec("streams", "echo to-stdout; echo to-stderr >&2; echo again-stdout");
+  await rt.start(s);
+  await waitFor("exit", async () => (await rt.list()).find((c) => c.id === s.id)?.state === "exited");
+  await rt.reap(s.id);
+  const lines = readFileSync(s.logPath, "utf8").trim().split("\n");
+  const entries = lines.map((l) => l.split(" ").slice(1).join(" ")).sort();
+  expect(entries).toEqual(["stderr F to-stderr", "stdout F again-stdout", "stdout F to-stdout"]);
+  for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z (stdout|stderr) F /);
+}, 60_000);
+
+test("attach: input reaches a stdin container; stdinOnce closes its stdin after the session", async () => {
+  const s = spec("stdin", "while read l; do echo got:$l; done; echo stdin-closed", { stdin: true });
+  await rt.start(s);
+  // Nothing attached yet: the container must still be waiting on its stdin (not at EOF).
+  await Bun.sleep(500);
+  expect((await rt.list()).find((c) => c.id === s.id)?.state).toBe("running");
+  const a: ExecProcess = rt.attach(s.id, { stdin: true, stdinOnce: true });
+  a.write(new TextEncoder().encode("hello\nworld\n"));
+  expect(await read(a.stdout, (t) => t.includes("got:world"))).toBe("got:hello\ngot:world\n");
+  a.end();
+  expect(await a.exited).toBe(0);
+  expect(readFileSync(s.logPath, "utf8")).toContain("stdout F stdin-closed");
+}, 60_000);
+
+test("attach to a tty container: echo, and a resize the process sees", async () => {
+  const s = spec("tty", "read l; echo line:$l; stty size; read l", { stdin: true, tty: true });
+  await rt.start(s);
+  const a = rt.attach(s.id, { stdin: true });
+  a.resize!(123, 45);
+  await Bun.sleep(300);
+  a.write(new TextEncoder().encode("typed\n"));
+  const out = await read(a.stdout, (t) => /45 123/.test(t));
+  expect(out).toContain("typed"); // the terminal echoes input
+  expect(out).toContain("line:typed");
+  expect(out).toMatch(/45 123/);
+  a.kill(); // detach: the container keeps running
+  expect(await a.exited).toBe(0);
+  expect((await rt.list()).find((c) => c.id === s.id)?.state).toBe("running");
+}, 60_000);

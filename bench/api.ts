@@ -4,6 +4,7 @@
 // share one event loop. Upstream's SLOs (sig-scalability api_call_latency): p99 ≤ 1 s for single-object mutating
 // calls, p99 ≤ 5 s for namespace-scoped lists; watch latency has no upstream SLO yet.
 // `bun run bench:api [--quick] [--etcd] [--pods 10000] [--watchers 100] [--profile DIR]` — the default run takes about 2 minutes on 2 cores.
+import "../test/helpers/tmpdir.ts"; // first: the helpers below make their temp dirs under <repo>/.tmp
 import { cpus, loadavg } from "node:os";
 import { startEtcd } from "../test/store/fixtures/etcd.ts";
 import { cpuSeconds, rssMiB, startServerProcess } from "../test/ha/server-process.ts";

@@ -2,15 +2,15 @@
 // time from start to a Ready node, idle RSS, idle disk writes per hour (SD card wear), database size.
 // Usage: bun run bench/footprint.ts [--idle-seconds 60] [--disable-agent]
 // Targets (k3s for comparison, from its users' reports): RSS < 150 MB (k3s ~1.2–1.4 GB), writes < 1 MB/h (k3s 25–40 MB/h).
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { REPO_TMP, tempDir } from "../test/helpers/tmpdir.ts";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const args = process.argv.slice(2);
 const idleSeconds = Number(args[args.indexOf("--idle-seconds") + 1] || 60) || 60;
 const withAgent = !args.includes("--disable-agent");
 const repo = join(import.meta.dir, "..");
-const work = mkdtempSync(join(tmpdir(), "kubun-footprint-"));
+const work = tempDir("kubun-footprint-");
 const binary = join(work, "kubun");
 const dataDir = join(work, "data");
 const kubeconfig = join(work, "kubeconfig.yaml");
@@ -48,7 +48,7 @@ const port = 20000 + Math.floor(Math.random() * 20000);
 const started = performance.now();
 const server = Bun.spawn(
   [binary, "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--write-kubeconfig", kubeconfig, ...(withAgent ? [] : ["--disable-agent"])],
-  { stdout: "ignore", stderr: Bun.file(join(work, "server.log")), env: { PATH: process.env.PATH!, KUBUN_CONFIG_FILE: join(work, "none.yaml") } },
+  { stdout: "ignore", stderr: Bun.file(join(work, "server.log")), env: { PATH: process.env.PATH!, TMPDIR: REPO_TMP, KUBUN_CONFIG_FILE: join(work, "none.yaml") } },
 );
 await Bun.write(join(work, "none.yaml"), "");
 

@@ -1,6 +1,7 @@
 // Pod startup latency on one real node (containerd + CNI in a test-made network namespace), image present:
 // created → Running as observed through a watch, for 1, 10 and 30 pods created at once; plus the agent's RSS
 // idle and with 30 pods. Upstream's SLO: p99 ≤ 5 s.  Run: bun run bench/pods.ts
+import "../test/helpers/tmpdir.ts"; // first: the helpers below make their temp dirs under <repo>/.tmp
 import { readFileSync } from "node:fs";
 import { refs } from "../internal/client/refs.ts";
 import { busyboxPod, startEnv, waitFor } from "../test/kubelet/setup.ts";

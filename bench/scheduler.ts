@@ -1,11 +1,10 @@
 // Scheduler benchmark: pods scheduled per second and time until 1,000 and 5,000 pods are bound on 100 and 1,000
 // hollow nodes, against an in-process control plane; plus the time for a 1,000-replica Deployment to be fully
-// Available (with the controller manager). `bun run bench:scheduler [--quick] [--plan 1000:5000] [--no-append]`.
-// Appends the table to /work/brief/requests/lead.md unless --no-append.
+// Available (with the controller manager). `bun run bench:scheduler [--quick] [--plan 1000:5000]`.
+// Prints a Markdown table; control-plane data dirs live under <repo>/.tmp and are removed afterwards.
 
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { tempDir } from "../test/helpers/tmpdir.ts";
+import { rmSync } from "node:fs";
 import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError, createClient, Informer, refs, type Client } from "../internal/client/index.ts";
 import { runHollowNodes } from "../internal/hollow/index.ts";
@@ -15,7 +14,6 @@ import { startControlPlane } from "../internal/server/controlplane.ts";
 
 setLevel((process.env.KUBUN_LOG_LEVEL as any) ?? "warn");
 const quick = process.argv.includes("--quick");
-const append = !process.argv.includes("--no-append");
 
 interface Row {
   scenario: string;
@@ -72,7 +70,7 @@ function benchPod(i: number): Pod {
 
 /** Starts a fresh control plane with hollow nodes and a scheduler, creates the pods, waits until all are bound. */
 async function scenario(nodes: number, pods: number): Promise<Row> {
-  const dir = mkdtempSync(join(tmpdir(), "kubun-bench-sched-"));
+  const dir = tempDir("kubun-bench-sched-");
   const cp = await startControlPlane({ dataDir: dir, port: 0, bindAddress: "127.0.0.1", advertiseAddress: "127.0.0.1" });
   const ac = new AbortController();
   const client = createClient(cp.clientConfig);
@@ -132,7 +130,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
 /** A 1,000-replica Deployment on hollow nodes, with scheduler and controller manager: time until Available. */
 async function deploymentScenario(nodes: number, replicas: number): Promise<Row> {
   const { startControllerManager } = await import("../internal/controllers/index.ts");
-  const dir = mkdtempSync(join(tmpdir(), "kubun-bench-deploy-"));
+  const dir = tempDir("kubun-bench-deploy-");
   const cp = await startControlPlane({ dataDir: dir, port: 0, bindAddress: "127.0.0.1", advertiseAddress: "127.0.0.1" });
   const ac = new AbortController();
   const client = createClient(cp.clientConfig);
@@ -221,13 +219,4 @@ const lines = rows.map(
 );
 const table = [header, ...lines].join("\n");
 console.log(table);
-if (append) {
-  appendFileSync(
-    "/work/brief/requests/lead.md",
-    `\n## bench:scheduler (${new Date().toISOString()}, Bun ${Bun.version}, ${process.arch})\n` +
-      "Pods scheduled per second and time until all are bound (from the first create, pods created 64 at a time while the scheduler runs).\n\n" +
-      table +
-      "\n",
-  );
-}
 process.exit(0);

@@ -9,6 +9,8 @@ install_apt_packages "${KUBUN_TEST_APT_PACKAGES[@]}"
 if grep -q '"gen:openapi"' package.json; then bun run gen:openapi >/dev/null; fi
 
 mkdir -p .tmp
+# Tests write only inside the repository: temp dirs (and those of the servers and containerd they start) go to .tmp/.
+export TMPDIR="$PWD/.tmp"
 report=.tmp/junit.xml
 rm -f "$report"
 set +e

@@ -18,7 +18,7 @@ let server: ReturnType<typeof Bun.spawn> | undefined;
 
 
 async function run(cmd: string[], env: Record<string, string> = {}) {
-  const p = Bun.spawn(cmd, { cwd: work, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH!, HOME: work, ...env } });
+  const p = Bun.spawn(cmd, { cwd: work, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH!, HOME: work, TMPDIR: process.env.TMPDIR!, ...env } });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { stdout, stderr, code };
 }
@@ -28,7 +28,7 @@ const kubectl = (args: string[]) => run(["/usr/bin/kubectl", "--kubeconfig", kub
 async function startServer(): Promise<void> {
   server = Bun.spawn(
     [binary, "server", "--disable-agent", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--write-kubeconfig", kubeconfig],
-    { cwd: work, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH!, KUBUN_CONFIG_FILE: join(work, "none.yaml") } },
+    { cwd: work, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH!, TMPDIR: process.env.TMPDIR!, KUBUN_CONFIG_FILE: join(work, "none.yaml") } },
   );
   for (let i = 0; i < 150 && server.exitCode === null; i++) {
     if (existsSync(kubeconfig)) {

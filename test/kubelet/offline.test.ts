@@ -3,12 +3,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { refs } from "../../internal/client/refs.ts";
 import { startTestCluster } from "../helpers/cluster.ts";
+import { tempDir } from "../helpers/tmpdir.ts";
 import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
 
 let env: Env;
 beforeAll(async () => {
-  const { mkdtempSync } = await import("node:fs");
-  env = await startEnv(["node-o"], { clusterDataDir: mkdtempSync("/tmp/kubun-offline-cp-") });
+  env = await startEnv(["node-o"], { clusterDataDir: tempDir("kubun-offline-cp-") });
 }, 120_000);
 afterAll(async () => {
   await env?.cleanup();

@@ -125,8 +125,8 @@ test("port-forward over the websocket portforward protocol (v4.channel.k8s.io) t
   expect(data.endsWith("forwarded\n")).toBe(true);
 }, 60_000);
 
-// Needs the API server's websocket bridge to pass kubectl's "SPDY/3.1+portforward.k8s.io" offer through
-// (requested in /work/brief/requests/apiserver.md); runs as soon as the bridge does.
+// Needs the API server's websocket bridge to pass kubectl's "SPDY/3.1+portforward.k8s.io" offer through;
+// runs as soon as the bridge does.
 const bridgePassesSpdy = !readFileSync(new URL("../../internal/apiserver/subresources/wsproxy.ts", import.meta.url), "utf8").includes("{ headers, protocols,");
 
 test.skipIf(!bridgePassesSpdy)("kubectl port-forward (SPDY tunnelled through the websocket)", async () => {

@@ -22,6 +22,7 @@ export const refs = {
   persistentvolumeclaims: ref("", "v1", "persistentvolumeclaims"),
   replicationcontrollers: ref("", "v1", "replicationcontrollers"),
   certificatesigningrequests: ref("certificates.k8s.io", "v1", "certificatesigningrequests"),
+  subjectaccessreviews: ref("authorization.k8s.io", "v1", "subjectaccessreviews"),
   deployments: ref("apps", "v1", "deployments"),
   replicasets: ref("apps", "v1", "replicasets"),
   daemonsets: ref("apps", "v1", "daemonsets"),

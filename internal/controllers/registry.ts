@@ -16,6 +16,7 @@ import { newNodeLifecycleController } from "./nodelifecycle/controller.ts";
 import { newPodGCController } from "./podgc/controller.ts";
 import { newReplicaSetController, newReplicationControllerManager } from "./replicaset/controller.ts";
 import { newCSRSigningController } from "./certificates/signer.ts";
+import { newCSRApprovingController } from "./certificates/approver.ts";
 import { newResourceQuotaController } from "./resourcequota/controller.ts";
 import { newServiceAccountController } from "./serviceaccount/controller.ts";
 
@@ -27,6 +28,7 @@ export interface ControllerEntry {
 export const CONTROLLERS: ControllerEntry[] = [
   { name: "replicaset", create: newReplicaSetController },
   { name: "replicationcontroller", create: newReplicationControllerManager },
+  { name: "csrapproving", create: newCSRApprovingController },
   { name: "csrsigning", create: newCSRSigningController },
   { name: "deployment", create: newDeploymentController },
   { name: "garbagecollector", create: newGarbageCollector },

@@ -224,6 +224,37 @@ describe("CertificateSigningRequest", () => {
     expect(r.stderr).toContain("use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed");
   });
 
+  test("kubelet client CSRs are auto-approved after a SubjectAccessReview (selfnodeclient/nodeclient), then signed", async () => {
+    const csr = (name: string) => makeCSR(name, "/CN=system:node:n7/O=system:nodes");
+    // A node renewing its own certificate: allowed once system:nodes may create selfnodeclient.
+    const self = await csr("self-n7");
+    const asNode = ["--as=system:node:n7", "--as-group=system:nodes"];
+    await k(["create", "clusterrolebinding", "self-node-csr", "--clusterrole=system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", "--group=system:nodes"]);
+    const made = await k(["create", "-f", "-", ...asNode], csrObject("self-n7", self.csrPEM, "kubernetes.io/kube-apiserver-client-kubelet", ["digital signature", "client auth"]));
+    expect(made.stderr).toBe("");
+    const approved = await waitFor("auto-approval", async () => {
+      const o = JSON.parse((await k(["get", "csr", "self-n7", "-o", "json"])).stdout);
+      return o.status?.certificate ? o : undefined;
+    });
+    expect(approved.status.conditions[0]).toMatchObject({ type: "Approved", status: "True", reason: "AutoApproved", message: "Auto approving self kubelet client certificate after SubjectAccessReview." });
+
+    // Someone else asking for a node's certificate: approved only with nodeclient rights (system:masters has them).
+    const other = await csr("other-n7");
+    await k(["create", "-f", "-"], csrObject("other-n7", other.csrPEM, "kubernetes.io/kube-apiserver-client-kubelet", ["digital signature", "client auth"]));
+    const byAdmin = await waitFor("nodeclient approval", async () => JSON.parse((await k(["get", "csr", "other-n7", "-o", "json"])).stdout).status?.conditions?.[0]);
+    expect(byAdmin.message).toBe("Auto approving kubelet client certificate after SubjectAccessReview.");
+    await k(["create", "clusterrole", "csr-creator", "--verb=create,get", "--resource=certificatesigningrequests"]);
+    await k(["create", "clusterrolebinding", "eve-csr", "--clusterrole=csr-creator", "--user=eve"]);
+    const third = await csr("eve-n7");
+    const byEve = await waitFor("eve may create CSRs", async () => {
+      const r = await k(["create", "-f", "-", "--as=eve"], csrObject("eve-n7", third.csrPEM, "kubernetes.io/kube-apiserver-client-kubelet", ["digital signature", "client auth"]));
+      return r.code === 0 ? r : undefined;
+    });
+    expect(byEve.stdout).toContain("created");
+    await Bun.sleep(500);
+    expect((await k(["get", "csr", "eve-n7"])).stdout).toMatch(/eve-n7\s.*\seve\s.*Pending/);
+  });
+
   test("garbage collection and namespace deletion cover replicationcontrollers and podtemplates", async () => {
     await k(["create", "namespace", "gone"]);
     const obj = JSON.parse(rc("doomed", 1));

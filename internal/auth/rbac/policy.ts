@@ -404,6 +404,14 @@ export function bootstrapPolicy(): BootstrapPolicy {
       rule("*", CORE, ["nodes/proxy", "nodes/metrics", "nodes/spec", "nodes/stats", "nodes/log"]),
     ]),
     clusterRole("system:node-bootstrapper", [rule(["create", "get", "list", "watch"], CERTS, "certificatesigningrequests")]),
+    // Unbound by default, as upstream: bind nodeclient to bootstrap identities and selfnodeclient to system:nodes to
+    // have the CSR approver auto-approve kubelet client certificates.
+    clusterRole("system:certificates.k8s.io:certificatesigningrequests:nodeclient", [rule("create", CERTS, "certificatesigningrequests/nodeclient")]),
+    clusterRole("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [rule("create", CERTS, "certificatesigningrequests/selfnodeclient")]),
+    clusterRole("system:certificates.k8s.io:kube-apiserver-client-approver", [rule("approve", CERTS, "signers", ["kubernetes.io/kube-apiserver-client"])]),
+    clusterRole("system:certificates.k8s.io:kube-apiserver-client-kubelet-approver", [rule("approve", CERTS, "signers", ["kubernetes.io/kube-apiserver-client-kubelet"])]),
+    clusterRole("system:certificates.k8s.io:kubelet-serving-approver", [rule("approve", CERTS, "signers", ["kubernetes.io/kubelet-serving"])]),
+    clusterRole("system:certificates.k8s.io:legacy-unknown-approver", [rule("approve", CERTS, "signers", ["kubernetes.io/legacy-unknown"])]),
     clusterRole("system:auth-delegator", [rule("create", AUTHN, "tokenreviews"), rule("create", AUTHZ, "subjectaccessreviews")]),
     clusterRole("system:kube-aggregator", [rule(READ, CORE, ["services", "endpoints"])]),
     clusterRole("system:kube-controller-manager", [

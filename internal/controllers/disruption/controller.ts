@@ -11,7 +11,7 @@ import { scaledValue } from "../util/intstr.ts";
 import { controllerOf } from "../../api/meta.ts";
 import { keyOf } from "../../client/informer.ts";
 import { isPodReady } from "../util/pods.ts";
-import { selectorMatches } from "../util/selector.ts";
+import { selectorMatches } from "../../api/selectors/objects.ts";
 
 const nowRFC = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
@@ -20,6 +20,7 @@ export function newDisruptionController(ctx: ControllerContext): Controller {
   const podInf: Informer<Pod> = ctx.informers.informerFor<Pod>(refs.pods);
   const rsInf: Informer<ReplicaSet> = ctx.informers.informerFor<ReplicaSet>(refs.replicasets);
   const stsInf: Informer<StatefulSet> = ctx.informers.informerFor<StatefulSet>(refs.statefulsets);
+  const rcInf: Informer<ReplicaSet> = ctx.informers.informerFor<ReplicaSet>(refs.replicationcontrollers);
   podInf.addIndexer("namespace", indexers.byNamespace);
   pdbInf.addIndexer("namespace", indexers.byNamespace);
   const { queue, run } = controllerQueue(ctx, "disruption");
@@ -38,8 +39,9 @@ export function newDisruptionController(ctx: ControllerContext): Controller {
     let n = 0;
     for (const p of pods) {
       const ref = controllerOf(p);
-      const owner =
-        ref?.kind === "ReplicaSet" ? rsInf.getByName(p.metadata?.namespace, ref.name) : ref?.kind === "StatefulSet" ? stsInf.getByName(p.metadata?.namespace, ref.name) : undefined;
+      // ReplicationControllers share the ReplicaSet's spec.replicas (typed alike here).
+      const inf = ref?.kind === "ReplicaSet" ? rsInf : ref?.kind === "StatefulSet" ? stsInf : ref?.kind === "ReplicationController" ? rcInf : undefined;
+      const owner = ref ? inf?.getByName(p.metadata?.namespace, ref.name) : undefined;
       if (!ref || !owner || owner.metadata?.uid !== ref.uid) {
         n++;
         continue;

@@ -23,8 +23,11 @@ export interface ServiceAllocatorOptions {
 }
 
 export interface ServiceAllocator {
-  /** Fills clusterIP(s) and nodePorts of a new Service; honours requested values. Returns a mutated copy. */
-  allocate(service: Service): Promise<Service>;
+  /**
+   * Fills clusterIP(s) and nodePorts of a new Service; honours requested values. Returns a mutated copy.
+   * With { dryRun: true } it checks and picks the same way but takes nothing (a dry-run create shows them).
+   */
+  allocate(service: Service, opts?: { dryRun?: boolean }): Promise<Service>;
   /**
    * For an update: keeps old allocations the new object omits, allocates new ones, frees dropped ones.
    * With { deferRelease: true } nothing is freed here: call releaseDropped(old, stored) once the update is stored,
@@ -106,7 +109,7 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
   }
 
   /** Allocates IPs: requested ones exactly, `dynamicCount` random ones. Returns offsets. */
-  async function takeIP(name: string, requested: string | undefined): Promise<string> {
+  async function takeIP(name: string, requested: string | undefined, dryRun = false): Promise<string> {
     let reqOff: number | undefined;
     if (requested) {
       reqOff = offsetIn(cidr, requested);
@@ -123,12 +126,12 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
       if (reqOff !== undefined) {
         if (b.has(reqOff)) return { write: false, result: -1 };
         b.set(reqOff);
-        return { write: true, result: reqOff };
+        return { write: !dryRun, result: reqOff };
       }
       const i = pickFree(b, cidr.size, (i) => unusable(i) || reservedDynamic.has(i));
       if (i === undefined) return { write: false, result: -2 };
       b.set(i);
-      return { write: true, result: i };
+      return { write: !dryRun, result: i };
     });
     if (off === -1) {
       throw invalidField(
@@ -139,7 +142,7 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
       );
     }
     if (off === -2) throw rangeFull("serviceIP");
-    ipLeaks.delete(off);
+    if (!dryRun) ipLeaks.delete(off);
     return formatIPv4((cidr.base + off) >>> 0);
   }
 
@@ -154,7 +157,7 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
   }
 
   /** Allocates node ports: `requested` exactly (with their field paths for errors) plus `dynamic` new ones. */
-  async function takePorts(name: string, requested: { port: number; field: string }[], dynamic: number): Promise<number[]> {
+  async function takePorts(name: string, requested: { port: number; field: string }[], dynamic: number, dryRun = false): Promise<number[]> {
     for (const r of requested) {
       if (r.port < ports.min || r.port > ports.max) {
         throw invalidField(
@@ -178,10 +181,11 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
         b.set(i);
         got.push(i + ports.min);
       }
-      return { write: true, result: { got } };
+      return { write: !dryRun, result: { got } };
     });
     if (result.taken) throw invalidField(name, result.taken.field, String(result.taken.port), "provided port is already allocated");
     if (result.full || !result.got) throw rangeFull("nodePort");
+    if (dryRun) return result.got;
     for (const p of result.got) portLeaks.delete(p - ports.min);
     for (const r of requested) portLeaks.delete(r.port - ports.min);
     return result.got;
@@ -198,7 +202,7 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
   }
 
   /** Fills node ports of `svc` (mutated), allocating those not in `alreadyHeld`. Returns the newly taken ports. */
-  async function fillNodePorts(svc: Service, alreadyHeld: Set<number>): Promise<number[]> {
+  async function fillNodePorts(svc: Service, alreadyHeld: Set<number>, dryRun = false): Promise<number[]> {
     const name = svc.metadata?.name ?? "";
     const specPorts: ServicePort[] = svc.spec?.ports ?? [];
     const requested: { port: number; field: string }[] = [];
@@ -215,7 +219,7 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
     if (wantHC && hc && !alreadyHeld.has(hc) && !seen.has(hc)) requested.push({ port: hc, field: "spec.healthCheckNodePort" });
     const dynamic = missing.length + (wantHC && !hc ? 1 : 0);
     if (!requested.length && !dynamic) return [];
-    const got = await takePorts(name, requested, dynamic);
+    const got = await takePorts(name, requested, dynamic, dryRun);
     missing.forEach((p, i) => (p.nodePort = got[i]));
     if (wantHC && !hc) svc.spec!.healthCheckNodePort = got[missing.length];
     return [...requested.map((r) => r.port), ...got];
@@ -235,7 +239,8 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
     serviceCIDR: cidrString,
     nodePortRange: ports,
 
-    async allocate(service) {
+    async allocate(service, allocOpts = {}) {
+      const dryRun = allocOpts.dryRun === true;
       const svc: Service = structuredClone(service);
       const name = svc.metadata?.name ?? "";
       svc.spec ??= {};
@@ -246,14 +251,14 @@ export function createServiceAllocator(store: Store, opts: ServiceAllocatorOptio
       }
       let ip: string | undefined;
       if (needsClusterIP(svc)) {
-        ip = await takeIP(name, svc.spec.clusterIP || svc.spec.clusterIPs?.[0] || undefined);
+        ip = await takeIP(name, svc.spec.clusterIP || svc.spec.clusterIPs?.[0] || undefined, dryRun);
         setIPFields(svc, ip);
       }
       if (needsNodePorts(svc) || needsHealthCheckPort(svc)) {
         try {
-          await fillNodePorts(svc, new Set());
+          await fillNodePorts(svc, new Set(), dryRun);
         } catch (e) {
-          if (ip) await freeIPs([ip]);
+          if (ip && !dryRun) await freeIPs([ip]);
           throw e;
         }
       }

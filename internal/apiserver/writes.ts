@@ -164,6 +164,12 @@ export async function createObject(w: WriteCtx, input: KObject, opts: { managedA
   if (w.dryRun) {
     const { kv } = await deps.store.get(storageKey(ri, obj.metadata.namespace, obj.metadata.name));
     if (kv) throw alreadyExists(ri, obj.metadata.name);
+    // As upstream, a dry-run Service shows (and checks) the addresses it would get, without taking them.
+    if (deps.serviceAllocator && ri.group === "" && ri.resource === "services") {
+      return (await deps.serviceAllocator.allocate(obj as any, { dryRun: true }).catch((e) => {
+        throw allocatorError(e);
+      })) as KObject;
+    }
     return obj;
   }
   let toStore = obj;

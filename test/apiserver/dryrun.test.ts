@@ -158,6 +158,21 @@ describe("dryRun on every write path", () => {
     expect((await getJSON(["-n", "dry6", "pod", "p"])).spec.nodeName).toBeUndefined();
   });
 
+  test("a dry-run Service shows the cluster IP and node port it would get, and takes neither", async () => {
+    const out = JSON.parse(await ok(["create", "service", "nodeport", "dry-svc", "--tcp=80:80", "--dry-run=server", "-o", "json"]));
+    expect(out.spec.clusterIP).toMatch(/^10\.43\./);
+    expect(out.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    expect((await c.kubectl(["get", "service", "dry-svc"])).code).not.toBe(0);
+    // The same address can then really be taken by a Service that asks for it.
+    const svc = { apiVersion: "v1", kind: "Service", metadata: { name: "real-svc" }, spec: { clusterIP: out.spec.clusterIP, ports: [{ port: 80, nodePort: out.spec.ports[0].nodePort }], type: "NodePort" } };
+    const res = await c.api("/api/v1/namespaces/default/services", { method: "POST", body: JSON.stringify(svc), headers: { "Content-Type": "application/json" } });
+    expect(res.status).toBe(201);
+    // A dry run asking for a taken address fails as the real create would.
+    const again = await c.api("/api/v1/namespaces/default/services?dryRun=All", { method: "POST", body: JSON.stringify({ ...svc, metadata: { name: "other" } }), headers: { "Content-Type": "application/json" } });
+    expect(again.status).toBe(422);
+    expect(((await again.json()) as any).message).toContain("provided IP is already allocated");
+  });
+
   test("an unsupported dryRun value is upstream's 422 on the options kind", async () => {
     const cm = JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "bad" } });
     const create = await c.api("/api/v1/namespaces/default/configmaps?dryRun=Some", { method: "POST", body: cm, headers: { "Content-Type": "application/json" } });

@@ -89,10 +89,18 @@ table ip kubun-nat {
     }
   }
 
+  /** Pods with a cached network result, or only a namespace left behind (a crash between creating it and ADD). */
   list(): string[] {
-    return readdirSync(join(this.opts.stateDir, "results"))
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => f.slice(0, -5));
+    const uids = new Set(
+      readdirSync(join(this.opts.stateDir, "results"))
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => f.slice(0, -5)),
+    );
+    const uid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    if (existsSync("/var/run/netns"))
+      for (const ns of readdirSync("/var/run/netns"))
+        if (ns.startsWith(this.prefix) && uid.test(ns.slice(this.prefix.length))) uids.add(ns.slice(this.prefix.length));
+    return [...uids];
   }
 
   private async plugin(type: string, command: "ADD" | "DEL" | "CHECK", uid: string, netnsPath: string, ifname: string, config: any): Promise<any> {

@@ -23,6 +23,7 @@ import { ProbeWorker, runProbe, type ProbeKind } from "./probes.ts";
 import { containerRecord, podKey, type ContainerRecord, type PodRecord, type Termination } from "./records.ts";
 import { apiRefs, type PodRefs } from "./refs.ts";
 import { setupVolumes, teardownVolumes } from "./volumes.ts";
+import { sweepLeftovers } from "./sweep.ts";
 
 const log = logger("kubelet");
 
@@ -109,7 +110,12 @@ export class Kubelet {
       onDelete: (p) => this.onPodGone(p),
     });
     void this.informer.run(signal);
-    void this.informer.synced.then(() => this.forgetVanished());
+    void this.informer.synced.then(() => {
+      this.forgetVanished();
+      // Pods the API still has (finished ones keep their logs) and pods we still run are ours; the rest is leftover.
+      const keep = new Set([...this.records.keys(), ...this.informer.list().map((p) => p.metadata!.uid!)]);
+      return sweepLeftovers({ keep, network: this.opts.network, podsDir: join(this.opts.agentDir, "pods"), podLogDir: this.podLogDir, log });
+    });
     for (const uid of this.records.keys()) this.queue.add(uid);
     for (let i = 0; i < 8; i++) void this.worker();
     this.relistTimer = setInterval(() => this.triggerRelist(), this.opts.relistMs ?? 10_000);

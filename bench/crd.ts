@@ -3,10 +3,9 @@
 // discovery cache each time), for a small CRD and an operator-sized one; then custom-object create latency at 50
 // concurrent clients next to ConfigMap creates on the same server. Upstream's SLO for single-object mutating
 // calls: p99 ≤ 1 s. `bun run bench:crd [--quick]`.
-import "../test/helpers/tmpdir.ts"; // first: temp dirs under <repo>/.tmp
-import { mkdtempSync, rmSync } from "node:fs";
+import { tempDir } from "../test/helpers/tmpdir.ts"; // first: temp dirs under <repo>/.tmp
+import { rmSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
 import { startServerProcess } from "../test/ha/server-process.ts";
 import { bigCRD } from "../test/apiextensions/bigcrd.ts";
 
@@ -55,7 +54,7 @@ function smallCRD(group: string) {
 
 /** ms from POST of the CRD to Established (polled every 5 ms) and to kubectl's first successful get. */
 async function timeCRD(crd: any, resource: string): Promise<{ established: number; kubectlGet: number }> {
-  const home = mkdtempSync(join(process.cwd(), ".tmp", "kubectl-home-"));
+  const home = tempDir("kubectl-home-");
   const t0 = performance.now();
   await must(await api("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", { method: "POST", headers: json, body: JSON.stringify(crd) }));
   let established = NaN;

@@ -57,6 +57,14 @@ describe("ReplicationController", () => {
     await waitFor("1 pod left", async () => JSON.parse((await k(["get", "pods", "-l", "app=web", "-o", "json"])).stdout).items.filter((p: any) => !p.metadata.deletionTimestamp).length === 1);
     const scale = JSON.parse((await k(["get", "--raw", "/api/v1/namespaces/default/replicationcontrollers/web/scale"])).stdout);
     expect(scale).toMatchObject({ kind: "Scale", apiVersion: "autoscaling/v1", spec: { replicas: 1 }, status: { selector: "app=web" } });
+
+    // describe and expose read the RC through kubectl's typed (protobuf) client.
+    const described = await k(["describe", "rc", "web"]);
+    expect(described.stderr).toBe("");
+    expect(described.stdout).toMatch(/Selector:\s+app=web/);
+    expect(described.stdout).toMatch(/Replicas:\s+1 current \/ 1 desired/);
+    expect((await k(["expose", "rc", "web", "--port=80"])).stdout).toContain("service/web exposed");
+    expect(JSON.parse((await k(["get", "svc", "web", "-o", "json"])).stdout).spec.selector).toEqual({ app: "web" });
   });
 
   test("validation: a selector that does not match the template labels is refused as upstream", async () => {
@@ -166,6 +174,10 @@ describe("CertificateSigningRequest", () => {
     expect(text).toMatch(/CN\s*=\s*alice/);
     expect(text).toContain("TLS Web Client Authentication");
     expect((await k(["get", "csr", "alice"])).stdout).toMatch(/Approved,Issued/);
+    const described = await k(["describe", "csr", "alice"]);
+    expect(described.stderr).toBe("");
+    expect(described.stdout).toMatch(/Requesting User:\s+system:admin/);
+    expect(described.stdout).toMatch(/Status:\s+Approved,Issued/);
 
     // The issued certificate authenticates? kubun authenticates bearer tokens only; chain and usages are what we check.
   });

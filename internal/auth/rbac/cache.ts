@@ -3,10 +3,10 @@
 // Aggregated ClusterRoles (aggregationRule) get their effective rules computed here from the ClusterRoles their
 // selectors match, so admin/edit/view work even before anything writes the aggregated rules back.
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from "kubernetes-types/rbac/v1";
-import type { LabelSelector } from "kubernetes-types/meta/v1";
 import type { Store, WatchEvent } from "../../store/types.ts";
 import { followPrefix } from "../followprefix.ts";
 import { logger } from "../../log/log.ts";
+import { selectorMatches } from "../../api/selectors/objects.ts";
 
 const log = logger("rbac-cache");
 
@@ -27,33 +27,6 @@ export interface BindingRef {
 
 function describeSubject(s: Subject): string {
   return s.kind === "ServiceAccount" ? `ServiceAccount "${s.name}/${s.namespace ?? ""}"` : `${s.kind} "${s.name}"`;
-}
-
-export function matchLabelSelector(sel: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
-  if (!sel) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, e.key);
-    const vals = e.values ?? [];
-    switch (e.operator) {
-      case "In":
-        if (!has || !vals.includes(l[e.key]!)) return false;
-        break;
-      case "NotIn":
-        if (has && vals.includes(l[e.key]!)) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
 }
 
 /** The key a subject is indexed by: users and service accounts by username, groups by group name. */
@@ -260,7 +233,7 @@ export function aggregateRules(target: ClusterRole, all: Iterable<ClusterRole>):
     for (const sel of cr.aggregationRule?.clusterRoleSelectors ?? []) {
       for (const r of roles) {
         const n = r.metadata!.name!;
-        if (visited.has(n) || !matchLabelSelector(sel, r.metadata?.labels)) continue;
+        if (visited.has(n) || !selectorMatches(sel, r.metadata?.labels)) continue;
         visited.add(n);
         for (const rule of r.rules ?? []) {
           const k = ruleKey(rule);

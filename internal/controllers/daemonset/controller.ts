@@ -17,7 +17,7 @@ import { keyOf } from "../../client/informer.ts";
 import { newControllerRef } from "../../api/meta.ts";
 import { isPodActive, isPodAvailable, isPodReady } from "../util/pods.ts";
 import { ensureRevision, REVISION_HASH_LABEL } from "../util/revisions.ts";
-import { selectorMatches } from "../util/selector.ts";
+import { selectorMatches } from "../../api/selectors/objects.ts";
 import { tolerates } from "../util/taints.ts";
 
 /** Tolerations upstream adds to every DaemonSet pod (util.AddOrUpdateDaemonPodTolerations). */

@@ -10,7 +10,8 @@ import { controllerQueue, type Controller, type ControllerContext } from "../con
 import { claim, claimCandidates, CONTROLLER_INDEX, controllerIndex } from "../util/claim.ts";
 import { controllerOf, newControllerRef } from "../../api/meta.ts";
 import { keyOf, splitKey } from "../../client/informer.ts";
-import { isEmptySelector, selectorMatches } from "../util/selector.ts";
+import { isEmptySelector } from "../util/selector.ts";
+import { selectorMatches } from "../../api/selectors/objects.ts";
 import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH } from "./hash.ts";
 import { calculateStatus, rolloutStatus, statusEqual } from "./status.ts";
 import {

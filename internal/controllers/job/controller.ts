@@ -15,7 +15,7 @@ import { enqueueOwnerOfPods } from "../util/ownedpods.ts";
 import { keyOf } from "../../client/informer.ts";
 import { newControllerRef } from "../../api/meta.ts";
 import { isPodActive, isPodReady, podRestarts } from "../util/pods.ts";
-import { selectorMatches } from "../util/selector.ts";
+import { selectorMatches } from "../../api/selectors/objects.ts";
 import { formatIndexes, INDEX_ANNOTATION, parseIndexes, podIndex } from "./indexes.ts";
 
 const nowRFC = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");

@@ -1,10 +1,9 @@
-// Label selector matching (metav1.LabelSelector and set-based string selectors' structured form).
+// Label selector helpers of the controllers (map selectors, emptiness, the string form for list calls); matching a
+// metav1.LabelSelector is internal/api/selectors/objects.ts's selectorMatches.
 
 import type { LabelSelector } from "kubernetes-types/meta/v1";
 
-import { selectorMatches, type Labels } from "../../api/selectors/objects.ts";
-
-export { selectorMatches };
+import type { Labels } from "../../api/selectors/objects.ts";
 
 /** A plain key=value map selector (Service.spec.selector). Empty/missing selects nothing, as for Services. */
 export function mapSelectorMatches(sel: Record<string, string> | undefined, labels: Labels): boolean {

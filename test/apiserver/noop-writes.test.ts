@@ -126,6 +126,20 @@ describe('resourceVersion "0" on update', () => {
     expect(mp.status).toBe(200);
     expect(mp.json.data.k).toBe("5");
   });
+
+  test("kubectl replace of a cluster-scoped Node with resourceVersion \"0\" (upstream test/cmd core.sh)", async () => {
+    await ok(["create", "-f", "-"], JSON.stringify({ kind: "Node", apiVersion: "v1", metadata: { name: "node-v1-test" } }));
+    const manifest = JSON.stringify({ kind: "Node", apiVersion: "v1", metadata: { name: "node-v1-test", annotations: { a: "b" }, resourceVersion: "0" } });
+    await ok(["replace", "--dry-run=server", "-f", "-"], manifest);
+    expect(JSON.parse(await ok(["get", "node", "node-v1-test", "-o", "json"])).metadata.annotations?.a).toBeUndefined();
+    await ok(["replace", "-f", "-"], manifest);
+    expect(await ok(["get", "node", "node-v1-test", "-o", "jsonpath={.metadata.annotations.a}"])).toBe("b");
+    // A patch naming a resourceVersion other than the stored one is a conflict.
+    const rv = Number(await ok(["get", "node", "node-v1-test", "-o", "jsonpath={.metadata.resourceVersion}"])) + 100;
+    const r = await c.kubectl(["patch", "node", "node-v1-test", "-p", JSON.stringify({ metadata: { resourceVersion: String(rv), labels: { x: "y" } } })]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("please apply your changes to the latest version and try again");
+  });
 });
 
 describe("metadata.generation", () => {

@@ -118,6 +118,22 @@ describe("PodTemplate and RuntimeClass", () => {
   });
 });
 
+describe("OpenAPI", () => {
+  test("kubectl explain knows the new kinds", async () => {
+    for (const [what, text] of [
+      ["rc.spec.selector", "Selector is a label query over pods"],
+      ["podtemplates.template", "Template defines the pods"],
+      ["csr.spec.signerName", "signerName indicates the requested signer"],
+      ["runtimeclass.handler", "handler specifies the underlying runtime"],
+      ["apiservices.spec.groupPriorityMinimum", "GroupPriorityMinimum"],
+    ]) {
+      const r = await k(["explain", what!]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toContain(text!);
+    }
+  });
+});
+
 describe("APIService", () => {
   test("kubectl get apiservices lists every local group-version as Local and Available", async () => {
     const r = await k(["get", "apiservices"]);

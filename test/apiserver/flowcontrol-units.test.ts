@@ -2,7 +2,11 @@
 // fair dispatch between flows, queue limits and timeouts, validation messages.
 import { describe, expect, test } from "bun:test";
 import type { FlowSchema } from "kubernetes-types/flowcontrol/v1";
-import { MANDATORY_FLOW_SCHEMAS, SUGGESTED_FLOW_SCHEMAS } from "../../internal/apiserver/flowcontrol/bootstrap.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureFlowControlObjects, FS_PREFIX, MANDATORY_FLOW_SCHEMAS, PL_PREFIX, SUGGESTED_FLOW_SCHEMAS } from "../../internal/apiserver/flowcontrol/bootstrap.ts";
+import { openStore } from "../../internal/store/index.ts";
 import { flowDistinguisher, flowSchemaMatches, sortFlowSchemas } from "../../internal/apiserver/flowcontrol/match.ts";
 import { flowHash, QueueSet } from "../../internal/apiserver/flowcontrol/queueset.ts";
 import { validateFlowSchema, validatePriorityLevelConfiguration } from "../../internal/apiserver/flowcontrol/validation.ts";
@@ -210,5 +214,50 @@ describe("validation", () => {
     expect(errs((e) => validatePriorityLevelConfiguration(e, { metadata: { name: "mine" }, spec: { type: "Exempt", exempt: {} } }))).toEqual([
       `spec.type: Invalid value: "Exempt": type must be 'Exempt' if and only if name is 'exempt'`,
     ]);
+  });
+});
+
+describe("default objects", () => {
+  test("created once; mandatory ones restored; suggested ones kept up to date only while auto-update is on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kubun-apf-"));
+    const store = await openStore({ dataDir: dir });
+    try {
+      await ensureFlowControlObjects(store);
+      expect((await store.list(FS_PREFIX)).items).toHaveLength(13);
+      expect((await store.list(PL_PREFIX)).items).toHaveLength(8);
+      const change = async (key: string, fn: (o: any) => void) => {
+        const { kv } = await store.get(key);
+        const o = JSON.parse(kv!.value);
+        fn(o);
+        await store.update(key, JSON.stringify(o), kv!.modRevision);
+      };
+      const get = async (key: string) => JSON.parse((await store.get(key)).kv!.value);
+      // The admin turns auto-update off for one suggested level and changes it; another changed one has it on.
+      await change(PL_PREFIX + "workload-low", (o) => {
+        o.metadata.annotations["apf.kubernetes.io/autoupdate-spec"] = "false";
+        o.spec.limited.nominalConcurrencyShares = 7;
+      });
+      await change(PL_PREFIX + "global-default", (o) => (o.spec.limited.nominalConcurrencyShares = 7));
+      // Mandatory ones come back whatever their annotation says.
+      await change(FS_PREFIX + "exempt", (o) => {
+        o.metadata.annotations["apf.kubernetes.io/autoupdate-spec"] = "false";
+        o.spec.matchingPrecedence = 5000;
+      });
+      const uid = (await get(FS_PREFIX + "catch-all")).metadata.uid;
+      await store.delete(FS_PREFIX + "catch-all");
+      await store.delete(FS_PREFIX + "probes");
+
+      await ensureFlowControlObjects(store);
+      expect((await get(PL_PREFIX + "workload-low")).spec.limited.nominalConcurrencyShares).toBe(7);
+      expect((await get(PL_PREFIX + "global-default")).spec.limited.nominalConcurrencyShares).toBe(20);
+      expect((await get(FS_PREFIX + "exempt")).spec.matchingPrecedence).toBe(1);
+      const catchAll = await get(FS_PREFIX + "catch-all");
+      expect(catchAll.metadata.uid).not.toBe(uid);
+      expect(catchAll.spec.matchingPrecedence).toBe(10000);
+      expect((await get(FS_PREFIX + "probes")).spec.priorityLevelConfiguration.name).toBe("exempt");
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -148,8 +148,11 @@ async function ensureOne(store: Store, prefix: string, want: FlowSchema | Priori
 
 /** Creates (or restores) the default FlowSchemas and PriorityLevelConfigurations. Safe with several servers. */
 export async function ensureFlowControlObjects(store: Store): Promise<void> {
-  for (const o of MANDATORY_PRIORITY_LEVELS) await ensureOne(store, PL_PREFIX, o, true);
-  for (const o of SUGGESTED_PRIORITY_LEVELS) await ensureOne(store, PL_PREFIX, o, false);
-  for (const o of MANDATORY_FLOW_SCHEMAS) await ensureOne(store, FS_PREFIX, o, true);
-  for (const o of SUGGESTED_FLOW_SCHEMAS) await ensureOne(store, FS_PREFIX, o, false);
+  // All at once: the store commits them together (one fsync instead of 21 on an SD card at start-up).
+  await Promise.all([
+    ...MANDATORY_PRIORITY_LEVELS.map((o) => ensureOne(store, PL_PREFIX, o, true)),
+    ...SUGGESTED_PRIORITY_LEVELS.map((o) => ensureOne(store, PL_PREFIX, o, false)),
+    ...MANDATORY_FLOW_SCHEMAS.map((o) => ensureOne(store, FS_PREFIX, o, true)),
+    ...SUGGESTED_FLOW_SCHEMAS.map((o) => ensureOne(store, FS_PREFIX, o, false)),
+  ]);
 }

@@ -5,8 +5,9 @@
 //   TokenReview for that audience. Such a token is worthless against the API or any other kubelet, so a node that
 //   receives one (it is the kubelet) cannot replay it anywhere.
 // - Any other bearer token goes through a TokenReview against the API server (upstream's webhook authentication);
-//   only members of system:masters (and `allowedUsers`, tests) are let in — a simplification of upstream's
-//   SubjectAccessReview on nodes/proxy. The API server's long-lived API token is NOT accepted any more.
+//   only members of system:masters (unless allowMasters is false, as kubun's kubelet sets it) and `allowedUsers`
+//   are let in — a simplification of upstream's SubjectAccessReview on nodes/proxy. The API server's long-lived API
+//   token is not accepted.
 // Results are cached briefly (never past a token's expiry).
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWK } from "jose";
 import type { UserInfo } from "./types.ts";
@@ -14,6 +15,7 @@ import { COMPONENT_ISSUER, kubeletAudience, looksLikeJWT } from "./serviceaccoun
 import { COMPONENT_USERS } from "../api/names.ts";
 
 type Review = (token: string, audiences?: string[]) => Promise<UserInfo | null>;
+type Decision = { user: UserInfo | null; allowed: boolean; until: number };
 
 export interface KubeletAuthOptions {
   /** This kubelet's node name: the audience it accepts. */
@@ -26,14 +28,18 @@ export interface KubeletAuthOptions {
   caPEM?: string;
   /** The node's own token (used to call TokenReview). */
   token?: string;
-  /** Users allowed besides system:masters members (tests). */
+  /** Users allowed besides the API server (tests). */
   allowedUsers?: string[];
+  /** Whether members of system:masters may call this kubelet directly (default true; kubun's kubelet says false). */
+  allowMasters?: boolean;
   cacheTtlMs?: number;
 }
 
 export interface KubeletAuthenticator {
   /** The caller when allowed; null for a missing/invalid token or a user who may not call the kubelet. */
   authenticate(authorization: string | null | undefined): Promise<UserInfo | null>;
+  /** Who the caller is (null: not authenticated) and whether it may call this kubelet (401 vs 403). */
+  check(authorization: string | null | undefined): Promise<{ user: UserInfo | null; allowed: boolean }>;
 }
 
 function fetchReview(server: string, caPEM: string | undefined, token: () => string): Review {
@@ -55,9 +61,10 @@ function fetchReview(server: string, caPEM: string | undefined, token: () => str
 
 export function createKubeletAuthenticator(opts: KubeletAuthOptions): KubeletAuthenticator {
   const allowed = new Set(opts.allowedUsers ?? []);
+  const allowMasters = opts.allowMasters ?? true;
   const ttl = opts.cacheTtlMs ?? 60_000;
   const audience = kubeletAudience(opts.nodeName);
-  const cache = new Map<string, { user: UserInfo | null; until: number }>();
+  const cache = new Map<string, Decision>();
   const review: Review = opts.tokenReview ?? fetchReview(opts.server ?? "", opts.caPEM, () => opts.token ?? "");
   const keyCache = new Map<string, CryptoKey>();
 
@@ -90,39 +97,45 @@ export function createKubeletAuthenticator(opts: KubeletAuthOptions): KubeletAut
     }
   }
 
-  async function decide(token: string): Promise<{ user: UserInfo | null; until: number }> {
+  async function decide(token: string): Promise<Decision> {
     const now = Date.now();
     if (looksLikeJWT(token)) {
       const local = await verifyLocally(token);
-      if (local) return { user: local.user, until: Math.min(now + ttl, local.exp) };
+      if (local) return { user: local.user, allowed: true, until: Math.min(now + ttl, local.exp) };
       if (local === undefined) {
         // Signed by a key this node has not seen (another server of an HA cluster): let the API server check it.
         const u = await review(token, [audience]);
-        if (u?.username === COMPONENT_USERS.apiserver) return { user: u, until: now + Math.min(ttl, 60_000) };
+        if (u?.username === COMPONENT_USERS.apiserver) return { user: u, allowed: true, until: now + Math.min(ttl, 60_000) };
       }
     }
     const u = await review(token);
-    const ok = u && (allowed.has(u.username) || u.groups.includes("system:masters")) ? u : null;
-    return { user: ok, until: now + (ok ? ttl : 5_000) };
+    const ok = !!u && (allowed.has(u.username) || (allowMasters && u.groups.includes("system:masters")));
+    return { user: u, allowed: ok, until: now + (ok ? ttl : 5_000) };
+  }
+
+  async function check(authorization: string | null | undefined): Promise<{ user: UserInfo | null; allowed: boolean }> {
+    const m = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!m) return { user: null, allowed: false };
+    const token = m[1]!;
+    const hit = cache.get(token);
+    if (hit && hit.until > Date.now()) return hit;
+    let d: Decision;
+    try {
+      d = await decide(token);
+    } catch {
+      // API server unreachable: only a still-cached positive answer would do, and that was handled above.
+      return { user: null, allowed: false };
+    }
+    if (cache.size > 1000) cache.clear();
+    cache.set(token, d);
+    return d;
   }
 
   return {
+    check,
     async authenticate(authorization) {
-      const m = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
-      if (!m) return null;
-      const token = m[1]!;
-      const hit = cache.get(token);
-      if (hit && hit.until > Date.now()) return hit.user;
-      let d: { user: UserInfo | null; until: number };
-      try {
-        d = await decide(token);
-      } catch {
-        // API server unreachable: only a still-cached positive answer would do, and that was handled above.
-        return null;
-      }
-      if (cache.size > 1000) cache.clear();
-      cache.set(token, d);
-      return d.user;
+      const d = await check(authorization);
+      return d.allowed ? d.user : null;
     },
   };
 }

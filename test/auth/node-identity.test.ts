@@ -27,7 +27,7 @@ test("a second machine cannot join under an existing node's name; deleting the N
   expect(created.status).toBe(201);
 
   // Same join token, same name, another machine (another node password): refused, and the real node keeps working.
-  const err = await joinCluster({ server: c.localURL, token: c.joinToken, nodeName: "edge-a", dataDir: machine("thief") }).catch((e) => e as Error);
+  const err = await joinCluster({ server: c.localURL, token: c.joinToken, nodeName: "edge-a", dataDir: machine("thief") }).then(() => new Error("joined"), (e: Error) => e);
   expect(err).toBeInstanceOf(Error);
   expect(err.message).toContain("Node password rejected");
   expect(err.message).toContain("kube-system/edge-a.node-password.kubun");
@@ -72,7 +72,7 @@ test("node and kube-proxy credentials expire, are renewed by the node itself, an
 
   // A node may renew only its own credentials; the join token without the node password gets nothing; a revoked
   // token cannot renew.
-  const other = await renewNodeCredentials({ server: c.localURL, current: renewed, nodeName: "edge-a" }).catch((e) => e as Error);
+  const other = await renewNodeCredentials({ server: c.localURL, current: renewed, nodeName: "edge-a" }).then(() => new Error("renewed"), (e: Error) => e);
   expect(other.message).toContain('node "edge-b" may not renew the credentials of node "edge-a"');
   await expect(renewNodeCredentials({ server: c.localURL, current: { ...renewed, nodeToken: c.joinToken }, nodeName: "edge-b" })).rejects.toThrow(/nodePassword is required/);
   await expect(renewNodeCredentials({ server: c.localURL, current: creds, nodeName: "edge-b" })).rejects.toThrow(/401/);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { refs } from "../../internal/client/refs.ts";
+import { createAuthenticator, kubeletServerIdentity } from "../../internal/auth/index.ts";
 import { KUBECTL } from "../helpers/cluster.ts";
 import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
 
@@ -86,6 +87,13 @@ test("kubelet endpoint refuses callers other than the API server", async () => {
   expect(anon.status).toBe(401);
   const admin = await fetch(url, { headers: { Authorization: `Bearer ${env.cluster.adminToken}` }, tls: { rejectUnauthorized: false } } as any);
   expect(admin.status).toBe(403);
+  // The API server's identity counts only with a token made for this kubelet (issue 9 item 2): its long-lived API
+  // token, or a token for another node's kubelet, is refused; the kubelet serves the CA-issued node certificate.
+  const authn = createAuthenticator({ store: env.cluster.store, dataDir: env.cluster.dataDir });
+  const as = (token: string) => fetch(url, { headers: { Authorization: `Bearer ${token}` }, tls: { ca: env.cluster.caPEM, checkServerIdentity: kubeletServerIdentity("node-s") } } as any);
+  expect((await as(await authn.issueAPIServerToken())).status).toBe(403);
+  expect((await as((await authn.issueKubeletToken("another-node")).token)).status).toBe(401);
+  expect((await as((await authn.issueKubeletToken("node-s")).token)).status).toBe(200);
   void KUBECTL;
 }, 30_000);
 

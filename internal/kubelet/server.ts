@@ -2,8 +2,8 @@
 // and pods/portforward here (paths as upstream's kubelet: /containerLogs, /exec, /portForward).
 // TLS: the serving certificate the cluster CA issued for this node at join (the API server refuses any other); a
 // self-signed one only when none was given (tests that start this server alone).
-// Callers: the API server with a token for this kubelet only, valid a few minutes, checked locally against the keys
-// received at join (auth/kubeletauth.ts); members of system:masters through a TokenReview.
+// Callers: only the API server, with a token for this kubelet only, valid a few minutes, checked locally against the
+// keys received at join (auth/kubeletauth.ts). Anyone else (even system:masters) gets 403: they go through the API.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { ServerWebSocket } from "bun";
@@ -109,6 +109,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
     nodeName: o.nodeName,
     verificationKeys: o.verificationKeys,
     allowedUsers: o.allowUsers,
+    // Only the API server calls kubelets (it authorizes the user first); an admin goes through it too.
+    allowMasters: false,
     async tokenReview(token, audiences): Promise<UserInfo | null> {
       const r = await o.client.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
         apiVersion: "authentication.k8s.io/v1",
@@ -128,8 +130,9 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
     async fetch(req, srv) {
       const url = new URL(req.url);
       if (url.pathname === "/healthz") return new Response("ok");
-      const user = await authenticator.authenticate(req.headers.get("authorization"));
-      if (!user) return status(401, "Unauthorized", "Unauthorized");
+      const caller = await authenticator.check(req.headers.get("authorization"));
+      if (!caller.user) return status(401, "Unauthorized", "Unauthorized");
+      if (!caller.allowed) return status(403, "Forbidden", `user "${caller.user.username}" may not use the kubelet API`);
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
       const [kind, ns, podName, container] = parts;

@@ -1,0 +1,90 @@
+// Containers with stdin through the API server and a real node: kubectl attach (SPDY and websocket),
+// `kubectl run -i --rm` with piped stdin, a tty attach resized through channel 4, and a pod's stdout and stderr
+// kept apart in its CRI log file.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { refs } from "../../internal/client/refs.ts";
+import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
+
+let env: Env;
+beforeAll(async () => {
+  env = await startEnv(["node-a"]);
+}, 120_000);
+afterAll(async () => {
+  await env?.cleanup();
+}, 60_000);
+
+const pods = () => env.client.resource(refs.pods, "default");
+const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "false" };
+const ECHO = "while read l; do echo echo:$l; done; echo stdin-closed";
+
+for (const [transport, extraEnv] of [["websocket", {}], ["SPDY", SPDY]] as const) {
+  test(`kubectl attach -i (${transport}) to a stdin container: input echoed, stdinOnce ends the session`, async () => {
+    const name = `echo-${transport.toLowerCase()}`;
+    await pods().create(busyboxPod(name, "node-a", ECHO, { restartPolicy: "Never" }, { stdin: true, stdinOnce: true }));
+    await waitPod(env, name, (p) => p.status?.phase === "Running", "Running");
+    const r = await env.cluster.kubectl(["attach", "-i", name], { stdin: "hello\nworld\n", env: extraEnv });
+    expect(r.stdout).toBe("echo:hello\necho:world\nstdin-closed\n");
+    expect(r.code).toBe(0);
+    await waitPod(env, name, (p) => p.status?.phase === "Succeeded", "Succeeded after stdin closed");
+  }, 60_000);
+}
+
+test("kubectl attach to a container without stdin streams its output", async () => {
+  await pods().create(busyboxPod("ticker", "node-a", "sleep 2; echo tick-out; echo tick-err >&2; sleep 1", { restartPolicy: "Never" }));
+  await waitPod(env, "ticker", (p) => p.status?.phase === "Running", "Running");
+  const r = await env.cluster.kubectl(["attach", "ticker"], { env: SPDY });
+  expect(r.stdout).toBe("tick-out\n");
+  expect(r.stderr).toContain("tick-err\n");
+}, 60_000);
+
+test("kubectl run -i --rm with stdin piped", async () => {
+  const r = await env.cluster.kubectl(
+    ["run", "upper", "-i", "--rm", "--restart=Never", "--image=busybox:latest", "--image-pull-policy=IfNotPresent", `--overrides={"spec":{"nodeName":"node-a"}}`, "--", "sh", "-c", "tr a-z A-Z"],
+    { stdin: "piped through kubectl run\n", timeoutMs: 60_000 },
+  );
+  expect(r.stdout).toContain("PIPED THROUGH KUBECTL RUN\n");
+  expect(r.code).toBe(0);
+  // --rm: the pod is gone afterwards.
+  await waitFor("pod upper deleted", async () => !(await pods().get("upper").catch(() => undefined)));
+}, 90_000);
+
+test("attach with a tty over the websocket protocol: resize on channel 4, input echoed by the terminal", async () => {
+  await pods().create(busyboxPod("term", "node-a", "read l; echo line:$l; stty size; sleep 3600", {}, { stdin: true, tty: true }));
+  await waitPod(env, "term", (p) => p.status?.phase === "Running", "Running");
+  const url = env.cluster.localURL.replace("https", "wss") + "/api/v1/namespaces/default/pods/term/attach?stdin=true&stdout=true&tty=true";
+  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${env.cluster.adminToken}` }, protocols: ["v5.channel.k8s.io"], tls: { ca: env.cluster.caPEM } } as any);
+  ws.binaryType = "arraybuffer";
+  let out = "";
+  const frame = (ch: number, text: string) => new Uint8Array([ch, ...new TextEncoder().encode(text)]);
+  ws.onmessage = (ev) => {
+    const b = new Uint8Array(ev.data as ArrayBuffer);
+    if (b[0] === 1) out += new TextDecoder().decode(b.subarray(1));
+  };
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error("websocket failed"));
+  });
+  ws.send(frame(4, JSON.stringify({ Width: 132, Height: 43 })));
+  await Bun.sleep(300);
+  ws.send(frame(0, "typed\n"));
+  await waitFor("stty output", () => /43 132/.test(out), 20_000);
+  expect(out).toContain("typed"); // echoed by the terminal
+  expect(out).toContain("line:typed");
+  ws.close();
+}, 60_000);
+
+test("a pod's stdout and stderr are separate streams in its CRI log file", async () => {
+  await pods().create(busyboxPod("both", "node-a", "echo to-out; echo to-err >&2; sleep 3600"));
+  const pod = await waitPod(env, "both", (p) => p.status?.phase === "Running", "Running");
+  const dir = join(env.nodes[0]!.logDir, `default_both_${pod.metadata!.uid}`, "main");
+  const text = await waitFor("both lines in the CRI log", () => {
+    const t = readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8")).join("");
+    return t.includes("to-out") && t.includes("to-err") ? t : undefined;
+  });
+  expect(text).toMatch(/^\S+Z stdout F to-out$/m);
+  expect(text).toMatch(/^\S+Z stderr F to-err$/m);
+  const logs = await env.cluster.kubectl(["logs", "both"]);
+  expect(logs.stdout.split("\n").sort()).toEqual(["", "to-err", "to-out"]);
+}, 60_000);

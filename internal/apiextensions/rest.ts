@@ -1,7 +1,12 @@
 // What the generic REST handler does differently for custom resources: the scale subresource at the CRD's
 // replica paths, no creates while the CRD is terminating, and the deprecation Warning of deprecated versions.
 import { mediaType, parseText, readBodyText, readObject } from "../apiserver/body.ts";
-import type { KObject } from "../apiserver/objects.ts";
+import { decode, encode, type KObject } from "../apiserver/objects.ts";
+import { matches, parseSelectors } from "../apiserver/listing.ts";
+import { storageKey, storagePrefix } from "../api/resources.ts";
+import { ConflictError } from "../store/types.ts";
+import { isCRDResource } from "./schemalib.ts";
+import { CLEANUP_FINALIZER } from "./crd/types.ts";
 import { writeCtx, type Rest } from "../apiserver/rest.ts";
 import { json } from "../apiserver/respond.ts";
 import { readLive, updateObject } from "../apiserver/writes.ts";
@@ -127,19 +132,44 @@ async function handleScale(r: Rest, method: string, sv: ServedVersion): Promise<
   return json(r.c, scaleOf(sv, res.obj));
 }
 
-export interface CustomResourceHooks {
-  /** A response for requests custom resources handle themselves, else undefined (the generic handler runs). */
-  intercept(r: Rest, method: string): Promise<Response> | undefined;
-  /** Warning headers for a request to this resource (deprecated versions). */
-  warnings(ri: ResourceInfo): string[];
-  /** Patch content types the resource accepts (no strategic merge for custom resources). */
-  patchTypes(ri: ResourceInfo): string[] | undefined;
+/**
+ * Before a CRD is deleted it gets the cleanup finalizer and a Terminating condition (upstream's CRD REST
+ * Delete does the same), so the generic delete only marks it and the controller removes its objects first.
+ * A collection delete marks every CRD the selectors name.
+ */
+async function markForCleanup(r: Rest): Promise<void> {
+  if (r.q.getAll("dryRun").length) return;
+  const sel = parseSelectors(r.ri, r.q);
+  const keys = r.name ? [storageKey(r.ri, undefined, r.name)] : (await r.deps.store.list(storagePrefix(r.ri))).items.map((kv) => kv.key);
+  for (const key of keys) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { kv } = await r.deps.store.get(key);
+      if (!kv) break;
+      const crd = decode(kv);
+      if (!r.name && !matches(r.ri, sel, crd)) break;
+      const fins: string[] = crd.metadata.finalizers ?? [];
+      if (crd.metadata.deletionTimestamp || fins.includes(CLEANUP_FINALIZER)) break;
+      crd.metadata.finalizers = [...fins, CLEANUP_FINALIZER];
+      const conds: any[] = ((crd.status ??= {}).conditions ??= []);
+      const cond = { type: "Terminating", status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"), reason: "InstanceDeletionPending", message: "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon" };
+      const i = conds.findIndex((c) => c.type === "Terminating");
+      if (i >= 0) conds[i] = cond;
+      else conds.push(cond);
+      try {
+        await r.deps.store.update(key, encode(crd), kv.modRevision);
+        break;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+  }
 }
 
 export const CUSTOM_PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"];
 
 export const customResourceHooks: CustomResourceHooks = {
   intercept(r, method) {
+    if (method === "DELETE" && isCRDResource(r.ri) && !r.subresource) return markForCleanup(r).then(() => undefined);
     const sv = servedVersion(r.ri);
     if (!sv) return undefined;
     if (sv.crd.metadata.deletionTimestamp && method === "POST" && !r.subresource) {

@@ -5,7 +5,7 @@ import type { ResourceInfo } from "../api/resources.ts";
 import { Errors } from "../apiserver/validation/errors.ts";
 import { isDNS1123Subdomain } from "../apiserver/validation/names.ts";
 import { validateObjectMeta, validateObjectMetaUpdate } from "../apiserver/validation/meta.ts";
-import { CLEANUP_FINALIZER, CRD_GROUP, type CRD } from "./crd/types.ts";
+import { CRD_GROUP, type CRD } from "./crd/types.ts";
 import { defaultCRD, validateCRD, validateCRDUpdate } from "./crd/validate.ts";
 import { applyDefaults } from "./schema/default.ts";
 import { prune } from "./schema/prune.ts";
@@ -24,15 +24,7 @@ export function withCustomResources(base: SchemaLib): SchemaLib {
       const sv = servedVersion(ri);
       if (sv) return applyDefaults(obj, sv.schema);
       base.defaultObject(ri, obj);
-      if (isCRDResource(ri)) {
-        defaultCRD(obj as CRD);
-        // Deleting a CRD first deletes its objects: the cleanup finalizer is on every live CRD.
-        const m = obj.metadata;
-        if (m && !m.deletionTimestamp) {
-          m.finalizers = Array.isArray(m.finalizers) ? m.finalizers : [];
-          if (!m.finalizers.includes(CLEANUP_FINALIZER)) m.finalizers.push(CLEANUP_FINALIZER);
-        }
-      }
+      if (isCRDResource(ri)) defaultCRD(obj as CRD);
     },
     validateObject(ri, obj, old, opts = {}) {
       const sv = servedVersion(ri);

@@ -49,7 +49,7 @@ export async function dispatch(c: Context<AppEnv>, deps: ApiServerDeps, watchCac
   const custom = deps.customResources;
   if (custom) {
     const warnings = custom.warnings(ri);
-    const res = await (custom.intercept(r, method) ?? dispatchResource(r, method));
+    const res = (await custom.intercept(r, method)) ?? (await dispatchResource(r, method));
     for (const w of warnings) res.headers.append("Warning", `299 - ${JSON.stringify(w)}`);
     return res;
   }

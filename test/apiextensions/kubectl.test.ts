@@ -206,9 +206,11 @@ spec: {size: 3, color: red, ports: [{name: http, port: 80}]}
 describe("CRD deletion", () => {
   test("deleting the CRD deletes its objects, then stops serving", async () => {
     await ok(["apply", "-f", "-"], `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w3, finalizers: [example.com/hold]}\nspec: {size: 1}\n`);
+    await ok(["delete", "crd", "widgets.example.com", "--wait=false"]);
+    // As upstream, the cleanup finalizer is added by the delete.
     const crd = JSON.parse(await ok(["get", "crd", "widgets.example.com", "-o", "json"]));
     expect(crd.metadata.finalizers).toContain("customresourcecleanup.apiextensions.k8s.io");
-    await ok(["delete", "crd", "widgets.example.com", "--wait=false"]);
+    expect(crd.metadata.deletionTimestamp).toBeDefined();
     // The object with a finalizer holds the CRD in Terminating; creates are refused meanwhile.
     await pollUntil("w3 being deleted", async () => {
       const o = JSON.parse(await ok(["get", "widget", "w3", "-o", "json"]));

@@ -88,3 +88,16 @@ test("a pod's stdout and stderr are separate streams in its CRI log file", async
   const logs = await env.cluster.kubectl(["logs", "both"]);
   expect(logs.stdout.split("\n").sort()).toEqual(["", "to-err", "to-out"]);
 }, 60_000);
+
+test("exec, attach and portforward without an upgrade get upstream's 400 Upgrade request required", async () => {
+  if (!(await pods().get("both").catch(() => undefined))) {
+    await pods().create(busyboxPod("both", "node-a", "sleep 3600"));
+    await waitPod(env, "both", (p) => p.status?.phase === "Running", "Running");
+  }
+  for (const sub of ["exec?command=true", "attach?stdout=true", "portforward?ports=80"]) {
+    const res = await env.cluster.api(`/api/v1/namespaces/default/pods/both/${sub}`, { method: "POST" });
+    expect(res.status).toBe(400);
+    const st: any = await res.json();
+    expect([st.kind, st.reason, st.message, st.code]).toEqual(["Status", "BadRequest", "Upgrade request required", 400]);
+  }
+}, 60_000);

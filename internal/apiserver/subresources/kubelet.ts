@@ -101,14 +101,14 @@ export async function handleKubeletSubresource(r: Rest, method: string): Promise
       q.delete("container");
       const url = `https://${endpoint}/${sub}/${ns}/${pn}/${encodeURIComponent(container)}?${q.toString()}`;
       if (!isWebsocketUpgrade(r.c.req.raw)) {
-        throw badRequest(`${sub} requires a websocket upgrade (SPDY is not supported by this server); use kubectl 1.30 or later`);
+        throw badRequest("Upgrade request required");
       }
       return bridgeKubelet(r, nodeName, url);
     }
     case "portforward": {
       const url = `https://${endpoint}/portForward/${ns}/${pn}?${q.toString()}`;
       if (!isWebsocketUpgrade(r.c.req.raw)) {
-        throw badRequest("portforward requires a websocket upgrade (SPDY is not supported by this server); use kubectl 1.31 or later");
+        throw badRequest("Upgrade request required");
       }
       return bridgeKubelet(r, nodeName, url);
     }

@@ -13,7 +13,8 @@ const PYTHON = "/usr/bin/python3";
 let c: TestCluster;
 
 beforeAll(async () => {
-  c = await startTestCluster();
+  // Frequent bookmarks: the python client must cope with them inside its watch.
+  c = await startTestCluster({ watchBookmarkIntervalMs: 300 });
 });
 afterAll(async () => {
   await c?.stop();
@@ -127,6 +128,7 @@ describe("python3-kubernetes (Debian's package)", () => {
     ]);
     expect(seen.initial).toContainEqual(["ADDED", "before"]);
     expect(seen.initial).toContainEqual(["ADDED", "py-1"]);
+    expect(seen.bookmarks).toBeGreaterThan(0);
     expect(seen.kept).toBe(true);
     expect(seen.noop_rv_same).toBe(true);
   });

@@ -16,10 +16,15 @@ v1.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=client.V1ObjectM
 v1.patch_namespaced_config_map("py-1", ns, {"data": {"a": "2"}})
 
 seen = []
+bookmarks = 0
 w = watch.Watch()
 for ev in w.stream(v1.list_namespaced_config_map, ns, resource_version=rv, allow_watch_bookmarks=True, timeout_seconds=20):
-    seen.append([ev["type"], ev["object"].metadata.name, ev["object"].data])
-    if len(seen) == 2:
+    if ev["type"] == "BOOKMARK":
+        # The client hands bookmarks over as raw dicts.
+        bookmarks += 1 if ev["object"]["metadata"]["resourceVersion"] else 0
+    else:
+        seen.append([ev["type"], ev["object"].metadata.name, ev["object"].data])
+    if len(seen) == 2 and bookmarks > 0:
         w.stop()
 
 # A watch of everything from the start (no resourceVersion): the initial state arrives as ADDED.
@@ -40,6 +45,7 @@ same = v1.patch_namespaced_config_map("py-1", ns, {"data": {"a": "2"}})
 print(json.dumps({
     "listed": [i.metadata.name for i in listed.items],
     "events": seen,
+    "bookmarks": bookmarks,
     "initial": initial,
     "kept": kept.metadata.deletion_timestamp is None,
     "noop_rv_same": same.metadata.resource_version == kept.metadata.resource_version,

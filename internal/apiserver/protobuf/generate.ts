@@ -12,7 +12,7 @@ import { definitions } from "../openapi/definitions.ts";
 export type FieldSpec = [name: string, type: string, flags: string];
 export type MessageSpec = Record<string, FieldSpec>;
 
-const API_GROUPS = ["core", "apps", "batch", "coordination", "discovery", "events", "policy", "scheduling", "rbac", "authentication", "authorization", "autoscaling", "certificates", "node"];
+const API_GROUPS = ["core", "apps", "batch", "coordination", "discovery", "events", "policy", "scheduling", "rbac", "authentication", "authorization", "autoscaling", "certificates", "node", "flowcontrol", "networking", "storage", "admissionregistration"];
 const MACHINERY = ["pkg/apis/meta/v1", "pkg/runtime", "pkg/util/intstr", "pkg/api/resource", "pkg/runtime/schema"];
 
 function readAtHead(repo: string, path: string): string | undefined {

@@ -10,6 +10,7 @@ import { CLEANUP_FINALIZER } from "./crd/types.ts";
 import { writeCtx, type Rest } from "../apiserver/rest.ts";
 import { json } from "../apiserver/respond.ts";
 import { readLive, updateObject } from "../apiserver/writes.ts";
+import type { CustomResourceHooks } from "../apiserver/deps.ts";
 import { badRequest, conflict, methodNotAllowed, MODIFIED, notFound, StatusError } from "../api/status.ts";
 import type { ResourceInfo } from "../api/resources.ts";
 import { evaluate } from "./jsonpath.ts";

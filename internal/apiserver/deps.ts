@@ -6,6 +6,7 @@ import type { Logger } from "../log/log.ts";
 import type { ServiceAllocator } from "../allocator/index.ts";
 import type { ResourceInfo } from "../api/resources.ts";
 import type { StatusCause } from "../api/status.ts";
+import type { Rest } from "./rest.ts";
 
 export interface GVK {
   group: string;
@@ -94,7 +95,7 @@ export interface ApiServerDeps {
   /** How often watches that allow bookmarks get one (default 30 s). */
   bookmarkIntervalMs?: number;
   /** Custom resources (internal/apiextensions): scale at the CRD's paths, deprecation warnings, patch types. */
-  customResources?: import("../apiextensions/rest.ts").CustomResourceHooks;
+  customResources?: CustomResourceHooks;
   /** gitVersion for /version. */
   version?: string;
 }
@@ -102,3 +103,13 @@ export interface ApiServerDeps {
 export type Vars = {
   user: UserInfo;
 };
+
+/** How custom resources (internal/apiextensions) hook into the generic REST handler. */
+export interface CustomResourceHooks {
+  /** A response for requests custom resources handle themselves, else undefined (the generic handler runs). */
+  intercept(r: Rest, method: string): Promise<Response | undefined> | undefined;
+  /** Warning headers for a request to this resource (deprecated versions). */
+  warnings(ri: ResourceInfo): string[];
+  /** Patch content types the resource accepts (no strategic merge for custom resources). */
+  patchTypes(ri: ResourceInfo): string[] | undefined;
+}

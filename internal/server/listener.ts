@@ -5,14 +5,7 @@
 // to the Bun.serve app listening on a private unix socket (keep-alive, websockets and streaming unchanged).
 // client-go dials a fresh connection for each upgrade, so only a connection's first request needs a look.
 import type { Socket } from "bun";
-
-export interface RawConnection {
-  write(b: Uint8Array | string): void;
-  end(): void;
-  /** Bytes from the client after the request head. */
-  ondata?: (b: Uint8Array) => void;
-  onclose?: () => void;
-}
+import type { RawConnection } from "../apiserver/subresources/spdyupgrade.ts";
 
 export interface FrontListenerOptions {
   port: number;

@@ -5,8 +5,16 @@
 // kubelet, the client gets "101 Switching Protocols" with the X-Stream-Protocol-Version the kubelet chose, and
 // the SPDY bytes are relayed unchanged between the raw connection and the kubelet websocket; otherwise the
 // handler's answer (403, 404, 400 …) is written as a plain HTTP/1.1 response.
-import type { RawConnection } from "../../server/listener.ts";
 import type { BridgeData } from "./wsproxy.ts";
+
+/** The raw client connection the TLS listener (internal/server/listener.ts) hands over with a SPDY upgrade. */
+export interface RawConnection {
+  write(b: Uint8Array | string): void;
+  end(): void;
+  /** Bytes from the client after the request head. */
+  ondata?: (b: Uint8Array) => void;
+  onclose?: () => void;
+}
 
 const TUNNEL = "SPDY/3.1+";
 

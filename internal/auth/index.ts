@@ -6,7 +6,9 @@
 //   server/tls/service.key (0600)                            ES256 key signing ServiceAccount + component JWTs
 //   server/cred/admin-token (0600)                           admin bearer token (system:admin, system:masters)
 //   server/token (0600)                                      join token K10<sha256(CA PEM)>::server:<secret>
-//   agent/cred/node-credentials.json (0600)                  agent side: CA + node token + kube-proxy token cache
+//   agent/cred/node-credentials.json (0600)                  agent side: CA + node/kube-proxy tokens + kubelet cert cache
+//   agent/cred/node-password (0600)                          agent side: proves the node's identity at every join
+//   agent/serving/kubelet-serving.key (0600)                 agent side: the kubelet's serving key (never sent)
 // Store keys (not served by the API): /kubun/node-credentials/<node>, /kubun/serviceaccount-keys/<kid>,
 //   /kubun/bootstrap/cluster (CA + admin token sealed with the join secret, for HA servers).
 //
@@ -21,10 +23,13 @@
 //   6. admission: defaultAdmissionPlugins({ store, authorizer: authz, authenticator: authn, caPEM })  (internal/admission)
 //   7. unauthenticated routes: joinRoutes({ dataDir, store, onIssued: () => authn.flushCache() })  (/cacerts, node creds)
 //      authenticated routes: serviceAccountIssuerRoutes(authn, { externalURL })  (OIDC discovery, JWKS)
-//   8. identities: authn.issueComponentToken("scheduler" | "controller-manager" | "kube-proxy"), kubelet calls with
-//      authn.issueAPIServerToken(); TokenRequest via tokenLib(authn); 403 bodies via forbiddenStatus(attrs, reason).
-// Agent side: joinCluster({ server, token, nodeName, dataDir }) → { caPEM, nodeToken, proxyToken };
-//   kubelet API: createKubeletAuthenticator({ server, caPEM, token: nodeToken }).
+//   8. identities: authn.issueComponentToken("scheduler" | "controller-manager"), kubelet calls with
+//      kubeletTokenSource(authn)(nodeName) (5-minute token, audience that kubelet) over TLS checked with
+//      kubeletServerIdentity(nodeName); runNodeCredentialCleanup(store, signal) drops a deleted Node's credentials
+//      and node password; TokenRequest via tokenLib(authn); 403 bodies via forbiddenStatus(attrs, reason).
+// Agent side: joinCluster({ server, token, nodeName, dataDir, servingPublicKey, addresses }) → { caPEM, nodeToken,
+//   proxyToken, expires, servingCert, kubeletVerificationKeys }; renewNodeCredentials with the node token;
+//   kubelet API: createKubeletAuthenticator({ nodeName, verificationKeys, tokenReview }).
 //
 // auth imports internal/api (Status errors, well-known user and group names), the store and the logger — never
 // the API server: the contracts the API server calls (Authenticator, Authorizer, TokenLib) are in ./types.ts.

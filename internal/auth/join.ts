@@ -80,6 +80,8 @@ export function credentialsPath(dataDir: string): string {
 interface CachedCreds extends NodeCredentials {
   server: string;
   nodeName: string;
+  /** The IPs the serving certificate was issued for. */
+  addresses?: string[];
 }
 
 function base(server: string): string {
@@ -160,12 +162,12 @@ export async function renewNodeCredentials(opts: {
 }): Promise<NodeCredentials> {
   const fresh = await requestNodeCredentialsFull({ ...opts, caPEM: opts.current.caPEM, token: opts.current.nodeToken });
   const creds: NodeCredentials = { caPEM: opts.current.caPEM, ...fresh };
-  if (opts.dataDir) cacheCredentials(opts.dataDir, opts.server, opts.nodeName, creds);
+  if (opts.dataDir) cacheCredentials(opts.dataDir, opts.server, opts.nodeName, creds, opts.addresses);
   return creds;
 }
 
-function cacheCredentials(dataDir: string, server: string, nodeName: string, creds: NodeCredentials): void {
-  const rec: CachedCreds = { server, nodeName, ...creds };
+function cacheCredentials(dataDir: string, server: string, nodeName: string, creds: NodeCredentials, addresses?: string[]): void {
+  const rec: CachedCreds = { server, nodeName, ...creds, addresses };
   writeAtomic(credentialsPath(dataDir), JSON.stringify(rec, null, 2) + "\n", 0o600);
 }
 
@@ -193,10 +195,11 @@ export async function joinCluster(opts: JoinOptions): Promise<NodeCredentials> {
       const c = JSON.parse(cachedText) as CachedCreds;
       const sameCluster = !parsed.caHash || caHash(c.caPEM) === parsed.caHash;
       const expired = c.expires !== undefined && Date.parse(c.expires) <= Date.now();
-      // A serving certificate is wanted but the cache has none (an agent from before they existed): ask again.
-      const certMissing = !!opts.servingPublicKey && !c.servingCert;
+      // A serving certificate is wanted but the cache has none (an agent from before they existed), or it was issued
+      // for other addresses (the node's IP changed): ask again.
+      const certMissing = !!opts.servingPublicKey && (!c.servingCert || JSON.stringify(c.addresses ?? []) !== JSON.stringify(opts.addresses ?? []));
       if (c.nodeName === opts.nodeName && c.caPEM && c.nodeToken && sameCluster && !expired && !certMissing) {
-        const { server: _s, nodeName: _n, ...creds } = c;
+        const { server: _s, nodeName: _n, addresses: _a, ...creds } = c;
         if (await stillValid(opts.server, c, timeoutMs)) return creds;
         log.info("cached node credentials were rejected; joining again", { server: opts.server });
       }
@@ -217,6 +220,6 @@ export async function joinCluster(opts: JoinOptions): Promise<NodeCredentials> {
     timeoutMs,
   });
   const creds: NodeCredentials = { caPEM, ...fresh };
-  if (opts.dataDir) cacheCredentials(opts.dataDir, opts.server, opts.nodeName, creds);
+  if (opts.dataDir) cacheCredentials(opts.dataDir, opts.server, opts.nodeName, creds, opts.addresses);
   return creds;
 }

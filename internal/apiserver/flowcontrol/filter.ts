@@ -1,7 +1,7 @@
 // The API Priority and Fairness filter: classify the (authenticated, impersonated) request, wait for a seat of its
 // priority level, run it, give the seat back. As upstream: long-running requests other than watches (exec, attach,
-// logs, port-forward, proxy) are neither classified nor held in seats; a watch waits for a seat like any request
-// but gives it back as soon as it starts streaming (upstream holds it until the watch's initial events are sent);
+// logs, port-forward, proxy) are neither classified nor held in seats; a watch holds its seat while it is set up
+// (its initial list and events are produced before the handler returns the stream), then streams without it;
 // every classified answer, a 429 included, names its FlowSchema and priority level by UID.
 import type { Context } from "hono";
 import type { UserInfo } from "../../auth/types.ts";
@@ -35,7 +35,6 @@ export async function serveWithFlowControl(fc: FlowControl, c: Context, user: Us
       }
     }
     fc.metrics.dispatch(level.name, schema.name);
-    if (info.verb === "watch") release();
     const done = fc.metrics.executing(MUTATING.has(info.verb) ? "mutating" : "readOnly", info.verb !== "watch");
     try {
       await run();

@@ -17,6 +17,8 @@ export interface FrontListenerOptions {
 }
 
 const MAX_HEAD = 64 * 1024;
+/** A connection that has not sent a whole request head by then is dropped (Bun.serve does the same). */
+const HEAD_TIMEOUT_MS = 30_000;
 /** Queued bytes towards one side above which the other side stops being read (backpressure). */
 const HIGH_WATER = 1024 * 1024;
 
@@ -34,6 +36,8 @@ interface ConnState {
   mode: "head" | "pipe" | "raw";
   head: Buffer[];
   headLen: number;
+  headTimer?: ReturnType<typeof setTimeout>;
+  closed: boolean;
   /** Towards the client and towards the backend. */
   client: Side;
   backend: Side;
@@ -140,6 +144,9 @@ export function listenTLSWithRawUpgrades(o: FrontListenerOptions): { port: numbe
     const raw: RawConnection = {
       write: (b) => write(st.client, typeof b === "string" ? Buffer.from(b) : b),
       end: () => endAfterFlush(st.client),
+      get closed() {
+        return st.closed;
+      },
     };
     st.raw = raw;
     Object.defineProperty(raw, "ondata", {
@@ -160,7 +167,8 @@ export function listenTLSWithRawUpgrades(o: FrontListenerOptions): { port: numbe
     tls: { cert: o.tls.cert, key: o.tls.key },
     socket: {
       open(s) {
-        s.data = { mode: "head", head: [], headLen: 0, client: { sock: s, queue: [], queued: 0, ended: false }, backend: { queue: [], queued: 0, ended: false } };
+        s.data = { mode: "head", head: [], headLen: 0, closed: false, client: { sock: s, queue: [], queued: 0, ended: false }, backend: { queue: [], queued: 0, ended: false } };
+        s.data.headTimer = setTimeout(() => s.data.mode === "head" && s.end(), HEAD_TIMEOUT_MS);
         conns.add(s);
       },
       data(s, chunk) {
@@ -173,6 +181,7 @@ export function listenTLSWithRawUpgrades(o: FrontListenerOptions): { port: numbe
         const end = all.indexOf("\r\n\r\n");
         if (end < 0 && st.headLen < MAX_HEAD) return;
         st.head = [];
+        clearTimeout(st.headTimer);
         const p = end >= 0 ? parseHead(all.toString("latin1", 0, end)) : undefined;
         if (p && isSpdyUpgrade(p.headers)) return upgrade(s, p, all.subarray(end + 4));
         // Anything else (including what we cannot parse) is the app's to answer.
@@ -185,6 +194,8 @@ export function listenTLSWithRawUpgrades(o: FrontListenerOptions): { port: numbe
       close(s) {
         conns.delete(s);
         const st = s.data;
+        clearTimeout(st.headTimer);
+        st.closed = true;
         st.client.ended = true;
         st.backend.sock?.end();
         st.raw?.onclose?.();

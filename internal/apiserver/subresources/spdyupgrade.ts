@@ -11,6 +11,8 @@ import type { BridgeData } from "./wsproxy.ts";
 export interface RawConnection {
   write(b: Uint8Array | string): void;
   end(): void;
+  /** The client is gone (onclose has been, or would have been, called). */
+  readonly closed: boolean;
   /** Bytes from the client after the request head. */
   ondata?: (b: Uint8Array) => void;
   onclose?: () => void;
@@ -57,6 +59,7 @@ export async function serveSpdyUpgrade(app: App, req: Request, conn: RawConnecti
     return writeResponse(conn, res);
   }
   const up = bridged.upstream;
+  if (conn.closed) return void up.close(1000);
   const chosen = (extra["Sec-WebSocket-Protocol"] ?? up.protocol ?? "").trim();
   if (!chosen.startsWith(TUNNEL)) {
     up.close();

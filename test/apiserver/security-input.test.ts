@@ -257,6 +257,14 @@ describe("create and update bodies", () => {
     await expectHealthy();
   });
 
+  test("a YAML body with __proto__ keys (and an alias to one)", async () => {
+    const yaml = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: from-yaml", "  __proto__: &evil", "    polluted: yes", "__proto__: *evil", "data:", "  __proto__: y"].join("\n");
+    const r = await send("/api/v1/namespaces/team/configmaps", "POST", { "content-type": "application/yaml" }, yaml);
+    expect(r.status).toBe(201);
+    expect(r.body.data.__proto__).toBe("y");
+    await expectHealthy();
+  });
+
   test("an unknown field path through __proto__ is dropped without touching Object.prototype", async () => {
     const body = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"unk","__proto__.toString":"x","constructor.name":"y"},"__proto__.hasOwnProperty":1,"data":{"a":"b"}}`;
     const r = await send("/api/v1/namespaces/team/configmaps", "POST", JSON_CT, body);

@@ -1,5 +1,6 @@
 // The default admission chain, in upstream's order: NamespaceLifecycle, ServiceAccount, NodeRestriction,
-// Priority, DefaultTolerationSeconds. As upstream, all five run in the first (mutating, "admit") phase, so a missing
+// Priority, DefaultTolerationSeconds, RuntimeClass (then, with an authorizer, the RBAC escalation and certificate
+// checks). As upstream, the first five run in the first (mutating, "admit") phase, so a missing
 // namespace is reported before anything else looks at the object; the API server runs every admit, then schema
 // validation, then every validate (internal/apiserver/admission.ts). The plugins take shared vocabulary from
 // internal/api and the authorizer from internal/auth (ARCHITECTURE.md).
@@ -10,6 +11,7 @@ import { namespaceLifecycle } from "./namespacelifecycle.ts";
 import { serviceAccountAdmission } from "./serviceaccount.ts";
 import { nodeRestriction } from "./noderestriction.ts";
 import { priorityAdmission } from "./priority.ts";
+import { runtimeClassAdmission } from "./runtimeclass.ts";
 import { defaultTolerationSeconds } from "./tolerations.ts";
 import { rbacEscalationCheck } from "./rbacescalation.ts";
 import { certificateAdmission } from "./certificates.ts";
@@ -61,6 +63,7 @@ export function defaultAdmissionPlugins(
     nodeRestriction(get),
     priorityAdmission(get),
     defaultTolerationSeconds(),
+    runtimeClassAdmission(get),
   ];
   const issuer = deps.authenticator as Partial<LegacyTokenIssuer> | undefined;
   if (issuer?.issueLegacyServiceAccountToken && deps.caPEM) {

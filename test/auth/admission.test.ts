@@ -290,6 +290,7 @@ describe("defaultAdmissionPlugins", () => {
       "NodeRestriction",
       "Priority",
       "DefaultTolerationSeconds",
+      "RuntimeClass",
     ]);
   });
 });

@@ -134,6 +134,33 @@ describe("OpenAPI", () => {
   });
 });
 
+describe("RuntimeClass admission", () => {
+  test("a pod gets its class's overhead and scheduling; a missing class or a conflicting selector is refused", async () => {
+    const rtc = {
+      apiVersion: "node.k8s.io/v1",
+      kind: "RuntimeClass",
+      metadata: { name: "kata" },
+      handler: "kata",
+      overhead: { podFixed: { cpu: "250m", memory: "120Mi" } },
+      scheduling: { nodeSelector: { sandbox: "kata" }, tolerations: [{ key: "sandbox", operator: "Exists", effect: "NoSchedule" }] },
+    };
+    expect((await k(["create", "-f", "-"], JSON.stringify(rtc))).code).toBe(0);
+    const pod = (name: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { runtimeClassName: "kata", automountServiceAccountToken: false, containers: [{ name: "c", image: "busybox" }], ...extra } });
+    const made = JSON.parse((await k(["create", "-f", "-", "-o", "json"], pod("sandboxed"))).stdout);
+    expect(made.spec.overhead).toEqual({ cpu: "250m", memory: "120Mi" });
+    expect(made.spec.nodeSelector).toEqual({ sandbox: "kata" });
+    expect(made.spec.tolerations).toContainEqual({ key: "sandbox", operator: "Exists", effect: "NoSchedule" });
+
+    const missing = await k(["create", "-f", "-"], pod("nope", { runtimeClassName: "missing" }));
+    expect(missing.stderr).toContain('pods "nope" is forbidden: pod rejected: RuntimeClass "missing" not found');
+    const conflict = await k(["create", "-f", "-"], pod("clash", { nodeSelector: { sandbox: "gvisor" } }));
+    expect(conflict.stderr).toContain("conflict: runtimeClass.scheduling.nodeSelector[sandbox] = kata; pod.spec.nodeSelector[sandbox] = gvisor");
+    const own = await k(["create", "-f", "-"], pod("own", { runtimeClassName: undefined, overhead: { cpu: "1" } }));
+    expect(own.stderr).toContain("pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead");
+  });
+});
+
 describe("APIService", () => {
   test("kubectl get apiservices lists every local group-version as Local and Available", async () => {
     const r = await k(["get", "apiservices"]);

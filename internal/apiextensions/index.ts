@@ -5,6 +5,8 @@ import type { ApiServerDeps } from "../apiserver/deps.ts";
 import { setCustomConversion } from "../apiserver/conversion.ts";
 import { invalidateOpenAPI, setCustomDefinitions } from "../apiserver/openapi/index.ts";
 import { onResourcesChanged } from "../api/resources.ts";
+import { setCustomFieldSelectors } from "../api/selectors/fields.ts";
+import { evaluate } from "./jsonpath.ts";
 import { refreshApplyTypes } from "./applyschema.ts";
 import { startCRDController, type CRDController } from "./controller.ts";
 import { customDefinitions } from "./openapi.ts";
@@ -48,6 +50,19 @@ export function enableCustomResources(deps: ApiServerDeps): CRDController {
       const sv = servedVersion(ri);
       return sv ? (toServedVersion(sv, obj) as typeof obj) : obj;
     },
+  });
+  setCustomFieldSelectors((ri) => {
+    const sv = ri.version ? servedVersion(ri as { group: string; version: string; resource: string }) : undefined;
+    if (!sv) return undefined;
+    const out: Record<string, (o: any) => string> = {};
+    for (const f of sv.version.selectableFields ?? []) {
+      const path = f.jsonPath.replace(/^\./, "");
+      out[path] = (o) => {
+        const v = evaluate(o, f.jsonPath)[0];
+        return v === undefined || v === null ? "" : String(v);
+      };
+    }
+    return out;
   });
   const off = onResourcesChanged(() => refreshOpenAPI());
   const ctl = startCRDController(deps.store, deps.log.child("apiextensions"), { onChange: refreshOpenAPI });

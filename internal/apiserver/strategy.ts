@@ -76,7 +76,9 @@ export function prepareForUpdate(ri: ResourceInfo, next: KObject, old: KObject, 
   // Clients cannot set generation (upstream's BeforeUpdate copies the old one; 0 means none).
   if (old.metadata.generation) m.generation = old.metadata.generation;
   else delete m.generation;
-  if (ri.generation && subresource !== "status" && !deepEqual(specPart(out), specPart(old))) {
+  // Without a status subresource (custom resources can have none) status is part of what generation tracks.
+  const tracked = (o: KObject) => (hasStatus(ri) ? specPart(o) : { ...specPart(o), status: o.status });
+  if (ri.generation && subresource !== "status" && !deepEqual(tracked(out), tracked(old))) {
     m.generation = (old.metadata.generation ?? 0) + 1;
   }
   return out;

@@ -167,6 +167,38 @@ describe("custom objects", () => {
     expect(byField.json.items.map((i: any) => i.metadata.name)).toEqual(["b1"]);
   });
 
+  test("selectableFields, field selector errors, generation without a status subresource", async () => {
+    const body = crd("cars", "Car", "fields.example.com", {
+      versions: [{
+        name: "v1",
+        served: true,
+        storage: true,
+        selectableFields: [{ jsonPath: ".spec.color" }],
+        schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { color: { type: "string" }, seats: { type: "integer" } } }, status: { type: "object", properties: { km: { type: "integer" } } } } } },
+      }],
+    });
+    expect((await api("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body)).status).toBe(201);
+    await established("cars.fields.example.com");
+    const base = "/apis/fields.example.com/v1/namespaces/default/cars";
+    for (const [name, color] of [["c1", "red"], ["c2", "blue"]]) {
+      expect((await api("POST", base, { apiVersion: "fields.example.com/v1", kind: "Car", metadata: { name }, spec: { color, seats: 4 } })).status).toBe(201);
+    }
+    const red = await api("GET", `${base}?fieldSelector=spec.color%3Dred`);
+    expect(red.json.items.map((i: any) => i.metadata.name)).toEqual(["c1"]);
+    const bad = await api("GET", `${base}?fieldSelector=spec.seats%3D4`);
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toBe('"spec.seats" is not a known field selector: only "metadata.name", "metadata.namespace", "spec.color"');
+    // Without a status subresource, status is an ordinary field and changing it bumps generation.
+    const st = await api("PATCH", `${base}/c1`, { status: { km: 10 } }, "application/merge-patch+json");
+    expect([st.json.status, st.json.metadata.generation]).toEqual([{ km: 10 }, 2]);
+    const badCRD = crd("boats", "Boat", "fields.example.com", {
+      versions: [{ name: "v1", served: true, storage: true, selectableFields: [{ jsonPath: ".spec.tags" }], schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { tags: { type: "array", items: { type: "string" } } } } } } } }],
+    });
+    const r = await api("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", badCRD);
+    expect(r.status).toBe(422);
+    expect(r.json.message).toContain('spec.versions[0].selectableFields[0].jsonPath: Invalid value: ".spec.tags": must point to a field of type string, boolean or integer');
+  });
+
   test("schema updates apply to new writes; new defaults show on read", async () => {
     const name = "settings.update.example.com";
     const body = crd("settings", "Setting", "update.example.com", {

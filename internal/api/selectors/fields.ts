@@ -62,7 +62,17 @@ const PER_KIND: Record<string, Record<string, Getter>> = {
   "batch/jobs": { "status.successful": (o) => str(o.status?.succeeded ?? 0) },
 };
 
+export type FieldGetter = Getter;
+/** Custom resources' fields (a CRD version's selectableFields), set by internal/apiextensions; undefined for built-ins. */
+let customFields: ((ri: Pick<ResourceInfo, "group" | "resource"> & { version?: string }) => Record<string, Getter> | undefined) | undefined;
+
+export function setCustomFieldSelectors(fn: typeof customFields): void {
+  customFields = fn;
+}
+
 function gettersFor(ri: Pick<ResourceInfo, "group" | "resource">): Record<string, Getter> {
+  const custom = customFields?.(ri);
+  if (custom) return { ...COMMON, ...custom };
   return { ...COMMON, ...(PER_KIND[`${ri.group}/${ri.resource}`] ?? {}) };
 }
 
@@ -79,7 +89,11 @@ export function parseFieldSelector(
     if (!m) throw badRequest(`invalid selector: '${sel}'; can't understand '${part}'`);
     const field = m[1]!;
     // Own properties only: "constructor" or "__proto__" is an unsupported label, not Object's member.
-    if (!Object.hasOwn(getters, field)) throw badRequest(`field label not supported: ${field}`);
+    if (!Object.hasOwn(getters, field)) {
+      // Custom resources answer with the list of what they support (upstream's DefaultMetaV1FieldSelectorConversion).
+      if (customFields?.(ri)) throw badRequest(`${JSON.stringify(field)} is not a known field selector: only ${Object.keys(getters).map((k) => JSON.stringify(k)).join(", ")}`);
+      throw badRequest(`field label not supported: ${field}`);
+    }
     reqs.push({ field, op: m[2] === "!=" ? "!=" : "=", value: m[3]!.trim() });
   }
   return reqs;

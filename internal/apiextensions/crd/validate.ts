@@ -62,6 +62,7 @@ export function validateCRD(crd: CRD): Cause[] {
     }
     for (const c of validateStructuralSchema(v?.schema?.openAPIV3Schema as Schema | undefined, `${p}.schema.openAPIV3Schema`)) e.list.push(c);
     subresources(e, v?.subresources, `${p}.subresources`);
+    selectableFields(e, v?.selectableFields, v?.schema?.openAPIV3Schema as Schema | undefined, `${p}.selectableFields`);
     (v?.additionalPrinterColumns ?? []).forEach((col: any, j: number) => printerColumn(e, col, `${p}.additionalPrinterColumns[${j}]`));
     if (v?.deprecationWarning !== undefined && !v.deprecated) e.invalid(`${p}.deprecationWarning`, v.deprecationWarning, "can only be set for deprecated versions");
     if (typeof v?.deprecationWarning === "string" && v.deprecationWarning.length > 256) e.tooLong(`${p}.deprecationWarning`, 256);
@@ -102,6 +103,28 @@ function names(e: Errors, n: any, p: string) {
   if (n.kind && n.listKind && n.kind === n.listKind) e.invalid(`${p}.listKind`, n.listKind, "kind and listKind may not be the same");
   (n.shortNames ?? []).forEach((s: string, i: number) => e.invalidEach(`${p}.shortNames[${i}]`, s, isDNS1123Label(String(s))));
   (n.categories ?? []).forEach((s: string, i: number) => e.invalidEach(`${p}.categories[${i}]`, s, isDNS1123Label(String(s))));
+}
+
+/** selectableFields (GA in 1.32): at most 8 distinct paths to string, integer or boolean fields of the schema. */
+function selectableFields(e: Errors, fields: any, schema: Schema | undefined, p: string) {
+  if (!Array.isArray(fields)) return;
+  if (fields.length > 8) e.list.push({ reason: "FieldValueTooMany", field: p, message: `Too many: ${fields.length}: must have at most 8 items` });
+  const seen = new Set<string>();
+  fields.forEach((f: any, i: number) => {
+    const fp = `${p}[${i}].jsonPath`;
+    const path = typeof f?.jsonPath === "string" ? f.jsonPath : "";
+    if (!path) return e.required(fp, "");
+    if (seen.has(path)) e.duplicate(fp, path);
+    seen.add(path);
+    if (!/^(\.[A-Za-z_][A-Za-z0-9_-]*)+$/.test(path)) return e.invalid(fp, path, "must be a simple field path like .spec.field");
+    if (path === ".metadata.name" || path === ".metadata.namespace") return e.invalid(fp, path, "metadata.name and metadata.namespace are always selectable");
+    let s: Schema | undefined = schema;
+    for (const seg of path.slice(1).split(".")) s = s?.properties?.[seg];
+    if (!s) return e.invalid(fp, path, "is an invalid path: does not refer to a field in the schema");
+    if (!(s.type === "string" || s.type === "integer" || s.type === "boolean")) {
+      e.invalid(fp, path, "must point to a field of type string, boolean or integer. Enum string types and strings with formats are allowed.");
+    }
+  });
 }
 
 function subresources(e: Errors, s: any, p: string) {

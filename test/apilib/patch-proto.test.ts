@@ -103,3 +103,13 @@ describe("server-side apply and managed fields", () => {
     expect(set).toEqual(parse('{"f:data":{"f:__proto__":{}}}'));
   });
 });
+
+describe("schema lookups", () => {
+  test("a field named constructor or __proto__ is unknown, not Object's member", async () => {
+    const { schemaAt } = await import("../../internal/apiserver/openapi/index.ts");
+    const DEPLOY = { group: "apps", version: "v1", kind: "Deployment" };
+    expect(schemaAt(DEPLOY, ["spec", "replicas"])?.type).toBe("integer");
+    expect(schemaAt(DEPLOY, ["constructor"])).toBeUndefined();
+    expect(schemaAt(DEPLOY, ["spec", "__proto__"])).toBeUndefined();
+  });
+});

@@ -139,7 +139,9 @@ export function schemaAt(gvk: GVK, path: string[]): Schema | undefined {
   let s = deref(getSchema(gvk));
   for (const p of path) {
     const ap = s?.additionalProperties;
-    const next: Schema | undefined = s?.properties?.[p] ?? (ap && typeof ap === "object" ? ap : undefined);
+    // Own properties only: a path element like "constructor" is not a field.
+    const prop = s?.properties && Object.hasOwn(s.properties, p) ? s.properties[p] : undefined;
+    const next: Schema | undefined = prop ?? (ap && typeof ap === "object" ? ap : undefined);
     if (!next) return undefined;
     s = next.type === "array" && next.items ? deref(next.items) : deref(next);
   }

@@ -90,13 +90,6 @@ export class FlowControl {
     return { schema: { name: "catch-all", uid: this.schemas.get("catch-all")?.obj.metadata?.uid ?? "" }, level, flowHash: flowHash("catch-all", user.username) };
   }
 
-  /** Seats in use and requests waiting per level (metrics, tests). */
-  stats(): Record<string, { limit: number; inUse: number; waiting: number }> {
-    const out: Record<string, { limit: number; inUse: number; waiting: number }> = {};
-    for (const l of this.levels.values()) out[l.name] = { limit: l.queues.config.concurrencyLimit, inUse: l.queues.inUse, waiting: l.queues.waiting };
-    return out;
-  }
-
   private catchAll?: Level;
   private builtinCatchAll(): Level {
     this.catchAll ??= { name: "catch-all", uid: "", exempt: false, queues: new QueueSet(this.levelConfig(MANDATORY_PRIORITY_LEVELS[1]!, 5), this.opts.queueWaitMs) };
@@ -109,15 +102,12 @@ export class FlowControl {
     } catch (err) {
       this.opts.log.warn("flow control: could not create the default objects", { err: err as Error });
     }
-    let first: (() => void) | undefined;
-    const ready = new Promise<void>((r) => (first = r));
-    void this.loop(FS_PREFIX, first);
-    await ready;
-    let second: (() => void) | undefined;
-    const ready2 = new Promise<void>((r) => (second = r));
-    void this.loop(PL_PREFIX, second);
-    await ready2;
+    const listed = [FS_PREFIX, PL_PREFIX].map((prefix) => new Promise<void>((done) => void this.loop(prefix, done)));
+    await Promise.all(listed);
+    // Conditions and repairs only once both resources are known (a FlowSchema is not dangling because its level
+    // simply hasn't been listed yet).
     this._synced = true;
+    this.recompute();
   }
 
   /** List + watch one prefix, relisting when the watch breaks. */
@@ -202,7 +192,7 @@ export class FlowControl {
     // A deleted level: requests already admitted keep their QueueSet; new ones no longer find it.
     for (const name of [...this.levels.keys()]) if (!seen.has(name)) this.levels.delete(name);
     this.ordered = sortFlowSchemas([...this.schemas.values()].map((s) => s.obj).filter((fs) => fs?.spec?.priorityLevelConfiguration?.name));
-    void this.maintain();
+    if (this._synced) void this.maintain();
   }
 
   /** Dangling conditions and mandatory objects; one pass at a time, re-run by the watch it causes. */

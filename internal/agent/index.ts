@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ensureServingKey, NodeCredentialManager } from "./credentials.ts";
 import { createClient } from "../client/client.ts";
 import { followAPIServers, ServerPool } from "../client/servers.ts";
+import { persistInformers } from "../client/snapshot.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
 import { DEFAULT_CLUSTER_DNS, startDNS } from "../dns/index.ts";
 import { startProxy } from "../proxy/index.ts";
@@ -133,6 +134,13 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     const proxyCfg = { server: servers.current(), servers, token: creds.proxyToken, tokenSource: credentials.proxyToken, caPEM: creds.caPEM, userAgent: `kube-proxy/${nodeName}` };
     const nodeInformers = new SharedInformerFactory(createClient(proxyCfg), { maxBackoffMs: 10_000 });
     followAPIServers(nodeInformers, servers);
+    // The last known Services and EndpointSlices, so cluster DNS answers after a restart while the server is away.
+    persistInformers({
+      file: join(agentDir, "dns", "cluster-state.json"),
+      informers: { services: nodeInformers.informerFor(refs.services), endpointslices: nodeInformers.informerFor(refs.endpointslices) },
+      log: log.child("state"),
+      signal,
+    });
     proxyDone = startProxy(proxyCfg, {
       nodeName,
       nodeIP,

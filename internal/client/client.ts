@@ -111,15 +111,19 @@ export function createClient(cfg: ClientConfig): Client {
         res = await fetch(server + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
         break;
       } catch (e) {
-        if (cfg.servers && !signal?.aborted && isUnreachable(e) && switched < servers - 1) {
-          cfg.servers.failed(server, e);
-          switched++;
-          continue;
+        if (cfg.servers && !signal?.aborted && isUnreachable(e)) {
+          if (switched < servers - 1) {
+            cfg.servers.failed(server, e);
+            switched++;
+            continue;
+          }
+          cfg.servers.unreachable(e);
         }
         if (attempt >= 3 || signal?.aborted || !retryable(e, method, payload)) throw e;
         if (attempt > 0) await Bun.sleep(50 * 2 ** attempt);
       }
     }
+    cfg.servers?.reachable();
     if (res.status < 200 || res.status > 299) throw await toApiError(res);
     return res;
   }

@@ -75,6 +75,7 @@ export class Informer<T extends ObjectWithMeta = any> {
   private indices = new Map<string, Map<string, Set<string>>>();
   private handlers: EventHandlers<T>[] = [];
   private synced_ = false;
+  private seeded = false;
   private resolveSynced!: () => void;
   /** Resolves once the first full list is in the cache. */
   readonly synced: Promise<void>;
@@ -94,6 +95,21 @@ export class Informer<T extends ObjectWithMeta = any> {
 
   hasSynced(): boolean {
     return this.synced_;
+  }
+
+  /** Synced, or seeded with a saved copy: the cache holds the last known state even while the server is away. */
+  hasData(): boolean {
+    return this.synced_ || this.seeded;
+  }
+
+  /**
+   * Fills the cache with objects saved by an earlier run (handlers see adds), before the first list: a node that
+   * restarts while the server is away answers from them. The first real list replaces them (with tombstones).
+   */
+  seed(objects: T[]): void {
+    if (this.synced_) return;
+    this.seeded = true;
+    for (const o of objects) if (!this.store.has(keyOf(o))) this.apply("ADDED", o);
   }
 
   /** resourceVersion of the last list, event or bookmark seen. */

@@ -27,6 +27,7 @@ export class ServerPool {
   private configured: string[];
   private learnt: string[] = [];
   private index = 0;
+  private offlineSince?: number;
 
   constructor(
     urls: string[],
@@ -61,6 +62,23 @@ export class ServerPool {
     if (all.length < 2 || normalize(url) !== this.current()) return;
     this.index = (this.index + 1) % all.length;
     this.opts.log?.warn("API server unreachable; switching to the next one", { from: url, to: this.current(), error: (error as { code?: string })?.code });
+  }
+
+  /** No server could be reached: one clear log line when that starts (the node runs on from its local state). */
+  unreachable(error?: unknown): void {
+    if (this.offlineSince !== undefined) return;
+    this.offlineSince = Date.now();
+    this.opts.log?.warn("no API server reachable: running offline from local state (pods keep running); retrying with backoff", {
+      servers: this.all(),
+      error: (error as { code?: string })?.code,
+    });
+  }
+
+  /** A call got an answer: back online (logged once, with how long it lasted). */
+  reachable(): void {
+    if (this.offlineSince === undefined) return;
+    this.opts.log?.info("API server reachable again", { server: this.current(), offlineSeconds: Math.round((Date.now() - this.offlineSince) / 1000) });
+    this.offlineSince = undefined;
   }
 
   /** The servers the cluster lists now (from the `kubernetes` Endpoints): kept, and saved when they changed. */

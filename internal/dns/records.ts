@@ -53,8 +53,9 @@ export class ClusterZone {
     for (const inf of [services, slices] as Informer<any>[]) inf.addEventHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
   }
 
+  /** Answers need a full view: a first list, or the saved one of an earlier run (offline restart). */
   synced(): boolean {
-    return this.services.hasSynced() && this.slices.hasSynced();
+    return this.services.hasData() && this.slices.hasData();
   }
 
   /** Answers name (lowercase, no trailing dot) for qtype, or says it is not ours. */

@@ -22,6 +22,10 @@ test("server down + agent kill -9 and restart: pods keep running, crashing conta
   await waitPod(env, "flaky", (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, "restarted once");
   const node = env.nodes[0]!;
   const steadyId = steady.status!.containerStatuses![0]!.containerID!.replace("containerd://", "");
+  // A Service the node's cluster DNS must still answer for after a restart without the server.
+  const web = await env.client.resource(refs.services, "default").create({ apiVersion: "v1", kind: "Service", metadata: { name: "web" }, spec: { ports: [{ port: 80 }] } });
+  const stateFile = `${node.dataDir}/agent/dns/cluster-state.json`;
+  await waitFor("the node to save the cluster state", async () => (await Bun.file(stateFile).text().catch(() => "")).includes('"web"'), 30_000);
 
   // The control plane goes away; then the agent dies hard and comes back without it.
   const { dataDir } = env.cluster;
@@ -41,6 +45,17 @@ test("server down + agent kill -9 and restart: pods keep running, crashing conta
   });
   expect(restartsSeen.length).toBeGreaterThan(0);
   expect(await tasks()).toMatch(new RegExp(`${steadyId}\\s+\\d+\\s+RUNNING`));
+  // Cluster DNS answers from the saved state, in the node's namespace, with no server anywhere.
+  const answer = await waitFor("cluster DNS to answer offline", async () => {
+    const p = Bun.spawn(["timeout", "5", "nsenter", `--net=/var/run/netns/${node.netns}`, "busybox", "nslookup", "web.default.svc.cluster.local", "10.43.0.10"], { stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    await p.exited;
+    return out.includes(`Address: ${web.spec.clusterIP}`) ? out : undefined;
+  }, 30_000);
+  expect(answer).toContain(web.spec.clusterIP);
+  // One clear line says the node is offline (not one per failed call).
+  const agentLog = await Bun.file(`${node.dataDir}/agent.log`).text();
+  expect(agentLog.split("\n").filter((l) => l.includes("no API server reachable")).length).toBe(1);
 
   // The server returns on the same address and data: statuses catch up, the steady pod was never restarted.
   const cluster2 = await startTestCluster({ dataDir, port } as any);

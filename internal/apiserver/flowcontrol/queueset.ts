@@ -43,6 +43,8 @@ interface Queue {
 /** Seats and queues of one priority level. */
 export class QueueSet {
   private executing = 0;
+  /** Requests waiting in all queues (kept, not counted, since every request asks). */
+  private nWaiting = 0;
   private queues: Queue[] = [];
   private rr = 0;
 
@@ -58,9 +60,7 @@ export class QueueSet {
   }
 
   get waiting(): number {
-    let n = 0;
-    for (const q of this.queues) n += q.waiting.length;
-    return n;
+    return this.nWaiting;
   }
 
   get config(): LevelConfig {
@@ -79,6 +79,7 @@ export class QueueSet {
       this.rr = 0;
       for (const w of old) {
         if (!n) {
+          this.nWaiting--;
           clearTimeout(w.timer);
           w.reject(new RejectedError("concurrency-limit"));
           continue;
@@ -95,7 +96,7 @@ export class QueueSet {
    * the flow's queues are full, or the wait in queue times out.
    */
   acquire(flowHash: bigint): Promise<() => void> {
-    if (this.executing < this.cfg.concurrencyLimit && this.waiting === 0) {
+    if (this.executing < this.cfg.concurrencyLimit && this.nWaiting === 0) {
       const q = this.queues.length ? this.queues[this.chooseQueue(flowHash)]! : undefined;
       return Promise.resolve(this.start(q));
     }
@@ -108,10 +109,14 @@ export class QueueSet {
       w.timer = setTimeout(() => {
         const list = w.queue.waiting;
         const i = list.indexOf(w);
-        if (i >= 0) list.splice(i, 1);
+        if (i >= 0) {
+          list.splice(i, 1);
+          this.nWaiting--;
+        }
         reject(new RejectedError("time-out"));
       }, this.queueWaitMs);
       queue.waiting.push(w);
+      this.nWaiting++;
     });
   }
 
@@ -130,7 +135,7 @@ export class QueueSet {
 
   /** Hands free seats to waiting requests, fewest-executing queue first (round-robin among equals). */
   private dispatch(): void {
-    while (this.executing < this.cfg.concurrencyLimit) {
+    while (this.nWaiting > 0 && this.executing < this.cfg.concurrencyLimit) {
       let best: Queue | undefined;
       let bestIdx = -1;
       const n = this.queues.length;
@@ -146,6 +151,7 @@ export class QueueSet {
       if (!best) return;
       this.rr = (bestIdx + 1) % n;
       const w = best.waiting.shift()!;
+      this.nWaiting--;
       clearTimeout(w.timer);
       w.resolve(this.start(best));
     }

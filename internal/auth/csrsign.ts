@@ -179,3 +179,12 @@ export async function signCSR(
   });
   return cert.toString("pem") + "\n";
 }
+
+/** notAfter (ms since epoch) of the first certificate in a PEM bundle, or undefined if it doesn't parse. */
+export function certificateNotAfter(pem: string): number | undefined {
+  try {
+    return new x509.X509Certificate(pem).notAfter.getTime();
+  } catch {
+    return undefined;
+  }
+}

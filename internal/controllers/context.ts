@@ -33,6 +33,8 @@ export interface ControllerManagerOptions {
   nodeMonitorPeriodMs?: number;
   /** How long a node must be gone before pod GC removes its pods (upstream 40 s). */
   podGCQuarantineMs?: number;
+  /** How often the CSR cleaner looks for expired requests (upstream: hourly). For tests. */
+  csrCleanerPeriodMs?: number;
   /** The cluster CA the CSR signer issues certificates with (upstream --cluster-signing-cert-file/-key-file). */
   signingCA?: { certPEM: string; keyPEM: string };
   /** Tests: wrap the API client (e.g. to slow down a watch). */

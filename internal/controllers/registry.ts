@@ -17,6 +17,7 @@ import { newPodGCController } from "./podgc/controller.ts";
 import { newReplicaSetController, newReplicationControllerManager } from "./replicaset/controller.ts";
 import { newCSRSigningController } from "./certificates/signer.ts";
 import { newCSRApprovingController } from "./certificates/approver.ts";
+import { newCSRCleanerController } from "./certificates/cleaner.ts";
 import { newResourceQuotaController } from "./resourcequota/controller.ts";
 import { newServiceAccountController } from "./serviceaccount/controller.ts";
 
@@ -30,6 +31,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "replicationcontroller", create: newReplicationControllerManager },
   { name: "csrapproving", create: newCSRApprovingController },
   { name: "csrsigning", create: newCSRSigningController },
+  { name: "csrcleaner", create: (ctx) => newCSRCleanerController(ctx, ctx.options.csrCleanerPeriodMs) },
   { name: "deployment", create: newDeploymentController },
   { name: "garbagecollector", create: newGarbageCollector },
   { name: "namespace", create: newNamespaceController },

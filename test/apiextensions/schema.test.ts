@@ -188,6 +188,21 @@ describe("CEL rules (x-kubernetes-validations)", () => {
     expect(run({ spec: { min: 1, max: 2, immutable: "a" } })).toEqual([]);
     expect(run({ spec: { min: 1, max: 2, immutable: "b" } }, { spec: { min: 1, max: 2, immutable: "a" } })).toEqual(['spec.immutable: Invalid value: "string": is immutable']);
   });
+  test("Kubernetes' CEL library subset", () => {
+    const rule = (r: string, v: unknown) => validateRules({ v }, { type: "object", properties: { v: { type: "array", items: { type: "string" }, "x-kubernetes-validations": [{ rule: r }] } } } as any).length === 0;
+    expect(rule("self.isSorted()", ["a", "b"])).toBe(true);
+    expect(rule("self.isSorted()", ["b", "a"])).toBe(false);
+    expect(rule("self.join(',') == 'a,b'", ["a", "b"])).toBe(true);
+    expect(rule("self.all(x, isIP(x))", ["10.0.0.1", "::1"])).toBe(true);
+    expect(rule("self.all(x, isCIDR(x))", ["10.0.0.0/33"])).toBe(false);
+    expect(rule("self.all(x, isURL(x))", ["https://example.com/a"])).toBe(true);
+    expect(rule("self.all(x, isQuantity(x))", ["500m", "1Gi"])).toBe(true);
+    expect(rule("self.all(x, isQuantity(x))", ["lots"])).toBe(false);
+    expect(rule("self[0].replace('-', '_') == 'a_b'", ["a-b"])).toBe(true);
+    expect(rule("self[0].find('[0-9]+') == '42'", ["abc42def"])).toBe(true);
+    expect(rule("self.indexOf('b') == 1", ["a", "b"])).toBe(true);
+  });
+
   test("rules that do not compile are refused on the CRD", () => {
     expect(ruleCompileError("self.a +")).toContain("Unexpected token");
     const errs = validateStructuralSchema({ type: "object", properties: { a: { type: "string", "x-kubernetes-validations": [{ rule: "self +" }] } } } as any, "s");

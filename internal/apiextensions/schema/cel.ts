@@ -3,6 +3,7 @@
 // updates (transition rules are skipped on create, as upstream). Integers are CEL ints (BigInt), numbers doubles.
 import { Environment } from "@marcbachmann/cel-js";
 import { goValue, type Cause } from "../../apiserver/validation/errors.ts";
+import { registerKubernetesLibrary } from "./cellib.ts";
 import { childPath, has, indexPath, isObject, type Schema } from "./types.ts";
 
 type Rule = NonNullable<Schema["x-kubernetes-validations"]>[number];
@@ -15,6 +16,7 @@ const env = new Environment({
   enableOptionalTypes: true,
   limits: { maxAstNodes: 5000, maxDepth: 100, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 },
 });
+registerKubernetesLibrary(env);
 const programs = new Map<string, Program | Error>();
 
 function compile(src: string): Program | Error {

@@ -18,7 +18,6 @@ export function newCSRApprovingController(ctx: ControllerContext): Controller {
   const log = ctx.log.child("csrapproving");
   const inf: Informer<CertificateSigningRequest> = ctx.informers.informerFor<CertificateSigningRequest>(refs.certificatesigningrequests);
   const { queue, run } = controllerQueue(ctx, "csrapproving");
-  const csrs = ctx.client.resource<CertificateSigningRequest>(refs.certificatesigningrequests);
   const reviews = ctx.client.resource<SubjectAccessReview>(refs.subjectaccessreviews);
   const enqueue = (csr: CertificateSigningRequest) => {
     if (csr.spec?.signerName === KUBELET_CLIENT && !decided(csr)) queue.add(csr.metadata!.name!);
@@ -59,8 +58,10 @@ export function newCSRApprovingController(ctx: ControllerContext): Controller {
     for (const [sub, message] of tries) {
       if (!(await allowed(csr, sub))) continue;
       const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-      const conditions = [...(csr.status?.conditions ?? []), { type: "Approved", status: "True", reason: "AutoApproved", message, lastUpdateTime: now, lastTransitionTime: now }];
-      await csrs.patch(name, "merge", { metadata: { resourceVersion: csr.metadata!.resourceVersion }, status: { conditions } }, { subresource: "approval" });
+      const next = structuredClone(csr);
+      next.status = { ...(next.status ?? {}), conditions: [...(csr.status?.conditions ?? []), { type: "Approved", status: "True", reason: "AutoApproved", message, lastUpdateTime: now, lastTransitionTime: now }] };
+      // upstream UpdateApproval: a PUT of the approval subresource, conditional on the version we read.
+      await ctx.client.request("PUT", `/apis/certificates.k8s.io/v1/certificatesigningrequests/${encodeURIComponent(name)}/approval`, next);
       log.info("approved kubelet client certificate request", { csr: name, as: sub });
       return;
     }

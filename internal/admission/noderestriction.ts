@@ -6,6 +6,7 @@ import type { Node, Pod } from "kubernetes-types/core/v1";
 import type { AdmissionPlugin, AdmissionRequest } from "./types.ts";
 import type { Getter } from "./deps.ts";
 import { forbidden, notFound } from "./errors.ts";
+import { referencesConfigMaps, referencesSecrets } from "./podrefs.ts";
 import { nodeIdentity } from "../auth/node/authorizer.ts";
 
 const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
@@ -90,6 +91,21 @@ export function nodeRestriction(get: Getter): AdmissionPlugin {
   };
 }
 
+/** Upstream: a mirror pod is owned (as controller, without blockOwnerDeletion) by its Node, and only by it. */
+async function checkMirrorOwner(pod: Pod, nodeName: string, target: { group: string; resource: string; name?: string }, get: Getter) {
+  const owners = pod.metadata?.ownerReferences ?? [];
+  if (owners.length > 1) throw forbidden(target, `node "${nodeName}" can only create pods with a single owner reference set to itself`);
+  const owner = owners[0];
+  if (!owner || owner.apiVersion !== "v1" || owner.kind !== "Node" || owner.name !== nodeName) {
+    throw forbidden(target, `node "${nodeName}" can only create pods with an owner reference set to itself`);
+  }
+  if (!owner.controller) throw forbidden(target, `node "${nodeName}" can only create pods with a controller owner reference set to itself`);
+  if (owner.blockOwnerDeletion) throw forbidden(target, `node "${nodeName}" must not set blockOwnerDeletion on an owner reference`);
+  const node = await (get.getLive ?? get.get)<Node>("", "nodes", undefined, nodeName);
+  if (!node) throw notFound("", "nodes", nodeName);
+  if (owner.uid !== node.metadata?.uid) throw forbidden(target, `node ${nodeName} UID mismatch: expected ${owner.uid} got ${node.metadata?.uid}`);
+}
+
 async function admitPod(req: AdmissionRequest, nodeName: string, target: { group: string; resource: string; name?: string }, get: Getter) {
   switch (req.subresource ?? "") {
     case "": {
@@ -99,7 +115,17 @@ async function admitPod(req: AdmissionRequest, nodeName: string, target: { group
           throw forbidden(target, `pod does not have "${MIRROR_ANNOTATION}" annotation, node "${nodeName}" can only create mirror pods`);
         }
         if (pod.spec?.nodeName !== nodeName) throw forbidden(target, `node "${nodeName}" can only create pods with spec.nodeName set to itself`);
-        if (pod.spec?.serviceAccountName) throw forbidden(target, `node "${nodeName}" can not create pods that reference a service account`);
+        await checkMirrorOwner(pod, nodeName, target, get);
+        // A mirror pod may not reference other API objects: through the Node authorizer's graph that would give
+        // the node read access to them.
+        const spec = pod.spec ?? ({ containers: [] } as NonNullable<Pod["spec"]>);
+        if (spec.serviceAccountName) throw forbidden(target, `node "${nodeName}" can not create pods that reference a service account`);
+        if (referencesSecrets(spec)) throw forbidden(target, `node "${nodeName}" can not create pods that reference secrets`);
+        if (referencesConfigMaps(spec)) throw forbidden(target, `node "${nodeName}" can not create pods that reference configmaps`);
+        if (spec.volumes?.some((v) => v.persistentVolumeClaim)) {
+          throw forbidden(target, `node "${nodeName}" can not create pods that reference persistentvolumeclaims`);
+        }
+        if (spec.resourceClaims?.length) throw forbidden(target, `node "${nodeName}" can not create pods that reference resourceclaims`);
         return;
       }
       if (req.operation === "DELETE") {

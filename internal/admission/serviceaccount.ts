@@ -7,6 +7,7 @@ import type { Pod, ServiceAccount, Volume, VolumeMount } from "kubernetes-types/
 import type { AdmissionPlugin, AdmissionRequest } from "./types.ts";
 import type { Getter } from "./deps.ts";
 import { forbidden } from "./errors.ts";
+import { referencesSecrets } from "./podrefs.ts";
 
 export const DEFAULT_SERVICE_ACCOUNT = "default";
 export const SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -93,23 +94,6 @@ function checkMirrorPod(pod: Pod, target: { group: string; resource: string; nam
       throw forbidden(target, "a mirror pod may not use ServiceAccountToken volume projections");
     }
   }
-}
-
-/** Whether any secret is named by the pod (upstream's VisitPodSecretNames over all containers). */
-function referencesSecrets(spec: NonNullable<Pod["spec"]>): boolean {
-  if (spec.imagePullSecrets?.some((s) => s.name)) return true;
-  const containers = [...(spec.initContainers ?? []), ...spec.containers, ...((spec.ephemeralContainers ?? []) as typeof spec.containers)];
-  for (const c of containers) {
-    if (c.envFrom?.some((e) => e.secretRef?.name)) return true;
-    if (c.env?.some((e) => e.valueFrom?.secretKeyRef?.name)) return true;
-  }
-  for (const v of spec.volumes ?? []) {
-    if (v.secret?.secretName) return true;
-    if (v.projected?.sources?.some((s) => s.secret?.name)) return true;
-    const refs = [v.azureFile?.secretName, v.cephfs?.secretRef?.name, v.cinder?.secretRef?.name, v.flexVolume?.secretRef?.name, v.rbd?.secretRef?.name, v.scaleIO?.secretRef?.name, v.iscsi?.secretRef?.name, v.storageos?.secretRef?.name, v.csi?.nodePublishSecretRef?.name];
-    if (refs.some(Boolean)) return true;
-  }
-  return false;
 }
 
 function mountToken(pod: Pod): void {

@@ -144,11 +144,18 @@ describe("mirror pods", () => {
     expect([201, 409]).toContain((await call("/api/v1/namespaces/default/serviceaccounts", { method: "POST", headers: JSON_CT, body: JSON.stringify(sa) })).status);
     const creds = await joinCluster({ server: c.localURL, token: c.joinToken, nodeName: "static-node" });
     const node = { apiVersion: "v1", kind: "Node", metadata: { name: "static-node" } };
-    expect((await call("/api/v1/nodes", { method: "POST", token: creds.nodeToken, headers: JSON_CT, body: JSON.stringify(node) })).status).toBe(201);
+    const created = await call("/api/v1/nodes", { method: "POST", token: creds.nodeToken, headers: JSON_CT, body: JSON.stringify(node) });
+    expect(created.status).toBe(201);
+    // as the kubelet makes it: owned (as controller) by its Node
+    const owner = { apiVersion: "v1", kind: "Node", name: "static-node", uid: created.body.metadata.uid, controller: true };
     const mirror = (extra: any = {}) => ({
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name: `etcd-static-node${extra.suffix ?? ""}`, annotations: { "kubernetes.io/config.mirror": "abc123", "kubernetes.io/config.source": "file" } },
+      metadata: {
+        name: `etcd-static-node${extra.suffix ?? ""}`,
+        annotations: { "kubernetes.io/config.mirror": "abc123", "kubernetes.io/config.source": "file" },
+        ownerReferences: extra.owners ?? [owner],
+      },
       spec: { nodeName: "static-node", containers: [{ name: "etcd", image: "busybox" }], ...(extra.spec ?? {}) },
     });
     const r = await call("/api/v1/namespaces/default/pods", { method: "POST", token: creds.nodeToken, headers: JSON_CT, body: JSON.stringify(mirror()) });
@@ -174,6 +181,22 @@ describe("mirror pods", () => {
     });
     expect(withSecret.status).toBe(403);
     expect(withSecret.body.message).toBe('pods "etcd-static-node-secret" is forbidden: a mirror pod may not reference secrets');
+    // NodeRestriction, as upstream: owned by the node itself, and no configmaps or PVCs either
+    const byNode = (extra: any) => call("/api/v1/namespaces/default/pods", { method: "POST", token: creds.nodeToken, headers: JSON_CT, body: JSON.stringify(mirror(extra)) });
+    const refusals: [any, string][] = [
+      [{ suffix: "-noowner", owners: [] }, 'node "static-node" can only create pods with an owner reference set to itself'],
+      [{ suffix: "-other", owners: [{ ...owner, name: "other" }] }, 'node "static-node" can only create pods with an owner reference set to itself'],
+      [{ suffix: "-nctl", owners: [{ ...owner, controller: false }] }, 'node "static-node" can only create pods with a controller owner reference set to itself'],
+      [{ suffix: "-uid", owners: [{ ...owner, uid: "not-the-uid" }] }, `node static-node UID mismatch: expected not-the-uid got ${owner.uid}`],
+      [{ suffix: "-cm", spec: { volumes: [{ name: "c", configMap: { name: "kube-root-ca.crt" } }] } }, 'node "static-node" can not create pods that reference configmaps'],
+      [{ suffix: "-pvc", spec: { volumes: [{ name: "p", persistentVolumeClaim: { claimName: "data" } }] } }, 'node "static-node" can not create pods that reference persistentvolumeclaims'],
+      [{ suffix: "-env", spec: { containers: [{ name: "c", image: "busybox", env: [{ name: "A", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }] }] } }, "a mirror pod may not reference secrets"],
+    ];
+    for (const [extra, why] of refusals) {
+      const r = await byNode(extra);
+      expect(r.status).toBe(403);
+      expect(r.body.message).toBe(`pods "etcd-static-node${extra.suffix}" is forbidden: ${why}`);
+    }
     // a node still may not create ordinary pods
     const plain = { apiVersion: "v1", kind: "Pod", metadata: { name: "plain" }, spec: { nodeName: "static-node", containers: [{ name: "c", image: "busybox" }] } };
     const denied = await call("/api/v1/namespaces/default/pods", { method: "POST", token: creds.nodeToken, headers: JSON_CT, body: JSON.stringify(plain) });

@@ -173,6 +173,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
     shortNames: ["crd", "crds"],
     categories: ["api-extensions"],
     subresources: ["status"],
+    generation: true,
   }),
 
   // apiregistration.k8s.io/v1: computed from this registry (the local group-versions), read-only.

@@ -210,7 +210,10 @@ describe("custom objects", () => {
     expect((await api("POST", base, { apiVersion: "update.example.com/v1", kind: "Setting", metadata: { name: "s1" }, spec: { level: 50 } })).status).toBe(201);
     const live = (await api("GET", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`)).json;
     live.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties = { level: { type: "integer", maximum: 10 }, mode: { type: "string", default: "auto" } };
-    expect((await api("PUT", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`, live)).status).toBe(200);
+    expect(live.metadata.generation).toBe(1);
+    const put = await api("PUT", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`, live);
+    expect(put.status).toBe(200);
+    expect(put.json.metadata.generation).toBe(2);
     await pollUntil("default on read", async () => ((await api("GET", `${base}/s1`)).json.spec?.mode === "auto" ? true : undefined), 10_000);
     expect((await api("GET", `${base}/s1`)).json.spec).toEqual({ level: 50, mode: "auto" });
     const r = await api("POST", base, { apiVersion: "update.example.com/v1", kind: "Setting", metadata: { name: "s2" }, spec: { level: 50 } });

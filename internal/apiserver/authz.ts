@@ -3,6 +3,7 @@ import type { UserInfo, RequestAttributes } from "../auth/types.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import type { RequestInfo } from "./requestinfo.ts";
 import { forbidden, StatusError, unauthorized } from "../api/status.ts";
+import { ANONYMOUS_USER, AUTHENTICATED_GROUP, SERVICE_ACCOUNTS_GROUP } from "../api/names.ts";
 
 export async function authenticate(deps: ApiServerDeps, authorization: string | undefined): Promise<UserInfo> {
   const m = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
@@ -101,10 +102,10 @@ export async function impersonate(deps: ApiServerDeps, user: UserInfo, headers: 
   }
   const all = new Set(groups);
   if (sa) {
-    all.add("system:serviceaccounts");
-    all.add(`system:serviceaccounts:${sa[1]}`);
+    all.add(SERVICE_ACCOUNTS_GROUP);
+    all.add(`${SERVICE_ACCOUNTS_GROUP}:${sa[1]}`);
   }
-  if (name !== "system:anonymous") all.add("system:authenticated");
+  if (name !== ANONYMOUS_USER) all.add(AUTHENTICATED_GROUP);
   const out: UserInfo = { username: name, groups: [...all] };
   if (uid) out.uid = uid;
   if (Object.keys(extra).length) out.extra = extra;

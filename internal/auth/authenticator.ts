@@ -19,13 +19,13 @@ import {
   type IssuedToken,
   type ServiceAccountTokenRequest,
 } from "./serviceaccount/jwt.ts";
-import { COMPONENT_USERS, NODE_USER_PREFIX, NODES_GROUP } from "../api/names.ts";
+import { ADMIN_USER_NAME, AUTHENTICATED_GROUP, COMPONENT_USERS, NODE_USER_PREFIX, NODES_GROUP, PRIVILEGED_GROUP } from "../api/names.ts";
 
 const CACHE_TTL_MS = 10_000;
 const NEGATIVE_TTL_MS = 2_000;
 const CACHE_MAX = 10_000;
 
-export const ADMIN_USER: UserInfo = { username: "system:admin", groups: ["system:masters", "system:authenticated"] };
+export const ADMIN_USER: UserInfo = { username: ADMIN_USER_NAME, groups: [PRIVILEGED_GROUP, AUTHENTICATED_GROUP] };
 
 export type ComponentName = "scheduler" | "controller-manager" | "kube-proxy" | "apiserver";
 
@@ -70,10 +70,10 @@ export interface KubunAuthenticator extends Authenticator {
 }
 
 const COMPONENT_GROUPS: Record<ComponentName, string[]> = {
-  scheduler: ["system:authenticated"],
-  "controller-manager": ["system:authenticated"],
-  "kube-proxy": ["system:authenticated"],
-  apiserver: ["system:authenticated"],
+  scheduler: [AUTHENTICATED_GROUP],
+  "controller-manager": [AUTHENTICATED_GROUP],
+  "kube-proxy": [AUTHENTICATED_GROUP],
+  apiserver: [AUTHENTICATED_GROUP],
 };
 const COMPONENT_USER: Record<ComponentName, string> = {
   scheduler: COMPONENT_USERS.scheduler,
@@ -104,8 +104,8 @@ export function createAuthenticator(opts: { store?: Store; dataDir: string; admi
       const cred = await verifyNodeCredential(store, token);
       if (!cred) return null;
       // The node's service proxy runs as system:kube-proxy, as upstream's kube-proxy (ClusterRole system:node-proxier).
-      if (cred.kind === "proxy") return { user: { username: COMPONENT_USERS.kubeProxy, groups: ["system:authenticated"] }, audiences: apiAudiences };
-      return { user: { username: NODE_USER_PREFIX + cred.nodeName, groups: [NODES_GROUP, "system:authenticated"] }, audiences: apiAudiences };
+      if (cred.kind === "proxy") return { user: { username: COMPONENT_USERS.kubeProxy, groups: [AUTHENTICATED_GROUP] }, audiences: apiAudiences };
+      return { user: { username: NODE_USER_PREFIX + cred.nodeName, groups: [NODES_GROUP, AUTHENTICATED_GROUP] }, audiences: apiAudiences };
     }
     if (looksLikeJWT(token)) {
       await ready;
@@ -161,7 +161,7 @@ export function createAuthenticator(opts: { store?: Store; dataDir: string; admi
     async issueKubeletToken(nodeName: string) {
       await ready;
       const expiresAt = Date.now() + KUBELET_TOKEN_TTL_SECONDS * 1000;
-      const token = await signComponentToken(signingKey!, COMPONENT_USERS.apiserver, ["system:authenticated"], KUBELET_TOKEN_TTL_SECONDS, [kubeletAudience(nodeName)]);
+      const token = await signComponentToken(signingKey!, COMPONENT_USERS.apiserver, [AUTHENTICATED_GROUP], KUBELET_TOKEN_TTL_SECONDS, [kubeletAudience(nodeName)]);
       return { token, expiresAt };
     },
     async issueNodeToken(nodeName: string) {

@@ -12,7 +12,7 @@
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWK } from "jose";
 import type { UserInfo } from "./types.ts";
 import { COMPONENT_ISSUER, kubeletAudience, looksLikeJWT } from "./serviceaccount/jwt.ts";
-import { COMPONENT_USERS } from "../api/names.ts";
+import { AUTHENTICATED_GROUP, COMPONENT_USERS, PRIVILEGED_GROUP } from "../api/names.ts";
 
 type Review = (token: string, audiences?: string[]) => Promise<UserInfo | null>;
 type Decision = { user: UserInfo | null; allowed: boolean; until: number };
@@ -91,7 +91,7 @@ export function createKubeletAuthenticator(opts: KubeletAuthOptions): KubeletAut
     try {
       const { payload } = await jwtVerify(token, key, { algorithms: ["ES256"], issuer: COMPONENT_ISSUER, audience, clockTolerance: 60 });
       if (payload.sub !== COMPONENT_USERS.apiserver) return null;
-      return { user: { username: payload.sub, groups: ["system:authenticated"] }, exp: (payload.exp ?? 0) * 1000 };
+      return { user: { username: payload.sub, groups: [AUTHENTICATED_GROUP] }, exp: (payload.exp ?? 0) * 1000 };
     } catch {
       return null;
     }
@@ -109,7 +109,7 @@ export function createKubeletAuthenticator(opts: KubeletAuthOptions): KubeletAut
       }
     }
     const u = await review(token);
-    const ok = !!u && (allowed.has(u.username) || (allowMasters && u.groups.includes("system:masters")));
+    const ok = !!u && (allowed.has(u.username) || (allowMasters && u.groups.includes(PRIVILEGED_GROUP)));
     return { user: u, allowed: ok, until: now + (ok ? ttl : 5_000) };
   }
 

@@ -6,6 +6,7 @@
 // a separate issuer so they can never be mistaken for ServiceAccount tokens.
 import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors } from "jose";
 import type { UserInfo } from "../types.ts";
+import { AUTHENTICATED_GROUP, serviceAccountGroups, serviceAccountUserName } from "../../api/names.ts";
 import type { Store } from "../../store/types.ts";
 import type { SigningKey, VerificationKeys } from "./keys.ts";
 
@@ -90,7 +91,7 @@ export async function signServiceAccountToken(key: SigningKey, req: ServiceAccou
   const token = await new SignJWT({ "kubernetes.io": k8s })
     .setProtectedHeader({ alg: "ES256", kid: key.kid })
     .setIssuer(SA_ISSUER)
-    .setSubject(`system:serviceaccount:${req.namespace}:${req.name}`)
+    .setSubject(serviceAccountUserName(req.namespace, req.name))
     .setAudience(req.audiences?.length ? req.audiences : API_AUDIENCES)
     .setIssuedAt(iat)
     .setNotBefore(iat)
@@ -137,7 +138,7 @@ export async function signLegacyServiceAccountToken(
   })
     .setProtectedHeader({ alg: "ES256", kid: key.kid })
     .setIssuer(LEGACY_ISSUER)
-    .setSubject(`system:serviceaccount:${req.namespace}:${req.name}`)
+    .setSubject(serviceAccountUserName(req.namespace, req.name))
     .sign(key.privateKey);
 }
 
@@ -201,7 +202,7 @@ export async function verifyJWT(
 
   if (payload.iss === COMPONENT_ISSUER) {
     const groups = Array.isArray(payload["kubun.io/groups"]) ? payload["kubun.io/groups"].map(String) : [];
-    if (!groups.includes("system:authenticated")) groups.push("system:authenticated");
+    if (!groups.includes(AUTHENTICATED_GROUP)) groups.push(AUTHENTICATED_GROUP);
     return { user: { username: String(payload.sub), groups }, audiences: accepted, expiresAt };
   }
 
@@ -209,7 +210,7 @@ export async function verifyJWT(
   const ns = k8s?.namespace;
   const saName = k8s?.serviceaccount?.name;
   const saUID = k8s?.serviceaccount?.uid;
-  if (!ns || !saName || !saUID || payload.sub !== `system:serviceaccount:${ns}:${saName}`) return null;
+  if (!ns || !saName || !saUID || payload.sub !== serviceAccountUserName(ns, saName)) return null;
   if (store) {
     if (!(await objectMatches(store, `/registry/core/serviceaccounts/${ns}/${saName}`, saUID))) return null;
     if (k8s.pod && !(await objectMatches(store, `/registry/core/pods/${ns}/${k8s.pod.name}`, k8s.pod.uid))) return null;
@@ -229,9 +230,9 @@ export async function verifyJWT(
   if (payload.jti) extra["authentication.kubernetes.io/credential-id"] = [`JTI=${payload.jti}`];
   return {
     user: {
-      username: `system:serviceaccount:${ns}:${saName}`,
+      username: serviceAccountUserName(ns, saName),
       uid: saUID,
-      groups: ["system:serviceaccounts", `system:serviceaccounts:${ns}`, "system:authenticated"],
+      groups: serviceAccountGroups(ns),
       extra,
     },
     audiences: accepted,
@@ -249,7 +250,7 @@ async function verifyLegacy(
   const secretName = payload[LEGACY.secretName];
   const saName = payload[LEGACY.saName];
   const saUID = payload[LEGACY.saUID];
-  if (!ns || !secretName || !saName || !saUID || payload.sub !== `system:serviceaccount:${ns}:${saName}`) return null;
+  if (!ns || !secretName || !saName || !saUID || payload.sub !== serviceAccountUserName(ns, saName)) return null;
   if (!store) return null;
   // Legacy tokens carry no audience; upstream accepts them only for the API's own audiences.
   const accepted = audiences.filter((a) => API_AUDIENCES.includes(a));
@@ -266,9 +267,9 @@ async function verifyLegacy(
   if (!(await objectMatches(store, `/registry/core/serviceaccounts/${ns}/${saName}`, saUID))) return null;
   return {
     user: {
-      username: `system:serviceaccount:${ns}:${saName}`,
+      username: serviceAccountUserName(ns, saName),
       uid: saUID,
-      groups: ["system:serviceaccounts", `system:serviceaccounts:${ns}`, "system:authenticated"],
+      groups: serviceAccountGroups(ns),
       extra: { "authentication.kubernetes.io/credential-id": [`secret=${secretName}`] },
     },
     audiences: accepted,

@@ -67,6 +67,23 @@ describe("ReplicationController", () => {
     expect(JSON.parse((await k(["get", "svc", "web", "-o", "json"])).stdout).spec.selector).toEqual({ app: "web" });
   });
 
+  test("upstream's kubectl rc tests: scale with --current-replicas, several at once, describe", async () => {
+    await k(["create", "-f", "-"], rc("frontend", 3, { name: "frontend" }));
+    await k(["create", "-f", "-"], rc("backend", 1, { name: "backend" }));
+    const ok = await k(["scale", "--current-replicas=3", "--replicas=2", "replicationcontrollers", "frontend"]);
+    expect(ok.stdout).toContain("replicationcontroller/frontend scaled");
+    expect((await k(["get", "rc", "frontend", "-o", "jsonpath={.spec.replicas}"])).stdout).toBe("2");
+    const wrong = await k(["scale", "--current-replicas=3", "--replicas=2", "replicationcontrollers", "frontend"]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain("Expected replicas to be 3, was 2");
+    expect((await k(["scale", "rc/frontend", "rc/backend", "--replicas=4"])).code).toBe(0);
+    expect((await k(["get", "rc", "-o", "jsonpath={.items[*].spec.replicas}"])).stdout).toMatch(/^4 4( \d+)*$|4 4/);
+    const d = await k(["describe", "rc", "frontend"]);
+    for (const s of ["Name:", "Pod Template:", "Labels:", "Selector:", "Replicas:", "Pods Status:", "Volumes:", "Events:"]) expect(d.stdout).toContain(s);
+    await k(["delete", "rc", "frontend", "backend"]);
+    await waitFor("their pods gone", async () => JSON.parse((await k(["get", "pods", "-l", "name in (frontend,backend)", "-o", "json"])).stdout).items.length === 0);
+  });
+
   test("validation: a selector that does not match the template labels is refused as upstream", async () => {
     const bad = JSON.parse(rc("bad", 1));
     bad.spec.selector = { app: "other" };

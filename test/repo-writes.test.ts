@@ -30,3 +30,10 @@ test("no test or benchmark writes to an absolute path or cites a document outsid
   }
   expect(found).toEqual([]);
 });
+
+test("every benchmark puts its temp dirs under <repo>/.tmp (bun run does not preload the test helper)", () => {
+  const missing = readdirSync(join(ROOT, "bench"))
+    .filter((f) => f.endsWith(".ts"))
+    .filter((f) => !readFileSync(join(ROOT, "bench", f), "utf8").includes('"../test/helpers/tmpdir.ts"'));
+  expect(missing).toEqual([]);
+});

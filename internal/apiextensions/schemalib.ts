@@ -6,6 +6,7 @@ import { Errors } from "../apiserver/validation/errors.ts";
 import { isDNS1123Subdomain } from "../apiserver/validation/names.ts";
 import { validateObjectMeta, validateObjectMetaUpdate } from "../apiserver/validation/meta.ts";
 import { CRD_GROUP, type CRD } from "./crd/types.ts";
+import { crdUnknownFields } from "./crd/unknown.ts";
 import { defaultCRD, validateCRD, validateCRDUpdate } from "./crd/validate.ts";
 import { applyDefaults } from "./schema/default.ts";
 import { prune } from "./schema/prune.ts";
@@ -24,7 +25,10 @@ export function withCustomResources(base: SchemaLib): SchemaLib {
       const sv = servedVersion(ri);
       if (sv) return applyDefaults(obj, sv.schema);
       base.defaultObject(ri, obj);
-      if (isCRDResource(ri)) defaultCRD(obj as CRD);
+      if (isCRDResource(ri)) {
+        crdUnknownFields(obj, true);
+        defaultCRD(obj as CRD);
+      }
     },
     validateObject(ri, obj, old, opts = {}) {
       const sv = servedVersion(ri);
@@ -49,6 +53,7 @@ export function withCustomResources(base: SchemaLib): SchemaLib {
     unknownFields(ri, obj) {
       const sv = servedVersion(ri);
       if (sv) return prune(structuredClone(obj), sv.schema ?? { type: "object", "x-kubernetes-preserve-unknown-fields": true });
+      if (isCRDResource(ri)) return [...base.unknownFields(ri, obj).filter((p) => p.startsWith("metadata")), ...crdUnknownFields(obj, false)];
       return base.unknownFields(ri, obj);
     },
     typeErrors(ri, obj) {

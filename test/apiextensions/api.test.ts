@@ -81,6 +81,14 @@ describe("CRD validation and names", () => {
     const r2 = await api("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", k8sGroup);
     expect(r2.status).toBe(422);
     expect(r2.json.message).toContain('metadata.annotations[api-approved.kubernetes.io]: Required value: protected groups must have approval annotation "api-approved.kubernetes.io"');
+    const typo = crd("typos", "Typo", "example.com");
+    (typo.spec as any).foo = 1;
+    (typo.spec.versions[0] as any).schema.openAPIV3Schema.properties.spec.typo = 1;
+    const r3 = await api("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldValidation=Strict", typo);
+    expect(r3.status).toBe(400);
+    expect(r3.json.message).toBe('CustomResourceDefinition in version "v1" cannot be handled as a CustomResourceDefinition: strict decoding error: unknown field "spec.versions[0].schema.openAPIV3Schema.properties[spec].typo", unknown field "spec.foo"');
+    const r4 = await api("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", { ...crd("keeps", "Keep", "example.com"), spec: { ...crd("keeps", "Keep", "example.com").spec, preserveUnknownFields: true } });
+    expect(r4.json.message).toContain("spec.preserveUnknownFields: Invalid value: true: cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead");
     // The client library surfaces the same error.
     const err = await ext.createCustomResourceDefinition({ body: { ...crd("things", "Thing", "example.com"), spec: { ...crd("things", "Thing", "example.com").spec, scope: "Global" } } as any }).catch((e) => e);
     expect(err.code).toBe(422);

@@ -69,7 +69,11 @@ export function validateCRD(crd: CRD): Cause[] {
   });
   if (versions.length && !versions.some((v) => v?.served)) e.invalid("spec.versions", versions.map((v) => v?.name), "must have at least one served version");
 
+  if (spec?.preserveUnknownFields === true) {
+    e.invalid("spec.preserveUnknownFields", true, "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead");
+  }
   const strategy = spec?.conversion?.strategy;
+
   if (strategy !== "None" && strategy !== "Webhook") e.notSupported("spec.conversion.strategy", strategy, ["None", "Webhook"]);
   if (strategy === "Webhook" && !spec.conversion.webhook?.clientConfig) e.required("spec.conversion.webhook", "required when strategy is set to Webhook");
   if (strategy === "None" && spec.conversion.webhook !== undefined) e.forbidden("spec.conversion.webhook", "should not be set when strategy is not set to Webhook");

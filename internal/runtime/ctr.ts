@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
+import { execInContainer } from "./exec.ts";
 import { LogPump } from "./logpump.ts";
 import { StdinFifo } from "./stdin.ts";
 import { TasksAPI } from "./tasks-api.ts";
@@ -81,7 +82,9 @@ export class CtrRuntime implements Runtime {
   constructor(private opts: CtrRuntimeOptions) {
     this.ns = opts.namespace ?? "kubun";
     this.tasks = new TasksAPI(opts.address, this.ns);
-    for (const d of ["rootfs", "specs", "fifo", "meta"]) mkdirSync(join(opts.stateDir, d), { recursive: true });
+    // Exec FIFOs of a previous run are of no use (their processes' output has no reader any more).
+    rmSync(join(opts.stateDir, "exec"), { recursive: true, force: true });
+    for (const d of ["rootfs", "specs", "fifo", "meta", "exec"]) mkdirSync(join(opts.stateDir, d), { recursive: true });
     this.watchEvents();
   }
 
@@ -408,50 +411,17 @@ export class CtrRuntime implements Runtime {
 
   exec(id: string, cmd: string[], opts: ExecOptions = {}): ExecProcess {
     const execId = `exec-${crypto.randomUUID().slice(0, 8)}`;
-    const argv = ["ctr", "--address", this.opts.address, "-n", this.ns, "tasks", "exec", "--exec-id", execId];
-    if (opts.user) argv.push("--user", opts.user);
-    // ctr needs a real terminal for -t: util-linux `script` provides a pty around it.
-    const full = opts.tty
-      ? ["script", "-qfec", [...argv, "-t", id, ...cmd].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" "), "/dev/null"]
-      : [...argv, id, ...cmd];
-    const stdinIsData = typeof opts.stdin === "string" || opts.stdin instanceof Uint8Array;
-    const proc = Bun.spawn(full, {
-      stdin: stdinIsData ? new TextEncoder().encode(typeof opts.stdin === "string" ? opts.stdin : "") : "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    if (opts.stdin instanceof Uint8Array) {
-      // Bun's stdin from a Uint8Array: re-spawn not needed; handled above for strings only.
+    return execInContainer({ tasks: this.tasks, dir: join(this.opts.stateDir, "exec", execId), processSpec: () => this.processSpec(id) }, id, execId, cmd, opts);
+  }
+
+  /** The container's OCI process, from our copy of its spec or, failing that, from containerd. */
+  private async processSpec(id: string): Promise<any> {
+    try {
+      return JSON.parse(readFileSync(join(this.opts.stateDir, "specs", `${id}.json`), "utf8")).process;
+    } catch {
+      const r = await this.ctr(["containers", "info", id]);
+      return JSON.parse(r.stdout).Spec.process;
     }
-    const timer = opts.timeoutMs ? setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs) : undefined;
-    const sink = stdinIsData ? undefined : (proc.stdin as import("bun").FileSink);
-    if (opts.stdin instanceof ReadableStream && sink) {
-      (async () => {
-        try {
-          for await (const c of opts.stdin as ReadableStream<Uint8Array>) sink.write(c);
-        } catch {}
-        sink.end();
-      })();
-    }
-    return {
-      stdout: proc.stdout as ReadableStream<Uint8Array>,
-      stderr: proc.stderr as ReadableStream<Uint8Array>,
-      write: (d) => {
-        sink?.write(d);
-        sink?.flush();
-      },
-      end: () => {
-        try {
-          sink?.end();
-        } catch {}
-      },
-      resize: opts.tty ? (w, h) => void this.tasks.resizePty(id, execId, w, h).catch((e) => log.debug("resize failed", { id, error: e })) : undefined,
-      kill: () => proc.kill("SIGKILL"),
-      exited: proc.exited.then((c) => {
-        if (timer) clearTimeout(timer);
-        return c;
-      }),
-    };
   }
 
   attach(id: string, opts: AttachOptions = {}): ExecProcess {

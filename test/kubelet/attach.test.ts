@@ -101,3 +101,30 @@ test("exec, attach and portforward without an upgrade get upstream's 400 Upgrade
     expect([st.kind, st.reason, st.message, st.code]).toEqual(["Status", "BadRequest", "Upgrade request required", 400]);
   }
 }, 60_000);
+
+test("exec with a tty: resize messages on channel 4 reach the exec's terminal", async () => {
+  if (!(await pods().get("both").catch(() => undefined))) {
+    await pods().create(busyboxPod("both", "node-a", "sleep 3600"));
+    await waitPod(env, "both", (p) => p.status?.phase === "Running", "Running");
+  }
+  const q = new URLSearchParams([["command", "sh"], ["command", "-c"], ["command", "sleep 1; stty size"], ["stdout", "true"], ["tty", "true"]]);
+  const ws = new WebSocket(`${env.cluster.localURL.replace("https", "wss")}/api/v1/namespaces/default/pods/both/exec?${q}`, {
+    headers: { Authorization: `Bearer ${env.cluster.adminToken}` },
+    protocols: ["v5.channel.k8s.io"],
+    tls: { ca: env.cluster.caPEM },
+  } as any);
+  ws.binaryType = "arraybuffer";
+  let out = "";
+  const closed = new Promise<void>((resolve) => (ws.onclose = () => resolve()));
+  ws.onmessage = (ev) => {
+    const b = new Uint8Array(ev.data as ArrayBuffer);
+    if (b[0] === 1) out += new TextDecoder().decode(b.subarray(1));
+  };
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error("websocket failed"));
+  });
+  ws.send(new Uint8Array([4, ...new TextEncoder().encode(JSON.stringify({ Width: 101, Height: 33 }))]));
+  await Promise.race([closed, Bun.sleep(20_000)]);
+  expect(out.trim()).toBe("33 101");
+}, 60_000);

@@ -2,7 +2,7 @@
 // kept apart in the CRI log file, attach to a container's stdin with stdinOnce, and a terminal resized by the
 // attach session (what kubectl's resize messages on channel 4 turn into).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeBusyboxImage } from "../../internal/runtime/busybox-image.ts";
 import { startContainerd, type Containerd } from "../../internal/runtime/containerd.ts";
@@ -103,4 +103,34 @@ test("attach to a tty container: echo, and a resize the process sees", async () 
   a.kill(); // detach: the container keeps running
   expect(await a.exited).toBe(0);
   expect((await rt.list()).find((c) => c.id === s.id)?.state).toBe("running");
+}, 60_000);
+
+async function text(s: ReadableStream<Uint8Array>): Promise<string> {
+  return new Response(s).text();
+}
+
+test("exec: stdout and stderr apart, exit code, stdin data, a command that cannot start", async () => {
+  const s = spec("exec", "exec sleep 3600");
+  await rt.start(s);
+  const p = rt.exec(s.id, ["sh", "-c", "echo out; echo err >&2; exit 7"]);
+  const [out, err, code] = await Promise.all([text(p.stdout), text(p.stderr), p.exited]);
+  expect([out, err, code]).toEqual(["out\n", "err\n", 7]);
+  const up = rt.exec(s.id, ["tr", "a-z", "A-Z"], { stdin: "piped\n" });
+  expect(await text(up.stdout)).toBe("PIPED\n");
+  expect(await up.exited).toBe(0);
+  const bad = rt.exec(s.id, ["/no/such/binary"]);
+  const [, badErr, badCode] = await Promise.all([text(bad.stdout), text(bad.stderr), bad.exited]);
+  expect(badCode).not.toBe(0);
+  expect(badErr).toContain("/no/such/binary");
+  // Nothing left behind in the runtime's exec directory.
+  expect(readdirSync(join(dir, "state", "exec"))).toEqual([]);
+}, 60_000);
+
+test("exec with a tty: one terminal, resized", async () => {
+  const id2 = `exec-${id}`;
+  const p = rt.exec(id2, ["sh", "-c", "sleep 0.5; stty size; tty"], { tty: true });
+  p.resize!(90, 21);
+  const out = await text(p.stdout);
+  expect(await p.exited).toBe(0);
+  expect(out).toBe("21 90\r\n/dev/pts/0\r\n");
 }, 60_000);

@@ -243,10 +243,41 @@ describe("over HTTP", () => {
     expect([...kinds]).toEqual(expect.arrayContaining(["Namespace", "ClusterRole", "Deployment", "CronJob", "PodDisruptionBudget", "PriorityClass", "FlowSchema", "RoleBinding"]));
   });
 
-  test("real kubectl reads protobuf answers (typed commands: create secret, certificate approve, auth can-i)", async () => {
+  test("real kubectl reads protobuf answers (typed commands: create secret, describe pod, auth can-i, AlreadyExists Status)", async () => {
     const s = await c.kubectl(["create", "secret", "generic", "pbs", "--from-literal=a=b", "-v=8"]);
     expect(s.stdout).toContain("secret/pbs created");
     expect(s.stderr).toMatch(/Response Headers:[\s\S]*Content-Type: application\/vnd\.kubernetes\.protobuf/);
+    // describe reads through the typed clientset: Go's protobuf decoder on a pod with probes, quantities,
+    // int-or-string ports, times, volumes and tolerations.
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "rich", labels: { app: "rich" }, annotations: { note: "x" } },
+      spec: {
+        nodeName: "n1",
+        containers: [{
+          name: "web",
+          image: "nginx:1.25",
+          ports: [{ name: "http", containerPort: 80 }],
+          resources: { requests: { cpu: "250m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
+          livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 7 },
+          readinessProbe: { tcpSocket: { port: 80 }, initialDelaySeconds: 3 },
+          env: [{ name: "MODE", value: "fast" }],
+          volumeMounts: [{ name: "scratch", mountPath: "/scratch" }],
+        }],
+        volumes: [{ name: "scratch", emptyDir: { sizeLimit: "1Gi" } }],
+        tolerations: [{ key: "dedicated", operator: "Equal", value: "web", effect: "NoSchedule" }],
+        automountServiceAccountToken: false,
+      },
+    };
+    await c.kubectl(["create", "serviceaccount", "default"]);
+    const made = await c.kubectl(["create", "-f", "-"], { stdin: JSON.stringify(pod) });
+    expect(made.stderr).toBe("");
+    const d = await c.kubectl(["describe", "pod", "rich", "-v=8"]);
+    expect(d.stderr).toMatch(/Content-Type: application\/vnd\.kubernetes\.protobuf/);
+    for (const line of [/Liveness:\s+http-get http:\/\/:http\/healthz delay=0s timeout=1s period=7s/, /Readiness:\s+tcp-socket :80 delay=3s/, /cpu:\s+250m/, /memory:\s+128Mi/, /MODE:\s+fast/, /SizeLimit:\s+1Gi/, /dedicated=web:NoSchedule/, /Port:\s+80\/TCP/, /note: x|note=x/]) {
+      expect(d.stdout).toMatch(line);
+    }
     const can = await c.kubectl(["auth", "can-i", "create", "pods"]);
     expect(can.stdout.trim()).toBe("yes");
     const gone = await c.kubectl(["create", "secret", "generic", "pbs", "--from-literal=a=b"]);

@@ -128,3 +128,25 @@ test("exec with a tty: resize messages on channel 4 reach the exec's terminal", 
   await Promise.race([closed, Bun.sleep(20_000)]);
   expect(out.trim()).toBe("33 101");
 }, 60_000);
+
+// kubectl needs a terminal for -t: script(1) gives it one of a known size, which kubectl sends as its first resize.
+for (const [transport, extraEnv] of [["websocket", {}], ["SPDY", SPDY]] as const) {
+  test(`kubectl exec -it (${transport}): the terminal size reaches the process`, async () => {
+    if (!(await pods().get("both").catch(() => undefined))) {
+      await pods().create(busyboxPod("both", "node-a", "sleep 3600"));
+      await waitPod(env, "both", (p) => p.status?.phase === "Running", "Running");
+    }
+    const kubectl = `kubectl --kubeconfig ${env.cluster.kubeconfigPath} exec -it both -- sh -c 'sleep 0.5; stty size; exit 4'`;
+    const proc = Bun.spawn(["script", "-qec", `stty cols 77 rows 22; ${kubectl}`, "/dev/null"], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: `${env.cluster.dataDir}/home`, ...extraEnv },
+    });
+    const timer = setTimeout(() => proc.kill(), 30_000);
+    const out = await new Response(proc.stdout).text();
+    clearTimeout(timer);
+    expect(out).toContain("22 77");
+    expect(out).toContain("command terminated with exit code 4");
+  }, 60_000);
+}

@@ -150,3 +150,37 @@ for (const [transport, extraEnv] of [["websocket", {}], ["SPDY", SPDY]] as const
     expect(out).toContain("command terminated with exit code 4");
   }, 60_000);
 }
+
+test("kubectl run -it --rm with a terminal: typed input reaches the container, the pod is removed", async () => {
+  const kubectl =
+    `kubectl --kubeconfig ${env.cluster.kubeconfigPath} run tty-run -it --rm --restart=Never --image=busybox:latest --image-pull-policy=IfNotPresent ` +
+    `--overrides='{"spec":{"nodeName":"node-a"}}' -- sh -c 'read l; echo got:$l; stty size'`;
+  const proc = Bun.spawn(["script", "-qec", `stty cols 81 rows 23; ${kubectl}`, "/dev/null"], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: `${env.cluster.dataDir}/home` },
+  });
+  const timer = setTimeout(() => proc.kill(), 60_000);
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  let out = "";
+  // kubectl prints its prompt hint once attached; then we type.
+  await waitFor("attached", async () => {
+    const { value } = await reader.read();
+    out += new TextDecoder().decode(value ?? new Uint8Array());
+    return out.includes("If you don't see a command prompt");
+  }, 45_000, 0);
+  const stdin = proc.stdin as import("bun").FileSink;
+  stdin.write("typed-line\n");
+  stdin.flush();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += new TextDecoder().decode(value);
+  }
+  clearTimeout(timer);
+  expect(out).toContain("got:typed-line");
+  expect(out).toContain("23 81");
+  expect(out).toContain('pod "tty-run" deleted');
+  await waitFor("pod tty-run gone", async () => !(await pods().get("tty-run").catch(() => undefined)));
+}, 90_000);

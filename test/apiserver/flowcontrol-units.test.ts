@@ -197,6 +197,36 @@ describe("validation", () => {
       "spec.rules[1]: Required value: at least one of resourceRules and nonResourceRules has to be non-empty",
     ]);
     for (const fs of [...MANDATORY_FLOW_SCHEMAS, ...SUGGESTED_FLOW_SCHEMAS]) expect(errs((e) => validateFlowSchema(e, fs as any))).toEqual([]);
+    expect(
+      errs((e) =>
+        validateFlowSchema(e, {
+          metadata: { name: "mine" },
+          spec: {
+            matchingPrecedence: 1,
+            priorityLevelConfiguration: { name: "global-default" },
+            rules: [
+              {
+                subjects: [{ kind: "ServiceAccount", serviceAccount: { name: "*" }, user: { name: "u" } }],
+                resourceRules: [{ verbs: ["get", "escalate"], apiGroups: ["*"], resources: ["*"], namespaces: ["Team"] }],
+                nonResourceURLs: undefined,
+                nonResourceRules: [{ verbs: ["get"], nonResourceURLs: ["/api/*/x", "healthz"] }],
+              },
+            ],
+          },
+        }),
+      ),
+    ).toEqual([
+      "spec.matchingPrecedence: Invalid value: 1: only the schema named 'exempt' may have matchingPrecedence 1",
+      "spec.rules[0].subjects[0].serviceAccount.namespace: Required value: must specify namespace for service account",
+      "spec.rules[0].subjects[0].user: Forbidden: user is forbidden when subject kind is not 'User'",
+      `spec.rules[0].resourceRules[0].verbs: Unsupported value: []string{"get", "escalate"}: supported values: "create", "delete", "deletecollection", "get", "list", "patch", "proxy", "update", "watch"`,
+      expect.stringContaining(`spec.rules[0].resourceRules[0].namespaces[0]: Invalid value: "Team": each member of this list must be '*' or a DNS-1123 label; a lowercase RFC 1123 label`),
+      `spec.rules[0].nonResourceRules[0].nonResourceURLs[0]: Invalid value: "/api/*/x": wildcard can only do suffix matching`,
+      `spec.rules[0].nonResourceRules[0].nonResourceURLs[1]: Invalid value: "healthz": must start with slash`,
+    ]);
+    const changedExempt = structuredClone(MANDATORY_FLOW_SCHEMAS[0]!) as any;
+    changedExempt.spec.matchingPrecedence = 2;
+    expect(errs((e) => validateFlowSchema(e, changedExempt))).toEqual([expect.stringContaining("spec of 'exempt' must equal the fixed value")]);
   });
   test("PriorityLevelConfiguration", () => {
     const limited = (limitResponse: any, extra: any = {}) => ({ metadata: { name: "x" }, spec: { type: "Limited", limited: { nominalConcurrencyShares: 1, limitResponse, ...extra } } });
@@ -210,6 +240,11 @@ describe("validation", () => {
     ]);
     expect(errs((e) => validatePriorityLevelConfiguration(e, limited({ type: "Queue", queuing: { queues: 512, handSize: 10, queueLengthLimit: 1 } })))).toEqual([
       "spec.limited.limitResponse.queuing.handSize: Invalid value: 10: required entropy bits of deckSize 512 and handSize 10 should not be greater than 60",
+    ]);
+    // The exempt level's own settings may change; nothing else of a mandatory level.
+    expect(errs((e) => validatePriorityLevelConfiguration(e, { metadata: { name: "exempt" }, spec: { type: "Exempt", exempt: { nominalConcurrencyShares: 10, lendablePercent: 0 } } }))).toEqual([]);
+    expect(errs((e) => validatePriorityLevelConfiguration(e, { metadata: { name: "catch-all" }, spec: { type: "Limited", limited: { nominalConcurrencyShares: 50, lendablePercent: 0, limitResponse: { type: "Reject" } } } }))).toEqual([
+      expect.stringContaining("spec of 'catch-all' must equal the fixed value"),
     ]);
     expect(errs((e) => validatePriorityLevelConfiguration(e, { metadata: { name: "mine" }, spec: { type: "Exempt", exempt: {} } }))).toEqual([
       `spec.type: Invalid value: "Exempt": type must be 'Exempt' if and only if name is 'exempt'`,
@@ -238,7 +273,8 @@ describe("default objects", () => {
         o.spec.limited.nominalConcurrencyShares = 7;
       });
       await change(PL_PREFIX + "global-default", (o) => (o.spec.limited.nominalConcurrencyShares = 7));
-      // Mandatory ones come back whatever their annotation says.
+      // The exempt level's own settings are the administrator's; mandatory specs come back whatever the annotation says.
+      await change(PL_PREFIX + "exempt", (o) => (o.spec.exempt.nominalConcurrencyShares = 10));
       await change(FS_PREFIX + "exempt", (o) => {
         o.metadata.annotations["apf.kubernetes.io/autoupdate-spec"] = "false";
         o.spec.matchingPrecedence = 5000;
@@ -251,6 +287,7 @@ describe("default objects", () => {
       expect((await get(PL_PREFIX + "workload-low")).spec.limited.nominalConcurrencyShares).toBe(7);
       expect((await get(PL_PREFIX + "global-default")).spec.limited.nominalConcurrencyShares).toBe(20);
       expect((await get(FS_PREFIX + "exempt")).spec.matchingPrecedence).toBe(1);
+      expect((await get(PL_PREFIX + "exempt")).spec).toEqual({ type: "Exempt", exempt: { nominalConcurrencyShares: 10, lendablePercent: 0 } });
       const catchAll = await get(FS_PREFIX + "catch-all");
       expect(catchAll.metadata.uid).not.toBe(uid);
       expect(catchAll.spec.matchingPrecedence).toBe(10000);

@@ -345,6 +345,10 @@ spec:
     expect(badPL.code).not.toBe(0);
     expect(badPL.stderr).toContain("spec.limited.limitResponse.queuing.handSize: Invalid value: 3: should not be greater than queues (2)");
 
+    const patch = await c.kubectl(["patch", "flowschema", "exempt", "--type=merge", "-p", '{"spec":{"matchingPrecedence":2}}']);
+    expect(patch.code).not.toBe(0);
+    expect(patch.stderr).toContain("spec of 'exempt' must equal the fixed value");
+
     const oldUID = await uid("flowschema", "exempt");
     const del = await c.kubectl(["delete", "flowschema", "exempt"]);
     expect(del.stderr).toBe("");

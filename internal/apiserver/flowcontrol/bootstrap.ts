@@ -133,8 +133,11 @@ async function ensureOne(store: Store, prefix: string, want: FlowSchema | Priori
     const auto = cur.metadata?.annotations?.[AUTO_UPDATE_ANNOTATION];
     // Upstream: a mandatory object is always put back; a suggested one only while auto-update is on.
     if (!mandatory && auto !== "true") return;
-    if (deepEqual(cur.spec, want.spec) && (mandatory || auto === "true")) return;
-    const next = { ...cur, spec: structuredClone(want.spec), metadata: { ...cur.metadata, annotations: { ...(cur.metadata?.annotations ?? {}), [AUTO_UPDATE_ANNOTATION]: "true" } } };
+    if (specMatches(prefix, cur.spec, want) && (mandatory || auto === "true")) return;
+    const spec = structuredClone(want.spec) as unknown as Record<string, unknown>;
+    // The exempt level's own settings (spec.exempt) are the administrator's to change, as upstream allows.
+    if (keepsExemptSettings(prefix, want) && cur.spec?.exempt !== undefined) spec.exempt = cur.spec.exempt;
+    const next = { ...cur, spec, metadata: { ...cur.metadata, annotations: { ...(cur.metadata?.annotations ?? {}), [AUTO_UPDATE_ANNOTATION]: "true" } } };
     next.metadata.generation = (Number(cur.metadata?.generation) || 1) + 1;
     delete next.metadata.resourceVersion;
     try {
@@ -144,6 +147,18 @@ async function ensureOne(store: Store, prefix: string, want: FlowSchema | Priori
       // Someone wrote it meanwhile: look again.
     }
   }
+}
+
+function keepsExemptSettings(prefix: string, want: FlowSchema | PriorityLevelConfiguration): boolean {
+  return prefix === PL_PREFIX && want.metadata?.name === "exempt";
+}
+
+/** Whether a stored spec is the wanted one (for the exempt level: apart from its `exempt` settings). */
+export function specMatches(prefix: string, spec: unknown, want: FlowSchema | PriorityLevelConfiguration): boolean {
+  if (!keepsExemptSettings(prefix, want)) return deepEqual(spec, want.spec);
+  const { exempt: _a, ...rest } = (spec ?? {}) as Record<string, unknown>;
+  const { exempt: _b, ...wantRest } = (want.spec ?? {}) as Record<string, unknown>;
+  return deepEqual(rest, wantRest);
 }
 
 /** Creates (or restores) the default FlowSchemas and PriorityLevelConfigurations. Safe with several servers. */

@@ -11,8 +11,7 @@ import type { UserInfo } from "../../auth/types.ts";
 import type { Logger } from "../../log/log.ts";
 import { CompactedError, type Store, type WatchEvent } from "../../store/types.ts";
 import type { RequestInfo } from "../requestinfo.ts";
-import { deepEqual } from "../validation/util.ts";
-import { ensureFlowControlObjects, FS_PREFIX, MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS, PL_PREFIX } from "./bootstrap.ts";
+import { ensureFlowControlObjects, specMatches, FS_PREFIX, MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS, PL_PREFIX } from "./bootstrap.ts";
 import { flowDistinguisher, flowSchemaMatches, sortFlowSchemas } from "./match.ts";
 import { metrics as serverMetrics } from "../metrics.ts";
 import { FlowControlMetrics } from "./metrics.ts";
@@ -206,8 +205,8 @@ export class FlowControl {
     this.again = false;
     try {
       const missing =
-        MANDATORY_PRIORITY_LEVELS.some((o) => !deepEqual(this.levelObjs.get(o.metadata!.name!)?.spec, o.spec)) ||
-        MANDATORY_FLOW_SCHEMAS.some((o) => !deepEqual(this.schemas.get(o.metadata!.name!)?.obj.spec, o.spec));
+        MANDATORY_PRIORITY_LEVELS.some((o) => !this.levelObjs.has(o.metadata!.name!) || !specMatches(PL_PREFIX, this.levelObjs.get(o.metadata!.name!)!.spec, o)) ||
+        MANDATORY_FLOW_SCHEMAS.some((o) => !this.schemas.has(o.metadata!.name!) || !specMatches(FS_PREFIX, this.schemas.get(o.metadata!.name!)!.obj.spec, o));
       if (missing) await ensureFlowControlObjects(this.store);
       for (const [name, { obj, modRevision }] of this.schemas) {
         const want = this.danglingCondition(obj);

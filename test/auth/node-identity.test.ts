@@ -83,3 +83,35 @@ test("node and kube-proxy credentials expire, are renewed by the node itself, an
   expect(await whoami(short.nodeToken)).toBe(401);
   expect(await whoami(short.proxyToken)).toBe(401);
 });
+
+test("the agent's credential manager renews when half the lifetime is gone and re-joins after its Node is deleted", async () => {
+  const { NodeCredentialManager, ensureServingKey } = await import("../../internal/agent/credentials.ts");
+  const { createClient } = await import("../../internal/client/client.ts");
+  const c = env.cluster;
+  const dataDir = machine("managed");
+  const m = new NodeCredentialManager({ server: () => c.localURL, joinToken: c.joinToken, nodeName: "edge-m", dataDir, addresses: ["192.0.2.77"], servingKey: await ensureServingKey(join(dataDir, "agent", "serving")) });
+  expect(await m.start(new AbortController().signal)).toBe(true);
+  expect(m.current.servingCert).toContain("BEGIN CERTIFICATE");
+  // A client that reads the current token on each request keeps working across renewals.
+  const client = createClient({ server: c.localURL, token: m.nodeToken(), tokenSource: m.nodeToken, caPEM: c.caPEM });
+  await client.request("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "edge-m" } });
+
+  const first = m.nodeToken();
+  await m.refresh(); // not due yet, still accepted: nothing changes
+  expect(m.nodeToken()).toBe(first);
+  // Pretend most of the lifetime is gone: obtained a day ago, expiring in an hour.
+  (m as any).obtainedAt = Date.now() - 86_400_000;
+  m.current.expires = new Date(Date.now() + 3_600_000).toISOString();
+  await m.refresh();
+  const second = m.nodeToken();
+  expect(second).not.toBe(first);
+  expect(await status("/api/v1/nodes/edge-m", first)).toBe(401);
+  expect((await client.request("GET", "/api/v1/nodes/edge-m"))?.metadata?.name).toBe("edge-m");
+
+  // The Node is deleted (credentials revoked, name freed): the next check joins again with the same password.
+  expect((await c.api("/api/v1/nodes/edge-m", { method: "DELETE" })).status).toBe(200);
+  await pollUntil("credentials revoked", async () => (await status("/api/v1/namespaces/default/pods", second)) === 401, 20_000);
+  await m.refresh();
+  expect(m.nodeToken()).not.toBe(second);
+  expect(await status("/api/v1/nodes", m.nodeToken())).toBe(200);
+}, 60_000);

@@ -144,7 +144,11 @@ export function startCRDController(store: Store, log: Logger, opts: { onChange?:
     if (crd) crds.set(name, { crd, rev });
     else crds.delete(name);
     // Served rows follow the stored object; a CRD being deleted keeps serving until its objects are gone.
-    if (syncServed(name, crd)) opts.onChange?.();
+    try {
+      if (syncServed(name, crd)) opts.onChange?.();
+    } catch (err) {
+      log.error("cannot serve CRD", { crd: name, err: String(err) });
+    }
     if (!crd) {
       // Another CRD of the group may now get names it was refused.
       for (const [n, o] of crds) if (condition(o.crd, "NamesAccepted")?.status === "False") void reconcileStatus(n).catch(() => {});

@@ -206,6 +206,13 @@ spec: {size: 3, color: red, ports: [{name: http, port: 80}]}
 describe("CRD deletion", () => {
   test("deleting the CRD deletes its objects, then stops serving", async () => {
     await ok(["apply", "-f", "-"], `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w3, finalizers: [example.com/hold]}\nspec: {size: 1}\n`);
+    // An open watch of the resource ends once the CRD is gone.
+    const watch = await c.api("/apis/example.com/v1/namespaces/default/widgets?watch=1");
+    const watchEnded = (async () => {
+      const reader = watch.body!.getReader();
+      while (!(await reader.read()).done);
+      return true;
+    })();
     await ok(["delete", "crd", "widgets.example.com", "--wait=false"]);
     // As upstream, the cleanup finalizer is added by the delete.
     const crd = JSON.parse(await ok(["get", "crd", "widgets.example.com", "-o", "json"]));
@@ -225,5 +232,6 @@ describe("CRD deletion", () => {
     const gone = await c.kubectl(["get", "--raw", "/apis/example.com/v1/namespaces/default/widgets"]);
     expect(gone.code).not.toBe(0);
     expect(await ok(["api-resources"])).not.toContain("widgets");
+    expect(await Promise.race([watchEnded, Bun.sleep(10_000).then(() => false)])).toBe(true);
   });
 });

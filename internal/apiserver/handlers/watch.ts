@@ -7,7 +7,7 @@ import { collectionPrefix, listObjects, matches, objectsOf, parseRV, parseSelect
 import { decodeShared, rawJSON, type KObject } from "../objects.ts";
 import type { Rest } from "../rest.ts";
 import { partialMetadata, rendering } from "../respond.ts";
-import { groupVersion, storagePrefix } from "../../api/resources.ts";
+import { groupVersion, onResourcesChanged, storagePrefix } from "../../api/resources.ts";
 import { queryBool } from "../queryopts.ts";
 import { expired, StatusError } from "../../api/status.ts";
 import { metrics } from "../metrics.ts";
@@ -197,6 +197,16 @@ export async function handleWatch(r: Rest): Promise<Response> {
     );
   }
   r.c.req.raw.signal?.addEventListener("abort", close, { once: true });
+  // A resource that stops being served (its CRD was deleted) ends its watches, as upstream.
+  const offRegistry = onResourcesChanged(({ type, resource: x }) => {
+    if (type === "removed" && x.group === r.ri.group && x.version === r.ri.version && x.resource === r.ri.resource) close();
+  });
+  const untrackCache = untrack;
+  untrack = () => {
+    untrackCache();
+    offRegistry();
+  };
+  if (closed) offRegistry();
   return streamResponse(stream, pb);
 }
 

@@ -34,15 +34,6 @@ function ttlFor(w: WriteCtx): number | undefined {
   return w.ri.resource === "events" ? (w.deps.eventTTLSeconds ?? 3600) : undefined;
 }
 
-/** Status from an error thrown by the service allocator (an ApiError carrying a Status). */
-function allocatorError(err: unknown): unknown {
-  const e = err as { code?: number; reason?: string; status?: any; message?: string };
-  if (e && typeof e.code === "number" && e.status) {
-    return new StatusError(e.code, e.reason ?? "InternalError", e.status.message ?? e.message, e.status.details);
-  }
-  return err;
-}
-
 export async function readLive(
   deps: ApiServerDeps,
   ri: ResourceInfo,
@@ -166,17 +157,14 @@ export async function createObject(w: WriteCtx, input: KObject, opts: { managedA
     if (kv) throw alreadyExists(ri, obj.metadata.name);
     // As upstream, a dry-run Service shows (and checks) the addresses it would get, without taking them.
     if (deps.serviceAllocator && ri.group === "" && ri.resource === "services") {
-      return (await deps.serviceAllocator.allocate(obj as any, { dryRun: true }).catch((e) => {
-        throw allocatorError(e);
-      })) as KObject;
+      // The allocator's errors are Status errors (internal/api): they reach the client as they are.
+      return (await deps.serviceAllocator.allocate(obj as any, { dryRun: true })) as KObject;
     }
     return obj;
   }
   let toStore = obj;
   if (deps.serviceAllocator && ri.group === "" && ri.resource === "services") {
-    toStore = (await deps.serviceAllocator.allocate(obj as any).catch((e) => {
-      throw allocatorError(e);
-    })) as KObject;
+    toStore = (await deps.serviceAllocator.allocate(obj as any)) as KObject;
   }
   // Upstream retries generated names a few times before giving up with AlreadyExists.
   for (let attempt = 0; ; attempt++) {
@@ -263,9 +251,7 @@ export async function updateObject(
     if (w.dryRun) return { obj: next, created: false, deleted: remove };
     if (deps.serviceAllocator && ri.group === "" && ri.resource === "services" && !w.subresource) {
       // Dropped allocations are freed only once the update is stored (a failed write keeps them).
-      next = (await deps.serviceAllocator.allocateUpdate(live as any, next as any, { deferRelease: true }).catch((e) => {
-        throw allocatorError(e);
-      })) as KObject;
+      next = (await deps.serviceAllocator.allocateUpdate(live as any, next as any, { deferRelease: true })) as KObject;
     }
     try {
       if (remove) {

@@ -29,4 +29,23 @@ describe("service allocation errors", () => {
     expect(err.status.details).toMatchObject({ name: "second", kind: "Service" });
     expect(err.status.details.causes[0]).toMatchObject({ reason: "FieldValueInvalid", field: "spec.clusterIPs" });
   });
+
+  test("an update to a NodePort already in use is 422 Invalid on that port", async () => {
+    const services = env.client.resource<Service>(refs.services, "default");
+    const nodePort = (name: string, port?: number): Service => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name },
+      spec: { type: "NodePort", ports: [{ port: 80, ...(port ? { nodePort: port } : {}) }] },
+    });
+    await services.create(nodePort("np-a", 30555));
+    const b = await services.create(nodePort("np-b"));
+    b.spec!.ports![0]!.nodePort = 30555;
+    const err: any = await services.update(b).catch((e) => e);
+    expect(err.code).toBe(422);
+    expect(err.status.message).toBe(
+      'Service "np-b" is invalid: spec.ports[0].nodePort: Invalid value: 30555: provided port is already allocated',
+    );
+    expect(err.status.details.causes[0]).toMatchObject({ reason: "FieldValueInvalid", field: "spec.ports[0].nodePort" });
+  });
 });

@@ -189,7 +189,7 @@ describe("over HTTP", () => {
     expect(only.status).toBe(406);
     const table = await get("/api/v1/namespaces/default/configmaps", `${PB};as=Table;v=v1;g=meta.k8s.io, application/json`);
     expect(table.headers.get("content-type")).toBe("application/json");
-    expect((await table.json()).kind).toBe("Table");
+    expect(((await table.json()) as any).kind).toBe("Table");
     const nothing = await get("/api/v1/namespaces/default/configmaps", "text/html");
     expect(nothing.status).toBe(406);
   });
@@ -235,7 +235,7 @@ describe("over HTTP", () => {
       }
       expect(`${ri.kind} ${res.headers.get("content-type")}`).toBe(`${ri.kind} ${PB}`);
       const list = decodeKubernetesProtobuf(new Uint8Array(await res.arrayBuffer()));
-      const asJSON = await (await c.api(`${ri.group ? `/apis/${groupVersion(ri)}` : "/api/v1"}/${ri.resource}`)).json();
+      const asJSON: any = await (await c.api(`${ri.group ? `/apis/${groupVersion(ri)}` : "/api/v1"}/${ri.resource}`)).json();
       // Protobuf list items carry no apiVersion/kind (upstream's JSON lists don't either).
       expect(norm(list.items ?? [])).toEqual(norm(asJSON.items.map(({ apiVersion: _a, kind: _k, ...rest }: any) => rest)));
       if (list.items?.length) kinds.add(ri.kind);

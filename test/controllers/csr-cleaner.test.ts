@@ -45,7 +45,7 @@ describe("controller", () => {
       expect((await env.cluster.kubectl(["create", "-f", "-"], { stdin: JSON.stringify(obj) })).code).toBe(0);
     }
     // An approval with its own timestamps (kept by the approval strategy): two hours ago.
-    const live = await env.cluster.api("/apis/certificates.k8s.io/v1/certificatesigningrequests/old").then((r) => r.json());
+    const live = await env.cluster.api("/apis/certificates.k8s.io/v1/certificatesigningrequests/old").then((r) => r.json() as Promise<any>);
     live.status = { conditions: [{ type: "Approved", status: "True", reason: "Test", lastUpdateTime: iso(Date.now() - 2 * HOUR), lastTransitionTime: iso(Date.now() - 2 * HOUR) }] };
     const put = await env.cluster.api("/apis/certificates.k8s.io/v1/certificatesigningrequests/old/approval", { method: "PUT", body: JSON.stringify(live), headers: { "Content-Type": "application/json" } });
     expect(put.status).toBe(200);

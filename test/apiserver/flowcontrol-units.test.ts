@@ -146,6 +146,18 @@ describe("QueueSet", () => {
     (await reject.acquire(h))();
   });
 
+  test("queues exist only while used: a level may declare 10^7 of them", async () => {
+    const qs = new QueueSet({ concurrencyLimit: 1, queuing: { queues: 10_000_000, handSize: 3, queueLengthLimit: 5 } }, 5000);
+    const held = await qs.acquire(flowHash("fs", "a"));
+    const waiting = [qs.acquire(flowHash("fs", "b")), qs.acquire(flowHash("fs", "c"))];
+    expect((qs as any).queues.size).toBeLessThanOrEqual(3);
+    held();
+    (await waiting[0]!)();
+    (await waiting[1]!)();
+    expect((qs as any).queues.size).toBe(0);
+    expect(qs.inUse).toBe(0);
+  });
+
   test("shuffle sharding deals the same hand to a flow and spreads flows over queues", async () => {
     const qs = new QueueSet({ concurrencyLimit: 0, queuing: { queues: 16, handSize: 3, queueLengthLimit: 1 } }, 60_000);
     // One flow fills exactly its hand (3 queues × 1), then is refused; another flow still gets in.

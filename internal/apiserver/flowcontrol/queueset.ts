@@ -36,16 +36,24 @@ interface Waiter {
 }
 
 interface Queue {
+  index: number;
   waiting: Waiter[];
   executing: number;
 }
 
-/** Seats and queues of one priority level. */
+/**
+ * Seats and queues of one priority level. Queues exist only while they hold or run requests (a level may declare up
+ * to 10^7 of them; memory follows the active flows, not the configuration).
+ */
 export class QueueSet {
   private executing = 0;
   /** Requests waiting in all queues (kept, not counted, since every request asks). */
   private nWaiting = 0;
-  private queues: Queue[] = [];
+  private nQueues = 0;
+  private queues = new Map<number, Queue>();
+  /** Queues with requests waiting, the only ones dispatch looks at. */
+  private backlogged = new Set<Queue>();
+  /** Round-robin position among equally loaded queues. */
   private rr = 0;
 
   constructor(
@@ -69,13 +77,14 @@ export class QueueSet {
 
   /** A new limit or queue shape: waiting requests move to the queues their flow is now dealt. */
   setConfig(cfg: LevelConfig): void {
-    const sameShape =
-      this.queues.length > 0 && cfg.queuing && this.cfg.queuing && cfg.queuing.queues === this.cfg.queuing.queues && cfg.queuing.handSize === this.cfg.queuing.handSize;
+    const n = cfg.queuing?.queues ?? 0;
+    const sameShape = n > 0 && n === this.nQueues && cfg.queuing?.handSize === this.cfg.queuing?.handSize;
     this.cfg = cfg;
     if (!sameShape) {
-      const old = this.queues.flatMap((q) => q.waiting);
-      const n = cfg.queuing?.queues ?? 0;
-      this.queues = Array.from({ length: n }, () => ({ waiting: [], executing: 0 }));
+      const old = [...this.backlogged].flatMap((q) => q.waiting);
+      this.nQueues = n;
+      this.queues = new Map();
+      this.backlogged.clear();
       this.rr = 0;
       for (const w of old) {
         if (!n) {
@@ -84,8 +93,9 @@ export class QueueSet {
           w.reject(new RejectedError("concurrency-limit"));
           continue;
         }
-        w.queue = this.queues[this.chooseQueue(w.flowHash)]!;
+        w.queue = this.queue(this.chooseQueue(w.flowHash));
         w.queue.waiting.push(w);
+        this.backlogged.add(w.queue);
       }
     }
     this.dispatch();
@@ -97,27 +107,44 @@ export class QueueSet {
    */
   acquire(flowHash: bigint): Promise<() => void> {
     if (this.executing < this.cfg.concurrencyLimit && this.nWaiting === 0) {
-      const q = this.queues.length ? this.queues[this.chooseQueue(flowHash)]! : undefined;
-      return Promise.resolve(this.start(q));
+      return Promise.resolve(this.start(this.nQueues ? this.queue(this.chooseQueue(flowHash)) : undefined));
     }
     const qc = this.cfg.queuing;
-    if (!qc || !this.queues.length) return Promise.reject(new RejectedError("concurrency-limit"));
-    const queue = this.queues[this.chooseQueue(flowHash)]!;
-    if (queue.waiting.length >= qc.queueLengthLimit) return Promise.reject(new RejectedError("queue-full"));
+    if (!qc || !this.nQueues) return Promise.reject(new RejectedError("concurrency-limit"));
+    const queue = this.queue(this.chooseQueue(flowHash));
+    if (queue.waiting.length >= qc.queueLengthLimit) {
+      this.forget(queue);
+      return Promise.reject(new RejectedError("queue-full"));
+    }
     return new Promise((resolve, reject) => {
       const w: Waiter = { flowHash, queue, resolve, reject };
       w.timer = setTimeout(() => {
-        const list = w.queue.waiting;
-        const i = list.indexOf(w);
+        const q = w.queue;
+        const i = q.waiting.indexOf(w);
         if (i >= 0) {
-          list.splice(i, 1);
+          q.waiting.splice(i, 1);
           this.nWaiting--;
+          if (!q.waiting.length) this.backlogged.delete(q);
+          this.forget(q);
         }
         reject(new RejectedError("time-out"));
       }, this.queueWaitMs);
       queue.waiting.push(w);
+      this.backlogged.add(queue);
       this.nWaiting++;
     });
+  }
+
+  /** Queue number i, created on first use. */
+  private queue(i: number): Queue {
+    let q = this.queues.get(i);
+    if (!q) this.queues.set(i, (q = { index: i, waiting: [], executing: 0 }));
+    return q;
+  }
+
+  /** Drops a queue that holds and runs nothing (it is recreated, empty, when dealt again). */
+  private forget(q: Queue): void {
+    if (!q.waiting.length && q.executing === 0 && this.queues.get(q.index) === q) this.queues.delete(q.index);
   }
 
   private start(q: Queue | undefined): () => void {
@@ -128,7 +155,10 @@ export class QueueSet {
       if (done) return;
       done = true;
       this.executing--;
-      if (q) q.executing--;
+      if (q) {
+        q.executing--;
+        this.forget(q);
+      }
       this.dispatch();
     };
   }
@@ -137,21 +167,20 @@ export class QueueSet {
   private dispatch(): void {
     while (this.nWaiting > 0 && this.executing < this.cfg.concurrencyLimit) {
       let best: Queue | undefined;
-      let bestIdx = -1;
-      const n = this.queues.length;
-      for (let k = 0; k < n; k++) {
-        const i = (this.rr + k) % n;
-        const q = this.queues[i]!;
-        if (!q.waiting.length) continue;
-        if (!best || q.executing < best.executing) {
+      let bestDistance = Infinity;
+      const n = this.nQueues;
+      for (const q of this.backlogged) {
+        const distance = (q.index - this.rr + n) % n;
+        if (!best || q.executing < best.executing || (q.executing === best.executing && distance < bestDistance)) {
           best = q;
-          bestIdx = i;
+          bestDistance = distance;
         }
       }
       if (!best) return;
-      this.rr = (bestIdx + 1) % n;
+      this.rr = (best.index + 1) % n;
       const w = best.waiting.shift()!;
       this.nWaiting--;
+      if (!best.waiting.length) this.backlogged.delete(best);
       clearTimeout(w.timer);
       w.resolve(this.start(best));
     }
@@ -159,7 +188,7 @@ export class QueueSet {
 
   /** Shuffle sharding: deal handSize distinct queues from the hash, pick the one with the least work. */
   private chooseQueue(hash: bigint): number {
-    const n = this.queues.length;
+    const n = this.nQueues;
     const hand = Math.min(this.cfg.queuing?.handSize ?? 1, n);
     const dealt: number[] = [];
     let best = -1;
@@ -172,8 +201,8 @@ export class QueueSet {
       h /= span;
       for (const d of dealt) if (card >= d) card++;
       dealt.splice(sortedIndex(dealt, card), 0, card);
-      const q = this.queues[card]!;
-      const load = q.waiting.length + q.executing;
+      const q = this.queues.get(card);
+      const load = q ? q.waiting.length + q.executing : 0;
       if (load < bestLoad) {
         bestLoad = load;
         best = card;

@@ -184,3 +184,23 @@ test("kubectl run -it --rm with a terminal: typed input reaches the container, t
   expect(out).toContain('pod "tty-run" deleted');
   await waitFor("pod tty-run gone", async () => !(await pods().get("tty-run").catch(() => undefined)));
 }, 90_000);
+
+for (const [transport, extraEnv] of [["websocket", {}], ["SPDY", SPDY]] as const) {
+  test(`kubectl cp (${transport}): 3 MB there and back through exec's stdin and stdout`, async () => {
+    if (!(await pods().get("both").catch(() => undefined))) {
+      await pods().create(busyboxPod("both", "node-a", "sleep 3600"));
+      await waitPod(env, "both", (p) => p.status?.phase === "Running", "Running");
+    }
+    const local = join(env.cluster.dataDir, `blob-${transport}`);
+    const bytes = crypto.getRandomValues(new Uint8Array(3 * 1024 * 1024));
+    await Bun.write(local, bytes);
+    const up = await env.cluster.kubectl(["cp", local, `both:/tmp/blob-${transport}`], { env: extraEnv, timeoutMs: 60_000 });
+    expect(up.stderr).toBe("");
+    expect(up.code).toBe(0);
+    const sum = await env.cluster.kubectl(["exec", "both", "--", "md5sum", `/tmp/blob-${transport}`], { env: extraEnv });
+    expect(sum.stdout.split(" ")[0]).toBe(new Bun.CryptoHasher("md5").update(bytes).digest("hex"));
+    const back = await env.cluster.kubectl(["cp", `both:/tmp/blob-${transport}`, `${local}.back`], { env: extraEnv, timeoutMs: 60_000 });
+    expect(back.code).toBe(0);
+    expect(new Uint8Array(await Bun.file(`${local}.back`).arrayBuffer())).toEqual(bytes);
+  }, 90_000);
+}

@@ -156,6 +156,8 @@ function mergeListItems(
   if (!key) throw internalPatchError(`cannot merge lists without merge key for ${type ?? "type"}`);
   let work = original.map((v) => clone(v));
   const items: JSONObject[] = [];
+  // Lookups by merge-key value go through maps: a patch of many list items must not cost items × list.
+  const deletes = new Set<string>();
   let replace = false;
   for (const v of patch) {
     if (!isObject(v)) throw internalPatchError(`${ERR_BAD_JSON_DOC}: list item is not a map`);
@@ -166,7 +168,7 @@ function mergeListItems(
     const directive = v[PATCH];
     if (directive === "delete") {
       if (!(key in v)) throw internalPatchError(`map: ${goMap(v)} does not contain declared merge key: ${key}`);
-      work = work.filter((o) => !(isObject(o) && deepEqual(o[key], v[key])));
+      deletes.add(canon(own(v, key)));
     } else if (directive === "replace") {
       replace = true;
     } else if (directive === "merge") {
@@ -175,26 +177,73 @@ function mergeListItems(
       throw internalPatchError(`unknown patch type: ${String(directive)} in map: ${goMap(v)}`);
     }
   }
+  if (deletes.size) work = work.filter((o) => !(isObject(o) && deletes.has(canon(own(o, key)))));
   if (replace) return { merged: items.map((v) => stripDirectives(v, fs.type)), order: false };
+  const at = new ListIndex(work, key);
   for (const item of items) {
     if (!(key in item)) throw internalPatchError(`map: ${goMap(item)} does not contain declared merge key: ${key}`);
-    const i = work.findIndex((o) => isObject(o) && deepEqual(o[key], item[key]));
+    const i = at.indexOf(item);
     if (i >= 0) work[i] = mergeMap(work[i] as JSONObject, item, fs.type);
-    else work.push(stripDirectives(item, fs.type));
+    else at.add(work.push(stripDirectives(item, fs.type)) - 1, work[work.length - 1]!);
   }
   return { merged: work, order: true };
 }
 
 function dedupe(list: JSONValue[]): JSONValue[] {
-  const out: JSONValue[] = [];
-  for (const v of list) if (!out.some((o) => deepEqual(o, v))) out.push(v);
-  return out;
+  const seen = new Set<string>();
+  return list.filter((v) => {
+    const c = canon(v);
+    return seen.has(c) ? false : (seen.add(c), true);
+  });
 }
 
-/** Index of an item (by merge key, or by value for scalars) in a list. */
-function indexIn(list: JSONValue[], item: JSONValue, key: string): number {
-  if (key && isObject(item)) return list.findIndex((o) => isObject(o) && deepEqual(o[key], item[key]));
-  return list.findIndex((o) => deepEqual(o, item));
+/** A canonical text of a JSON value (object keys sorted): equal texts exactly when deepEqual. */
+function canon(v: JSONValue | undefined): string {
+  if (v === undefined) return "~";
+  if (Array.isArray(v)) return `[${v.map(canon).join(",")}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(",")}}`;
+  return JSON.stringify(v);
+}
+
+/**
+ * First position of each item of a list by merge-key value (map items) and by whole value (built on first use),
+ * so lookups are O(1) instead of a scan: upstream's element lookups are linear, but here one request's quadratic
+ * merge would stall every other request on the event loop.
+ */
+class ListIndex {
+  private byKey = new Map<string, number>();
+  private byValue?: Map<string, number>;
+  constructor(
+    private readonly list: JSONValue[],
+    private readonly key: string,
+  ) {
+    list.forEach((o, i) => this.addKey(i, o));
+  }
+
+  private addKey(i: number, o: JSONValue): void {
+    if (!this.key || !isObject(o)) return;
+    const k = canon(own(o, this.key));
+    if (!this.byKey.has(k)) this.byKey.set(k, i);
+  }
+
+  add(i: number, o: JSONValue): void {
+    this.addKey(i, o);
+    const c = canon(o);
+    if (this.byValue && !this.byValue.has(c)) this.byValue.set(c, i);
+  }
+
+  /** As a scan would find it: by merge key for map items (when the list has a key), else by value. */
+  indexOf(item: JSONValue): number {
+    if (this.key && isObject(item)) return this.byKey.get(canon(own(item, this.key))) ?? -1;
+    if (!this.byValue) {
+      this.byValue = new Map();
+      this.list.forEach((o, i) => {
+        const c = canon(o);
+        if (!this.byValue!.has(c)) this.byValue!.set(c, i);
+      });
+    }
+    return this.byValue.get(canon(item)) ?? -1;
+  }
 }
 
 /**
@@ -202,27 +251,25 @@ function indexIn(list: JSONValue[], item: JSONValue, key: string): number {
  * their live order and are interleaved by their position in the live list (normalizeElementOrder).
  */
 function orderMerged(merged: JSONValue[], patchOrder: JSONValue[], serverOrder: JSONValue[], key: string): JSONValue[] {
-  const patchItems = merged.filter((v) => indexIn(patchOrder, v, key) >= 0);
-  const serverOnly = merged.filter((v) => indexIn(patchOrder, v, key) < 0);
-  const byOrder = (order: JSONValue[]) => (a: JSONValue, b: JSONValue) => {
-    const ia = indexIn(order, a, key);
-    const ib = indexIn(order, b, key);
-    return ia >= 0 && ib >= 0 ? ia - ib : 0;
-  };
-  patchItems.sort(byOrder(patchOrder));
-  serverOnly.sort(byOrder(serverOrder));
+  const inPatch = new ListIndex(patchOrder, key);
+  const inServer = new ListIndex(serverOrder, key);
+  // Each item with its position in the patch order and in the live order, computed once.
+  const items = merged.map((v) => ({ v, p: inPatch.indexOf(v), s: inServer.indexOf(v) }));
+  const byOrder = (pos: "p" | "s") => (a: (typeof items)[number], b: (typeof items)[number]) => (a[pos] >= 0 && b[pos] >= 0 ? a[pos] - b[pos] : 0);
+  const patchItems = items.filter((x) => x.p >= 0).sort(byOrder("p"));
+  const serverOnly = items.filter((x) => x.p < 0).sort(byOrder("s"));
   // mergeSortedSlice: insert server-only items into the patch-ordered list using the live order.
   const out: JSONValue[] = [];
   let i = 0;
   let j = 0;
   while (i < serverOnly.length || j < patchItems.length) {
-    if (i >= serverOnly.length) out.push(patchItems[j++]!);
-    else if (j >= patchItems.length) out.push(serverOnly[i++]!);
+    if (i >= serverOnly.length) out.push(patchItems[j++]!.v);
+    else if (j >= patchItems.length) out.push(serverOnly[i++]!.v);
     else {
-      const li = indexIn(serverOrder, serverOnly[i]!, key);
-      const ri = indexIn(serverOrder, patchItems[j]!, key);
-      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]!);
-      else out.push(patchItems[j++]!);
+      const li = serverOnly[i]!.s;
+      const ri = patchItems[j]!.s;
+      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]!.v);
+      else out.push(patchItems[j++]!.v);
     }
   }
   return out;
@@ -277,7 +324,10 @@ function mergeParallelLists(original: JSONObject, patch: JSONObject, field: stri
     merged = r.merged;
     needsOrder = r.order;
   }
-  if (deletions) merged = merged.filter((v) => !deletions.some((d) => deepEqual(d, v)));
+  if (deletions) {
+    const gone = new Set(deletions.map(canon));
+    merged = merged.filter((v) => !gone.has(canon(v)));
+  }
   if (needsOrder && order) {
     const key = fs.mergeKey ?? "";
     if (key) {

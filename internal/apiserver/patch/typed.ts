@@ -199,8 +199,10 @@ function mergeLists(lhs: JSONValue[], rhs: JSONValue[], fs: FieldSchema): JSONVa
     rPEs.push(pe);
   });
   const shared = rPEs.filter((pe) => lObs.has(pe));
-  let nextShared = shared.shift();
-  const advanceShared = () => (nextShared = shared.shift());
+  // A cursor, not shift(): shifting a long list once per item would make the merge quadratic.
+  let sharedAt = 0;
+  let nextShared = shared[sharedAt];
+  const advanceShared = () => (nextShared = shared[++sharedAt]);
   const merged = new Set<PathElement>();
   const out: JSONValue[] = [];
   let lI = 0;

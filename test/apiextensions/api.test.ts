@@ -173,6 +173,10 @@ describe("custom objects", () => {
     expect(sp.json.status).toEqual({ ok: true });
     const byField = await api("GET", `${path}?fieldSelector=metadata.name%3Db1`);
     expect(byField.json.items.map((i: any) => i.metadata.name)).toEqual(["b1"]);
+    // deletecollection with a label selector.
+    const dc = await api("DELETE", `${path}?labelSelector=team%3Db`);
+    expect(dc.status).toBe(200);
+    expect((await api("GET", path)).json.items.map((i: any) => i.metadata.name)).toEqual(["a1"]);
   });
 
   test("selectableFields, field selector errors, generation without a status subresource", async () => {

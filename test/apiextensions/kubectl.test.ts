@@ -66,6 +66,14 @@ spec:
               free:
                 type: object
                 x-kubernetes-preserve-unknown-fields: true
+              selector:
+                type: object
+                additionalProperties: {type: string}
+                x-kubernetes-map-type: atomic
+              tags:
+                type: array
+                x-kubernetes-list-type: set
+                items: {type: string}
           status:
             type: object
             properties:
@@ -167,6 +175,14 @@ spec: {size: 3, color: red, ports: [{name: http, port: 80}]}
     await ok(["apply", "--server-side", "--field-manager=b", "-f", "-"], `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec:\n  ports: [{name: metrics, port: 9090}]\n`);
     const w = JSON.parse(await ok(["get", "widget", "w1", "-o", "json"]));
     expect(w.spec.ports.map((p: any) => p.name).sort()).toEqual(["http", "metrics"]);
+    // A set list merges by value; an atomic map belongs to one manager as a whole.
+    const spec = (body: string) => `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec:\n${body}\n`;
+    await ok(["apply", "--server-side", "--field-manager=a", "-f", "-"], spec("  tags: [red]\n  selector: {app: a}"));
+    await ok(["apply", "--server-side", "--field-manager=b", "-f", "-"], spec("  tags: [blue]"));
+    expect(JSON.parse(await ok(["get", "widget", "w1", "-o", "json"])).spec.tags.sort()).toEqual(["blue", "red"]);
+    const conflict = await fails(["apply", "--server-side", "--field-manager=b", "-f", "-"], spec("  tags: [blue]\n  selector: {tier: b}"));
+    expect(conflict).toContain('conflict with "a"');
+    expect(conflict).toContain(".spec.selector");
   });
 
   test("status and scale subresources", async () => {

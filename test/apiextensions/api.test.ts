@@ -228,6 +228,10 @@ describe("custom objects", () => {
     expect(put.json.metadata.generation).toBe(2);
     await pollUntil("default on read", async () => ((await api("GET", `${base}/s1`)).json.spec?.mode === "auto" ? true : undefined), 10_000);
     expect((await api("GET", `${base}/s1`)).json.spec).toEqual({ level: 50, mode: "auto" });
+    // Defaults apply on update too: a PUT without the field stores the default.
+    const cur = (await api("GET", `${base}/s1`)).json;
+    const put2 = await api("PUT", `${base}/s1`, { ...cur, spec: { level: 5 } });
+    expect(put2.json.spec).toEqual({ level: 5, mode: "auto" });
     const r = await api("POST", base, { apiVersion: "update.example.com/v1", kind: "Setting", metadata: { name: "s2" }, spec: { level: 50 } });
     expect(r.status).toBe(422);
     expect(r.json.message).toBe('Setting.update.example.com "s2" is invalid: spec.level: Invalid value: 50: spec.level in body should be less than or equal to 10');

@@ -144,9 +144,17 @@ function walk(out: Cause[], v: unknown, old: unknown, hasOld: boolean, s: Schema
   }
 }
 
-/** True when the schema has any rule (objects then go through the CEL pass). */
+const rulesCache = new WeakMap<Schema, boolean>();
+
+/** True when the schema has any rule (objects then go through the CEL pass); cached per schema object. */
 export function hasRules(s: Schema | undefined): boolean {
   if (!s) return false;
+  let v = rulesCache.get(s);
+  if (v === undefined) rulesCache.set(s, (v = findRules(s)));
+  return v;
+}
+
+function findRules(s: Schema): boolean {
   if (s["x-kubernetes-validations"]?.length) return true;
   if (Object.values(s.properties ?? {}).some(hasRules)) return true;
   if (isObject(s.additionalProperties) && hasRules(s.additionalProperties as Schema)) return true;

@@ -323,14 +323,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
         }
         const conn = d.conns.get(ch);
         if (!conn) return;
-        // The first frame on a data channel repeats the port header.
-        if (!conn.seenHeader) {
-          conn.seenHeader = true;
-          if (body.length <= 2) return;
-          const rest = body.subarray(2);
-          conn.sock ? conn.sock.write(rest) : conn.pending.push(rest);
-          return;
-        }
+        // Only the server prefixes each channel with the port (upstream's kubelet); client frames are all data.
         conn.sock ? conn.sock.write(body) : conn.pending.push(body.slice());
       },
       close(ws) {

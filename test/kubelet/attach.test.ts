@@ -204,3 +204,31 @@ for (const [transport, extraEnv] of [["websocket", {}], ["SPDY", SPDY]] as const
     expect(new Uint8Array(await Bun.file(`${local}.back`).arrayBuffer())).toEqual(bytes);
   }, 90_000);
 }
+
+test("python3-kubernetes (Debian): exec, exec with stdin, attach and port-forward over its websocket client", async () => {
+  for (const [name, script, extra] of [
+    ["py-shell", "sleep 3600", {}],
+    ["py-stdin", "while read l; do echo echo:$l; done", { stdin: true }],
+    ["py-web", "mkdir -p /www && echo from-pod > /www/index.html && exec httpd -f -p 8080 -h /www", {}],
+  ] as const) {
+    await pods().create(busyboxPod(name, "node-a", script, {}, extra));
+    await waitPod(env, name, (p) => p.status?.phase === "Running", "Running");
+  }
+  const proc = Bun.spawn(["/usr/bin/python3", join(import.meta.dir, "python", "streaming.py"), env.cluster.kubeconfigPath, "py-shell", "py-stdin", "py-web"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: `${env.cluster.dataDir}/home` },
+  });
+  const timer = setTimeout(() => proc.kill(), 60_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  if (code !== 0) console.error(stderr);
+  expect(code).toBe(0);
+  const r = JSON.parse(stdout);
+  expect(r.exec).toEqual({ stdout: "py-out\n", stderr: "py-err\n", returncode: 5 });
+  expect(r.exec_stdin).toBe("FROM PYTHON\n");
+  expect(r.attach).toBe("echo:hello attach\n");
+  expect(r.portforward).toContain("200 OK");
+  expect(r.portforward.endsWith("from-pod\n")).toBe(true);
+  expect(r.portforward_error).toBeNull();
+}, 90_000);

@@ -114,11 +114,10 @@ test("port-forward over the websocket portforward protocol (v4.channel.k8s.io) t
       if (body.length === 2 && headers.length < 2) {
         headers.push(body[0]! | (body[1]! << 8));
         if (headers.length === 2) {
-          // First data frame repeats the port header, then the bytes for the pod.
+          // The client sends plain data frames (only the server prefixes the port), as client-go and python's client.
           const req = new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n");
-          const f = new Uint8Array(3 + req.length);
-          f.set([0, 8080 & 0xff, 8080 >> 8]);
-          f.set(req, 3);
+          const f = new Uint8Array(1 + req.length);
+          f.set(req, 1);
           ws.send(f);
         }
         return;

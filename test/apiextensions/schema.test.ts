@@ -77,6 +77,9 @@ describe("validation messages", () => {
     expect(msgs({ map: [{ name: "a" }, { name: "a" }] }, l)).toEqual(['map[1]: Duplicate value: map[string]interface {}{"name":"a"}']);
     expect(msgs({ embedded: { metadata: {} } }, l)).toEqual(["embedded.apiVersion: Required value: must not be empty", "embedded.kind: Required value: must not be empty"]);
     expect(msgs({ embedded: { apiVersion: "v1", kind: "Pod", spec: {} } }, l)).toEqual([]);
+    const bad = msgs({ embedded: { apiVersion: "v1", kind: "Pod", metadata: { name: "Bad_Name", labels: { "a b": "x" } } } }, l);
+    expect(bad[0]).toStartWith('embedded.metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain');
+    expect(bad[1]).toStartWith('embedded.metadata.labels: Invalid value: "a b": name part must consist of alphanumeric characters');
   });
 });
 

@@ -1,7 +1,9 @@
 // Validation of custom objects against a structural schema, with upstream's error wording: kube-openapi's
 // "<path> in body should ..." details wrapped in field errors (Invalid/Required/NotSupported/TooLong/TooMany),
 // as apiextensions-apiserver's kubeOpenAPIResultToFieldErrors maps them.
-import { goValue, type Cause } from "../../apiserver/validation/errors.ts";
+import { Errors, goValue, type Cause } from "../../apiserver/validation/errors.ts";
+import { validateObjectMetaLabelsAndAnnotations } from "../../apiserver/validation/meta.ts";
+import { isDNS1123Subdomain } from "../../apiserver/validation/names.ts";
 import { checkNumberFormat, checkStringFormat } from "./formats.ts";
 import { childPath, has, indexPath, isObject, jsonType, type Schema } from "./types.ts";
 
@@ -189,6 +191,15 @@ function objectChecks(c: Collector, v: Record<string, unknown>, s: Schema, path:
   if (s["x-kubernetes-embedded-resource"]) {
     for (const k of ["apiVersion", "kind"]) {
       if (typeof v[k] !== "string" || v[k] === "") c.required(childPath(path, k), "must not be empty");
+    }
+    // The embedded object's metadata is ObjectMeta: name syntax, labels and annotations as for any object.
+    const m = v.metadata;
+    if (isObject(m)) {
+      const e = new Errors();
+      const mp = childPath(path, "metadata");
+      if (typeof m.name === "string" && m.name) e.invalidEach(childPath(mp, "name"), m.name, isDNS1123Subdomain(m.name));
+      validateObjectMetaLabelsAndAnnotations(e, m, mp);
+      c.list.push(...e.list);
     }
   }
   const props = s.properties ?? {};

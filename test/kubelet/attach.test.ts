@@ -232,3 +232,47 @@ test("python3-kubernetes (Debian): exec, exec with stdin, attach and port-forwar
   expect(r.portforward.endsWith("from-pod\n")).toBe(true);
   expect(r.portforward_error).toBeNull();
 }, 90_000);
+
+test("@kubernetes/client-node: Exec with its exit status, Attach with stdin, PortForward", async () => {
+  const k8s = await import("@kubernetes/client-node");
+  const { PassThrough } = await import("node:stream");
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(env.cluster.kubeconfigPath);
+  for (const [name, script, extra] of [
+    ["cn-shell", "sleep 3600", {}],
+    ["cn-stdin", "while read l; do echo echo:$l; done", { stdin: true }],
+    ["cn-web", "mkdir -p /www && echo from-pod > /www/index.html && exec httpd -f -p 8080 -h /www", {}],
+  ] as const) {
+    await pods().create(busyboxPod(name, "node-a", script, {}, extra));
+    await waitPod(env, name, (p) => p.status?.phase === "Running", "Running");
+  }
+  const collect = () => {
+    const s = new PassThrough();
+    let text = "";
+    s.on("data", (b: Buffer) => (text += b.toString()));
+    return { s, text: () => text };
+  };
+  // Exec: separate streams and the V1Status with the exit code.
+  const out = collect();
+  const err = collect();
+  const status = await new Promise<any>((resolve, reject) => {
+    new k8s.Exec(kc).exec("default", "cn-shell", "main", ["sh", "-c", "echo cn-out; echo cn-err >&2; exit 2"], out.s, err.s, null, false, resolve).catch(reject);
+  });
+  await waitFor("exec output", () => out.text() === "cn-out\n" && err.text() === "cn-err\n", 10_000);
+  expect(status.status).toBe("Failure");
+  expect(status.details.causes).toEqual([{ reason: "ExitCode", message: "2" }]);
+  // Attach with stdin.
+  const aout = collect();
+  const ain = new PassThrough();
+  const ws = await new k8s.Attach(kc).attach("default", "cn-stdin", "main", aout.s, null, ain, false);
+  ain.write("from client-node\n");
+  await waitFor("attach echo", () => aout.text() === "echo:from client-node\n", 10_000);
+  ws.close();
+  // PortForward: one TCP connection's bytes over the websocket.
+  const pout = collect();
+  const pin = new PassThrough();
+  await new k8s.PortForward(kc).portForward("default", "cn-web", [8080], pout.s, null, pin);
+  pin.write("GET / HTTP/1.0\r\n\r\n");
+  await waitFor("port-forward answer", () => pout.text().endsWith("from-pod\n"), 10_000);
+  expect(pout.text()).toContain("200 OK");
+}, 90_000);

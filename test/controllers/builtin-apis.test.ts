@@ -248,8 +248,16 @@ describe("CertificateSigningRequest", () => {
     expect((await k(["certificate", "deny", "bob"])).stdout).toContain("denied");
     expect((await k(["get", "csr", "bob"])).stdout).toMatch(/^bob\s+.*\s+Denied\s*$/m);
     const both = await k(["certificate", "approve", "bob"]);
-    // kubectl refuses itself? upstream server: Approved and Denied are mutually exclusive.
-    expect(both.code).not.toBe(0);
+    expect(both.stderr).toContain('certificate signing request "bob" is already Denied');
+    // The server's own rules (kubectl stops earlier): Approved and Denied exclude each other, none is ever removed.
+    const approvalURL = "/apis/certificates.k8s.io/v1/certificatesigningrequests/bob/approval";
+    const live: any = await (await env.cluster.api(approvalURL)).json();
+    const put = (body: unknown) => env.cluster.api(approvalURL, { method: "PUT", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+    const mixed: any = await (await put({ ...live, status: { conditions: [...live.status.conditions, { type: "Approved", status: "True", reason: "R" }] } })).json();
+    expect(mixed.code).toBe(422);
+    expect(mixed.message).toBe('CertificateSigningRequest.certificates.k8s.io "bob" is invalid: status.conditions[1].type: Invalid value: "Approved": Approved and Denied conditions are mutually exclusive');
+    const removed: any = await (await put({ ...live, status: { conditions: [] } })).json();
+    expect(removed.message).toContain('status.conditions: Forbidden: updates may not remove a condition of type "Denied"');
 
     const bad = await makeCSR("notanode", "/CN=notanode/O=system:nodes", ["-addext", "subjectAltName=DNS:n1.example"]);
     await k(["create", "-f", "-"], csrObject("notanode", bad.csrPEM, "kubernetes.io/kubelet-serving", ["digital signature", "server auth"]));

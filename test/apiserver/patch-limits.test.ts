@@ -109,6 +109,22 @@ describe("patch results are bounded like request bodies", () => {
     await expectHealthy();
   });
 
+  test("an object defaulting made larger than the limit only takes patches that do not grow it", async () => {
+    // ~1.5 MB as sent, over 3 MiB once each container has its defaults
+    const containers = Array.from({ length: 16_000 }, (_, i) => ({ name: `c${i}`, image: "busybox", ports: [{ containerPort: 1000 + i }], env: [{ name: "A", value: "b" }] }));
+    const body = JSON.stringify({ apiVersion: "v1", kind: "PodTemplate", metadata: { name: "wide" }, template: { spec: { containers } } });
+    expect(body.length).toBeLessThan(3 * 1024 * 1024);
+    const created = await c.api("/api/v1/namespaces/default/podtemplates", { method: "POST", headers: JSON_CT, body });
+    expect(created.status).toBe(201);
+    const stored = (await created.json()) as any;
+    expect(JSON.stringify({ ...stored, metadata: { ...stored.metadata, managedFields: undefined } }).length).toBeGreaterThan(3 * 1024 * 1024);
+    tooLarge(await patch("/api/v1/namespaces/default/podtemplates/wide", "application/merge-patch+json", JSON.stringify({ metadata: { labels: { a: "b" } } })));
+    const shrink = await patch("/api/v1/namespaces/default/podtemplates/wide", "application/json-patch+json", JSON.stringify([{ op: "remove", path: "/template/spec/containers/0" }]));
+    expect(shrink.status).toBe(200);
+    expect(shrink.body.template.spec.containers).toHaveLength(15_999);
+    await expectHealthy();
+  });
+
   test("server-side apply", async () => {
     const applied = { apiVersion: "v1", kind: "PodTemplate", metadata: { name: "big" }, template: { spec: { containers: [{ name: "e", image: "busybox", args: Array(2000).fill(BIG_ARG) }] } } };
     tooLarge(await patch(`${TPL}?fieldManager=big&force=true`, "application/apply-patch+yaml", JSON.stringify(applied)));

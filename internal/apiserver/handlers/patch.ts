@@ -51,6 +51,11 @@ function conflictsError(r: Rest, err: any): StatusError {
   return new StatusError(409, "Conflict", msg, details);
 }
 
+/** Bytes of an object as JSON, without its managedFields. */
+function objectSize(o: KObject): number {
+  return Buffer.byteLength(JSON.stringify({ ...o, metadata: { ...o.metadata, managedFields: undefined } }));
+}
+
 /**
  * An applied configuration names its type itself (upstream's versionCheckManager): without apiVersion or kind
  * it is 400 "invalid object type" with the group/version/kind it did name, in Go's GroupVersionKind form.
@@ -127,9 +132,13 @@ export async function handlePatch(r: Rest): Promise<Response> {
       }
       if (out === null || typeof out !== "object" || Array.isArray(out)) throw badRequest("patch produced a non-object");
       // A patch may build an object no request body could carry (many adds, or copies within the JSON patch
-      // limit): the result is bounded like a body, before it is validated, admitted or stored.
-      const size = Buffer.byteLength(JSON.stringify(out));
-      if (size > MAX_BODY_BYTES) throw new StatusError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_BODY_BYTES}`);
+      // limit): the result is bounded like a body, before it is validated, admitted or stored. Managed fields
+      // (which apply has already recorded) are the server's bookkeeping and do not count, as for a create; an
+      // object that defaulting made larger than the limit only takes patches that do not grow it.
+      const size = objectSize(out);
+      if (size > MAX_BODY_BYTES && (!live || size > objectSize(live))) {
+        throw new StatusError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_BODY_BYTES}`);
+      }
       out.metadata ??= {};
       if (live) {
         if (out.metadata.name !== undefined && out.metadata.name !== name) {

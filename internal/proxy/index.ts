@@ -74,14 +74,12 @@ export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise
   const changed = () => syncer.trigger();
   for (const inf of [services, slices]) inf.addEventHandler({ onAdd: changed, onUpdate: (o, n) => o !== n && changed(), onDelete: changed });
 
-  // Start from a clean table: rules a previous run left behind may point at pods long gone.
-  await nft.deleteTable().catch((e) => log.warn("could not remove a stale nftables table", { error: e }));
+  // Services keep working across an agent restart: a table a previous run left (pods kept running) stays in
+  // place until the first sync replaces it in one transaction; with no table (a reboot), the last saved rules go
+  // in at once. Either way nothing is torn down while we wait for the API server.
+  if (opts.cacheFile && !(await nft.list().catch(() => undefined))) await applyCached(nft, opts.cacheFile, log);
   informers.start(opts.signal); // idempotent when the factory is shared and already running
   const synced = Promise.all([services.synced, slices.synced]);
-  if (opts.cacheFile) {
-    const timedOut = await Promise.race([synced.then(() => false), sleep(CACHE_AFTER_MS, opts.signal).then(() => true)]);
-    if (timedOut && !opts.signal.aborted) await applyCached(nft, opts.cacheFile, log);
-  }
   await Promise.race([synced, aborted(opts.signal)]);
   if (!opts.signal.aborted) {
     log.info("service proxy running", { node: opts.nodeName, nodeIP: opts.nodeIP, netns: opts.netns });
@@ -89,16 +87,9 @@ export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise
     await aborted(opts.signal);
   }
   await syncer.stop();
-  try {
-    await nft.deleteTable();
-    log.info("service proxy stopped; nftables table removed");
-  } catch (e) {
-    log.error("could not remove the nftables table", { error: e });
-  }
+  // The table stays, as the pods do: a stopped agent's services keep working until it is back (or killall).
+  log.info("service proxy stopped; its nftables table stays for the pods that keep running");
 }
-
-/** How long a starting proxy waits for the API before it falls back to the cached table. */
-const CACHE_AFTER_MS = 3000;
 
 async function applyCached(nft: NftRunner, file: string, log: Logger): Promise<void> {
   let text: string;
@@ -109,7 +100,7 @@ async function applyCached(nft: NftRunner, file: string, log: Logger): Promise<v
   }
   try {
     await nft.apply(transaction({ text, chains: new Set(), affinitySets: new Map() }));
-    log.info("API server not reachable yet: applied the last known service rules", { file });
+    log.info("no service rules in the kernel (reboot?): applied the last known ones until the API server answers", { file });
   } catch (e) {
     log.warn("could not apply the cached service rules", { file, error: e });
   }

@@ -48,6 +48,13 @@ test("kubectl run -i --rm with stdin piped", async () => {
   expect(r.code).toBe(0);
   // --rm: the pod is gone afterwards.
   await waitFor("pod upper deleted", async () => !(await pods().get("upper").catch(() => undefined)));
+  // The container's exit code becomes kubectl's (read from the pod's status once it terminated).
+  const failing = await env.cluster.kubectl(
+    ["run", "failing", "-i", "--rm", "--restart=Never", "--image=busybox:latest", "--image-pull-policy=IfNotPresent", `--overrides={"spec":{"nodeName":"node-a"}}`, "--", "sh", "-c", "cat; exit 3"],
+    { stdin: "x\n", timeoutMs: 60_000, env: SPDY },
+  );
+  expect(failing.stdout).toContain("x\n");
+  expect(failing.code).toBe(3);
 }, 90_000);
 
 test("attach with a tty over the websocket protocol: resize on channel 4, input echoed by the terminal", async () => {

@@ -42,6 +42,8 @@ interface ConnState {
   client: Side;
   backend: Side;
   raw?: RawConnection;
+  /** In raw mode: where the client's bytes go. */
+  toRaw?: (b: Uint8Array) => void;
 }
 
 function write(to: Side, b: Uint8Array, from?: Socket<any>): void {
@@ -140,22 +142,25 @@ export function listenTLSWithRawUpgrades(o: FrontListenerOptions): { port: numbe
   function upgrade(s: Socket<ConnState>, p: { method: string; path: string; headers: Headers }, rest: Buffer): void {
     const st = s.data;
     st.mode = "raw";
-    const early: Uint8Array[] = rest.length ? [rest] : [];
+    // Bytes that arrive before the handler listens (a client that does not wait for the 101) are kept for it.
+    const early: Uint8Array[] = rest.length ? [Buffer.from(rest)] : [];
+    let listener: ((b: Uint8Array) => void) | undefined;
+    st.toRaw = (b) => (listener ? listener(b) : early.push(Buffer.from(b)));
     const raw: RawConnection = {
       write: (b) => write(st.client, typeof b === "string" ? Buffer.from(b) : b),
       end: () => endAfterFlush(st.client),
       get closed() {
         return st.closed;
       },
+      get ondata() {
+        return listener;
+      },
+      set ondata(fn) {
+        listener = fn;
+        if (fn) for (const b of early.splice(0)) fn(b);
+      },
     };
     st.raw = raw;
-    Object.defineProperty(raw, "ondata", {
-      set(fn: (b: Uint8Array) => void) {
-        Object.defineProperty(raw, "ondata", { value: fn, writable: true });
-        for (const b of early.splice(0)) fn(b);
-      },
-      configurable: true,
-    });
     const host = p.headers.get("host") ?? "localhost";
     const req = new Request(`https://${host}${p.path}`, { method: p.method, headers: p.headers });
     o.onRawUpgrade(req, raw);
@@ -174,7 +179,7 @@ export function listenTLSWithRawUpgrades(o: FrontListenerOptions): { port: numbe
       data(s, chunk) {
         const st = s.data;
         if (st.mode === "pipe") return write(st.backend, chunk, s);
-        if (st.mode === "raw") return (st.raw as any).ondata?.(new Uint8Array(chunk));
+        if (st.mode === "raw") return st.toRaw?.(chunk);
         st.head.push(Buffer.from(chunk));
         st.headLen += chunk.length;
         const all = Buffer.concat(st.head);

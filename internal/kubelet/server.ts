@@ -1,5 +1,8 @@
-// The kubelet's HTTPS endpoint (port 10250), called only by the API server, which proxies pods/log, pods/exec
-// and pods/portforward here (paths as upstream's kubelet: /containerLogs, /exec, /portForward).
+// The kubelet's HTTPS endpoint (port 10250), called only by the API server, which proxies pods/log, pods/exec,
+// pods/attach and pods/portforward here (paths as upstream's kubelet: /containerLogs, /exec, /attach, /portForward).
+// Streams are websockets: the channel protocols (v5/v4.channel.k8s.io, portforward.k8s.io), or SPDY/3.1 carried
+// inside the websocket ("SPDY/3.1+<protocol>": kubectl's port-forward, and every plain SPDY client whose upgrade
+// the API server relays this way).
 // TLS: the serving certificate the cluster CA issued for this node at join (the API server refuses any other); a
 // self-signed one only when none was given (tests that start this server alone).
 // Callers: only the API server, with a token for this kubelet only, valid a few minutes, checked locally against the

@@ -31,6 +31,7 @@ const MODULES: Record<string, { pkg: string; group?: string; version?: string }>
   "node/v1": { pkg: "io.k8s.api.node.v1", group: "node.k8s.io", version: "v1" },
   "flowcontrol/v1": { pkg: "io.k8s.api.flowcontrol.v1", group: "flowcontrol.apiserver.k8s.io", version: "v1" },
   "rbac/v1": { pkg: "io.k8s.api.rbac.v1", group: "rbac.authorization.k8s.io", version: "v1" },
+  "admissionregistration/v1": { pkg: "io.k8s.api.admissionregistration.v1", group: "admissionregistration.k8s.io", version: "v1" },
   "authentication/v1": { pkg: "io.k8s.api.authentication.v1", group: "authentication.k8s.io", version: "v1" },
   "authorization/v1": { pkg: "io.k8s.api.authorization.v1", group: "authorization.k8s.io", version: "v1" },
   "meta/v1": { pkg: "io.k8s.apimachinery.pkg.apis.meta.v1", group: "meta.k8s.io", version: "v1" },
@@ -307,8 +308,32 @@ function apiregistrationDefinitions(): Record<string, Schema> {
   };
 }
 
+/**
+ * kubernetes-types drops the fields of embedded Go structs: admissionregistration's RuleWithOperations (and
+ * NamedRuleWithOperations) embed Rule, whose resources and scope upstream's OpenAPI lists inline.
+ */
+function inlineEmbeddedRule(definitions: Record<string, any>): void {
+  for (const name of ["RuleWithOperations", "NamedRuleWithOperations"]) {
+    const d = definitions[`io.k8s.api.admissionregistration.v1.${name}`];
+    if (!d?.properties) continue;
+    d.properties.resources ??= {
+      type: "array",
+      items: { type: "string" },
+      "x-kubernetes-list-type": "atomic",
+      description:
+        "Resources is a list of resources this rule applies to.\n\nFor example: 'pods' means pods. 'pods/log' means the log subresource of pods. '*' means all resources, but not subresources. 'pods/*' means all subresources of pods. '*/scale' means all scale subresources. '*/*' means all resources and their subresources.\n\nIf wildcard is present, the validation rule will ensure resources do not overlap with each other.\n\nDepending on the enclosing object, subresources might not be allowed. Required.",
+    };
+    d.properties.scope ??= {
+      type: "string",
+      description:
+        'scope specifies the scope of this rule. Valid values are "Cluster", "Namespaced", and "*" "Cluster" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. "Namespaced" means that only namespaced resources will match this rule. "*" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is "*".',
+    };
+  }
+}
+
 export async function writeDefinitions(path = OUTPUT): Promise<number> {
   const definitions = await generateDefinitions();
+  inlineEmbeddedRule(definitions);
   mkdirSync(dirname(path), { recursive: true });
   // Write then rename, so a process loading the file concurrently never sees half of it.
   const tmp = `${path}.${process.pid}.tmp`;

@@ -165,6 +165,13 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
     subresources: ["approval", "status"],
   }),
 
+  // storage.k8s.io/v1: classes of storage (local-path by default) and the CSI objects (served; kubun runs no CSI drivers).
+  r("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, { shortNames: ["sc"] }),
+  r("storage.k8s.io", "v1", "CSIDriver", "csidrivers", false),
+  r("storage.k8s.io", "v1", "CSINode", "csinodes", false),
+  r("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", false, { subresources: ["status"] }),
+  r("storage.k8s.io", "v1", "CSIStorageCapacity", "csistoragecapacities", true),
+
   // node.k8s.io/v1
   r("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false),
 
@@ -174,6 +181,14 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
     categories: ["api-extensions"],
     subresources: ["status"],
     generation: true,
+  }),
+
+  // admissionregistration.k8s.io/v1: admission webhooks (called from the API server's admission chain).
+  r("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false, {
+    categories: ["api-extensions"],
+  }),
+  r("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false, {
+    categories: ["api-extensions"],
   }),
 
   // apiregistration.k8s.io/v1: computed from this registry (the local group-versions), read-only.

@@ -1,5 +1,5 @@
-// Runs the admission chain (all mutating plugins, then validation, then validating plugins) and
-// turns AdmissionError into a Status.
+// Runs the admission chain (all mutating plugins, then mutating webhooks, then validation, then validating
+// plugins, then validating webhooks) and turns AdmissionError into a Status.
 import { AdmissionError, type AdmissionRequest, type Operation } from "../admission/types.ts";
 import type { ApiServerDeps } from "./deps.ts";
 import { invalid, StatusError } from "../api/status.ts";
@@ -28,6 +28,10 @@ export interface AdmitArgs {
   object?: KObject;
   oldObject?: KObject;
   dryRun: boolean;
+  /** CreateOptions / UpdateOptions / DeleteOptions, as webhooks receive them. */
+  options?: Record<string, unknown>;
+  /** Warning headers of the response (webhooks add theirs). */
+  warnings?: string[];
 }
 
 /** Mutating admission, then schema validation, then validating admission. Returns the (mutated) object. */
@@ -51,7 +55,10 @@ export async function admit(a: AdmitArgs): Promise<KObject | undefined> {
   } catch (err) {
     throw asStatus(err);
   }
-  const obj = req.object as KObject | undefined;
+  let obj = req.object as KObject | undefined;
+  const webhooks = a.deps.webhooks || undefined;
+  const attrs = { ...a, ri: a.ri, object: obj };
+  if (webhooks) obj = req.object = await webhooks.mutate(attrs);
   if (obj && a.deps.schema && (a.operation === "CREATE" || a.operation === "UPDATE")) {
     const causes = a.deps.schema.validateObject(a.ri, obj, a.operation === "UPDATE" ? a.oldObject : undefined, {
       subresource: a.subresource ?? "",
@@ -63,5 +70,6 @@ export async function admit(a: AdmitArgs): Promise<KObject | undefined> {
   } catch (err) {
     throw asStatus(err);
   }
+  if (webhooks) await webhooks.validate({ ...attrs, object: obj });
   return obj;
 }

@@ -18,6 +18,7 @@ import { groupVersion, RESOURCES, storagePrefix } from "../api/resources.ts";
 import { statusResponse } from "./respond.ts";
 import { internalError, StatusError } from "../api/status.ts";
 import { WatchCache } from "./watchhub.ts";
+import { WebhookAdmission } from "./webhooks/dispatch.ts";
 
 export type AppEnv = { Variables: { user: UserInfo; info: RequestInfo; warnings: string[] } };
 
@@ -55,6 +56,9 @@ function metricVerb(verb: string | undefined, method: string, contentType: strin
 export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): ApiServer {
   const app = new Hono<AppEnv>();
   const watchCache = new WatchCache(deps.store, deps.log.child("watch"));
+  // Admission webhooks are part of every API server, as upstream's (configurations read through a store watch).
+  const ownWebhooks = deps.webhooks === undefined ? new WebhookAdmission(deps.store, deps.log.child("webhooks")) : undefined;
+  if (ownWebhooks) deps.webhooks = ownWebhooks;
   const limiter = new InflightLimiter(deps.maxMutatingInflight, deps.maxReadOnlyInflight);
   // API Priority and Fairness shares the same total as upstream: both in-flight limits together.
   const flowControl =
@@ -150,6 +154,7 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     stop: () => {
       watchCache.stop();
       flowControl?.stop();
+      ownWebhooks?.close();
     },
   };
 }

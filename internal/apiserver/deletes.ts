@@ -88,6 +88,14 @@ function podGrace(pod: KObject, o: DeleteOptions): number {
   return Math.max(0, g);
 }
 
+/** DeleteOptions as admission webhooks receive them. */
+function reviewDeleteOptions(w: WriteCtx, o: DeleteOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: "DeleteOptions", apiVersion: "meta.k8s.io/v1" };
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== "kind" && k !== "apiVersion") out[k] = v;
+  if (w.dryRun) out.dryRun = ["All"];
+  return out;
+}
+
 export async function deleteObject(w: WriteCtx, name: string, o: DeleteOptions): Promise<DeleteResult> {
   const { ri, deps } = w;
   const key = storageKey(ri, w.namespace, name);
@@ -103,7 +111,7 @@ export async function deleteObject(w: WriteCtx, name: string, o: DeleteOptions):
     if (pre?.resourceVersion && pre.resourceVersion !== live.metadata.resourceVersion) {
       throw conflict(ri, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`);
     }
-    await admit({ deps, ri, user: w.user, operation: "DELETE", namespace: w.namespace, name, oldObject: live, dryRun: w.dryRun });
+    await admit({ deps, ri, user: w.user, operation: "DELETE", namespace: w.namespace, name, oldObject: live, dryRun: w.dryRun, options: reviewDeleteOptions(w, o), warnings: w.warnings });
 
     const isPod = ri.group === "" && ri.resource === "pods";
     const isNamespace = ri.group === "" && ri.resource === "namespaces";

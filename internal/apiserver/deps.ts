@@ -96,6 +96,10 @@ export interface ApiServerDeps {
   bookmarkIntervalMs?: number;
   /** Custom resources (internal/apiextensions): scale at the CRD's paths, deprecation warnings, patch types. */
   customResources?: CustomResourceHooks;
+  /**
+   * Admission webhooks (webhooks/): createApiServer starts them from the store unless given; false turns them off.
+   */
+  webhooks?: import("./webhooks/dispatch.ts").WebhookAdmission | false;
   /** gitVersion for /version. */
   version?: string;
 }

@@ -130,6 +130,14 @@ function managed(w: WriteCtx, old: KObject | undefined, updated: KObject, operat
   });
 }
 
+/** The options object admission webhooks receive (AdmissionReview.request.options). */
+export function writeOptions(w: WriteCtx, kind: "CreateOptions" | "UpdateOptions"): Record<string, unknown> {
+  const o: Record<string, unknown> = { kind, apiVersion: "meta.k8s.io/v1" };
+  if (w.dryRun) o.dryRun = ["All"];
+  if (w.fieldManager) o.fieldManager = w.fieldManager;
+  return o;
+}
+
 /** POST: returns the stored object (or what would be stored, on dryRun). */
 export async function createObject(w: WriteCtx, input: KObject, opts: { managedAlready?: boolean } = {}): Promise<KObject> {
   const { ri, deps } = w;
@@ -150,7 +158,7 @@ export async function createObject(w: WriteCtx, input: KObject, opts: { managedA
   meta.uid = crypto.randomUUID();
   meta.creationTimestamp = nowRFC3339();
   if (!opts.managedAlready) obj = managed(w, undefined, obj, "Update");
-  obj = (await admit({ deps, ri, user: w.user, operation: "CREATE", namespace: meta.namespace, name: meta.name, object: obj, dryRun: w.dryRun }))!;
+  obj = (await admit({ deps, ri, user: w.user, operation: "CREATE", namespace: meta.namespace, name: meta.name, object: obj, dryRun: w.dryRun, options: writeOptions(w, "CreateOptions"), warnings: w.warnings }))!;
 
   if (w.dryRun) {
     const { kv } = await deps.store.get(storageKey(ri, obj.metadata.namespace, obj.metadata.name));
@@ -244,7 +252,7 @@ export async function updateObject(
     }
     if (!w.subresource) deps.schema?.defaultObject(ri, next);
     if (!opts.managedAlready) next = managed(w, live, next, opts.operation ?? "Update");
-    next = (await admit({ deps, ri, user: w.user, operation: "UPDATE", subresource: w.subresource, namespace: w.namespace, name, object: next, oldObject: live, dryRun: w.dryRun }))!;
+    next = (await admit({ deps, ri, user: w.user, operation: "UPDATE", subresource: w.subresource, namespace: w.namespace, name, object: next, oldObject: live, dryRun: w.dryRun, options: writeOptions(w, "UpdateOptions"), warnings: w.warnings }))!;
     next.metadata.resourceVersion = live.metadata.resourceVersion;
     const remove = shouldDeleteAfterUpdate(ri, next, live);
     // A write that changes nothing is not written (upstream's GuaranteedUpdate compares the encoded bytes):

@@ -7,6 +7,7 @@ import { endpoints, endpointslices, services } from "./network.ts";
 import { pods } from "./pods.ts";
 import { apiservices, certificatesigningrequests, podtemplates, replicationcontrollers, runtimeclasses } from "./extra.ts";
 import { flowschemas, prioritylevelconfigurations } from "../flowcontrol/tables.ts";
+import { mutatingwebhookconfigurations, validatingwebhookconfigurations } from "./admissionregistration.ts";
 import { cronjobs, daemonsets, deployments, jobs, replicasets, statefulsets } from "./workloads.ts";
 
 export type { Column, Printer } from "./columns.ts";
@@ -47,6 +48,8 @@ export const PRINTERS: Record<string, Printer> = {
   podtemplates,
   certificatesigningrequests,
   runtimeclasses,
+  mutatingwebhookconfigurations,
+  validatingwebhookconfigurations,
   apiservices,
   flowschemas,
   prioritylevelconfigurations,

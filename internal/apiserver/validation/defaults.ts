@@ -4,6 +4,7 @@ import type { ResourceInfo } from "../../api/resources.ts";
 import { stripNulls } from "./nulls.ts";
 import { defaultFlowSchema, defaultPriorityLevelConfiguration } from "../flowcontrol/validation.ts";
 import { typeMismatches } from "./types.ts";
+import { defaultWebhookConfiguration } from "./admissionregistration.ts";
 
 type Obj = Record<string, any>;
 
@@ -285,6 +286,10 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       return defaultJobSpec(obj.spec);
     case "CronJob":
       return defaultCronJob(obj);
+    case "MutatingWebhookConfiguration":
+    case "ValidatingWebhookConfiguration":
+      if (ri.group === "admissionregistration.k8s.io") defaultWebhookConfiguration(obj, ri.kind === "MutatingWebhookConfiguration");
+      return;
     case "Namespace":
       obj.spec ??= {};
       setDefault(obj.spec, "finalizers", ["kubernetes"]);

@@ -14,6 +14,7 @@ import { nonNegative, isObj, type Obj } from "./util.ts";
 import { validateCronJob, validateDaemonSet, validateDeployment, validateJobSpec, validatePodDisruptionBudget, validateReplicaSet, validateReplicationController, validateStatefulSet } from "./workloads.ts";
 import { validateCSR } from "./certificates.ts";
 import { validatePodTemplate } from "./pod.ts";
+import { validateWebhookConfiguration } from "./admissionregistration.ts";
 
 /** Which name syntax each kind uses (upstream's ValidateXName functions). */
 export function nameCheckFor(kind: string): NameCheck {
@@ -125,6 +126,10 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
       if (typeof obj.handler !== "string" || obj.handler === "") e.required("handler");
       else e.invalidEach("handler", obj.handler, isDNS1123Label(obj.handler));
       if (obj.overhead?.podFixed !== undefined && !isObj(obj.overhead.podFixed)) e.invalid("overhead.podFixed", obj.overhead.podFixed, "must be a map");
+      break;
+    case "MutatingWebhookConfiguration":
+    case "ValidatingWebhookConfiguration":
+      if (ri.group === "admissionregistration.k8s.io") validateWebhookConfiguration(e, obj, ri.kind === "MutatingWebhookConfiguration");
       break;
     case "Lease":
       nonNegative(e, obj.spec?.leaseDurationSeconds, "spec.leaseDurationSeconds");

@@ -17,6 +17,7 @@ import { CNINetwork } from "../cni/cni.ts";
 import { Kubelet } from "../kubelet/kubelet.ts";
 import { NodeAgent } from "../kubelet/node.ts";
 import { startKubeletServer } from "../kubelet/server.ts";
+import { StatsCollector } from "../kubelet/stats/collector.ts";
 import { logger } from "../log/log.ts";
 import { startContainerd, type Containerd } from "../runtime/containerd.ts";
 import { CtrRuntime } from "../runtime/ctr.ts";
@@ -49,6 +50,8 @@ export interface AgentOptions {
   cgroupRoot?: string;
   /** Address the kubelet's HTTPS server binds (default 0.0.0.0). */
   kubeletBindAddress?: string;
+  /** How often the kubelet samples cgroup usage for /metrics/resource and /stats/summary (default 10 s). */
+  statsIntervalMs?: number;
   /** registries.yaml path (default /etc/kubun/registries.yaml). */
   registriesConfig?: string;
   clusterCIDR?: string;
@@ -186,7 +189,10 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const cidrFile = join(agentDir, "cni", "podcidr");
   if (existsSync(cidrFile)) await network.configure(readFileSync(cidrFile, "utf8").trim());
   const kubeletDone = kubelet.run(signal);
-  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, listenNetns: opts.nodeNetns ? `/var/run/netns/${opts.nodeNetns}` : undefined, certDir: join(agentDir, "serving"), nodeName, servingCert: creds.servingCert ? { cert: creds.servingCert, key: servingKey.keyPEM } : undefined, verificationKeys: credentials.verificationKeys });
+  const stats = new StatsCollector({ pods: () => kubelet.runningPods(), cgroupRoot: kubelet.cgroupRoot, intervalMs: opts.statsIntervalMs });
+  stats.start();
+  signal.addEventListener("abort", () => stats.stop(), { once: true });
+  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, listenNetns: opts.nodeNetns ? `/var/run/netns/${opts.nodeNetns}` : undefined, certDir: join(agentDir, "serving"), nodeName, servingCert: creds.servingCert ? { cert: creds.servingCert, key: servingKey.keyPEM } : undefined, verificationKeys: credentials.verificationKeys, stats });
 
   // 6. Register the node, then follow its podCIDR and the other nodes (host-gw routes).
   await nodeAgent.register(signal);

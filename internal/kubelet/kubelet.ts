@@ -67,7 +67,8 @@ export class Kubelet {
   private checkpoints: Checkpoints;
   private refs: PodRefs;
   private podLogDir: string;
-  private cgroupRoot: string;
+  /** cgroup parent of every pod: <cgroupRoot>/pod<uid>/<container id> (read by stats/). */
+  readonly cgroupRoot: string;
   private relistTimer?: ReturnType<typeof setInterval>;
   private relisting?: Promise<void>;
   private relistAgain = false;
@@ -797,7 +798,20 @@ export class Kubelet {
     }
   }
 
-  // ---- lookups for the streaming server ----
+  // ---- lookups for the streaming server and the stats collector ----
+
+  /** Pods with their running containers, for resource usage sampling. */
+  runningPods(): { uid: string; name: string; namespace: string; startTime?: string; containers: { name: string; id: string; startedAt?: string }[] }[] {
+    const out = [];
+    for (const rec of this.records.values()) {
+      const containers = Object.values(rec.containers)
+        .filter((c) => c.running && c.id)
+        .map((c) => ({ name: c.name, id: c.id!, startedAt: c.startedAt }));
+      if (!containers.length) continue;
+      out.push({ uid: rec.uid, name: rec.pod.metadata?.name ?? "", namespace: rec.pod.metadata?.namespace ?? "", startTime: rec.startTime, containers });
+    }
+    return out;
+  }
 
   findPod(namespace: string, name: string): PodRecord | undefined {
     for (const rec of this.records.values()) if (rec.pod.metadata?.namespace === namespace && rec.pod.metadata?.name === name) return rec;

@@ -24,6 +24,8 @@ import { parseLogOptions, streamLogs } from "./logs.ts";
 import { SPDY_EXEC_PROTOCOLS, SpdyExec } from "./spdy-exec.ts";
 import { SpdyPortForward } from "./spdy-portforward.ts";
 import { queryBool } from "../api/querybool.ts";
+import { renderResourceMetrics, renderSummary } from "./stats/render.ts";
+import type { StatsCollector } from "./stats/collector.ts";
 
 const log = logger("kubelet.server");
 
@@ -44,7 +46,12 @@ export interface KubeletServerOptions {
   verificationKeys?: () => { keys: unknown[] } | undefined;
   /** Users allowed besides the API server and system:masters (tests). */
   allowUsers?: string[];
+  /** Resource usage samples for /metrics/resource, /metrics and /stats/summary. */
+  stats?: StatsCollector;
 }
+
+const PROM_TEXT = { "content-type": "text/plain; version=0.0.4; charset=utf-8" };
+const processStart = new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 async function servingCert(dir: string): Promise<{ cert: string; key: string }> {
   const cf = join(dir, "kubelet.crt");
@@ -136,6 +143,11 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
       const caller = await authenticator.check(req.headers.get("authorization"));
       if (!caller.user) return status(401, "Unauthorized", "Unauthorized");
       if (!caller.allowed) return status(403, "Forbidden", `user "${caller.user.username}" may not use the kubelet API`);
+      if (o.stats && req.method === "GET") {
+        const p = url.pathname.replace(/\/+$/, "");
+        if (p === "/metrics/resource" || p === "/metrics") return new Response(renderResourceMetrics(o.stats.latest()), { headers: PROM_TEXT });
+        if (p === "/stats/summary" || p === "/stats") return Response.json(renderSummary(o.stats.latest(), o.nodeName, processStart));
+      }
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;
       const [kind, ns, podName, container] = parts;

@@ -2,6 +2,7 @@
 // --disable-agent — a local agent pointed at itself, as `k3s server` does.
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { createClient } from "../internal/client/client.ts";
 import { refs } from "../internal/client/refs.ts";
 import { ApiError, type ClientConfig } from "../internal/client/types.ts";
@@ -105,6 +106,14 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
       }),
     );
   }
+  // k3s's auto-deploying manifests: <data-dir>/server/manifests applied now and on every change.
+  const { startDeployController } = await import("../internal/deploy/index.ts");
+  void startDeployController({
+    client: createClient({ ...cp.clientConfig, userAgent: "kubun-deploy" }),
+    dir: join(String(s["data-dir"]), "server", "manifests"),
+    disable: (s.disable as string[] | undefined) ?? [],
+    signal,
+  }).catch((err) => log.error("manifests directory not started", { err: err instanceof Error ? err.message : String(err) }));
   if (!s["disable-agent"]) {
     const { runAgent } = await import("../internal/agent/index.ts");
     stops.push(

@@ -9,6 +9,8 @@ import { agentCommand } from "./agent.ts";
 import { runKubectl } from "./kubectl.ts";
 import { serverCommand } from "./server.ts";
 import { tokenCommand } from "./token.ts";
+import { snapshotCommand } from "./snapshot.ts";
+import { certificateCommand } from "./certificate.ts";
 import { KUBUN_VERSION, versionCommand } from "./version.ts";
 
 const main = defineCommand({
@@ -17,6 +19,8 @@ const main = defineCommand({
     server: serverCommand,
     agent: agentCommand,
     token: tokenCommand,
+    snapshot: snapshotCommand,
+    certificate: certificateCommand,
     version: versionCommand,
     kubectl: defineCommand({ meta: { name: "kubectl", description: "Run kubectl against this cluster" } }),
   },

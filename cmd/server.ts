@@ -13,6 +13,7 @@ import { agentOptions } from "./agent.ts";
 import { commandFromFlags } from "./command.ts";
 import { joinTokenFrom } from "./tokensource.ts";
 import { untilSignal } from "./signals.ts";
+import { checkSnapshotSchedule } from "../internal/ops/snapshotschedule.ts";
 
 const log = logger("server");
 
@@ -59,6 +60,19 @@ function datastoreTLS(s: Settings): { caFile?: string; certFile?: string; keyFil
   return { caFile, certFile, keyFile };
 }
 
+/** --snapshot-schedule-cron/-retention/-dir, checked before anything starts; undefined with --disable-snapshots. */
+function snapshotSettings(s: Settings): { cron: string; retention: number; dir?: string } | undefined {
+  if (s["disable-snapshots"]) return undefined;
+  const cron = String(s["snapshot-schedule-cron"]);
+  const retention = Number(s["snapshot-retention"]);
+  try {
+    checkSnapshotSchedule(cron, retention);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return { cron, retention, dir: s["snapshot-dir"] ? String(s["snapshot-dir"]) : undefined };
+}
+
 export const serverCommand = commandFromFlags("server", "Run the control plane (and a local agent)", serverFlags, async (s) => {
   checkCIDR("service-cidr", String(s["service-cidr"]));
   checkCIDR("cluster-cidr", String(s["cluster-cidr"]));
@@ -67,6 +81,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
   const kubeconfigMode = parseMode(s);
   const etcdEndpoints = s["datastore-endpoint"] ? String(s["datastore-endpoint"]).split(",").map((e) => e.trim()) : undefined;
   const etcdTLS = datastoreTLS(s);
+  const snapshots = snapshotSettings(s);
   const signal = untilSignal();
   const started = performance.now();
 
@@ -89,6 +104,8 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
 
   const identity = `${hostname()}_${crypto.randomUUID()}`;
   const stops: Promise<unknown>[] = [];
+  const { runServerOps } = await import("../internal/ops/serverops.ts");
+  stops.push(runServerOps({ dataDir: String(s["data-dir"]), snapshots, etcdEndpoints, etcdTLS, nodeName: s["node-name"] as string | undefined, signal }));
   if (!s["disable-scheduler"]) {
     const { startScheduler } = await import("../internal/scheduler/index.ts");
     stops.push(startScheduler(cp.componentConfig("scheduler"), { identity, signal }));

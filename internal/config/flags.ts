@@ -50,6 +50,24 @@ const nodeFlags: FlagDef[] = [
   { name: "node-taint", type: "list", description: "Registering the node with a taint (key=value:Effect), repeatable", env: "KUBUN_NODE_TAINT", category: "agent/node" },
   { name: "kube-reserved", type: "string", description: "Resources reserved for system daemons, e.g. cpu=100m,memory=256Mi", env: "KUBUN_KUBE_RESERVED", category: "agent/node" },
   { name: "kubelet-port", type: "number", description: "Port of the kubelet's HTTPS endpoint", env: "KUBUN_KUBELET_PORT", default: 10250, category: "agent/node" },
+  { name: "pod-log-dir", type: "string", description: "Root of container logs", env: "KUBUN_POD_LOG_DIR", default: "/var/log/pods", category: "agent/runtime" },
+];
+
+const snapshotDir: FlagDef = { name: "snapshot-dir", type: "string", description: "Folder for datastore snapshots (default: <data-dir>/server/snapshots)", env: "KUBUN_SNAPSHOT_DIR", category: "data" };
+const snapshotRetention: FlagDef = { name: "snapshot-retention", type: "number", description: "Number of snapshots to keep (of the same name)", env: "KUBUN_SNAPSHOT_RETENTION", default: 5, category: "data" };
+const datastoreFlags: FlagDef[] = [
+  { name: "datastore-endpoint", type: "string", description: "etcd endpoints for HA, comma separated (http://host:2379); default: embedded SQLite", env: "KUBUN_DATASTORE_ENDPOINT", category: "data" },
+  { name: "datastore-cafile", type: "string", description: "TLS Certificate Authority file used to secure datastore backend communication", env: "KUBUN_DATASTORE_CAFILE", category: "data" },
+  { name: "datastore-certfile", type: "string", description: "TLS certification file used to secure datastore backend communication", env: "KUBUN_DATASTORE_CERTFILE", category: "data" },
+  { name: "datastore-keyfile", type: "string", description: "TLS key file used to secure datastore backend communication", env: "KUBUN_DATASTORE_KEYFILE", category: "data" },
+];
+
+/** The server's scheduled snapshots (k3s's --etcd-snapshot-* flags). */
+const snapshotScheduleFlags: FlagDef[] = [
+  { name: "snapshot-schedule-cron", type: "string", description: "Snapshot schedule in cron format (five fields, @daily, @every 6h)", env: "KUBUN_SNAPSHOT_SCHEDULE_CRON", default: "0 */12 * * *", category: "data" },
+  snapshotRetention,
+  snapshotDir,
+  { name: "disable-snapshots", type: "boolean", description: "Disable scheduled snapshots", env: "KUBUN_DISABLE_SNAPSHOTS", default: false, category: "data" },
 ];
 
 export const serverFlags: FlagDef[] = [
@@ -70,10 +88,12 @@ export const serverFlags: FlagDef[] = [
   { name: "datastore-keyfile", type: "string", description: "TLS key file used to secure datastore backend communication", env: "KUBUN_DATASTORE_KEYFILE", category: "data" },
   { name: "service-cidr", type: "string", description: "IPv4 network for service ClusterIPs", env: "KUBUN_SERVICE_CIDR", default: "10.43.0.0/16", category: "cluster" },
   { name: "cluster-cidr", type: "string", description: "IPv4 network for pod IPs (a /24 per node)", env: "KUBUN_CLUSTER_CIDR", default: "10.42.0.0/16", category: "cluster" },
+  { name: "default-local-storage-path", type: "string", description: "Default local storage path for the local-path provisioner storage class (default: <data-dir>/storage)", env: "KUBUN_DEFAULT_LOCAL_STORAGE_PATH", category: "data" },
   { name: "disable-agent", type: "boolean", description: "Do not run a local agent", env: "KUBUN_DISABLE_AGENT", default: false, category: "components" },
   { name: "disable-scheduler", type: "boolean", description: "Do not run the scheduler", env: "KUBUN_DISABLE_SCHEDULER", default: false, category: "components" },
   { name: "disable-controller-manager", type: "boolean", description: "Do not run the controller manager", env: "KUBUN_DISABLE_CONTROLLER_MANAGER", default: false, category: "components" },
   { name: "disable", type: "list", description: "Do not apply this file of <data-dir>/server/manifests (name without extension), repeatable", env: "KUBUN_DISABLE", category: "components" },
+  ...snapshotScheduleFlags,
   ...nodeFlags,
 ];
 
@@ -89,3 +109,43 @@ export const agentFlags: FlagDef[] = [
 ];
 
 export const tokenFlags: FlagDef[] = [configFile, dataDir];
+
+const output: FlagDef = { name: "output", alias: "o", type: "string", description: "Output format: table or json", default: "table", category: "client" };
+const nodeName: FlagDef = { name: "node-name", type: "string", description: "Node name in snapshot file names (default: hostname)", env: "KUBUN_NODE_NAME", category: "agent/node" };
+
+/** kubun snapshot save|ls|delete|prune|restore. */
+export const snapshotFlags: FlagDef[] = [
+  configFile,
+  debug,
+  dataDir,
+  { name: "name", type: "string", description: "Snapshot name prefix (save, prune)", default: "on-demand", category: "data" },
+  snapshotDir,
+  snapshotRetention,
+  nodeName,
+  output,
+  ...datastoreFlags,
+];
+
+/** kubun certificate check|rotate. */
+export const certificateFlags: FlagDef[] = [
+  configFile,
+  debug,
+  dataDir,
+  output,
+  { name: "service", alias: "s", type: "list", description: "Certificates to rotate: kube-apiserver, kubelet (default: all)", category: "data" },
+];
+
+const kubeconfig: FlagDef = { name: "kubeconfig", type: "string", description: "Admin kubeconfig of the running server", env: "KUBECONFIG", default: "/etc/kubun/kubeconfig.yaml", category: "client" };
+
+/** kubun token create|list|delete (bootstrap tokens in kube-system, through the API). */
+export const tokenAdminFlags: FlagDef[] = [
+  configFile,
+  debug,
+  dataDir,
+  kubeconfig,
+  { name: "ttl", type: "string", description: "Lifetime of the token (e.g. 24h, 30m; 0 = never expires)", default: "24h", category: "cluster" },
+  { name: "description", type: "string", description: "What the token is for", category: "cluster" },
+  { name: "usages", type: "list", description: "Usages of the token: authentication, signing", default: ["signing", "authentication"], category: "cluster" },
+  { name: "groups", type: "list", description: "Extra groups (system:bootstrappers:...)", default: ["system:bootstrappers:kubun:default-node-token"], category: "cluster" },
+  output,
+];

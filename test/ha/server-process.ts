@@ -1,6 +1,6 @@
 // A `kubun server` child process in a temp data dir on a random loopback port, as a user would run it.
 // Used by the HA tests (several servers on one etcd) and by bench/api.ts (server and client on separate CPUs).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYAML } from "yaml";
@@ -20,6 +20,10 @@ export interface ServerProcessOptions {
   /** Environment additions (KUBUN_LOG_LEVEL…). */
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Use (and keep on cleanup) this data dir instead of a new temp dir, e.g. to restart a server on its data. */
+  dataDir?: string;
+  /** Checkout whose cmd/kubun.ts runs (default: this one), e.g. a worktree of a previous release. */
+  root?: string;
 }
 
 export interface ServerProcess {
@@ -49,13 +53,15 @@ interface Kubeconfig {
 }
 
 export async function startServerProcess(opts: ServerProcessOptions = {}): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), "kubun-srv-"));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kubun-srv-"));
+  if (opts.dataDir) mkdirSync(dataDir, { recursive: true });
+  const root = opts.root ?? ROOT;
   const port = freePort();
   const kubeconfigPath = join(dataDir, "kc.yaml");
   const argv = [
     process.execPath,
     ...(opts.bunArgs ?? []),
-    join(ROOT, "cmd", "kubun.ts"),
+    join(root, "cmd", "kubun.ts"),
     "server",
     "--disable-agent",
     "--data-dir",
@@ -75,7 +81,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   // A private (empty) config file so /etc/kubun/config.yaml on the machine never leaks in.
   writeFileSync(join(dataDir, "config.yaml"), "");
   const proc = Bun.spawn(argv, {
-    cwd: ROOT,
+    cwd: root,
     stdout: "ignore",
     stderr: "pipe",
     env: { ...process.env, KUBUN_CONFIG_FILE: join(dataDir, "config.yaml"), ...opts.env },
@@ -96,7 +102,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   };
   const cleanup = async () => {
     await kill("SIGKILL");
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
 
   // The kubeconfig is written once the API serves; then /readyz says when it is ready.

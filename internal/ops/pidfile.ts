@@ -1,0 +1,48 @@
+// <data-dir>/server/kubun.pid: which process serves this data dir, so offline operations (`kubun snapshot restore`,
+// `kubun certificate rotate`) refuse to run under a live server instead of corrupting its state.
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeAtomic } from "../auth/files.ts";
+
+export function serverPidPath(dataDir: string): string {
+  return join(dataDir, "server", "kubun.pid");
+}
+
+/** Records this process as the data dir's server; the returned function removes the record (at shutdown). */
+export function writeServerPid(dataDir: string): () => void {
+  const path = serverPidPath(dataDir);
+  writeAtomic(path, `${process.pid}\n`, 0o644);
+  return () => {
+    if (readFileSync(path, "utf8").trim() === String(process.pid)) rmSync(path, { force: true });
+  };
+}
+
+/** The pid of a live kubun server on this data dir, or undefined (a pid file left by a killed server is ignored). */
+export function runningServerPid(dataDir: string): number | undefined {
+  const path = serverPidPath(dataDir);
+  if (!existsSync(path)) return undefined;
+  const pid = Number(readFileSync(path, "utf8").trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else — still a live process.
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return undefined;
+  }
+  // A reused pid of an unrelated process is not a server.
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (!cmdline.includes("kubun") && !cmdline.includes("server")) return undefined;
+  } catch {
+    // No /proc: trust the signal check.
+  }
+  return pid;
+}
+
+/** Throws a one-line error when a server is running on dataDir (for operations that need it stopped). */
+export function requireServerStopped(dataDir: string, what: string): void {
+  const pid = runningServerPid(dataDir);
+  if (pid !== undefined) {
+    throw new Error(`${what} needs the server stopped, but kubun server (pid ${pid}) is running on ${dataDir}: stop it first (systemctl stop kubun)`);
+  }
+}

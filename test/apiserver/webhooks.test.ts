@@ -300,6 +300,43 @@ describe("calls", () => {
   });
 });
 
+describe("matchConditions (CEL)", () => {
+  test("conditions over object and request select the calls; errors follow failurePolicy; bad expressions are refused", async () => {
+    await install("Validating", "v-cel", [
+      hook({
+        name: "cel.kubun.test",
+        url: url("/deny/cel%20says%20no"),
+        extra: {
+          matchConditions: [
+            { name: "prefixed", expression: "object.metadata.name.startsWith('cel-')" },
+            { name: "admin", expression: "request.userInfo.username == 'system:admin' && request.operation == 'CREATE'" },
+          ],
+        },
+      }),
+    ]);
+    expect((await cm("wh-a", "plain-name")).code).toBe(0);
+    const denied = await cm("wh-a", "cel-denied");
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('admission webhook "cel.kubun.test" denied the request: cel says no');
+    expect(seen.length).toBe(1);
+
+    // An expression that cannot be evaluated (no such key): Fail refuses, Ignore lets the request through.
+    const broken = (policy: string) => hook({ name: `broken-${policy.toLowerCase()}.kubun.test`, url: url("/allow"), extra: { failurePolicy: policy, matchConditions: [{ name: "missing", expression: "object.metadata.annotations['x'] == 'y'" }] } });
+    await install("Validating", "v-cel-ignore", [broken("Ignore")]);
+    expect((await cm("wh-a", "through")).code).toBe(0);
+    await install("Validating", "v-cel-fail", [broken("Fail")]);
+    const failed = await cm("wh-a", "not-through");
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('failed calling webhook "broken-fail.kubun.test": match condition "missing"');
+
+    const bad = { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "bad-cel" }, webhooks: [hook({ name: "bad.kubun.test", url: url("/allow"), extra: { matchConditions: [{ name: "x", expression: "object.metadata.name ==" }, { name: "x", expression: "true" }] } })] };
+    const r = await c.kubectl(["create", "-f", "-"], { stdin: JSON.stringify(bad) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('webhooks[0].matchConditions[0].expression: Invalid value: "object.metadata.name ==": compilation failed:');
+    expect(r.stderr).toContain('webhooks[0].matchConditions[1].name: Duplicate value: "x"');
+  });
+});
+
 describe("service references", () => {
   test("a webhook behind a Service is reached through its endpoints, its certificate checked for <svc>.<ns>.svc", async () => {
     const ns = await createVethNetns("kwh");

@@ -1,8 +1,9 @@
 // admissionregistration.k8s.io/v1 MutatingWebhookConfiguration and ValidatingWebhookConfiguration: upstream's v1
 // defaults (SetDefaults_*Webhook) and validation (pkg/apis/admissionregistration/validation), with its messages.
 import { Errors, child, idx } from "./errors.ts";
-import { isDNS1035Label, isDNS1123Subdomain } from "./names.ts";
+import { isDNS1035Label, isDNS1123Subdomain, isQualifiedName } from "./names.ts";
 import { isObj, type Obj } from "./util.ts";
+import { conditionCompileError } from "../webhooks/conditions.ts";
 
 export const WEBHOOK_KINDS = new Set(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]);
 
@@ -76,6 +77,7 @@ function validateWebhook(e: Errors, h: Obj, p: string, o: { mutating: boolean; s
     e.notSupported(child(p, "reinvocationPolicy"), h.reinvocationPolicy, REINVOCATION);
   }
   for (const s of ["namespaceSelector", "objectSelector"]) validateSelector(e, h[s], child(p, s));
+  matchConditions(e, h.matchConditions, child(p, "matchConditions"));
   reviewVersions(e, h.admissionReviewVersions, child(p, "admissionReviewVersions"), o.recognizedVersion);
   clientConfig(e, isObj(h.clientConfig) ? h.clientConfig : {}, child(p, "clientConfig"));
 }
@@ -149,6 +151,27 @@ function validateSelector(e: Errors, sel: unknown, p: string): void {
     } else if (op === "Exists" || op === "DoesNotExist") {
       if (values.length) e.forbidden(child(ep, "values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
     } else e.invalid(child(ep, "operator"), op, "not a valid selector operator");
+  });
+}
+
+/** Upstream's validateMatchConditions: at most 64, names qualified and unique, expressions that compile. */
+function matchConditions(e: Errors, list: unknown, p: string): void {
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) return e.invalid(p, list, "must be a list");
+  if (list.length > 64) e.list.push({ reason: "FieldValueTooMany", field: p, message: `Too many: ${list.length}: must have at most 64 items` });
+  const names = new Set<string>();
+  list.forEach((c: unknown, i: number) => {
+    const cp = idx(p, i);
+    const m: Obj = isObj(c) ? c : {};
+    if (typeof m.name !== "string" || !m.name) e.required(child(cp, "name"), "");
+    else {
+      e.invalidEach(child(cp, "name"), m.name, isQualifiedName(m.name));
+      if (names.has(m.name)) e.duplicate(child(cp, "name"), m.name);
+      names.add(m.name);
+    }
+    if (typeof m.expression !== "string" || !m.expression.trim()) return e.required(child(cp, "expression"), "");
+    const err = conditionCompileError(m.expression);
+    if (err) e.invalid(child(cp, "expression"), m.expression, `compilation failed: ${err}`);
   });
 }
 

@@ -13,6 +13,7 @@ import { clone, deepEqual, type KObject } from "../objects.ts";
 import { CallError, callWebhook } from "./call.ts";
 import { isExempt, matchingResource, namespaceSelectorMatches, objectSelectorMatches } from "./match.ts";
 import { buildReview, convertObject } from "./review.ts";
+import { evaluateConditions } from "./conditions.ts";
 import { WebhookSource, type WebhookType } from "./source.ts";
 import type { ConfiguredWebhook, Webhook, WebhookAttributes } from "./types.ts";
 
@@ -102,13 +103,20 @@ export class WebhookAdmission {
     return kv ? (JSON.parse(kv.value).metadata?.labels ?? {}) : undefined;
   }
 
-  /** Sends the review; returns the response, or undefined when a failure is ignored (failurePolicy Ignore). */
+  /**
+   * Sends the review; returns the response, or undefined when matchConditions exclude the request or a failure is
+   * ignored (failurePolicy Ignore).
+   */
   private async call(hook: Webhook, a: WebhookAttributes, as: ResourceInfo, object: KObject | undefined, kind: string): Promise<any | undefined> {
+    const review = buildReview(a, as, object, crypto.randomUUID());
+    const cond = evaluateConditions(hook.matchConditions as any, review.request);
+    if (cond.error) return this.failed(hook, new CallError(hook.name, cond.error), kind);
+    if (!cond.matches) return undefined;
     if (a.dryRun && hook.sideEffects !== "None" && hook.sideEffects !== "NoneOnDryRun") {
       throw badRequest(`admission webhook "${hook.name}" does not support dry run`);
     }
     try {
-      return await callWebhook(this.store, hook, buildReview(a, as, object, crypto.randomUUID()));
+      return await callWebhook(this.store, hook, review);
     } catch (err) {
       return this.failed(hook, err, kind);
     }

@@ -31,7 +31,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export async function startEnv(nodeNames: string[], opts: { clusterDataDir?: string } = {}): Promise<Env> {
+export async function startEnv(nodeNames: string[], opts: { clusterDataDir?: string; controllerManager?: Record<string, unknown> } = {}): Promise<Env> {
   const cluster = await startTestCluster({ clusterCIDR: "10.42.0.0/16", dataDir: opts.clusterDataDir } as any);
   const ac = new AbortController();
   void startControllerManager(cluster.componentConfig("controller-manager"), {
@@ -40,6 +40,7 @@ export async function startEnv(nodeNames: string[], opts: { clusterDataDir?: str
     clusterCIDR: "10.42.0.0/16",
     apiServerEndpoints: cluster.endpoints,
     signal: ac.signal,
+    ...opts.controllerManager,
   } as any);
   const client = createClient({ server: cluster.localURL, token: cluster.adminToken, caPEM: cluster.caPEM });
   const world = await createWorld();

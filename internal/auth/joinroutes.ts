@@ -4,7 +4,8 @@
 //   POST /v1-kubun/node-credentials     body {"nodeName", "nodePassword", "servingPublicKey"?, "addresses"?} →
 //                                       {"token", "proxyToken", "expires", "servingCert"?, "kubeletVerificationKeys"}
 //     Authorization, one of:
-//       Bearer <join token>   a join: the node password must match the one recorded for that name (nodepassword.ts),
+//       Bearer <join token>   a join (the server's token, or a bootstrap token from `kubun token create`, see
+//                             bootstraptokens.ts): the node password must match the one recorded for that name (nodepassword.ts),
 //                             so the join token alone cannot take over an existing node.
 //       Bearer <node token>   a renewal by the node itself (its current, unexpired token for that very name).
 //     token/proxyToken: the node's kubelet and service-proxy credentials (nodecreds.ts: revocable, expiring);
@@ -22,6 +23,7 @@ import { joinTokenPath, parseToken, safeEqual, caHash } from "./tokens.ts";
 import { issueNodeCredentials, validNodeName, verifyNodeToken } from "./nodecreds.ts";
 import { NodePasswordError, verifyOrRecordNodePassword } from "./nodepassword.ts";
 import { issueKubeletServingCert } from "./kubeletcert.ts";
+import { verifyBootstrapToken } from "./bootstraptokens.ts";
 import { loadSigningKey, VerificationKeys } from "./serviceaccount/keys.ts";
 import { logger } from "../log/log.ts";
 
@@ -65,12 +67,23 @@ export function joinRoutes(opts: JoinRoutesOptions): Hono {
     }
   }
 
+  /** Whether `presented` is a valid bootstrap token (`kubun token create`), bare or as a K10 token's credentials. */
+  async function isBootstrapToken(presented: string): Promise<boolean> {
+    try {
+      const p = parseToken(presented);
+      if (p.caHash && p.caHash !== caHash(caPEM)) return false;
+      return p.username === undefined && (await verifyBootstrapToken(opts.store, p.secret));
+    } catch {
+      return false;
+    }
+  }
+
   app.get(CACERTS_PATH, (c) => c.body(caPEM, 200, { "content-type": "application/x-pem-file" }));
 
   app.post(NODE_CREDENTIALS_PATH, async (c) => {
     const auth = c.req.header("authorization") ?? "";
     const presented = auth.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : "";
-    const viaJoinToken = !!presented && isJoinToken(presented);
+    const viaJoinToken = !!presented && (isJoinToken(presented) || (await isBootstrapToken(presented)));
     const renewingNode = viaJoinToken || !presented ? undefined : await verifyNodeToken(opts.store, presented);
     if (!viaJoinToken && !renewingNode) return c.json(status(401, "Unauthorized", "Unauthorized"), 401);
 

@@ -124,6 +124,13 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   }),
   r("apps", "v1", "ControllerRevision", "controllerrevisions", true),
 
+  // autoscaling/v2: HorizontalPodAutoscaler (autoscaling/v1 is served from the same storage, converted).
+  r("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, {
+    shortNames: ["hpa"],
+    categories: ["all"],
+    subresources: ["status"],
+  }),
+
   // batch/v1
   r("batch", "v1", "Job", "jobs", true, { categories: ["all"], subresources: ["status"], generation: true }),
   r("batch", "v1", "CronJob", "cronjobs", true, {
@@ -198,6 +205,11 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
     subresources: ["status"],
     computed: true,
   }),
+
+  // metrics.k8s.io/v1beta1: resource usage scraped from the kubelets, computed on read (never stored), as
+  // metrics-server serves it.
+  r("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", false, { singular: "", verbs: ["get", "list"], computed: true }),
+  r("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", true, { singular: "", verbs: ["get", "list"], computed: true }),
 
   // rbac.authorization.k8s.io/v1
   r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),

@@ -20,6 +20,9 @@ const PRIORITIES: Record<string, [number, number]> = {
   "authentication.k8s.io/v1": [17700, 15],
   "authorization.k8s.io/v1": [17600, 15],
   "autoscaling/v1": [17500, 15],
+  "autoscaling/v2": [17500, 30],
+  // What metrics-server's APIService asks for.
+  "metrics.k8s.io/v1beta1": [100, 100],
   "batch/v1": [17400, 15],
   "certificates.k8s.io/v1": [17300, 15],
   "networking.k8s.io/v1": [17200, 15],

@@ -18,6 +18,7 @@ import { groupVersion, RESOURCES, storagePrefix } from "../api/resources.ts";
 import { statusResponse } from "./respond.ts";
 import { internalError, StatusError } from "../api/status.ts";
 import { WatchCache } from "./watchhub.ts";
+import { MetricsScraper } from "./metricsapi/scraper.ts";
 import { WebhookAdmission } from "./webhooks/dispatch.ts";
 
 export type AppEnv = { Variables: { user: UserInfo; info: RequestInfo; warnings: string[] } };
@@ -59,6 +60,12 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
   // Admission webhooks are part of every API server, as upstream's (configurations read through a store watch).
   const ownWebhooks = deps.webhooks === undefined ? new WebhookAdmission(deps.store, deps.log.child("webhooks")) : undefined;
   if (ownWebhooks) deps.webhooks = ownWebhooks;
+  // metrics.k8s.io is served by every API server from its own scrape of the kubelets (no metrics-server pod).
+  const ownScraper = !deps.metricsScraper && deps.kubeletClient ? new MetricsScraper(deps, deps.metricsScrapeIntervalMs) : undefined;
+  if (ownScraper) {
+    deps.metricsScraper = ownScraper;
+    ownScraper.start();
+  }
   const limiter = new InflightLimiter(deps.maxMutatingInflight, deps.maxReadOnlyInflight);
   // API Priority and Fairness shares the same total as upstream: both in-flight limits together.
   const flowControl =
@@ -154,6 +161,7 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     stop: () => {
       watchCache.stop();
       flowControl?.stop();
+      ownScraper?.stop();
       ownWebhooks?.close();
     },
   };

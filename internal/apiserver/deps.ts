@@ -84,6 +84,10 @@ export interface ApiServerDeps {
    * and a short-lived token for one node's kubelet (audience that kubelet only).
    */
   kubeletClient?: { caPEM: string; tokenFor(nodeName: string): Promise<string> };
+  /** The metrics.k8s.io scraper (metricsapi/): createApiServer starts one when kubeletClient is set. */
+  metricsScraper?: import("./metricsapi/scraper.ts").MetricsScraper;
+  /** How often it scrapes every Ready kubelet (default 15 s, as metrics-server's --metric-resolution). */
+  metricsScrapeIntervalMs?: number;
   /** OpenAPI routes (mounted at /openapi/v2 and /openapi/v3). */
   openapi?: { routes(): import("hono").Hono };
   maxMutatingInflight?: number;

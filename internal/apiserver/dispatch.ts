@@ -10,6 +10,7 @@ import { handlePatch } from "./handlers/patch.ts";
 import { handleUpdate } from "./handlers/update.ts";
 import { handleWatch } from "./handlers/watch.ts";
 import { handleComputed } from "./apiservices.ts";
+import { handleMetrics } from "./metricsapi/rest.ts";
 import { findResource } from "../api/resources.ts";
 import type { Rest } from "./rest.ts";
 import { handleReview } from "./reviews.ts";
@@ -68,6 +69,7 @@ async function dispatchResource(r: Rest, method: string): Promise<Response> {
 
   if (ri.computed) {
     if (info.subresource && !ri.subresources?.includes(info.subresource)) throw notFoundPath();
+    if (ri.group === "metrics.k8s.io") return handleMetrics(r, method, r.deps.metricsScraper);
     return handleComputed(r, method);
   }
 

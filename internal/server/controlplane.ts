@@ -62,6 +62,8 @@ export interface ControlPlaneOptions {
   flowControl?: import("../apiserver/deps.ts").FlowControlOptions;
   /** Watch bookmark period (default 30 s); tests shorten it. */
   watchBookmarkIntervalMs?: number;
+  /** How often the metrics.k8s.io scraper reads every kubelet (default 15 s); tests shorten it. */
+  metricsScrapeIntervalMs?: number;
 }
 
 export interface ControlPlane {
@@ -147,6 +149,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     maxReadOnlyInflight: opts.maxReadOnlyInflight,
     flowControl: opts.flowControl,
     bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
+    metricsScrapeIntervalMs: opts.metricsScrapeIntervalMs,
   };
   deps.admission = defaultAdmissionPlugins({ store: rawStore, authorizer: authz, authenticator: authn, caPEM: pki.caCertPEM, signal: abort.signal });
   await ensureSystemPriorityClasses(rawStore);

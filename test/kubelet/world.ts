@@ -29,7 +29,8 @@ export interface World {
   containerd: Containerd;
   prefix: string;
   subnet: string;
-  addNode(cluster: TestCluster, name: string): Promise<NodeHandle>;
+  /** `agent`: extra AgentOptions for this node (e.g. a shorter statsIntervalMs). */
+  addNode(cluster: TestCluster, name: string, agent?: Record<string, unknown>): Promise<NodeHandle>;
   ctr(ns: string, args: string[]): Promise<string>;
   cleanup(): Promise<void>;
 }
@@ -64,7 +65,7 @@ export async function createWorld(): Promise<World> {
     async ctr(ns, args) {
       return (await run(["ctr", "--address", containerd.address, "-n", ns, ...args])).stdout;
     },
-    async addNode(cluster, name) {
+    async addNode(cluster, name, agent) {
       const i = nodes.length + 1;
       const netns = `${prefix}-n${i}`;
       const ip = `${subnet}.${i}`;
@@ -96,6 +97,7 @@ export async function createWorld(): Promise<World> {
         podLogDir: logDir,
         cgroupRoot: `/${prefix}-n${i}`,
         registriesConfig: join(dataDir, "registries.yaml"),
+        ...agent,
       };
       const logFile = Bun.file(join(dataDir, "agent.log"));
       const node: NodeHandle = {

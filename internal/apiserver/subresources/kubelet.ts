@@ -7,6 +7,7 @@
 import { decode, type KObject } from "../objects.ts";
 import { findResource, storageKey } from "../../api/resources.ts";
 import type { Rest } from "../rest.ts";
+import type { ApiServerDeps } from "../deps.ts";
 import { badRequest, methodNotAllowed, notFound, serviceUnavailable, StatusError } from "../../api/status.ts";
 import { readLive } from "../writes.ts";
 import { bridgeWebsocket, isWebsocketUpgrade } from "./wsproxy.ts";
@@ -17,7 +18,12 @@ async function nodeEndpoint(r: Rest, nodeName: string): Promise<string> {
   const nodes = findResource("", "v1", "nodes")!;
   const { kv } = await r.deps.store.get(storageKey(nodes, undefined, nodeName));
   if (!kv) throw notFound(nodes, nodeName);
-  const node = decode(kv);
+  return kubeletEndpoint(decode(kv));
+}
+
+/** host:port of a node's kubelet from its status (InternalIP first), or 503 when it reported none yet. */
+export function kubeletEndpoint(node: KObject): string {
+  const nodeName = node.metadata.name;
   const addrs: { type: string; address: string }[] = node.status?.addresses ?? [];
   const ip = addrs.find((a) => a.type === "InternalIP")?.address ?? addrs.find((a) => a.type === "ExternalIP")?.address ?? addrs.find((a) => a.type === "Hostname")?.address;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
@@ -45,8 +51,13 @@ function containerOf(pod: KObject, q: URLSearchParams, what: string): string {
 }
 
 /** How to reach nodeName's kubelet: its one-kubelet token and TLS that accepts only its CA-issued certificate. */
-async function kubeletConn(r: Rest, nodeName: string): Promise<{ headers: Record<string, string>; tls: Record<string, unknown> }> {
-  const kc = r.deps.kubeletClient;
+function kubeletConn(r: Rest, nodeName: string): Promise<{ headers: Record<string, string>; tls: Record<string, unknown> }> {
+  return kubeletConnection(r.deps, nodeName);
+}
+
+/** The same for callers without a request (the metrics scraper). */
+export async function kubeletConnection(deps: Pick<ApiServerDeps, "kubeletClient">, nodeName: string): Promise<{ headers: Record<string, string>; tls: Record<string, unknown> }> {
+  const kc = deps.kubeletClient;
   if (!kc?.caPEM || !kc.tokenFor) throw serviceUnavailable("this API server has no kubelet credentials");
   const token = await kc.tokenFor(nodeName);
   return { headers: { Authorization: `Bearer ${token}` }, tls: { ca: kc.caPEM, checkServerIdentity: kubeletServerIdentity(nodeName) } };

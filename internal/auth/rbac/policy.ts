@@ -123,6 +123,16 @@ function controllerRoles(): { name: string; rules: PolicyRule[] }[] {
       rule(["list", "watch", "delete"], CORE, "pods"),
       eventsRule(),
     ]),
+    // Upstream's horizontal-pod-autoscaler role: any scale subresource, and resource metrics.
+    c("horizontal-pod-autoscaler", [
+      rule(["get", "list", "watch"], AUTOSCALING, "horizontalpodautoscalers"),
+      rule("update", AUTOSCALING, "horizontalpodautoscalers/status"),
+      rule(["get", "update"], "*", "*/scale"),
+      rule("list", CORE, "pods"),
+      rule("list", "metrics.k8s.io", "pods"),
+      rule(["get", "list"], "external.metrics.k8s.io", "*"),
+      eventsRule(),
+    ]),
     c("daemon-set-controller", [
       rule(READ, [EXT, APPS], "daemonsets"),
       rule("update", [EXT, APPS], "daemonsets/status"),
@@ -280,6 +290,12 @@ export function bootstrapPolicy(): BootstrapPolicy {
     aggregatedRole("admin", AGG_ADMIN),
     aggregatedRole("edit", AGG_EDIT, { [AGG_ADMIN]: "true" }),
     aggregatedRole("view", AGG_VIEW, { [AGG_EDIT]: "true" }),
+    // What metrics-server installs: read the Metrics API, aggregated into view (hence edit and admin).
+    clusterRole("system:aggregated-metrics-reader", [rule(["get", "list", "watch"], "metrics.k8s.io", ["pods", "nodes"])], {
+      [AGG_VIEW]: "true",
+      [AGG_EDIT]: "true",
+      [AGG_ADMIN]: "true",
+    }),
     clusterRole(
       "system:aggregate-to-admin",
       [rule("create", AUTHZ, "localsubjectaccessreviews"), rule(READ_WRITE, RBAC, ["roles", "rolebindings"])],

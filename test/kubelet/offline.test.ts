@@ -18,6 +18,12 @@ test("server down + agent kill -9 and restart: pods keep running, crashing conta
   const pods = env.client.resource(refs.pods, "default");
   await pods.create(busyboxPod("steady", "node-o", "exec sleep 3600"));
   await pods.create(busyboxPod("flaky", "node-o", "sleep 1; exit 1", { restartPolicy: "Always" }));
+  // Healthy for 3 s after each start, then its liveness probe fails and the kubelet restarts it.
+  const sick = await pods.create(
+    busyboxPod("sick", "node-o", "touch /tmp/alive; (sleep 3; rm /tmp/alive) & exec sleep 3600", { restartPolicy: "Always" }, {
+      livenessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1, failureThreshold: 1 },
+    }),
+  );
   const steady = await waitPod(env, "steady", (p) => p.status?.phase === "Running", "Running");
   await waitPod(env, "flaky", (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, "restarted once");
   const node = env.nodes[0]!;
@@ -44,6 +50,11 @@ test("server down + agent kill -9 and restart: pods keep running, crashing conta
     throw e;
   });
   expect(restartsSeen.length).toBeGreaterThan(0);
+  // Liveness probes keep working offline: the sick container is restarted by the restarted agent.
+  const sickAttempts = async () =>
+    Math.max(-1, ...(await env.world.ctr(node.namespace, ["containers", "ls", "-q"])).split("\n").filter((id) => id.startsWith(sick.metadata!.uid!.slice(0, 13))).map((id) => Number(id.split("-").pop())));
+  const atRestart = await sickAttempts();
+  await waitFor("the sick container restarted by its liveness probe while offline", async () => (await sickAttempts()) > atRestart, 45_000);
   expect(await tasks()).toMatch(new RegExp(`${steadyId}\\s+\\d+\\s+RUNNING`));
   // Cluster DNS answers from the saved state, in the node's namespace, with no server anywhere.
   const answer = await waitFor("cluster DNS to answer offline", async () => {

@@ -300,6 +300,30 @@ describe("calls", () => {
   });
 });
 
+describe("CONNECT", () => {
+  test("exec and proxy are admitted with their options objects; a webhook can refuse them", async () => {
+    await install("Validating", "v-connect", [
+      hook({ name: "connect.kubun.test", url: url("/deny/no%20exec"), rules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods/exec", "services/proxy"], operations: ["CONNECT"] }] }),
+    ]);
+    await c.kubectl(["create", "serviceaccount", "default", "-n", "wh-a"]); // no controller manager runs here
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "target" }, spec: { containers: [{ name: "c", image: "busybox" }] } };
+    expect((await c.api("/api/v1/namespaces/wh-a/pods", { method: "POST", body: JSON.stringify(pod) })).status).toBe(201);
+    const res = await c.api("/api/v1/namespaces/wh-a/pods/target/exec?command=ls&command=-l&stdout=true&container=c", { method: "POST" });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as any).message).toBe('admission webhook "connect.kubun.test" denied the request: no exec');
+    const rq = seen[0].review.request;
+    expect(rq).toMatchObject({ operation: "CONNECT", subResource: "exec", name: "target", namespace: "wh-a", kind: { group: "", version: "v1", kind: "PodExecOptions" } });
+    expect(rq.object).toEqual({ kind: "PodExecOptions", apiVersion: "v1", stdout: true, container: "c", command: ["ls", "-l"] });
+    const k = await c.kubectl(["exec", "-n", "wh-a", "target", "--", "ls"]);
+    expect(k.code).not.toBe(0);
+    expect(k.stderr).toContain('admission webhook "connect.kubun.test" denied the request: no exec');
+
+    const svc = await c.api("/api/v1/namespaces/wh-a/services/anything:80/proxy/some/path");
+    expect(svc.status).toBe(403);
+    expect(seen.at(-1).review.request.object).toEqual({ kind: "ServiceProxyOptions", apiVersion: "v1", path: "/some/path" });
+  });
+});
+
 describe("matchConditions (CEL)", () => {
   test("conditions over object and request select the calls; errors follow failurePolicy; bad expressions are refused", async () => {
     await install("Validating", "v-cel", [

@@ -5,6 +5,7 @@ import { handleEviction } from "./eviction.ts";
 import { handleKubeletSubresource } from "./kubelet.ts";
 import { handleScale } from "./scale.ts";
 import { handleToken } from "./token.ts";
+import { withConnectAdmission } from "./connect.ts";
 
 export type SubresourceHandler = (r: Rest, method: string) => Promise<Response>;
 
@@ -14,9 +15,9 @@ export const SUBRESOURCE_HANDLERS: Record<string, SubresourceHandler> = {
   eviction: handleEviction,
   token: handleToken,
   log: handleKubeletSubresource,
-  exec: handleKubeletSubresource,
-  attach: handleKubeletSubresource,
-  portforward: handleKubeletSubresource,
-  proxy: handleKubeletSubresource,
+  exec: withConnectAdmission(handleKubeletSubresource),
+  attach: withConnectAdmission(handleKubeletSubresource),
+  portforward: withConnectAdmission(handleKubeletSubresource),
+  proxy: withConnectAdmission(handleKubeletSubresource),
 };
 export { handleBinding };

@@ -21,9 +21,9 @@ export function buildReview(a: WebhookAttributes, as: ResourceInfo, object: KObj
   if (u.extra && Object.keys(u.extra).length) userInfo.extra = u.extra;
   const request: Record<string, unknown> = {
     uid,
-    kind: { group: as.group, version: as.version, kind: as.kind },
+    kind: { group: as.group, version: as.version, kind: a.kind ?? as.kind },
     resource: { group: as.group, version: as.version, resource: as.resource },
-    requestKind: { group: a.ri.group, version: a.ri.version, kind: a.ri.kind },
+    requestKind: { group: a.ri.group, version: a.ri.version, kind: a.kind ?? a.ri.kind },
     requestResource: { group: a.ri.group, version: a.ri.version, resource: a.ri.resource },
     name: a.name ?? "",
     operation: a.operation,

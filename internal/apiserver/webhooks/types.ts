@@ -15,6 +15,8 @@ export interface WebhookAttributes {
   user: UserInfo;
   /** CreateOptions / UpdateOptions / DeleteOptions sent in AdmissionReview.request.options. */
   options?: Record<string, unknown>;
+  /** The object's kind when it is not the resource's (CONNECT: PodExecOptions, ...). */
+  kind?: string;
   /** Where the webhooks' warnings go (sent back as Warning headers). */
   warnings?: string[];
 }

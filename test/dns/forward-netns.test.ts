@@ -155,6 +155,7 @@ describe("unreachable upstreams (air-gapped nodes)", () => {
       expect(r.rcode).toBe("NOERROR");
       expect(r.answers?.map((a: any) => a.data)).toEqual(["192.0.2.1"]);
       // Cluster names are still answered.
+      await only.synced;
       expect((await query(only.listeners[0]!.udpPort, "web.default.svc.cluster.local", "A")).answers?.map((a: any) => a.data)).toEqual([webIP]);
     } finally {
       sig.abort();

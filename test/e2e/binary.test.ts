@@ -1,7 +1,7 @@
 // The compiled binary as a user runs it: no node_modules or migrations beside it, real kubectl,
 // and nothing acknowledged lost across kill -9.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../helpers/ports.ts";
@@ -27,7 +27,7 @@ const kubectl = (args: string[]) => run(["/usr/bin/kubectl", "--kubeconfig", kub
 
 async function startServer(): Promise<void> {
   server = Bun.spawn(
-    [binary, "server", "--disable-agent", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--write-kubeconfig", kubeconfig],
+    [binary, "server", "--disable-agent", "--disable", "off", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--write-kubeconfig", kubeconfig],
     { cwd: work, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH!, TMPDIR: process.env.TMPDIR!, KUBUN_CONFIG_FILE: join(work, "none.yaml") } },
   );
   for (let i = 0; i < 150 && server.exitCode === null; i++) {
@@ -49,6 +49,12 @@ beforeAll(async () => {
   Bun.spawnSync(["chmod", "+x", binary]);
   Bun.write(join(work, "none.yaml"), "");
   port = freePort();
+  // Auto-deploying manifests: one to apply, one turned off with --disable.
+  const manifests = join(dataDir, "server", "manifests");
+  mkdirSync(manifests, { recursive: true });
+  const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: default\ndata:\n  k: v\n`;
+  writeFileSync(join(manifests, "on.yaml"), cm("from-manifests"));
+  writeFileSync(join(manifests, "off.yaml"), cm("disabled-manifest"));
   await startServer();
 }, 180_000);
 
@@ -68,6 +74,17 @@ describe("compiled kubun binary", () => {
     const r = await kubectl(["get", "namespaces", "-o", "name"]);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n").filter(Boolean).sort()).toEqual(["namespace/default", "namespace/kube-node-lease", "namespace/kube-public", "namespace/kube-system"]);
+  });
+
+  test("applies <data-dir>/server/manifests at start, minus --disable names", async () => {
+    let got = await kubectl(["get", "configmap", "from-manifests", "-o", "jsonpath={.data.k}"]);
+    for (let i = 0; i < 100 && got.code !== 0; i++) {
+      await Bun.sleep(100);
+      got = await kubectl(["get", "configmap", "from-manifests", "-o", "jsonpath={.data.k}"]);
+    }
+    expect(got.stdout).toBe("v");
+    expect((await kubectl(["get", "addon", "on", "-n", "kube-system", "-o", "jsonpath={.status.phase}"])).stdout).toBe("Applied");
+    expect((await kubectl(["get", "configmap", "disabled-manifest"])).code).not.toBe(0);
   });
 
   test("token show prints a K10 join token", async () => {

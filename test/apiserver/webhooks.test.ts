@@ -300,6 +300,19 @@ describe("calls", () => {
   });
 });
 
+describe("AdmissionReview versions", () => {
+  test("the first version the webhook lists is sent (v1beta1 too); an answer in another version is a call failure", async () => {
+    await install("Validating", "v-beta", [hook({ name: "beta.kubun.test", url: url("/allow"), extra: { admissionReviewVersions: ["v1beta1", "v1"] } })]);
+    const ok = await cm("wh-a", "beta");
+    expect(ok.code).toBe(0);
+    expect(seen[0].review.apiVersion).toBe("admission.k8s.io/v1beta1");
+    await install("Validating", "v-mismatch", [hook({ name: "mismatch.kubun.test", url: url("/v1only"), extra: { admissionReviewVersions: ["v1beta1"] } })]);
+    const bad = await cm("wh-a", "beta2");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('failed calling webhook "mismatch.kubun.test": received invalid webhook response: expected webhook response of admission.k8s.io/v1beta1, Kind=AdmissionReview, got admission.k8s.io/v1, Kind=AdmissionReview');
+  });
+});
+
 describe("CONNECT", () => {
   test("exec and proxy are admitted with their options objects; a webhook can refuse them", async () => {
     await install("Validating", "v-connect", [

@@ -94,7 +94,14 @@ async function readCapped(res: Response): Promise<string> {
 }
 
 /** POSTs the AdmissionReview; resolves to the parsed review the webhook answered with. */
-export async function callWebhook(store: Store, hook: Webhook, review: { request: { uid: string } }): Promise<any> {
+export async function callWebhook(store: Store, hook: Webhook, review: { apiVersion: string; request: { uid: string } }): Promise<any> {
+  // The first AdmissionReview version the webhook lists that this server speaks (v1 and v1beta1 have one shape).
+  const version = (hook.admissionReviewVersions ?? ["v1"]).find((v) => v === "v1" || v === "v1beta1");
+  if (!version) {
+    throw new CallError(hook.name, `webhook does not accept known AdmissionReview versions: ${JSON.stringify(hook.admissionReviewVersions ?? [])} (this server speaks v1, v1beta1)`);
+  }
+  const apiVersion = `admission.k8s.io/${version}`;
+  review = { ...review, apiVersion };
   const cc = hook.clientConfig ?? {};
   let target: Target;
   try {
@@ -156,9 +163,9 @@ export async function callWebhook(store: Store, hook: Webhook, review: { request
     } catch (err) {
       throw new CallError(hook.name, `received invalid webhook response: ${(err as Error).message}`);
     }
-    if (!body || typeof body !== "object" || body.apiVersion !== "admission.k8s.io/v1" || body.kind !== "AdmissionReview") {
+    if (!body || typeof body !== "object" || body.apiVersion !== apiVersion || body.kind !== "AdmissionReview") {
       const got = body && typeof body === "object" ? `${body.apiVersion ?? ""}, Kind=${body.kind ?? ""}` : "";
-      throw new CallError(hook.name, `received invalid webhook response: expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got ${got}`);
+      throw new CallError(hook.name, `received invalid webhook response: expected webhook response of ${apiVersion}, Kind=AdmissionReview, got ${got}`);
     }
     const response = body.response;
     if (!response || typeof response !== "object") throw new CallError(hook.name, "received invalid webhook response: webhook response was absent");

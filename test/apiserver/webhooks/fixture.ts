@@ -3,6 +3,7 @@
 //   /label/k=v   adds a label (JSONPatch)          /deny/<msg>   refuses with that message (403)
 //   /allow       allows, with a warning             /slow         answers after 5 s
 //   /count       adds the label count=<n+1> (n: the count label already there, for reinvocation)
+//   /v1only      answers as admission.k8s.io/v1 whatever it was sent
 // Every AdmissionReview request received is kept in `seen` (in-process servers only).
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -47,7 +48,7 @@ export function handler(seen: any[] = []) {
     seen.push({ path: url.pathname, query: url.search, review });
     const rq = review.request;
     const answer = (response: Record<string, unknown>) =>
-      Response.json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: rq.uid, ...response } });
+      Response.json({ apiVersion: review.apiVersion, kind: "AdmissionReview", response: { uid: rq.uid, ...response } });
     const labelsOp = (labels: Record<string, string>) =>
       rq.object?.metadata?.labels
         ? Object.entries(labels).map(([k, v]) => ({ op: "add", path: `/metadata/labels/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`, value: v }))
@@ -68,6 +69,8 @@ export function handler(seen: any[] = []) {
         return answer({ allowed: false, status: { code: 403, reason: "Forbidden", message: decodeURIComponent(arg) } });
       case "/allow":
         return answer({ allowed: true, warnings: ["webhook says careful"] });
+      case "/v1only":
+        return Response.json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: rq.uid, allowed: true } });
       case "/slow":
         await Bun.sleep(5000);
         return answer({ allowed: true });

@@ -81,7 +81,10 @@ export async function saveSnapshot(t: SnapshotTarget, opts: { name: string; node
     const { saveEtcdSnapshot } = await import("../store/etcd/snapshot.ts");
     const store = (await openStore({ dataDir: t.dataDir, etcdEndpoints: t.etcdEndpoints, etcdTLS: t.etcdTLS })) as import("../store/etcd/store.ts").EtcdStore;
     try {
+      // etcd's snapshot header may carry no revision: the snapshot is at least at the revision read just before.
+      const before = await store.currentRevision();
       r = await saveEtcdSnapshot(store.client, location);
+      r.revision = Math.max(r.revision, before);
     } finally {
       await store.close();
     }

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { pollUntil } from "../helpers/wait.ts";
 import { createVethNetns } from "../helpers/veth-netns.ts";
 import { inNetns } from "../../internal/runtime/netns.ts";
 import { makeCerts, serveWebhooks, handler, type Certs } from "./webhooks/fixture.ts";
@@ -297,6 +298,42 @@ describe("calls", () => {
     const del = await c.kubectl(["delete", "validatingwebhookconfiguration", "v-all"]);
     expect(del.code).toBe(0);
     expect((await cm("wh-a", "locked")).code).toBe(0);
+  });
+});
+
+describe("matchPolicy with a CRD's versions", () => {
+  test("a rule for v1 sees (and patches) objects written through v2 in its own version when Equivalent", async () => {
+    const crd = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "gadgets.kubun.test" },
+      spec: {
+        group: "kubun.test",
+        scope: "Namespaced",
+        names: { kind: "Gadget", plural: "gadgets", singular: "gadget", listKind: "GadgetList" },
+        versions: ["v1", "v2"].map((name) => ({ name, served: true, storage: name === "v1", schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { size: { type: "integer" } } } } } } })),
+      },
+    };
+    expect((await c.kubectl(["create", "-f", "-"], { stdin: JSON.stringify(crd) })).code).toBe(0);
+    await c.kubectl(["wait", "--for=condition=Established", "crd/gadgets.kubun.test"]);
+    const v1Rule = [{ apiGroups: ["kubun.test"], apiVersions: ["v1"], resources: ["gadgets"], operations: ["CREATE"] }];
+    await install("Mutating", "m-gadget", [
+      hook({ name: "equivalent.kubun.test", url: url("/label/seen=v1"), rules: v1Rule }),
+      hook({ name: "exact.kubun.test", url: url("/label/exact=yes"), rules: v1Rule, extra: { matchPolicy: "Exact" } }),
+    ]);
+    const obj = { apiVersion: "kubun.test/v2", kind: "Gadget", metadata: { name: "g1", namespace: "wh-a" }, spec: { size: 1 } };
+    await pollUntil("the gadgets resource", async () => (await c.api("/apis/kubun.test/v2/namespaces/wh-a/gadgets")).status === 200, 10_000);
+    const res = await c.api("/apis/kubun.test/v2/namespaces/wh-a/gadgets", { method: "POST", body: JSON.stringify(obj) });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as any;
+    expect(created.apiVersion).toBe("kubun.test/v2");
+    expect(created.metadata.labels).toEqual({ seen: "v1" });
+    expect(seen.length).toBe(1);
+    const rq = seen[0].review.request;
+    expect(rq.kind).toEqual({ group: "kubun.test", version: "v1", kind: "Gadget" });
+    expect(rq.requestKind).toEqual({ group: "kubun.test", version: "v2", kind: "Gadget" });
+    expect(rq.object.apiVersion).toBe("kubun.test/v1");
+    await c.kubectl(["delete", "crd", "gadgets.kubun.test", "--wait=false"]);
   });
 });
 

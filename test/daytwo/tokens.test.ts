@@ -39,7 +39,7 @@ describe("kubun token", () => {
     expect(table.find((l) => l.startsWith(full))).toMatch(/\s1h\s+\S+Z\s+authentication,signing\s+pi fleet, batch 3\s+system:bootstrappers/);
 
     // Stored as upstream's bootstrap token Secret.
-    const secret = await (await s.api(`/api/v1/namespaces/kube-system/secrets/bootstrap-token-${id}`)).json();
+    const secret = (await (await s.api(`/api/v1/namespaces/kube-system/secrets/bootstrap-token-${id}`)).json()) as any;
     expect(secret.type).toBe("bootstrap.kubernetes.io/token");
     expect(Buffer.from(secret.data["token-id"], "base64").toString()).toBe(id);
     expect(Buffer.from(secret.data["usage-bootstrap-authentication"], "base64").toString()).toBe("true");

@@ -215,6 +215,22 @@ describe("calls", () => {
     expect(k.stderr).toContain('failed calling webhook "fail.kubun.test"');
   });
 
+  test("patches that do not apply follow failurePolicy; a patch may not move the object to another namespace", async () => {
+    await install("Mutating", "m-badpatch", [hook({ name: "badpatch.kubun.test", url: url("/badpatch"), extra: { failurePolicy: "Ignore" } })]);
+    expect((await cm("wh-a", "patch-ignored")).code).toBe(0);
+    await c.kubectl(["patch", "mutatingwebhookconfiguration", "m-badpatch", "--type=json", "-p", '[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Fail"}]']);
+    const failed = await cm("wh-a", "patch-failed");
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('failed calling webhook "badpatch.kubun.test": JSON patch could not be applied: ');
+    await c.kubectl(["delete", "mutatingwebhookconfiguration", "m-badpatch"]);
+
+    await install("Mutating", "m-move", [hook({ name: "move.kubun.test", url: url("/move") })]);
+    const res = await c.api("/api/v1/namespaces/wh-a/configmaps", { method: "POST", body: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "moved" } }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).message).toBe("the namespace of the provided object does not match the namespace sent on the request");
+    expect((await c.kubectl(["get", "configmap", "moved", "-n", "wh-b"])).code).toBe(1);
+  });
+
   test("a webhook slower than timeoutSeconds fails the request (Fail) with a deadline error, not a hang", async () => {
     await install("Mutating", "m-slow", [hook({ name: "slow.kubun.test", url: url("/slow"), extra: { timeoutSeconds: 1 } })]);
     const k = await cm("wh-a", "slow");

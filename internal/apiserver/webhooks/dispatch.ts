@@ -146,6 +146,7 @@ export class WebhookAdmission {
     if (response.allowed !== true) throw denied(hook.name, response.status);
     this.warn(a, response);
     if (response.patch === undefined || response.patch === null || response.patch === "") return { changed: false };
+    let patched: unknown;
     try {
       if (response.patchType !== "JSONPatch") throw new Error(`unsupported patch type "${response.patchType ?? ""}"`);
       if (!sent) throw new Error("there is no object to patch");
@@ -155,18 +156,29 @@ export class WebhookAdmission {
       } catch (err) {
         throw new Error(`received undecodable patch in webhook response: ${(err as Error).message}`);
       }
-      const patched = applyJsonPatch(clone(sent), ops);
-      if (deepEqual(patched, sent)) return { changed: false };
-      // Back to the version the request came in, with what the webhook may not change kept.
-      const back = convertObject(patched as KObject, m.as, a.ri)!;
-      back.apiVersion = a.object.apiVersion;
-      back.kind = a.object.kind;
-      return { changed: true, object: back };
+      try {
+        patched = applyJsonPatch(clone(sent), ops);
+      } catch (err) {
+        const e = err as { detail?: string; message?: string };
+        throw new Error(`JSON patch could not be applied: ${e.detail ?? e.message ?? String(err)}`);
+      }
     } catch (err) {
-      const reason = err instanceof StatusError ? `JSON patch could not be applied: ${err.message}` : (err as Error).message;
-      this.failed(hook, new CallError(hook.name, reason), "mutating");
+      this.failed(hook, new CallError(hook.name, (err as Error).message), "mutating");
       return { changed: false };
     }
+    if (deepEqual(patched, sent)) return { changed: false };
+    // Back to the version the request came in.
+    const back = convertObject(patched as KObject, m.as, a.ri)!;
+    back.apiVersion = a.object.apiVersion;
+    back.kind = a.object.kind;
+    // The request's key (namespace, and the name of an existing object) is fixed by the URL, as upstream.
+    if ((back.metadata?.namespace ?? "") !== (a.object.metadata?.namespace ?? "")) {
+      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    if (a.operation !== "CREATE" && back.metadata?.name !== a.object.metadata?.name) {
+      throw badRequest(`the name of the object (${back.metadata?.name ?? ""}) does not match the name on the URL (${a.object.metadata?.name ?? ""})`);
+    }
+    return { changed: true, object: back };
   }
 
   private async callValidating(m: { hook: ConfiguredWebhook; as: ResourceInfo }, a: WebhookAttributes): Promise<void> {

@@ -4,6 +4,7 @@
 //   /allow       allows, with a warning             /slow         answers after 5 s
 //   /count       adds the label count=<n+1> (n: the count label already there, for reinvocation)
 //   /v1only      answers as admission.k8s.io/v1 whatever it was sent
+//   /move        patches metadata.namespace            /badpatch    sends a JSON patch that does not apply
 // Every AdmissionReview request received is kept in `seen` (in-process servers only).
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -69,6 +70,10 @@ export function handler(seen: any[] = []) {
         return answer({ allowed: false, status: { code: 403, reason: "Forbidden", message: decodeURIComponent(arg) } });
       case "/allow":
         return answer({ allowed: true, warnings: ["webhook says careful"] });
+      case "/move":
+        return answer({ allowed: true, patchType: "JSONPatch", patch: b64(JSON.stringify([{ op: "replace", path: "/metadata/namespace", value: "wh-b" }])) });
+      case "/badpatch":
+        return answer({ allowed: true, patchType: "JSONPatch", patch: b64(JSON.stringify([{ op: "test", path: "/metadata/name", value: "not-this" }])) });
       case "/v1only":
         return Response.json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: rq.uid, allowed: true } });
       case "/slow":

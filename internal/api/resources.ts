@@ -146,6 +146,10 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   // discovery.k8s.io/v1
   r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
 
+  // networking.k8s.io/v1: Ingress (served by the agents' ingress proxy, internal/ingress) and IngressClass.
+  r("networking.k8s.io", "v1", "Ingress", "ingresses", true, { shortNames: ["ing"], subresources: ["status"], generation: true }),
+  r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false),
+
   // events.k8s.io/v1 (same storage as core events)
   r("events.k8s.io", "v1", "Event", "events", true, { shortNames: ["ev"], storagePrefix: "events" }),
 

@@ -23,6 +23,7 @@ const PACKAGES: Record<string, { dir: string; path: string; importPath: string }
 };
 for (const ri of RESOURCES) {
   if (ri.computed) continue; // read-only APIServices (kube-aggregator types, not in kubernetes/api)
+  if (ri.group === "apiextensions.k8s.io") continue; // CRDs' Go types live in apiextensions-apiserver
   const pkg = `${ri.group.split(".")[0] || "core"}.${ri.version}`;
   const rel = pkg.replace(".", "/");
   PACKAGES[pkg] = { dir: apiDir, path: `${rel}/types.go`, importPath: `k8s.io/api/${rel}` };
@@ -216,7 +217,7 @@ function emit(name: string): void {
 for (const pkg of Object.keys(PACKAGES)) await parsePackage(pkg);
 const roots: Record<string, string> = {};
 for (const ri of RESOURCES) {
-  if (ri.computed) continue;
+  if (ri.computed || ri.group === "apiextensions.k8s.io") continue;
   const pkg = `${ri.group.split(".")[0] || "core"}.${ri.version}`;
   const name = `${pkg}.${ri.kind}`;
   if (!structs.has(name)) throw new Error(`no Go type for ${name}`);

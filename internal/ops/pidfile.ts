@@ -1,8 +1,9 @@
 // <data-dir>/server/kubun.pid: which process serves this data dir, so offline operations (`kubun snapshot restore`,
 // `kubun certificate rotate`) refuse to run under a live server instead of corrupting its state.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../auth/files.ts";
+import { defaultSqlitePath } from "../store/index.ts";
 
 export function serverPidPath(dataDir: string): string {
   return join(dataDir, "server", "kubun.pid");
@@ -39,9 +40,41 @@ export function runningServerPid(dataDir: string): number | undefined {
   return pid;
 }
 
+/**
+ * Another process that has one of the files open (from /proc/<pid>/fd): catches a server without a pid file (an older
+ * release, a removed file) holding the database. Undefined where /proc cannot be read.
+ */
+export function processHoldingFiles(paths: string[]): number | undefined {
+  const wanted = new Set(paths.filter(existsSync).map((p) => realpathSync(p)));
+  if (wanted.size === 0) return undefined;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Throws a one-line error when a server is running on dataDir (for operations that need it stopped). */
 export function requireServerStopped(dataDir: string, what: string): void {
-  const pid = runningServerPid(dataDir);
+  const db = defaultSqlitePath(dataDir);
+  const pid = runningServerPid(dataDir) ?? processHoldingFiles([db, `${db}-wal`]);
   if (pid !== undefined) {
     throw new Error(`${what} needs the server stopped, but kubun server (pid ${pid}) is running on ${dataDir}: stop it first (systemctl stop kubun)`);
   }

@@ -2,7 +2,7 @@
 // the cluster back at that point with revisions still monotonic (old resourceVersions get 410 Gone, new ones are
 // higher than any seen before); scheduled snapshots with retention; ls, delete, prune.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startServerProcess, type ServerProcess } from "../ha/server-process.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
@@ -66,6 +66,14 @@ describe("snapshot save and restore", () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`^kubun: restoring a snapshot needs the server stopped, but kubun server \\(pid ${s.pid}\\) is running`));
     expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    // Also without the pid file (a server of an older release writes none): it holds the database open.
+    const pidFile = join(dataDir, "server", "kubun.pid");
+    const pidText = readFileSync(pidFile, "utf8");
+    rmSync(pidFile);
+    const stillRefused = await kubun(["snapshot", "restore", snapName, "--data-dir", dataDir]);
+    expect(stillRefused.code).toBe(1);
+    expect(stillRefused.stderr).toContain(`kubun server (pid ${s.pid}) is running`);
+    writeFileSync(pidFile, pidText);
 
     expect(await s.kill("SIGTERM")).toBe(0);
     const restored = await kubun(["snapshot", "restore", snapName, "--data-dir", dataDir]);

@@ -6,7 +6,8 @@
 // schema validation (internal/apiserver/admission.ts).
 import type { Store } from "../../store/types.ts";
 import type { Logger } from "../../log/log.ts";
-import { findResource, storageKey, type ResourceInfo } from "../../api/resources.ts";
+import { findResource, storageKey, storagePrefix, type ResourceInfo } from "../../api/resources.ts";
+import { WatchedPrefix } from "../../admission/watchedprefix.ts";
 import { badRequest, internalError, StatusError } from "../../api/status.ts";
 import { applyJsonPatch } from "../patch/json-patch.ts";
 import { clone, deepEqual, type KObject } from "../objects.ts";
@@ -37,7 +38,7 @@ export class WebhookAdmission {
   constructor(
     private store: Store,
     private log: Logger,
-    signal?: AbortSignal,
+    private signal?: AbortSignal,
   ) {
     this.source = new WebhookSource(store, signal);
   }
@@ -48,6 +49,7 @@ export class WebhookAdmission {
 
   close(): void {
     this.source.close();
+    this.namespaces?.close();
   }
 
   /** Calls the matching mutating webhooks; returns the object to continue with. */
@@ -98,8 +100,16 @@ export class WebhookAdmission {
     return out;
   }
 
+  /** Namespaces from a store watch started the first time a namespaceSelector needs one (the store until synced). */
+  private namespaces: WatchedPrefix | undefined;
+
   private async namespaceLabels(name: string): Promise<Record<string, string> | undefined> {
-    const { kv } = await this.store.get(storageKey(findResource("", "v1", "namespaces")!, undefined, name));
+    const ri = findResource("", "v1", "namespaces")!;
+    const key = storageKey(ri, undefined, name);
+    this.namespaces ??= new WatchedPrefix(this.store, storagePrefix(ri), this.signal);
+    const cached = this.namespaces.get(key);
+    if (cached) return cached.metadata?.labels ?? {};
+    const { kv } = await this.store.get(key);
     return kv ? (JSON.parse(kv.value).metadata?.labels ?? {}) : undefined;
   }
 

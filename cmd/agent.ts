@@ -5,6 +5,7 @@ import { UsageError, type Settings } from "../internal/config/load.ts";
 import { logger } from "../internal/log/log.ts";
 import { commandFromFlags } from "./command.ts";
 import { joinTokenFrom } from "./tokensource.ts";
+import { notifyReady } from "./notify.ts";
 import { untilSignal } from "./signals.ts";
 
 const log = logger("agent");
@@ -53,7 +54,7 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
   }
 
   const { runAgent } = await import("../internal/agent/index.ts");
-  await runAgent(agentOptions(s, server, token, signal));
+  await runAgent({ ...agentOptions(s, server, token, signal), onReady: () => notifyReady("agent ready") });
 });
 
 /** The agent's settings from the flags both `kubun agent` and `kubun server` (its local agent) take. */
@@ -68,6 +69,7 @@ export function agentOptions(s: Settings, server: string, token: string, signal:
     nodeTaints: (s["node-taint"] as string[] | undefined) ?? [],
     kubeReserved: s["kube-reserved"] as string | undefined,
     kubeletPort: Number(s["kubelet-port"]),
+    podLogDir: s["pod-log-dir"] ? String(s["pod-log-dir"]) : undefined,
     signal,
   };
 }

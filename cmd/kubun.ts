@@ -6,6 +6,7 @@ import "reflect-metadata";
 import { defineCommand, runCommand, runMain, showUsage } from "citty";
 import { UsageError } from "../internal/config/load.ts";
 import { agentCommand } from "./agent.ts";
+import { checkConfigCommand, killallCommand, uninstallCommand } from "./hostcmds.ts";
 import { runKubectl } from "./kubectl.ts";
 import { serverCommand } from "./server.ts";
 import { tokenCommand } from "./token.ts";
@@ -21,6 +22,9 @@ const main = defineCommand({
     token: tokenCommand,
     snapshot: snapshotCommand,
     certificate: certificateCommand,
+    "check-config": checkConfigCommand,
+    killall: killallCommand,
+    uninstall: uninstallCommand,
     version: versionCommand,
     kubectl: defineCommand({ meta: { name: "kubectl", description: "Run kubectl against this cluster" } }),
   },

@@ -99,6 +99,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     etcdEndpoints,
     etcdTLS,
     token: joinTokenFrom(s, log),
+    defaultLocalStoragePath: s["default-local-storage-path"] ? String(s["default-local-storage-path"]) : undefined,
   });
   log.info("API server ready", { url: cp.url, kubeconfig: cp.kubeconfigPath, ms: Math.round(performance.now() - started) });
 

@@ -4,8 +4,9 @@
 set -euo pipefail
 
 KUBUN_APT_PACKAGES=(containerd runc nftables iptables iproute2 kmod containernetworking-plugins busybox-static etcd-server ca-certificates procps)
-# Only the tests need these: Debian's python Kubernetes client, driven as a second real client.
-KUBUN_TEST_APT_PACKAGES=(python3-kubernetes)
+# Only the tests need these: Debian's python Kubernetes client, driven as a second real client; qemu-user-static and
+# arm64 libc to run the arm64 release binary (test/install/arm64.test.ts; needs the arm64 dpkg architecture).
+KUBUN_TEST_APT_PACKAGES=(python3-kubernetes qemu-user-static libc6:arm64)
 BUN_VERSION=1.4.4
 
 need_root() {
@@ -20,6 +21,12 @@ install_apt_packages() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
+    # Packages of another architecture (libc6:arm64) need that architecture enabled first.
+    for p in "${missing[@]}"; do
+      case "$p" in
+        *:*) dpkg --print-foreign-architectures | grep -qx "${p#*:}" || dpkg --add-architecture "${p#*:}" ;;
+      esac
+    done
     echo "==> installing Debian packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

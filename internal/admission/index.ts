@@ -12,6 +12,7 @@ import { serviceAccountAdmission } from "./serviceaccount.ts";
 import { nodeRestriction } from "./noderestriction.ts";
 import { priorityAdmission } from "./priority.ts";
 import { runtimeClassAdmission } from "./runtimeclass.ts";
+import { defaultStorageClassAdmission, storageObjectInUseProtection } from "./storage.ts";
 import { defaultTolerationSeconds } from "./tolerations.ts";
 import { rbacEscalationCheck } from "./rbacescalation.ts";
 import { certificateAdmission } from "./certificates.ts";
@@ -64,6 +65,8 @@ export function defaultAdmissionPlugins(
     priorityAdmission(get),
     defaultTolerationSeconds(),
     runtimeClassAdmission(get),
+    defaultStorageClassAdmission(get),
+    storageObjectInUseProtection(),
   ];
   const issuer = deps.authenticator as Partial<LegacyTokenIssuer> | undefined;
   if (issuer?.issueLegacyServiceAccountToken && deps.caPEM) {

@@ -4,6 +4,7 @@ import type { Node } from "kubernetes-types/core/v1";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { preflight, type HostProbe } from "./checks.ts";
 import { ensureServingKey, NodeCredentialManager } from "./credentials.ts";
 import { createClient } from "../client/client.ts";
 import { followAPIServers, ServerPool } from "../client/servers.ts";
@@ -58,6 +59,8 @@ export interface AgentOptions {
   /** Service network, for the proxy's rules (default 10.43.0.0/16). */
   serviceCIDR?: string;
   clusterDNS?: string;
+  /** The host the must-have checks (kubun check-config) read before anything starts; false skips them (tests). */
+  hostProbe?: HostProbe | false;
   /** Called once the kubelet serves (tests). */
   onReady?: (info: { kubeletPort: number; nodeName: string }) => void;
 }
@@ -94,6 +97,9 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const nodeIP = opts.nodeIP ?? defaultNodeIP();
   const agentDir = join(opts.dataDir, "agent");
   const kubeletPort = opts.kubeletPort || 10250;
+
+  // 0. The host has what pods need (memory cgroup, bridge, CNI plugins, …), or refuse with the fix.
+  if (opts.hostProbe !== false) await preflight(opts.dataDir, opts.hostProbe);
 
   // 1. System setup.
   for (const d of ["", "containerd", "state", "pods", "cni", "images", "cred"]) mkdirSync(join(agentDir, d), { recursive: true });

@@ -20,6 +20,8 @@ export const refs = {
   secrets: ref("", "v1", "secrets"),
   serviceaccounts: ref("", "v1", "serviceaccounts"),
   persistentvolumeclaims: ref("", "v1", "persistentvolumeclaims"),
+  persistentvolumes: ref("", "v1", "persistentvolumes"),
+  storageclasses: ref("storage.k8s.io", "v1", "storageclasses"),
   replicationcontrollers: ref("", "v1", "replicationcontrollers"),
   certificatesigningrequests: ref("certificates.k8s.io", "v1", "certificatesigningrequests"),
   subjectaccessreviews: ref("authorization.k8s.io", "v1", "subjectaccessreviews"),

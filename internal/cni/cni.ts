@@ -41,6 +41,18 @@ export class CNINetwork implements Network {
     this.bridge = opts.bridge ?? "kubun0";
     this.prefix = opts.netnsPrefix ?? "kubun-";
     mkdirSync(join(opts.stateDir, "results"), { recursive: true });
+    mkdirSync(join(opts.stateDir, "netns"), { recursive: true });
+  }
+
+  /** Marks a pod namespace as made by this node before it exists: several agents on one host (tests) or a
+   *  killall must never take another node's namespace for an orphan of theirs. */
+  private markerPath(uid: string): string {
+    return join(this.opts.stateDir, "netns", uid);
+  }
+
+  /** A namespace this node made (marked), or one of a pod this agent has a directory for (<agent>/pods/<uid>). */
+  private ours(uid: string): boolean {
+    return existsSync(this.markerPath(uid)) || existsSync(join(this.opts.stateDir, "..", "pods", uid));
   }
 
   /** argv run in the node's namespace. */
@@ -89,7 +101,7 @@ table ip kubun-nat {
     }
   }
 
-  /** Pods with a cached network result, or only a namespace left behind (a crash between creating it and ADD). */
+  /** Pods with a cached network result, or only a namespace this node made left behind (a crash between creating it and ADD). */
   list(): string[] {
     const uids = new Set(
       readdirSync(join(this.opts.stateDir, "results"))
@@ -99,7 +111,7 @@ table ip kubun-nat {
     const uid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
     if (existsSync("/var/run/netns"))
       for (const ns of readdirSync("/var/run/netns"))
-        if (ns.startsWith(this.prefix) && uid.test(ns.slice(this.prefix.length))) uids.add(ns.slice(this.prefix.length));
+        if (ns.startsWith(this.prefix) && uid.test(ns.slice(this.prefix.length)) && this.ours(ns.slice(this.prefix.length))) uids.add(ns.slice(this.prefix.length));
     return [...uids];
   }
 
@@ -138,7 +150,10 @@ table ip kubun-nat {
     if (!this.cidr) throw new Error("node has no podCIDR yet");
     const name = this.netnsName(req.uid);
     const netnsPath = `/var/run/netns/${name}`;
-    if (!existsSync(netnsPath)) await run(["ip", "netns", "add", name]);
+    if (!existsSync(netnsPath)) {
+      writeFileSync(this.markerPath(req.uid), "");
+      await run(["ip", "netns", "add", name]);
+    }
     const bridgeConf = this.netConfig("bridge", {
       bridge: this.bridge,
       isGateway: true,
@@ -200,6 +215,7 @@ table ip kubun-nat {
     if (cached) await this.teardownWith(uid, netnsPath, cached.config, cached.results);
     else await run(["ip", "netns", "del", this.netnsName(uid)], { allowFail: true });
     rmSync(this.cachePath(uid), { force: true });
+    rmSync(this.markerPath(uid), { force: true });
   }
 
   async syncRoutes(routes: NodeRoute[]): Promise<void> {

@@ -20,6 +20,9 @@ import { newCSRApprovingController } from "./certificates/approver.ts";
 import { newCSRCleanerController } from "./certificates/cleaner.ts";
 import { newResourceQuotaController } from "./resourcequota/controller.ts";
 import { newServiceAccountController } from "./serviceaccount/controller.ts";
+import { newHorizontalPodAutoscalerController } from "./podautoscaler/controller.ts";
+import { newPersistentVolumeController } from "./volume/binder.ts";
+import { newPVCProtectionController, newPVProtectionController } from "./volume/protection.ts";
 
 export interface ControllerEntry {
   name: string;
@@ -47,6 +50,10 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "disruption", create: newDisruptionController },
   { name: "resourcequota", create: newResourceQuotaController },
   { name: "kubernetes-service", create: newKubernetesServiceController },
+  { name: "horizontalpodautoscaling", create: newHorizontalPodAutoscalerController },
+  { name: "persistentvolume-binder", create: newPersistentVolumeController },
+  { name: "pvc-protection", create: newPVCProtectionController },
+  { name: "pv-protection", create: newPVProtectionController },
 ];
 
 function podGCTimings(quarantineMs?: number) {

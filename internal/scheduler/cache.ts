@@ -2,7 +2,8 @@
 // scheduler has bound but not yet seen in the pod watch (so they count against resources at once), as upstream's
 // scheduler cache.
 
-import type { Node, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
+import type { StorageClass } from "kubernetes-types/storage/v1";
 import type { Snapshot } from "./framework.ts";
 import type { Labels } from "../api/selectors/objects.ts";
 import { NodeInfo } from "./nodeinfo.ts";
@@ -31,6 +32,10 @@ export class SchedulerCache implements Snapshot {
   private nsLabels = new Map<string, Labels>();
   /** Set by the scheduler to read its PVC informer; without it claims are not checked. */
   pvc?: (namespace: string, name: string) => PersistentVolumeClaim | undefined;
+  /** Set by the scheduler to read its PV and StorageClass informers (VolumeBinding). */
+  pv?: (name: string) => PersistentVolume | undefined;
+  pvs?: () => Iterable<PersistentVolume>;
+  storageClass?: (name: string) => StorageClass | undefined;
 
   get nodes(): NodeInfo[] {
     if (this.listDirty) {

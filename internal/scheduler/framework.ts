@@ -1,7 +1,8 @@
 // The scheduling framework's moving parts, reduced to what kubun's default profile uses: plugins with
 // preFilter/filter/preScore/score/normalize steps, statuses with upstream codes and reasons, and the FitError text.
 
-import type { PersistentVolumeClaim } from "kubernetes-types/core/v1";
+import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1";
+import type { StorageClass } from "kubernetes-types/storage/v1";
 import type { Labels } from "../api/selectors/objects.ts";
 import type { NodeInfo } from "./nodeinfo.ts";
 import type { PodInfo } from "./podinfo.ts";
@@ -30,6 +31,10 @@ export interface Snapshot {
   namespaceLabels(ns: string): Labels;
   /** A PersistentVolumeClaim, when the snapshot knows claims (undefined: not found). */
   pvc?(namespace: string, name: string): PersistentVolumeClaim | undefined;
+  /** PersistentVolumes and StorageClasses, when the snapshot knows them (VolumeBinding). */
+  pv?(name: string): PersistentVolume | undefined;
+  pvs?(): Iterable<PersistentVolume>;
+  storageClass?(name: string): StorageClass | undefined;
 }
 
 /** Per-cycle plugin state; clone() is used by preemption dry runs. */

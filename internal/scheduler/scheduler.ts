@@ -2,7 +2,8 @@
 // the highest-priority pod, runs the algorithm synchronously against the cache, assumes the pod on the chosen node
 // and binds it in the background, so the next pod is scheduled while the binding is in flight.
 
-import type { Namespace, Node, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
+import type { Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
+import type { StorageClass } from "kubernetes-types/storage/v1";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1";
 import { createClient, type Client } from "../client/client.ts";
 import { createEventRecorder, type EventRecorder } from "../client/events.ts";
@@ -17,6 +18,8 @@ import { SchedulerCache } from "./cache.ts";
 import { fitErrorMessage } from "./framework.ts";
 import { makePodInfo, podKey, type PodInfo } from "./podinfo.ts";
 import { SchedulingQueue, type QueueOptions } from "./queue.ts";
+import { delayedClaims } from "./plugins/volumes.ts";
+import { preBindVolumes } from "./volumeprebind.ts";
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
 
@@ -50,6 +53,7 @@ export class Scheduler {
   private recorder: EventRecorder;
   private pods!: Informer<Pod>;
   private pdbs!: Informer<PodDisruptionBudget>;
+  private pvcs!: Informer<PersistentVolumeClaim>;
   /** Pending pods nominated to a node by preemption, by node name. */
   private nominated = new Map<string, Map<string, PodInfo>>();
   private nominatedOf = new Map<string, string>();
@@ -79,9 +83,18 @@ export class Scheduler {
     const nodes = factory.informerFor<Node>(refs.nodes);
     this.pods = factory.informerFor<Pod>(refs.pods);
     const namespaces = factory.informerFor<Namespace>(refs.namespaces);
-    const pvcs = factory.informerFor<PersistentVolumeClaim>(refs.persistentvolumeclaims);
+    const pvcs = (this.pvcs = factory.informerFor<PersistentVolumeClaim>(refs.persistentvolumeclaims));
     this.pdbs = factory.informerFor<PodDisruptionBudget>(refs.poddisruptionbudgets);
     this.cache.pvc = (ns, name) => pvcs.getByName(ns, name);
+    // Volumes and classes for VolumeBinding; a new or freed volume, or a new class, may unblock pods.
+    const pvs = factory.informerFor<PersistentVolume>(refs.persistentvolumes);
+    const classes = factory.informerFor<StorageClass>(refs.storageclasses);
+    this.cache.pv = (name) => pvs.get(name);
+    this.cache.pvs = () => pvs.values();
+    this.cache.storageClass = (name) => classes.get(name);
+    const volumesChanged = () => this.queue.moveAllToActiveOrBackoff(["VolumeBinding"]);
+    pvs.addEventHandler({ onAdd: volumesChanged, onUpdate: volumesChanged, onDelete: volumesChanged });
+    classes.addEventHandler({ onAdd: volumesChanged, onUpdate: volumesChanged });
     // A claim appearing (or changing) may unblock pods waiting for it.
     pvcs.addEventHandler({
       onAdd: () => this.queue.moveAllToActiveOrBackoff(["VolumeBinding"]),
@@ -241,7 +254,7 @@ export class Scheduler {
       this.cache.assume(pi, r.node);
       this.queue.done(key);
       this.setNominated(key, undefined);
-      void this.bind(pi, r.node);
+      void this.bind(pi, r.node, delayedClaims(r.state));
       return;
     }
     this.stats.failedAttempts++;
@@ -276,10 +289,20 @@ export class Scheduler {
     while (this.binding > 0) await new Promise<void>((r) => this.bindWaiters.push(r));
   }
 
-  private async bind(pi: PodInfo, node: string): Promise<void> {
+  private async bind(pi: PodInfo, node: string, delayed: PersistentVolumeClaim[] = []): Promise<void> {
     const { namespace, name, uid } = pi.pod.metadata!;
     await this.acquireBindSlot();
     try {
+      if (delayed.length) {
+        try {
+          await preBindVolumes(this.client, this.pvcs, delayed, node);
+        } catch (e) {
+          this.cache.forget(pi.key);
+          this.requeueIfPending(pi.key);
+          void this.recorder.event(podRef(pi.pod), "Warning", "FailedScheduling", `running PreBind plugin "VolumeBinding": ${(e as Error).message}`);
+          return;
+        }
+      }
       await this.client.resource(refs.pods, namespace).createSubresource(name!, "binding", {
         apiVersion: "v1",
         kind: "Binding",

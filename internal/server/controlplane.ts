@@ -35,6 +35,7 @@ import { websocketHandlers } from "../apiserver/subresources/wsproxy.ts";
 import { toTable } from "../apiserver/tables/index.ts";
 import { defaultAdmissionPlugins, ensureSystemPriorityClasses } from "../admission/index.ts";
 import { ensureDefaultNamespaces } from "./bootstrap.ts";
+import { ensureLocalStorage } from "./localstorage.ts";
 import { serveAPI } from "./serve.ts";
 
 export interface ControlPlaneOptions {
@@ -64,6 +65,8 @@ export interface ControlPlaneOptions {
   watchBookmarkIntervalMs?: number;
   /** How often the metrics.k8s.io scraper reads every kubelet (default 15 s); tests shorten it. */
   metricsScrapeIntervalMs?: number;
+  /** Where local-path volumes live on nodes (--default-local-storage-path; default <data-dir>/storage). */
+  defaultLocalStoragePath?: string;
 }
 
 export interface ControlPlane {
@@ -73,6 +76,8 @@ export interface ControlPlane {
   localURL: string;
   port: number;
   adminToken: string;
+  /** The cluster CA with its key, for the controller manager's CSR signer. */
+  signingCA: { certPEM: string; keyPEM: string };
   caPEM: string;
   clientConfig: ClientConfig;
   joinToken: string;
@@ -188,6 +193,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   port = server.port;
 
   await ensureDefaultNamespaces(deps, ADMIN_USER);
+  await ensureLocalStorage(deps, ADMIN_USER, opts.defaultLocalStoragePath ?? join(opts.dataDir, "storage"));
   api.markReady();
 
   const localURL = `https://127.0.0.1:${port}`;
@@ -211,6 +217,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     port,
     adminToken: tokens.adminToken,
     caPEM: pki.caCertPEM,
+    signingCA: { certPEM: pki.caCertPEM, keyPEM: pki.caKeyPEM },
     clientConfig,
     joinToken: tokens.joinToken,
     kubeconfigPath,

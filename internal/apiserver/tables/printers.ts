@@ -8,6 +8,7 @@ import { pods } from "./pods.ts";
 import { apiservices, certificatesigningrequests, podtemplates, replicationcontrollers, runtimeclasses } from "./extra.ts";
 import { flowschemas, prioritylevelconfigurations } from "../flowcontrol/tables.ts";
 import { mutatingwebhookconfigurations, validatingwebhookconfigurations } from "./admissionregistration.ts";
+import { csidrivers, csinodes, csistoragecapacities, storageclasses, volumeattachments } from "./storage.ts";
 import { cronjobs, daemonsets, deployments, jobs, replicasets, statefulsets } from "./workloads.ts";
 
 export type { Column, Printer } from "./columns.ts";
@@ -40,6 +41,11 @@ export const PRINTERS: Record<string, Printer> = {
   priorityclasses,
   persistentvolumeclaims: pvcs,
   persistentvolumes: pvs,
+  storageclasses,
+  csidrivers,
+  csinodes,
+  volumeattachments,
+  csistoragecapacities,
   poddisruptionbudgets: pdbs,
   controllerrevisions,
   resourcequotas,

@@ -328,6 +328,10 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       obj.status ??= {};
       setDefault(obj.status, "phase", "Pending");
       return;
+    case "StorageClass":
+      setDefault(obj, "reclaimPolicy", "Delete");
+      setDefault(obj, "volumeBindingMode", "Immediate");
+      return;
     case "FlowSchema":
       return defaultFlowSchema(obj);
     case "PriorityLevelConfiguration":

@@ -15,6 +15,7 @@ import { validateCronJob, validateDaemonSet, validateDeployment, validateJobSpec
 import { validateCSR } from "./certificates.ts";
 import { validatePodTemplate } from "./pod.ts";
 import { validateWebhookConfiguration } from "./admissionregistration.ts";
+import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage.ts";
 
 /** Which name syntax each kind uses (upstream's ValidateXName functions). */
 export function nameCheckFor(kind: string): NameCheck {
@@ -130,6 +131,15 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
     case "MutatingWebhookConfiguration":
     case "ValidatingWebhookConfiguration":
       if (ri.group === "admissionregistration.k8s.io") validateWebhookConfiguration(e, obj, ri.kind === "MutatingWebhookConfiguration");
+      break;
+    case "PersistentVolumeClaim":
+      validatePersistentVolumeClaim(e, obj);
+      break;
+    case "PersistentVolume":
+      validatePersistentVolume(e, obj);
+      break;
+    case "StorageClass":
+      validateStorageClass(e, obj);
       break;
     case "Lease":
       nonNegative(e, obj.spec?.leaseDurationSeconds, "spec.leaseDurationSeconds");

@@ -1,4 +1,5 @@
 // Update-time validation: immutable fields per kind (upstream's ValidateUpdate functions).
+import { validatePersistentVolumeClaimUpdate, validatePersistentVolumeUpdate, validateStorageClassUpdate } from "./storage.ts";
 import type { ResourceInfo } from "../../api/resources.ts";
 import { Errors, goValue } from "./errors.ts";
 import { validateCreate } from "./kinds.ts";
@@ -105,6 +106,15 @@ export function validateUpdate(ri: ResourceInfo, obj: Obj, old: Obj, subresource
       break;
     case "PriorityClass":
       if (old.value !== undefined && obj.value !== old.value) e.forbidden("value", "may not be changed in an update.");
+      break;
+    case "PersistentVolumeClaim":
+      validatePersistentVolumeClaimUpdate(e, obj, old);
+      break;
+    case "PersistentVolume":
+      validatePersistentVolumeUpdate(e, obj, old);
+      break;
+    case "StorageClass":
+      validateStorageClassUpdate(e, obj, old);
       break;
     case "EndpointSlice":
       if (old.addressType && obj.addressType !== old.addressType) e.invalid("addressType", obj.addressType, "field is immutable");

@@ -243,6 +243,22 @@ function controllerRoles(): { name: string; rules: PolicyRule[] }[] {
       rule("update", CORE, "pods/finalizers"),
       eventsRule(),
     ]),
+    c("persistent-volume-binder", [
+      rule(["create", "delete", "get", "list", "update", "watch"], CORE, "persistentvolumes"),
+      rule("update", CORE, "persistentvolumes/status"),
+      rule(["get", "list", "update", "watch"], CORE, "persistentvolumeclaims"),
+      rule("update", CORE, "persistentvolumeclaims/status"),
+      rule(["create", "delete", "get", "list", "watch"], CORE, "pods"),
+      rule(["get", "list"], CORE, "nodes"),
+      rule(READ, STORAGE, "storageclasses"),
+      eventsRule(),
+    ]),
+    c("pvc-protection-controller", [
+      rule(["get", "list", "update", "watch"], CORE, "persistentvolumeclaims"),
+      rule(["get", "list", "watch"], CORE, "pods"),
+      eventsRule(),
+    ]),
+    c("pv-protection-controller", [rule(["get", "list", "update", "watch"], CORE, "persistentvolumes"), eventsRule()]),
     c("ttl-after-finished-controller", [rule(["get", "list", "watch", "delete"], BATCH, "jobs"), eventsRule()]),
     c("root-ca-cert-publisher", [rule(["create", "update"], CORE, "configmaps"), eventsRule()]),
   ];

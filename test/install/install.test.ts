@@ -1,0 +1,161 @@
+// install.sh from a release folder, as on a bare Pi: a PATH without Bun, no checkout. A server (node Ready, a pod
+// runs) in one test-made network namespace and an agent installed from KUBUN_URL + KUBUN_TOKEN_FILE in another;
+// kubun-killall.sh leaves no process, shim, mount, pod namespace, bridge or nftables table and keeps the data
+// (install.sh again = upgrade in place, the cluster's objects are still there); kubun-uninstall.sh leaves nothing.
+// Everything install.sh writes goes under .tmp/ (INSTALL_KUBUN_ROOT, INSTALL_KUBUN_BIN_DIR).
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeBusyboxImage } from "../../internal/runtime/busybox-image.ts";
+import { tempDir } from "../helpers/tmpdir.ts";
+import { inNs, mountsUnder, netnsPair, nftTables, podNetns, processesUnder, waitFor, type NetnsPair } from "./helpers.ts";
+import { ensureRelease, pathWithoutBun } from "./release.ts";
+
+setDefaultTimeout(240_000);
+
+let release = "";
+let work = "";
+let ns: NetnsPair;
+const secret = `cluster-secret-${Math.random().toString(36).slice(2)}`;
+const srv = { root: "", bin: "", data: "", kubeconfig: "" };
+const agt = { root: "", bin: "", data: "" };
+let PATH = "";
+
+function installEnv(root: string, bin: string, extra: Record<string, string>): Record<string, string> {
+  return { PATH, HOME: work, INSTALL_KUBUN_ROOT: root, INSTALL_KUBUN_BIN_DIR: bin, ...extra };
+}
+
+async function installServer() {
+  return inNs(ns.a, ["sh", join(release, "install.sh")], installEnv(srv.root, srv.bin, { KUBUN_TOKEN: secret, INSTALL_KUBUN_EXEC: `server --node-ip ${ns.ipA} --node-name inst-srv` }));
+}
+
+const kubectl = (args: string[], stdin?: string) =>
+  stdin === undefined
+    ? inNs(ns.a, ["kubectl", "--kubeconfig", srv.kubeconfig, ...args])
+    : inNs(ns.a, ["sh", "-c", `printf '%s' "$0" | kubectl --kubeconfig ${srv.kubeconfig} ${args.join(" ")}`, stdin]);
+
+async function nodeReady(name: string): Promise<boolean> {
+  const r = await kubectl(["get", "node", name, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
+  return r.stdout.trim() === "True";
+}
+
+const pidOf = (data: string) => Number(readFileSync(join(data, "kubun.pid"), "utf8").trim());
+
+beforeAll(async () => {
+  release = await ensureRelease();
+  work = tempDir("ki-");
+  PATH = pathWithoutBun(work);
+  ns = await netnsPair("ki");
+  Object.assign(srv, { root: join(work, "s"), bin: join(work, "s", "bin"), data: join(work, "s/var/lib/kubun"), kubeconfig: join(work, "s/etc/kubun/kubeconfig.yaml") });
+  Object.assign(agt, { root: join(work, "a"), bin: join(work, "a", "bin"), data: join(work, "a/var/lib/kubun") });
+  // Air-gapped nodes: the image comes from <data-dir>/agent/images.
+  for (const d of [srv.data, agt.data]) {
+    mkdirSync(join(d, "agent/images"), { recursive: true });
+    writeBusyboxImage(join(d, "agent/images/busybox.tar"));
+  }
+});
+
+afterAll(async () => {
+  for (const r of [srv, agt])
+    if (existsSync(join(r.bin, "kubun-uninstall.sh"))) await inNs(r === srv ? ns.a : ns.b, [join(r.bin, "kubun-uninstall.sh")]).catch(() => {});
+  for (const p of processesUnder(work)) {
+    try {
+      process.kill(p.pid, 9);
+    } catch {}
+  }
+  await ns?.cleanup();
+  if (work && !mountsUnder(work).length) rmSync(work, { recursive: true, force: true });
+});
+
+describe("install.sh from a release folder", () => {
+  test("the PATH has no bun", async () => {
+    const r = await inNs(ns.a, ["sh", "-c", "command -v bun || echo none"], { PATH });
+    expect(r.stdout.trim()).toBe("none");
+  });
+
+  test("installs a server: node Ready, token only in the 0600 environment file, a pod runs", async () => {
+    const r = await installServer();
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("verified kubun-linux-amd64");
+    expect(r.stdout).toMatch(/inst-srv\s+Ready/);
+    for (const f of ["kubun", "kubun-killall.sh", "kubun-uninstall.sh"]) expect(existsSync(join(srv.bin, f))).toBe(true);
+    const envFile = join(srv.root, "etc/kubun/kubun.env");
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(envFile, "utf8")).toContain(`KUBUN_TOKEN=${secret}`);
+    expect(readlinkSync(`/proc/${pidOf(srv.data)}/exe`)).toBe(join(srv.bin, "kubun"));
+    const cmdline = readFileSync(`/proc/${pidOf(srv.data)}/cmdline`, "utf8");
+    expect(cmdline).toContain("server");
+    expect(cmdline).not.toContain(secret);
+
+    const pod = JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "sleeper", namespace: "default" },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: "busybox:latest", imagePullPolicy: "Never", command: ["sleep", "3600"] }] },
+    });
+    expect((await kubectl(["apply", "-f", "-"], pod)).code).toBe(0);
+    await waitFor("the pod to run", async () => (await kubectl(["get", "pod", "sleeper", "-o", "jsonpath={.status.phase}"])).stdout === "Running");
+  });
+
+  test("installs an agent from KUBUN_URL + KUBUN_TOKEN_FILE; it joins the server", async () => {
+    const token = (await inNs(ns.a, [join(srv.bin, "kubun"), "token", "show", "--data-dir", srv.data])).stdout.trim();
+    expect(token).toMatch(/^K10/);
+    const tokenFile = join(work, "agent-token");
+    writeFileSync(tokenFile, token + "\n", { mode: 0o600 });
+    const r = await inNs(ns.b, ["sh", join(release, "install.sh")], installEnv(agt.root, agt.bin, { KUBUN_URL: `https://${ns.ipA}:6443`, KUBUN_TOKEN_FILE: tokenFile, INSTALL_KUBUN_EXEC: `--node-ip ${ns.ipB} --node-name inst-agent` }));
+    expect(r.code).toBe(0);
+    const envFile = join(agt.root, "etc/kubun/kubun-agent.env");
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(envFile, "utf8")).toContain(`KUBUN_URL=https://${ns.ipA}:6443`);
+    // The pid file names the kubun process itself; the token file's content is not on its command line.
+    expect(readlinkSync(`/proc/${pidOf(agt.data)}/exe`)).toBe(join(agt.bin, "kubun"));
+    const argv = readFileSync(`/proc/${pidOf(agt.data)}/cmdline`, "utf8").split("\0");
+    expect(argv).toContain("agent");
+    expect(argv.join(" ")).not.toContain(token);
+    await waitFor("the agent's node to be Ready", () => nodeReady("inst-agent"));
+  });
+
+  test("kubun-killall.sh stops everything it started, removes its network state and keeps the data", async () => {
+    expect(processesUnder(srv.root).some((p) => p.cmdline.includes("containerd-shim"))).toBe(true);
+    expect(podNetns(srv.data).length).toBeGreaterThan(0);
+    expect(await nftTables(ns.a)).toContain("table ip kubun");
+    expect((await kubectl(["create", "configmap", "survivor", "--from-literal=k=v"])).code).toBe(0);
+
+    const r = await inNs(ns.a, [join(srv.bin, "kubun-killall.sh")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(processesUnder(srv.root)).toEqual([]);
+    expect(podNetns(srv.data)).toEqual([]);
+    expect(mountsUnder(srv.root)).toEqual([]);
+    const tables = await nftTables(ns.a);
+    expect(tables).not.toContain("table ip kubun\n");
+    expect(tables).not.toContain("kubun-nat");
+    expect((await inNs(ns.a, ["ip", "addr", "show", "dev", "lo"])).stdout).not.toContain("10.43.0.10");
+    expect((await inNs(ns.a, ["ip", "link", "show", "kubun0"])).code).not.toBe(0);
+    expect((await inNs(ns.a, ["ip", "route", "show", "proto", "75"])).stdout.trim()).toBe("");
+    expect(existsSync(join(srv.data, "server/db/state.db"))).toBe(true);
+  });
+
+  test("install.sh again upgrades in place: the cluster comes back with its objects", async () => {
+    const r = await installServer();
+    expect(r.code).toBe(0);
+    expect((await kubectl(["get", "configmap", "survivor", "-o", "jsonpath={.data.k}"])).stdout).toBe("v");
+    await waitFor("the pod to run again", async () => (await kubectl(["get", "pod", "sleeper", "-o", "jsonpath={.status.phase}"])).stdout === "Running");
+  });
+
+  test("kubun-uninstall.sh leaves nothing behind", async () => {
+    for (const [node, r] of [[ns.b, agt], [ns.a, srv]] as const) {
+      const out = await inNs(node, [join(r.bin, "kubun-uninstall.sh")]);
+      expect(out.code).toBe(0);
+      expect(processesUnder(r.root)).toEqual([]);
+      expect(mountsUnder(r.root)).toEqual([]);
+      expect(podNetns(r.data)).toEqual([]);
+      expect(await nftTables(node)).not.toContain("kubun");
+      // Only the empty standard folders remain (bin, etc, var/lib, var/log): no file, no link.
+      const left = (readdirSync(r.root, { recursive: true }) as string[]).filter((p) => !statSync(join(r.root, p)).isDirectory());
+      expect(left).toEqual([]);
+      expect(existsSync(r.data)).toBe(false);
+    }
+  });
+});

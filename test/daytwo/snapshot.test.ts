@@ -76,6 +76,7 @@ describe("snapshot save and restore", () => {
     writeFileSync(pidFile, pidText);
 
     expect(await s.kill("SIGTERM")).toBe(0);
+    expect(existsSync(pidFile)).toBe(false); // removed at shutdown
     const restored = await kubun(["snapshot", "restore", snapName, "--data-dir", dataDir]);
     expect(restored.stderr).toBe("");
     expect(restored.code).toBe(0);

@@ -12,6 +12,7 @@ import { logger } from "../internal/log/log.ts";
 import { agentOptions } from "./agent.ts";
 import { commandFromFlags } from "./command.ts";
 import { joinTokenFrom } from "./tokensource.ts";
+import { notifyReady } from "./notify.ts";
 import { untilSignal } from "./signals.ts";
 import { checkSnapshotSchedule } from "../internal/ops/snapshotschedule.ts";
 
@@ -85,6 +86,8 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
   const signal = untilSignal();
   const started = performance.now();
 
+  // The local agent's must-haves are checked before the API server starts: refuse with the fix, not half a node.
+  if (!s["disable-agent"]) await (await import("../internal/agent/checks.ts")).preflight(String(s["data-dir"]));
   const { startControlPlane } = await import("../internal/server/controlplane.ts");
   const cp = await startControlPlane({
     dataDir: String(s["data-dir"]),
@@ -139,10 +142,12 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
         ...agentOptions(s, cp.localURL, cp.joinToken, signal),
         clusterCIDR: String(s["cluster-cidr"]),
         serviceCIDR: String(s["service-cidr"]),
+        hostProbe: false,
+        onReady: () => notifyReady("server and local agent ready"),
       }),
     );
     void labelControlPlaneNode(cp.clientConfig, String(s["node-name"] ?? hostname()).toLowerCase(), signal);
-  }
+  } else notifyReady("server ready");
 
   await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   // Components step down (releasing their Leases) before the API goes away; a stuck one must not hold the exit.

@@ -36,8 +36,8 @@ export function nameCheckFor(kind: string): NameCheck {
   }
 }
 
-/** Create-time validation of one object. */
-export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
+/** Create-time validation of one object; `old` (on update) lets kinds keep values only older objects could have. */
+export function validateCreate(ri: ResourceInfo, obj: Obj, old?: Obj): Errors {
   const e = new Errors();
   if (!isObj(obj)) {
     e.invalid("", obj, "must be an object");
@@ -130,7 +130,7 @@ export function validateCreate(ri: ResourceInfo, obj: Obj): Errors {
       break;
     case "MutatingWebhookConfiguration":
     case "ValidatingWebhookConfiguration":
-      if (ri.group === "admissionregistration.k8s.io") validateWebhookConfiguration(e, obj, ri.kind === "MutatingWebhookConfiguration");
+      if (ri.group === "admissionregistration.k8s.io") validateWebhookConfiguration(e, obj, ri.kind === "MutatingWebhookConfiguration", old);
       break;
     case "PersistentVolumeClaim":
       validatePersistentVolumeClaim(e, obj);

@@ -38,7 +38,7 @@ function podSpecMutableMasked(spec: Obj, old: Obj, allowBinding: boolean): Obj {
  * pod's first assignment to a node is accepted, as the binding subresource does it.
  */
 export function validateUpdate(ri: ResourceInfo, obj: Obj, old: Obj, subresource?: string): Errors {
-  const e = validateCreate(ri, obj);
+  const e = validateCreate(ri, obj, old);
   if (!isObj(obj) || !isObj(old)) return e;
   validateObjectMetaUpdate(e, obj.metadata, old.metadata);
   if (ri.kind === "CertificateSigningRequest") validateCSRUpdate(e, obj, old);

@@ -51,7 +51,6 @@ const nodeFlags: FlagDef[] = [
   { name: "kube-reserved", type: "string", description: "Resources reserved for system daemons, e.g. cpu=100m,memory=256Mi", env: "KUBUN_KUBE_RESERVED", category: "agent/node" },
   { name: "kubelet-port", type: "number", description: "Port of the kubelet's HTTPS endpoint", env: "KUBUN_KUBELET_PORT", default: 10250, category: "agent/node" },
   { name: "pod-log-dir", type: "string", description: "Root of container logs", env: "KUBUN_POD_LOG_DIR", default: "/var/log/pods", category: "agent/runtime" },
-  { name: "pod-log-dir", type: "string", description: "Root of container logs", env: "KUBUN_POD_LOG_DIR", default: "/var/log/pods", category: "agent/runtime" },
 ];
 
 const snapshotDir: FlagDef = { name: "snapshot-dir", type: "string", description: "Folder for datastore snapshots (default: <data-dir>/server/snapshots)", env: "KUBUN_SNAPSHOT_DIR", category: "data" };

@@ -270,6 +270,9 @@ describe("calls", () => {
     expect(refused.stderr).toContain('admission webhook "some.kubun.test" does not support dry run');
     // Outside dry run it is called as usual.
     expect((await cm("wh-a", "real")).code).toBe(0);
+    // A stored configuration keeps its side-effect class on update (as upstream: only new values are checked).
+    const labelled = await c.kubectl(["label", "validatingwebhookconfiguration", "v-some", "touched=yes"]);
+    expect(labelled.stderr).toBe("");
   });
 
   test("reinvocationPolicy IfNeeded: a webhook runs again when a later one changed the object", async () => {

@@ -130,6 +130,11 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
     categories: ["all"],
     subresources: ["status"],
   }),
+  r("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, {
+    shortNames: ["hpa"],
+    categories: ["all"],
+    subresources: ["status"],
+  }),
 
   // batch/v1
   r("batch", "v1", "Job", "jobs", true, { categories: ["all"], subresources: ["status"], generation: true }),

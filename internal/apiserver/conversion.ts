@@ -2,6 +2,7 @@
 // core form and converted on the way in and out.
 import type { KObject } from "./objects.ts";
 import { findResource, type ResourceInfo } from "../api/resources.ts";
+import { hpaV1ToV2, hpaV2ToV1 } from "./hpaconversion.ts";
 
 export function isEventsV1(ri: Pick<ResourceInfo, "group" | "resource">): boolean {
   return ri.group === "events.k8s.io" && ri.resource === "events";
@@ -73,13 +74,35 @@ export function setCustomConversion(c: CustomConversion | undefined): void {
   custom = c;
 }
 
+/**
+ * A built-in version stored in another version's shape: events.k8s.io/v1 Events (stored as core/v1) and
+ * autoscaling/v1 HorizontalPodAutoscalers (stored as autoscaling/v2). Writes convert with toStorage and are
+ * validated and stored as `ri`; reads convert back with fromStorage.
+ */
+export interface StorageForm {
+  ri: ResourceInfo;
+  toStorage(obj: KObject): KObject;
+  fromStorage(obj: KObject): KObject;
+}
+
+const HPA_V2 = findResource("autoscaling", "v2", "horizontalpodautoscalers");
+
+export function storageFormOf(ri: Pick<ResourceInfo, "group" | "version" | "resource">): StorageForm | undefined {
+  if (isEventsV1(ri)) return { ri: CORE_EVENTS, toStorage: eventToCore, fromStorage: eventFromCore };
+  if (HPA_V2 && ri.group === "autoscaling" && ri.version === "v1" && ri.resource === "horizontalpodautoscalers") {
+    return { ri: HPA_V2, toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 };
+  }
+  return undefined;
+}
+
 /** True when stored objects of the resource must go through toExternal (no pass-through of stored JSON). */
 export function needsConversion(ri: ResourceInfo): boolean {
-  return isEventsV1(ri) || (custom?.needed(ri) ?? false);
+  return storageFormOf(ri) !== undefined || (custom?.needed(ri) ?? false);
 }
 
 /** The object as the requested group-version shows it. */
 export function toExternal(ri: ResourceInfo, obj: KObject): KObject {
-  if (isEventsV1(ri)) return eventFromCore(obj);
+  const form = storageFormOf(ri);
+  if (form) return form.fromStorage(obj);
   return custom?.needed(ri) ? custom.convert(ri, obj) : obj;
 }

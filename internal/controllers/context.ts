@@ -35,6 +35,8 @@ export interface ControllerManagerOptions {
   podGCQuarantineMs?: number;
   /** How often the CSR cleaner looks for expired requests (upstream: hourly). For tests. */
   csrCleanerPeriodMs?: number;
+  /** How often each HorizontalPodAutoscaler is evaluated (upstream --horizontal-pod-autoscaler-sync-period 15 s). */
+  hpaSyncPeriodMs?: number;
   /** The cluster CA the CSR signer issues certificates with (upstream --cluster-signing-cert-file/-key-file). */
   signingCA?: { certPEM: string; keyPEM: string };
   /** Tests: wrap the API client (e.g. to slow down a watch). */

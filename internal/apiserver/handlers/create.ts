@@ -1,5 +1,5 @@
 import { readObject } from "../body.ts";
-import { CORE_EVENTS, eventToCore, isEventsV1 } from "../conversion.ts";
+import { storageFormOf } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { renderObject } from "../respond.ts";
@@ -10,9 +10,10 @@ export async function handleCreate(r: Rest): Promise<Response> {
   const w = writeCtx(r);
   checkBodyIdentity(w, body);
   checkUnknownFields(w, body, r.c.get("bodyText" as never) as string | undefined);
-  if (isEventsV1(r.ri)) {
-    body = eventToCore(body);
-    w.ri = CORE_EVENTS;
+  const form = storageFormOf(r.ri);
+  if (form) {
+    body = form.toStorage(body);
+    w.ri = form.ri;
   }
   const obj = await createObject(w, body);
   return renderObject(r.c, r.deps, r.ri, obj, 201);

@@ -1,7 +1,7 @@
 // PATCH, dispatched by Content-Type: JSON patch, merge patch, strategic merge patch, server-side apply.
 import { MAX_BODY_BYTES, mediaType, parseText, readBodyText } from "../body.ts";
 import type { KObject } from "../objects.ts";
-import { CORE_EVENTS, eventFromCore, eventToCore, isEventsV1 } from "../conversion.ts";
+import { storageFormOf } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { queryBool } from "../queryopts.ts";
@@ -102,13 +102,14 @@ export async function handlePatch(r: Rest): Promise<Response> {
   const gvk = { group: r.ri.group, version: r.ri.version, kind: r.ri.kind };
   const name = r.name!;
 
-  // events.k8s.io Events are patched in their own shape and stored in the core shape.
-  const events = isEventsV1(r.ri);
+  // Versions stored in another version's shape (events.k8s.io Events, autoscaling/v1 HPAs) are patched in their
+  // own shape and stored in the storage shape.
+  const form = storageFormOf(r.ri);
   const res = await updateObject(
-    events ? { ...w, ri: CORE_EVENTS } : w,
+    form ? { ...w, ri: form.ri } : w,
     name,
     (stored) => {
-      const live = stored && events ? eventFromCore(stored) : stored;
+      const live = stored && form ? form.fromStorage(stored) : stored;
       let out: KObject;
       try {
         if (isApply) {
@@ -152,7 +153,7 @@ export async function handlePatch(r: Rest): Promise<Response> {
       if (!pinned) delete out.metadata.resourceVersion;
       if (!isApply) checkPatchedTypes(r.deps, r.ri, type, patch, out);
       checkUnknownFields(w, out);
-      return events ? eventToCore(out) : out;
+      return form ? form.toStorage(out) : out;
     },
     { allowCreate: isApply, operation: isApply ? "Apply" : "Update", managedAlready: isApply },
   );

@@ -1,5 +1,5 @@
 import { readObject } from "../body.ts";
-import { CORE_EVENTS, eventToCore, isEventsV1 } from "../conversion.ts";
+import { storageFormOf } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { renderObject } from "../respond.ts";
@@ -17,9 +17,10 @@ export async function handleUpdate(r: Rest): Promise<Response> {
   }
   body.metadata.name = name;
   checkUnknownFields(w, body, r.c.get("bodyText" as never) as string | undefined);
-  if (isEventsV1(r.ri)) {
-    body = eventToCore(body);
-    w.ri = CORE_EVENTS;
+  const form = storageFormOf(r.ri);
+  if (form) {
+    body = form.toStorage(body);
+    w.ri = form.ri;
   }
   const res = await updateObject(w, name, () => body);
   return renderObject(r.c, r.deps, r.ri, res.obj, res.created ? 201 : 200);

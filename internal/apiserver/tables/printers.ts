@@ -4,12 +4,14 @@ import type { Printer } from "./columns.ts";
 import { configmaps, events, leases, namespaces, nodes, secrets, serviceaccounts } from "./cluster.ts";
 import { bindings, controllerrevisions, createdAt, pdbs, priorityclasses, pvcs, pvs, resourcequotas } from "./misc.ts";
 import { endpoints, endpointslices, services } from "./network.ts";
+import { ingressclasses, ingresses } from "./ingress.ts";
 import { pods } from "./pods.ts";
-import { apiservices, certificatesigningrequests, podtemplates, replicationcontrollers, runtimeclasses } from "./extra.ts";
 import { flowschemas, prioritylevelconfigurations } from "../flowcontrol/tables.ts";
+import { apiservices, certificatesigningrequests, podtemplates, replicationcontrollers, runtimeclasses } from "./extra.ts";
 import { mutatingwebhookconfigurations, validatingwebhookconfigurations } from "./admissionregistration.ts";
 import { csidrivers, csinodes, csistoragecapacities, storageclasses, volumeattachments } from "./storage.ts";
 import { cronjobs, daemonsets, deployments, jobs, replicasets, statefulsets } from "./workloads.ts";
+import { horizontalpodautoscalers } from "./autoscaling.ts";
 
 export type { Column, Printer } from "./columns.ts";
 
@@ -27,6 +29,8 @@ export const PRINTERS: Record<string, Printer> = {
   services,
   endpoints,
   endpointslices,
+  ingresses,
+  ingressclasses,
   nodes,
   namespaces,
   configmaps,
@@ -50,6 +54,8 @@ export const PRINTERS: Record<string, Printer> = {
   controllerrevisions,
   resourcequotas,
   limitranges: createdAt,
+  flowschemas,
+  prioritylevelconfigurations,
   replicationcontrollers,
   podtemplates,
   certificatesigningrequests,
@@ -57,6 +63,5 @@ export const PRINTERS: Record<string, Printer> = {
   mutatingwebhookconfigurations,
   validatingwebhookconfigurations,
   apiservices,
-  flowschemas,
-  prioritylevelconfigurations,
+  horizontalpodautoscalers,
 };

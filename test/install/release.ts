@@ -29,6 +29,8 @@ let cached: string | undefined;
 /** Path of a release folder built from the current sources. */
 export async function ensureRelease(): Promise<string> {
   if (cached) return cached;
+  // A release folder built beforehand (e.g. by CI's own `bun run release`) is used as is.
+  if (process.env.KUBUN_TEST_RELEASE_DIR) return (cached = process.env.KUBUN_TEST_RELEASE_DIR);
   const root = join(REPO_TMP, "release-cache");
   const dir = join(root, sourceHash());
   if (!existsSync(join(dir, "done"))) {

@@ -154,6 +154,8 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   // networking.k8s.io/v1: Ingress (served by the agents' ingress proxy, internal/ingress) and IngressClass.
   r("networking.k8s.io", "v1", "Ingress", "ingresses", true, { shortNames: ["ing"], subresources: ["status"], generation: true }),
   r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false),
+  // NetworkPolicy: enforced by every agent in nftables (internal/netpol).
+  r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, { shortNames: ["netpol"], generation: true }),
 
   // events.k8s.io/v1 (same storage as core events)
   r("events.k8s.io", "v1", "Event", "events", true, { shortNames: ["ev"], storagePrefix: "events" }),

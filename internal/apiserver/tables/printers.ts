@@ -3,7 +3,7 @@
 import type { Printer } from "./columns.ts";
 import { configmaps, events, leases, namespaces, nodes, secrets, serviceaccounts } from "./cluster.ts";
 import { bindings, controllerrevisions, createdAt, pdbs, priorityclasses, pvcs, pvs, resourcequotas } from "./misc.ts";
-import { endpoints, endpointslices, services } from "./network.ts";
+import { endpoints, endpointslices, networkpolicies, services } from "./network.ts";
 import { ingressclasses, ingresses } from "./ingress.ts";
 import { pods } from "./pods.ts";
 import { flowschemas, prioritylevelconfigurations } from "../flowcontrol/tables.ts";
@@ -29,6 +29,7 @@ export const PRINTERS: Record<string, Printer> = {
   services,
   endpoints,
   endpointslices,
+  networkpolicies,
   ingresses,
   ingressclasses,
   nodes,

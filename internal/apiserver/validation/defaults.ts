@@ -5,6 +5,8 @@ import { stripNulls } from "./nulls.ts";
 import { defaultFlowSchema, defaultPriorityLevelConfiguration } from "../flowcontrol/validation.ts";
 import { typeMismatches } from "./types.ts";
 import { defaultWebhookConfiguration } from "./admissionregistration.ts";
+import { defaultNetworkPolicy } from "./networkpolicy.ts";
+import { defaultIngressClass } from "./ingress.ts";
 
 type Obj = Record<string, any>;
 
@@ -255,6 +257,8 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       return defaultPod(obj);
     case "Service":
       return defaultService(obj);
+    case "NetworkPolicy":
+      return defaultNetworkPolicy(obj);
     case "Deployment":
     case "ReplicaSet":
     case "DaemonSet":
@@ -332,6 +336,8 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       setDefault(obj, "reclaimPolicy", "Delete");
       setDefault(obj, "volumeBindingMode", "Immediate");
       return;
+    case "IngressClass":
+      return defaultIngressClass(obj);
     case "FlowSchema":
       return defaultFlowSchema(obj);
     case "PriorityLevelConfiguration":

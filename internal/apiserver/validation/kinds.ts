@@ -15,6 +15,8 @@ import { validateCronJob, validateDaemonSet, validateDeployment, validateJobSpec
 import { validateCSR } from "./certificates.ts";
 import { validatePodTemplate } from "./pod.ts";
 import { validateWebhookConfiguration } from "./admissionregistration.ts";
+import { validateNetworkPolicy } from "./networkpolicy.ts";
+import { validateIngress, validateIngressClass } from "./ingress.ts";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage.ts";
 
 /** Which name syntax each kind uses (upstream's ValidateXName functions). */
@@ -140,6 +142,15 @@ export function validateCreate(ri: ResourceInfo, obj: Obj, old?: Obj): Errors {
       break;
     case "StorageClass":
       validateStorageClass(e, obj);
+      break;
+    case "Ingress":
+      if (ri.group === "networking.k8s.io") validateIngress(e, obj);
+      break;
+    case "IngressClass":
+      if (ri.group === "networking.k8s.io") validateIngressClass(e, obj);
+      break;
+    case "NetworkPolicy":
+      if (ri.group === "networking.k8s.io") validateNetworkPolicy(e, obj);
       break;
     case "Lease":
       nonNegative(e, obj.spec?.leaseDurationSeconds, "spec.leaseDurationSeconds");

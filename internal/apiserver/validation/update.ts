@@ -4,6 +4,7 @@ import type { ResourceInfo } from "../../api/resources.ts";
 import { Errors, goValue } from "./errors.ts";
 import { validateCreate } from "./kinds.ts";
 import { validateCSRUpdate } from "./certificates.ts";
+import { validateIngressClassUpdate } from "./ingress.ts";
 import { selectorString, validateObjectMetaUpdate } from "./meta.ts";
 import { deepEqual, isObj, type Obj } from "./util.ts";
 
@@ -115,6 +116,9 @@ export function validateUpdate(ri: ResourceInfo, obj: Obj, old: Obj, subresource
       break;
     case "StorageClass":
       validateStorageClassUpdate(e, obj, old);
+      break;
+    case "IngressClass":
+      validateIngressClassUpdate(e, obj, old);
       break;
     case "EndpointSlice":
       if (old.addressType && obj.addressType !== old.addressType) e.invalid("addressType", obj.addressType, "field is immutable");

@@ -33,7 +33,10 @@ afterAll(async () => {
   await c?.stop();
 });
 
+let afterEachRestore: (() => void) | undefined;
 afterEach(async () => {
+  afterEachRestore?.();
+  afterEachRestore = undefined;
   // Each test removes its configurations, so the next one starts without webhooks.
   while (created.length) await c.kubectl(["delete", created.pop()!, "--ignore-not-found"]);
   seen.length = 0;
@@ -240,6 +243,13 @@ describe("calls", () => {
   });
 
   test("a caBundle that did not sign the webhook's certificate is refused", async () => {
+    // Even with verification turned off for the process by the environment (other test files do that for client-node).
+    const saved = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    afterEachRestore = () => {
+      if (saved === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = saved;
+    };
     await install("Validating", "v-ca", [hook({ name: "ca.kubun.test", url: url("/allow"), ca: certs.otherCAPEM })]);
     const k = await cm("wh-a", "wrong-ca");
     expect(k.code).toBe(1);

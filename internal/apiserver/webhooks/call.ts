@@ -113,7 +113,8 @@ export async function callWebhook(store: Store, hook: Webhook, review: { apiVers
   const url = new URL(target.url);
   url.searchParams.set("timeout", `${timeout}s`);
   const ca = caBundlePEM(cc.caBundle);
-  const tls: Record<string, unknown> = {};
+  // Explicit: NODE_TLS_REJECT_UNAUTHORIZED=0 in the server's environment must not turn verification off.
+  const tls: Record<string, unknown> = { rejectUnauthorized: true };
   if (ca) tls.ca = ca;
   if (target.serverName) {
     const name = target.serverName;

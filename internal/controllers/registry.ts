@@ -18,6 +18,7 @@ import { newReplicaSetController, newReplicationControllerManager } from "./repl
 import { newCSRSigningController } from "./certificates/signer.ts";
 import { newCSRApprovingController } from "./certificates/approver.ts";
 import { newCSRCleanerController } from "./certificates/cleaner.ts";
+import { newTokenCleanerController } from "./bootstrap/tokencleaner.ts";
 import { newResourceQuotaController } from "./resourcequota/controller.ts";
 import { newServiceAccountController } from "./serviceaccount/controller.ts";
 import { newHorizontalPodAutoscalerController } from "./podautoscaler/controller.ts";
@@ -35,6 +36,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "csrapproving", create: newCSRApprovingController },
   { name: "csrsigning", create: newCSRSigningController },
   { name: "csrcleaner", create: (ctx) => newCSRCleanerController(ctx, ctx.options.csrCleanerPeriodMs) },
+  { name: "tokencleaner", create: newTokenCleanerController },
   { name: "deployment", create: newDeploymentController },
   { name: "garbagecollector", create: newGarbageCollector },
   { name: "namespace", create: newNamespaceController },

@@ -103,3 +103,23 @@ describe("kubun token", () => {
     expect(noKubeconfig.stderr).toMatch(/^kubun: cannot read the admin kubeconfig \/nonexistent\/kc.yaml \(--kubeconfig\)/);
   }, 60_000);
 });
+
+describe("token cleaner", () => {
+  test("the controller manager deletes a bootstrap token once it has expired, and keeps the others", async () => {
+    const cm = await startServerProcess({ dataDir: tempDir("kubun-tokencleaner-"), args: ["--disable-snapshots", "--disable-scheduler"] });
+    try {
+      const run = (...args: string[]) => kubun(["token", ...args, "--kubeconfig", cm.kubeconfigPath]);
+      const short = (await run("create", "--ttl", "2s", "aaaaaa.0123456789abcdef")).stdout.trim();
+      expect(short).toEndWith("::aaaaaa.0123456789abcdef");
+      expect((await run("create", "--ttl", "1h", "bbbbbb.0123456789abcdef")).code).toBe(0);
+      expect((await cm.api("/api/v1/namespaces/kube-system/secrets/bootstrap-token-aaaaaa")).status).toBe(200);
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && (await cm.api("/api/v1/namespaces/kube-system/secrets/bootstrap-token-aaaaaa")).status !== 404) await Bun.sleep(200);
+      expect((await cm.api("/api/v1/namespaces/kube-system/secrets/bootstrap-token-aaaaaa")).status).toBe(404);
+      expect((await cm.api("/api/v1/namespaces/kube-system/secrets/bootstrap-token-bbbbbb")).status).toBe(200);
+      expect(cm.log()).toContain("deleted expired bootstrap token");
+    } finally {
+      await cm.cleanup();
+    }
+  }, 60_000);
+});

@@ -1,5 +1,5 @@
 // Networking tables: services, endpoints, endpointslices.
-import { formatLabels } from "./format.ts";
+import { formatLabels, formatSelector } from "./format.ts";
 import { AGE, NAME, age, col, selectorCol, type Obj, type Printer } from "./columns.ts";
 
 function lbIngress(lb: Obj | undefined): string {
@@ -112,3 +112,12 @@ export const endpointslices: Printer = {
   },
 };
 
+
+export const networkpolicies: Printer = {
+  columns: [
+    NAME,
+    col("Pod-Selector", "string", "podSelector selects the pods to which this NetworkPolicy object applies. The array of ingress rules is applied to any pods selected by this field. Multiple network policies can select the same set of pods. In this case, the ingress rules for each are combined additively. This field is NOT optional and follows standard label selector semantics. An empty podSelector matches all pods in this namespace."),
+    AGE,
+  ],
+  cells: (np, now) => [np.metadata?.name, formatSelector(np.spec?.podSelector), age(np, now)],
+};

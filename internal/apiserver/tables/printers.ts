@@ -30,6 +30,7 @@ export const PRINTERS: Record<string, Printer> = {
   endpoints,
   endpointslices,
   networkpolicies,
+  networkpolicies,
   ingresses,
   ingressclasses,
   nodes,

@@ -58,7 +58,12 @@ export class DeployController {
   /** Installs the Addon kind, applies the directory once, then follows changes. */
   async start(): Promise<void> {
     mkdirSync(this.opts.dir, { recursive: true, mode: 0o700 });
-    await ensureAddonCRD(this.client, this.opts.crdTimeoutMs ?? 60_000, this.opts.signal);
+    try {
+      await ensureAddonCRD(this.client, this.opts.crdTimeoutMs ?? 60_000, this.opts.signal);
+    } catch (err) {
+      // Manifests still apply; only their Addon status (and the Events on it) is missing.
+      this.log.warn("cannot install the Addon kind; manifests are applied without Addon status", { err: errText(err) });
+    }
     try {
       this.watcher = watch(this.opts.dir, () => this.soon());
       this.watcher.on("error", (err) => this.log.warn("watching the manifests directory failed; relying on the periodic check", { err: errText(err) }));

@@ -156,8 +156,6 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false),
   // NetworkPolicy: enforced by every agent in nftables (internal/netpol).
   r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, { shortNames: ["netpol"], generation: true }),
-  // NetworkPolicy: enforced by every agent in nftables (internal/netpol).
-  r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, { shortNames: ["netpol"], generation: true }),
 
   // events.k8s.io/v1 (same storage as core events)
   r("events.k8s.io", "v1", "Event", "events", true, { shortNames: ["ev"], storagePrefix: "events" }),

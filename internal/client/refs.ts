@@ -35,7 +35,6 @@ export const refs = {
   leases: ref("coordination.k8s.io", "v1", "leases"),
   endpointslices: ref("discovery.k8s.io", "v1", "endpointslices"),
   networkpolicies: ref("networking.k8s.io", "v1", "networkpolicies"),
-  networkpolicies: ref("networking.k8s.io", "v1", "networkpolicies"),
   poddisruptionbudgets: ref("policy", "v1", "poddisruptionbudgets"),
   priorityclasses: ref("scheduling.k8s.io", "v1", "priorityclasses"),
 };

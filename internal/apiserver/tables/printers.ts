@@ -30,7 +30,6 @@ export const PRINTERS: Record<string, Printer> = {
   endpoints,
   endpointslices,
   networkpolicies,
-  networkpolicies,
   ingresses,
   ingressclasses,
   nodes,

@@ -6,7 +6,6 @@ import { defaultFlowSchema, defaultPriorityLevelConfiguration } from "../flowcon
 import { typeMismatches } from "./types.ts";
 import { defaultWebhookConfiguration } from "./admissionregistration.ts";
 import { defaultNetworkPolicy } from "./networkpolicy.ts";
-import { defaultNetworkPolicy } from "./networkpolicy.ts";
 import { defaultIngressClass } from "./ingress.ts";
 
 type Obj = Record<string, any>;
@@ -258,8 +257,6 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       return defaultPod(obj);
     case "Service":
       return defaultService(obj);
-    case "NetworkPolicy":
-      return defaultNetworkPolicy(obj);
     case "NetworkPolicy":
       return defaultNetworkPolicy(obj);
     case "Deployment":

@@ -16,7 +16,6 @@ import { validateCSR } from "./certificates.ts";
 import { validatePodTemplate } from "./pod.ts";
 import { validateWebhookConfiguration } from "./admissionregistration.ts";
 import { validateNetworkPolicy } from "./networkpolicy.ts";
-import { validateNetworkPolicy } from "./networkpolicy.ts";
 import { validateIngress, validateIngressClass } from "./ingress.ts";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage.ts";
 
@@ -149,9 +148,6 @@ export function validateCreate(ri: ResourceInfo, obj: Obj, old?: Obj): Errors {
       break;
     case "IngressClass":
       if (ri.group === "networking.k8s.io") validateIngressClass(e, obj);
-      break;
-    case "NetworkPolicy":
-      if (ri.group === "networking.k8s.io") validateNetworkPolicy(e, obj);
       break;
     case "NetworkPolicy":
       if (ri.group === "networking.k8s.io") validateNetworkPolicy(e, obj);

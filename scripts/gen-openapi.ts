@@ -22,6 +22,7 @@ const MODULES: Record<string, { pkg: string; group?: string; version?: string }>
   "apps/v1": { pkg: "io.k8s.api.apps.v1", group: "apps", version: "v1" },
   "batch/v1": { pkg: "io.k8s.api.batch.v1", group: "batch", version: "v1" },
   "autoscaling/v1": { pkg: "io.k8s.api.autoscaling.v1", group: "autoscaling", version: "v1" },
+  "autoscaling/v2": { pkg: "io.k8s.api.autoscaling.v2", group: "autoscaling", version: "v2" },
   "coordination/v1": { pkg: "io.k8s.api.coordination.v1", group: "coordination.k8s.io", version: "v1" },
   "discovery/v1": { pkg: "io.k8s.api.discovery.v1", group: "discovery.k8s.io", version: "v1" },
   "events/v1": { pkg: "io.k8s.api.events.v1", group: "events.k8s.io", version: "v1" },

@@ -244,6 +244,34 @@ function defaultCronJob(cj: Obj) {
   defaultTemplate(spec.jobTemplate.spec.template);
 }
 
+/** autoscaling/v2 defaults (the storage form; v1 objects are converted first): minReplicas, a CPU target, behavior. */
+function defaultHorizontalPodAutoscaler(obj: any): void {
+  const spec = obj.spec;
+  if (!spec || typeof spec !== "object") return;
+  setDefault(spec, "minReplicas", 1);
+  if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
+    spec.metrics = [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }];
+  }
+  const b = spec.behavior;
+  if (!b || typeof b !== "object") return;
+  // Upstream fills only the rules of a behavior that was given.
+  b.scaleUp ??= {};
+  b.scaleDown ??= {};
+  if (b.scaleUp && typeof b.scaleUp === "object") {
+    setDefault(b.scaleUp, "stabilizationWindowSeconds", 0);
+    setDefault(b.scaleUp, "selectPolicy", "Max");
+    b.scaleUp.policies ??= [
+      { type: "Pods", value: 4, periodSeconds: 15 },
+      { type: "Percent", value: 100, periodSeconds: 15 },
+    ];
+  }
+  if (b.scaleDown && typeof b.scaleDown === "object") {
+    setDefault(b.scaleDown, "stabilizationWindowSeconds", 300);
+    setDefault(b.scaleDown, "selectPolicy", "Max");
+    b.scaleDown.policies ??= [{ type: "Percent", value: 100, periodSeconds: 15 }];
+  }
+}
+
 /**
  * Fills in upstream's defaults for the object's kind, in place. Nulls are dropped first (Go decodes them
  * as absent); an object with wrongly typed values is left alone, since validation rejects it.
@@ -344,6 +372,9 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       return defaultPriorityLevelConfiguration(obj);
     case "PriorityClass":
       setDefault(obj, "preemptionPolicy", "PreemptLowerPriority");
+      return;
+    case "HorizontalPodAutoscaler":
+      if (ri.group === "autoscaling") defaultHorizontalPodAutoscaler(obj);
       return;
     case "EndpointSlice":
       for (const p of Array.isArray(obj.ports) ? obj.ports : []) if (p && typeof p === "object") setDefault(p, "protocol", "TCP");

@@ -12,6 +12,7 @@ import { persistInformers } from "../client/snapshot.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
 import { DEFAULT_CLUSTER_DNS, startDNS } from "../dns/index.ts";
 import { startProxy } from "../proxy/index.ts";
+import { runLocalPathCleanup } from "../kubelet/localpathcleanup.ts";
 import { Informer } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
 import { CNINetwork } from "../cni/cni.ts";
@@ -223,6 +224,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   nodes.addEventHandler({ onAdd: schedule, onUpdate: schedule, onDelete: schedule });
   void nodes.run(signal);
   void nodeAgent.run(signal);
+  void runLocalPathCleanup(client, nodeName, log.child("local-path"), signal).catch((e) => log.warn("local-path cleanup stopped", { error: e as Error }));
   log.info("agent running", { node: nodeName, nodeIP, kubeletPort: server.port });
   opts.onReady?.({ kubeletPort: server.port, nodeName });
 

@@ -557,7 +557,9 @@ export class Kubelet {
       }
       const sub = m.subPath ?? (m.subPathExpr ? expand(m.subPathExpr, vars) : "");
       if (sub) mkdirSync(join(src, sub), { recursive: true });
-      mounts.push({ source: sub ? join(src, sub) : src, destination: m.mountPath, readOnly: !!m.readOnly });
+      // A claim mounted readOnly in the pod's volume list is read-only in every container.
+      const claimReadOnly = !!pod.spec?.volumes?.find((v) => v.name === m.name)?.persistentVolumeClaim?.readOnly;
+      mounts.push({ source: sub ? join(src, sub) : src, destination: m.mountPath, readOnly: !!m.readOnly || claimReadOnly });
     }
     const dir = this.podDir(rec.uid);
     const has = (p: string) => mounts.some((m) => m.destination === p);

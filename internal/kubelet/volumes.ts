@@ -8,6 +8,7 @@ import { quantityValue } from "../api/quantity.ts";
 import { run } from "../runtime/run.ts";
 import { ConfigError, fieldValue, resourceValue } from "./env.ts";
 import { decodeSecret, type PodRefs } from "./refs.ts";
+import { claimVolumePath } from "./pvcvolumes.ts";
 
 export interface VolumeContext {
   podDir: string;
@@ -34,6 +35,7 @@ async function isMountpoint(dir: string): Promise<boolean> {
 
 async function setupVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<string> {
   const dir = volumeDir(ctx.podDir, v.name);
+  if (v.persistentVolumeClaim) return claimVolumePath(pod, v, ctx.refs);
   if (v.hostPath) {
     const p = v.hostPath.path;
     const t = v.hostPath.type ?? "";
@@ -65,7 +67,6 @@ async function setupVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<str
     writeAtomic(dir, files, defaultMode(v));
     return dir;
   }
-  if (v.persistentVolumeClaim) throw new ConfigError(`volume ${v.name}: persistentVolumeClaim volumes are not supported by this node`);
   throw new ConfigError(`volume ${v.name}: unsupported volume type`);
 }
 

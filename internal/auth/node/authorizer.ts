@@ -84,8 +84,26 @@ export class NodeAuthorizer implements Authorizer {
     return this.related(nodeName, kind, attrs);
   }
 
-  /** node <- pod <- pvc <- pv: resolved through the PVCs of the node's pods (few), read from the store. */
+  /**
+   * node <- pod <- pvc <- pv: resolved through the PVCs of the node's pods (few), read from the store.
+   * kubun extension for the built-in local-path provisioner, whose directories the node's agent removes: a node may
+   * list and watch volumes (they carry no secret data, only names), and update one only when it is a local-path
+   * volume on that node (annotation local.path.provisioner/selected-node, written by the controller), to drop the
+   * cleanup finalizer.
+   */
   private async getPV(nodeName: string, attrs: RequestAttributes): Promise<Result> {
+    if ((attrs.verb === "list" || attrs.verb === "watch") && !attrs.subresource) return { decision: "allow" };
+    if ((attrs.verb === "update" || attrs.verb === "patch") && !attrs.subresource && attrs.name && this.store) {
+      const { kv } = await this.store.get(`/registry/core/persistentvolumes/${attrs.name}`);
+      let onNode = false;
+      try {
+        onNode = !!kv && JSON.parse(kv.value)?.metadata?.annotations?.["local.path.provisioner/selected-node"] === nodeName;
+      } catch {
+        onNode = false;
+      }
+      if (onNode) return { decision: "allow" };
+      return { decision: "no-opinion", reason: `no relationship found between node '${nodeName}' and this object` };
+    }
     if (attrs.verb !== "get") return { decision: "no-opinion", reason: "can only get individual resources of this type" };
     if (attrs.subresource) return { decision: "no-opinion", reason: "cannot get subresource" };
     if (!attrs.name) return { decision: "no-opinion", reason: "No Object name found" };

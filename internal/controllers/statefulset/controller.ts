@@ -12,6 +12,7 @@ import { controllerOf, newControllerRef } from "../../api/meta.ts";
 import { keyOf } from "../../client/informer.ts";
 import { isPodAvailable, isPodReady } from "../util/pods.ts";
 import { ensureRevision, REVISION_HASH_LABEL } from "../util/revisions.ts";
+import { desiredClaimOwners, ownersDiffer } from "./claims.ts";
 
 export function ordinalOf(setName: string, podName: string): number | undefined {
   if (!podName.startsWith(`${setName}-`)) return undefined;
@@ -26,6 +27,7 @@ export function newStatefulSetController(ctx: ControllerContext): Controller {
   const podInf: Informer<Pod> = ctx.informers.informerFor<Pod>(refs.pods);
   const revInf: Informer<ControllerRevision> = ctx.informers.informerFor<ControllerRevision>(refs.controllerrevisions);
   podInf.addIndexer("owner", indexers.byOwnerUID);
+  const pvcInf: Informer<PersistentVolumeClaim> = ctx.informers.informerFor<PersistentVolumeClaim>(refs.persistentvolumeclaims);
   const recorder = ctx.recorder("statefulset-controller");
   const { queue, run } = controllerQueue(ctx, "statefulset");
   const pods = (ns: string) => ctx.client.resource<Pod>(refs.pods, ns);
@@ -71,9 +73,23 @@ export function newStatefulSetController(ctx: ControllerContext): Controller {
     return pod;
   }
 
+  /** Owner references of the pod's existing claims as the retention policy wants them. */
+  async function syncClaimOwners(sts: StatefulSet, podName: string, pod: Pod | undefined, condemned: boolean): Promise<void> {
+    const ns = sts.metadata!.namespace!;
+    for (const t of sts.spec?.volumeClaimTemplates ?? []) {
+      const claim = pvcInf.getByName(ns, `${t.metadata!.name}-${podName}`);
+      if (!claim || claim.metadata?.deletionTimestamp) continue;
+      const want = desiredClaimOwners(claim, sts, pod, condemned);
+      if (!ownersDiffer(claim, want)) continue;
+      await ctx.client.resource<PersistentVolumeClaim>(refs.persistentvolumeclaims, ns).update({ ...claim, metadata: { ...claim.metadata, ownerReferences: want } });
+    }
+  }
+
   async function ensureClaims(sts: StatefulSet, podName: string): Promise<void> {
     const ns = sts.metadata!.namespace!;
     for (const t of sts.spec?.volumeClaimTemplates ?? []) {
+      const existing = pvcInf.getByName(ns, `${t.metadata!.name}-${podName}`);
+      if (existing && !existing.metadata?.deletionTimestamp) continue;
       const pvc: PersistentVolumeClaim = {
         apiVersion: "v1",
         kind: "PersistentVolumeClaim",
@@ -84,6 +100,8 @@ export function newStatefulSetController(ctx: ControllerContext): Controller {
         },
         spec: structuredClone(t.spec),
       };
+      const owners = desiredClaimOwners(pvc, sts, undefined, false);
+      if (owners.length) pvc.metadata!.ownerReferences = owners;
       try {
         await ctx.client.resource<PersistentVolumeClaim>(refs.persistentvolumeclaims, ns).create(pvc);
       } catch (e) {
@@ -161,6 +179,8 @@ export function newStatefulSetController(ctx: ControllerContext): Controller {
           acted = true;
           break;
         }
+        // whenScaled: Delete hands the claims to the pod first, so they go with it.
+        await syncClaimOwners(sts, p.metadata!.name!, p, true);
         await pods(ns).delete(p.metadata!.name!).catch(() => undefined);
         recorder.event(sts, "Normal", "SuccessfulDelete", `delete Pod ${p.metadata!.name} in StatefulSet ${setName} successful`);
         acted = true;
@@ -186,6 +206,11 @@ export function newStatefulSetController(ctx: ControllerContext): Controller {
       }
     }
 
+    // Claims of pods in range follow the retention policy (it may have changed; a scale-up takes claims back).
+    for (let i = 0; i < replicas; i++) {
+      const p = byOrdinal.get(i);
+      if (p) await syncClaimOwners(sts, p.metadata!.name!, p, false);
+    }
     const live = owned.filter((p) => !p.metadata?.deletionTimestamp);
     const updated = live.filter((p) => p.metadata?.labels?.[REVISION_HASH_LABEL] === hash).length;
     const prevStatus = sts.status ?? ({} as StatefulSetStatus);

@@ -24,8 +24,6 @@ core.v1.PodExecOptions command - - atomic -
 core.v1.PodExtendedResourceClaimStatus requestMappings - - atomic -
 core.v1.PodPortForwardOptions ports - - atomic -
 core.v1.PodVolumeHealth healthConditions merge status map status,reason
-core.v1.TopologySelectorLabelRequirement values - - atomic -
-core.v1.TopologySelectorTerm matchLabelExpressions - - atomic -
 core.v1.VolumeHealthStatus healthConditions merge status map status,reason
 meta.v1.APIGroup serverAddressByClientCIDRs - - atomic -
 meta.v1.APIGroup versions - - atomic -

@@ -14,6 +14,7 @@ import { priorityAdmission } from "./priority.ts";
 import { runtimeClassAdmission } from "./runtimeclass.ts";
 import { defaultStorageClassAdmission, storageObjectInUseProtection } from "./storage.ts";
 import { defaultTolerationSeconds } from "./tolerations.ts";
+import { defaultIngressClassAdmission } from "./ingressclass.ts";
 import { rbacEscalationCheck } from "./rbacescalation.ts";
 import { certificateAdmission } from "./certificates.ts";
 import { serviceAccountTokenSecrets, type LegacyTokenIssuer } from "./serviceaccounttoken.ts";
@@ -67,6 +68,7 @@ export function defaultAdmissionPlugins(
     runtimeClassAdmission(get),
     defaultStorageClassAdmission(get),
     storageObjectInUseProtection(),
+    defaultIngressClassAdmission(get),
   ];
   const issuer = deps.authenticator as Partial<LegacyTokenIssuer> | undefined;
   if (issuer?.issueLegacyServiceAccountToken && deps.caPEM) {

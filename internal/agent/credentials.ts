@@ -76,6 +76,7 @@ export class NodeCredentialManager {
   }
   nodeToken = (): string => this.current.nodeToken;
   proxyToken = (): string => this.current.proxyToken ?? "";
+  ingressToken = (): string => this.current.ingressToken ?? "";
   verificationKeys = () => this.creds?.kubeletVerificationKeys;
 
   /** Renews when half the lifetime is gone; re-joins when the server rejects the node token. Until the signal aborts. */

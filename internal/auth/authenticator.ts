@@ -20,6 +20,7 @@ import {
   type ServiceAccountTokenRequest,
 } from "./serviceaccount/jwt.ts";
 import { ADMIN_USER_NAME, AUTHENTICATED_GROUP, COMPONENT_USERS, NODE_USER_PREFIX, NODES_GROUP, PRIVILEGED_GROUP } from "../api/names.ts";
+import { INGRESS_USER } from "../api/ingress.ts";
 
 const CACHE_TTL_MS = 10_000;
 const NEGATIVE_TTL_MS = 2_000;
@@ -104,6 +105,8 @@ export function createAuthenticator(opts: { store?: Store; dataDir: string; admi
       const cred = await verifyNodeCredential(store, token);
       if (!cred) return null;
       // The node's service proxy runs as system:kube-proxy, as upstream's kube-proxy (ClusterRole system:node-proxier).
+      // The ingress proxy has its own identity (ClusterRole system:kubun-ingress): it reads Secrets, the kubelet may not.
+      if (cred.kind === "ingress") return { user: { username: INGRESS_USER, groups: [AUTHENTICATED_GROUP] }, audiences: apiAudiences };
       if (cred.kind === "proxy") return { user: { username: COMPONENT_USERS.kubeProxy, groups: [AUTHENTICATED_GROUP] }, audiences: apiAudiences };
       return { user: { username: NODE_USER_PREFIX + cred.nodeName, groups: [NODES_GROUP, AUTHENTICATED_GROUP] }, audiences: apiAudiences };
     }

@@ -38,6 +38,8 @@ export interface NodeCredentials {
   nodeToken: string;
   /** Bearer token of system:kube-proxy (ClusterRole system:node-proxier): for the node's service proxy. */
   proxyToken?: string;
+  /** Bearer token of system:kubun-ingress (ClusterRole system:kubun-ingress): for the node's ingress proxy. */
+  ingressToken?: string;
   /** When the tokens expire (RFC 3339). */
   expires?: string;
   /** The kubelet's serving certificate (cluster CA), when a servingPublicKey was sent. */
@@ -143,9 +145,9 @@ export async function requestNodeCredentialsFull(opts: CredentialsRequestOptions
     }
     throw new Error(`node credentials request to ${opts.server} failed: ${msg}`);
   }
-  const body = (await res.json()) as { token?: string; proxyToken?: string; expires?: string; servingCert?: string; kubeletVerificationKeys?: { keys: unknown[] } };
+  const body = (await res.json()) as { token?: string; proxyToken?: string; ingressToken?: string; expires?: string; servingCert?: string; kubeletVerificationKeys?: { keys: unknown[] } };
   if (!body.token) throw new Error(`node credentials response from ${opts.server} has no token`);
-  return { nodeToken: body.token, proxyToken: body.proxyToken, expires: body.expires, servingCert: body.servingCert, kubeletVerificationKeys: body.kubeletVerificationKeys };
+  return { nodeToken: body.token, proxyToken: body.proxyToken, ingressToken: body.ingressToken, expires: body.expires, servingCert: body.servingCert, kubeletVerificationKeys: body.kubeletVerificationKeys };
 }
 
 export class CredentialsRejectedError extends Error {}

@@ -137,6 +137,7 @@ export function joinRoutes(opts: JoinRoutesOptions): Hono {
     return c.json({
       token: creds.nodeToken,
       proxyToken: creds.proxyToken,
+      ingressToken: creds.ingressToken,
       expires: creds.expiresAt.toISOString(),
       ...(servingCert ? { servingCert } : {}),
       kubeletVerificationKeys: await keys.jwks(),

@@ -1,5 +1,7 @@
 // Node credentials: per node, a random bearer token for the kubelet (`kubun-node~<node>~<secret>`, user
-// system:node:<node>) and one for its service proxy (`kubun-proxy~<node>~<secret>`, user system:kube-proxy).
+// system:node:<node>), one for its service proxy (`kubun-proxy~<node>~<secret>`, user system:kube-proxy) and one for
+// its ingress proxy (`kubun-ingress~<node>~<secret>`, user system:kubun-ingress: it may read Secrets, so it is kept
+// apart from the kubelet's identity, as upstream ingress controllers run under their own ServiceAccount).
 // Only their sha256 is kept, with an expiry, in the store under /kubun/node-credentials/<node> (not the data dir:
 // they survive restarts and work against every server sharing the store).
 // - Revocable: deleting the key revokes both (done when the Node is deleted, see nodecleanup.ts).
@@ -10,7 +12,7 @@ import { safeEqual } from "./tokenformat.ts";
 import { randomHex } from "./files.ts";
 
 export const NODE_CREDS_PREFIX = "/kubun/node-credentials/";
-const PREFIXES = { node: "kubun-node~", proxy: "kubun-proxy~" } as const;
+const PREFIXES = { node: "kubun-node~", proxy: "kubun-proxy~", ingress: "kubun-ingress~" } as const;
 export type NodeCredentialKind = keyof typeof PREFIXES;
 
 /** 7 days: a node switched off for longer joins again with the join token and its node password. */
@@ -30,13 +32,14 @@ function sha256(s: string): string {
 interface CredRecord {
   sha256?: string;
   proxySha256?: string;
+  ingressSha256?: string;
   issued?: string;
   /** RFC 3339; records written before expiry existed count from `issued`. */
   expires?: string;
 }
 
 export function parseNodeToken(token: string): { nodeName: string; secret: string; kind: NodeCredentialKind } | undefined {
-  for (const kind of ["node", "proxy"] as const) {
+  for (const kind of ["node", "proxy", "ingress"] as const) {
     const prefix = PREFIXES[kind];
     if (!token.startsWith(prefix)) continue;
     const rest = token.slice(prefix.length);
@@ -53,6 +56,7 @@ export function parseNodeToken(token: string): { nodeName: string; secret: strin
 export interface IssuedNodeCredentials {
   nodeToken: string;
   proxyToken: string;
+  ingressToken: string;
   expiresAt: Date;
 }
 
@@ -61,9 +65,10 @@ export async function issueNodeCredentials(store: Store, nodeName: string, ttlMs
   if (!validNodeName(nodeName)) throw new Error(`invalid node name ${JSON.stringify(nodeName)}: must be a DNS-1123 subdomain`);
   const secret = randomHex(32);
   const proxySecret = randomHex(32);
+  const ingressSecret = randomHex(32);
   const now = Date.now();
   const expiresAt = new Date(now + ttlMs);
-  const rec: CredRecord = { sha256: sha256(secret), proxySha256: sha256(proxySecret), issued: new Date(now).toISOString(), expires: expiresAt.toISOString() };
+  const rec: CredRecord = { sha256: sha256(secret), proxySha256: sha256(proxySecret), ingressSha256: sha256(ingressSecret), issued: new Date(now).toISOString(), expires: expiresAt.toISOString() };
   const value = JSON.stringify(rec);
   const key = NODE_CREDS_PREFIX + nodeName;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -71,7 +76,7 @@ export async function issueNodeCredentials(store: Store, nodeName: string, ttlMs
     try {
       if (kv) await store.update(key, value, kv.modRevision);
       else await store.create(key, value);
-      return { nodeToken: `${PREFIXES.node}${nodeName}~${secret}`, proxyToken: `${PREFIXES.proxy}${nodeName}~${proxySecret}`, expiresAt };
+      return { nodeToken: `${PREFIXES.node}${nodeName}~${secret}`, proxyToken: `${PREFIXES.proxy}${nodeName}~${proxySecret}`, ingressToken: `${PREFIXES.ingress}${nodeName}~${ingressSecret}`, expiresAt };
     } catch (err) {
       if (err instanceof KeyExistsError || err instanceof ConflictError || err instanceof NotFoundError) continue;
       throw err;
@@ -99,7 +104,7 @@ export async function verifyNodeCredential(store: Store, token: string): Promise
   }
   const expiresAt = rec.expires ? Date.parse(rec.expires) : Date.parse(rec.issued ?? "") + NODE_CREDENTIALS_TTL_MS;
   if (!(expiresAt > Date.now())) return undefined;
-  const want = p.kind === "node" ? rec.sha256 : rec.proxySha256;
+  const want = p.kind === "node" ? rec.sha256 : p.kind === "proxy" ? rec.proxySha256 : rec.ingressSha256;
   return want && safeEqual(want, sha256(p.secret)) ? { nodeName: p.nodeName, kind: p.kind, expiresAt } : undefined;
 }
 

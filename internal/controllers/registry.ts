@@ -24,6 +24,7 @@ import { newServiceAccountController } from "./serviceaccount/controller.ts";
 import { newHorizontalPodAutoscalerController } from "./podautoscaler/controller.ts";
 import { newPersistentVolumeController } from "./volume/binder.ts";
 import { newPVCProtectionController, newPVProtectionController } from "./volume/protection.ts";
+import { newIngressStatusController } from "./ingress/controller.ts";
 
 export interface ControllerEntry {
   name: string;
@@ -56,6 +57,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "persistentvolume-binder", create: newPersistentVolumeController },
   { name: "pvc-protection", create: newPVCProtectionController },
   { name: "pv-protection", create: newPVProtectionController },
+  { name: "ingress-status", create: newIngressStatusController },
 ];
 
 function podGCTimings(quarantineMs?: number) {

@@ -36,6 +36,7 @@ import { toTable } from "../apiserver/tables/index.ts";
 import { defaultAdmissionPlugins, ensureSystemPriorityClasses } from "../admission/index.ts";
 import { ensureDefaultNamespaces } from "./bootstrap.ts";
 import { ensureLocalStorage } from "./localstorage.ts";
+import { ensureDefaultIngressClass } from "./ingressclass.ts";
 import { serveAPI } from "./serve.ts";
 
 export interface ControlPlaneOptions {
@@ -194,6 +195,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
   await ensureDefaultNamespaces(deps, ADMIN_USER);
   await ensureLocalStorage(deps, ADMIN_USER, opts.defaultLocalStoragePath ?? join(opts.dataDir, "storage"));
+  await ensureDefaultIngressClass(deps, ADMIN_USER);
   api.markReady();
 
   const localURL = `https://127.0.0.1:${port}`;

@@ -274,6 +274,9 @@ function kubunControllerManagerRules(): PolicyRule[] {
     rule(["get", "list", "watch", "update", "patch"], CORE, "serviceaccounts"),
     rule(["create"], CORE, "serviceaccounts/token"),
     rule(["get", "list", "watch", "create", "update", "patch"], CORE, "configmaps"),
+    // the ingress status controller (internal/controllers/ingress): node addresses into status.loadBalancer
+    rule(["get", "list", "watch"], NETWORKING, ["ingresses", "ingressclasses"]),
+    rule(["update", "patch"], NETWORKING, "ingresses/status"),
   ];
   return [...controllerRoles().flatMap((r) => r.rules), ...extra];
 }
@@ -479,6 +482,14 @@ export function bootstrapPolicy(): BootstrapPolicy {
       eventsRule(),
       rule(["list", "watch"], DISCOVERY, "endpointslices"),
     ]),
+    // The agents' ingress proxy (internal/ingress): routes from Ingresses, backends from EndpointSlices, TLS
+    // certificates from Secrets — read-only, as an upstream ingress controller's ServiceAccount.
+    clusterRole("system:kubun-ingress", [
+      rule(["get", "list", "watch"], NETWORKING, ["ingresses", "ingressclasses"]),
+      rule(["get", "list", "watch"], CORE, ["services", "secrets"]),
+      rule(["list", "watch"], DISCOVERY, "endpointslices"),
+      eventsRule(),
+    ]),
     clusterRole("system:kube-scheduler", [
       eventsRule(),
       rule("create", COORD, "leases"),
@@ -511,6 +522,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterBinding("system:basic-user", [group("system:authenticated")]),
     clusterBinding("system:public-info-viewer", [group("system:authenticated"), group("system:unauthenticated")]),
     clusterBinding("system:node-proxier", [user("system:kube-proxy")]),
+    clusterBinding("system:kubun-ingress", [user("system:kubun-ingress")]),
     clusterBinding("system:kube-controller-manager", [user("system:kube-controller-manager")]),
     clusterBinding("system:kube-dns", [sa("kube-system", "kube-dns")]),
     clusterBinding("system:kube-scheduler", [user("system:kube-scheduler")]),

@@ -121,6 +121,9 @@ async function killContainers(o: Required<KillallOptions>, report: Report): Prom
   for (const pid of victims) signal(pid, "SIGKILL");
   await waitGone(victims, 10_000);
   if (shims.length) report.push(`killed ${shims.length} shim(s) and ${victims.length - shims.length} container process(es)`);
+  // ctr helpers of a kubun that died without cleaning up (event watchers, execs) talk to our socket too.
+  const helpers = processes().filter((p) => /(^|\/)ctr$/.test(p.argv[0] ?? "") && p.argv.includes(address));
+  for (const h of helpers) signal(h.pid, "SIGKILL");
   const ours = procs.filter((p) => /(^|\/)containerd$/.test(p.argv[0] ?? "") && p.argv.includes(join(cdir, "config.toml")));
   for (const c of ours) signal(c.pid, "SIGTERM");
   const left = await waitGone(ours.map((c) => c.pid), 15_000);
@@ -253,7 +256,7 @@ export async function uninstall(opts: UninstallOptions): Promise<Report> {
     await run(["systemctl", "disable", `${o.name}.service`, `${o.name}-agent.service`], { allowFail: true });
   }
   if (isOpenRC(o.root)) for (const svc of [o.name, `${o.name}-agent`]) await run(["rc-update", "del", svc, "default"], { allowFail: true });
-  for (const p of [...o.remove, o.dataDir]) {
+  for (const p of [...opts.remove, o.dataDir]) {
     if (!p || p === "/" || !existsSync(p)) continue;
     // Nothing may stay mounted under a folder we delete (rm would descend into the mount).
     if (mountsUnder(p).length) await unmountAll(p, report);

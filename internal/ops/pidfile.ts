@@ -14,7 +14,8 @@ export function writeServerPid(dataDir: string): () => void {
   const path = serverPidPath(dataDir);
   writeAtomic(path, `${process.pid}\n`, 0o644);
   return () => {
-    if (readFileSync(path, "utf8").trim() === String(process.pid)) rmSync(path, { force: true });
+    // Only our own record (another server may have started on the data dir since; the file may be gone).
+    if (existsSync(path) && readFileSync(path, "utf8").trim() === String(process.pid)) rmSync(path, { force: true });
   };
 }
 

@@ -260,3 +260,20 @@ describe("WaitForFirstConsumer with the scheduler", () => {
     expect(cond.message).toBe("0/3 nodes are available: 3 node(s) had volume node affinity conflict. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.");
   });
 });
+
+describe("what a node may do with volumes", () => {
+  const asNode = (node: string, args: string[]) => env.cluster.kubectl([...args, `--as=system:node:${node}`, "--as-group=system:nodes", "--as-group=system:authenticated"]);
+
+  test("a node lists volumes, and updates only local-path volumes on itself", async () => {
+    expect((await asNode("n-1", ["get", "pv"])).code).toBe(0);
+    const other = await asNode("n-1", ["annotate", "pv", "fast-2g", "x=y"]);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain("forbidden");
+    await pvs().create({ ...volume("on-n1", "1Gi"), metadata: { name: "on-n1", annotations: { "local.path.provisioner/selected-node": "n-1" } } });
+    expect((await asNode("n-2", ["annotate", "pv", "on-n1", "x=y"])).code).not.toBe(0);
+    const mine = await asNode("n-1", ["annotate", "pv", "on-n1", "x=y"]);
+    expect(mine.stderr).toBe("");
+    expect(mine.code).toBe(0);
+    expect((await asNode("n-1", ["delete", "pv", "on-n1"])).code).not.toBe(0);
+  });
+});

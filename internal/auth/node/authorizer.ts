@@ -93,7 +93,7 @@ export class NodeAuthorizer implements Authorizer {
    */
   private async getPV(nodeName: string, attrs: RequestAttributes): Promise<Result> {
     if ((attrs.verb === "list" || attrs.verb === "watch") && !attrs.subresource) return { decision: "allow" };
-    if ((attrs.verb === "update" || attrs.verb === "patch") && !attrs.subresource && attrs.name && this.store) {
+    if (["get", "update", "patch"].includes(attrs.verb) && !attrs.subresource && attrs.name && this.store) {
       const { kv } = await this.store.get(`/registry/core/persistentvolumes/${attrs.name}`);
       let onNode = false;
       try {
@@ -102,7 +102,7 @@ export class NodeAuthorizer implements Authorizer {
         onNode = false;
       }
       if (onNode) return { decision: "allow" };
-      return { decision: "no-opinion", reason: `no relationship found between node '${nodeName}' and this object` };
+      if (attrs.verb !== "get") return { decision: "no-opinion", reason: `no relationship found between node '${nodeName}' and this object` };
     }
     if (attrs.verb !== "get") return { decision: "no-opinion", reason: "can only get individual resources of this type" };
     if (attrs.subresource) return { decision: "no-opinion", reason: "cannot get subresource" };

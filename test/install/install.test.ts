@@ -116,6 +116,20 @@ describe("install.sh from a release folder", () => {
     await waitFor("the agent's node to be Ready", () => nodeReady("inst-agent"));
   });
 
+  test("install.sh again while kubun runs: upgraded in place, the pod's container lives on", async () => {
+    const shims = processesUnder(srv.root).filter((p) => p.cmdline.includes("containerd-shim")).map((p) => p.pid);
+    expect(shims.length).toBeGreaterThan(0);
+    const before = pidOf(srv.data);
+    const r = await installServer();
+    expect(r.code).toBe(0);
+    expect(pidOf(srv.data)).not.toBe(before);
+    expect(existsSync(`/proc/${before}`)).toBe(false);
+    // Stopping kubun stops neither the shims nor the containers (k3s's KillMode=process).
+    for (const pid of shims) expect(existsSync(`/proc/${pid}`)).toBe(true);
+    await waitFor("the pod to be adopted", async () => (await kubectl(["get", "pod", "sleeper", "-o", "jsonpath={.status.phase}/{.status.containerStatuses[0].restartCount}"])).stdout === "Running/0");
+    await waitFor("both nodes Ready", async () => (await nodeReady("inst-srv")) && nodeReady("inst-agent"));
+  });
+
   test("kubun-killall.sh stops everything it started, removes its network state and keeps the data", async () => {
     expect(processesUnder(srv.root).some((p) => p.cmdline.includes("containerd-shim"))).toBe(true);
     expect(podNetns(srv.data).length).toBeGreaterThan(0);
@@ -137,7 +151,7 @@ describe("install.sh from a release folder", () => {
     expect(existsSync(join(srv.data, "server/db/state.db"))).toBe(true);
   });
 
-  test("install.sh again upgrades in place: the cluster comes back with its objects", async () => {
+  test("after killall, install.sh again brings the cluster back with its objects (data kept)", async () => {
     const r = await installServer();
     expect(r.code).toBe(0);
     expect((await kubectl(["get", "configmap", "survivor", "-o", "jsonpath={.data.k}"])).stdout).toBe("v");

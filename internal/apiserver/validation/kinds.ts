@@ -18,6 +18,7 @@ import { validateWebhookConfiguration } from "./admissionregistration.ts";
 import { validateNetworkPolicy } from "./networkpolicy.ts";
 import { validateIngress, validateIngressClass } from "./ingress.ts";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage.ts";
+import { validateHorizontalPodAutoscaler } from "./autoscaling.ts";
 
 /** Which name syntax each kind uses (upstream's ValidateXName functions). */
 export function nameCheckFor(kind: string): NameCheck {
@@ -106,6 +107,9 @@ export function validateCreate(ri: ResourceInfo, obj: Obj, old?: Obj): Errors {
       break;
     case "PriorityLevelConfiguration":
       validatePriorityLevelConfiguration(e, obj);
+      break;
+    case "HorizontalPodAutoscaler":
+      if (ri.group === "autoscaling") validateHorizontalPodAutoscaler(e, obj);
       break;
     case "PriorityClass":
       if (typeof obj.value !== "number") e.required("value");

@@ -3,7 +3,7 @@
 // file; an OpenRC script; and kubun really sending READY=1 on $NOTIFY_SOCKET once it serves (what Type=notify
 // waits for). Files go under .tmp/ (INSTALL_KUBUN_ROOT with INSTALL_KUBUN_INIT, INSTALL_KUBUN_SKIP_START).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/tmpdir.ts";
 import { run } from "../../internal/runtime/run.ts";
@@ -90,6 +90,41 @@ describe("systemd units", () => {
     const r = await install(join(work, "tok"), { INSTALL_KUBUN_EXEC: "--token abc" });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("do not put the token in INSTALL_KUBUN_EXEC");
+  });
+});
+
+describe("where the binary and the packages come from", () => {
+  test("INSTALL_KUBUN_BINARY: install.sh alone (no release folder, no checkout) installs that binary", async () => {
+    const root = join(work, "bin-only");
+    const dir = join(work, "alone");
+    await run(["mkdir", "-p", dir]);
+    await Bun.write(join(dir, "install.sh"), Bun.file(join(release, "install.sh")));
+    const p = Bun.spawn(["sh", join(dir, "install.sh")], {
+      env: { PATH: pathWithoutBun(work), INSTALL_KUBUN_ROOT: root, INSTALL_KUBUN_BIN_DIR: join(root, "bin"), INSTALL_KUBUN_SKIP_START: "true", INSTALL_KUBUN_BINARY: join(release, "kubun-linux-amd64") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await p.exited).toBe(0);
+    expect(await new Response(p.stdout).text()).toContain(`installed ${join(root, "bin/kubun")} (kubun version v`);
+  });
+
+  test("without apt it says what is missing and how to get it", async () => {
+    // A PATH without dpkg-query, apt-get, runc and containerd: a non-Debian host that lacks them.
+    const bin = join(work, "noapt-bin");
+    await run(["mkdir", "-p", bin]);
+    for (const dir of ["/usr/sbin", "/usr/bin"])
+      for (const f of readdirSync(dir))
+        if (!/^(dpkg-query|apt-get|runc|containerd|bun|bunx)$/.test(f) && !existsSync(join(bin, f))) symlinkSync(join(dir, f), join(bin, f));
+    const root = join(work, "noapt");
+    const p = Bun.spawn(["sh", join(release, "install.sh")], {
+      env: { PATH: bin, INSTALL_KUBUN_ROOT: root, INSTALL_KUBUN_BIN_DIR: join(root, "bin"), INSTALL_KUBUN_SKIP_START: "true" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+    expect(code).toBe(0);
+    expect(stderr).toContain("[WARN]  missing: containerd runc\n");
+    expect(stderr).toContain("kubun will refuse to start until they are there ('kubun check-config' lists what is missing)");
   });
 });
 

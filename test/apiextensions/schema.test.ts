@@ -107,6 +107,12 @@ describe("defaulting and pruning", () => {
     expect(prune(o, s)).toEqual(["extra", "spec.x", "spec.items[0].y"]);
     expect(o).toEqual({ apiVersion: "x/v1", kind: "K", metadata: { name: "a" }, spec: { items: [{ name: "a" }], free: { anything: { deep: true } }, ios: 3 } });
   });
+  test("a schema that names metadata (`metadata: {type: object}`) does not prune its ObjectMeta fields", () => {
+    const withMeta = { ...s, properties: { ...s.properties, metadata: { type: "object" } } } as typeof s;
+    const o: any = { apiVersion: "x/v1", kind: "K", metadata: { name: "a", labels: { x: "y" }, bogus: 1 }, spec: {} };
+    expect(prune(o, withMeta)).toEqual(["metadata.bogus"]);
+    expect(o.metadata).toEqual({ name: "a", labels: { x: "y" } });
+  });
   test("__proto__ is an ordinary field name", () => {
     const o = JSON.parse('{"spec":{"__proto__":{"polluted":true},"mode":"x"}}');
     expect(prune(o, s)).toEqual(["spec.__proto__"]);

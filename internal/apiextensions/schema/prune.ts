@@ -26,13 +26,15 @@ function walk(v: unknown, s: Schema, path: string, keepMeta: boolean, dropped: s
   const preserve = s["x-kubernetes-preserve-unknown-fields"] === true;
   for (const k of Object.keys(v)) {
     const p = childPath(path, k);
-    if (has(props, k)) {
+    if (keepMeta && META.includes(k)) {
+      // As upstream: a resource's apiVersion/kind/metadata are never pruned by its schema (a schema may say
+      // `metadata: {type: object}`); metadata keeps exactly the ObjectMeta fields.
+      if (k === "metadata") pruneEmbeddedMeta(v[k], p, dropped);
+    } else if (has(props, k)) {
       const ps = props[k]!;
       walk(v[k], ps, p, !!ps["x-kubernetes-embedded-resource"], dropped);
     } else if (isObject(ap)) {
       walk(v[k], ap as Schema, p, !!(ap as Schema)["x-kubernetes-embedded-resource"], dropped);
-    } else if (keepMeta && META.includes(k)) {
-      if (k === "metadata") pruneEmbeddedMeta(v[k], p, dropped);
     } else if (!preserve && ap !== true) {
       delete v[k];
       dropped.push(p);

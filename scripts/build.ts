@@ -1,12 +1,16 @@
-// bun run build: the single kubun binary for amd64 and arm64 (Raspberry Pi), in dist/.
-// Everything it needs (migrations, OpenAPI documents) is imported, so it is embedded in the binary.
+// bun run build [amd64|arm64] [--outdir DIR]: the single kubun binary for amd64 and arm64 (Raspberry Pi), in dist/
+// (or DIR). Everything it needs (migrations, OpenAPI documents) is imported, so it is embedded in the binary.
 import { $ } from "bun";
+import { join } from "node:path";
 
+const args = process.argv.slice(2);
+const outFlag = args.indexOf("--outdir");
+const outdir = outFlag >= 0 ? args.splice(outFlag, 2)[1]! : "dist";
 const targets = [
-  { target: "bun-linux-x64", out: "dist/kubun-linux-amd64" },
-  { target: "bun-linux-arm64", out: "dist/kubun-linux-arm64" },
+  { target: "bun-linux-x64", out: join(outdir, "kubun-linux-amd64") },
+  { target: "bun-linux-arm64", out: join(outdir, "kubun-linux-arm64") },
 ];
-const only = process.argv[2]; // e.g. "amd64" to build one
+const only = args[0]; // e.g. "amd64" to build one
 const pkg = await Bun.file("package.json").json();
 if (pkg.scripts?.["gen:openapi"]) await $`bun run gen:openapi`;
 

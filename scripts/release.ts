@@ -9,12 +9,12 @@ const repo = resolve(import.meta.dir, "..");
 const out = resolve(process.argv[2] ?? join(repo, "dist/release"));
 const arches = ["amd64", "arm64"] as const;
 
-await $`bun run scripts/build.ts`.cwd(repo);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+// Straight into the release folder: parallel releases (test runs) never share an output file.
+await $`bun run scripts/build.ts --outdir ${out}`.cwd(repo);
 for (const arch of arches) {
   const name = `kubun-linux-${arch}`;
-  copyFileSync(join(repo, "dist", name), join(out, name));
   chmodSync(join(out, name), 0o755);
   const sum = new Bun.CryptoHasher("sha256").update(readFileSync(join(out, name))).digest("hex");
   writeFileSync(join(out, `sha256sum-${arch}.txt`), `${sum}  ${name}\n`);

@@ -1,6 +1,6 @@
 // The release folder the install tests use: `bun run release` once per source version, cached under
 // .tmp/release-cache/<hash of the sources>/ so every test file (and the next run, if nothing changed) reuses it.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_TMP } from "../helpers/tmpdir.ts";
 
@@ -33,17 +33,24 @@ export async function ensureRelease(): Promise<string> {
   if (process.env.KUBUN_TEST_RELEASE_DIR) return (cached = process.env.KUBUN_TEST_RELEASE_DIR);
   const root = join(REPO_TMP, "release-cache");
   const dir = join(root, sourceHash());
-  if (!existsSync(join(dir, "done"))) {
+  if (!existsSync(dir)) {
     mkdirSync(root, { recursive: true });
-    const building = `${dir}.${process.pid}`;
+    // Built beside and renamed into place: a folder under its final name is always complete. Another process
+    // (a parallel test run) may finish first; then its folder is used and ours dropped.
+    const building = join(root, `.building-${process.pid}-${Date.now()}`);
     const p = Bun.spawn(["bun", "run", "scripts/release.ts", building], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     if (code !== 0) throw new Error(`bun run release failed: ${out}${err}`);
-    writeFileSync(join(building, "done"), "");
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(building, dir);
-    // Older versions are dropped (each is ~220 MB).
-    for (const old of readdirSync(root)) if (join(root, old) !== dir && statSync(join(root, old)).mtimeMs < Date.now() - 60_000) rmSync(join(root, old), { recursive: true, force: true });
+    try {
+      renameSync(building, dir);
+    } catch {
+      rmSync(building, { recursive: true, force: true });
+    }
+    // Versions unused for 30 minutes are dropped (each is ~220 MB); a parallel run may still use a recent one.
+    for (const old of readdirSync(root)) {
+      const path = join(root, old);
+      if (path !== dir && statSync(path).mtimeMs < Date.now() - 30 * 60_000) rmSync(path, { recursive: true, force: true });
+    }
   }
   cached = dir;
   return dir;

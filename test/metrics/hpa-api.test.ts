@@ -3,13 +3,17 @@
 // hpa` targets for Utilization and AverageValue, and the metrics reader role aggregated into view.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { startControllerManager } from "../../internal/controllers/index.ts";
+import { waitFor } from "../kubelet/setup.ts";
 
 let c: TestCluster;
+const cm = new AbortController();
 beforeAll(async () => {
   c = await startTestCluster({});
   expect((await c.kubectl(["create", "deployment", "web", "--image=busybox"])).code).toBe(0);
 });
 afterAll(async () => {
+  cm.abort();
   await c?.stop();
 });
 
@@ -117,4 +121,68 @@ test("metrics.k8s.io is readable with the view role (system:aggregated-metrics-r
   expect(await can("list", "pods.metrics.k8s.io")).toBe("yes");
   expect((await c.kubectl(["auth", "can-i", "list", "pods.metrics.k8s.io", "--as=bob"])).stdout.trim()).toBe("no");
   expect(await can("list", "horizontalpodautoscalers.autoscaling")).toBe("yes");
+});
+
+const CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: workers.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: workers, singular: worker, kind: Worker}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+`;
+
+test("the controller rescales any scale subresource into [minReplicas, maxReplicas]: a StatefulSet and a custom resource", async () => {
+  void startControllerManager(c.componentConfig("controller-manager"), {
+    identity: "hpa-api-test",
+    serviceCIDR: "10.43.0.0/16",
+    clusterCIDR: "10.42.0.0/16",
+    signal: cm.signal,
+    leaderElection: false,
+    controllers: ["horizontalpodautoscaling"],
+    hpaSyncPeriodMs: 500,
+  });
+  const sts = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 1
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: busybox}]}
+`;
+  expect((await c.kubectl(["apply", "-f", "-"], { stdin: sts })).code).toBe(0);
+  expect((await c.kubectl(["autoscale", "statefulset", "db", "--min=2", "--max=4"])).code).toBe(0);
+  await waitFor("StatefulSet scaled to minReplicas", async () => ((await json("/apis/apps/v1/namespaces/default/statefulsets/db")).body.spec.replicas === 2), 20_000);
+  const h = await waitFor("status of db", async () => {
+    const o = (await json(`${v2}/db`)).body;
+    return o.status?.desiredReplicas === 2 ? o : undefined;
+  }, 20_000);
+  expect(h.status.currentReplicas).toBe(1);
+  expect(h.status.conditions.find((x: any) => x.type === "AbleToScale")).toMatchObject({ status: "True", reason: "SucceededRescale", message: "the HPA controller was able to update the target scale to 2" });
+  const ev = await c.kubectl(["get", "events", "--field-selector", "involvedObject.name=db,reason=SuccessfulRescale", "-o", "jsonpath={.items[*].message}"]);
+  expect(ev.stdout).toBe("New size: 2; reason: Current number of replicas below Spec.MinReplicas");
+
+  expect((await c.kubectl(["apply", "-f", "-"], { stdin: CRD })).code).toBe(0);
+  await waitFor("CRD established", async () => (await c.kubectl(["get", "workers"])).code === 0, 20_000);
+  const worker = { apiVersion: "example.com/v1", kind: "Worker", metadata: { name: "w" }, spec: { replicas: 7 } };
+  expect((await json("/apis/example.com/v1/namespaces/default/workers", { method: "POST", body: JSON.stringify(worker) })).status).toBe(201);
+  const hpa = { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "w" }, spec: { scaleTargetRef: { apiVersion: "example.com/v1", kind: "Worker", name: "w" }, minReplicas: 1, maxReplicas: 3 } };
+  expect((await json(v2, { method: "POST", body: JSON.stringify(hpa) })).status).toBe(201);
+  await waitFor("custom resource scaled to maxReplicas", async () => (await json("/apis/example.com/v1/namespaces/default/workers/w")).body.spec.replicas === 3, 20_000);
+  const ev2 = await c.kubectl(["get", "events", "--field-selector", "involvedObject.name=w,reason=SuccessfulRescale", "-o", "jsonpath={.items[*].message}"]);
+  expect(ev2.stdout).toBe("New size: 3; reason: Current number of replicas above Spec.MaxReplicas");
 });

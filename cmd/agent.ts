@@ -70,6 +70,12 @@ export function agentOptions(s: Settings, server: string, token: string, signal:
     kubeReserved: s["kube-reserved"] as string | undefined,
     kubeletPort: Number(s["kubelet-port"]),
     podLogDir: s["pod-log-dir"] ? String(s["pod-log-dir"]) : undefined,
+    ingress: {
+      disabled: !!s["disable-ingress"] || ((s["disable"] as string[] | undefined) ?? []).includes("ingress"),
+      httpPort: Number(s["ingress-http-port"] ?? 80),
+      httpsPort: Number(s["ingress-https-port"] ?? 443),
+      accessLog: !!s["ingress-access-log"],
+    },
     signal,
   };
 }

@@ -12,6 +12,7 @@ import { persistInformers } from "../client/snapshot.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
 import { DEFAULT_CLUSTER_DNS, startDNS } from "../dns/index.ts";
 import { startProxy } from "../proxy/index.ts";
+import { startAgentIngress, type AgentIngressOptions } from "../ingress/agent.ts";
 import { runLocalPathCleanup } from "../kubelet/localpathcleanup.ts";
 import { Informer } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
@@ -38,6 +39,8 @@ export interface AgentOptions {
   nodeTaints?: string[];
   kubeReserved?: string;
   kubeletPort?: number;
+  /** The node's ingress proxy (--ingress-http-port, --ingress-https-port, --disable ingress). */
+  ingress?: AgentIngressOptions;
   signal: AbortSignal;
   // ---- extensions (tests, unusual hosts); all optional ----
   /** Use this running containerd instead of starting one. */
@@ -167,6 +170,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
       { listen: [{ host: opts.clusterDNS ?? DEFAULT_CLUSTER_DNS, port: 53 }], addLocalAddresses: true, netns: opts.nodeNetns, informers: nodeInformers, signal },
     ).catch((e) => log.warn("cluster DNS not started", { error: e }));
   } else log.warn("no proxy credentials (cached by an older agent?): service proxy and cluster DNS not started");
+
+  startAgentIngress({ opts: opts.ingress, servers, token: credentials.ingressToken, caPEM: creds.caPEM, nodeName, netns: opts.nodeNetns, runDir: join(agentDir, "ingress"), log: log.child("ingress"), signal });
 
   // 5. Kubelet: adopt what runs, before (and independent of) the API.
   const nodeAgent = new NodeAgent({

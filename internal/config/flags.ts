@@ -51,6 +51,10 @@ const nodeFlags: FlagDef[] = [
   { name: "kube-reserved", type: "string", description: "Resources reserved for system daemons, e.g. cpu=100m,memory=256Mi", env: "KUBUN_KUBE_RESERVED", category: "agent/node" },
   { name: "kubelet-port", type: "number", description: "Port of the kubelet's HTTPS endpoint", env: "KUBUN_KUBELET_PORT", default: 10250, category: "agent/node" },
   { name: "pod-log-dir", type: "string", description: "Root of container logs", env: "KUBUN_POD_LOG_DIR", default: "/var/log/pods", category: "agent/runtime" },
+  { name: "ingress-http-port", type: "number", description: "Port of the node's ingress proxy for HTTP", env: "KUBUN_INGRESS_HTTP_PORT", default: 80, category: "agent/node" },
+  { name: "ingress-https-port", type: "number", description: "Port of the node's ingress proxy for HTTPS", env: "KUBUN_INGRESS_HTTPS_PORT", default: 443, category: "agent/node" },
+  { name: "disable-ingress", type: "boolean", description: "Do not run the ingress proxy on this node (also: --disable ingress)", env: "KUBUN_DISABLE_INGRESS", default: false, category: "agent/node" },
+  { name: "ingress-access-log", type: "boolean", description: "Log every request through the ingress proxy at info level (else debug)", env: "KUBUN_INGRESS_ACCESS_LOG", default: false, category: "agent/node" },
 ];
 
 const snapshotDir: FlagDef = { name: "snapshot-dir", type: "string", description: "Folder for datastore snapshots (default: <data-dir>/server/snapshots)", env: "KUBUN_SNAPSHOT_DIR", category: "data" };
@@ -105,6 +109,7 @@ export const agentFlags: FlagDef[] = [
   { name: "token", alias: "t", type: "string", description: "Join token (K10…::server:…)", env: "KUBUN_TOKEN", category: "cluster" },
   { name: "token-file", type: "string", description: "File holding the join token", env: "KUBUN_TOKEN_FILE", category: "cluster" },
   { name: "simulate", type: "number", description: "Run N hollow nodes (fake kubelets, for scale tests) instead of a real node", env: "KUBUN_SIMULATE", default: 0, category: "components" },
+  { name: "disable", type: "list", description: "Do not run this built-in component (ingress), repeatable", env: "KUBUN_DISABLE", category: "components" },
   ...nodeFlags,
 ];
 

@@ -1,0 +1,162 @@
+// One request through the ingress proxy: route by host and path, redirect to HTTPS when asked, forward to a ready
+// endpoint with X-Forwarded-* headers (a refused or dropped connection moves on to the next endpoint), stream the
+// answer back unchanged (no decompression, no buffering). WebSocket upgrades are relayed message by message.
+import type { Server, ServerWebSocket } from "bun";
+import type { Logger } from "../log/log.ts";
+import type { RouteTable } from "./routes.ts";
+import type { Endpoint, EndpointPicker } from "./backends.ts";
+import type { NetnsDialer } from "./netnsdial.ts";
+
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+/** Time allowed for a backend's response headers (the body may then stream for as long as it likes). */
+export const RESPONSE_HEADER_TIMEOUT_MS = 60_000;
+const MAX_ATTEMPTS = 3;
+
+export interface ProxyContext {
+  routes: () => RouteTable;
+  picker: EndpointPicker;
+  dialer?: NetnsDialer;
+  httpsPort: number;
+  log: Logger;
+  accessLog: boolean;
+}
+
+export interface WsData {
+  target: string;
+  unix?: string;
+  headers: Record<string, string>;
+  protocols: string[];
+  upstream?: WebSocket;
+  queue: (string | ArrayBuffer | Uint8Array)[];
+}
+
+function text(status: number, body: string): Response {
+  return new Response(body + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+function forwardedHeaders(req: Request, clientIP: string, proto: string, port: number): Headers {
+  const h = new Headers(req.headers);
+  const conn = (h.get("connection") ?? "").split(",").map((s) => s.trim().toLowerCase());
+  for (const name of [...HOP_BY_HOP, ...conn]) if (name) h.delete(name);
+  const prior = req.headers.get("x-forwarded-for");
+  h.set("x-forwarded-for", prior ? `${prior}, ${clientIP}` : clientIP);
+  h.set("x-forwarded-proto", proto);
+  h.set("x-forwarded-host", req.headers.get("host") ?? "");
+  h.set("x-forwarded-port", String(port));
+  h.set("x-real-ip", clientIP);
+  return h;
+}
+
+const retryable = (err: unknown) => {
+  const code = (err as { code?: string })?.code ?? "";
+  return /ConnectionRefused|ECONNREFUSED|ECONNRESET|ConnectionClosed|EHOSTUNREACH|FailedToOpenSocket|ConnectionReset/i.test(code + " " + String((err as Error)?.message ?? ""));
+};
+
+function urlFor(ctx: ProxyContext, ep: Endpoint, pathAndQuery: string, scheme = "http"): { url: string; unix?: string } {
+  const host = ep.ip.includes(":") ? `[${ep.ip}]` : ep.ip;
+  return { url: `${scheme}://${host}:${ep.port}${pathAndQuery}`, unix: ctx.dialer?.socketFor(ep.ip, ep.port) };
+}
+
+export function makeHandler(ctx: ProxyContext, proto: "http" | "https", listenPort: number) {
+  return async function handle(req: Request, server: Server<WsData>): Promise<Response | undefined> {
+    const started = performance.now();
+    const url = new URL(req.url);
+    const host = req.headers.get("host") ?? url.host;
+    const clientIP = server.requestIP(req)?.address ?? "";
+    const done = (res: Response, backend = "-") => {
+      if (ctx.accessLog) ctx.log.info("access", { client: clientIP, method: req.method, host, path: url.pathname, status: res.status, ms: Math.round(performance.now() - started), backend });
+      else ctx.log.debug("access", { client: clientIP, method: req.method, host, path: url.pathname, status: res.status, backend });
+      return res;
+    };
+    const route = ctx.routes().match(host, url.pathname);
+    if (!route) return done(text(404, "404 page not found"));
+    if (proto === "http" && route.sslRedirect) {
+      const h = host.replace(/:\d+$/, "");
+      const port = ctx.httpsPort === 443 ? "" : `:${ctx.httpsPort}`;
+      return done(new Response(null, { status: 308, headers: { location: `https://${h}${port}${url.pathname}${url.search}` } }));
+    }
+    const svc = route.backend.service;
+    if (!svc) return done(text(503, "503 resource backends are not supported by kubun's ingress"));
+    const endpoints = ctx.picker.endpoints(route.namespace, svc);
+    if (!endpoints.length) return done(text(503, "503 no ready endpoints"));
+    const headers = forwardedHeaders(req, clientIP, proto, listenPort);
+
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      const { url: target, unix } = urlFor(ctx, endpoints[0]!, url.pathname + url.search, "ws");
+      const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      const wsHeaders: Record<string, string> = {};
+      for (const name of ["cookie", "authorization", "origin", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip"]) {
+        const v = headers.get(name);
+        if (v) wsHeaders[name] = v;
+      }
+      wsHeaders.host = host;
+      const data: WsData = { target, unix, headers: wsHeaders, protocols, queue: [] };
+      if (server.upgrade(req, { data })) {
+        done(new Response(null, { status: 101 }), target);
+        return undefined;
+      }
+      return done(text(400, "400 bad websocket upgrade"));
+    }
+
+    // Bodies are streamed, so only requests without one (or refused before anything was sent) are retried.
+    const hasBody = req.body !== null && !["GET", "HEAD", "OPTIONS"].includes(req.method);
+    let lastErr: unknown;
+    for (let i = 0; i < Math.min(MAX_ATTEMPTS, endpoints.length); i++) {
+      const ep = endpoints[i]!;
+      const { url: target, unix } = urlFor(ctx, ep, url.pathname + url.search);
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(new Error("backend response timeout")), RESPONSE_HEADER_TIMEOUT_MS);
+      req.signal.addEventListener("abort", () => ac.abort(), { once: true });
+      try {
+        const res = await fetch(target, {
+          method: req.method,
+          headers,
+          body: hasBody ? req.body : undefined,
+          redirect: "manual",
+          decompress: false,
+          signal: ac.signal,
+          ...(unix ? { unix } : {}),
+          duplex: "half",
+        } as RequestInit);
+        clearTimeout(timer);
+        const out = new Headers(res.headers);
+        for (const name of HOP_BY_HOP) if (name !== "upgrade") out.delete(name);
+        return done(new Response(req.method === "HEAD" ? null : res.body, { status: res.status, statusText: res.statusText, headers: out }), `${ep.ip}:${ep.port}`);
+      } catch (err) {
+        clearTimeout(timer);
+        lastErr = err;
+        if (ac.signal.aborted && !req.signal.aborted) return done(text(504, "504 gateway timeout"), `${ep.ip}:${ep.port}`);
+        if (hasBody || !retryable(err)) break;
+        ctx.log.debug("backend failed; trying the next endpoint", { backend: `${ep.ip}:${ep.port}`, error: String(err) });
+      }
+    }
+    ctx.log.debug("no backend answered", { host, path: url.pathname, error: String(lastErr) });
+    return done(text(502, "502 bad gateway"));
+  };
+}
+
+/** WebSocket relay: the client's socket ↔ a WebSocket to the backend (messages queued until it opens). */
+export const websocketHandlers = {
+  open(ws: ServerWebSocket<WsData>) {
+    const d = ws.data;
+    const up = new WebSocket(d.target, { headers: d.headers, protocols: d.protocols } as any);
+    up.binaryType = "arraybuffer";
+    d.upstream = up;
+    up.onopen = () => {
+      for (const m of d.queue.splice(0)) up.send(m);
+    };
+    up.onmessage = (ev) => ws.send(ev.data as string | ArrayBuffer);
+    up.onclose = (ev) => ws.close(ev.code === 1005 || ev.code === 1006 ? 1000 : ev.code, ev.reason);
+    up.onerror = () => ws.close(1011, "backend error");
+  },
+  message(ws: ServerWebSocket<WsData>, msg: string | Buffer) {
+    const up = ws.data.upstream;
+    const m = typeof msg === "string" ? msg : new Uint8Array(msg);
+    if (up?.readyState === WebSocket.OPEN) up.send(m);
+    else ws.data.queue.push(m);
+  },
+  close(ws: ServerWebSocket<WsData>, code: number, reason: string) {
+    const up = ws.data.upstream;
+    if (up && up.readyState <= WebSocket.OPEN) up.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+  },
+};

@@ -39,6 +39,13 @@ exec_line=${INSTALL_KUBUN_EXEC:-}
 KUBUN_URL=${KUBUN_URL:-${INSTALL_KUBUN_URL:-}}
 KUBUN_TOKEN=${KUBUN_TOKEN:-${INSTALL_KUBUN_TOKEN:-}}
 KUBUN_TOKEN_FILE=${KUBUN_TOKEN_FILE:-}
+# Installs made by the first install.sh kept URL and token in /etc/kubun/kubun.env: running the new one without
+# them upgrades that install (an agent stays an agent).
+legacy_env="$root/etc/kubun/kubun.env"
+if [ -z "$KUBUN_URL$KUBUN_TOKEN$KUBUN_TOKEN_FILE" ] && [ -f "$legacy_env" ]; then
+  KUBUN_URL=$(sed -n 's/^KUBUN_URL=//p' "$legacy_env")
+  KUBUN_TOKEN=$(sed -n 's/^KUBUN_TOKEN=//p' "$legacy_env")
+fi
 
 # --- command and flags (k3s: a leading "server"/"agent" in INSTALL_KUBUN_EXEC is the command) ---
 cmd=
@@ -60,6 +67,10 @@ case " $exec_line " in
     fatal "do not put the token in INSTALL_KUBUN_EXEC (any local user could read it with ps); use KUBUN_TOKEN or KUBUN_TOKEN_FILE" ;;
 esac
 if [ "$cmd" = agent ]; then name=${INSTALL_KUBUN_NAME:-kubun-agent}; else name=${INSTALL_KUBUN_NAME:-kubun}; fi
+# The first install.sh named an agent's unit kubun.service too: upgrading keeps that one unit.
+if [ "$cmd" = agent ] && [ -z "${INSTALL_KUBUN_NAME:-}" ] && grep -qs '^ExecStart=.*/kubun agent' "$root/etc/systemd/system/kubun.service"; then
+  name=kubun
+fi
 case "$name" in *[!A-Za-z0-9_.-]* | "") fatal "INSTALL_KUBUN_NAME: letters, digits, '.', '_' and '-' only" ;; esac
 
 # The value of a flag in INSTALL_KUBUN_EXEC (--flag v, --flag=v or -x v), or empty.

@@ -86,6 +86,20 @@ describe("systemd units", () => {
     expect((await verify(join(root, "broken.service"))).stderr).toContain("Failed to parse service type");
   });
 
+  test("an agent installed by the first install.sh (kubun.service + /etc/kubun/kubun.env) is upgraded, not doubled", async () => {
+    const root = join(work, "legacy");
+    await Bun.write(join(root, "etc/kubun/kubun.env"), "KUBUN_URL=https://10.0.0.9:6443\nKUBUN_TOKEN=K10old::server:legacy-secret\n");
+    await Bun.write(join(root, "etc/systemd/system/kubun.service"), "[Service]\nType=simple\nEnvironmentFile=-/etc/kubun/kubun.env\nExecStart=/usr/local/bin/kubun agent \n");
+    const r = await install(root, { INSTALL_KUBUN_INIT: "systemd" });
+    expect(r.code).toBe(0);
+    expect(existsSync(join(root, "etc/systemd/system/kubun-agent.service"))).toBe(false);
+    const unit = join(root, "etc/systemd/system/kubun.service");
+    expect(readFileSync(unit, "utf8")).toMatch(/^ExecStart=\S+\/bin\/kubun agent /m);
+    expect(readFileSync(unit, "utf8")).toContain("Type=notify");
+    expect(readFileSync(`${unit}.env`, "utf8")).toContain("KUBUN_TOKEN=K10old::server:legacy-secret");
+    expect((await verify(unit)).stderr).toBe("");
+  });
+
   test("a token in INSTALL_KUBUN_EXEC is refused (ps would show it)", async () => {
     const r = await install(join(work, "tok"), { INSTALL_KUBUN_EXEC: "--token abc" });
     expect(r.code).toBe(1);

@@ -4,10 +4,11 @@
 set -euo pipefail
 
 KUBUN_APT_PACKAGES=(containerd runc nftables iptables iproute2 kmod containernetworking-plugins busybox-static etcd-server ca-certificates procps)
-# Only the tests need these: Debian's python Kubernetes client, driven as a second real client; qemu-user-static and
-# arm64 libc to run the arm64 release binary (test/install/arm64.test.ts; needs the arm64 dpkg architecture); chromium
-# for the dashboard tests (test/dashboard/, driven by playwright-core).
-KUBUN_TEST_APT_PACKAGES=(python3-kubernetes qemu-user-static libc6:arm64 chromium)
+# Only the tests need these: Debian's python Kubernetes client, driven as a second real client; for test/install/:
+# qemu-user-static and arm64 libc to run the arm64 release binary (needs the arm64 dpkg architecture), systemd for
+# `systemd-analyze verify` of the units, curl for install.sh's INSTALL_KUBUN_DOWNLOAD_URL; chromium for the dashboard
+# tests (test/dashboard/, driven by playwright-core).
+KUBUN_TEST_APT_PACKAGES=(python3-kubernetes qemu-user-static libc6:arm64 systemd curl chromium)
 BUN_VERSION=1.4.4
 
 need_root() {

@@ -295,7 +295,10 @@ export class Scheduler {
     try {
       if (delayed.length) {
         try {
-          await preBindVolumes(this.client, this.pvcs, delayed, node);
+          await preBindVolumes(this.client, this.pvcs, delayed, node, () => {
+            const cur = this.pods.get(pi.key);
+            return !!cur && cur.metadata?.uid === uid && !cur.metadata?.deletionTimestamp;
+          });
         } catch (e) {
           this.cache.forget(pi.key);
           this.requeueIfPending(pi.key);

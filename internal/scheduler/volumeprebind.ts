@@ -12,7 +12,15 @@ import { ANN_SELECTED_NODE } from "../api/volumes.ts";
 /** Upstream's bind timeout is 600 s; kubun's provisioner is local, so a shorter wait suffices. */
 export const VOLUME_BIND_TIMEOUT_MS = 120_000;
 
-export async function preBindVolumes(client: Client, claims: Informer<PersistentVolumeClaim>, delayed: PersistentVolumeClaim[], node: string, timeoutMs = VOLUME_BIND_TIMEOUT_MS): Promise<void> {
+/** `wanted()` false (the pod was deleted meanwhile) ends the wait early. */
+export async function preBindVolumes(
+  client: Client,
+  claims: Informer<PersistentVolumeClaim>,
+  delayed: PersistentVolumeClaim[],
+  node: string,
+  wanted: () => boolean,
+  timeoutMs = VOLUME_BIND_TIMEOUT_MS,
+): Promise<void> {
   const annotate = async (pvc: PersistentVolumeClaim, value: string | null) => {
     const { namespace, name } = pvc.metadata!;
     await client.resource<PersistentVolumeClaim>(refs.persistentvolumeclaims, namespace).patch(name!, "merge", { metadata: { annotations: { [ANN_SELECTED_NODE]: value } } });
@@ -25,6 +33,7 @@ export async function preBindVolumes(client: Client, claims: Informer<Persistent
       if (pending.length === 0) return;
       const gone = pending.find((c) => !claims.getByName(c.metadata!.namespace, c.metadata!.name!));
       if (gone) throw new Error(`persistentvolumeclaim "${gone.metadata!.name}" not found`);
+      if (!wanted()) throw new Error("pod deleted while its volumes were being bound");
       if (Date.now() > deadline) throw new Error(`binding volumes: timed out waiting for the condition`);
       await Bun.sleep(100);
     }

@@ -243,7 +243,7 @@ describe("scheduling gates", () => {
 });
 
 describe("volumes", () => {
-  test("a pod waits for its missing claim and is scheduled once the claim exists", async () => {
+  test("a pod waits for its missing claim; once it exists, the scheduler writes its node choice on the claim", async () => {
     const ns = await namespace();
     await create(ns, podSpec("needs-claim", { spec: { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }] } }));
     const cond = await conditionOf(ns, "needs-claim");
@@ -256,7 +256,14 @@ describe("volumes", () => {
       metadata: { name: "data" },
       spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
     });
-    await placements(ns, ["needs-claim"]);
+    // The default class (local-path) binds on first consumer: the claim learns the chosen node, and the pod waits
+    // for the PV controller (not running here) to bind it (test/storage covers the rest).
+    const claim: any = await waitFor("selected-node on the claim", async () => {
+      const c: any = await client.resource(refs.persistentvolumeclaims, ns).get("data");
+      return c.metadata?.annotations?.["volume.kubernetes.io/selected-node"] && c;
+    });
+    expect(claim.spec.storageClassName).toBe("local-path");
+    expect(((await client.resource(refs.pods, ns).get("needs-claim")) as any).spec.nodeName).toBeUndefined();
     await deleteAll(ns);
   });
 });

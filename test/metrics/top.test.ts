@@ -125,6 +125,10 @@ test("kubectl top nodes / pods [-A] [--containers] show the busy container's CPU
   expect(cpuCol(burn, 2)).toBeGreaterThan(50);
   expect(cs.stdout).toMatch(/^busy\s+idle\s+\d+m\s+\d+Mi/m);
 
+  // kubectl get on the Metrics API prints metrics-server's columns.
+  const get = await env.cluster.kubectl(["get", "pods.metrics.k8s.io"]);
+  expect(get.stdout.split("\n")[0]).toMatch(/^NAME\s+CPU\s+MEMORY\s+WINDOW$/);
+  expect(get.stdout).toMatch(/^busy\s+\d+(n|u|m)?\s+\d+(Ki|Mi)?\s+[\d.]+s$/m);
   const sel = await env.cluster.kubectl(["top", "pods", "-l", "app=busy"]);
   expect(sel.stdout).toMatch(/^busy\s/m);
   const none = await env.cluster.kubectl(["top", "pod", "nope"]);

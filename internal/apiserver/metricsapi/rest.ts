@@ -6,7 +6,8 @@ import { decode, type KObject } from "../objects.ts";
 import { findResource, storagePrefix } from "../../api/resources.ts";
 import { matches, parseSelectors } from "../listing.ts";
 import type { Rest } from "../rest.ts";
-import { renderObject, renderObjects } from "../respond.ts";
+import { json, renderObject, renderObjects, rendering } from "../respond.ts";
+import { milliValue, quantityValue } from "../../api/quantity.ts";
 import { methodNotAllowed, StatusError } from "../../api/status.ts";
 import { cpuQuantity, goDuration, memoryQuantity } from "./format.ts";
 import type { MetricsScraper } from "./scraper.ts";
@@ -55,6 +56,24 @@ function podMetrics(scraper: MetricsScraper, pod: KObject, now: string): KObject
   } as KObject;
 }
 
+/** metrics-server's Table (kubectl get pods.metrics.k8s.io): Name, cpu, memory (pods: summed over containers), Window. */
+function metricsTable(items: KObject[], includeObject: string | undefined): Record<string, unknown> {
+  const q = (s: string) => ({ name: s, type: "string", format: "quantity", description: "", priority: 0 });
+  return {
+    kind: "Table",
+    apiVersion: "meta.k8s.io/v1",
+    metadata: {},
+    columnDefinitions: [{ name: "Name", type: "string", format: "name", description: "Name of the resource", priority: 0 }, q("cpu"), q("memory"), { name: "Window", type: "string", format: "duration", description: "", priority: 0 }],
+    rows: items.map((o) => {
+      const usages = o.usage ? [o.usage] : (o.containers ?? []).map((c: any) => c.usage);
+      const cpu = usages.reduce((n: number, u: any) => n + milliValue(u.cpu ?? "0") * 1e6, 0);
+      const mem = usages.reduce((n: number, u: any) => n + quantityValue(u.memory ?? "0"), 0);
+      const object = includeObject === "None" ? undefined : includeObject === "Object" ? o : { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata };
+      return { cells: [o.metadata.name, cpuQuantity(cpu), memoryQuantity(mem), o.window], ...(object ? { object } : {}) };
+    }),
+  };
+}
+
 export async function handleMetrics(r: Rest, method: string, scraper: MetricsScraper | undefined): Promise<Response> {
   if (method !== "GET" || (r.info.verb !== "get" && r.info.verb !== "list") || r.subresource) throw methodNotAllowed();
   const nodes = r.ri.resource === "nodes";
@@ -66,6 +85,7 @@ export async function handleMetrics(r: Rest, method: string, scraper: MetricsScr
     const { kv } = await r.deps.store.get(key);
     const obj = kv ? build(decode(kv)) : undefined;
     if (!obj) throw notFound(nodes ? "nodemetrics" : "podmetrics", nodes ? r.name : `${r.namespace}/${r.name}`);
+    if (rendering(r.c) === "table") return json(r.c, metricsTable([obj], r.q.get("includeObject") ?? undefined));
     return renderObject(r.c, r.deps, r.ri, obj);
   }
   const sel = parseSelectors(r.ri, r.q);
@@ -76,5 +96,6 @@ export async function handleMetrics(r: Rest, method: string, scraper: MetricsScr
     const o = build(decode(kv));
     if (o && matches(r.ri, sel, o)) items.push(o);
   }
+  if (rendering(r.c) === "table") return json(r.c, metricsTable(items, r.q.get("includeObject") ?? undefined));
   return renderObjects(r.c, r.deps, r.ri, items, { resourceVersion: "" });
 }

@@ -108,6 +108,7 @@ case "$exec_flags" in *\'* | *\"* | *\\*) fatal "INSTALL_KUBUN_EXEC: quotes and 
 
 # --- init system ---
 init=${INSTALL_KUBUN_INIT:-}
+case "${INSTALL_KUBUN_PRINT:-}" in unit) init=${init:-systemd} ;; openrc) init=${init:-openrc} ;; esac
 if [ -z "$init" ]; then
   if [ -n "$root" ]; then init=none
   elif [ -d /run/systemd/system ]; then init=systemd

@@ -95,7 +95,7 @@ describe("install.sh", () => {
   test("the service unit takes the token from the root-only environment file, never from its command line", () => {
     const unit = run({ ...agent, INSTALL_KUBUN_PRINT: "unit", INSTALL_KUBUN_EXEC: "--node-name pi-2" });
     expect(unit.code).toBe(0);
-    expect(unit.stdout).toContain("EnvironmentFile=-/etc/kubun/kubun.env");
+    expect(unit.stdout).toContain("EnvironmentFile=-/etc/systemd/system/kubun-agent.service.env");
     const exec = unit.stdout.split("\n").find((l) => l.startsWith("ExecStart="))!;
     expect(exec.trim()).toBe("ExecStart=/usr/local/bin/kubun agent --node-name pi-2");
     expect(unit.stdout).not.toContain("s3cret");
@@ -109,7 +109,7 @@ describe("install.sh", () => {
   test("a token in INSTALL_KUBUN_EXEC is refused with one line", () => {
     const r = run({ INSTALL_KUBUN_PRINT: "unit", INSTALL_KUBUN_EXEC: "--token s3cret" });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split("\n")).toEqual(["kubun: do not put the token in INSTALL_KUBUN_EXEC (any local user could read it with ps); use INSTALL_KUBUN_TOKEN"]);
+    expect(r.stderr.trim().split("\n")).toEqual(["[ERROR] do not put the token in INSTALL_KUBUN_EXEC (any local user could read it with ps); use KUBUN_TOKEN or KUBUN_TOKEN_FILE"]);
     expect(run({ INSTALL_KUBUN_PRINT: "unit", INSTALL_KUBUN_URL: "https://s:6443" }).code).toBe(1);
   });
 });

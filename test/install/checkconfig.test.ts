@@ -58,6 +58,25 @@ describe("check-config", () => {
     }
   });
 
+  test("kubun check-config exits 1 and says what to do when a must-have fails (a port in use)", async () => {
+    const ns = `kc${Math.random().toString(36).slice(2, 7)}`;
+    await run(["ip", "netns", "add", ns]);
+    await run(["ip", "-n", ns, "link", "set", "lo", "up"]);
+    await Bun.write(join(work, "none.yaml"), "");
+    const holder = Bun.spawn(["nsenter", `--net=/var/run/netns/${ns}`, "--", "python3", "-c", "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',7443))\ns.listen()\nprint('up',flush=True)\ntime.sleep(120)"], { stdout: "pipe" });
+    try {
+      await holder.stdout.getReader().read(); // "up": the port is held
+      const r = await inNs(ns, ["bun", join(REPO, "cmd/kubun.ts"), "check-config", "--data-dir", work, "--config", join(work, "none.yaml"), "--https-listen-port", "7443"], {}, 60_000);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("FAIL  port 7443: in use\n      -> stop what listens on 7443 (ss -ltnp 'sport = :7443') or choose another port");
+      expect(r.stdout).toContain("1 must-have check(s) failed");
+    } finally {
+      holder.kill(9);
+      await holder.exited;
+      await run(["ip", "netns", "del", ns], { allowFail: true });
+    }
+  });
+
   test("the memory cgroup off (Raspberry Pi OS) fails with the exact cmdline.txt fix", async () => {
     const results = await checkHost({ dataDir: work }, raspberryPi);
     expect(failures(results)).toEqual([memoryHint]);

@@ -6,7 +6,7 @@ import { defaultFlowSchema, defaultPriorityLevelConfiguration } from "../flowcon
 import { typeMismatches } from "./types.ts";
 import { defaultWebhookConfiguration } from "./admissionregistration.ts";
 import { defaultNetworkPolicy } from "./networkpolicy.ts";
-import { defaultIngressClass } from "./ingress.ts";
+import { defaultIngress, defaultIngressClass } from "./ingress.ts";
 
 type Obj = Record<string, any>;
 
@@ -366,6 +366,8 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
       return;
     case "IngressClass":
       return defaultIngressClass(obj);
+    case "Ingress":
+      return defaultIngress(obj);
     case "FlowSchema":
       return defaultFlowSchema(obj);
     case "PriorityLevelConfiguration":

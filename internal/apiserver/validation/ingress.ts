@@ -187,3 +187,9 @@ export function validateIngressClassUpdate(e: Errors, ic: Obj, old: Obj) {
 export function defaultIngressClass(ic: Obj) {
   if (isObj(ic.spec?.parameters) && ic.spec.parameters.scope == null) ic.spec.parameters.scope = "Cluster";
 }
+
+/** Upstream serializes Ingress.status.loadBalancer (a struct, not a pointer) even when empty. */
+export function defaultIngress(ing: Obj) {
+  if (ing.status == null) ing.status = {};
+  if (isObj(ing.status) && ing.status.loadBalancer == null) ing.status.loadBalancer = {};
+}

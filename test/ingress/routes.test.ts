@@ -1,0 +1,110 @@
+// The ingress proxy's routing table: host and path matching as upstream defines it.
+import { describe, expect, test } from "bun:test";
+import type { Ingress, IngressClass } from "kubernetes-types/networking/v1";
+import { buildRoutes, isOurs, normalizeHost } from "../../internal/ingress/routes.ts";
+import { EndpointPicker } from "../../internal/ingress/backends.ts";
+
+const kubun: IngressClass = { metadata: { name: "kubun", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } }, spec: { controller: "kubun.dev/ingress" } };
+const other: IngressClass = { metadata: { name: "nginx" }, spec: { controller: "k8s.io/ingress-nginx" } };
+const be = (name: string) => ({ service: { name, port: { number: 80 } } });
+const ing = (name: string, spec: Ingress["spec"], extra: Partial<Ingress["metadata"]> = {}): Ingress => ({
+  metadata: { name, namespace: "default", creationTimestamp: `2026-01-01T00:00:0${name.length % 10}Z`, ...extra },
+  spec: { ingressClassName: "kubun", ...spec },
+});
+const svcOf = (r: ReturnType<ReturnType<typeof buildRoutes>["match"]>) => r?.backend.service?.name;
+
+describe("routes", () => {
+  const t = buildRoutes(
+    [
+      ing("a", {
+        rules: [
+          {
+            host: "foo.example.com",
+            http: {
+              paths: [
+                { path: "/", pathType: "Prefix", backend: be("root") },
+                { path: "/foo", pathType: "Prefix", backend: be("foo") },
+                { path: "/foo/bar", pathType: "Exact", backend: be("foobar-exact") },
+                { path: "/foo/bar", pathType: "Prefix", backend: be("foobar-prefix") },
+                { path: "/app/", pathType: "ImplementationSpecific", backend: be("app") },
+              ],
+            },
+          },
+          { host: "*.wild.test", http: { paths: [{ path: "/", pathType: "Prefix", backend: be("wild") }] } },
+          { http: { paths: [{ path: "/any", pathType: "Exact", backend: be("any") }] } },
+        ],
+      }),
+      ing("b", { defaultBackend: be("default") }),
+      ing("c", { ingressClassName: "nginx", rules: [{ host: "nginx.test", http: { paths: [{ path: "/", pathType: "Prefix", backend: be("nginx") }] } }] }),
+    ],
+    [kubun, other],
+  );
+
+  test("Prefix is element-wise, longest wins, Exact beats Prefix of the same path", () => {
+    expect(svcOf(t.match("foo.example.com", "/"))).toBe("root");
+    expect(svcOf(t.match("foo.example.com", "/foo"))).toBe("foo");
+    expect(svcOf(t.match("foo.example.com", "/foo/"))).toBe("foo");
+    expect(svcOf(t.match("foo.example.com", "/foobar"))).toBe("root");
+    expect(svcOf(t.match("foo.example.com", "/foo/bar"))).toBe("foobar-exact");
+    expect(svcOf(t.match("foo.example.com", "/foo/bar/"))).toBe("foobar-prefix");
+    expect(svcOf(t.match("foo.example.com", "/foo/bar/baz"))).toBe("foobar-prefix");
+    expect(svcOf(t.match("foo.example.com", "/app"))).toBe("app");
+    expect(svcOf(t.match("FOO.example.com:8080", "/foo"))).toBe("foo");
+  });
+
+  test("wildcards cover one label; host-less rules and the default backend catch the rest; other classes are ignored", () => {
+    expect(svcOf(t.match("a.wild.test", "/x"))).toBe("wild");
+    expect(svcOf(t.match("a.b.wild.test", "/x"))).toBe("default");
+    expect(svcOf(t.match("wild.test", "/x"))).toBe("default");
+    expect(svcOf(t.match("unknown.test", "/any"))).toBe("any");
+    expect(svcOf(t.match("unknown.test", "/any/more"))).toBe("default");
+    expect(svcOf(t.match("nginx.test", "/"))).toBe("default");
+  });
+
+  test("no default backend: unknown hosts match nothing (404)", () => {
+    const t2 = buildRoutes([ing("a", { rules: [{ host: "x.test", http: { paths: [{ path: "/", pathType: "Prefix", backend: be("x") }] } }] })], [kubun]);
+    expect(t2.match("y.test", "/")).toBeUndefined();
+    expect(svcOf(t2.match("x.test", "/z"))).toBe("x");
+  });
+
+  test("class selection: field, legacy annotation, none while kubun is default", () => {
+    expect(isOurs(ing("a", { ingressClassName: undefined }), [kubun])).toBe(true);
+    expect(isOurs(ing("a", { ingressClassName: undefined }), [{ ...kubun, metadata: { name: "kubun" } }])).toBe(false);
+    expect(isOurs(ing("a", { ingressClassName: undefined }, { annotations: { "kubernetes.io/ingress.class": "nginx" } }), [kubun, other])).toBe(false);
+    expect(isOurs(ing("a", { ingressClassName: "nginx" }), [kubun, other])).toBe(false);
+    expect(normalizeHost("[::1]:80")).toBe("[::1]");
+  });
+
+  test("ssl-redirect only for hosts with TLS", () => {
+    const t3 = buildRoutes(
+      [ing("a", { tls: [{ hosts: ["s.test"], secretName: "c" }], rules: ["s.test", "p.test"].map((host) => ({ host, http: { paths: [{ path: "/", pathType: "Prefix" as const, backend: be(host) }] } })) }, { annotations: { "kubun.dev/ssl-redirect": "true" } })],
+      [kubun],
+    );
+    expect(t3.match("s.test", "/")?.sslRedirect).toBe(true);
+    expect(t3.match("p.test", "/")?.sslRedirect).toBe(false);
+  });
+});
+
+describe("endpoints", () => {
+  test("ready endpoints of the named service port, round robin", () => {
+    const picker = new EndpointPicker({
+      service: () => ({ spec: { ports: [{ name: "web", port: 80 }, { name: "other", port: 81 }] } }),
+      slices: () => [
+        {
+          addressType: "IPv4",
+          ports: [{ name: "web", port: 8080 }, { name: "other", port: 9090 }],
+          endpoints: [
+            { addresses: ["10.42.0.2"], conditions: { ready: true } },
+            { addresses: ["10.42.0.3"], conditions: { ready: false } },
+            { addresses: ["10.42.0.4"] },
+          ],
+        } as any,
+      ],
+    });
+    const a = picker.endpoints("default", { name: "s", port: { name: "web" } });
+    const b = picker.endpoints("default", { name: "s", port: { number: 80 } });
+    expect(a.map((e) => `${e.ip}:${e.port}`)).toEqual(["10.42.0.2:8080", "10.42.0.4:8080"]);
+    expect(b.map((e) => `${e.ip}:${e.port}`)).toEqual(["10.42.0.4:8080", "10.42.0.2:8080"]);
+    expect(picker.endpoints("default", { name: "s", port: { number: 82 } })).toEqual([]);
+  });
+});

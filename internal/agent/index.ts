@@ -12,6 +12,7 @@ import { persistInformers } from "../client/snapshot.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
 import { DEFAULT_CLUSTER_DNS, startDNS } from "../dns/index.ts";
 import { startProxy } from "../proxy/index.ts";
+import { startNetworkPolicies } from "../netpol/index.ts";
 import { startAgentIngress, type AgentIngressOptions } from "../ingress/agent.ts";
 import { runLocalPathCleanup } from "../kubelet/localpathcleanup.ts";
 import { Informer } from "../client/informer.ts";
@@ -164,6 +165,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
       cacheFile: join(agentDir, "proxy", "rules.nft"),
       signal,
     }).catch((e) => log.error("service proxy stopped with an error", { error: e }));
+    // NetworkPolicies in `inet kubun-netpol`, from the same watch set (pods, namespaces, networkpolicies).
+    void startNetworkPolicies({ nodeName, informers: nodeInformers, clusterDNS: opts.clusterDNS ?? DEFAULT_CLUSTER_DNS, netns: opts.nodeNetns, cacheFile: join(agentDir, "netpol", "rules.nft"), signal }).catch((e) => log.error("network policy enforcement stopped with an error", { error: e }));
     // This node answers the cluster DNS address itself (a local address), so no DNAT rule is needed for it.
     await startDNS(
       { ...proxyCfg, userAgent: `kubun-dns/${nodeName}` },

@@ -227,6 +227,11 @@ async function removeNetworking(o: Required<KillallOptions>, report: Report): Pr
     await run(["nft", "delete", "table", "ip", "kubun-nat"], { allowFail: true });
     report.push("removed nftables table ip kubun-nat");
   }
+  // Network policies stay in force while the agent is down, too.
+  if ((await run(["nft", "list", "table", "inet", "kubun-netpol"], { allowFail: true })).code === 0) {
+    await run(["nft", "delete", "table", "inet", "kubun-netpol"], { allowFail: true });
+    report.push("removed nftables table inet kubun-netpol");
+  }
 }
 
 function defaults(o: KillallOptions): Required<KillallOptions> {

@@ -482,6 +482,8 @@ export function bootstrapPolicy(): BootstrapPolicy {
       eventsRule(),
       rule(["list", "watch"], DISCOVERY, "endpointslices"),
     ]),
+    // kubun: the agents' NetworkPolicy enforcement (internal/netpol) runs as system:kube-proxy.
+    clusterRole("system:kubun-network-policy", [rule(["list", "watch"], CORE, ["pods", "namespaces"]), rule(["list", "watch"], NETWORKING, "networkpolicies")]),
     // The agents' ingress proxy (internal/ingress): routes from Ingresses, backends from EndpointSlices, TLS
     // certificates from Secrets — read-only, as an upstream ingress controller's ServiceAccount.
     clusterRole("system:kubun-ingress", [
@@ -522,6 +524,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterBinding("system:basic-user", [group("system:authenticated")]),
     clusterBinding("system:public-info-viewer", [group("system:authenticated"), group("system:unauthenticated")]),
     clusterBinding("system:node-proxier", [user("system:kube-proxy")]),
+    clusterBinding("system:kubun-network-policy", [user("system:kube-proxy")]),
     clusterBinding("system:kubun-ingress", [user("system:kubun-ingress")]),
     clusterBinding("system:kube-controller-manager", [user("system:kube-controller-manager")]),
     clusterBinding("system:kube-dns", [sa("kube-system", "kube-dns")]),

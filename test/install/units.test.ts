@@ -122,6 +122,25 @@ describe("where the binary and the packages come from", () => {
     expect(await new Response(p.stdout).text()).toContain(`installed ${join(root, "bin/kubun")} (kubun version v`);
   });
 
+  test("with apt it installs the Debian packages that are missing", async () => {
+    // dpkg-query says runc and nftables are not installed; apt-get records what it is asked to do.
+    const bin = join(work, "fakeapt-bin");
+    const log = join(work, "apt.log");
+    await Bun.write(join(bin, "dpkg-query"), `#!/bin/sh\ncase "$*" in *" runc" | *" nftables") exit 1 ;; esac\nprintf 'install ok installed'\n`);
+    await Bun.write(join(bin, "apt-get"), `#!/bin/sh\necho "$*" >>${log}\n`);
+    await run(["chmod", "+x", join(bin, "dpkg-query"), join(bin, "apt-get")]);
+    const root = join(work, "apt");
+    const p = Bun.spawn(["sh", join(release, "install.sh")], {
+      env: { PATH: `${bin}:${pathWithoutBun(work)}`, INSTALL_KUBUN_ROOT: root, INSTALL_KUBUN_BIN_DIR: join(root, "bin"), INSTALL_KUBUN_SKIP_START: "true" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("[INFO]  installing Debian packages: runc nftables");
+    expect(readFileSync(log, "utf8")).toBe("update -qq\ninstall -y -qq --no-install-recommends runc nftables\n");
+  });
+
   test("without apt it says what is missing and how to get it", async () => {
     // A PATH without dpkg-query, apt-get, runc and containerd: a non-Debian host that lacks them.
     const bin = join(work, "noapt-bin");

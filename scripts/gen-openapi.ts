@@ -31,6 +31,7 @@ const MODULES: Record<string, { pkg: string; group?: string; version?: string }>
   "certificates/v1": { pkg: "io.k8s.api.certificates.v1", group: "certificates.k8s.io", version: "v1" },
   "networking/v1": { pkg: "io.k8s.api.networking.v1", group: "networking.k8s.io", version: "v1" },
   "node/v1": { pkg: "io.k8s.api.node.v1", group: "node.k8s.io", version: "v1" },
+  "storage/v1": { pkg: "io.k8s.api.storage.v1", group: "storage.k8s.io", version: "v1" },
   "flowcontrol/v1": { pkg: "io.k8s.api.flowcontrol.v1", group: "flowcontrol.apiserver.k8s.io", version: "v1" },
   "rbac/v1": { pkg: "io.k8s.api.rbac.v1", group: "rbac.authorization.k8s.io", version: "v1" },
   "admissionregistration/v1": { pkg: "io.k8s.api.admissionregistration.v1", group: "admissionregistration.k8s.io", version: "v1" },

@@ -22,6 +22,7 @@ export const refs = {
   persistentvolumeclaims: ref("", "v1", "persistentvolumeclaims"),
   persistentvolumes: ref("", "v1", "persistentvolumes"),
   storageclasses: ref("storage.k8s.io", "v1", "storageclasses"),
+  csinodes: ref("storage.k8s.io", "v1", "csinodes"),
   replicationcontrollers: ref("", "v1", "replicationcontrollers"),
   certificatesigningrequests: ref("certificates.k8s.io", "v1", "certificatesigningrequests"),
   subjectaccessreviews: ref("authorization.k8s.io", "v1", "subjectaccessreviews"),

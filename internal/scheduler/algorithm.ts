@@ -9,6 +9,7 @@ import { interPodAffinity } from "./plugins/interpodaffinity.ts";
 import { balancedAllocation, nodeResourcesFit } from "./plugins/resources.ts";
 import { podTopologySpread } from "./plugins/topologyspread.ts";
 import { volumeBinding } from "./plugins/volumes.ts";
+import { nodeVolumeLimits } from "./plugins/volumelimits.ts";
 
 /** Filter order and score weights of upstream's default profile (the parts kubun serves). */
 export const DEFAULT_PLUGINS: Plugin[] = [
@@ -18,6 +19,7 @@ export const DEFAULT_PLUGINS: Plugin[] = [
   nodeAffinity,
   nodePorts,
   nodeResourcesFit,
+  nodeVolumeLimits,
   volumeBinding,
   podTopologySpread,
   interPodAffinity,

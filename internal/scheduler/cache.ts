@@ -3,7 +3,7 @@
 // scheduler cache.
 
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
-import type { StorageClass } from "kubernetes-types/storage/v1";
+import type { CSINode, StorageClass } from "kubernetes-types/storage/v1";
 import type { Snapshot } from "./framework.ts";
 import type { Labels } from "../api/selectors/objects.ts";
 import { NodeInfo } from "./nodeinfo.ts";
@@ -36,6 +36,7 @@ export class SchedulerCache implements Snapshot {
   pv?: (name: string) => PersistentVolume | undefined;
   pvs?: () => Iterable<PersistentVolume>;
   storageClass?: (name: string) => StorageClass | undefined;
+  csiNode?: (name: string) => CSINode | undefined;
 
   get nodes(): NodeInfo[] {
     if (this.listDirty) {

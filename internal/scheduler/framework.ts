@@ -2,7 +2,7 @@
 // preFilter/filter/preScore/score/normalize steps, statuses with upstream codes and reasons, and the FitError text.
 
 import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1";
-import type { StorageClass } from "kubernetes-types/storage/v1";
+import type { CSINode, StorageClass } from "kubernetes-types/storage/v1";
 import type { Labels } from "../api/selectors/objects.ts";
 import type { NodeInfo } from "./nodeinfo.ts";
 import type { PodInfo } from "./podinfo.ts";
@@ -35,6 +35,8 @@ export interface Snapshot {
   pv?(name: string): PersistentVolume | undefined;
   pvs?(): Iterable<PersistentVolume>;
   storageClass?(name: string): StorageClass | undefined;
+  /** A node's CSINode (NodeVolumeLimits). */
+  csiNode?(name: string): CSINode | undefined;
 }
 
 /** Per-cycle plugin state; clone() is used by preemption dry runs. */

@@ -3,7 +3,7 @@
 // and binds it in the background, so the next pod is scheduled while the binding is in flight.
 
 import type { Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1";
-import type { StorageClass } from "kubernetes-types/storage/v1";
+import type { CSINode, StorageClass } from "kubernetes-types/storage/v1";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1";
 import { createClient, type Client } from "../client/client.ts";
 import { createEventRecorder, type EventRecorder } from "../client/events.ts";
@@ -95,6 +95,9 @@ export class Scheduler {
     const volumesChanged = () => this.queue.moveAllToActiveOrBackoff(["VolumeBinding"]);
     pvs.addEventHandler({ onAdd: volumesChanged, onUpdate: volumesChanged, onDelete: volumesChanged });
     classes.addEventHandler({ onAdd: volumesChanged, onUpdate: volumesChanged });
+    const csiNodes = factory.informerFor<CSINode>(refs.csinodes);
+    this.cache.csiNode = (name) => csiNodes.get(name);
+    csiNodes.addEventHandler({ onAdd: () => this.queue.moveAllToActiveOrBackoff(["NodeVolumeLimits"]), onUpdate: () => this.queue.moveAllToActiveOrBackoff(["NodeVolumeLimits"]) });
     // A claim appearing (or changing) may unblock pods waiting for it.
     pvcs.addEventHandler({
       onAdd: () => this.queue.moveAllToActiveOrBackoff(["VolumeBinding"]),

@@ -68,6 +68,18 @@ describe("storage classes", () => {
     for (const res of ["csidrivers", "csinodes", "volumeattachments"]) expect((await env.cluster.kubectl(["get", res])).code).toBe(0);
   });
 
+  test("kubectl apply and explain know the storage kinds", async () => {
+    const yaml = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: applied\nprovisioner: rancher.io/local-path\nvolumeBindingMode: WaitForFirstConsumer\nreclaimPolicy: Retain\n";
+    const a = await env.cluster.kubectl(["apply", "-f", "-"], { stdin: yaml });
+    expect(a.stderr).toBe("");
+    expect(a.stdout).toBe("storageclass.storage.k8s.io/applied created\n");
+    expect((await env.cluster.kubectl(["apply", "-f", "-"], { stdin: yaml })).stdout).toBe("storageclass.storage.k8s.io/applied unchanged\n");
+    const e = await env.cluster.kubectl(["explain", "storageclass.volumeBindingMode"]);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain("volumeBindingMode");
+    expect((await env.cluster.kubectl(["delete", "sc", "applied"])).code).toBe(0);
+  });
+
   test("a class's provisioner and parameters cannot change; bad values are upstream's 422", async () => {
     const r = await env.cluster.kubectl(["patch", "sc", "manual", "--type=merge", "-p", '{"provisioner":"other"}']);
     expect(r.code).not.toBe(0);
@@ -275,5 +287,37 @@ describe("what a node may do with volumes", () => {
     expect(mine.stderr).toBe("");
     expect(mine.code).toBe(0);
     expect((await asNode("n-1", ["delete", "pv", "on-n1"])).code).not.toBe(0);
+  });
+});
+
+describe("NodeVolumeLimits", () => {
+  test("a node's CSINode count of a driver's volumes is not exceeded", async () => {
+    const nodeNames = (await env.client.resource(refs.nodes).list()).items.map((n: any) => n.metadata.name as string).sort();
+    const target = nodeNames[0]!;
+    for (const n of nodeNames) {
+      await env.client.resource(refs.csinodes).create({ apiVersion: "storage.k8s.io/v1", kind: "CSINode", metadata: { name: n }, spec: { drivers: [{ name: "csi.example.com", nodeID: n, allocatable: { count: 1 } }] } });
+    }
+    for (const h of ["h1", "h2"]) {
+      await pvs().create({ ...volume(`csi-${h}`, "1Gi", { storageClassName: "manual", hostPath: undefined, csi: { driver: "csi.example.com", volumeHandle: h } }, { tier: `csi-${h}` }) });
+      await pvcs().create(claim(`csi-${h}`, { storageClassName: "manual", selector: { matchLabels: { tier: `csi-${h}` } } }));
+      await waitFor(`csi-${h} Bound`, async () => (await phase(`csi-${h}`)) === "Bound");
+    }
+    const pinned = (name: string, claimName: string): Pod => {
+      const p = podWithClaim(name, claimName);
+      p.spec!.nodeSelector = { "kubernetes.io/hostname": target };
+      return p;
+    };
+    await pods().create(pinned("csi-a", "csi-h1"));
+    expect(await waitFor("csi-a scheduled", async () => (await pods().get("csi-a")).spec?.nodeName)).toBe(target);
+    // The same volume again fits (it is attached already); a second one does not.
+    await pods().create(pinned("csi-a2", "csi-h1"));
+    expect(await waitFor("csi-a2 scheduled", async () => (await pods().get("csi-a2")).spec?.nodeName)).toBe(target);
+    await pods().create(pinned("csi-b", "csi-h2"));
+    const cond = await waitFor("csi-b unschedulable", async () => (await pods().get("csi-b")).status?.conditions?.find((x) => x.type === "PodScheduled" && x.status === "False"));
+    expect(cond.message).toContain("1 node(s) exceed max volume count");
+    // Room is made: the pods using the first volume go, and the second one fits.
+    await pods().delete("csi-a", { gracePeriodSeconds: 0 });
+    await pods().delete("csi-a2", { gracePeriodSeconds: 0 });
+    expect(await waitFor("csi-b scheduled", async () => (await pods().get("csi-b")).spec?.nodeName, 30_000)).toBe(target);
   });
 });

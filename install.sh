@@ -190,11 +190,12 @@ depend() {
 start_pre() {
   modprobe br_netfilter 2>/dev/null || true
   modprobe overlay 2>/dev/null || true
-  # Secrets come from the environment file (mode 0600), never from the command line.
-  set -a
-  [ -f "$env_file" ] && . "$env_file"
-  set +a
 }
+
+# Secrets come from the environment file (mode 0600), never from the command line; exported to the service.
+set -o allexport
+if [ -f "$env_file" ]; then . "$env_file"; fi
+set +o allexport
 RC
 }
 

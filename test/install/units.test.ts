@@ -175,6 +175,10 @@ describe("OpenRC", () => {
     expect(text).toContain(`command="${join(root, "bin/kubun")}"`);
     expect(text).not.toContain("s3cret");
     expect(statSync(join(root, "etc/init.d/kubun.env")).mode & 0o777).toBe(0o600);
+    // openrc-run sources the script: the service gets the token in its environment, not in its arguments.
+    const sourced = await run(["sh", "-c", `. ${script}; env | grep '^KUBUN_TOKEN='; echo "args: $command_args"`], { allowFail: true });
+    expect(sourced.stdout).toContain("KUBUN_TOKEN=s3cret-rc\n");
+    expect(sourced.stdout).toMatch(/^args: server --data-dir \S+ --config \S+ --pod-log-dir \S+ --write-kubeconfig \S+$/m);
   });
 });
 

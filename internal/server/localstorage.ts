@@ -3,6 +3,7 @@
 // directories go on each node. Written through the normal write path at every start: the class is created when
 // missing (a deleted class comes back on restart, as k3s re-applies its manifest); the ConfigMap follows
 // --default-local-storage-path, while per-node entries an admin added to it are kept.
+import { resolve } from "node:path";
 import type { UserInfo } from "../auth/types.ts";
 import type { ApiServerDeps } from "../apiserver/deps.ts";
 import { findResource } from "../api/resources.ts";
@@ -53,7 +54,8 @@ export async function ensureLocalStorage(deps: ApiServerDeps, user: UserInfo, st
     LOCAL_PATH_CONFIG,
     (live) => {
       const cm = live ?? { apiVersion: "v1", kind: "ConfigMap", metadata: { name: LOCAL_PATH_CONFIG, namespace: "kube-system" } };
-      cm.data = { ...(cm.data ?? {}), "config.json": withDefaultPath(cm.data?.["config.json"], storagePath) };
+      // An absolute path: the provisioner writes it into volumes that other nodes mount.
+      cm.data = { ...(cm.data ?? {}), "config.json": withDefaultPath(cm.data?.["config.json"], resolve(storagePath)) };
       return cm;
     },
     { allowCreate: true },

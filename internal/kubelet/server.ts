@@ -51,7 +51,17 @@ export interface KubeletServerOptions {
 }
 
 const PROM_TEXT = { "content-type": "text/plain; version=0.0.4; charset=utf-8" };
-const processStart = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+/** The node's start in the Summary API: boot time (btime of /proc/stat), as the root cgroup's creation upstream. */
+const nodeStart = new Date(bootTimeMs() ?? Date.now()).toISOString().replace(/\.\d+Z$/, "Z");
+
+function bootTimeMs(): number | undefined {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"));
+    return m ? Number(m[1]) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function servingCert(dir: string): Promise<{ cert: string; key: string }> {
   const cf = join(dir, "kubelet.crt");
@@ -146,7 +156,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
       if (o.stats && req.method === "GET") {
         const p = url.pathname.replace(/\/+$/, "");
         if (p === "/metrics/resource" || p === "/metrics") return new Response(renderResourceMetrics(o.stats.latest()), { headers: PROM_TEXT });
-        if (p === "/stats/summary" || p === "/stats") return Response.json(renderSummary(o.stats.latest(), o.nodeName, processStart));
+        if (p === "/stats/summary" || p === "/stats") return Response.json(renderSummary(o.stats.latest(), o.nodeName, nodeStart));
       }
       const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
       const q = url.searchParams;

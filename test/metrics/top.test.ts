@@ -44,6 +44,7 @@ test("kubelet /stats/summary has node, pod and container cpu and memory", async 
     return pod?.cpu?.usageNanoCores !== undefined && pod.containers.length === 2 ? j : undefined;
   }, 30_000);
   expect(s.node.nodeName).toBe("m1");
+  expect(Date.parse(s.node.startTime)).toBeLessThan(Date.now() - 60_000); // the machine's boot, not the agent's start
   expect(s.node.cpu.usageCoreNanoSeconds).toBeGreaterThan(0);
   expect(s.node.memory.workingSetBytes).toBeGreaterThan(0);
   expect(s.node.memory.availableBytes).toBeGreaterThan(0);

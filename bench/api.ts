@@ -8,6 +8,7 @@ import "../test/helpers/tmpdir.ts"; // first: the helpers below make their temp 
 import { cpus, loadavg } from "node:os";
 import { startEtcd } from "../test/store/fixtures/etcd.ts";
 import { cpuSeconds, rssMiB, startServerProcess } from "../test/ha/server-process.ts";
+import { report, type Figure } from "./lib/report.ts";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -32,6 +33,7 @@ interface Row {
   ok: string;
 }
 const rows: Row[] = [];
+const figures: Figure[] = [];
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -132,6 +134,11 @@ try {
     const cpuPerPod = ((cpuSeconds(server.pid) - cpu0) * 1000) / lat.length;
     const serverP99 = bucketPercentile(buckets0, await serverBuckets("POST", "pods"), 99);
     const p99 = pct(lat, 99);
+    figures.push(
+      { id: `api.create.${clients}.rate`, label: `create pod, ${clients} client${clients > 1 ? "s" : ""}`, value: lat.length / secs, unit: "pods/s", better: "higher", note: `${lat.length} pods, p50 ${ms(pct(lat, 50))}` },
+      { id: `api.create.${clients}.p99`, label: `create pod, ${clients} client${clients > 1 ? "s" : ""}: p99`, value: p99, unit: "ms", better: "lower", note: `in-server p99 ${serverP99}` },
+      { id: `api.create.${clients}.cpu`, label: `create pod, ${clients} client${clients > 1 ? "s" : ""}: server CPU`, value: cpuPerPod, unit: "ms/pod", better: "lower" },
+    );
     rows.push({
       measure: `create pod, ${clients} client${clients > 1 ? "s" : ""} (${lat.length} pods)`,
       result: `${(lat.length / secs).toFixed(0)} pods/s, p50 ${ms(pct(lat, 50))}, p99 ${ms(p99)} (in-server p99 ${serverP99}), server CPU ${cpuPerPod.toFixed(1)} ms/pod`,
@@ -189,6 +196,7 @@ try {
     if (n !== seq) throw new Error(`${label}: listed ${n} pods, created ${seq}`);
     const worst = Math.max(...times);
     const inServer = bucketPercentile(listBuckets0, await serverBuckets("LIST", "pods"), 99);
+    figures.push({ id: limit ? "api.list.paged" : "api.list.whole", label: `${label} (${n} pods)`, value: pct(times, 50), unit: "ms", better: "lower", note: `median of ${times.length}, worst ${ms(worst)}; ${(bytes / 1048576).toFixed(1)} MiB` });
     rows.push({
       measure: `${label} (${n} pods)`,
       result: `${ms(pct(times, 50))} median, ${ms(worst)} worst of ${times.length} (in-server p99 ${inServer}; ${(bytes / 1048576).toFixed(1)} MiB)`,
@@ -200,6 +208,7 @@ try {
     const t = performance.now();
     await must(await api(`/api/v1/namespaces/${NS}/pods?limit=500`, { headers: { Accept: "application/json;as=Table;v=v1;g=meta.k8s.io" } }));
     const took = performance.now() - t;
+    figures.push({ id: "api.table.first-page", label: "kubectl get pods, first page (Table, limit=500)", value: took, unit: "ms", better: "lower" });
     rows.push({ measure: "kubectl get pods, first page (Table, limit=500)", result: ms(took), slo: "p99 ≤ 5 s", ok: took <= 5000 ? "yes" : "NO" });
   }
 
@@ -263,6 +272,7 @@ try {
     aborts.forEach((a) => a.abort());
     await Promise.all(readers.map((r) => r.done));
     if (missingEvents) throw new Error(`watch fan-out: ${missingEvents} events never arrived`);
+    figures.push({ id: "api.watch.p99", label: `watch fan-out, ${N.watchers} watchers: request → event p99`, value: pct(fromSend, 99), unit: "ms", better: "lower", note: `ack → event p99 ${ms(pct(delays, 99))}` });
     rows.push({
       measure: `watch fan-out, ${N.watchers} watchers × ${N.watchWrites} creates`,
       result:
@@ -274,6 +284,7 @@ try {
     });
   }
   rows.push({ measure: `server RSS after the run (${seq + N.watchWrites} pods stored)`, result: `${rssMiB(server.pid).toFixed(0)} MiB`, slo: "", ok: "" });
+  figures.push({ id: "api.rss", label: `server RSS after the run (${seq + N.watchWrites} pods stored)`, value: rssMiB(server.pid), unit: "MiB", better: "lower" });
 
   const head: Row = { measure: "measure", result: "result", slo: "upstream SLO", ok: "SLO ok?" };
   const cols = ["measure", "result", "slo", "ok"] as const;
@@ -281,6 +292,7 @@ try {
   const line = (r: Row) => "| " + cols.map((c, i) => r[c].padEnd(width[i]!)).join(" | ") + " |";
   console.log(`kubun API server, ${etcd ? "etcd 3.4" : "SQLite"} store, ${cpus().length} CPUs ${cpus()[0]?.model ?? ""}, load average ${loadavg()[0]!.toFixed(1)}, Bun ${Bun.version}${quick ? ", --quick" : ""}`);
   console.log([line(head), "|" + width.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n"));
+  report(etcd ? "api-etcd" : "api", figures);
 } finally {
   // A graceful stop first (it writes the profile), then make sure.
   await Promise.race([server.kill("SIGTERM"), Bun.sleep(10_000)]);

@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { startServerProcess } from "../test/ha/server-process.ts";
 import { bigCRD } from "../test/apiextensions/bigcrd.ts";
+import { report, type Figure } from "./lib/report.ts";
 
 const quick = process.argv.includes("--quick");
 const CLIENTS = 50;
@@ -96,6 +97,7 @@ async function creates(path: string, body: (name: string) => unknown, prefix: st
 }
 
 const rows: [string, string][] = [];
+const figures: Figure[] = [];
 try {
   for (const [label, make, resource] of [
     ["small CRD (2 fields)", (i: number) => smallCRD(`bench${i}.example.com`), (i: number) => `widgets.bench${i}.example.com`],
@@ -117,6 +119,7 @@ try {
       get.push(t.kubectlGet);
     }
     progress(`${label}: established ${est.map((x) => x.toFixed(0)).join(", ")} ms; kubectl get ${get.map((x) => x.toFixed(0)).join(", ")} ms`);
+    figures.push({ id: label.startsWith("small") ? "crd.small.established" : "crd.big.established", label: `${label}: create → Established`, value: pct(est, 50), unit: "ms", better: "lower", note: `median of ${CRD_RUNS}; first kubectl get OK after ${ms(pct(get, 50))}` });
     rows.push([`${label}: create → Established`, `median ${ms(pct(est, 50))}, worst ${ms(Math.max(...est))} (${CRD_RUNS} runs)`]);
     rows.push([`${label}: create → first \`kubectl get\` OK`, `median ${ms(pct(get, 50))}, worst ${ms(Math.max(...get))}`]);
   }
@@ -130,6 +133,11 @@ try {
   const cm = await creates("/api/v1/namespaces/bench/configmaps", cmBody, "cm");
   const cr = await creates("/apis/bench0.example.com/v1/namespaces/bench/widgets", crBody, "cr");
   for (const [label, r] of [["ConfigMap", cm], ["custom object (Widget)", cr]] as const) {
+    const fid = label === "ConfigMap" ? "crd.configmap" : "crd.customobject";
+    figures.push(
+      { id: `${fid}.rate`, label: `create ${label}, ${CLIENTS} clients`, value: r.lat.length / r.secs, unit: "/s", better: "higher", note: `${r.lat.length} objects, p50 ${ms(pct(r.lat, 50))}` },
+      { id: `${fid}.p99`, label: `create ${label}, ${CLIENTS} clients: p99`, value: pct(r.lat, 99), unit: "ms", better: "lower" },
+    );
     rows.push([`create ${label}, ${CLIENTS} clients × ${PER_CLIENT}`, `${(r.lat.length / r.secs).toFixed(0)}/s, p50 ${ms(pct(r.lat, 50))}, p99 ${ms(pct(r.lat, 99))} (SLO p99 ≤ 1 s: ${pct(r.lat, 99) <= 1000 ? "yes" : "NO"})`]);
   }
 
@@ -137,6 +145,7 @@ try {
   console.log(`kubun CRDs, SQLite store, ${cpus().length} CPUs ${cpus()[0]?.model ?? ""}, load average ${loadavg()[0]!.toFixed(1)}, Bun ${Bun.version}${quick ? ", --quick" : ""}`);
   console.log(`| ${"measure".padEnd(w[0]!)} | ${"result".padEnd(w[1]!)} |\n|${"-".repeat(w[0]! + 2)}|${"-".repeat(w[1]! + 2)}|`);
   for (const [m, r] of rows) console.log(`| ${m.padEnd(w[0]!)} | ${r.padEnd(w[1]!)} |`);
+  report("crd", figures);
 } finally {
   await Promise.race([server.kill("SIGTERM"), Bun.sleep(10_000)]);
   await server.cleanup();

@@ -5,6 +5,7 @@
 import { REPO_TMP, tempDir } from "../test/helpers/tmpdir.ts";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { report } from "./lib/report.ts";
 
 const args = process.argv.slice(2);
 const idleSeconds = Number(args[args.indexOf("--idle-seconds") + 1] || 60) || 60;
@@ -87,6 +88,12 @@ try {
   const w = Math.max(...rows.map((r) => r[0]!.length));
   console.log(`\nkubun footprint (${withAgent ? "server + local agent" : "server only"})`);
   for (const [k, v, note] of rows) console.log(`  ${k!.padEnd(w)}  ${v!.padEnd(28)} ${note}`);
+  report("footprint", [
+    { id: "footprint.readyz", label: "start → /readyz", value: apiReadyMs / 1000, unit: "s", better: "lower" },
+    { id: "footprint.node-ready", label: withAgent ? "start → node Ready" : "start → ready (no agent)", value: nodeReadyMs / 1000, unit: "s", better: "lower" },
+    { id: "footprint.idle-rss", label: "idle RSS, server + agent process (containerd not counted)", value: rss(server.pid) / 1024 / 1024, unit: "MB", better: "lower", note: `peak ${mb(peak)} MB` },
+    { id: "footprint.idle-writes", label: `idle disk writes (${idleSeconds} s measured)`, value: perHour / 1024 / 1024, unit: "MB/h", better: "lower" },
+  ]);
 } finally {
   server.kill("SIGTERM");
   await Promise.race([server.exited, Bun.sleep(10_000)]);

@@ -9,6 +9,7 @@ import { openSqliteStore } from "../internal/store/sqlite/index.ts";
 import type { Store } from "../internal/store/types.ts";
 import { ETCD_BIN, startEtcd } from "../test/store/fixtures/etcd.ts";
 import { tempDir } from "../test/store/helpers.ts";
+import { report } from "./lib/report.ts";
 
 const scaleArg = process.argv.indexOf("--scale");
 const scale = scaleArg > 0 ? Number(process.argv[scaleArg + 1]) : 1;
@@ -194,6 +195,21 @@ try {
   console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|")}|`);
   for (const r of rows) console.log(line(r));
   console.log("ratio > 1x: kubun's store is better (more operations per second, less time, fewer bytes written).");
+  report(
+    "store",
+    ours.map((r, i) => {
+      const e = theirs?.[i]?.value;
+      const slug = r.name.replace(/\(.*?\)/g, "").trim().replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+      return {
+        id: `store.${slug}`,
+        label: r.name,
+        value: r.value,
+        unit: r.unit,
+        better: r.unit === "ops/s" ? ("higher" as const) : ("lower" as const),
+        anchor: e === undefined ? undefined : { value: e, text: `${etcdVersion.replace(/Version: /, "")}: ${fmt(e, r.unit)}` },
+      };
+    }),
+  );
 } finally {
   dir.remove();
 }

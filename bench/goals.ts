@@ -1,0 +1,68 @@
+// What each benchmark figure is judged against: the goal from issue 17's table (on a 2-core machine) and the
+// upstream yardstick it is anchored to. Keyed by the figure ids the benchmarks report (bench/lib/report.ts).
+// ratio = figure / goal for "higher is better", goal / figure for "lower is better": ≥ 1 means the goal is met.
+
+export interface Goal {
+  goal?: number;
+  /** How the goal reads in the table, e.g. "≥ 2,000/s". */
+  goalText?: string;
+  /** Upstream's (or k3s's) figure for the same thing. */
+  upstream?: string;
+}
+
+export const AREAS: Record<string, string> = {
+  store: "Store (SQLite vs etcd 3.4, same workload)",
+  api: "API server",
+  crd: "CRDs and ConfigMaps",
+  scheduler: "Scheduler",
+  pods: "Pod start-up on one real node",
+  footprint: "Footprint",
+  metrics: "Resource metrics (kubelet)",
+  edge: "Edge outages",
+};
+
+const SLO_MUTATING = "upstream SLO: p99 ≤ 1 s (mutating calls)";
+const SLO_LIST = "upstream SLO: p99 ≤ 5 s (namespace list)";
+const SCHED_PERF = "scheduler_perf: 680–810 pods/s";
+
+export const GOALS: Record<string, Goal> = {
+  "api.create.1.rate": { upstream: SLO_MUTATING },
+  "api.create.10.rate": { upstream: SLO_MUTATING },
+  "api.create.50.rate": { goal: 2000, goalText: "≥ 2,000/s", upstream: SLO_MUTATING },
+  "api.create.50.p99": { goal: 50, goalText: "≤ 50 ms", upstream: SLO_MUTATING },
+  "api.create.50.cpu": { goal: 0.5, goalText: "≤ 0.5 ms/pod" },
+  "api.list.whole": { goal: 300, goalText: "≤ 300 ms", upstream: SLO_LIST },
+  "api.list.paged": { goal: 300, goalText: "≤ 300 ms", upstream: SLO_LIST },
+  "api.table.first-page": { upstream: SLO_LIST },
+  "api.watch.p99": { goal: 5000, goalText: "≤ 5 s", upstream: "no upstream SLO yet" },
+  "api.rss": { goal: 1024, goalText: "≤ 1 GB", upstream: "" },
+  "crd.configmap.rate": { goal: 3000, goalText: "≥ 3,000/s", upstream: SLO_MUTATING },
+  "crd.configmap.p99": { goal: 30, goalText: "≤ 30 ms", upstream: SLO_MUTATING },
+  "crd.customobject.rate": { upstream: SLO_MUTATING },
+  "crd.small.established": { upstream: "" },
+  "crd.big.established": { upstream: "" },
+  "scheduler.100.1000": { goal: 1000, goalText: "≥ 1,000 pods/s", upstream: SCHED_PERF },
+  "scheduler.1000.1000": { goal: 1000, goalText: "≥ 1,000 pods/s", upstream: SCHED_PERF },
+  "scheduler.100.5000": { goal: 1000, goalText: "≥ 1,000 pods/s", upstream: SCHED_PERF },
+  "scheduler.1000.5000": { goal: 1000, goalText: "≥ 1,000 pods/s", upstream: SCHED_PERF },
+  "scheduler.deployment.100.1000": { upstream: "" },
+  "pods.1.p99": { goal: 250, goalText: "≤ 250 ms", upstream: "upstream SLO: p99 ≤ 5 s pod start-up" },
+  "pods.10.max": { upstream: "upstream SLO: p99 ≤ 5 s pod start-up" },
+  "pods.30.max": { goal: 2500, goalText: "≤ 2.5 s", upstream: "upstream SLO: p99 ≤ 5 s pod start-up" },
+  "pods.agent-rss": { upstream: "" },
+  "footprint.readyz": { goal: 0.5, goalText: "≤ 0.5 s", upstream: "k3s: ~10–30 s" },
+  "footprint.node-ready": { goal: 1, goalText: "≤ 1 s", upstream: "k3s: ~30–60 s" },
+  "footprint.idle-rss": { goal: 120, goalText: "≤ 120 MB (whole node incl. containerd)", upstream: "k3s: ~1,200–1,400 MB" },
+  "footprint.idle-writes": { goal: 1, goalText: "≤ 1 MB/h", upstream: "k3s: 25–40 MB/h" },
+  "metrics.core-share": { goal: 1, goalText: "< 1 % of a core", upstream: "" },
+  "edge.dns-after-restart": { upstream: "" },
+  "edge.failover-watch": { goal: 5, goalText: "< 5 s", upstream: "" },
+  "edge.failover-lease": { goal: 10, goalText: "≤ 10 s (one heartbeat)", upstream: "kubelet: node heartbeat every 10 s" },
+  "edge.node-ready-after-server": { goal: 10, goalText: "≤ 10 s (one heartbeat)", upstream: "" },
+};
+
+/** ≥ 1: the goal is met. */
+export function ratio(value: number, goal: number | undefined, better: "higher" | "lower"): number | undefined {
+  if (goal === undefined || !Number.isFinite(value) || value <= 0) return undefined;
+  return better === "higher" ? value / goal : goal / value;
+}

@@ -99,15 +99,28 @@ async function stopKubun(o: Required<KillallOptions>, report: Report): Promise<v
     for (const svc of [o.name, `${o.name}-agent`])
       if (existsSync(`/etc/init.d/${svc}`) && (await run(["rc-service", svc, "stop"], { allowFail: true })).code === 0) report.push(`stopped OpenRC service ${svc}`);
   }
-  if (existsSync(o.pidFile)) {
-    const pid = Number(readFileSync(o.pidFile, "utf8").trim());
-    if (pid > 1 && alive(pid)) {
+  // install.sh's pid file (no init system), and the one every kubun server keeps in its data dir (a server started
+  // by hand); the latter is the server's own, removed by it on exit.
+  for (const file of [o.pidFile, join(o.dataDir, "server", "kubun.pid")]) {
+    if (!existsSync(file)) continue;
+    const pid = Number(readFileSync(file, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 1 && pid !== process.pid && alive(pid) && isKubun(pid)) {
       signal(pid, "SIGTERM");
       if ((await waitGone([pid], 30_000)).length) signal(pid, "SIGKILL");
       await waitGone([pid], 5000);
       report.push(`stopped kubun (pid ${pid})`);
     }
-    rmSync(o.pidFile, { force: true });
+    if (file === o.pidFile) rmSync(file, { force: true });
+  }
+}
+
+/** A pid file may be stale and its pid reused: only a kubun server or agent is stopped. */
+function isKubun(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv.some((a) => a === "server" || a === "agent");
+  } catch {
+    return false;
   }
 }
 

@@ -36,7 +36,7 @@ function podWithClaim(name: string, claimName: string): Pod {
 const phase = async (name: string) => (await pvcs().get(name)).status?.phase;
 
 beforeAll(async () => {
-  env = await startEnv({ nodes: 3, manager: { controllers: ["persistentvolume-binder", "pvc-protection", "pv-protection", "garbagecollector", "serviceaccount"] } });
+  env = await startEnv({ nodes: 3, manager: { controllers: ["persistentvolume-binder", "pvc-protection", "pv-protection", "garbagecollector", "serviceaccount", "statefulset"] } });
   await env.client.resource(refs.storageclasses).create({
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",
@@ -319,5 +319,37 @@ describe("NodeVolumeLimits", () => {
     await pods().delete("csi-a", { gracePeriodSeconds: 0 });
     await pods().delete("csi-a2", { gracePeriodSeconds: 0 });
     expect(await waitFor("csi-b scheduled", async () => (await pods().get("csi-b")).spec?.nodeName, 30_000)).toBe(target);
+  });
+});
+
+describe("StatefulSet claims", () => {
+  test("whenDeleted: Delete gives the claims to the set, and they go with it", async () => {
+    const sets = env.client.resource(refs.statefulsets, "default");
+    await sets.create({
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "db", namespace: "default" },
+      spec: {
+        replicas: 2,
+        podManagementPolicy: "Parallel",
+        serviceName: "db",
+        selector: { matchLabels: { app: "db" } },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
+        template: { metadata: { labels: { app: "db" } }, spec: { automountServiceAccountToken: false, containers: [{ name: "c", image: "busybox" }] } },
+        volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+      },
+    });
+    const set: any = await sets.get("db");
+    for (const n of ["data-db-0", "data-db-1"]) {
+      const c = await waitFor(`${n} Bound`, async () => {
+        const x = await pvcs().get(n);
+        return x.status?.phase === "Bound" && x;
+      });
+      expect(c.spec?.storageClassName).toBe("local-path");
+      expect(c.metadata?.labels).toEqual({ app: "db" });
+      expect(c.metadata?.ownerReferences).toEqual([{ apiVersion: "apps/v1", kind: "StatefulSet", name: "db", uid: set.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    }
+    await sets.delete("db");
+    for (const n of ["data-db-0", "data-db-1"]) await waitFor(`${n} deleted`, async () => !(await pvcs().list()).items.some((x) => x.metadata?.name === n && !x.metadata?.deletionTimestamp), 30_000);
   });
 });

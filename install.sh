@@ -362,9 +362,10 @@ case "$init" in
     ;;
   none)
     # No init system (containers, CI): a background process with a pid file and a log, same environment file.
-    if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
-      info "stopping the running kubun (pid $(cat "$pid_file")) to upgrade it"
-      old=$(cat "$pid_file")
+    old=$(cat "$pid_file" 2>/dev/null || true)
+    # Only a kubun: a stale pid file's number may belong to another process by now.
+    if [ -n "$old" ] && kill -0 "$old" 2>/dev/null && tr '\0' ' ' <"/proc/$old/cmdline" | grep -Eq ' (server|agent)( |$)'; then
+      info "stopping the running kubun (pid $old) to upgrade it"
       kill "$old"
       for _ in $(seq 1 300); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
       kill -9 "$old" 2>/dev/null || true

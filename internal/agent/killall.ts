@@ -3,7 +3,7 @@
 // and nftables tables it added — while keeping its data (killall), or also remove every file install.sh put down
 // (uninstall). Only what belongs to this data dir is touched: shims of its containerd, namespaces of its pods.
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { logger } from "../log/log.ts";
 import { nftRunner } from "../proxy/nft.ts";
 import { run } from "../runtime/run.ts";
@@ -248,6 +248,8 @@ async function removeNetworking(o: Required<KillallOptions>, report: Report): Pr
 }
 
 function defaults(o: KillallOptions): Required<KillallOptions> {
+  // Everything mounted or running under the data dir is ended: "/" (or nothing) would mean the whole machine.
+  if (!o.dataDir || resolve(o.dataDir) === "/") throw new Error(`kubun killall: refusing --data-dir ${JSON.stringify(o.dataDir)}`);
   return { name: "kubun", pidFile: join(o.dataDir, "kubun.pid"), root: "/", bridge: "kubun0", ...o };
 }
 

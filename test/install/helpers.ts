@@ -56,6 +56,8 @@ export async function inNs(ns: string, argv: string[], env: Record<string, strin
 
 /** Processes whose command line mentions dir (kubun, its containerd, shims and their containers run from there). */
 export function processesUnder(dir: string): { pid: number; cmdline: string }[] {
+  // Callers kill what this returns: an empty or shallow path would name every process on the machine.
+  if (!dir.includes("/.tmp/") || dir.length < 20) throw new Error(`processesUnder: refusing ${JSON.stringify(dir)} (not a test dir under .tmp/)`);
   const out: { pid: number; cmdline: string }[] = [];
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;

@@ -56,6 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (!work) return; // beforeAll failed before anything was started
   for (const r of [srv, agt])
     if (existsSync(join(r.bin, "kubun-uninstall.sh"))) await inNs(r === srv ? ns.a : ns.b, [join(r.bin, "kubun-uninstall.sh")]).catch(() => {});
   for (const p of processesUnder(work)) {

@@ -22,12 +22,11 @@ export interface ProxyContext {
 }
 
 export interface WsData {
-  target: string;
-  unix?: string;
-  headers: Record<string, string>;
-  protocols: string[];
   upstream?: WebSocket;
-  queue: (string | ArrayBuffer | Uint8Array)[];
+  client?: ServerWebSocket<WsData>;
+  /** Backend messages that arrived before the client side was open. */
+  toClient: (string | ArrayBuffer)[];
+  closed?: boolean;
 }
 
 function text(status: number, body: string): Response {
@@ -54,7 +53,10 @@ const retryable = (err: unknown) => {
 
 function urlFor(ctx: ProxyContext, ep: Endpoint, pathAndQuery: string, scheme = "http"): { url: string; unix?: string } {
   const host = ep.ip.includes(":") ? `[${ep.ip}]` : ep.ip;
-  return { url: `${scheme}://${host}:${ep.port}${pathAndQuery}`, unix: ctx.dialer?.socketFor(ep.ip, ep.port) };
+  const unix = ctx.dialer?.socketFor(ep.ip, ep.port);
+  // Bun's WebSocket client reaches a unix socket through a ws+unix://<socket>:<path> URL (fetch has a `unix` option).
+  if (unix && scheme === "ws") return { url: `ws+unix://${unix}:${pathAndQuery}` };
+  return { url: `${scheme}://${host}:${ep.port}${pathAndQuery}`, unix };
 }
 
 export function makeHandler(ctx: ProxyContext, proto: "http" | "https", listenPort: number) {
@@ -82,19 +84,24 @@ export function makeHandler(ctx: ProxyContext, proto: "http" | "https", listenPo
     const headers = forwardedHeaders(req, clientIP, proto, listenPort);
 
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      const { url: target, unix } = urlFor(ctx, endpoints[0]!, url.pathname + url.search, "ws");
+      const ep = endpoints[0]!;
+      const { url: target } = urlFor(ctx, ep, url.pathname + url.search, "ws");
       const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-      const wsHeaders: Record<string, string> = {};
-      for (const name of ["cookie", "authorization", "origin", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip"]) {
+      const wsHeaders: Record<string, string> = { host };
+      for (const name of ["cookie", "authorization", "origin", "user-agent", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip"]) {
         const v = headers.get(name);
         if (v) wsHeaders[name] = v;
       }
-      wsHeaders.host = host;
-      const data: WsData = { target, unix, headers: wsHeaders, protocols, queue: [] };
-      if (server.upgrade(req, { data })) {
-        done(new Response(null, { status: 101 }), target);
+      // The backend's handshake first, so the client gets the subprotocol the backend chose (or the backend's refusal).
+      const data: WsData = { toClient: [] };
+      const up = await openUpstream(target, wsHeaders, protocols, data).catch(() => undefined);
+      if (!up) return done(text(502, "502 bad gateway"), `${ep.ip}:${ep.port}`);
+      const extra = up.protocol ? { "sec-websocket-protocol": up.protocol } : undefined;
+      if (server.upgrade(req, { data, headers: extra })) {
+        done(new Response(null, { status: 101 }), `${ep.ip}:${ep.port}`);
         return undefined;
       }
+      up.close();
       return done(text(400, "400 bad websocket upgrade"));
     }
 
@@ -135,25 +142,37 @@ export function makeHandler(ctx: ProxyContext, proto: "http" | "https", listenPo
   };
 }
 
-/** WebSocket relay: the client's socket ↔ a WebSocket to the backend (messages queued until it opens). */
+/** WebSocket to the backend, resolved once open; its messages wait in data.toClient until the client side is open. */
+function openUpstream(target: string, headers: Record<string, string>, protocols: string[], data: WsData): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const up = new WebSocket(target, { headers, protocols } as any);
+    up.binaryType = "arraybuffer";
+    data.upstream = up;
+    const timer = setTimeout(() => (reject(new Error("backend handshake timeout")), up.close()), 10_000);
+    up.onopen = () => (clearTimeout(timer), resolve(up));
+    up.onerror = () => (clearTimeout(timer), reject(new Error("backend websocket failed")), data.client?.close(1011, "backend error"));
+    up.onmessage = (ev) => {
+      if (data.client) data.client.send(ev.data as string | ArrayBuffer);
+      else data.toClient.push(ev.data as string | ArrayBuffer);
+    };
+    up.onclose = (ev) => {
+      data.closed = true;
+      data.client?.close(ev.code === 1005 || ev.code === 1006 ? 1000 : ev.code, ev.reason);
+    };
+  });
+}
+
+/** WebSocket relay: the client's socket ↔ the backend's, message by message. */
 export const websocketHandlers = {
   open(ws: ServerWebSocket<WsData>) {
     const d = ws.data;
-    const up = new WebSocket(d.target, { headers: d.headers, protocols: d.protocols } as any);
-    up.binaryType = "arraybuffer";
-    d.upstream = up;
-    up.onopen = () => {
-      for (const m of d.queue.splice(0)) up.send(m);
-    };
-    up.onmessage = (ev) => ws.send(ev.data as string | ArrayBuffer);
-    up.onclose = (ev) => ws.close(ev.code === 1005 || ev.code === 1006 ? 1000 : ev.code, ev.reason);
-    up.onerror = () => ws.close(1011, "backend error");
+    d.client = ws;
+    for (const m of d.toClient.splice(0)) ws.send(m);
+    if (d.closed) ws.close(1000, "");
   },
   message(ws: ServerWebSocket<WsData>, msg: string | Buffer) {
     const up = ws.data.upstream;
-    const m = typeof msg === "string" ? msg : new Uint8Array(msg);
-    if (up?.readyState === WebSocket.OPEN) up.send(m);
-    else ws.data.queue.push(m);
+    if (up?.readyState === WebSocket.OPEN) up.send(typeof msg === "string" ? msg : new Uint8Array(msg));
   },
   close(ws: ServerWebSocket<WsData>, code: number, reason: string) {
     const up = ws.data.upstream;

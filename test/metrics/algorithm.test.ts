@@ -4,7 +4,7 @@
 import { expect, test } from "bun:test";
 import type { Pod } from "kubernetes-types/core/v1";
 import { averageValueReplicas, MetricsError, podRequests, utilizationReplicas, type PodMetric } from "../../internal/controllers/podautoscaler/replicas.ts";
-import { normalize, recordScaleEvent, type History } from "../../internal/controllers/podautoscaler/behavior.ts";
+import { initHistory, normalize, recordScaleEvent, type History } from "../../internal/controllers/podautoscaler/behavior.ts";
 import { milliValue } from "../../internal/api/quantity.ts";
 
 const NOW = Date.parse("2026-01-01T12:00:00Z");
@@ -80,6 +80,13 @@ test("normalize: scale-down waits for the stabilization window (default 5 min)",
   // Once the window passed, the highest recommendation within it is applied.
   const later = normalize({ desired: 2, current: 8, min: 1, max: 10, behavior: undefined, history: h, now: NOW + 301_000 });
   expect(later.replicas).toBe(2);
+  // A controller that just started counts the current size as recent: no immediate scale-down.
+  const h0 = fresh();
+  initHistory(h0, undefined, 8, NOW);
+  expect(normalize({ desired: 2, current: 8, min: 1, max: 10, behavior: undefined, history: h0, now: NOW + 1000 }).replicas).toBe(8);
+  const hz = fresh();
+  initHistory(hz, { scaleDown: { stabilizationWindowSeconds: 0 } }, 8, NOW);
+  expect(hz.recommendations).toEqual([]);
   // A shorter window from behavior.
   const h2 = fresh();
   normalize({ desired: 8, current: 8, min: 1, max: 10, behavior: { scaleDown: { stabilizationWindowSeconds: 5 } }, history: h2, now: NOW });
@@ -87,9 +94,12 @@ test("normalize: scale-down waits for the stabilization window (default 5 min)",
 });
 
 test("normalize: scale-up rate limits of the default and given policies, and the bounds", () => {
-  // Default scale-up: max(+4 pods, +100 %) per 15 s.
-  expect(normalize({ desired: 50, current: 2, min: 1, max: 100, behavior: undefined, history: fresh(), now: NOW })).toMatchObject({ replicas: 6, limited: { reason: "ScaleUpLimit" } });
+  // Without spec.behavior (upstream's legacy path): at most twice the current count, at least 4.
+  expect(normalize({ desired: 50, current: 1, min: 1, max: 100, behavior: undefined, history: fresh(), now: NOW })).toMatchObject({ replicas: 4, limited: { reason: "ScaleUpLimit" } });
   expect(normalize({ desired: 50, current: 10, min: 1, max: 100, behavior: undefined, history: fresh(), now: NOW }).replicas).toBe(20);
+  // A behavior's default scale-up rules: max(+4 pods, +100 %) per 15 s.
+  expect(normalize({ desired: 50, current: 2, min: 1, max: 100, behavior: {}, history: fresh(), now: NOW })).toMatchObject({ replicas: 6, limited: { reason: "ScaleUpLimit" } });
+  expect(normalize({ desired: 50, current: 10, min: 1, max: 100, behavior: {}, history: fresh(), now: NOW }).replicas).toBe(20);
   // Scale-ups already made in the period count against it.
   const h = fresh();
   recordScaleEvent(h, { scaleUp: { policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] } }, 4, 6, NOW - 10_000);

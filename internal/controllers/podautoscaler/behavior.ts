@@ -83,6 +83,44 @@ function scaleDownLimit(current: number, h: History, rules: ReturnType<typeof de
   return result;
 }
 
+const TOO_MANY = { reason: "TooManyReplicas", message: "the desired replica count is more than the maximum replica count" };
+const TOO_FEW = { reason: "TooFewReplicas", message: "the desired replica count is less than the minimum replica count" };
+const UP_LIMIT = { reason: "ScaleUpLimit", message: "the desired replica count is increasing faster than the maximum scale rate" };
+const DOWN_STABILIZED = { reason: "ScaleDownStabilized", message: "recent recommendations were higher than current one, applying the highest recent recommendation" };
+const READY = { reason: "ReadyForNewScale", message: "recommended size matches current size" };
+
+/**
+ * Upstream's path for HPAs without spec.behavior (normalizeDesiredReplicas): the highest recommendation of the
+ * scale-down window (5 min), then at most twice the current replicas (at least 4), then min/max.
+ */
+function normalizeLegacy(args: { desired: number; current: number; min: number; max: number; history: History; now: number }): Normalized {
+  const h = args.history;
+  const cutoff = args.now - DEFAULT_SCALE_DOWN_STABILIZATION_S * 1000;
+  let rec = args.desired;
+  let oldIndex = -1;
+  h.recommendations.forEach((r, i) => {
+    if (r.time < cutoff) oldIndex = i;
+    else if (r.replicas > rec) rec = r.replicas;
+  });
+  if (oldIndex >= 0) h.recommendations[oldIndex] = { replicas: args.desired, time: args.now };
+  else h.recommendations.push({ replicas: args.desired, time: args.now });
+  const stabilization = rec !== args.desired ? DOWN_STABILIZED : READY;
+  const upLimit = Math.max(2 * args.current, 4);
+  const [maxAllowed, maxWhy] = args.max > upLimit ? [upLimit, UP_LIMIT] : [args.max, TOO_MANY];
+  if (rec < args.min) return { replicas: args.min, stabilization, limited: TOO_FEW };
+  if (rec > maxAllowed) return { replicas: maxAllowed, stabilization, limited: maxWhy };
+  return { replicas: rec, stabilization };
+}
+
+/**
+ * A first look at an HPA (or one after a controller restart) counts the current size as a recent recommendation,
+ * so that a scale-down still waits for the window (upstream maybeInitScaleDownStabilizationWindow).
+ */
+export function initHistory(h: History, behavior: HorizontalPodAutoscalerBehavior | undefined, current: number, now = Date.now()): void {
+  if (h.recommendations.length) return;
+  if (defaultBehavior(behavior).scaleDown.stabilizationWindowSeconds > 0) h.recommendations.push({ replicas: current, time: now });
+}
+
 /** The stabilized, rate-limited and bounded replica count; records `desired` in the history. */
 export function normalize(args: {
   desired: number;
@@ -94,6 +132,7 @@ export function normalize(args: {
   now?: number;
 }): Normalized {
   const now = args.now ?? Date.now();
+  if (!args.behavior) return normalizeLegacy({ ...args, now });
   const b = defaultBehavior(args.behavior);
   const h = args.history;
   // Stabilization: the highest recommendation within the scale-down window, the lowest within the scale-up one.

@@ -14,7 +14,7 @@ import { indexers, keyOf, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import type { ResourceRef } from "../../client/types.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
-import { normalize, recordScaleEvent, type History } from "./behavior.ts";
+import { initHistory, normalize, recordScaleEvent, type History } from "./behavior.ts";
 import { averageValueReplicas, MetricsError, podRequests, utilizationReplicas, type PodMetric, type Proposal } from "./replicas.ts";
 
 export const DEFAULT_HPA_SYNC_PERIOD_MS = 15_000;
@@ -227,6 +227,7 @@ export function newHorizontalPodAutoscalerController(ctx: ControllerContext): Co
         return;
       }
       setCond("ScalingActive", "True", "ValidMetricFound", `the HPA was able to successfully calculate a replica count from ${describeMetric(best.spec)}`);
+      initHistory(history, hpa.spec?.behavior, current);
       const n = normalize({ desired: best.replicas, current, min, max, behavior: hpa.spec?.behavior, history });
       setCond("AbleToScale", "True", n.stabilization.reason, n.stabilization.message);
       if (n.limited) setCond("ScalingLimited", "True", n.limited.reason, n.limited.message);

@@ -103,6 +103,8 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     etcdTLS,
     token: joinTokenFrom(s, log),
     defaultLocalStoragePath: s["default-local-storage-path"] ? String(s["default-local-storage-path"]) : undefined,
+    // --disable names manifests and built-in components alike (k3s's --disable traefik).
+    dashboard: !((s.disable as string[] | undefined) ?? []).includes("dashboard"),
   });
   log.info("API server ready", { url: cp.url, kubeconfig: cp.kubeconfigPath, ms: Math.round(performance.now() - started) });
 

@@ -13,6 +13,8 @@ const targets = [
 const only = args[0]; // e.g. "amd64" to build one
 const pkg = await Bun.file("package.json").json();
 if (pkg.scripts?.["gen:openapi"]) await $`bun run gen:openapi`;
+// The dashboard's browser code, built once and embedded (internal/dashboard/assets.ts).
+await $`bun run scripts/gen-dashboard.ts`;
 
 for (const t of targets) {
   if (only && !t.out.endsWith(only)) continue;

@@ -38,6 +38,7 @@ import { ensureDefaultNamespaces } from "./bootstrap.ts";
 import { ensureLocalStorage } from "./localstorage.ts";
 import { ensureDefaultIngressClass } from "./ingressclass.ts";
 import { serveAPI } from "./serve.ts";
+import { dashboardRoutes } from "../dashboard/index.ts";
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -68,6 +69,8 @@ export interface ControlPlaneOptions {
   metricsScrapeIntervalMs?: number;
   /** Where local-path volumes live on nodes (--default-local-storage-path; default <data-dir>/storage). */
   defaultLocalStoragePath?: string;
+  /** Serve the built-in dashboard at /dashboard/ (default on; `--disable dashboard` turns it off). */
+  dashboard?: boolean;
 }
 
 export interface ControlPlane {
@@ -167,7 +170,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   let port = opts.port;
   const api = createApiServer(deps, {
     serverAddress: () => `${advertise ?? "127.0.0.1"}:${port}`,
-    publicRoutes: [{ prefix: "/", app: joinRoutes({ dataDir: opts.dataDir, store: rawStore, onIssued: () => authn.flushCache() }) }],
+    publicRoutes: [
+      { prefix: "/", app: joinRoutes({ dataDir: opts.dataDir, store: rawStore, onIssued: () => authn.flushCache() }) },
+      // The built-in dashboard's static files (--disable dashboard turns it off); its data calls are ordinary API calls.
+      ...(opts.dashboard === false ? [] : [{ prefix: "/dashboard", app: dashboardRoutes() }]),
+    ],
     routes: [serviceAccountIssuerRoutes(authn, { externalURL: () => `https://${advertise ?? "127.0.0.1"}:${port}` })],
   });
 

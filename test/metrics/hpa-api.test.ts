@@ -185,4 +185,17 @@ spec:
   await waitFor("custom resource scaled to maxReplicas", async () => (await json("/apis/example.com/v1/namespaces/default/workers/w")).body.spec.replicas === 3, 20_000);
   const ev2 = await c.kubectl(["get", "events", "--field-selector", "involvedObject.name=w,reason=SuccessfulRescale", "-o", "jsonpath={.items[*].message}"]);
   expect(ev2.stdout).toBe("New size: 3; reason: Current number of replicas above Spec.MaxReplicas");
+
+  // No node reports metrics here: the HPA of `web` says so as upstream does, and does not scale.
+  const web = await waitFor("ScalingActive False on web", async () => {
+    const o = (await json(`${v2}/web`)).body;
+    return o.status?.conditions?.find((x: any) => x.type === "ScalingActive" && x.status === "False") ? o : undefined;
+  }, 20_000);
+  expect(web.status.conditions.find((x: any) => x.type === "ScalingActive")).toMatchObject({
+    reason: "FailedGetResourceMetric",
+    message: "the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API",
+  });
+  expect(web.status.conditions.find((x: any) => x.type === "AbleToScale")).toMatchObject({ status: "True", reason: "SucceededGetScale" });
+  const ev3 = await c.kubectl(["get", "events", "--field-selector", "involvedObject.name=web,involvedObject.kind=HorizontalPodAutoscaler", "-o", "jsonpath={.items[*].reason}"]);
+  expect(ev3.stdout.split(" ").sort()).toEqual(["FailedComputeMetricsReplicas", "FailedGetResourceMetric"]);
 });

@@ -95,7 +95,7 @@ export function newHorizontalPodAutoscalerController(ctx: ControllerContext): Co
     const src = spec.type === "Resource" ? spec.resource! : spec.containerResource!;
     const container = spec.type === "ContainerResource" ? spec.containerResource!.container : undefined;
     const resource = src.name;
-    if (resource !== "cpu" && resource !== "memory") throw new MetricsError(`failed to get ${resource} utilization: unsupported resource ${resource}`);
+    if (resource !== "cpu" && resource !== "memory") throw new MetricsError(`unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
     const value = resource === "cpu" ? milliValue : quantityValue;
     const all = await raw();
     const metrics = new Map<string, PodMetric>();
@@ -132,7 +132,7 @@ export function newHorizontalPodAutoscalerController(ctx: ControllerContext): Co
       const proposal = averageValueReplicas({ current: scale.replicas, target: value(String(src.target.averageValue)), pods, metrics, resource });
       return { proposal, status: statusOf(proposal) };
     }
-    throw new MetricsError(`invalid ${resource} target type ${src.target.type}: only Utilization and AverageValue are supported for resource metrics`);
+    throw new MetricsError("invalid resource metric source: neither an average utilization target nor an average value (usage) target was set");
   }
 
   async function sync(key: string): Promise<void> {
@@ -210,7 +210,10 @@ export function newHorizontalPodAutoscalerController(ctx: ControllerContext): Co
           invalid++;
           const r = spec.type === "ContainerResource" ? spec.containerResource?.name : spec.resource?.name;
           const failed = spec.type === "Resource" || spec.type === "ContainerResource" ? (spec.type === "Resource" ? "FailedGetResourceMetric" : "FailedGetContainerResourceMetric") : `FailedGet${spec.type}Metric`;
-          const msg = e instanceof MetricsError && /^(unable|failed|invalid)/.test(e.message) ? e.message : `failed to get ${r} utilization: ${(e as Error).message}`;
+          // Upstream wraps what the calculator reports: "failed to get cpu utilization: <why>" ("usage" for AverageValue).
+          const src = spec.type === "ContainerResource" ? spec.containerResource : spec.resource;
+          const what = src?.target?.type === "AverageValue" ? "usage" : "utilization";
+          const msg = !src ? (e as Error).message : `failed to get ${r} ${what}: ${(e as Error).message}`;
           void recorder.event(hpa, "Warning", failed, msg);
           lastError = { reason: failed, message: `the HPA was unable to compute the replica count: ${msg}` };
           statuses.push({ type: spec.type } as MetricStatus);

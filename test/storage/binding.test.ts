@@ -353,3 +353,25 @@ describe("StatefulSet claims", () => {
     for (const n of ["data-db-0", "data-db-1"]) await waitFor(`${n} deleted`, async () => !(await pvcs().list()).items.some((x) => x.metadata?.name === n && !x.metadata?.deletionTimestamp), 30_000);
   });
 });
+
+describe("local-path cleanup", () => {
+  test("a deleted local-path volume whose node no longer exists is let go (its finalizer dropped)", async () => {
+    await pvs().create({
+      ...volume("orphan", "1Gi", { storageClassName: "local-path" }),
+      metadata: { name: "orphan", annotations: { "local.path.provisioner/selected-node": "gone-node", "pv.kubernetes.io/provisioned-by": "rancher.io/local-path" }, finalizers: ["kubun.io/local-path-cleanup"] },
+    });
+    await pvs().delete("orphan");
+    await waitFor("orphan gone", async () => !(await pvs().list()).items.some((x) => x.metadata?.name === "orphan"));
+  });
+
+  test("one on an existing node waits for that node's agent", async () => {
+    const node = (await env.client.resource(refs.nodes).list()).items[0]!.metadata!.name!;
+    await pvs().create({
+      ...volume("waiting", "1Gi", { storageClassName: "local-path" }),
+      metadata: { name: "waiting", annotations: { "local.path.provisioner/selected-node": node, "pv.kubernetes.io/provisioned-by": "rancher.io/local-path" }, finalizers: ["kubun.io/local-path-cleanup"] },
+    });
+    await pvs().delete("waiting");
+    await Bun.sleep(1500);
+    expect((await pvs().get("waiting")).metadata?.finalizers).toEqual(["kubun.io/local-path-cleanup"]);
+  });
+});

@@ -19,7 +19,7 @@ import {
   claimClass,
   findMatchingVolume,
 } from "../../api/volumes.ts";
-import { basePathFor, LOCAL_PATH_CONFIG, LOCAL_PATH_PROVISIONER } from "../../api/localpath.ts";
+import { ANN_LOCAL_PATH_NODE, basePathFor, LOCAL_PATH_CONFIG, LOCAL_PATH_FINALIZER, LOCAL_PATH_PROVISIONER } from "../../api/localpath.ts";
 import { localPathVolume, volumeName } from "./localpath.ts";
 
 const RESYNC_MS = 15_000;
@@ -61,6 +61,11 @@ export function newPersistentVolumeController(ctx: ControllerContext): Controlle
     onDelete: volumeChanged,
   });
   classes.addEventHandler({ onAdd: pendingClaims, onUpdate: pendingClaims });
+  nodes.addEventHandler({
+    onDelete: (n) => {
+      for (const v of volumes.list()) if (v.metadata?.deletionTimestamp && v.metadata.annotations?.[ANN_LOCAL_PATH_NODE] === n.metadata?.name) volumeQ.queue.add(v.metadata!.name!);
+    },
+  });
 
   async function setClaimStatus(pvc: PersistentVolumeClaim, phase: string, pv?: PersistentVolume): Promise<PersistentVolumeClaim> {
     const s = pvc.status ?? {};
@@ -205,6 +210,7 @@ export function newPersistentVolumeController(ctx: ControllerContext): Controlle
   async function syncVolume(name: string): Promise<void> {
     const pv = volumes.get(name);
     if (!pv) return;
+    if (pv.metadata?.deletionTimestamp) await releaseOrphanedLocalPath(pv);
     const ref = pv.spec?.claimRef;
     if (!ref) {
       if (!pv.metadata?.deletionTimestamp) await setVolumePhase(pv, "Available");
@@ -239,6 +245,24 @@ export function newPersistentVolumeController(ctx: ControllerContext): Controlle
       delete next.metadata!.annotations![ANN_BOUND_BY_CONTROLLER];
       await setVolumePhase(await pvs.update(next), "Available");
     }
+  }
+
+  /**
+   * A local-path volume being deleted waits for its node's agent to remove the directory; when that Node object is
+   * gone for good (deleted from the cluster), nobody will, so the finalizer is dropped here and the data is left.
+   */
+  async function releaseOrphanedLocalPath(pv: PersistentVolume): Promise<void> {
+    if (!pv.metadata?.finalizers?.includes(LOCAL_PATH_FINALIZER)) return;
+    const node = pv.metadata.annotations?.[ANN_LOCAL_PATH_NODE];
+    if (!node || nodes.get(node)) return;
+    try {
+      await ctx.client.resource(refs.nodes).get(node);
+      return; // the cache is behind
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 404)) throw e;
+    }
+    void recorder.event(pv, "Warning", "VolumeCleanupSkipped", `node "${node}" no longer exists: the volume's directory there was not removed`);
+    await pvs.update({ ...pv, metadata: { ...pv.metadata, finalizers: pv.metadata.finalizers.filter((f) => f !== LOCAL_PATH_FINALIZER) } });
   }
 
   async function releaseAndReclaim(pv: PersistentVolume): Promise<void> {

@@ -19,6 +19,7 @@ export const AREAS: Record<string, string> = {
   footprint: "Footprint",
   metrics: "Resource metrics (kubelet)",
   edge: "Edge outages",
+  ingress: "Ingress proxy (vs a direct pod hit; Traefik not installable here)",
 };
 
 const SLO_MUTATING = "upstream SLO: p99 ≤ 1 s (mutating calls)";

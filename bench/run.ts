@@ -24,6 +24,7 @@ const BENCHES: { name: string; full: string[]; quick: string[]; timeoutS: number
   { name: "footprint", full: [], quick: ["--idle-seconds", "5"], timeoutS: 600 },
   { name: "metrics", full: [], quick: ["--quick"], timeoutS: 900 },
   { name: "edge", full: [], quick: [], timeoutS: 900 },
+  { name: "ingress", full: [], quick: ["--quick"], timeoutS: 600 },
 ];
 
 const only = listArg("--only");

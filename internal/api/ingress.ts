@@ -8,3 +8,9 @@ export const LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class";
 export const SSL_REDIRECT_ANNOTATION = "kubun.dev/ssl-redirect";
 /** The identity of the agents' ingress proxy (credentials issued at join, like kube-proxy's). */
 export const INGRESS_USER = "system:kubun-ingress";
+
+/** Where Ingresses and IngressClasses are served (a client ResourceRef's fields). */
+export const INGRESS_REFS = {
+  ingresses: { group: "networking.k8s.io", version: "v1", resource: "ingresses", namespaced: true },
+  ingressclasses: { group: "networking.k8s.io", version: "v1", resource: "ingressclasses", namespaced: false },
+} as const;

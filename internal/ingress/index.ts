@@ -13,7 +13,7 @@ import { SharedInformerFactory } from "../client/factory.ts";
 import type { Informer } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
 import type { ClientConfig } from "../client/types.ts";
-import { INGRESS_REFS } from "../controllers/ingress/controller.ts";
+import { INGRESS_REFS } from "../api/ingress.ts";
 import { logger, type Logger } from "../log/log.ts";
 import { inNetns } from "../runtime/netns.ts";
 import { EndpointPicker } from "./backends.ts";

@@ -6,14 +6,8 @@ import type { Node } from "kubernetes-types/core/v1";
 import type { Ingress, IngressClass } from "kubernetes-types/networking/v1";
 import { keyOf, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
-import type { ResourceRef } from "../../client/types.ts";
-import { INGRESS_CONTROLLER } from "../../api/ingress.ts";
+import { INGRESS_CONTROLLER, INGRESS_REFS } from "../../api/ingress.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
-
-export const INGRESS_REFS = {
-  ingresses: { group: "networking.k8s.io", version: "v1", resource: "ingresses", namespaced: true } as ResourceRef,
-  ingressclasses: { group: "networking.k8s.io", version: "v1", resource: "ingressclasses", namespaced: false } as ResourceRef,
-};
 
 /** The address a node is reached on from outside: ExternalIP, else InternalIP. */
 export function nodeAddress(n: Node): string | undefined {

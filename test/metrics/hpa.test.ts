@@ -85,7 +85,7 @@ test("an HPA scales a CPU-burning Deployment up to maxReplicas and back down whe
   expect(down.status.currentMetrics[0].resource.current.averageUtilization).toBeLessThan(50);
   const described = await env.cluster.kubectl(["describe", "hpa", "burner"]);
   expect(described.stdout).toContain("All metrics below target");
-});
+}, 360_000);
 
 test("an HPA on a target scaled to zero reports ScalingDisabled; an invalid target reports FailedGetScale", async () => {
   const dep = deployment.replace(/burner/g, "zero").replace("replicas: 1", "replicas: 0");
@@ -103,4 +103,4 @@ test("an HPA on a target scaled to zero reports ScalingDisabled; an invalid targ
     return o.status?.conditions?.find((c: any) => c.type === "AbleToScale" && c.status === "False") ? o : undefined;
   }, 30_000);
   expect(g.status.conditions.find((c: any) => c.type === "AbleToScale").reason).toBe("FailedGetScale");
-});
+}, 120_000);

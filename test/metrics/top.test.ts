@@ -35,7 +35,7 @@ test("kubelet /metrics/resource has upstream's series with container, pod and na
   // The kubelet's /metrics carries the same usage figures for Prometheus.
   const all = await (await env.cluster.api("/api/v1/nodes/m1/proxy/metrics")).text();
   expect(all).toContain('container_cpu_usage_seconds_total{container="burn",namespace="default",pod="busy"}');
-});
+}, 120_000);
 
 test("kubelet /stats/summary has node, pod and container cpu and memory", async () => {
   const s: any = await waitFor("summary with rates", async () => {
@@ -57,7 +57,7 @@ test("kubelet /stats/summary has node, pod and container cpu and memory", async 
   expect(burn.memory.workingSetBytes).toBeGreaterThan(0);
   expect(burn.memory.usageBytes).toBeGreaterThanOrEqual(burn.memory.workingSetBytes);
   expect(pod.memory.workingSetBytes).toBeGreaterThan(0);
-});
+}, 120_000);
 
 test("metrics.k8s.io: discovery, APIService, NodeMetrics and PodMetrics with selectors", async () => {
   const disc: any = await (await env.cluster.api("/apis/metrics.k8s.io/v1beta1")).json();
@@ -100,7 +100,7 @@ test("metrics.k8s.io: discovery, APIService, NodeMetrics and PodMetrics with sel
   expect(((await missing.json()) as any).message).toBe('podmetrics.metrics.k8s.io "default/nope" not found');
   const write = await env.cluster.api("/apis/metrics.k8s.io/v1beta1/nodes/m1", { method: "DELETE" });
   expect(write.status).toBe(405);
-});
+}, 120_000);
 
 test("kubectl top nodes / pods [-A] [--containers] show the busy container's CPU", async () => {
   const cpuCol = (line: string, col: number) => Number(/^(\d+)m$/.exec(line.trim().split(/\s+/)[col]!)?.[1] ?? -1);
@@ -135,4 +135,4 @@ test("kubectl top nodes / pods [-A] [--containers] show the busy container's CPU
   const none = await env.cluster.kubectl(["top", "pod", "nope"]);
   expect(none.code).not.toBe(0);
   expect(none.stderr).toContain('podmetrics.metrics.k8s.io "default/nope" not found');
-});
+}, 120_000);

@@ -100,6 +100,23 @@ describe("Ingress", () => {
   });
 });
 
+describe("kubectl", () => {
+  test("apply twice (strategic merge patch of an Ingress), the ing short name, explain from OpenAPI", async () => {
+    const first = { rules: [{ host: "p.test", http: { paths: [{ path: "/one", pathType: "Prefix", backend }] } }] };
+    expect((await k(["apply", "-f", "-"], ingress("patched", first))).stderr).toBe("");
+    const second = { rules: [{ host: "p.test", http: { paths: [{ path: "/two", pathType: "Exact", backend }] } }] };
+    const again = await k(["apply", "-f", "-"], ingress("patched", second));
+    expect(again.stderr).toBe("");
+    expect(again.stdout).toContain("ingress.networking.k8s.io/patched configured");
+    const got = JSON.parse((await k(["get", "ing", "patched", "-o", "json"])).stdout);
+    expect(got.spec.rules[0].http.paths).toEqual([{ path: "/two", pathType: "Exact", backend }]);
+    expect(got.spec.ingressClassName).toBe("kubun");
+    const explain = await k(["explain", "ingress.spec.rules.http.paths.pathType"]);
+    expect(explain.stdout).toContain("pathType");
+    expect(explain.stdout).toContain("ImplementationSpecific");
+  });
+});
+
 describe("system:kubun-ingress", () => {
   test("reads what the proxy needs and nothing more; each node gets its own credential", async () => {
     const can = async (verb: string, res: string) => (await k(["auth", "can-i", verb, res, "-A", "--as", "system:kubun-ingress"])).stdout.trim();

@@ -121,13 +121,14 @@ export class SchedulerCache implements Snapshot {
     if (st?.assumed) st.deadline = Date.now() + ASSUMED_TTL_MS;
   }
 
-  /** The binding failed: undo assume. */
-  forget(key: string): void {
+  /** The binding failed: undo assume. True when an assumption was undone (its room is free again). */
+  forget(key: string): boolean {
     const st = this.podStates.get(key);
-    if (!st?.assumed) return;
+    if (!st?.assumed) return false;
     this.unplace(key, st.node);
     this.podStates.delete(key);
     this.assumed.delete(key);
+    return true;
   }
 
   /** A bound pod from the watch (add or update). Terminal pods free their resources. */

@@ -303,7 +303,7 @@ export class Scheduler {
             return !!cur && cur.metadata?.uid === uid && !cur.metadata?.deletionTimestamp;
           });
         } catch (e) {
-          this.cache.forget(pi.key);
+          this.rollback(pi.key);
           this.requeueIfPending(pi.key);
           void this.recorder.event(podRef(pi.pod), "Warning", "FailedScheduling", `running PreBind plugin "VolumeBinding": ${(e as Error).message}`);
           return;
@@ -319,7 +319,7 @@ export class Scheduler {
       this.stats.scheduled++;
       void this.recorder.event(podRef(pi.pod), "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${node}`);
     } catch (e) {
-      this.cache.forget(pi.key);
+      this.rollback(pi.key);
       if (e instanceof ApiError && (e.code === 404 || e.code === 409)) {
         // Deleted meanwhile, or bound by someone else: the watch tells the rest.
         this.log.debug("binding not applied", { pod: pi.key, node, error: e });
@@ -333,6 +333,17 @@ export class Scheduler {
     } finally {
       this.releaseBindSlot();
     }
+  }
+
+  /**
+   * Undoes an assumption whose binding failed. Pods found unschedulable while it held its room may fit now, and
+   * no watch event says so (the pod never was on that node; if it was bound elsewhere meanwhile, the watch may
+   * already have moved it in the cache): move them back, as upstream's handleBindingCycleError does with an
+   * AssignedPodDelete event.
+   */
+  private rollback(key: string): void {
+    this.cache.forget(key);
+    this.queue.moveAllToActiveOrBackoff();
   }
 
   private requeueIfPending(key: string): void {

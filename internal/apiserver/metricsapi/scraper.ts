@@ -10,6 +10,7 @@ import { parseResourceMetrics } from "./promtext.ts";
 
 export const DEFAULT_SCRAPE_INTERVAL_MS = 15_000;
 const SCRAPE_TIMEOUT_MS = 10_000;
+const SCRAPE_CONCURRENCY = 16;
 
 interface RawPoint {
   /** ms since the epoch (the kubelet's sample time). */
@@ -59,6 +60,8 @@ function usageOf(s: Series | undefined): Usage | undefined {
 
 export class MetricsScraper {
   private nodes = new Map<string, NodeState>();
+  /** Consecutive failed scrapes per node and the rounds still to skip. */
+  private failures = new Map<string, { count: number; skip: number }>();
   private timer?: ReturnType<typeof setTimeout>;
   private running?: Promise<void>;
   private stopped = false;
@@ -119,10 +122,26 @@ export class MetricsScraper {
   async scrapeAll(): Promise<void> {
     const nodesRI = findResource("", "v1", "nodes")!;
     const { items: kvs } = await this.deps.store.list(storagePrefix(nodesRI));
-    const ready = kvs.map((kv) => decode(kv)).filter((n) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+    // Hollow nodes (scale tests) have no kubelet API to scrape.
+    const ready = kvs
+      .map((kv) => decode(kv))
+      .filter((n) => n.metadata.annotations?.["kubun.io/hollow"] !== "true" && n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
     const names = new Set(ready.map((n) => n.metadata.name as string));
     for (const n of this.nodes.keys()) if (!names.has(n)) this.nodes.delete(n);
-    await Promise.all(ready.map((n) => this.scrapeNode(n)));
+    for (const n of this.failures.keys()) if (!names.has(n)) this.failures.delete(n);
+    // A kubelet that keeps failing is tried less often (every 2nd, 4th, ... up to every 16th round), and at most
+    // SCRAPE_CONCURRENCY scrapes run at once, so unreachable nodes cost the server little.
+    const due = ready.filter((n) => {
+      const f = this.failures.get(n.metadata.name);
+      if (!f) return true;
+      if (--f.skip > 0) return false;
+      return true;
+    });
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) await this.scrapeNode(due[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(SCRAPE_CONCURRENCY, due.length) }, worker));
   }
 
   private async scrapeNode(node: KObject): Promise<void> {
@@ -138,9 +157,14 @@ export class MetricsScraper {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       text = await res.text();
     } catch (e) {
-      this.deps.log.debug?.("kubelet metrics scrape failed", { node: name, err: String((e as Error).message ?? e) });
+      const f = this.failures.get(name) ?? { count: 0, skip: 0 };
+      f.count++;
+      f.skip = Math.min(2 ** (f.count - 1), 16);
+      this.failures.set(name, f);
+      if (f.count === 1) this.deps.log.warn("kubelet metrics scrape failed", { node: name, err: String((e as Error).message ?? e) });
       return;
     }
+    this.failures.delete(name);
     const st: NodeState = this.nodes.get(name) ?? { pods: new Map() };
     const raw = new Map<string, Partial<RawPoint> & { ns?: string; pod?: string; container?: string }>();
     for (const s of parseResourceMetrics(text)) {

@@ -9,6 +9,7 @@ import { newDisruptionController } from "./disruption/controller.ts";
 import { newEndpointsController } from "./endpoints/controller.ts";
 import { newJobController } from "./job/controller.ts";
 import { newKubernetesServiceController } from "./kubernetesservice/controller.ts";
+import { newServiceLBController } from "./servicelb/controller.ts";
 import { newNodeIpamController } from "./nodeipam/controller.ts";
 import { newGarbageCollector } from "./garbagecollector/controller.ts";
 import { newNamespaceController } from "./namespace/controller.ts";
@@ -53,6 +54,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   { name: "disruption", create: newDisruptionController },
   { name: "resourcequota", create: newResourceQuotaController },
   { name: "kubernetes-service", create: newKubernetesServiceController },
+  { name: "servicelb", create: newServiceLBController },
   { name: "horizontalpodautoscaling", create: newHorizontalPodAutoscalerController },
   { name: "persistentvolume-binder", create: newPersistentVolumeController },
   { name: "pvc-protection", create: newPVCProtectionController },

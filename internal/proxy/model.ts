@@ -22,6 +22,8 @@ export interface ServicePort {
   port: number;
   nodePort?: number;
   externalIPs: string[];
+  /** status.loadBalancer.ingress IPs (ServiceLB: the nodes serving it): programmed as externalIPs are. */
+  loadBalancerIPs: string[];
   /** Endpoints for traffic from anywhere (cluster traffic policy), after the ready → serving+terminating fallback. */
   endpoints: EndpointTarget[];
   externalLocal: boolean;
@@ -99,6 +101,7 @@ export function servicePorts(svc: Service, slices: EndpointSlice[]): ServicePort
       port: p.port,
       nodePort: spec.type === "NodePort" || spec.type === "LoadBalancer" ? p.nodePort || undefined : undefined,
       externalIPs: (spec.externalIPs ?? []).filter(isIPv4),
+      loadBalancerIPs: spec.type === "LoadBalancer" ? (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "").filter(isIPv4) : [],
       endpoints,
       externalLocal: spec.externalTrafficPolicy === "Local",
       internalLocal: spec.internalTrafficPolicy === "Local",

@@ -34,6 +34,26 @@ const extChain = (sp: ServicePort) => `ext-${sp.id}`;
 const epChain = (sp: ServicePort, ep: EndpointTarget) => `ep-${sp.id}__${ep.ip}/${ep.port}`;
 const affSet = (sp: ServicePort, ep: EndpointTarget) => `aff-${sp.id}__${ep.ip}/${ep.port}`;
 
+/**
+ * externalIPs and LoadBalancer ingress IPs, each address . protocol . port once in the whole table: a second
+ * Service claiming the same one is skipped (nft refuses duplicate map keys; the ServiceLB controller gives a
+ * conflicting Service no ingress status anyway).
+ */
+function externalAddrsOf(claimed: Set<string>) {
+  return (sp: ServicePort): string[] => {
+    const out: string[] = [];
+    for (const ip of new Set([...sp.externalIPs, ...sp.loadBalancerIPs])) {
+      const k = `${ip} . ${sp.protocol} . ${sp.port}`;
+      // Asked again for the same ServicePort (its ext chain, then its map entries): same answer.
+      if (claimed.has(k) && !claimed.has(`${k}#${sp.id}`)) continue;
+      claimed.add(k);
+      claimed.add(`${k}#${sp.id}`);
+      out.push(ip);
+    }
+    return out;
+  };
+}
+
 function elements(items: string[]): string {
   return items.length ? ` elements = { ${items.join(", ")} };` : "";
 }
@@ -47,6 +67,7 @@ export function renderRuleset(ports: ServicePort[], opts: RenderOptions): Rulese
   const noEndpointNodePorts: string[] = [];
   const clusterIPs = new Set<string>();
   const masq = "jump mark-for-masquerade";
+  const externalAddrs = externalAddrsOf(new Set());
 
   /** A load-balancing chain body: affinity lookups, then a random pick; empty endpoints → drop. */
   const balance = (sp: ServicePort, eps: EndpointTarget[]): string[] => {
@@ -63,7 +84,7 @@ export function renderRuleset(ports: ServicePort[], opts: RenderOptions): Rulese
     if (!sp.endpoints.length) {
       // No endpoints: reject at once (filter hooks) rather than let connections hang.
       for (const ip of sp.clusterIPs) noEndpointIPs.push(`${key(ip)} : goto reject-chain`);
-      for (const ip of sp.externalIPs) noEndpointIPs.push(`${key(ip)} : goto reject-chain`);
+      for (const ip of externalAddrs(sp)) noEndpointIPs.push(`${key(ip)} : goto reject-chain`);
       if (sp.nodePort) noEndpointNodePorts.push(`${sp.protocol} . ${sp.nodePort} : goto reject-chain`);
       continue;
     }
@@ -78,7 +99,7 @@ export function renderRuleset(ports: ServicePort[], opts: RenderOptions): Rulese
     }
     for (const ip of sp.clusterIPs) serviceIPs.push(`${key(ip)} : goto ${internalTarget}`);
 
-    if (sp.nodePort || sp.externalIPs.length) {
+    if (sp.nodePort || externalAddrs(sp).length) {
       // External traffic. Policy Cluster: always masquerade (the endpoint may be on another node). Policy Local:
       // keep the client's address and use only this node's endpoints, except for pods and the node itself.
       const rules = sp.externalLocal
@@ -87,7 +108,7 @@ export function renderRuleset(ports: ServicePort[], opts: RenderOptions): Rulese
       if (sp.externalLocal && local.length && !chains.has(localChain(sp))) chains.set(localChain(sp), balance(sp, local));
       chains.set(extChain(sp), rules);
       if (sp.nodePort) nodePorts.push(`${sp.protocol} . ${sp.nodePort} : goto ${extChain(sp)}`);
-      for (const ip of sp.externalIPs) serviceIPs.push(`${key(ip)} : goto ${extChain(sp)}`);
+      for (const ip of externalAddrs(sp)) serviceIPs.push(`${key(ip)} : goto ${extChain(sp)}`);
     }
 
     for (const ep of sp.endpoints) {

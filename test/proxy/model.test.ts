@@ -69,6 +69,20 @@ describe("renderRuleset", () => {
     expect(r.text).toContain("chain ext-ns1/web/tcp/http {\n    jump mark-for-masquerade;\n    goto svc-ns1/web/tcp/http;");
   });
 
+  test("LoadBalancer ingress IPs are served as externalIPs; the same address/port of a second Service is skipped; other types ignore a stale status", () => {
+    const lb = (name: string, ips: string[]): Service => ({ ...svc({ type: "LoadBalancer", clusterIP: name === "web" ? "10.43.0.10" : "10.43.0.11" }, name), status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } } });
+    const ports = [...servicePorts(lb("web", ["172.31.0.1", "172.31.0.2"]), [slice([ep("10.42.0.2")])]), ...servicePorts(lb("web2", ["172.31.0.2"]), [slice([ep("10.42.0.3")])])];
+    const r = renderRuleset(ports, opts);
+    expect(r.text).toContain("172.31.0.1 . tcp . 80 : goto ext-ns1/web/tcp/http");
+    expect(r.text).toContain("172.31.0.2 . tcp . 80 : goto ext-ns1/web/tcp/http");
+    expect(r.text).not.toContain("172.31.0.2 . tcp . 80 : goto ext-ns1/web2");
+    const none = renderRuleset(servicePorts(lb("web", []), []), opts);
+    expect(none.text).not.toContain("172.31.0.1");
+    const noEndpoints = renderRuleset(servicePorts(lb("web", ["172.31.0.1"]), []), opts);
+    expect(noEndpoints.text).toContain("172.31.0.1 . tcp . 80 : goto reject-chain");
+    expect(servicePorts({ ...lb("web", ["172.31.0.1"]), spec: { ...lb("web", []).spec!, type: "ClusterIP" } }, [])[0]!.loadBalancerIPs).toEqual([]);
+  });
+
   test("no endpoints → reject entries, no service chain", () => {
     const r = renderRuleset(servicePorts(svc({ type: "NodePort", ports: [{ name: "http", port: 80, nodePort: 30080 }] }), []), opts);
     expect(r.text).toContain("10.43.0.10 . tcp . 80 : goto reject-chain");

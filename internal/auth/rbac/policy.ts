@@ -259,6 +259,12 @@ function controllerRoles(): { name: string; rules: PolicyRule[] }[] {
       eventsRule(),
     ]),
     c("pv-protection-controller", [rule(["get", "list", "update", "watch"], CORE, "persistentvolumes"), eventsRule()]),
+    c("service-controller", [
+      rule(READ, CORE, "services"),
+      rule(["patch", "update"], CORE, ["services", "services/status"]),
+      rule(["list", "watch"], CORE, "nodes"),
+      eventsRule(),
+    ]),
     c("ttl-after-finished-controller", [rule(["get", "list", "watch", "delete"], BATCH, "jobs"), eventsRule()]),
     c("root-ca-cert-publisher", [rule(["create", "update"], CORE, "configmaps"), eventsRule()]),
   ];

@@ -4,7 +4,7 @@
 // A relist of the runtime (as upstream's PLEG) notices exits and adopts containers started by a previous run.
 // The API is reached only through internal/client; quantities and well-known names come from internal/api.
 import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../client/client.ts";
 import { createEventRecorder, type EventRecorder } from "../client/events.ts";
@@ -331,7 +331,14 @@ export class Kubelet {
     }
     rec.startTime ??= new Date().toISOString().replace(/\.\d+Z$/, "Z");
     const spec = pod.spec!;
-    // Network.
+    // Network. A namespace that is gone (the node rebooted, or `kubun killall` ran) is a dead sandbox: as upstream,
+    // its address is released and a new one made; the containers then restart in it.
+    if (!spec.hostNetwork && rec.ips && rec.netnsPath && !existsSync(rec.netnsPath)) {
+      log.info("pod network namespace is gone; making a new one", { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, netns: rec.netnsPath });
+      await this.opts.network.teardown(uid).catch((e) => log.warn("network teardown failed", { error: e }));
+      rec.ips = undefined;
+      rec.netnsPath = undefined;
+    }
     if (!spec.hostNetwork && !rec.ips) {
       try {
         const net = await this.opts.network.setup({

@@ -103,6 +103,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     etcdTLS,
     token: joinTokenFrom(s, log),
     defaultLocalStoragePath: s["default-local-storage-path"] ? String(s["default-local-storage-path"]) : undefined,
+    ingressClass: !((s.disable as string[] | undefined) ?? []).includes("ingress"),
     // --disable names manifests and built-in components alike (k3s's --disable traefik).
     dashboard: !((s.disable as string[] | undefined) ?? []).includes("dashboard"),
   });

@@ -69,6 +69,8 @@ export interface ControlPlaneOptions {
   metricsScrapeIntervalMs?: number;
   /** Where local-path volumes live on nodes (--default-local-storage-path; default <data-dir>/storage). */
   defaultLocalStoragePath?: string;
+  /** Create the default IngressClass `kubun` when missing (default on; `--disable ingress` turns it off). */
+  ingressClass?: boolean;
   /** Serve the built-in dashboard at /dashboard/ (default on; `--disable dashboard` turns it off). */
   dashboard?: boolean;
 }
@@ -202,7 +204,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
   await ensureDefaultNamespaces(deps, ADMIN_USER);
   await ensureLocalStorage(deps, ADMIN_USER, opts.defaultLocalStoragePath ?? join(opts.dataDir, "storage"));
-  await ensureDefaultIngressClass(deps, ADMIN_USER);
+  if (opts.ingressClass !== false) await ensureDefaultIngressClass(deps, ADMIN_USER);
   api.markReady();
 
   const localURL = `https://127.0.0.1:${port}`;

@@ -14,7 +14,9 @@ export async function claimVolumePath(pod: Pod, v: Volume, refs: PodRefs): Promi
   const pvc = await refs.persistentVolumeClaim(ns, claimName);
   if (!pvc) throw new ConfigError(`persistentvolumeclaim "${claimName}" not found`);
   const volumeName = pvc.spec?.volumeName;
-  if (!volumeName || pvc.status?.phase !== "Bound") throw new ConfigError(`PVC ${ns}/${claimName} has not been bound`);
+  if (!volumeName || pvc.status?.phase !== "Bound") {
+    throw new ConfigError(`PVC ${ns}/${claimName} has non-bound phase (${JSON.stringify(pvc.status?.phase ?? "")}) or empty pvc.Spec.VolumeName (${JSON.stringify(volumeName ?? "")})`);
+  }
   const pv = await refs.persistentVolume(volumeName);
   if (!pv) throw new ConfigError(`persistentvolume "${volumeName}" not found`);
   if (pv.spec?.claimRef?.uid && pv.spec.claimRef.uid !== pvc.metadata?.uid) throw new ConfigError(`persistentvolume "${volumeName}" is bound to another claim`);

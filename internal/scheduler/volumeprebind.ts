@@ -29,7 +29,11 @@ export async function preBindVolumes(
     for (const pvc of delayed) if (pvc.metadata?.annotations?.[ANN_SELECTED_NODE] !== node) await annotate(pvc, node);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const pending = delayed.filter((c) => !claims.getByName(c.metadata!.namespace, c.metadata!.name!)?.spec?.volumeName);
+      // Fully bound: volumeName set and the claim's phase Bound, which is what the kubelet checks.
+      const pending = delayed.filter((c) => {
+        const cur = claims.getByName(c.metadata!.namespace, c.metadata!.name!);
+        return !cur?.spec?.volumeName || cur.status?.phase !== "Bound";
+      });
       if (pending.length === 0) return;
       const gone = pending.find((c) => !claims.getByName(c.metadata!.namespace, c.metadata!.name!));
       if (gone) throw new Error(`persistentvolumeclaim "${gone.metadata!.name}" not found`);

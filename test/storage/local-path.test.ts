@@ -181,3 +181,26 @@ test("StatefulSet pods keep their claim across deletion and scale-down; whenScal
   await gone("volume removed", () => pvs().get(pv.metadata!.name!));
   expect(existsSync(dir)).toBe(false);
 }, 300_000);
+
+test("a pod bound to a node before its claim is bound waits (FailedMount) and starts once the claim binds to a static volume", async () => {
+  const node = env.nodes[0]!.name;
+  await pvcs().create({ ...claim("static"), spec: { ...claim("static").spec, storageClassName: "" } });
+  const p = podWithClaim("early", "static", "cat /data/hello");
+  p.spec!.nodeName = node;
+  await pods().create(p);
+  await waitFor("FailedMount event", async () => {
+    const d = await env.cluster.kubectl(["describe", "pod", "early"]);
+    return d.stdout.includes("FailedMount") && d.stdout.includes('PVC default/static has non-bound phase ("Pending")');
+  }, 30_000);
+  const dir = `${env.cluster.dataDir}/static-volume`;
+  (await import("node:fs")).mkdirSync(dir, { recursive: true });
+  (await import("node:fs")).writeFileSync(`${dir}/hello`, "from the admin\n");
+  await pvs().create({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: "static-pv" },
+    spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], storageClassName: "", hostPath: { path: dir, type: "Directory" } },
+  });
+  await waitPod(env, "early", (x) => x.status?.phase === "Succeeded", "Succeeded", 60_000);
+  expect((await env.cluster.kubectl(["logs", "early"])).stdout).toBe("from the admin\n");
+}, 120_000);

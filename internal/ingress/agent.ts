@@ -31,6 +31,7 @@ export function startAgentIngress(o: {
     httpsPort: o.opts?.httpsPort ?? 443,
     netns: o.netns,
     runDir: o.runDir,
+    stateDir: o.runDir,
     accessLog: o.opts?.accessLog,
     signal: o.signal,
     log: o.log,

@@ -8,6 +8,9 @@ import type { Secret, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import type { Ingress, IngressClass } from "kubernetes-types/networking/v1";
 import type { Server } from "bun";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { persistInformers } from "../client/snapshot.ts";
 import { createClient } from "../client/client.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
 import type { Informer } from "../client/informer.ts";
@@ -31,6 +34,11 @@ export interface IngressOptions {
   netns?: string;
   /** Where the netns relay keeps its unix sockets. */
   runDir?: string;
+  /**
+   * Where the last known Ingresses, classes, Services, EndpointSlices (cluster-state.json) and TLS certificates
+   * (tls.json, 0600) are kept, so a node restarted while the server is away keeps routing and serving HTTPS.
+   */
+  stateDir?: string;
   /** One info line per request (otherwise debug). */
   accessLog?: boolean;
   signal: AbortSignal;
@@ -92,13 +100,30 @@ export async function startIngress(cfg: ClientConfig, opts: IngressOptions): Pro
   const refreshRoutes = () => {
     routes = buildRoutes(ingresses.list(), classes.list());
   };
-  const refreshCerts = () => {
-    const certs = collectCerts(served(), (ns, name) => {
-      const s = secrets.getByName(ns, name);
-      return s?.type === "kubernetes.io/tls" || s?.type === undefined ? s : undefined;
-    });
+  const tlsFile = opts.stateDir ? join(opts.stateDir, "tls.json") : undefined;
+  const saveCerts = (text: string) => {
+    if (!tlsFile) return;
+    try {
+      mkdirSync(opts.stateDir!, { recursive: true, mode: 0o700 });
+      writeFileSync(`${tlsFile}.tmp`, text, { mode: 0o600 });
+      renameSync(`${tlsFile}.tmp`, tlsFile);
+    } catch (err) {
+      log.warn("could not save the TLS certificates", { error: err as Error });
+    }
+  };
+  const allSynced = () => [ingresses, classes, services, slices, secrets].every((i) => (i as Informer).hasSynced());
+  const refreshCerts = (saved?: CertEntry[]) => {
+    // Until every cache is filled, a partial view must not drop certificates; the saved ones serve meanwhile.
+    if (!saved && !allSynced()) return;
+    const certs =
+      saved ??
+      collectCerts(served(), (ns, name) => {
+        const s = secrets.getByName(ns, name);
+        return s?.type === "kubernetes.io/tls" || s?.type === undefined ? s : undefined;
+      });
     const key = JSON.stringify(certs);
     if (key === certsKey) return;
+    if (!saved) saveCerts(key);
     certsKey = key;
     const old = https;
     try {
@@ -124,6 +149,22 @@ export async function startIngress(cfg: ClientConfig, opts: IngressOptions): Pro
   };
   for (const inf of [ingresses, classes, secrets] as Informer[]) inf.addEventHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
 
+  if (opts.stateDir) {
+    persistInformers({
+      file: join(opts.stateDir, "cluster-state.json"),
+      informers: { ingresses, ingressclasses: classes, services, endpointslices: slices } as Record<string, Informer>,
+      log: log.child("state"),
+      signal: opts.signal,
+    });
+    refreshRoutes();
+    if (tlsFile && existsSync(tlsFile)) {
+      try {
+        refreshCerts(JSON.parse(readFileSync(tlsFile, "utf8")) as CertEntry[]);
+      } catch (err) {
+        log.warn("ignoring unreadable saved TLS certificates", { error: err as Error });
+      }
+    }
+  }
   informers.start(opts.signal);
   const ready = informers.waitForSync(opts.signal).then(() => {
     refreshRoutes();

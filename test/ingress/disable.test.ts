@@ -9,7 +9,7 @@ import { startTestCluster } from "../helpers/cluster.ts";
 
 const settings = (parsed: Record<string, unknown>, raw: string[], env: Record<string, string> = {}) =>
   resolve(agentFlags, { config: "/nonexistent/kubun.yaml", ...parsed }, raw, env);
-const ingressOf = (s: ReturnType<typeof settings>) => agentOptions(s, "https://x:6443", "t", new AbortController().signal).ingress;
+const ingressOf = (s: ReturnType<typeof settings>) => agentOptions(s, "https://x:6443", "t", new AbortController().signal).ingress!;
 
 test("agent flags: ports, --disable ingress, --disable-ingress, env", () => {
   expect(ingressOf(settings({}, []))).toEqual({ disabled: false, httpPort: 80, httpsPort: 443, accessLog: false });

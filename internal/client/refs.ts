@@ -36,6 +36,8 @@ export const refs = {
   leases: ref("coordination.k8s.io", "v1", "leases"),
   endpointslices: ref("discovery.k8s.io", "v1", "endpointslices"),
   networkpolicies: ref("networking.k8s.io", "v1", "networkpolicies"),
+  ingresses: ref("networking.k8s.io", "v1", "ingresses"),
+  ingressclasses: ref("networking.k8s.io", "v1", "ingressclasses"),
   poddisruptionbudgets: ref("policy", "v1", "poddisruptionbudgets"),
   priorityclasses: ref("scheduling.k8s.io", "v1", "priorityclasses"),
 };

@@ -10,6 +10,8 @@ import type { NetnsDialer } from "./netnsdial.ts";
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 /** Time allowed for a backend's response headers (the body may then stream for as long as it likes). */
 export const RESPONSE_HEADER_TIMEOUT_MS = 60_000;
+/** A backend connection silent for this long is dropped (long enough for event streams with sparse events). */
+export const BACKEND_IDLE_TIMEOUT_MS = 3_600_000;
 const MAX_ATTEMPTS = 3;
 
 export interface ProxyContext {
@@ -121,6 +123,7 @@ export function makeHandler(ctx: ProxyContext, proto: "http" | "https", listenPo
           body: hasBody ? req.body : undefined,
           redirect: "manual",
           decompress: false,
+          timeout: BACKEND_IDLE_TIMEOUT_MS,
           signal: ac.signal,
           ...(unix ? { unix } : {}),
           duplex: "half",
@@ -128,6 +131,9 @@ export function makeHandler(ctx: ProxyContext, proto: "http" | "https", listenPo
         clearTimeout(timer);
         const out = new Headers(res.headers);
         for (const name of HOP_BY_HOP) if (name !== "upgrade") out.delete(name);
+        // A streamed answer (no length: event streams, long polls, logs) may pause longer than the listener's idle
+        // timeout; the backend connection's own idle timeout bounds it instead.
+        if (!res.headers.has("content-length") && req.method !== "HEAD") server.timeout(req, 0);
         return done(new Response(req.method === "HEAD" ? null : res.body, { status: res.status, statusText: res.statusText, headers: out }), `${ep.ip}:${ep.port}`);
       } catch (err) {
         clearTimeout(timer);

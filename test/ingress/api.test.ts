@@ -111,6 +111,10 @@ describe("kubectl", () => {
     const got = JSON.parse((await k(["get", "ing", "patched", "-o", "json"])).stdout);
     expect(got.spec.rules[0].http.paths).toEqual([{ path: "/two", pathType: "Exact", backend }]);
     expect(got.spec.ingressClassName).toBe("kubun");
+    const described = await k(["describe", "ingress", "patched"]);
+    expect(described.stderr).toBe("");
+    expect(described.stdout).toMatch(/Ingress Class:\s+kubun/);
+    expect(described.stdout).toMatch(/p\.test\s*\n\s+\/two\s+web:80/);
     const explain = await k(["explain", "ingress.spec.rules.http.paths.pathType"]);
     expect(explain.stdout).toContain("pathType");
     expect(explain.stdout).toContain("ImplementationSpecific");

@@ -3,6 +3,7 @@ import type { AgentOptions } from "../internal/agent/index.ts";
 import { agentFlags } from "../internal/config/flags.ts";
 import { UsageError, type Settings } from "../internal/config/load.ts";
 import { logger } from "../internal/log/log.ts";
+import { INGRESS_NODE_LABEL } from "../internal/api/ingress.ts";
 import { commandFromFlags } from "./command.ts";
 import { joinTokenFrom } from "./tokensource.ts";
 import { notifyReady } from "./notify.ts";
@@ -59,19 +60,21 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
 
 /** The agent's settings from the flags both `kubun agent` and `kubun server` (its local agent) take. */
 export function agentOptions(s: Settings, server: string, token: string, signal: AbortSignal): AgentOptions {
+  const ingressOff = !!s["disable-ingress"] || ((s["disable"] as string[] | undefined) ?? []).includes("ingress");
   return {
     server,
     token,
     dataDir: String(s["data-dir"]),
     nodeName: s["node-name"] as string | undefined,
     nodeIP: s["node-ip"] as string | undefined,
-    nodeLabels: (s["node-label"] as string[] | undefined) ?? [],
+    // The node says whether it runs the ingress proxy, so Ingress status lists only nodes that serve it.
+    nodeLabels: [...((s["node-label"] as string[] | undefined) ?? []), `${INGRESS_NODE_LABEL}=${!ingressOff}`],
     nodeTaints: (s["node-taint"] as string[] | undefined) ?? [],
     kubeReserved: s["kube-reserved"] as string | undefined,
     kubeletPort: Number(s["kubelet-port"]),
     podLogDir: s["pod-log-dir"] ? String(s["pod-log-dir"]) : undefined,
     ingress: {
-      disabled: !!s["disable-ingress"] || ((s["disable"] as string[] | undefined) ?? []).includes("ingress"),
+      disabled: ingressOff,
       httpPort: Number(s["ingress-http-port"] ?? 80),
       httpsPort: Number(s["ingress-https-port"] ?? 443),
       accessLog: !!s["ingress-access-log"],

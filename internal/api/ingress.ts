@@ -14,3 +14,6 @@ export const INGRESS_REFS = {
   ingresses: { group: "networking.k8s.io", version: "v1", resource: "ingresses", namespaced: true },
   ingressclasses: { group: "networking.k8s.io", version: "v1", resource: "ingressclasses", namespaced: false },
 } as const;
+
+/** Node label set by every agent: "false" when its ingress proxy is off (`--disable ingress`). */
+export const INGRESS_NODE_LABEL = "kubun.dev/ingress";

@@ -17,6 +17,10 @@ test("agent flags: ports, --disable ingress, --disable-ingress, env", () => {
   expect(ingressOf(settings({ disable: ["ingress"] }, ["--disable", "ingress"])).disabled).toBe(true);
   expect(ingressOf(settings({ "disable-ingress": true }, ["--disable-ingress"])).disabled).toBe(true);
   expect(ingressOf(settings({}, [], { KUBUN_DISABLE_INGRESS: "true", KUBUN_INGRESS_HTTP_PORT: "81" }))).toMatchObject({ disabled: true, httpPort: 81 });
+  // The node tells the status controller whether it serves Ingress traffic.
+  const labels = (s: ReturnType<typeof settings>) => agentOptions(s, "https://x:6443", "t", new AbortController().signal).nodeLabels;
+  expect(labels(settings({ "node-label": ["zone=a"] }, ["--node-label", "zone=a"]))).toEqual(["zone=a", "kubun.dev/ingress=true"]);
+  expect(labels(settings({ disable: ["ingress"] }, ["--disable", "ingress"]))).toEqual(["kubun.dev/ingress=false"]);
 });
 
 test("a server with --disable ingress has no default IngressClass", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { Ingress, IngressClass } from "kubernetes-types/networking/v1";
 import { buildRoutes, isOurs, normalizeHost } from "../../internal/ingress/routes.ts";
 import { EndpointPicker } from "../../internal/ingress/backends.ts";
+import { ingressAddresses } from "../../internal/controllers/ingress/controller.ts";
 
 const kubun: IngressClass = { metadata: { name: "kubun", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } }, spec: { controller: "kubun.dev/ingress" } };
 const other: IngressClass = { metadata: { name: "nginx" }, spec: { controller: "k8s.io/ingress-nginx" } };
@@ -106,5 +107,23 @@ describe("endpoints", () => {
     expect(a.map((e) => `${e.ip}:${e.port}`)).toEqual(["10.42.0.2:8080", "10.42.0.4:8080"]);
     expect(b.map((e) => `${e.ip}:${e.port}`)).toEqual(["10.42.0.4:8080", "10.42.0.2:8080"]);
     expect(picker.endpoints("default", { name: "s", port: { number: 82 } })).toEqual([]);
+  });
+});
+
+describe("status addresses", () => {
+  test("Ready nodes that serve ingress, ExternalIP before InternalIP, each once, sorted", () => {
+    const node = (name: string, addrs: [string, string][], ready = "True", labels: Record<string, string> = {}) => ({
+      metadata: { name, labels },
+      status: { addresses: addrs.map(([type, address]) => ({ type, address })), conditions: [{ type: "Ready", status: ready }] },
+    });
+    expect(
+      ingressAddresses([
+        node("b", [["InternalIP", "10.0.0.2"]]),
+        node("a", [["InternalIP", "10.0.0.1"], ["ExternalIP", "192.0.2.1"]], "True", { "kubun.dev/ingress": "true" }),
+        node("c", [["InternalIP", "10.0.0.3"]], "False"),
+        node("d", [["InternalIP", "10.0.0.4"]], "True", { "kubun.dev/ingress": "false" }),
+        node("e", [["InternalIP", "10.0.0.2"]]),
+      ] as any),
+    ).toEqual([{ ip: "10.0.0.2" }, { ip: "192.0.2.1" }]);
   });
 });

@@ -1,12 +1,13 @@
 // Ingress status: every Ingress of a class served by kubun's ingress proxy (controller kubun.dev/ingress) gets the
-// addresses of the nodes it can be reached on in status.loadBalancer.ingress — every Ready node, since every agent
-// runs the proxy (ExternalIP when a node has one, else InternalIP), sorted so that all servers agree. One writer
+// addresses of the nodes it can be reached on in status.loadBalancer.ingress — every Ready node whose agent runs the
+// proxy (all but those labelled kubun.dev/ingress=false; ExternalIP when a node has one, else InternalIP), sorted
+// so that all servers agree. One writer
 // (the controller manager's leader) keeps it converged when nodes come, go or change readiness.
 import type { Node } from "kubernetes-types/core/v1";
 import type { Ingress, IngressClass } from "kubernetes-types/networking/v1";
 import { keyOf, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
-import { INGRESS_CONTROLLER, INGRESS_REFS } from "../../api/ingress.ts";
+import { INGRESS_CONTROLLER, INGRESS_NODE_LABEL, INGRESS_REFS } from "../../api/ingress.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
 
 /** The address a node is reached on from outside: ExternalIP, else InternalIP. */
@@ -21,7 +22,8 @@ const ready = (n: Node) => n.status?.conditions?.some((c) => c.type === "Ready" 
 export function ingressAddresses(nodes: Node[]): { ip: string }[] {
   const ips = new Set<string>();
   for (const n of nodes) {
-    const ip = ready(n) && !n.metadata?.deletionTimestamp ? nodeAddress(n) : undefined;
+    const serves = n.metadata?.labels?.[INGRESS_NODE_LABEL] !== "false";
+    const ip = serves && ready(n) && !n.metadata?.deletionTimestamp ? nodeAddress(n) : undefined;
     if (ip) ips.add(ip);
   }
   return [...ips].sort().map((ip) => ({ ip }));

@@ -183,6 +183,26 @@ describe("NetworkPolicy (nftables, inet kubun-netpol)", () => {
     expect(await reach("d", "web")).toBe(true);
   }, 120_000);
 
+  test("DNS: default-deny egress blocks the node-local cluster DNS; allowing kube-system's k8s-app=kube-dns on port 53 (as written for k3s) lets it through", async () => {
+    const lookup = async (from: string) => {
+      const netns = `/var/run/netns/${env.nodes[nodeOf[from]!]!.netns}-${uid[from]}`;
+      const r = await run(["nsenter", `--net=${netns}`, "timeout", "3", "busybox", "nslookup", "kubernetes.default.svc.cluster.local", "10.43.0.10"], { allowFail: true, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+      return r.code === 0 && r.stdout.includes("10.43.0.1");
+    };
+    expect(await waitFor("cluster DNS answers d", () => lookup("d"))).toBe(true);
+    let remove = await withPolicy("deny-all-egress", { podSelector: {}, policyTypes: ["Egress"] }, "third");
+    expect(await lookup("d")).toBe(false);
+    await remove();
+    remove = await withPolicy("dns-only", {
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] }],
+    }, "third");
+    expect(await lookup("d")).toBe(true);
+    expect(await reach("d", "web")).toBe(false);
+    await remove();
+  }, 90_000);
+
   test("agent restarted (and its table lost, as after a reboot) while the API server is down: the cached rules are enforced", async () => {
     await withPolicy("from-clients-kept", { podSelector: { matchLabels: { app: "web" } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: "client" } } }] }] });
     expect(await reachers("web")).toEqual(["a"]);

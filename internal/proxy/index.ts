@@ -15,6 +15,7 @@ import { refs } from "../client/refs.ts";
 import type { ClientConfig } from "../client/types.ts";
 import { logger, type Logger } from "../log/log.ts";
 import { SERVICE_NAME_LABEL, servicePorts, type ServicePort } from "./model.ts";
+import { healthChecks, HealthCheckServers } from "./healthcheck.ts";
 import { nftRunner, transaction, type NftRunner } from "./nft.ts";
 import { renderRuleset, type Ruleset } from "./render.ts";
 
@@ -71,7 +72,16 @@ export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise
   };
 
   const syncer = new Syncer(nft, log, opts, () => renderRuleset(desired(), opts));
-  const changed = () => syncer.trigger();
+  // Health check node ports (ETP Local LoadBalancers), from the same caches once they are complete.
+  const health = new HealthCheckServers(log.child("healthcheck"), opts.netns ? `/var/run/netns/${opts.netns}` : undefined);
+  let serving = false;
+  const refreshHealth = () => {
+    if (serving) health.update(healthChecks(services.values(), (svc) => slices.byIndex("service", `${svc.metadata?.namespace}/${svc.metadata?.name}`), opts.nodeName));
+  };
+  const changed = () => {
+    syncer.trigger();
+    refreshHealth();
+  };
   for (const inf of [services, slices]) inf.addEventHandler({ onAdd: changed, onUpdate: (o, n) => o !== n && changed(), onDelete: changed });
 
   // Services keep working across an agent restart: a table a previous run left (pods kept running) stays in
@@ -83,10 +93,13 @@ export async function startProxy(cfg: ClientConfig, opts: ProxyOptions): Promise
   await Promise.race([synced, aborted(opts.signal)]);
   if (!opts.signal.aborted) {
     log.info("service proxy running", { node: opts.nodeName, nodeIP: opts.nodeIP, netns: opts.netns });
+    serving = true;
+    refreshHealth();
     syncer.start();
     await aborted(opts.signal);
   }
   await syncer.stop();
+  health.stop();
   // The table stays, as the pods do: a stopped agent's services keep working until it is back (or killall).
   log.info("service proxy stopped; its nftables table stays for the pods that keep running");
 }

@@ -101,7 +101,8 @@ export function servicePorts(svc: Service, slices: EndpointSlice[]): ServicePort
       port: p.port,
       nodePort: spec.type === "NodePort" || spec.type === "LoadBalancer" ? p.nodePort || undefined : undefined,
       externalIPs: (spec.externalIPs ?? []).filter(isIPv4),
-      loadBalancerIPs: spec.type === "LoadBalancer" ? (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "").filter(isIPv4) : [],
+      // ipMode Proxy: the load balancer itself forwards to the node, so (as upstream) the address is not ours to take.
+      loadBalancerIPs: spec.type === "LoadBalancer" ? (svc.status?.loadBalancer?.ingress ?? []).filter((i: { ipMode?: string }) => i.ipMode !== "Proxy").map((i) => i.ip ?? "").filter(isIPv4) : [],
       endpoints,
       externalLocal: spec.externalTrafficPolicy === "Local",
       internalLocal: spec.internalTrafficPolicy === "Local",

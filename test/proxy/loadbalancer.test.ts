@@ -113,6 +113,15 @@ describe("LoadBalancer Services (ServiceLB)", () => {
       return x.ok ? x : undefined;
     }, 30_000);
     expect(r.body.replace(/\[::ffff:([\d.]+)\]/, "$1")).toBe(`lb2 ${client.ip}`);
+    // The health check node port, as kube-proxy's: 200 where an endpoint runs, 503 elsewhere.
+    const hc = svc.spec!.healthCheckNodePort!;
+    const check = async (ip: string) => {
+      const res = await fetch(`http://${ip}:${hc}/`);
+      return { status: res.status, body: await res.json() };
+    };
+    const on2 = await waitFor("health check on node-2", () => check(nodeIP[1]!).catch(() => undefined), 30_000);
+    expect(on2).toEqual({ status: 200, body: { service: { namespace: "default", name: "local" }, localEndpoints: 1, serviceProxyHealthy: true } });
+    expect((await check(nodeIP[0]!)).status).toBe(503);
     // Cluster policy masquerades: the pod sees a node address, not the client's.
     const c = await get(`http://${nodeIP[0]}:80/cgi-bin/ip`);
     expect(c.ok).toBe(true);

@@ -81,6 +81,8 @@ describe("renderRuleset", () => {
     const noEndpoints = renderRuleset(servicePorts(lb("web", ["172.31.0.1"]), []), opts);
     expect(noEndpoints.text).toContain("172.31.0.1 . tcp . 80 : goto reject-chain");
     expect(servicePorts({ ...lb("web", ["172.31.0.1"]), spec: { ...lb("web", []).spec!, type: "ClusterIP" } }, [])[0]!.loadBalancerIPs).toEqual([]);
+    const proxied: Service = { ...lb("web", []), status: { loadBalancer: { ingress: [{ ip: "172.31.0.9", ipMode: "Proxy" } as any, { ip: "172.31.0.8" }] } } };
+    expect(servicePorts(proxied, [])[0]!.loadBalancerIPs).toEqual(["172.31.0.8"]);
   });
 
   test("no endpoints → reject entries, no service chain", () => {

@@ -74,5 +74,12 @@ describe("NetworkPolicy API", () => {
     expect(lines.find((l) => l.startsWith("ingress-only"))).toMatch(/^ingress-only\s+app=db\s+\S+$/);
     const exp = await c.kubectl(["explain", "networkpolicy.spec.podSelector"]);
     expect(exp.code).toBe(0); // served in OpenAPI
+    expect(exp.stdout).toContain("podSelector selects the pods to which this NetworkPolicy object applies");
+    const desc = await c.kubectl(["describe", "netpol", "defaults"]);
+    expect(desc.code).toBe(0);
+    expect(desc.stdout).toContain("Allowing egress traffic:");
+    const bad = await c.kubectl(["create", "-f", "-"], { stdin: JSON.stringify(np("bad-cli", { podSelector: {}, policyTypes: ["Sideways"] })) });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim()).toBe('The NetworkPolicy "bad-cli" is invalid: spec.policyTypes[0]: Unsupported value: "Sideways": supported values: "Ingress", "Egress"');
   }, 30_000);
 });

@@ -120,7 +120,7 @@ export async function startIngress(cfg: ClientConfig, opts: IngressOptions): Pro
       collectCerts(served(), (ns, name) => {
         const s = secrets.getByName(ns, name);
         return s?.type === "kubernetes.io/tls" || s?.type === undefined ? s : undefined;
-      });
+      }, (ns, name) => log.warn("TLS Secret skipped: its tls.crt/tls.key are not a matching certificate and key", { secret: `${ns}/${name}` }));
     const key = JSON.stringify(certs);
     if (key === certsKey) return;
     if (!saved) saveCerts(key);

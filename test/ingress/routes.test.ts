@@ -4,6 +4,11 @@ import type { Ingress, IngressClass } from "kubernetes-types/networking/v1";
 import { buildRoutes, isOurs, normalizeHost } from "../../internal/ingress/routes.ts";
 import { EndpointPicker } from "../../internal/ingress/backends.ts";
 import { ingressAddresses } from "../../internal/controllers/ingress/controller.ts";
+import { collectCerts } from "../../internal/ingress/tls.ts";
+import { run } from "../../internal/runtime/run.ts";
+import { tempDir } from "../helpers/tmpdir.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
 const kubun: IngressClass = { metadata: { name: "kubun", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } }, spec: { controller: "kubun.dev/ingress" } };
 const other: IngressClass = { metadata: { name: "nginx" }, spec: { controller: "k8s.io/ingress-nginx" } };
@@ -125,5 +130,37 @@ describe("status addresses", () => {
         node("e", [["InternalIP", "10.0.0.2"]]),
       ] as any),
     ).toEqual([{ ip: "10.0.0.2" }, { ip: "192.0.2.1" }]);
+  });
+});
+
+describe("TLS certificates", () => {
+  test("per host from kubernetes.io/tls Secrets; a broken or mismatched Secret is skipped, the others load", async () => {
+    const dir = tempDir("kubun-ingress-certs-");
+    const pair = async (name: string, host: string) => {
+      await run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, `${name}.key`), "-out", join(dir, `${name}.crt`), "-subj", `/CN=${host}`, "-days", "1"]);
+      return { cert: readFileSync(join(dir, `${name}.crt`), "utf8"), key: readFileSync(join(dir, `${name}.key`), "utf8") };
+    };
+    const a = await pair("a", "a.test");
+    const b = await pair("b", "b.test");
+    const secret = (p: { cert: string; key: string }) => ({ type: "kubernetes.io/tls", data: { "tls.crt": btoa(p.cert), "tls.key": btoa(p.key) } });
+    const secrets: Record<string, any> = {
+      "ns/a": secret(a),
+      "ns/mixed": secret({ cert: a.cert, key: b.key }),
+      "ns/garbage": secret({ cert: "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n", key: b.key }),
+    };
+    const rejected: string[] = [];
+    const certs = collectCerts(
+      [
+        {
+          metadata: { name: "i", namespace: "ns" },
+          spec: { tls: [{ hosts: ["A.test", "*.w.test"], secretName: "a" }, { hosts: ["m.test"], secretName: "mixed" }, { hosts: ["g.test"], secretName: "garbage" }, { hosts: ["x.test"], secretName: "missing" }] },
+        },
+      ],
+      (ns, name) => secrets[`${ns}/${name}`],
+      (ns, name) => rejected.push(`${ns}/${name}`),
+    );
+    expect(certs.map((c) => c.serverName)).toEqual(["*.w.test", "a.test"]);
+    expect(certs[0]!.cert).toBe(a.cert);
+    expect(rejected.sort()).toEqual(["ns/garbage", "ns/mixed"]);
   });
 });

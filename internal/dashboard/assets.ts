@@ -16,6 +16,7 @@ const INDEX_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>kubun dashboard</title>
+<link rel="icon" href="data:,">
 <script type="module" src="app.js"></script>
 </head><body><div id="app"></div><noscript>The kubun dashboard needs JavaScript.</noscript></body></html>
 `;

@@ -94,7 +94,7 @@ function App() {
     setTheme(t);
   };
   let body;
-  if (view === "workloads") body = html`<${Workloads} ns=${ns} />`;
+  if (view === "workloads") body = html`<${Workloads} ns=${ns} kind=${rest[0]} />`;
   else if (view === "pods") body = html`<${Pods} ns=${ns} logs=${rest[0] === "logs" ? rest.slice(1) : undefined} />`;
   else if (view === "events") body = html`<${Events} ns=${ns} />`;
   else if (view === "network") body = html`<${Network} ns=${ns} />`;

@@ -10,6 +10,7 @@ header h1{font-size:16px;margin:0 8px 0 0}
 nav{display:flex;flex-wrap:wrap;gap:4px}
 nav a{padding:4px 10px;border-radius:6px;color:var(--fg);text-decoration:none}
 nav a.on{background:var(--accent);color:#fff}
+nav.tabs a{border:1px solid var(--line)}
 .spacer{flex:1}
 main{padding:12px}
 select,input,button,textarea{font:inherit;color:inherit;background:var(--card);border:1px solid var(--line);border-radius:6px;padding:4px 8px}

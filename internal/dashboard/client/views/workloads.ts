@@ -85,34 +85,27 @@ const SECTIONS: [string, string][] = [
   ["cronjobs", "CronJobs"],
 ];
 
-function Section({ kind, title, ns, act, states, i }: { kind: string; title: string; ns: string; act: Action; states: any[]; i: number }) {
-  const items = [...states[i].items].sort(byName);
-  return html`<section data-section=${kind}>
-    <h2>${title} <span class="muted">(${items.length})</span></h2>
-    ${items.length === 0
-      ? html`<p class="muted">none${ns ? ` in ${ns}` : ""}</p>`
-      : html`<div class="tablewrap"><table>
-          <thead><tr><th>namespace</th><th>name</th><th>ready</th><th>images</th><th>conditions</th><th>age</th><th>actions</th></tr></thead>
-          <tbody>${items.map((o: any) => html`<${Row} key=${o.metadata.uid} kind=${kind} o=${o} act=${act} />`)}</tbody>
-        </table></div>`}
-  </section>`;
-}
-
-export function Workloads({ ns }: { ns: string }) {
+export function Workloads({ ns, kind }: { ns: string; kind?: string }) {
   const act = useAction();
-  // A fixed list of hooks (one watch per kind), in the same order on every render.
-  const states = [
-    useWatch(listPath(KINDS.deployments!, ns)),
-    useWatch(listPath(KINDS.statefulsets!, ns)),
-    useWatch(listPath(KINDS.daemonsets!, ns)),
-    useWatch(listPath(KINDS.jobs!, ns)),
-    useWatch(listPath(KINDS.cronjobs!, ns)),
-  ];
+  // One kind at a time: browsers allow 6 HTTP/1.1 connections per server, and every live list holds one.
+  const current = SECTIONS.some(([k]) => k === kind) ? kind! : "deployments";
+  const state = useWatch(listPath(KINDS[current]!, ns));
   useTick(10000);
+  const items = [...state.items].sort(byName);
   return html`<div>
-    <div class="toolbar"><strong>Workloads</strong><span class="spacer"></span><${Live} states=${states} /></div>
+    <div class="toolbar">
+      <nav class="tabs">${SECTIONS.map(([k, title]) => html`<a href=${`#/workloads/${k}`} class=${k === current ? "on" : ""} data-tab=${k}>${title}</a>`)}</nav>
+      <span class="spacer"></span><${Live} states=${[state]} />
+    </div>
     <${ActionResult} a=${act} />
-    <${WatchErrors} states=${states} />
-    ${SECTIONS.map(([k, title], i) => html`<${Section} kind=${k} title=${title} ns=${ns} act=${act} states=${states} i=${i} />`)}
+    <${WatchErrors} states=${[state]} />
+    <section data-section=${current}>
+      ${items.length === 0
+        ? html`<p class="muted">no ${current}${ns ? ` in ${ns}` : ""}</p>`
+        : html`<div class="tablewrap"><table>
+            <thead><tr><th>namespace</th><th>name</th><th>ready</th><th>images</th><th>conditions</th><th>age</th><th>actions</th></tr></thead>
+            <tbody>${items.map((o: any) => html`<${Row} key=${o.metadata.uid} kind=${current} o=${o} act=${act} />`)}</tbody>
+          </table></div>`}
+    </section>
   </div>`;
 }

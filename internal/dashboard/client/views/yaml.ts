@@ -41,7 +41,9 @@ export function YamlView({ kind, ns, name }: { kind: string; ns: string; name: s
       const doc = parse(text);
       if (!doc || typeof doc !== "object") throw new Error("the YAML is not an object");
       delete doc.status; // the status belongs to the controllers; applying it would only make this manager own it
-      if (doc.metadata) delete doc.metadata.managedFields;
+      // Like kubectl apply of a file: no resourceVersion (the controllers update status all the time, which would
+      // turn every edit into a conflict); force takes the edited fields over from their previous managers.
+      if (doc.metadata) delete doc.metadata.managedFields, delete doc.metadata.resourceVersion;
       const saved = await applyYAML(path!, stringify(doc));
       setText(forEditing(saved));
       setNote(`applied: resourceVersion ${saved?.metadata?.resourceVersion}`);

@@ -35,6 +35,7 @@ h2{font-size:15px;margin:14px 0 8px}
 .tile.offline,.tile.notready{border-left-color:var(--bad);background:var(--badbg)}
 .tile.pressure{border-left-color:var(--warn)}
 .tile h3{margin:0 0 4px;font-size:14px;display:flex;justify-content:space-between;gap:6px;word-break:break-all}
+.tile .badge{max-width:100%;overflow-wrap:anywhere}
 .tile .row{display:flex;justify-content:space-between;gap:8px;font-size:13px}
 .bar{height:6px;background:var(--line);border-radius:3px;overflow:hidden;margin:2px 0 4px}
 .bar>span{display:block;height:100%;background:var(--accent)}

@@ -1,5 +1,6 @@
 // The default admission chain, in upstream's order: NamespaceLifecycle, ServiceAccount, NodeRestriction,
-// Priority, DefaultTolerationSeconds, RuntimeClass (then, with an authorizer, the RBAC escalation and certificate
+// Priority, DefaultTolerationSeconds, DefaultStorageClass, StorageObjectInUseProtection, RuntimeClass,
+// DefaultIngressClass (then, with an authorizer, the RBAC escalation and certificate
 // checks). As upstream, the first five run in the first (mutating, "admit") phase, so a missing
 // namespace is reported before anything else looks at the object; the API server runs every admit, then schema
 // validation, then every validate (internal/apiserver/admission.ts). The plugins take shared vocabulary from
@@ -65,9 +66,9 @@ export function defaultAdmissionPlugins(
     nodeRestriction(get),
     priorityAdmission(get),
     defaultTolerationSeconds(),
-    runtimeClassAdmission(get),
     defaultStorageClassAdmission(get),
     storageObjectInUseProtection(),
+    runtimeClassAdmission(get),
     defaultIngressClassAdmission(get),
   ];
   const issuer = deps.authenticator as Partial<LegacyTokenIssuer> | undefined;

@@ -290,7 +290,10 @@ describe("defaultAdmissionPlugins", () => {
       "NodeRestriction",
       "Priority",
       "DefaultTolerationSeconds",
+      "DefaultStorageClass",
+      "StorageObjectInUseProtection",
       "RuntimeClass",
+      "DefaultIngressClass",
     ]);
   });
 });

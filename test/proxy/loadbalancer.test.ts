@@ -145,6 +145,23 @@ describe("LoadBalancer Services (ServiceLB)", () => {
     await waitFor("ingress = both again", async () => (await ingressOf("web-b")) === sorted(nodeIP), 30_000);
   }, 120_000);
 
+  test("nodes running the ingress proxy (kubun.dev/ingress=true) keep 80/443 for it: a LoadBalancer on 80 is served elsewhere, or reported", async () => {
+    const label = (node: string, v: string | null) => nodes().patch(node, "merge", { metadata: { labels: { "kubun.dev/ingress": v } } });
+    try {
+      await label("node-1", "true");
+      await waitFor("web-b on node-2 only", async () => (await ingressOf("web-b")) === nodeIP[1], 30_000);
+      expect(await ingressOf("local")).toBe(nodeIP[1]); // port 81: not the proxy's
+      await label("node-2", "true");
+      await waitFor("web-b on no node", async () => (await ingressOf("web-b")) === "", 30_000);
+      const events = await env.client.resource<Event>(refs.events, "default").list({ fieldSelector: "involvedObject.name=web-b" } as any);
+      expect(events.items.some((e) => e.reason === "PortConflict" && e.message!.includes("used by the ingress proxy"))).toBe(true);
+    } finally {
+      await label("node-1", null);
+      await label("node-2", null);
+    }
+    await waitFor("web-b on both again", async () => (await ingressOf("web-b")) === sorted(nodeIP), 30_000);
+  }, 120_000);
+
   test("another loadBalancerClass is left alone; allocateLoadBalancerNodePorts false: no node port, still served", async () => {
     await lb("foreign", 82, { loadBalancerClass: "example.com/other" });
     const noNP = await lb("no-nodeport", 83, { allocateLoadBalancerNodePorts: false });

@@ -6,10 +6,13 @@
 // with externalTrafficPolicy Local only those that run a ready endpoint (the client address is kept, so other
 // nodes have nothing to forward to). A Service asking for a port/protocol an older LoadBalancer Service already
 // holds gets a Warning event and no ingress status (each node has one such port), as klipper-lb's pending pods.
+// Nodes running kubun's ingress proxy (label kubun.dev/ingress=true) hold 80/TCP and 443/TCP for it, as Traefik's
+// own LoadBalancer Service does in k3s: a Service wanting those is served only on the other nodes.
 import type { Node, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { keyOf, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
+import { INGRESS_NODE_LABEL } from "../../api/ingress.ts";
 import { controllerQueue, type Controller, type ControllerContext } from "../context.ts";
 
 /** k3s's node label: when any node has it "true", only those nodes serve LoadBalancer Services. */
@@ -42,6 +45,17 @@ export function poolNodes(nodes: Node[]): Map<string, string> {
     if (ip) out.set(n.metadata!.name!, ip);
   }
   return out;
+}
+
+/** The ports the agents' ingress proxy listens on (its defaults; `--ingress-http(s)-port` elsewhere is not seen). */
+export const INGRESS_PORTS = ["80/TCP", "443/TCP"];
+
+/** Pool nodes that may serve this Service: those running the ingress proxy not when it wants the proxy's ports. */
+export function servingNodes(svc: Service, nodes: Node[]): Map<string, string> {
+  const pool = poolNodes(nodes);
+  if (!portKeys(svc).some((p) => INGRESS_PORTS.includes(p))) return pool;
+  for (const n of nodes) if (n.metadata?.labels?.[INGRESS_NODE_LABEL] === "true") pool.delete(n.metadata!.name!);
+  return pool;
 }
 
 const portKeys = (svc: Service) => [...new Set((svc.spec?.ports ?? []).map((p) => `${p.port}/${p.protocol ?? "TCP"}`))];
@@ -89,7 +103,8 @@ export function newServiceLBController(ctx: ControllerContext): Controller {
   // Only a change of the pool matters; heartbeats update nodes every few seconds.
   let lastPool = "";
   const nodesChanged = () => {
-    const now = JSON.stringify([...poolNodes(nodes.list())]);
+    const list = nodes.list();
+    const now = JSON.stringify([[...poolNodes(list)], list.filter((n) => n.metadata?.labels?.[INGRESS_NODE_LABEL] === "true").map((n) => n.metadata?.name)]);
     if (now !== lastPool) {
       lastPool = now;
       all();
@@ -126,10 +141,15 @@ export function newServiceLBController(ctx: ControllerContext): Controller {
           await recorder.event(svc, "Warning", "PortConflict", msg);
         }
       } else {
-        reported.delete(key);
-        const pool = poolNodes(nodes.list());
+        const pool = servingNodes(svc, nodes.list());
         const local = svc.spec?.externalTrafficPolicy === "Local" ? endpointNodes(svc) : undefined;
         want = [...new Set([...pool].filter(([name]) => !local || local.has(name)).map(([, ip]) => ip))].sort().map((ip) => ({ ip }));
+        const msg = pool.size === 0 && poolNodes(nodes.list()).size > 0 ? `ports ${INGRESS_PORTS.join(", ")} are used by the ingress proxy on every node that serves LoadBalancers` : "";
+        if (!msg) reported.delete(key);
+        else if (reported.get(key) !== msg) {
+          reported.set(key, msg);
+          await recorder.event(svc, "Warning", "PortConflict", msg);
+        }
       }
     }
     if (JSON.stringify(want) === JSON.stringify(have)) return;

@@ -64,6 +64,7 @@ export const GOALS: Record<string, Goal> = {
 
 /** ≥ 1: the goal is met. */
 export function ratio(value: number, goal: number | undefined, better: "higher" | "lower"): number | undefined {
-  if (goal === undefined || !Number.isFinite(value) || value <= 0) return undefined;
+  if (goal === undefined || !Number.isFinite(value) || value < 0) return undefined;
+  if (value === 0) return better === "lower" ? Infinity : 0;
   return better === "higher" ? value / goal : goal / value;
 }

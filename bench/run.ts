@@ -1,8 +1,9 @@
-// `bun run bench [--quick] [--only api,scheduler] [--skip edge]`: runs every benchmark one after the other (each is
-// also runnable alone: `bun run bench:<name>`), collects the JSON each writes to <repo>/.tmp/bench/<name>.json, and
+// `bun run bench [--quick] [--only api,scheduler] [--skip edge] [--render]`: runs every benchmark one after the other (the ones
+// below and any other bench:<name> script in package.json; each also runs alone: `bun run bench:<name>`), collects the JSON each writes to <repo>/.tmp/bench/<name>.json, and
 // writes bench/RESULTS.md — one table per area with the figure, the goal (issue 17), the upstream anchor and the
 // ratio, plus the machine and the load average before/after — and the summary in README.md's performance section.
 // Benchmarks that need root, containerd or etcd fail on their own; their failure is recorded, the run goes on.
+// --render runs nothing: it rewrites RESULTS.md (and the README summary) from the last results in .tmp/bench.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
@@ -27,9 +28,16 @@ const BENCHES: { name: string; full: string[]; quick: string[]; timeoutS: number
   { name: "ingress", full: [], quick: ["--quick"], timeoutS: 600 },
 ];
 
+// Any other benchmark registered as a bench:<name> script in package.json runs too (with --quick in a quick run).
+const scripts = Object.keys((JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts);
+for (const name of scripts.filter((k) => k.startsWith("bench:")).map((k) => k.slice("bench:".length))) {
+  if (!BENCHES.some((b) => b.name === name) && existsSync(join(repo, "bench", `${name}.ts`))) BENCHES.push({ name, full: [], quick: ["--quick"], timeoutS: 900 });
+}
+
 const only = listArg("--only");
 const skip = listArg("--skip") ?? [];
-const selected = BENCHES.filter((b) => (!only || only.includes(b.name)) && !skip.includes(b.name));
+const renderOnly = argv.includes("--render");
+const selected = renderOnly ? [] : BENCHES.filter((b) => (!only || only.includes(b.name)) && !skip.includes(b.name));
 const unknown = [...(only ?? []), ...skip].filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(", ")} (known: ${BENCHES.map((b) => b.name).join(", ")})`);
@@ -57,6 +65,8 @@ interface Outcome {
   seconds: number;
   error?: string;
   result?: BenchResult;
+  /** Not run this time: results of an earlier run. */
+  earlier?: boolean;
 }
 const outcomes: Outcome[] = [];
 for (const b of selected) {
@@ -80,34 +90,55 @@ for (const b of selected) {
   outcomes.push({ name: b.name, ok, seconds, result, error: ok ? undefined : result ? `exit code ${code}` : `exit code ${code}, no results written` });
 }
 machine.loadAfter = load();
+const ranAll = outcomes.length === BENCHES.length || (renderOnly && BENCHES.every((b) => existsSync(join(RESULTS_DIR, `${b.name}.json`))));
+// A partial run (--only/--skip) keeps the other areas in RESULTS.md from their last results, marked as such.
+for (const b of BENCHES) {
+  if (outcomes.some((o) => o.name === b.name)) continue;
+  const out = join(RESULTS_DIR, `${b.name}.json`);
+  if (!existsSync(out)) continue;
+  const result = JSON.parse(readFileSync(out, "utf8")) as BenchResult;
+  outcomes.push({ name: b.name, ok: true, seconds: NaN, result, earlier: true });
+}
+outcomes.sort((a, b) => BENCHES.findIndex((x) => x.name === a.name) - BENCHES.findIndex((x) => x.name === b.name));
+// --render: the machine and load of the run that produced the results, not of now.
+if (renderOnly && existsSync(join(RESULTS_DIR, "machine.json"))) Object.assign(machine, JSON.parse(readFileSync(join(RESULTS_DIR, "machine.json"), "utf8")));
+const anyQuick = quick || outcomes.some((o) => o.result?.quick);
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 const cell = (s: string) => s.replaceAll("|", "\\|");
 
+function ratioText(r: number | undefined): string {
+  if (r === undefined) return "—";
+  return `${r === Infinity ? "∞" : r.toFixed(2)}× ${r >= 1 ? "✓" : "✗"}`;
+}
+
 function row(f: Figure): string {
   const g = GOALS[f.id] ?? {};
   const r = f.anchor ? ratio(f.value, f.anchor.value, f.better) : ratio(f.value, g.goal, f.better);
-  const mark = r === undefined ? "" : r >= 1 ? " ✓" : " ✗";
   const goal = f.anchor ? "as good as the anchor" : g.goalText ?? "—";
   const anchor = f.anchor?.text ?? g.upstream ?? "";
-  return `| ${cell(f.label)} | ${fmt(f.value)} ${f.unit} | ${cell(goal)} | ${cell(anchor || "—")} | ${r === undefined ? "—" : r.toFixed(2) + "×" + mark} | ${cell(f.note ?? "")} |`;
+  return `| ${cell(f.label)} | ${fmt(f.value)} ${f.unit} | ${cell(goal)} | ${cell(anchor || "—")} | ${ratioText(r)} | ${cell(f.note ?? "")} |`;
 }
 
 const lines: string[] = [
   "# Benchmark results",
   "",
-  `Generated by \`bun run bench${quick ? " --quick" : ""}\` (bench/run.ts) on ${machine.startedAt.slice(0, 16).replace("T", " ")} UTC. ` +
+  `Generated by \`bun run bench${anyQuick ? " --quick" : ""}\` (bench/run.ts) on ${machine.startedAt.slice(0, 16).replace("T", " ")} UTC. ` +
     "Ratio = figure ÷ goal (goal ÷ figure where less is better; the store's ratio is against etcd measured in the same run): " +
     "≥ 1× (✓) meets the goal. Goals are issue 17's, for this 2-core class of machine.",
   "",
   `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory} memory, kernel ${machine.kernel}, Bun ${machine.bun}. ` +
     `Load average (1/5/15 min) before: ${machine.loadBefore}; after: ${machine.loadAfter}.` +
-    (quick ? " **--quick run: smaller workloads, a smoke test, not comparable with a full run.**" : ""),
+    (anyQuick ? " **--quick run: smaller workloads, a smoke test, not comparable with a full run.**" : ""),
   "",
 ];
 for (const o of outcomes) {
-  lines.push(`## ${AREAS[o.name] ?? o.name}`, "", `\`bun run bench:${o.name}\` — ${o.seconds.toFixed(0)} s${o.ok ? "" : `; **failed: ${o.error}**`}`, "");
+  const when = o.earlier
+    ? `${renderOnly ? "" : "not run this time: "}results of ${o.result!.finishedAt.slice(0, 16).replace("T", " ")} UTC${o.result!.quick ? " (--quick)" : ""}`
+    : `${o.seconds.toFixed(0)} s${o.ok ? "" : `; **failed: ${o.error}**`}`;
+  lines.push(`## ${AREAS[o.name] ?? o.name}`, "", `\`bun run bench:${o.name}\` — ${when}`, "");
   const figs = o.result?.figures ?? [];
+  if (o.ok && !figs.length) lines.push("(no figures reported)", "");
   if (figs.length) {
     lines.push("| figure | kubun | goal | upstream anchor | ratio | notes |", "|---|---:|---|---|---:|---|");
     for (const f of figs) lines.push(row(f));
@@ -116,7 +147,7 @@ for (const o of outcomes) {
 }
 const md = lines.join("\n");
 writeFileSync(join(import.meta.dir, "RESULTS.md"), md);
-writeFileSync(join(RESULTS_DIR, "machine.json"), JSON.stringify(machine, null, 2) + "\n");
+if (!renderOnly) writeFileSync(join(RESULTS_DIR, "machine.json"), JSON.stringify(machine, null, 2) + "\n");
 
 // README: a short summary between markers — the goal-bearing figures only — pointing to RESULTS.md; only when every
 // benchmark ran (no --only/--skip), so the summary never mixes runs.
@@ -124,10 +155,10 @@ const readmePath = join(repo, "README.md");
 const START = "<!-- bench:summary:start -->";
 const END = "<!-- bench:summary:end -->";
 const readme = readFileSync(readmePath, "utf8");
-if (readme.includes(START) && readme.includes(END) && outcomes.length === BENCHES.length) {
+if (readme.includes(START) && readme.includes(END) && ranAll) {
   const summary = [
     START,
-    `Latest \`bun run bench${quick ? " --quick" : ""}\` (${quick ? "smoke run, smaller workloads; " : ""}${machine.startedAt.slice(0, 10)}, ${machine.nproc} CPUs ${machine.cpu}, load ${machine.loadBefore.split(" ")[0]} → ${machine.loadAfter.split(" ")[0]}); every figure in [bench/RESULTS.md](bench/RESULTS.md).`,
+    `Latest \`bun run bench${anyQuick ? " --quick" : ""}\` (${anyQuick ? "smoke run, smaller workloads; " : ""}${machine.startedAt.slice(0, 10)}, ${machine.nproc} CPUs ${machine.cpu}, load ${machine.loadBefore.split(" ")[0]} → ${machine.loadAfter.split(" ")[0]}); every figure in [bench/RESULTS.md](bench/RESULTS.md).`,
     "",
     "| figure | kubun | goal | ratio |",
     "|---|---:|---|---:|",
@@ -136,7 +167,7 @@ if (readme.includes(START) && readme.includes(END) && outcomes.length === BENCHE
         .filter((f) => GOALS[f.id]?.goal !== undefined)
         .map((f) => {
           const r = ratio(f.value, GOALS[f.id]!.goal, f.better);
-          return `| ${cell(f.label)} | ${fmt(f.value)} ${f.unit} | ${cell(GOALS[f.id]!.goalText ?? "")} | ${r === undefined ? "—" : r.toFixed(2) + "×" + (r >= 1 ? " ✓" : " ✗")} |`;
+          return `| ${cell(f.label)} | ${fmt(f.value)} ${f.unit} | ${cell(GOALS[f.id]!.goalText ?? "")} | ${ratioText(r)} |`;
         }),
     ),
     END,
@@ -144,5 +175,6 @@ if (readme.includes(START) && readme.includes(END) && outcomes.length === BENCHE
   writeFileSync(readmePath, readme.slice(0, readme.indexOf(START)) + summary + readme.slice(readme.indexOf(END) + END.length));
   process.stderr.write("README.md performance summary updated\n");
 }
-process.stderr.write(`\nwrote bench/RESULTS.md (${outcomes.filter((o) => o.ok).length}/${outcomes.length} benchmarks ok)\n`);
-process.exit(outcomes.every((o) => o.ok) ? 0 : 1);
+const ran = outcomes.filter((o) => !o.earlier);
+process.stderr.write(`\nwrote bench/RESULTS.md${renderOnly ? " from the last results" : ` (${ran.filter((o) => o.ok).length}/${ran.length} benchmarks ok)`}\n`);
+process.exit(ran.every((o) => o.ok) ? 0 : 1);

@@ -126,6 +126,8 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
         clusterCIDR: String(s["cluster-cidr"]),
         apiServerEndpoints: cp.endpoints,
         signingCA: cp.signingCA,
+        // k3s's --disable servicelb: LoadBalancer Services are left to another load balancer.
+        disabled: ((s.disable as string[] | undefined) ?? []).filter((c) => c === "servicelb"),
         signal,
       }),
     );

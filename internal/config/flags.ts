@@ -96,7 +96,7 @@ export const serverFlags: FlagDef[] = [
   { name: "disable-agent", type: "boolean", description: "Do not run a local agent", env: "KUBUN_DISABLE_AGENT", default: false, category: "components" },
   { name: "disable-scheduler", type: "boolean", description: "Do not run the scheduler", env: "KUBUN_DISABLE_SCHEDULER", default: false, category: "components" },
   { name: "disable-controller-manager", type: "boolean", description: "Do not run the controller manager", env: "KUBUN_DISABLE_CONTROLLER_MANAGER", default: false, category: "components" },
-  { name: "disable", type: "list", description: "Do not apply this file of <data-dir>/server/manifests (name without extension), or do not serve this built-in component (dashboard), repeatable", env: "KUBUN_DISABLE", category: "components" },
+  { name: "disable", type: "list", description: "Do not apply this file of <data-dir>/server/manifests (name without extension), or do not serve this built-in component (dashboard, servicelb), repeatable", env: "KUBUN_DISABLE", category: "components" },
   ...snapshotScheduleFlags,
   ...nodeFlags,
 ];

@@ -19,6 +19,8 @@ export interface ControllerManagerOptions {
   signal: AbortSignal;
   /** Only these controllers (names as in CONTROLLERS); all when unset. For tests. */
   controllers?: string[];
+  /** Controllers not to run (`--disable servicelb`, as k3s). */
+  disabled?: string[];
   /** Skip leader election (tests that run one instance). */
   leaderElection?: boolean;
   /** Lease timings (upstream: 15 s / 10 s / 2 s). */

@@ -8,7 +8,7 @@ import { SharedInformerFactory } from "../client/factory.ts";
 import type { ClientConfig } from "../client/types.ts";
 import { runLeaderElection } from "../leaderelection/index.ts";
 import { logger } from "../log/log.ts";
-import { CONTROLLERS } from "./registry.ts";
+import { enabledControllers } from "./registry.ts";
 import { publishEndpoints } from "./kubernetesservice/publisher.ts";
 import { makeRecorderFactory, type ControllerContext, type ControllerManagerOptions } from "./context.ts";
 
@@ -32,7 +32,7 @@ export async function startControllerManager(cfg: ClientConfig, opts: Controller
       recorder: makeRecorderFactory(client, opts.identity.split("_")[0] ?? opts.identity),
       log,
     };
-    const enabled = CONTROLLERS.filter((c) => !opts.controllers || opts.controllers.includes(c.name));
+    const enabled = enabledControllers(opts);
     const running = enabled.map((c) => ({ name: c.name, ctl: c.create(ctx) }));
     informers.start(signal);
     log.info("controllers starting", { controllers: running.map((r) => r.name) });

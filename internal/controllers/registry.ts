@@ -32,6 +32,11 @@ export interface ControllerEntry {
   create(ctx: ControllerContext): Controller;
 }
 
+/** The controllers a manager with these options runs: `controllers` (all when unset) minus `disabled`. */
+export function enabledControllers(opts: { controllers?: string[]; disabled?: string[] }): ControllerEntry[] {
+  return CONTROLLERS.filter((c) => (!opts.controllers || opts.controllers.includes(c.name)) && !opts.disabled?.includes(c.name));
+}
+
 export const CONTROLLERS: ControllerEntry[] = [
   { name: "replicaset", create: newReplicaSetController },
   { name: "replicationcontroller", create: newReplicationControllerManager },

@@ -5,8 +5,8 @@ import { existsSync } from "node:fs";
 import { buildClient, CLIENT_ENTRY } from "./bundle.ts";
 
 export interface Asset {
-  body: Uint8Array;
-  gzip: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
+  gzip: Uint8Array<ArrayBuffer>;
   type: string;
   etag: string;
 }
@@ -23,7 +23,7 @@ const INDEX_HTML = `<!doctype html>
 
 function asset(text: string, type: string): Asset {
   const body = new TextEncoder().encode(text);
-  return { body, gzip: Bun.gzipSync(body, { level: 9 }), type, etag: `"${Bun.hash(body).toString(16)}"` };
+  return { body, gzip: Bun.gzipSync(body, { level: 9 }) as Uint8Array<ArrayBuffer>, type, etag: `"${Bun.hash(body).toString(16)}"` };
 }
 
 /** The bundle scripts/gen-dashboard.ts wrote; a literal require so `bun build --compile` embeds it. */

@@ -10,7 +10,7 @@ const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-sr
 export function dashboardRoutes(): Hono {
   const app = new Hono();
   // Mounted at /dashboard: the sub-app sees the full path, so the trailing slash is told apart here.
-  app.get("*", (c) => {
+  app.get("*", async (c) => {
     const rest = new URL(c.req.url).pathname.replace(/^\/dashboard/, "");
     if (rest === "") return c.redirect("/dashboard/", 301);
     if (rest === "/" || rest === "/index.html") return serve(c.req.raw, "index.html");

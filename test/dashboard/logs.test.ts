@@ -68,6 +68,19 @@ test("previous shows the last terminated container's log; the pods view shows wh
   await shot(page, "14-logs-previous");
 });
 
+test("the node's tile shows CPU and memory from metrics.k8s.io", async () => {
+  await page.goto(`${base}/dashboard/#/fleet`);
+  await page.waitForSelector('.tile[data-node="dash-n1"][data-state="ready"]');
+  // The API server scrapes the kubelet every 15 s; the page rereads metrics.k8s.io as often.
+  await waitFor("node metrics on the tile", async () => {
+    await page.reload();
+    await page.waitForSelector('.tile[data-node="dash-n1"]');
+    return /CPU\s*\d+(\.\d+)?m?\s*\//.test((await page.textContent('.tile[data-node="dash-n1"]')) ?? "");
+  }, 90_000);
+  expect(await page.textContent('.tile[data-node="dash-n1"]')).toMatch(/memory\s*[\d.]+(B|Ki|Mi|Gi)\s*\//);
+  await shot(page, "15-fleet-metrics");
+});
+
 test("deleting a pod from the pods view", async () => {
   await page.goto(`${base}/dashboard/#/pods`);
   await page.click('tr[data-pod="twice"] button[data-action=delete]'); // the confirm() dialog is accepted

@@ -35,7 +35,7 @@ function useNodeMetrics(): { usage?: Map<string, { cpu: number; memory: number }
   return state;
 }
 
-export function nodeState(n: any, heartbeat: string | undefined, now: number): { state: "ready" | "notready" | "offline"; since?: string } {
+export function nodeState(n: any): { state: "ready" | "notready" | "offline"; since?: string } {
   const ready = condition(n, "Ready");
   if (!ready || ready.status === "Unknown") return { state: "offline", since: ready?.lastTransitionTime };
   if (ready.status === "False") return { state: "notready", since: ready.lastTransitionTime };
@@ -44,13 +44,15 @@ export function nodeState(n: any, heartbeat: string | undefined, now: number): {
 
 function Tile({ n, lease, pods, usage, now }: { n: any; lease: any; pods: number; usage?: { cpu: number; memory: number }; now: number }) {
   const heartbeat = lease?.spec?.renewTime ?? condition(n, "Ready")?.lastHeartbeatTime;
-  const { state, since } = nodeState(n, heartbeat, now);
+  const { state, since } = nodeState(n);
   const pressures = PRESSURES.filter((p) => condition(n, p)?.status === "True");
   const alloc = n.status?.allocatable ?? {};
   const cpuAlloc = quantity(alloc.cpu);
   const memAlloc = quantity(alloc.memory);
   const label = { ready: "Ready", notready: "NotReady", offline: "Offline" }[state];
-  const cls = state === "ready" ? (pressures.length ? "pressure" : "") : state;
+  // Ready but silent for longer than its Lease: the node lifecycle controller has not caught up (or is not running).
+  const late = state === "ready" && !!lease?.spec?.renewTime && now - Date.parse(lease.spec.renewTime) > (lease.spec.leaseDurationSeconds ?? 40) * 1000;
+  const cls = state === "ready" ? (pressures.length || late ? "pressure" : "") : state;
   const bar = (v: number, of: number) => html`<div class="bar"><span style=${{ width: `${Math.min(100, Math.round((v / of) * 100)) || 0}%` }}></span></div>`;
   return html`<div class=${`tile ${cls}`} data-node=${n.metadata.name} data-state=${state}>
     <h3><a href=${yamlHref("nodes", n)}>${n.metadata.name}</a><span class=${`badge ${state === "ready" ? "ok" : "bad"}`} data-testid="node-state">${label}</span></h3>
@@ -62,6 +64,7 @@ function Tile({ n, lease, pods, usage, now }: { n: any; lease: any; pods: number
     html`<div class="row"><span class="muted">CPU</span><span>${cores(usage.cpu)} / ${cores(cpuAlloc)}</span></div>${bar(usage.cpu, cpuAlloc)}
       <div class="row"><span class="muted">memory</span><span>${bytes(usage.memory)} / ${bytes(memAlloc)}</span></div>${bar(usage.memory, memAlloc)}`}
     <div>
+      ${late && html`<span class="badge warn" data-testid="heartbeat-late">heartbeat late</span>`}
       ${n.spec?.unschedulable && html`<span class="badge warn">cordoned</span>`}
       ${pressures.map((p) => html`<span class="badge warn" data-testid="pressure">${p}</span>`)}
       ${(n.spec?.taints ?? []).map((t: any) => html`<span class="badge" title="taint">${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}</span>`)}
@@ -89,7 +92,7 @@ export function Fleet({ ns }: { ns: string }) {
     groups.get(g)!.push(n);
   }
   const counts = { ready: 0, notready: 0, offline: 0 };
-  for (const n of nodes.items) counts[nodeState(n, undefined, now).state]++;
+  for (const n of nodes.items) counts[nodeState(n).state]++;
   const pick = (e: any) => (localStorage.setItem(GROUP_KEY, e.target.value), setGroupBy(e.target.value));
   return html`<div>
     <div class="toolbar">

@@ -216,7 +216,8 @@ export class SchedulingQueue {
     if (this.pool.size === 0) return;
     for (const q of [...this.pool]) {
       if (q.where !== "unschedulable") continue;
-      if (onlyIfRejectedBy && !onlyIfRejectedBy.some((p) => q.rejectedBy.has(p))) continue;
+      // A pod whose rejecting plugins are unknown may be helped by any event.
+      if (onlyIfRejectedBy && q.rejectedBy.size > 0 && !onlyIfRejectedBy.some((p) => q.rejectedBy.has(p))) continue;
       this.requeue(q);
     }
   }

@@ -16,6 +16,7 @@ import { Algorithm, DEFAULT_PLUGINS, NO_NODES_MSG } from "./algorithm.ts";
 import { findPreemption, type Victims } from "./preemption.ts";
 import { SchedulerCache } from "./cache.ts";
 import { fitErrorMessage } from "./framework.ts";
+import { nodeUpdateHints } from "./hints.ts";
 import { makePodInfo, podKey, type PodInfo } from "./podinfo.ts";
 import { SchedulingQueue, type QueueOptions } from "./queue.ts";
 import { delayedClaims } from "./plugins/volumes.ts";
@@ -116,7 +117,8 @@ export class Scheduler {
       },
       onUpdate: (o, n) => {
         this.cache.addOrUpdateNode(n);
-        if (nodeSchedulingChanged(o, n)) this.queue.moveAllToActiveOrBackoff();
+        const hints = nodeUpdateHints(o, n);
+        if (hints.length) this.queue.moveAllToActiveOrBackoff(hints);
       },
       onDelete: (n) => this.cache.removeNode(n.metadata!.name!),
     });
@@ -462,14 +464,4 @@ function now(): string {
 
 function podRef(p: Pod) {
   return { apiVersion: "v1", kind: "Pod", metadata: p.metadata };
-}
-
-/** Changes that can make a pending pod fit: allocatable, labels, taints, unschedulable. */
-function nodeSchedulingChanged(a: Node, b: Node): boolean {
-  return (
-    JSON.stringify(a.status?.allocatable) !== JSON.stringify(b.status?.allocatable) ||
-    JSON.stringify(a.metadata?.labels) !== JSON.stringify(b.metadata?.labels) ||
-    JSON.stringify(a.spec?.taints) !== JSON.stringify(b.spec?.taints) ||
-    !!a.spec?.unschedulable !== !!b.spec?.unschedulable
-  );
 }

@@ -148,7 +148,7 @@ describe("dashboard in chromium", () => {
     await shot(page, "04-pods");
   });
 
-  test("rollout restart and pause/resume go through the API", async () => {
+  test("rollout restart, pause/resume and undo go through the API", async () => {
     await page.goto(`${base}/dashboard/#/workloads`);
     await page.click(`${rowOf("deployments", "web")} button[data-action=restart]`);
     await page.waitForSelector("[data-testid=action-note]");
@@ -159,6 +159,13 @@ describe("dashboard in chromium", () => {
     expect((await client.resource<Deployment>(refs.deployments, "default").get("web")).spec?.paused).toBe(true);
     await page.click(`${rowOf("deployments", "web")} button[data-action=pause]`);
     await pollUntil("resumed", async () => (await client.resource<Deployment>(refs.deployments, "default").get("web")).spec?.paused !== true || undefined, 20_000);
+    // Undo: the restart made revision 2; undo puts revision 1's template (without restartedAt) back.
+    await pollUntil("revision 2", async () => (await client.resource<Deployment>(refs.deployments, "default").get("web")).metadata?.annotations?.["deployment.kubernetes.io/revision"] === "2" || undefined, 30_000);
+    await page.click(`${rowOf("deployments", "web")} button[data-action=undo]`);
+    await page.waitForSelector("[data-testid=action-note] >> text=undo web: done");
+    const undone = await client.resource<Deployment>(refs.deployments, "default").get("web");
+    expect(undone.spec?.template?.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"]).toBeUndefined();
+    await pollUntil("revision 3", async () => (await client.resource<Deployment>(refs.deployments, "default").get("web")).metadata?.annotations?.["deployment.kubernetes.io/revision"] === "3" || undefined, 30_000);
   });
 
   test("YAML edit goes through server-side apply; the API's validation error is shown inline", async () => {

@@ -125,7 +125,7 @@ describe("asynchronous binding", () => {
     };
     await pods(ns).create(podSpec("slow", { cpu: "600m" }));
     await waitFor("slow assumed on b-0", async () => cpuAssumedOn("b-0") === 600);
-    // The held binding has not landed, yet the scheduler counts its room: a second 600m pod does not fit.
+    // The held binding has not landed, yet the next pod is scheduled at once, next to slow's assumed 600m.
     await pods(ns).create(podSpec("next", { cpu: "300m" }));
     expect(await waitFor("next bound while slow's binding is held", async () => nodeOf(ns, "next"))).toBe("b-0");
     expect(await nodeOf(ns, "slow")).toBeUndefined();

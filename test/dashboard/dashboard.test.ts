@@ -276,6 +276,19 @@ describe("dashboard in chromium", () => {
     await context.close();
   });
 
+  test("without metrics.k8s.io (404) the tiles still show, with a note instead of CPU and memory", async () => {
+    const { context, page: p } = await newPage(browser);
+    await p.route("**/apis/metrics.k8s.io/**", (r) =>
+      r.fulfill({ status: 404, contentType: "application/json", body: JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: "the server could not find the requested resource" }) }),
+    );
+    await login(p, base, cluster.adminToken);
+    await p.waitForSelector('.tile[data-node="pi-0"]');
+    await p.waitForSelector("[data-testid=metrics-note]");
+    expect(await p.textContent("[data-testid=metrics-note]")).toBe("metrics.k8s.io is not served");
+    expect(await p.textContent('.tile[data-node="pi-0"]')).not.toContain("CPU");
+    await context.close();
+  });
+
   test("lists stay live and correct across a server restart", async () => {
     await login(page, base, cluster.adminToken);
     await page.goto(`${base}/dashboard/#/workloads`);

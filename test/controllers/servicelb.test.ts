@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Node, Service } from "kubernetes-types/core/v1";
 import { CONTROLLERS, enabledControllers } from "../../internal/controllers/registry.ts";
-import { isOurs, poolNodes, portConflicts, servingNodes } from "../../internal/controllers/servicelb/controller.ts";
+import { isOurs, poolNodes, portConflicts, reservedPorts, servingNodes } from "../../internal/controllers/servicelb/controller.ts";
 
 const node = (name: string, ip: string, labels: Record<string, string> = {}, ready = true, external?: string): Node => ({
   metadata: { name, labels },
@@ -32,6 +32,14 @@ describe("servicelb", () => {
     expect(c.has("default/later")).toBe(false); // "late" got nothing, so 8443 is free
     // Another class's Services take no part.
     expect(portConflicts([svc("x", "2026-01-01T00:00:00Z", [[80, "TCP"]], { loadBalancerClass: "example.com/lb" }), svc("y", "2026-01-02T00:00:00Z", [[80, "TCP"]])]).size).toBe(0);
+  });
+
+  test("the API server's and the kubelet's ports are never taken", () => {
+    const reserved = reservedPorts([6443]);
+    const c = portConflicts([svc("api", "2026-01-01T00:00:00Z", [[6443, "TCP"]]), svc("kubelet", "2026-01-01T00:00:00Z", [[10250, "TCP"]]), svc("fine", "2026-01-01T00:00:00Z", [[6443, "UDP"]])], reserved);
+    expect(c.get("default/api")).toEqual({ port: "6443/TCP", holder: "the API server" });
+    expect(c.get("default/kubelet")).toEqual({ port: "10250/TCP", holder: "the kubelet" });
+    expect(c.has("default/fine")).toBe(false);
   });
 
   test("ours: LoadBalancers without a class or with kubun's", () => {

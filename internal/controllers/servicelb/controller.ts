@@ -65,8 +65,8 @@ const age = (s: Service) => `${s.metadata?.creationTimestamp ?? ""} ${s.metadata
  * Which of our Services lose a port to an older one: key → the first conflicting "port/protocol" and its holder.
  * Older Services (creation time, then namespace/name) keep their ports.
  */
-export function portConflicts(services: Service[]): Map<string, { port: string; holder: string }> {
-  const holders = new Map<string, string>();
+export function portConflicts(services: Service[], reserved: Map<string, string> = new Map()): Map<string, { port: string; holder: string }> {
+  const holders = new Map<string, string>(reserved);
   const out = new Map<string, { port: string; holder: string }>();
   for (const s of services.filter(isOurs).sort((a, b) => (age(a) < age(b) ? -1 : age(a) > age(b) ? 1 : 0))) {
     const key = keyOf(s);
@@ -80,7 +80,18 @@ export function portConflicts(services: Service[]): Map<string, { port: string; 
   return out;
 }
 
+/**
+ * Node ports kubun itself listens on, which a LoadBalancer must not take over (its DNAT would cut nodes off the API
+ * server or the API server off the kubelets): the API servers' ports and the kubelet's default 10250.
+ */
+export function reservedPorts(apiServerPorts: number[]): Map<string, string> {
+  const out = new Map<string, string>([["10250/TCP", "the kubelet"]]);
+  for (const p of apiServerPorts) out.set(`${p}/TCP`, "the API server");
+  return out;
+}
+
 export function newServiceLBController(ctx: ControllerContext): Controller {
+  const reserved = reservedPorts([...new Set((ctx.options.apiServerEndpoints ?? []).map((e) => e.port).concat(6443))]);
   const services: Informer<Service> = ctx.informers.informerFor(refs.services);
   const nodes: Informer<Node> = ctx.informers.informerFor(refs.nodes);
   const slices: Informer<EndpointSlice> = ctx.informers.informerFor(refs.endpointslices);
@@ -133,9 +144,10 @@ export function newServiceLBController(ctx: ControllerContext): Controller {
       // Another class's Service is left alone; one that stopped being a LoadBalancer loses the status we gave it.
       if (svc.spec?.type === "LoadBalancer" || !have.length) return;
     } else {
-      const conflict = portConflicts(services.list()).get(key);
+      const conflict = portConflicts(services.list(), reserved).get(key);
       if (conflict) {
-        const msg = `port ${conflict.port} is already used by LoadBalancer Service ${conflict.holder} on the nodes; this Service gets no load balancer until it is free`;
+        const by = conflict.holder.includes("/") ? `LoadBalancer Service ${conflict.holder}` : conflict.holder;
+        const msg = `port ${conflict.port} is already used by ${by} on the nodes; this Service gets no load balancer until it is free`;
         if (reported.get(key) !== msg) {
           reported.set(key, msg);
           await recorder.event(svc, "Warning", "PortConflict", msg);

@@ -47,5 +47,5 @@ pre.log,textarea.yaml{width:100%;min-height:50vh;max-height:70vh;overflow:auto;b
 .login textarea{width:100%;min-height:90px;font-family:ui-monospace,monospace;font-size:12px}
 .status-live{color:var(--ok)}.status-reconnecting,.status-loading{color:var(--warn)}.status-error{color:var(--bad)}
 a{color:var(--accent)}
-@media (max-width:700px){header{padding:6px}header h1{width:100%}main{padding:8px}.tiles{grid-template-columns:1fr}nav a{padding:4px 6px}}
+@media (max-width:700px){.ns-col{display:none}header{padding:6px}header h1{width:100%}main{padding:8px}.tiles{grid-template-columns:1fr}nav a{padding:4px 6px}}
 `;

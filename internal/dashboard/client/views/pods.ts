@@ -88,13 +88,13 @@ export function Pods({ ns, logs }: { ns: string; logs?: string[] }) {
     <${ActionResult} a=${act} />
     <${WatchErrors} states=${[pods]} />
     <div class="tablewrap"><table>
-      <thead><tr><th>namespace</th><th>name</th><th>ready</th><th>status</th><th>restarts</th><th>node</th><th>age</th><th>last termination</th><th>actions</th></tr></thead>
+      <thead><tr><th class="ns-col">namespace</th><th>name</th><th>ready</th><th>status</th><th>restarts</th><th>node</th><th>age</th><th>last termination</th><th>actions</th></tr></thead>
       <tbody>${shown.map((p: any) => {
         const [r, t] = podReady(p);
         const st = podStatus(p);
         const bad = /BackOff|Error|Failed|OOMKilled|ErrImage|Unknown/.test(st);
         return html`<tr key=${p.metadata.uid} data-pod=${p.metadata.name}>
-          <td>${p.metadata.namespace}</td>
+          <td class="ns-col">${p.metadata.namespace}</td>
           <td>${p.metadata.name}</td>
           <td>${r}/${t}</td>
           <td><span class=${`badge ${bad ? "bad" : st === "Running" || st === "Completed" ? "ok" : "warn"}`} data-testid="pod-status">${st}</span></td>

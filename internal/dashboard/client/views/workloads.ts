@@ -59,7 +59,7 @@ function Row({ kind, o, act }: { kind: string; o: any; act: Action }) {
   const toggleSuspend = () =>
     act.run(`${paused ? "resume" : "suspend"} ${name}`, () => patch(objectPath(KINDS.cronjobs!, ns, name), { spec: { suspend: !paused } }));
   return html`<tr data-kind=${kind} data-name=${name}>
-    <td>${ns}</td>
+    <td class="ns-col">${ns}</td>
     <td><strong>${name}</strong>${paused && html` <span class="badge warn">${kind === "cronjobs" ? "suspended" : "paused"}</span>`}</td>
     <td data-testid="ready">${ready}</td>
     <td class="wrap">${images(spec)}</td>
@@ -103,7 +103,7 @@ export function Workloads({ ns, kind }: { ns: string; kind?: string }) {
       ${items.length === 0
         ? html`<p class="muted">no ${current}${ns ? ` in ${ns}` : ""}</p>`
         : html`<div class="tablewrap"><table>
-            <thead><tr><th>namespace</th><th>name</th><th>ready</th><th>images</th><th>conditions</th><th>age</th><th>actions</th></tr></thead>
+            <thead><tr><th class="ns-col">namespace</th><th>name</th><th>ready</th><th>images</th><th>conditions</th><th>age</th><th>actions</th></tr></thead>
             <tbody>${items.map((o: any) => html`<${Row} key=${o.metadata.uid} kind=${current} o=${o} act=${act} />`)}</tbody>
           </table></div>`}
     </section>

@@ -342,23 +342,31 @@ describe("the API server's credential to kubelets", () => {
     ];
     await req("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "greedy" } });
     await req("POST", `${NS}/pods`, pod("greedy-pod", {}, "greedy"));
-    for (const [what, tls] of impostors) {
-      const seen: string[] = [];
-      const listener = Bun.serve({ port: 0, hostname: "127.0.0.1", tls, fetch: (r) => (seen.push(r.headers.get("authorization") ?? ""), new Response("gotcha")) });
-      try {
-        // The node reports whatever address and port it likes: here, the listener above.
-        const st = await req("PATCH", "/api/v1/nodes/greedy/status", { status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: listener.port } } } }, "application/merge-patch+json");
-        expect(st.status).toBe(200);
-        const logs = await req("GET", `${NS}/pods/greedy-pod/log`);
-        expect(logs.status).toBe(502);
-        expect(logs.json.message).toStartWith("error dialing backend:");
-        expect((await c.api("/api/v1/nodes/greedy/proxy/pods")).status).toBe(502);
-        const exec = await c.kubectl(["exec", "greedy-pod", "--", "id"]);
-        expect(exec.code).not.toBe(0);
-        expect({ what, seen }).toEqual({ what, seen: [] });
-      } finally {
-        listener.stop(true);
+    // Even with verification turned off process-wide (other tests, or an operator's environment), nothing is sent.
+    const savedReject = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    try {
+      for (const [what, tls] of impostors) {
+        const seen: string[] = [];
+        const listener = Bun.serve({ port: 0, hostname: "127.0.0.1", tls, fetch: (r) => (seen.push(r.headers.get("authorization") ?? ""), new Response("gotcha")) });
+        try {
+          // The node reports whatever address and port it likes: here, the listener above.
+          const st = await req("PATCH", "/api/v1/nodes/greedy/status", { status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: listener.port } } } }, "application/merge-patch+json");
+          expect(st.status).toBe(200);
+          const logs = await req("GET", `${NS}/pods/greedy-pod/log`);
+          expect(logs.status).toBe(502);
+          expect(logs.json.message).toStartWith("error dialing backend:");
+          expect((await c.api("/api/v1/nodes/greedy/proxy/pods")).status).toBe(502);
+          const exec = await c.kubectl(["exec", "greedy-pod", "--", "id"]);
+          expect(exec.code).not.toBe(0);
+          expect({ what, seen }).toEqual({ what, seen: [] });
+        } finally {
+          listener.stop(true);
+        }
       }
+    } finally {
+      if (savedReject === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = savedReject;
     }
   });
 });

@@ -60,7 +60,9 @@ export async function kubeletConnection(deps: Pick<ApiServerDeps, "kubeletClient
   const kc = deps.kubeletClient;
   if (!kc?.caPEM || !kc.tokenFor) throw serviceUnavailable("this API server has no kubelet credentials");
   const token = await kc.tokenFor(nodeName);
-  return { headers: { Authorization: `Bearer ${token}` }, tls: { ca: kc.caPEM, checkServerIdentity: kubeletServerIdentity(nodeName) } };
+  // rejectUnauthorized spelled out: NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment must never send this token to
+  // a kubelet whose certificate was not verified.
+  return { headers: { Authorization: `Bearer ${token}` }, tls: { ca: kc.caPEM, rejectUnauthorized: true, checkServerIdentity: kubeletServerIdentity(nodeName) } };
 }
 
 async function proxyHTTP(r: Rest, nodeName: string, url: string): Promise<Response> {

@@ -1,9 +1,9 @@
 // The node's service proxy, as kube-proxy's nftables mode: informers on Services and EndpointSlices; on any change
 // (debounced) the whole `ip kubun` table is rendered and applied in one nft transaction. No per-packet userspace
-// work, and nothing is written while nothing changes. The table is removed on shutdown.
+// work, and nothing is written while nothing changes. The table outlives the proxy, as the pods do (killall removes it).
 //
 //   await startProxy({ server, token: proxyToken, caPEM }, { nodeName, nodeIP, clusterCIDR, signal });
-//   (resolves after the signal aborts and the table is gone)
+//   (resolves after the signal aborts; the table stays)
 import type { Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";

@@ -54,6 +54,8 @@ async function established(name: string) {
   }, 15_000);
 }
 
+// Restored in afterAll: bun runs every test file in one process, and other files check that TLS is verified.
+const savedRejectUnauthorized = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
 beforeAll(async () => {
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
   env = await startEnv({ scheduler: false, manager: { controllers: ["garbagecollector", "namespace"] } });
@@ -64,6 +66,8 @@ beforeAll(async () => {
   core = kc.makeApiClient(k8s.CoreV1Api);
 });
 afterAll(async () => {
+  if (savedRejectUnauthorized === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+  else process.env.NODE_TLS_REJECT_UNAUTHORIZED = savedRejectUnauthorized;
   await env?.stop();
 });
 

@@ -10,6 +10,8 @@ let kc: k8s.KubeConfig;
 let core: k8s.CoreV1Api;
 const namespace = "informer";
 
+// Restored in afterAll: bun runs every test file in one process, and other files check that TLS is verified.
+const savedRejectUnauthorized = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
 beforeAll(async () => {
   // client-node hands the kubeconfig CA to an https.Agent, which Bun's fetch does not consult; the
   // library is under test here, not TLS (the kubectl tests verify the CA), so skip verification.
@@ -21,6 +23,8 @@ beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
 });
 afterAll(async () => {
+  if (savedRejectUnauthorized === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+  else process.env.NODE_TLS_REJECT_UNAUTHORIZED = savedRejectUnauthorized;
   await c?.stop();
 });
 

@@ -84,7 +84,7 @@ const tlsSecret = (name: string, c: { cert: string; key: string }) => ({
 });
 
 async function getTLS(nodeIP: string, host: string, ca: string, path = "/"): Promise<{ status: number; body: string }> {
-  const res = await fetch(`https://${nodeIP}${path}`, { headers: { host }, tls: { ca, servername: host }, signal: AbortSignal.timeout(10_000) } as RequestInit);
+  const res = await fetch(`https://${nodeIP}${path}`, { headers: { host }, tls: { ca, servername: host, rejectUnauthorized: true }, signal: AbortSignal.timeout(10_000) } as RequestInit);
   return { status: res.status, body: (await res.text()).trim() };
 }
 

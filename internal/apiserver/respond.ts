@@ -67,7 +67,7 @@ export function json(c: Context, body: unknown, status = 200, contentType = "app
   const pb = contentType === "application/json" ? protobufBody(c, body) : undefined;
   if (pb) {
     headers.set("Content-Type", PROTOBUF);
-    return new Response(pb, { status, headers });
+    return new Response(pb as Uint8Array<ArrayBuffer>, { status, headers });
   }
   let text = typeof body === "string" ? body : JSON.stringify(body);
   if (contentType.includes("json") && prettyPrint(c)) text = indentJSON(text);

@@ -70,7 +70,7 @@ export async function serveSpdyUpgrade(app: App, req: Request, conn: RawConnecti
   up.onclose = () => conn.end();
   up.onerror = () => conn.end();
   conn.ondata = (b) => {
-    if (up.readyState === WebSocket.OPEN) up.send(b);
+    if (up.readyState === WebSocket.OPEN) up.send(b as Uint8Array<ArrayBuffer>);
   };
   conn.onclose = () => {
     if (up.readyState === WebSocket.OPEN || up.readyState === WebSocket.CONNECTING) up.close(1000);

@@ -21,7 +21,7 @@ export const websocketHandlers: WebSocketHandler<BridgeData> = {
     up.onerror = () => ws.close(1011, "kubelet connection failed");
   },
   message(ws: ServerWebSocket<BridgeData>, message: string | Buffer) {
-    ws.data.upstream.send(message);
+    ws.data.upstream.send(message as string | Uint8Array<ArrayBuffer>);
   },
   close(ws: ServerWebSocket<BridgeData>, code: number, reason: string) {
     const up = ws.data.upstream;

@@ -1,42 +1,18 @@
 // x-kubernetes-validations: CEL rules evaluated with @marcbachmann/cel-js (a maintained, dependency-free CEL
 // implementation that runs on Bun). `self` is the value at the rule's node, `oldSelf` the previous value on
 // updates (transition rules are skipped on create, as upstream). Integers are CEL ints (BigInt), numbers doubles.
-import { Environment } from "@marcbachmann/cel-js";
+import { celCompiler } from "../../apiserver/cel.ts";
 import { goValue, type Cause } from "../../apiserver/validation/errors.ts";
 import { registerKubernetesLibrary } from "./cellib.ts";
 import { childPath, has, indexPath, isObject, type Schema } from "./types.ts";
 
 type Rule = NonNullable<Schema["x-kubernetes-validations"]>[number];
-type Program = (ctx: Record<string, unknown>) => unknown;
-
-// Parse-time limits bound what one rule can make the server do; the per-call work is bounded by the object size.
-const env = new Environment({
-  unlistedVariablesAreDyn: true,
-  homogeneousAggregateLiterals: false,
-  enableOptionalTypes: true,
-  limits: { maxAstNodes: 5000, maxDepth: 100, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 },
-});
-registerKubernetesLibrary(env);
-const programs = new Map<string, Program | Error>();
-
-function compile(src: string): Program | Error {
-  let p = programs.get(src);
-  if (p === undefined) {
-    try {
-      p = env.parse(src) as unknown as Program;
-    } catch (err) {
-      p = err instanceof Error ? err : new Error(String(err));
-    }
-    if (programs.size > 5000) programs.clear();
-    programs.set(src, p);
-  }
-  return p;
-}
+const cel = celCompiler(5000, registerKubernetesLibrary);
+const compile = cel.compile;
 
 /** Compile error of a rule (first line), or undefined when it compiles. */
 export function ruleCompileError(rule: string): string | undefined {
-  const p = compile(rule);
-  return p instanceof Error ? p.message.split("\n")[0] : undefined;
+  return cel.compileError(rule);
 }
 
 /** JSON value → CEL value following the schema: integers become ints (BigInt). */

@@ -2,36 +2,14 @@
 // @marcbachmann/cel-js after the rules and selectors matched. As upstream: every condition true → the webhook is
 // called; any false → it is not (a false wins over errors); otherwise an evaluation error goes to failurePolicy.
 // `authorizer` is not provided: an expression using it fails to evaluate.
-import { Environment } from "@marcbachmann/cel-js";
+import { celCompiler } from "../cel.ts";
 
-type Program = (ctx: Record<string, unknown>) => unknown;
-
-const env = new Environment({
-  unlistedVariablesAreDyn: true,
-  homogeneousAggregateLiterals: false,
-  enableOptionalTypes: true,
-  limits: { maxAstNodes: 5000, maxDepth: 100, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 },
-});
-const programs = new Map<string, Program | Error>();
-
-function compile(src: string): Program | Error {
-  let p = programs.get(src);
-  if (p === undefined) {
-    try {
-      p = env.parse(src) as unknown as Program;
-    } catch (err) {
-      p = err instanceof Error ? err : new Error(String(err));
-    }
-    if (programs.size > 2000) programs.clear();
-    programs.set(src, p);
-  }
-  return p;
-}
+const cel = celCompiler(2000);
+const compile = cel.compile;
 
 /** Compile error of an expression (first line), or undefined when it compiles. */
 export function conditionCompileError(expression: string): string | undefined {
-  const p = compile(expression);
-  return p instanceof Error ? p.message.split("\n")[0] : undefined;
+  return cel.compileError(expression);
 }
 
 /** JSON → CEL values: whole numbers become CEL ints; maps without a prototype (any key is just a key). */

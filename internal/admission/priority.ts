@@ -79,7 +79,7 @@ export async function ensureSystemPriorityClasses(store: Store): Promise<void> {
       kind: "PriorityClass",
       metadata: { name, uid: crypto.randomUUID(), creationTimestamp: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000Z", "Z") },
       value,
-      globalDefault: false,
+      // globalDefault is false, which upstream's JSON omits (omitempty).
       description: SYSTEM_CLASS_DESCRIPTIONS[name],
       preemptionPolicy: "PreemptLowerPriority",
     };

@@ -171,7 +171,9 @@ function message(type: string, r: Reader): unknown {
     }
     const v = value(ftype, wire, r);
     if (flags === "i" && v && typeof v === "object") Object.assign(obj, v);
-    // Go's JSON encoding omits empty strings and unset times; protobuf always sends non-pointer fields.
+    // Go's JSON encoding omits empty strings, unset times and omitempty zeros ("z"); protobuf always sends
+    // non-pointer fields.
+    else if (flags === "z" && (v === 0 || v === false)) delete obj[name];
     else if (v !== "" && v !== undefined) obj[name] = v;
   }
   return obj;

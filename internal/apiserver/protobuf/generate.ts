@@ -1,14 +1,17 @@
 // Generates schema.generated.json: field numbers and types of the Kubernetes protobuf messages, read from
-// upstream's generated.proto files, so that request bodies kubectl sends as application/vnd.kubernetes.protobuf
-// can be decoded into the same JSON objects the rest of the API server works with.
+// upstream's generated.proto files, with what the JSON form differs in (embedded structs, omitted zeros) read from
+// the Go struct tags beside them, so that request bodies kubectl sends as application/vnd.kubernetes.protobuf
+// can be decoded into the same JSON objects the rest of the API server works with, and answers encoded back.
 //
 // Usage: bun internal/apiserver/protobuf/generate.ts <kubernetes/api checkout> <kubernetes/apimachinery checkout>
 // (git work trees or bare repos; files are read at HEAD).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { definitions } from "../openapi/definitions.ts";
 
-/** [name, type, flags]: flags "r" repeated, "m" map (type "key,value"), "i" inlined into the parent in JSON. */
+/**
+ * [name, type, flags]: flags "r" repeated, "m" map (type "key,value"), "i" inlined into the parent in JSON,
+ * "z" a number or bool whose zero value Go's JSON omits (non-pointer `omitempty`; protobuf always sends it).
+ */
 export type FieldSpec = [name: string, type: string, flags: string];
 export type MessageSpec = Record<string, FieldSpec>;
 
@@ -20,6 +23,7 @@ function readAtHead(repo: string, path: string): string | undefined {
   return r.exitCode === 0 ? r.stdout.toString() : undefined;
 }
 
+const NUMERIC = new Set(["int32", "int64", "uint32", "uint64", "bool", "double", "float"]);
 const SCALARS = new Set(["string", "int32", "int64", "bool", "double", "float", "bytes", "uint32", "uint64"]);
 
 function parse(text: string, out: Record<string, MessageSpec>, lists: Set<string>): void {
@@ -55,37 +59,101 @@ function parse(text: string, out: Record<string, MessageSpec>, lists: Set<string
   }
 }
 
+/**
+ * Embedded Go structs: `type X struct { Y \`json:",inline" protobuf:"bytes,N,..."\` }`. encoding/json flattens
+ * an embedded struct whose JSON name is empty into its parent, while protobuf keeps it a field of its own, so
+ * these are read from the Go sources next to generated.proto rather than guessed (the OpenAPI definitions miss
+ * renamed embeddings and mistake new fields for embeddings). Returns [Go struct, protobuf field number] pairs.
+ */
+export function embeddedFields(goSource: string): [struct: string, field: number][] {
+  const out: [string, number][] = [];
+  for (const { struct, line } of structLines(goSource)) {
+    // An embedded field is a bare (possibly pointer, possibly package-qualified) type followed by its tag.
+    const m = /^\s+\*?[\w.]+\s+`([^`]*)`/.exec(line);
+    if (!m) continue;
+    const { json, proto } = tags(m[1]!);
+    // A JSON name (`json:"metadata"`) keeps the struct nested; `json:"-"` drops it; no protobuf number, no field.
+    if (proto && (json === undefined || json.split(",")[0] === "")) out.push([struct, proto]);
+  }
+  return out;
+}
+
+/** Each line inside a top-level `type X struct { ... }` of a Go source, with X. */
+function* structLines(goSource: string): Generator<{ struct: string; line: string }> {
+  let struct: string | undefined;
+  for (const line of goSource.split("\n")) {
+    const m = /^type\s+(\w+)\s+struct\s*\{/.exec(line);
+    if (m) struct = m[1];
+    else if (line.startsWith("}")) struct = undefined;
+    else if (struct) yield { struct, line };
+  }
+}
+
+/** The json tag's text and the protobuf tag's field number of a Go struct tag. */
+function tags(tag: string): { json?: string; proto?: number } {
+  const proto = /protobuf:"\w+,(\d+)/.exec(tag)?.[1];
+  return { json: /json:"([^"]*)"/.exec(tag)?.[1], proto: proto ? Number(proto) : undefined };
+}
+
+/**
+ * Non-pointer numbers and bools tagged `omitempty`: protobuf carries their zero value, Go's JSON leaves it out
+ * (ServiceBackendPort.number beside a port name, ObjectMeta.generation). Returns [Go struct, protobuf field number].
+ */
+export function omitZeroFields(goSource: string): [struct: string, field: number][] {
+  const out: [string, number][] = [];
+  for (const { struct, line } of structLines(goSource)) {
+    const m = /^\s+\w+\s+(?:u?int\d*|bool|float\d+)\s+`([^`]*)`/.exec(line);
+    if (!m) continue;
+    const { json, proto } = tags(m[1]!);
+    if (proto && json?.split(",").slice(1).includes("omitempty")) out.push([struct, proto]);
+  }
+  return out;
+}
+
+/** Go types whose JSON form is not their struct (runtime.Unknown marshals as its raw bytes), so nothing is inlined. */
+const CUSTOM_JSON = new Set(["k8s.io.apimachinery.pkg.runtime.Unknown"]);
+
+function goFiles(repo: string, dir: string): string[] {
+  const r = Bun.spawnSync(["git", "-C", repo, "ls-tree", "--name-only", "HEAD", `${dir}/`], { stdout: "pipe", stderr: "ignore" });
+  return r.stdout
+    .toString()
+    .split("\n")
+    .filter((f) => f.endsWith(".go") && !f.endsWith("_test.go") && !f.includes("zz_generated") && !f.endsWith("generated.pb.go"));
+}
+
+/** Parses one package's generated.proto and flags its fields "i" and "z" from the Go sources beside it. */
+function readPackage(repo: string, dir: string, messages: Record<string, MessageSpec>, lists: Set<string>): boolean {
+  const proto = readAtHead(repo, `${dir}/generated.proto`);
+  if (!proto) return false;
+  parse(proto, messages, lists);
+  const pkg = /^package\s+([\w.]+);/m.exec(proto)![1]!;
+  for (const file of goFiles(repo, dir)) {
+    const source = readAtHead(repo, file) ?? "";
+    for (const [struct, num] of embeddedFields(source)) {
+      const type = `${pkg}.${struct}`;
+      if (CUSTOM_JSON.has(type)) continue;
+      const f = messages[type]?.[num];
+      if (!f) throw new Error(`${file}: ${struct} embeds protobuf field ${num}, which ${dir}/generated.proto lacks`);
+      // Only a message can be flattened (meta/v1 Duration embeds a time.Duration, a scalar with its own JSON form).
+      if (messages[f[1]] && f[2] === "") f[2] = "i";
+    }
+    for (const [struct, num] of omitZeroFields(source)) {
+      const f = messages[`${pkg}.${struct}`]?.[num];
+      if (f && f[2] === "" && NUMERIC.has(f[1])) f[2] = "z";
+    }
+  }
+  return true;
+}
+
 function main(): void {
   const [apiRepo, machineryRepo] = process.argv.slice(2);
   if (!apiRepo || !machineryRepo) throw new Error("usage: generate.ts <kubernetes/api> <kubernetes/apimachinery>");
   const messages: Record<string, MessageSpec> = {};
   const lists = new Set<string>();
   for (const g of API_GROUPS) {
-    const t = readAtHead(apiRepo, `${g}/v1/generated.proto`);
-    if (!t) throw new Error(`missing ${g}/v1/generated.proto`);
-    parse(t, messages, lists);
+    if (!readPackage(apiRepo, `${g}/v1`, messages, lists)) throw new Error(`missing ${g}/v1/generated.proto`);
   }
-  for (const p of MACHINERY) {
-    const t = readAtHead(machineryRepo, `${p}/generated.proto`);
-    if (t) parse(t, messages, lists);
-  }
-  // Embedded Go structs (json:",inline") are a named message field in protobuf but flattened in JSON:
-  // a message field whose name is not a property of the OpenAPI definition is one of those.
-  const defs = definitions();
-  for (const [name, fields] of Object.entries(messages)) {
-    const def = defs[name.replace(/^k8s\.io\./, "io.k8s.")];
-    if (!def?.properties) continue;
-    for (const f of Object.values(fields)) {
-      // Go names an embedded field after its type, so the proto field is the type name in lowerCamel.
-      const short = f[1].slice(f[1].lastIndexOf(".") + 1);
-      const embedded = f[0] === short[0]!.toLowerCase() + short.slice(1);
-      // Some embeddings are renamed (Probe's `handler` is a ProbeHandler): a message field that is not a JSON
-      // property but whose own fields all are properties of the parent is inlined too.
-      const sub = messages[f[1]];
-      const flattened = !!sub && Object.keys(sub).length > 0 && Object.values(sub).every((g) => g[0] in def.properties);
-      if (f[2] === "" && (embedded || flattened) && !(f[0] in def.properties) && sub) f[2] = "i";
-    }
-  }
+  for (const p of MACHINERY) readPackage(machineryRepo, p, messages, lists);
   const out = { source: "kubernetes/api + kubernetes/apimachinery generated.proto", lists: [...lists].sort(), messages };
   writeFileSync(join(import.meta.dir, "schema.generated.json"), JSON.stringify(out));
   console.log(`wrote ${Object.keys(messages).length} messages`);

@@ -4,10 +4,11 @@
 // ratio, plus the machine and the load average before/after — and the summary in README.md's performance section.
 // Benchmarks that need root, containerd or etcd fail on their own; their failure is recorded, the run goes on.
 // --render runs nothing: it rewrites RESULTS.md (and the README summary) from the last results in .tmp/bench.
+import "../test/helpers/tmpdir.ts"; // first: any temp dir goes under <repo>/.tmp
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { AREAS, GOALS, ratio } from "./goals.ts";
+import { AREAS, GOALS, ratio } from "./lib/goals.ts";
 import { RESULTS_DIR, type BenchResult, type Figure } from "./lib/report.ts";
 
 const repo = join(import.meta.dir, "..");

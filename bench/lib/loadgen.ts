@@ -2,6 +2,8 @@
 // <concurrency> requests in flight for <seconds> and prints {requests, errors, rps, p50Ms, p99Ms} as JSON.
 // Run inside a node's network namespace (nsenter) by bench/ingress.ts, so the direct and ingress runs start
 // from the same place.
+export {}; // a module: top-level await below
+
 const [url, host, conc = "16", secs = "5"] = process.argv.slice(2);
 if (!url) {
   console.error("usage: loadgen.ts <url> <host> [concurrency] [seconds]");

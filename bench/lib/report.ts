@@ -7,7 +7,7 @@ import { join } from "node:path";
 export const RESULTS_DIR = join(import.meta.dir, "..", "..", ".tmp", "bench");
 
 export interface Figure {
-  /** Stable id; bench/goals.ts keys its goal and upstream anchor by it. */
+  /** Stable id; bench/lib/goals.ts keys its goal and upstream anchor by it. */
   id: string;
   /** What was measured, as a reader would say it. */
   label: string;
@@ -17,7 +17,7 @@ export interface Figure {
   better: "higher" | "lower";
   /** Context: the run's details (p50s, counts, …). */
   note?: string;
-  /** An anchor measured in the same run (e.g. etcd for the store), overriding bench/goals.ts's fixed one. */
+  /** An anchor measured in the same run (e.g. etcd for the store), overriding bench/lib/goals.ts's fixed one. */
   anchor?: { value: number; text: string };
 }
 

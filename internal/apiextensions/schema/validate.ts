@@ -4,6 +4,7 @@
 import { Errors, goValue, type Cause } from "../../apiserver/validation/errors.ts";
 import { validateObjectMetaLabelsAndAnnotations } from "../../apiserver/validation/meta.ts";
 import { isDNS1123Subdomain } from "../../apiserver/validation/names.ts";
+import { hasOpenAPIType } from "../../apiserver/validation/util.ts";
 import { checkNumberFormat, checkStringFormat } from "./formats.ts";
 import { childPath, has, indexPath, isObject, jsonType, type Schema } from "./types.ts";
 
@@ -60,24 +61,6 @@ export function validateValue(value: unknown, schema: Schema | undefined, path =
   return c.list;
 }
 
-function typeMatches(type: string, v: unknown): boolean {
-  switch (type) {
-    case "object":
-      return isObject(v);
-    case "array":
-      return Array.isArray(v);
-    case "string":
-      return typeof v === "string";
-    case "integer":
-      return typeof v === "number" && Number.isInteger(v);
-    case "number":
-      return typeof v === "number";
-    case "boolean":
-      return typeof v === "boolean";
-  }
-  return true;
-}
-
 function walk(c: Collector, v: unknown, s: Schema, path: string, isRoot = false): void {
   const name = path || "body";
   const where = `${name} in body`;
@@ -91,7 +74,7 @@ function walk(c: Collector, v: unknown, s: Schema, path: string, isRoot = false)
       c.typeInvalid(path, jsonType(v), `${where} must be of type integer-or-string: "${jsonType(v)}"`);
       return;
     }
-  } else if (s.type && !typeMatches(s.type, v)) {
+  } else if (s.type && !hasOpenAPIType(s.type, v)) {
     c.typeInvalid(path, jsonType(v), `${where} must be of type ${s.type}: "${jsonType(v)}"`);
     return;
   }

@@ -4,6 +4,7 @@
 //   struct field DeploymentSpec.spec.replicas of type int32
 import type { ResourceInfo } from "../../api/resources.ts";
 import { definitionNameForKind, definitions, refName, type Schema } from "../openapi/definitions.ts";
+import { hasOpenAPIType } from "./util.ts";
 
 const INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity";
@@ -49,21 +50,7 @@ function accepts(s: Schema, v: unknown): boolean {
     const def = definitions()[name];
     return def ? accepts(def, v) : true;
   }
-  switch (s.type) {
-    case "integer":
-      return typeof v === "number" && Number.isInteger(v);
-    case "number":
-      return typeof v === "number";
-    case "boolean":
-      return typeof v === "boolean";
-    case "string":
-      return typeof v === "string";
-    case "array":
-      return Array.isArray(v);
-    case "object":
-      return typeof v === "object" && !Array.isArray(v);
-  }
-  return true;
+  return hasOpenAPIType(s.type, v);
 }
 
 /** One value of the wrong JSON type. */

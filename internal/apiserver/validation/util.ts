@@ -5,6 +5,25 @@ export type Obj = Record<string, any>;
 
 export const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
 
+/** Whether a non-null JSON value has the OpenAPI `type` ("integer" only for whole numbers); an unknown type accepts anything. */
+export function hasOpenAPIType(type: string | undefined, v: unknown): boolean {
+  switch (type) {
+    case "object":
+      return isObj(v);
+    case "array":
+      return Array.isArray(v);
+    case "string":
+      return typeof v === "string";
+    case "integer":
+      return typeof v === "number" && Number.isInteger(v);
+    case "number":
+      return typeof v === "number";
+    case "boolean":
+      return typeof v === "boolean";
+  }
+  return true;
+}
+
 /** Structural equality, insensitive to key order. */
 export const deepEqual = (a: unknown, b: unknown) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 function canon(v: unknown): unknown {

@@ -116,17 +116,26 @@ function oldestTimestamp(metrics: Map<string, PodMetric>): number {
   return Number.isFinite(t) ? t : Date.now();
 }
 
-/** Replicas for a Utilization target (percent of request). */
-export function utilizationReplicas(args: {
+interface ReplicaArgs {
   current: number;
   target: number;
   pods: Pod[];
   metrics: Map<string, PodMetric>;
-  requests: Map<string, number>;
   resource: string;
   tolerance?: number;
   now?: number;
-}): Proposal {
+}
+
+/** What differs between target types: the usage ratio, the usage assumed for pods without metrics, the proposal. */
+interface TargetCalc<R extends { ratio: number }> {
+  ratioOf(metrics: Map<string, PodMetric>): R;
+  /** Usage assumed for a ready pod without metrics, given the first ratio; undefined leaves the pod out. */
+  missingUsage(pod: string, first: R): number | undefined;
+  proposal(first: R, replicas: number, timestamp: number): Proposal;
+}
+
+/** The algorithm both target types share (upstream's calcPlainMetricReplicas shape). */
+function calculateReplicas<R extends { ratio: number }>(args: ReplicaArgs, calc: TargetCalc<R>): Proposal {
   const tol = args.tolerance ?? TOLERANCE;
   if (!args.pods.length) throw new MetricsError("no pods returned by selector while calculating replica count");
   const metrics = new Map(args.metrics);
@@ -134,66 +143,47 @@ export function utilizationReplicas(args: {
   for (const p of [...g.ignored, ...g.unready]) metrics.delete(p);
   if (!metrics.size) throw new MetricsError("did not receive metrics for targeted pods (pods might be unready)");
   const timestamp = oldestTimestamp(metrics);
-  const first = utilizationRatio(metrics, args.requests, args.target);
+  const first = calc.ratioOf(metrics);
+  const result = (replicas: number): Proposal => calc.proposal(first, replicas, timestamp);
   const scaleUpWithUnready = g.unready.size > 0 && first.ratio > 1;
-  const result = (replicas: number): Proposal => ({ replicas, utilization: first.utilization, average: first.rawAverage, timestamp });
   if (!scaleUpWithUnready && g.missing.size === 0) {
     if (Math.abs(1 - first.ratio) <= tol) return result(args.current);
     return result(Math.ceil(first.ratio * g.readyCount));
   }
-  if (g.missing.size) {
-    if (first.ratio < 1) {
-      const fallback = Math.max(100, args.target);
-      for (const p of g.missing) metrics.set(p, { value: ((args.requests.get(p) ?? 0) * fallback) / 100, timestamp, windowMs: 0 });
-    } else if (first.ratio > 1) {
-      for (const p of g.missing) metrics.set(p, { value: 0, timestamp, windowMs: 0 });
-    }
+  for (const p of g.missing) {
+    const value = calc.missingUsage(p, first);
+    if (value !== undefined) metrics.set(p, { value, timestamp, windowMs: 0 });
   }
   if (scaleUpWithUnready) for (const p of g.unready) metrics.set(p, { value: 0, timestamp, windowMs: 0 });
-  const next = utilizationRatio(metrics, args.requests, args.target);
+  const next = calc.ratioOf(metrics);
   if (Math.abs(1 - next.ratio) <= tol || (first.ratio < 1 && next.ratio > 1) || (first.ratio > 1 && next.ratio < 1)) return result(args.current);
   const replicas = Math.ceil(next.ratio * metrics.size);
   if ((next.ratio < 1 && replicas > args.current) || (next.ratio > 1 && replicas < args.current)) return result(args.current);
   return result(replicas);
 }
 
+/** Replicas for a Utilization target (percent of request). */
+export function utilizationReplicas(args: ReplicaArgs & { requests: Map<string, number> }): Proposal {
+  return calculateReplicas(args, {
+    ratioOf: (m) => utilizationRatio(m, args.requests, args.target),
+    // Scale-down: a pod without metrics counts as using its request (or the target, when above 100 %); scale-up: nothing.
+    missingUsage: (p, first) => {
+      if (first.ratio < 1) return ((args.requests.get(p) ?? 0) * Math.max(100, args.target)) / 100;
+      return first.ratio > 1 ? 0 : undefined;
+    },
+    proposal: (first, replicas, timestamp) => ({ replicas, utilization: first.utilization, average: first.rawAverage, timestamp }),
+  });
+}
+
 /** Replicas for an AverageValue target (usage per pod, milli-cores / bytes): upstream's calcPlainMetricReplicas. */
-export function averageValueReplicas(args: {
-  current: number;
-  target: number;
-  pods: Pod[];
-  metrics: Map<string, PodMetric>;
-  resource: string;
-  tolerance?: number;
-  now?: number;
-}): Proposal {
-  const tol = args.tolerance ?? TOLERANCE;
-  if (!args.pods.length) throw new MetricsError("no pods returned by selector while calculating replica count");
-  const metrics = new Map(args.metrics);
-  const g = groupPods(args.pods, metrics, args.resource, args.now ?? Date.now());
-  for (const p of [...g.ignored, ...g.unready]) metrics.delete(p);
-  if (!metrics.size) throw new MetricsError("did not receive metrics for targeted pods (pods might be unready)");
-  const timestamp = oldestTimestamp(metrics);
-  const ratioOf = (m: Map<string, PodMetric>) => {
-    let sum = 0;
-    for (const v of m.values()) sum += v.value;
-    return { ratio: sum / m.size / args.target, average: sum / m.size };
-  };
-  const first = ratioOf(metrics);
-  const result = (replicas: number): Proposal => ({ replicas, average: first.average, timestamp });
-  const scaleUpWithUnready = g.unready.size > 0 && first.ratio > 1;
-  if (!scaleUpWithUnready && g.missing.size === 0) {
-    if (Math.abs(1 - first.ratio) <= tol) return result(args.current);
-    return result(Math.ceil(first.ratio * g.readyCount));
-  }
-  if (g.missing.size) {
-    if (first.ratio < 1) for (const p of g.missing) metrics.set(p, { value: args.target, timestamp, windowMs: 0 });
-    else for (const p of g.missing) metrics.set(p, { value: 0, timestamp, windowMs: 0 });
-  }
-  if (scaleUpWithUnready) for (const p of g.unready) metrics.set(p, { value: 0, timestamp, windowMs: 0 });
-  const next = ratioOf(metrics);
-  if (Math.abs(1 - next.ratio) <= tol || (first.ratio < 1 && next.ratio > 1) || (first.ratio > 1 && next.ratio < 1)) return result(args.current);
-  const replicas = Math.ceil(next.ratio * metrics.size);
-  if ((next.ratio < 1 && replicas > args.current) || (next.ratio > 1 && replicas < args.current)) return result(args.current);
-  return result(replicas);
+export function averageValueReplicas(args: ReplicaArgs): Proposal {
+  return calculateReplicas(args, {
+    ratioOf: (m) => {
+      let sum = 0;
+      for (const v of m.values()) sum += v.value;
+      return { ratio: sum / m.size / args.target, average: sum / m.size };
+    },
+    missingUsage: (_p, first) => (first.ratio < 1 ? args.target : 0),
+    proposal: (first, replicas, timestamp) => ({ replicas, average: first.average, timestamp }),
+  });
 }

@@ -92,8 +92,7 @@ describe("ReplicationController", () => {
     expect(r.stderr).toContain('spec.template.metadata.labels: Invalid value: map[string]string{"app":"bad"}: selector does not match labels in spec.template');
   });
 
-  // kubectl's default prune allowlist also names networking.k8s.io/v1 Ingress (its own issue); the list here is
-  // the default one without it. Without ReplicationController served, kubectl fails before pruning anything.
+  // An explicit allowlist naming ReplicationController: without it served, kubectl fails before pruning anything.
   const ALLOW = ["core/v1/ConfigMap", "core/v1/ReplicationController", "core/v1/Service", "apps/v1/Deployment"].flatMap((a) => ["--prune-allowlist", a]);
   test("kubectl apply --prune and diff --prune work with replicationcontrollers served", async () => {
     const dir = join(tmp, "prune");
@@ -114,6 +113,47 @@ describe("ReplicationController", () => {
     expect(second.stderr).not.toContain("error");
     expect(second.stdout).toContain("configmap/prune-b pruned");
     expect((await k(["get", "cm", "prune-b"])).code).not.toBe(0);
+  });
+
+  // Without --prune-allowlist kubectl walks its default list (ConfigMap, Endpoints, Namespace, PVC, PV, Pod, RC,
+  // Secret, Service, Job, CronJob, networking.k8s.io/v1 Ingress, DaemonSet, Deployment, ReplicaSet, StatefulSet)
+  // and fails outright if any of them is not served.
+  test("kubectl apply --prune and diff --prune with kubectl's default allowlist", async () => {
+    const dir = join(tmp, "prune-default");
+    mkdirSync(dir, { recursive: true });
+    const labels = { app: "pd" };
+    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "pd-keep", labels }, data: { a: "1" } };
+    const gone = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "pd-gone", labels }, data: { a: "1" } };
+    const backend = { service: { name: "pd", port: { number: 80 } } };
+    const ing = { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "pd-ing", labels }, spec: { defaultBackend: backend } };
+    writeFileSync(join(dir, "keep.json"), JSON.stringify(cm));
+    writeFileSync(join(dir, "gone.json"), JSON.stringify(gone));
+    writeFileSync(join(dir, "ing.json"), JSON.stringify(ing));
+    const first = await k(["apply", "--prune", "-l", "app=pd", "-f", dir]);
+    // kubectl's own deprecation warning (about non-namespaced kinds in the default list) is all it may print.
+    const onlyWarning = (stderr: string) => stderr.split("\n").filter((l) => l && !l.includes("Deprecated: kubectl apply will no longer prune"));
+    expect(onlyWarning(first.stderr)).toEqual([]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("configmap/pd-gone created");
+    expect(first.stdout).toContain("ingress.networking.k8s.io/pd-ing created");
+    rmSync(join(dir, "gone.json"));
+    rmSync(join(dir, "ing.json"));
+    const diff = await k(["diff", "--prune", "-l", "app=pd", "-f", dir]);
+    expect(onlyWarning(diff.stderr)).toEqual([]);
+    expect(diff.code).toBe(1); // differences: the two objects that would be deleted
+    expect(diff.stdout).toContain("pd-gone");
+    expect(diff.stdout).toContain("pd-ing");
+    expect(diff.stdout).not.toContain("pd-keep");
+    const second = await k(["apply", "--prune", "-l", "app=pd", "-f", dir]);
+    expect(onlyWarning(second.stderr)).toEqual([]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("configmap/pd-gone pruned");
+    expect(second.stdout).toContain("ingress.networking.k8s.io/pd-ing pruned");
+    expect((await k(["get", "cm", "pd-gone"])).code).not.toBe(0);
+    expect((await k(["get", "ingress", "pd-ing"])).code).not.toBe(0);
+    expect((await k(["get", "cm", "pd-keep"])).code).toBe(0);
+    // Nothing left to prune: diff has no differences.
+    expect((await k(["diff", "--prune", "-l", "app=pd", "-f", dir])).code).toBe(0);
   });
 });
 

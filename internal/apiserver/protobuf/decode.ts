@@ -3,13 +3,9 @@
 // Hand-written wire decoding (~150 lines) driven by the field table generated from upstream's .proto files:
 // protobufjs would need the .proto sources at run time and still not know Kubernetes' JSON mapping
 // (Time, Quantity, IntOrString, inlined structs, byte maps).
-import schema from "./schema.generated.json" with { type: "json" };
-import type { FieldSpec, MessageSpec } from "./generate.ts";
+import type { FieldSpec } from "./generate.ts";
+import { LISTS, MAGIC, MESSAGES, META } from "./tables.ts";
 
-const MESSAGES = schema.messages as unknown as Record<string, MessageSpec>;
-const LISTS = new Set(schema.lists);
-const MAGIC = [0x6b, 0x38, 0x73, 0x00];
-const META = "k8s.io.apimachinery.pkg.apis.meta.v1.";
 const utf8 = new TextDecoder();
 
 export class ProtobufError extends Error {}

@@ -6,13 +6,9 @@
 // Fields are written in field-number order, as Go's generated marshallers do; a field absent from the JSON
 // is not written (Go reads absent and zero alike). Fields the table doesn't know (newer than the .proto) are
 // dropped, as they would be by a Go client's typed decoding.
-import schema from "./schema.generated.json" with { type: "json" };
-import type { FieldSpec, MessageSpec } from "./generate.ts";
+import type { FieldSpec } from "./generate.ts";
+import { LISTS, MAGIC, MESSAGES, META } from "./tables.ts";
 
-const MESSAGES = schema.messages as unknown as Record<string, MessageSpec>;
-const LISTS = new Set(schema.lists);
-const MAGIC = [0x6b, 0x38, 0x73, 0x00];
-const META = "k8s.io.apimachinery.pkg.apis.meta.v1.";
 const utf8 = new TextEncoder();
 
 export class ProtobufEncodeError extends Error {}

@@ -15,7 +15,11 @@ import { join } from "node:path";
 export type FieldSpec = [name: string, type: string, flags: string];
 export type MessageSpec = Record<string, FieldSpec>;
 
-const API_GROUPS = ["core", "apps", "batch", "coordination", "discovery", "events", "policy", "scheduling", "rbac", "authentication", "authorization", "autoscaling", "certificates", "node", "flowcontrol", "networking", "storage", "admissionregistration"];
+// The k8s.io/api packages of the group-versions kubun serves.
+const API_PACKAGES = [
+  ...["core", "apps", "batch", "coordination", "discovery", "events", "policy", "scheduling", "rbac", "authentication", "authorization", "autoscaling", "certificates", "node", "flowcontrol", "networking", "storage", "admissionregistration"].map((g) => `${g}/v1`),
+  "autoscaling/v2",
+];
 const MACHINERY = ["pkg/apis/meta/v1", "pkg/runtime", "pkg/util/intstr", "pkg/api/resource", "pkg/runtime/schema"];
 
 function readAtHead(repo: string, path: string): string | undefined {
@@ -150,8 +154,8 @@ function main(): void {
   if (!apiRepo || !machineryRepo) throw new Error("usage: generate.ts <kubernetes/api> <kubernetes/apimachinery>");
   const messages: Record<string, MessageSpec> = {};
   const lists = new Set<string>();
-  for (const g of API_GROUPS) {
-    if (!readPackage(apiRepo, `${g}/v1`, messages, lists)) throw new Error(`missing ${g}/v1/generated.proto`);
+  for (const p of API_PACKAGES) {
+    if (!readPackage(apiRepo, p, messages, lists)) throw new Error(`missing ${p}/generated.proto`);
   }
   for (const p of MACHINERY) readPackage(machineryRepo, p, messages, lists);
   const out = { source: "kubernetes/api + kubernetes/apimachinery generated.proto", lists: [...lists].sort(), messages };

@@ -1,7 +1,8 @@
-// Embedded Go structs (`json:",inline"`) in the protobuf schema: a named field on the wire, flattened in JSON.
-// The generator reads them from upstream's Go struct tags; the decoder flattens them and the encoder nests them
-// back. Checked on the schema, by round trips (Ingress rules, pod volume mount status) and with real kubectl,
-// whose `create ingress` sends its body as protobuf.
+// The protobuf field table generated from upstream: embedded Go structs (`json:",inline"`: a named field on the
+// wire, flattened in JSON) and omitempty zeros read from upstream's Go struct tags; the decoder flattens, the
+// encoder nests back. Checked on the schema, by round trips (Ingress rules, pod volume mount status,
+// autoscaling/v2 HPAs) and with real kubectl, whose `create ingress` sends its body as protobuf and whose
+// `describe hpa` reads autoscaling/v2 in protobuf.
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { decodeKubernetesProtobuf } from "../../internal/apiserver/protobuf/decode.ts";
 import { encodeKubernetesProtobuf, encodeMessage } from "../../internal/apiserver/protobuf/encode.ts";
@@ -99,6 +100,31 @@ describe("round trips", () => {
     expect(bytes).toContain("0a09" + Buffer.from("a.example").toString("hex") + "12");
   });
 
+  test("autoscaling/v2 HorizontalPodAutoscaler: metrics, behavior and status", () => {
+    const hpa = {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+        minReplicas: 1,
+        maxReplicas: 5,
+        metrics: [
+          { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
+          { type: "Pods", pods: { metric: { name: "rps" }, target: { type: "AverageValue", averageValue: "100m" } } },
+        ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] } },
+      },
+      status: {
+        currentReplicas: 2,
+        desiredReplicas: 3,
+        currentMetrics: [{ type: "Resource", resource: { name: "cpu", current: { averageValue: "250m", averageUtilization: 83 } } }],
+        conditions: [{ type: "AbleToScale", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z", reason: "ReadyForNewScale", message: "ok" }],
+      },
+    };
+    expect(decodeKubernetesProtobuf(encodeKubernetesProtobuf(hpa))).toEqual(hpa);
+  });
+
   test("Pod status: volumeMounts[].volumeStatus stays a nested object both ways", () => {
     const pod = {
       apiVersion: "v1",
@@ -141,5 +167,20 @@ describe("real kubectl", () => {
     // And back through kubectl's typed (protobuf) read.
     const d = await c.kubectl(["describe", "ingress", "web"]);
     expect(d.stdout).toMatch(/host\.example\s+\n?\s*\/\s+svc:80/);
+  });
+
+  test("kubectl describe hpa reads autoscaling/v2 in protobuf", async () => {
+    await c.kubectl(["create", "deployment", "web", "--image=nginx"]);
+    const made = await c.kubectl(["autoscale", "deployment", "web", "--min=2", "--max=4", "--cpu-percent=60"]);
+    expect(made.stdout).toContain("horizontalpodautoscaler.autoscaling/web autoscaled");
+    const res = await c.api("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web", { headers: { Accept: "application/vnd.kubernetes.protobuf" } });
+    expect(res.headers.get("content-type")).toBe("application/vnd.kubernetes.protobuf");
+    const hpa = decodeKubernetesProtobuf(new Uint8Array(await res.arrayBuffer()));
+    expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 4, metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }] });
+    const d = await c.kubectl(["describe", "hpa", "web", "-v=8"]);
+    expect(d.stderr).toMatch(/GET https:\/\/[^ ]+\/apis\/autoscaling\/v2\/namespaces\/default\/horizontalpodautoscalers\/web[\s\S]*Content-Type: application\/vnd\.kubernetes\.protobuf/);
+    expect(d.stdout).toMatch(/Min replicas:\s+2/);
+    expect(d.stdout).toMatch(/Max replicas:\s+4/);
+    expect(d.stdout).toContain("resource cpu on pods  (as a percentage of request)");
   });
 });

@@ -2,7 +2,7 @@
 // custom objects, schema validation/defaulting/pruning messages, Table columns, status and scale
 // subresources, explain through OpenAPI, and deletion of the CRD with its objects.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { kubectlOK, startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { pollUntil } from "../helpers/wait.ts";
 
 setDefaultTimeout(90_000);
@@ -82,10 +82,8 @@ spec:
               phase: {type: string}
 `;
 
-async function ok(args: string[], stdin?: string) {
-  const r = await c.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
+function ok(args: string[], stdin?: string): Promise<string> {
+  return kubectlOK(c, args, stdin);
 }
 async function fails(args: string[], stdin?: string) {
   const r = await c.kubectl(args, { stdin });

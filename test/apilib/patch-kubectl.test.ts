@@ -1,7 +1,7 @@
 // Real /usr/bin/kubectl against a kubun control plane: client-side apply (strategic merge patches with
 // $setElementOrder/$retainKeys), kubectl patch of all three types, and server-side apply with conflicts.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { kubectlOK, startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 // Each test runs several kubectl processes; leave room for a loaded CI machine.
 setDefaultTimeout(90_000);
@@ -47,10 +47,8 @@ async function getJSON(...args: string[]): Promise<any> {
   return JSON.parse(r.stdout);
 }
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await cluster.kubectl(args, stdin !== undefined ? { stdin } : {});
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout;
+function ok(args: string[], stdin?: string): Promise<string> {
+  return kubectlOK(cluster, args, stdin);
 }
 
 describe("kubectl apply (client-side) twice", () => {

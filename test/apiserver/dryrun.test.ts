@@ -2,7 +2,7 @@
 // dryRun=All change nothing (no object, finalizer, deletionTimestamp or resourceVersion moves) and answer
 // with what would have happened; bad dryRun values get upstream's 422.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { kubectlOK, startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 setDefaultTimeout(60_000);
 let c: TestCluster;
@@ -14,10 +14,8 @@ afterAll(async () => {
   await c?.stop();
 });
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await c.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
+function ok(args: string[], stdin?: string): Promise<string> {
+  return kubectlOK(c, args, stdin);
 }
 
 async function getJSON(args: string[]): Promise<any> {

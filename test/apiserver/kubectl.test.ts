@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KUBECTL, startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { KUBECTL, kubectlOK, startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 // kubectl takes a few hundred ms per call; some tests make a dozen calls.
 setDefaultTimeout(60_000);
@@ -47,10 +47,8 @@ afterAll(async () => {
   await c?.stop();
 });
 
-async function ok(args: string[], stdin?: string) {
-  const r = await c.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
+function ok(args: string[], stdin?: string): Promise<string> {
+  return kubectlOK(c, args, stdin);
 }
 
 describe("kubectl basics", () => {

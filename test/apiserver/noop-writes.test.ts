@@ -2,7 +2,7 @@
 // kubectl says "no change"/"unchanged"); resourceVersion "0" on update is unconditional; kinds without a
 // generation have no metadata.generation.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { kubectlOK, startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 setDefaultTimeout(60_000);
 let c: TestCluster;
@@ -15,10 +15,8 @@ afterAll(async () => {
   await c?.stop();
 });
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await c.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
+function ok(args: string[], stdin?: string): Promise<string> {
+  return kubectlOK(c, args, stdin);
 }
 
 async function getJSON(args: string[]): Promise<any> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { goJSONSyntaxError, summarizeBody } from "../../internal/apiserver/gojson.ts";
 import { goValueString } from "../../internal/apiserver/handlers/patcherrors.ts";
 import { hashGVK } from "../../internal/apiserver/storageversion.ts";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { kubectlOK, startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 setDefaultTimeout(60_000);
 let c: TestCluster;
@@ -17,10 +17,8 @@ afterAll(async () => {
   await c?.stop();
 });
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await c.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
+function ok(args: string[], stdin?: string): Promise<string> {
+  return kubectlOK(c, args, stdin);
 }
 
 const POD = `apiVersion: v1

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Event } from "kubernetes-types/core/v1";
 import { refs } from "../../internal/client/refs.ts";
+import { kubectlOK } from "../helpers/cluster.ts";
 import { startEnv, waitFor, type Env } from "./env.ts";
 
 let env: Env;
@@ -14,10 +15,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function kubectl(args: string[], stdin?: string): Promise<string> {
-  const r = await env.cluster.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
+function kubectl(args: string[], stdin?: string): Promise<string> {
+  return kubectlOK(env.cluster, args, stdin);
 }
 
 function manifest(kind: "DaemonSet" | "StatefulSet", name: string, image: string, cause: string): string {

@@ -21,6 +21,13 @@ export interface TestCluster extends ControlPlane {
 
 export const KUBECTL = process.env.KUBECTL ?? "/usr/bin/kubectl";
 
+/** Runs kubectl against the cluster and returns its stdout; throws with its exit code and stderr when it fails. */
+export async function kubectlOK(c: Pick<TestCluster, "kubectl">, args: string[], stdin?: string): Promise<string> {
+  const r = await c.kubectl(args, { stdin });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
 export async function startTestCluster(opts: Partial<ControlPlaneOptions> = {}): Promise<TestCluster> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kubun-test-"));
   const kubeconfigPath = join(dataDir, "kubeconfig.yaml");

@@ -31,8 +31,17 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export async function startEnv(nodeNames: string[], opts: { clusterDataDir?: string; controllerManager?: Record<string, unknown> } = {}): Promise<Env> {
-  const cluster = await startTestCluster({ clusterCIDR: "10.42.0.0/16", dataDir: opts.clusterDataDir } as any);
+export interface EnvOptions {
+  clusterDataDir?: string;
+  /** More control-plane options (e.g. a faster metrics scrape). */
+  cluster?: Record<string, unknown>;
+  controllerManager?: Record<string, unknown>;
+  /** Agent options of every node (e.g. a faster stats interval). */
+  node?: Record<string, unknown>;
+}
+
+export async function startEnv(nodeNames: string[], opts: EnvOptions = {}): Promise<Env> {
+  const cluster = await startTestCluster({ clusterCIDR: "10.42.0.0/16", ...opts.cluster, dataDir: opts.clusterDataDir } as any);
   const ac = new AbortController();
   void startControllerManager(cluster.componentConfig("controller-manager"), {
     identity: "test-cm",
@@ -46,7 +55,7 @@ export async function startEnv(nodeNames: string[], opts: { clusterDataDir?: str
   const world = await createWorld();
   const nodes: NodeHandle[] = [];
   try {
-    for (const n of nodeNames) nodes.push(await world.addNode(cluster, n));
+    for (const n of nodeNames) nodes.push(await world.addNode(cluster, n, opts.node));
     for (const n of nodes)
       await waitFor(`node ${n.name} Ready with a podCIDR`, async () => {
         const node: any = await client.resource(refs.nodes).get(n.name);

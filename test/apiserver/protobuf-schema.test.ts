@@ -11,7 +11,7 @@ import schema from "../../internal/apiserver/protobuf/schema.generated.json";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 setDefaultTimeout(60_000);
-const messages = schema.messages as Record<string, Record<string, [string, string, string]>>;
+const messages = schema.messages as unknown as Record<string, Record<string, [string, string, string]>>;
 const flagsOf = (type: string, num: number) => messages[type]![num]![2];
 
 describe("generator: embedded fields and omitted zeros from Go struct tags", () => {

@@ -19,6 +19,32 @@ const pods = () => env.client.resource(refs.pods, "default");
 const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "false" };
 const ECHO = "while read l; do echo echo:$l; done; echo stdin-closed";
 
+/** An open v5.channel.k8s.io websocket to a default-namespace pod's subresource ("name/attach?..."), collecting stdout (channel 1). */
+async function podSocket(subresource: string) {
+  const ws = new WebSocket(`${env.cluster.localURL.replace("https", "wss")}/api/v1/namespaces/default/pods/${subresource}`, {
+    headers: { Authorization: `Bearer ${env.cluster.adminToken}` },
+    protocols: ["v5.channel.k8s.io"],
+    tls: { ca: env.cluster.caPEM },
+  } as any);
+  ws.binaryType = "arraybuffer";
+  const s = {
+    ws,
+    out: "",
+    closed: new Promise<void>((resolve) => (ws.onclose = () => resolve())),
+    /** One frame on channel `ch` (0 stdin, 4 resize). */
+    send: (ch: number, text: string) => ws.send(new Uint8Array([ch, ...new TextEncoder().encode(text)])),
+  };
+  ws.onmessage = (ev) => {
+    const b = new Uint8Array(ev.data as ArrayBuffer);
+    if (b[0] === 1) s.out += new TextDecoder().decode(b.subarray(1));
+  };
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error("websocket failed"));
+  });
+  return s;
+}
+
 for (const [transport, extraEnv] of [["websocket", {}], ["SPDY", SPDY]] as const) {
   test(`kubectl attach -i (${transport}) to a stdin container: input echoed, stdinOnce ends the session`, async () => {
     const name = `echo-${transport.toLowerCase()}`;
@@ -60,26 +86,14 @@ test("kubectl run -i --rm with stdin piped", async () => {
 test("attach with a tty over the websocket protocol: resize on channel 4, input echoed by the terminal", async () => {
   await pods().create(busyboxPod("term", "node-a", "read l; echo line:$l; stty size; sleep 3600", {}, { stdin: true, tty: true }));
   await waitPod(env, "term", (p) => p.status?.phase === "Running", "Running");
-  const url = env.cluster.localURL.replace("https", "wss") + "/api/v1/namespaces/default/pods/term/attach?stdin=true&stdout=true&tty=true";
-  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${env.cluster.adminToken}` }, protocols: ["v5.channel.k8s.io"], tls: { ca: env.cluster.caPEM } } as any);
-  ws.binaryType = "arraybuffer";
-  let out = "";
-  const frame = (ch: number, text: string) => new Uint8Array([ch, ...new TextEncoder().encode(text)]);
-  ws.onmessage = (ev) => {
-    const b = new Uint8Array(ev.data as ArrayBuffer);
-    if (b[0] === 1) out += new TextDecoder().decode(b.subarray(1));
-  };
-  await new Promise<void>((resolve, reject) => {
-    ws.onopen = () => resolve();
-    ws.onerror = () => reject(new Error("websocket failed"));
-  });
-  ws.send(frame(4, JSON.stringify({ Width: 132, Height: 43 })));
+  const s = await podSocket("term/attach?stdin=true&stdout=true&tty=true");
+  s.send(4, JSON.stringify({ Width: 132, Height: 43 }));
   await Bun.sleep(300);
-  ws.send(frame(0, "typed\n"));
-  await waitFor("stty output", () => /43 132/.test(out), 20_000);
-  expect(out).toContain("typed"); // echoed by the terminal
-  expect(out).toContain("line:typed");
-  ws.close();
+  s.send(0, "typed\n");
+  await waitFor("stty output", () => /43 132/.test(s.out), 20_000);
+  expect(s.out).toContain("typed"); // echoed by the terminal
+  expect(s.out).toContain("line:typed");
+  s.ws.close();
 }, 60_000);
 
 test("a pod's stdout and stderr are separate streams in its CRI log file", async () => {
@@ -115,25 +129,10 @@ test("exec with a tty: resize messages on channel 4 reach the exec's terminal", 
     await waitPod(env, "both", (p) => p.status?.phase === "Running", "Running");
   }
   const q = new URLSearchParams([["command", "sh"], ["command", "-c"], ["command", "sleep 1; stty size"], ["stdout", "true"], ["tty", "true"]]);
-  const ws = new WebSocket(`${env.cluster.localURL.replace("https", "wss")}/api/v1/namespaces/default/pods/both/exec?${q}`, {
-    headers: { Authorization: `Bearer ${env.cluster.adminToken}` },
-    protocols: ["v5.channel.k8s.io"],
-    tls: { ca: env.cluster.caPEM },
-  } as any);
-  ws.binaryType = "arraybuffer";
-  let out = "";
-  const closed = new Promise<void>((resolve) => (ws.onclose = () => resolve()));
-  ws.onmessage = (ev) => {
-    const b = new Uint8Array(ev.data as ArrayBuffer);
-    if (b[0] === 1) out += new TextDecoder().decode(b.subarray(1));
-  };
-  await new Promise<void>((resolve, reject) => {
-    ws.onopen = () => resolve();
-    ws.onerror = () => reject(new Error("websocket failed"));
-  });
-  ws.send(new Uint8Array([4, ...new TextEncoder().encode(JSON.stringify({ Width: 101, Height: 33 }))]));
-  await Promise.race([closed, Bun.sleep(20_000)]);
-  expect(out.trim()).toBe("33 101");
+  const s = await podSocket(`both/exec?${q}`);
+  s.send(4, JSON.stringify({ Width: 101, Height: 33 }));
+  await Promise.race([s.closed, Bun.sleep(20_000)]);
+  expect(s.out.trim()).toBe("33 101");
 }, 60_000);
 
 // kubectl needs a terminal for -t: script(1) gives it one of a known size, which kubectl sends as its first resize.

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as k8s from "@kubernetes/client-node";
 import { startEnv, type Env } from "../controllers/env.ts";
+import { readResponse } from "../helpers/response.ts";
 import { pollUntil } from "../helpers/wait.ts";
 import { bigCRD } from "./bigcrd.ts";
 
@@ -22,14 +23,8 @@ async function api(method: string, path: string, body?: unknown, type = "applica
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     tls: { ca: env.cluster.caPEM },
   } as RequestInit);
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
+  const r = await readResponse(res);
+  return { status: r.status, json: r.json === undefined ? r.text : r.json, headers: r.headers };
 }
 
 function crd(plural: string, kind: string, group: string, extra: Record<string, any> = {}) {

@@ -1,6 +1,7 @@
 // REST semantics over HTTP against a real control plane: status codes, reasons and messages as upstream.
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { readResponse } from "../helpers/response.ts";
 
 // kubectl takes a few hundred ms per call; some tests make a dozen calls.
 setDefaultTimeout(60_000);
@@ -21,15 +22,7 @@ async function req(method: string, path: string, body?: unknown, headers: Record
     payload = typeof body === "string" ? body : JSON.stringify(body);
     h["Content-Type"] ??= "application/json";
   }
-  const res = await c.api(path, { method, body: payload, headers: h });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
+  return readResponse(await c.api(path, { method, body: payload, headers: h }));
 }
 
 const cm = (name: string, data: Record<string, string> = { a: "1" }, labels?: Record<string, string>) => ({

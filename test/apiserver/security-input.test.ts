@@ -4,6 +4,7 @@
 // process, so a polluted Object.prototype would show here directly.
 import { describe, expect, test, beforeAll, afterAll, afterEach } from "bun:test";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { readResponse } from "../helpers/response.ts";
 import { joinCluster, ruleAllows } from "../../internal/auth/index.ts";
 import { decodeKubernetesProtobuf } from "../../internal/apiserver/protobuf/decode.ts";
 
@@ -76,15 +77,8 @@ afterEach(() => {
 });
 
 async function send(path: string, method: string, headers: Record<string, string>, body: string, token?: string) {
-  const res = await c.api(path, { method, headers, body, token });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json };
+  const r = await readResponse(await c.api(path, { method, headers, body, token }));
+  return { status: r.status, body: r.json === undefined ? r.text : r.json };
 }
 
 const CM = "/api/v1/namespaces/team/configmaps/cfg";

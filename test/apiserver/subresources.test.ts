@@ -2,6 +2,7 @@
 // kubelet-proxied subresources without a kubelet, and events with a TTL.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { readResponse } from "../helpers/response.ts";
 import { createVethNetns } from "../helpers/veth-netns.ts";
 import { inNetns } from "../../internal/runtime/netns.ts";
 import { issueKubeletServingCert } from "../../internal/auth/kubeletcert.ts";
@@ -12,13 +13,8 @@ let c: TestCluster;
 const NS = "/api/v1/namespaces/default";
 
 async function req(method: string, path: string, body?: unknown, type = "application/json") {
-  const res = await c.api(path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "Content-Type": type } });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, json, text };
+  const { status, json, text } = await readResponse(await c.api(path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "Content-Type": type } }));
+  return { status, json, text };
 }
 
 const pod = (name: string, labels: Record<string, string> = {}, nodeName?: string) => ({

@@ -19,15 +19,22 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
   });
 
-/** Reads a response body as newline-delimited JSON (watch events). */
-export async function* jsonLines(res: Response): AsyncGenerator<any> {
+/** A streamed response body as text, chunk by chunk as it arrives (a multi-byte character split between reads stays whole). */
+export async function* textChunks(res: Response): AsyncGenerator<string> {
   const reader = res.body!.getReader();
   const dec = new TextDecoder();
-  let buf = "";
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buf += dec.decode(value, { stream: true });
+    yield dec.decode(value, { stream: true });
+  }
+}
+
+/** Reads a response body as newline-delimited JSON (watch events). */
+export async function* jsonLines(res: Response): AsyncGenerator<any> {
+  let buf = "";
+  for await (const chunk of textChunks(res)) {
+    buf += chunk;
     let i: number;
     while ((i = buf.indexOf("\n")) >= 0) {
       const line = buf.slice(0, i).trim();

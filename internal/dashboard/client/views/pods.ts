@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { KINDS, listPath, objectPath, remove, request } from "../api.ts";
 import { age, byName, lastTermination, podReady, podStatus, restarts } from "../format.ts";
 import { html } from "../html.ts";
-import { useTick, useWatch } from "../watch.ts";
+import { textChunks, useTick, useWatch } from "../watch.ts";
 import { ActionResult, Live, useAction, WatchErrors, YamlLink } from "./common.ts";
 
 const MAX_LOG_CHARS = 512 * 1024; // keep the page light on a phone: older lines fall off the top
@@ -29,13 +29,9 @@ function Logs({ ns, name, pod }: { ns: string; name: string; pod: any }) {
       try {
         const res = await request(`${objectPath(KINDS.pods!, ns, name)}/log?${q}`, { signal: ac.signal, headers: { Accept: "*/*" } });
         setState(follow && !previous ? "following" : "");
-        const reader = res.body!.getReader();
-        const dec = new TextDecoder();
         let buf = "";
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += dec.decode(value, { stream: true });
+        for await (const chunk of textChunks(res)) {
+          buf += chunk;
           if (buf.length > MAX_LOG_CHARS) buf = buf.slice(buf.length - MAX_LOG_CHARS);
           setText(buf);
         }

@@ -13,6 +13,7 @@ import type { ClientConfig } from "../../internal/client/types.ts";
 import { startControllerManager } from "../../internal/controllers/index.ts";
 import { runHollowNodes, type HollowNodes } from "../../internal/hollow/index.ts";
 import { startScheduler } from "../../internal/scheduler/index.ts";
+import { deployment } from "../controllers/env.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { pollUntil } from "../helpers/wait.ts";
 import { launch, login, newPage, shot, type IsolatedBrowser } from "./browser.ts";
@@ -32,19 +33,6 @@ let page: Page;
 let base: string;
 let viewerToken: string;
 const running: Promise<unknown>[] = [];
-
-function deployment(name: string, replicas: number): Deployment {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: "default" },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { automountServiceAccountToken: false, containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }] } },
-    },
-  };
-}
 
 const rowOf = (kind: string, name: string) => `tr[data-kind="${kind}"][data-name="${name}"]`;
 

@@ -132,33 +132,44 @@ test("port-forward over the websocket portforward protocol (v4.channel.k8s.io) t
   expect(data.endsWith("forwarded\n")).toBe(true);
 }, 60_000);
 
+/** The "pf" pod (busybox httpd answering "forwarded" on 8080), created unless an earlier test left it running. */
+async function ensurePfPod() {
+  if (!(await pods().get("pf").catch(() => undefined))) {
+    await pods().create(busyboxPod("pf", "node-s", "mkdir -p /www && echo forwarded > /www/index.html && exec httpd -f -p 8080 -h /www"));
+    await waitPod(env, "pf", (p) => p.status?.phase === "Running", "Running");
+  }
+}
+
+/** `kubectl port-forward pod/pf :8080` running, with the local port it printed (and what it printed up to then). */
+async function kubectlPortForward(extraEnv: Record<string, string> = {}) {
+  const proc = Bun.spawn([KUBECTL, "--kubeconfig", env.cluster.kubeconfigPath, "port-forward", "pod/pf", ":8080"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: `${env.cluster.dataDir}/home`, ...extraEnv },
+  });
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  let out = "";
+  const port = await waitFor("Forwarding line", async () => {
+    const { value } = await reader.read();
+    out += new TextDecoder().decode(value ?? new Uint8Array());
+    return /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+  }, 20_000).catch(async (e) => {
+    proc.kill();
+    console.error(out, await new Response(proc.stderr).text());
+    await proc.exited;
+    throw e;
+  });
+  return { proc, port, out };
+}
+
 // Needs the API server's websocket bridge to pass kubectl's "SPDY/3.1+portforward.k8s.io" offer through;
 // runs as soon as the bridge does.
 const bridgePassesSpdy = !readFileSync(new URL("../../internal/apiserver/subresources/wsproxy.ts", import.meta.url), "utf8").includes("{ headers, protocols,");
 
 test.skipIf(!bridgePassesSpdy)("kubectl port-forward (SPDY tunnelled through the websocket)", async () => {
-  const pod: any = await pods().get("pf").catch(() => undefined);
-  if (!pod) {
-    await pods().create(busyboxPod("pf", "node-s", "mkdir -p /www && echo forwarded > /www/index.html && exec httpd -f -p 8080 -h /www"));
-    await waitPod(env, "pf", (p) => p.status?.phase === "Running", "Running");
-  }
-  const proc = Bun.spawn([KUBECTL, "--kubeconfig", env.cluster.kubeconfigPath, "port-forward", "pod/pf", ":8080"], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: `${env.cluster.dataDir}/home` },
-  });
+  await ensurePfPod();
+  const { proc, port, out } = await kubectlPortForward();
   try {
-    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-    let out = "";
-    const port = await waitFor("Forwarding line", async () => {
-      const { value } = await reader.read();
-      out += new TextDecoder().decode(value ?? new Uint8Array());
-      return /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
-    }, 20_000).catch(async (e) => {
-      proc.kill();
-      console.error(out, await new Response(proc.stderr).text());
-      throw e;
-    });
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/`).catch(async (e) => {
         proc.kill();
@@ -232,23 +243,9 @@ test("kubectl exec over SPDY: stdout, stderr, stdin and the exit code", async ()
 }, 60_000);
 
 test("kubectl port-forward over SPDY to a busybox httpd", async () => {
-  if (!(await pods().get("pf").catch(() => undefined))) {
-    await pods().create(busyboxPod("pf", "node-s", "mkdir -p /www && echo forwarded > /www/index.html && exec httpd -f -p 8080 -h /www"));
-    await waitPod(env, "pf", (p) => p.status?.phase === "Running", "Running");
-  }
-  const proc = Bun.spawn([KUBECTL, "--kubeconfig", env.cluster.kubeconfigPath, "port-forward", "pod/pf", ":8080"], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: `${env.cluster.dataDir}/home`, ...SPDY },
-  });
+  await ensurePfPod();
+  const { proc, port } = await kubectlPortForward(SPDY);
   try {
-    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-    let out = "";
-    const port = await waitFor("Forwarding line", async () => {
-      const { value } = await reader.read();
-      out += new TextDecoder().decode(value ?? new Uint8Array());
-      return /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
-    }, 20_000);
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/`);
       expect(res.status).toBe(200);

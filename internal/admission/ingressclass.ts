@@ -4,16 +4,11 @@
 import type { Ingress, IngressClass } from "kubernetes-types/networking/v1";
 import type { AdmissionPlugin } from "./types.ts";
 import type { Getter } from "./deps.ts";
+import { newestDefaultClass } from "../api/defaultclass.ts";
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION } from "../api/ingress.ts";
 
 export function pickDefaultIngressClass(classes: IngressClass[]): IngressClass | undefined {
-  const defaults = classes.filter((c) => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true");
-  defaults.sort((a, b) => {
-    const ta = Date.parse(a.metadata?.creationTimestamp ?? "") || 0;
-    const tb = Date.parse(b.metadata?.creationTimestamp ?? "") || 0;
-    return tb - ta || (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
-  });
-  return defaults[0];
+  return newestDefaultClass(classes, (c) => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true");
 }
 
 export function defaultIngressClassAdmission(get: Getter): AdmissionPlugin {

@@ -6,25 +6,13 @@ import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/c
 import type { StorageClass } from "kubernetes-types/storage/v1";
 import type { AdmissionPlugin } from "./types.ts";
 import type { Getter } from "./deps.ts";
+import { isDefaultStorageClass, newestDefaultClass } from "../api/defaultclass.ts";
 
 export const PVC_PROTECTION_FINALIZER = "kubernetes.io/pvc-protection";
 export const PV_PROTECTION_FINALIZER = "kubernetes.io/pv-protection";
-const DEFAULT_ANNOTATIONS = ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
-
-export function isDefaultStorageClass(sc: StorageClass): boolean {
-  const a = sc.metadata?.annotations ?? {};
-  return DEFAULT_ANNOTATIONS.some((k) => a[k] === "true");
-}
-
 /** Upstream GetDefaultClass: among classes marked default, the newest (then the first by name). */
 export function pickDefaultClass(classes: StorageClass[]): StorageClass | undefined {
-  const defaults = classes.filter(isDefaultStorageClass);
-  defaults.sort((a, b) => {
-    const ta = Date.parse(a.metadata?.creationTimestamp ?? "") || 0;
-    const tb = Date.parse(b.metadata?.creationTimestamp ?? "") || 0;
-    return tb - ta || (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
-  });
-  return defaults[0];
+  return newestDefaultClass(classes, isDefaultStorageClass);
 }
 
 export function defaultStorageClassAdmission(get: Getter): AdmissionPlugin {

@@ -1,14 +1,8 @@
 // Tables of the storage.k8s.io kinds (upstream printers.go: printStorageClass, printCSIDriver, printCSINode,
 // printVolumeAttachment, printCSIStorageCapacity).
+import { isDefaultStorageClass } from "../../api/defaultclass.ts";
 import { AGE, NAME, age, col, type Printer } from "./columns.ts";
 
-const IS_DEFAULT = ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
-
-/** Upstream IsDefaultAnnotation: either annotation set to "true". */
-export function isDefaultClass(sc: { metadata?: { annotations?: Record<string, string> } }): boolean {
-  const a = sc.metadata?.annotations ?? {};
-  return IS_DEFAULT.some((k) => a[k] === "true");
-}
 
 export const storageclasses: Printer = {
   columns: [
@@ -20,7 +14,7 @@ export const storageclasses: Printer = {
     AGE,
   ],
   cells: (sc, now) => [
-    isDefaultClass(sc) ? `${sc.metadata?.name} (default)` : sc.metadata?.name,
+    isDefaultStorageClass(sc) ? `${sc.metadata?.name} (default)` : sc.metadata?.name,
     sc.provisioner ?? "",
     sc.reclaimPolicy ?? "Delete",
     sc.volumeBindingMode ?? "Immediate",

@@ -2,7 +2,7 @@
 // approved, denied or failed more than an hour ago, those pending for more than a day, and those whose issued
 // certificate has expired.
 import type { CertificateSigningRequest } from "kubernetes-types/certificates/v1";
-import type { Informer } from "../../client/informer.ts";
+import { sleep, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import type { Controller, ControllerContext } from "../context.ts";
@@ -54,10 +54,7 @@ export function newCSRCleanerController(ctx: ControllerContext, periodMs = HOUR)
       if (!(await ctx.informers.waitForSync(ctx.signal))) return;
       while (!ctx.signal.aborted) {
         await pass().catch((e) => log.warn("csr cleaner pass failed", { error: e as Error }));
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, periodMs);
-          ctx.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
-        });
+        await sleep(periodMs, ctx.signal);
       }
     },
   };

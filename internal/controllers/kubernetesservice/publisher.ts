@@ -5,7 +5,7 @@
 
 import type { Lease } from "kubernetes-types/coordination/v1";
 import type { Client } from "../../client/client.ts";
-import { Informer } from "../../client/informer.ts";
+import { Informer, sleep } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import { logger } from "../../log/log.ts";
@@ -69,10 +69,7 @@ export async function publishEndpoints(client: Client, endpoints: { ip: string; 
   await inf.synced;
   for (const e of endpoints) await write(e, true);
   while (!signal.aborted) {
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, RENEW_MS);
-      signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
-    });
+    await sleep(RENEW_MS, signal);
     if (signal.aborted) break;
     // Renew only in HA (another server is live), or when ours was lost.
     const renew = othersLive();

@@ -3,7 +3,7 @@
 // and the oldest finished pods beyond a threshold.
 
 import type { Node, Pod } from "kubernetes-types/core/v1";
-import type { Informer } from "../../client/informer.ts";
+import { sleep, type Informer } from "../../client/informer.ts";
 import { refs } from "../../client/refs.ts";
 import { ApiError } from "../../client/types.ts";
 import type { Controller, ControllerContext } from "../context.ts";
@@ -65,10 +65,7 @@ export function newPodGCController(ctx: ControllerContext, opts: PodGCOptions = 
       if (!(await ctx.informers.waitForSync(ctx.signal))) return;
       while (!ctx.signal.aborted) {
         await pass().catch((e) => log.warn("pod gc pass failed", { error: e as Error }));
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, period);
-          ctx.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
-        });
+        await sleep(period, ctx.signal);
       }
     },
   };

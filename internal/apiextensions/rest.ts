@@ -9,9 +9,10 @@ import { isCRDResource } from "./schemalib.ts";
 import { CLEANUP_FINALIZER } from "./crd/types.ts";
 import { writeCtx, type Rest } from "../apiserver/rest.ts";
 import { json } from "../apiserver/respond.ts";
+import { invalidReplicas, patchScale } from "../apiserver/subresources/scale.ts";
 import { readLive, updateObject } from "../apiserver/writes.ts";
 import type { CustomResourceHooks } from "../apiserver/deps.ts";
-import { badRequest, conflict, methodNotAllowed, MODIFIED, notFound, StatusError } from "../api/status.ts";
+import { conflict, methodNotAllowed, MODIFIED, notFound, StatusError } from "../api/status.ts";
 import type { ResourceInfo } from "../api/resources.ts";
 import { evaluate } from "./jsonpath.ts";
 import { servedVersion, type ServedVersion } from "./served.ts";
@@ -108,24 +109,13 @@ async function handleScale(r: Rest, method: string, sv: ServedVersion): Promise<
     const current = scaleOf(sv, live);
     let wanted = body;
     if (patch !== undefined) {
-      const lib = r.deps.patch;
-      if (!lib) throw badRequest("patch is not supported");
-      if (type === "application/json-patch+json") wanted = lib.applyJsonPatch(current, patch);
-      else if (type === "application/merge-patch+json") wanted = lib.applyMergePatch(current, patch);
-      else wanted = { ...current, spec: { ...current.spec, ...(patch?.spec ?? {}) } };
+      // `type` is one of SCALE_PATCH_TYPES (checked above), so no strategic merge and no 415 here.
+      wanted = patchScale(r.deps.patch, current, patch, type);
     }
     const rv = wanted?.metadata?.resourceVersion;
     if (rv && rv !== live.metadata.resourceVersion && (patch === undefined || patch?.metadata?.resourceVersion)) throw conflict(r.ri, name, MODIFIED);
     const replicas = wanted?.spec?.replicas;
-    if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
-      const msg = `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0`;
-      throw new StatusError(422, "Invalid", `Scale.autoscaling "${name}" is invalid: spec.replicas: ${msg}`, {
-        name,
-        group: "autoscaling",
-        kind: "Scale",
-        causes: [{ reason: "FieldValueInvalid", message: msg, field: "spec.replicas" }],
-      });
-    }
+    if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) throw invalidReplicas(name, replicas ?? null);
     set(live, sc.specReplicasPath, replicas);
     delete live.metadata.resourceVersion;
     return live;

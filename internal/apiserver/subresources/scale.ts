@@ -30,13 +30,25 @@ function selectorString(obj: KObject): string {
   return formatLabelSelector(fromLabelSelectorObject(obj.spec?.selector));
 }
 
-function invalidReplicas(name: string, v: unknown): StatusError {
+/** Upstream's 422 for a Scale whose spec.replicas is not a non-negative integer. */
+export function invalidReplicas(name: string, v: unknown): StatusError {
   return new StatusError(422, "Invalid", `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(v)}: must be greater than or equal to 0`, {
     name,
     group: "autoscaling",
     kind: "Scale",
     causes: [{ reason: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(v)}: must be greater than or equal to 0`, field: "spec.replicas" }],
   });
+}
+
+/** A Scale patched by a JSON, merge, strategic-merge or apply patch (apply sets spec fields only). */
+export function patchScale(lib: Rest["deps"]["patch"], current: KObject, patch: any, patchType: string): any {
+  if (!lib) throw badRequest("patch is not supported");
+  const gvk = { group: "autoscaling", version: "v1", kind: "Scale" };
+  if (patchType === "application/json-patch+json") return lib.applyJsonPatch(current, patch);
+  if (patchType === "application/merge-patch+json") return lib.applyMergePatch(current, patch);
+  if (patchType === "application/strategic-merge-patch+json") return lib.applyStrategicMergePatch(current, patch, gvk);
+  if (patchType === "application/apply-patch+yaml") return { ...current, spec: { ...current.spec, ...(patch?.spec ?? {}) } };
+  throw new StatusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
 }
 
 export async function handleScale(r: Rest, method: string): Promise<Response> {
@@ -61,14 +73,7 @@ export async function handleScale(r: Rest, method: string): Promise<Response> {
     const current = scaleOf(live);
     let wanted: any = scaleBody;
     if (patch !== undefined) {
-      const lib = r.deps.patch;
-      if (!lib) throw badRequest("patch is not supported");
-      const gvk = { group: "autoscaling", version: "v1", kind: "Scale" };
-      if (patchType === "application/json-patch+json") wanted = lib.applyJsonPatch(current, patch);
-      else if (patchType === "application/merge-patch+json") wanted = lib.applyMergePatch(current, patch);
-      else if (patchType === "application/strategic-merge-patch+json") wanted = lib.applyStrategicMergePatch(current, patch, gvk);
-      else if (patchType === "application/apply-patch+yaml") wanted = { ...current, spec: { ...current.spec, ...(patch?.spec ?? {}) } };
-      else throw new StatusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+      wanted = patchScale(r.deps.patch, current, patch, patchType);
     }
     const rv = wanted?.metadata?.resourceVersion;
     if (rv && rv !== "0" && rv !== live.metadata.resourceVersion && (patch === undefined || patch?.metadata?.resourceVersion)) throw conflict(r.ri, name, MODIFIED);

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { run } from "../runtime/run.ts";
+import { loopbackUp } from "./loopback.ts";
 import type { Network, NodeRoute, PodNetwork, PodNetworkRequest } from "./types.ts";
 
 const log = logger("cni");
@@ -167,8 +168,8 @@ table ip kubun-nat {
       },
     });
     try {
-      // What the loopback plugin does, without spawning it.
-      await run(["ip", "-n", name, "link", "set", "lo", "up"]);
+      // What the loopback plugin does, without spawning it (or `ip`).
+      loopbackUp(netnsPath);
       const bridge = await this.plugin("bridge", "ADD", req.uid, netnsPath, "eth0", bridgeConf);
       const results: Cached["results"] = { bridge };
       if (req.portMappings.length) {

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { execInContainer } from "./exec.ts";
+import { mkfifo } from "./fifo.ts";
 import { LogPump } from "./logpump.ts";
 import { StdinFifo } from "./stdin.ts";
 import { TasksAPI } from "./tasks-api.ts";
@@ -281,7 +282,7 @@ export class CtrRuntime implements Runtime {
       mkdirSync(fifos.dir, { recursive: true, mode: 0o700 });
       for (const f of outs) {
         rmSync(f, { force: true });
-        await run(["mkfifo", "-m", "600", f]);
+        mkfifo(f);
       }
       this.pumps.set(id, new LogPump({ stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr }, spec.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
       if (spec.stdin) this.stdins.set(id, await StdinFifo.create(fifos.stdin));

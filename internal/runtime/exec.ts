@@ -5,7 +5,7 @@
 // streams end after the last byte.
 import { closeSync, constants, mkdirSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "./run.ts";
+import { mkfifo } from "./fifo.ts";
 import { StdinFifo } from "./stdin.ts";
 import type { TasksAPI } from "./tasks-api.ts";
 import type { ExecOptions, ExecProcess } from "./types.ts";
@@ -55,7 +55,7 @@ export function execInContainer(d: ExecDeps, id: string, execId: string, cmd: st
     try {
       mkdirSync(d.dir, { recursive: true, mode: 0o700 });
       const paths = { stdin: join(d.dir, "stdin"), stdout: join(d.dir, "stdout"), stderr: join(d.dir, "stderr") };
-      for (const p of opts.tty ? [paths.stdout] : [paths.stdout, paths.stderr]) await run(["mkfifo", "-m", "600", p]);
+      for (const p of opts.tty ? [paths.stdout] : [paths.stdout, paths.stderr]) mkfifo(p);
       if (wantStdin) stdin = await StdinFifo.create(paths.stdin);
       const streams: [string, ReadableStreamDefaultController<Uint8Array>][] = opts.tty ? [[paths.stdout, out]] : [[paths.stdout, out], [paths.stderr, err]];
       for (const [p, ctrl] of streams) {

@@ -1,5 +1,7 @@
 // Runs a host command and collects its output; the one place the agent spawns short-lived tools (ctr, ip, mount, CNI).
 
+import { appendFileSync } from "node:fs";
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -23,7 +25,22 @@ export interface RunOptions {
   allowFail?: boolean;
 }
 
+/** KUBUN_TRACE_RUN=<file>: one line per command (end time, wall time, argv) appended to that file, to count the processes a pod start costs. */
+const trace = process.env.KUBUN_TRACE_RUN;
+
 export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (trace) {
+    const t0 = performance.now();
+    try {
+      return await runCommand(argv, opts);
+    } finally {
+      appendFileSync(trace, `${Date.now()} ${(performance.now() - t0).toFixed(1)}ms ${argv.join(" ").slice(0, 200)}\n`);
+    }
+  }
+  return runCommand(argv, opts);
+}
+
+async function runCommand(argv: string[], opts: RunOptions): Promise<RunResult> {
   let proc: ReturnType<typeof spawn>;
   try {
     proc = spawn(argv, opts);

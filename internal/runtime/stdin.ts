@@ -3,7 +3,7 @@
 // anyone attached, nor when the agent restarts. The agent writes through its own O_RDWR end (never blocks on
 // open; O_NONBLOCK so that a container that does not read cannot stall the agent).
 import { closeSync, constants, existsSync, openSync, rmSync, writeSync } from "node:fs";
-import { run } from "./run.ts";
+import { mkfifo } from "./fifo.ts";
 
 export class StdinFifo {
   private queue: Uint8Array[] = [];
@@ -22,7 +22,7 @@ export class StdinFifo {
   /** Makes the FIFO (before the task is created). */
   static async create(path: string): Promise<StdinFifo> {
     rmSync(path, { force: true });
-    await run(["mkfifo", "-m", "600", path]);
+    mkfifo(path);
     return new StdinFifo(path, StdinFifo.open(path));
   }
 

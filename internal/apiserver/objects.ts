@@ -3,6 +3,7 @@
 // it is filled from the key's modRevision when read.
 import type { KeyValue } from "../store/types.ts";
 import { groupVersion, type ResourceInfo } from "../api/resources.ts";
+import { copyJSON } from "./jsoncopy.ts";
 
 export type KObject = Record<string, any> & { metadata: Record<string, any> };
 
@@ -56,7 +57,7 @@ export function decodeShared(kv: KeyValue): KObject {
 
 /** Deep copy of plain JSON data. */
 export function clone<T>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
+  return v === undefined ? v : copyJSON(v);
 }
 
 /** Structural equality of JSON values (key order ignored). */

@@ -179,7 +179,7 @@ export class FieldSet {
     for (const m of this.members) if (!o.members.has(m)) s.members.add(m);
     for (const [pe, c] of this.children) {
       const other = o.children.get(pe);
-      const d = other ? c.difference(other) : c.copy();
+      const d = other ? c.difference(other) : c; // shared, as union shares: built sets are never changed
       if (!d.empty()) s.children.set(pe, d);
     }
     return s;
@@ -192,7 +192,7 @@ export class FieldSet {
     for (const [pe, c] of this.children) {
       if (o.members.has(pe)) continue;
       const other = o.children.get(pe);
-      const d = other ? c.recursiveDifference(other) : c.copy();
+      const d = other ? c.recursiveDifference(other) : c;
       if (!d.empty()) s.children.set(pe, d);
     }
     return s;

@@ -1,4 +1,5 @@
 // Small JSON helpers shared by the patchers.
+import { copyJSON } from "../jsoncopy.ts";
 
 export type JSONValue = null | boolean | number | string | JSONValue[] | { [k: string]: JSONValue };
 export type JSONObject = { [k: string]: JSONValue };
@@ -8,7 +9,7 @@ export function isObject(v: unknown): v is JSONObject {
 }
 
 export function clone<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
+  return v === undefined ? v : copyJSON(v);
 }
 
 /** Deep equality of JSON values (object key order ignored). */

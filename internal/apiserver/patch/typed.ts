@@ -109,30 +109,37 @@ export function compare(lhs: JSONValue | undefined, rhs: JSONValue | undefined, 
   return c;
 }
 
+// Module-level helpers rather than closures: walkCompare runs once per field of every written object.
+function compareLeaf(l: JSONValue | undefined, r: JSONValue | undefined, path: Path, c: Comparison): void {
+  if (path.length === 0) return;
+  if (l === undefined) c.added.insert(path);
+  else if (r === undefined) c.removed.insert(path);
+  else if (!deepEqual(l, r)) c.modified.insert(path);
+}
+const objLike = (x: JSONValue | undefined) => x === undefined || x === null || isObject(x);
+const listLike = (x: JSONValue | undefined) => x === undefined || x === null || Array.isArray(x);
+const NO_KEYS: string[] = [];
+
 function walkCompare(l: JSONValue | undefined, r: JSONValue | undefined, ref: Ref, path: Path, c: Comparison): void {
-  const leaf = () => {
-    if (path.length === 0) return;
-    if (l === undefined) c.added.insert(path);
-    else if (r === undefined) c.removed.insert(path);
-    else if (!deepEqual(l, r)) c.modified.insert(path);
-  };
-  const objLike = (x: JSONValue | undefined) => x === undefined || x === null || isObject(x);
-  const listLike = (x: JSONValue | undefined) => x === undefined || x === null || Array.isArray(x);
   const mapRef = ref.kind === "scalar" ? structRef(undefined) : ref;
   if ((isObject(l) || isObject(r)) && objLike(l) && objLike(r) && ref.kind !== "list") {
     const lm = isObject(l) ? l : {};
     const rm = isObject(r) ? r : {};
-    const empty = Object.keys(lm).length === 0 && Object.keys(rm).length === 0;
-    if ((ref.kind !== "scalar" && isAtomic(mapRef)) || empty) return leaf();
-    for (const k of new Set([...Object.keys(lm), ...Object.keys(rm)])) {
+    const lk = isObject(l) ? Object.keys(lm) : NO_KEYS;
+    const rk = isObject(r) ? Object.keys(rm) : NO_KEYS;
+    if ((ref.kind !== "scalar" && isAtomic(mapRef)) || (lk.length === 0 && rk.length === 0)) return compareLeaf(l, r, path, c);
+    // Every key of either side once, lhs's first (the order of new Set([...lk, ...rk])).
+    const visit = (k: string) => {
       path.push(fieldPE(k));
       walkCompare(own(lm, k), own(rm, k), childRef(mapRef, k), path, c);
       path.pop();
-    }
+    };
+    for (const k of lk) visit(k);
+    for (const k of rk) if (!Object.hasOwn(lm, k)) visit(k);
   } else if ((Array.isArray(l) || Array.isArray(r)) && listLike(l) && listLike(r) && ref.kind === "list") {
     const ll = Array.isArray(l) ? l : [];
     const rl = Array.isArray(r) ? r : [];
-    if (isAtomic(ref) || (ll.length === 0 && rl.length === 0)) return leaf();
+    if (isAtomic(ref) || (ll.length === 0 && rl.length === 0)) return compareLeaf(l, r, path, c);
     const lItems = indexItems(ll, ref.fs);
     const rItems = indexItems(rl, ref.fs);
     const itemRef: Ref = ref.fs.list === "map" ? structRef(ref.fs.type) : { kind: "scalar" };
@@ -142,7 +149,7 @@ function walkCompare(l: JSONValue | undefined, r: JSONValue | undefined, ref: Re
       path.pop();
     }
   } else {
-    return leaf();
+    return compareLeaf(l, r, path, c);
   }
   if (path.length === 0) return;
   if (l === undefined) c.added.insert(path);

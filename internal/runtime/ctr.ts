@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { execInContainer } from "./exec.ts";
 import { mkfifo } from "./fifo.ts";
+import { mountFs } from "./mount.ts";
 import { LogPump } from "./logpump.ts";
 import { StdinFifo } from "./stdin.ts";
 import { TasksAPI } from "./tasks-api.ts";
@@ -248,7 +249,8 @@ export class CtrRuntime implements Runtime {
     if (type === "bind") {
       await run(["mount", "--rbind", source, target]);
       if (options.includes("ro")) await run(["mount", "-o", "remount,ro,bind", target]);
-    } else await run(["mount", "-t", type, source, target, "-o", options.join(",")]);
+    } else if (type === "overlay" && options.every((o) => o.includes("="))) mountFs(type, source, target, options); // no process; key=value options are all fs data
+    else await run(["mount", "-t", type, source, target, "-o", options.join(",")]);
     return target;
   }
 

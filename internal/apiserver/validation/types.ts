@@ -100,12 +100,38 @@ function schemaTypeName(s: Schema): string {
   return s.type ?? "object";
 }
 
+// What walk needs from a schema's $ref, worked out once per schema object (the walk runs twice per write, over
+// every field). The target definition itself is still looked up each time: custom definitions can be replaced.
+interface RefInfo {
+  name?: string;
+  /** IntOrString or Quantity: a scalar that is not walked into. */
+  scalar: boolean;
+  /** The Go struct name a $ref names ("PodSpec"). */
+  ownName?: string;
+}
+const NOT_A_REF: RefInfo = { scalar: false };
+const refInfos = new WeakMap<Schema, RefInfo>();
+
+function refInfo(schema: Schema): RefInfo {
+  if (!schema.$ref) return NOT_A_REF;
+  let r = refInfos.get(schema);
+  if (!r) {
+    const name = refName(schema.$ref);
+    r = { name, scalar: name === INT_OR_STRING || name === QUANTITY, ownName: name.split(".").pop()! };
+    refInfos.set(schema, r);
+  }
+  return r;
+}
+
 // goPath names the field the way Go's decoder does (no list indices or map keys); field keeps them.
 function walk(value: unknown, schema: Schema, structName: string, goPath: string, field: string, ctx: Ctx, depth: number) {
   if (depth > 64 || value === null || value === undefined) return;
-  const target = schema.$ref ? definitions()[refName(schema.$ref)] : schema;
+  const ref = refInfo(schema);
+  const target = ref.name !== undefined ? definitions()[ref.name] : schema;
   if (!target) return;
-  if (!accepts(schema, value)) {
+  // accepts(schema, value), with the $ref already resolved.
+  const ok = ref.name === undefined ? hasOpenAPIType(schema.type, value) : ref.scalar ? typeof value === "number" || typeof value === "string" : accepts(target, value);
+  if (!ok) {
     const what = typeof value === "number" && !Number.isInteger(value) ? `number ${value}` : jsonKind(value);
     ctx.out.push({
       field,
@@ -116,19 +142,23 @@ function walk(value: unknown, schema: Schema, structName: string, goPath: string
     });
     return;
   }
-  if (schema.$ref && (refName(schema.$ref) === INT_OR_STRING || refName(schema.$ref) === QUANTITY)) return;
-  if (Array.isArray(value) && target.items) {
-    value.forEach((v, i) => walk(v, target.items, structName, goPath, `${field}[${i}]`, ctx, depth + 1));
+  if (ref.scalar) return;
+  if (Array.isArray(value)) {
+    const items = target.items;
+    if (!items) return;
+    for (let i = 0; i < value.length; i++) if (i in value) walk(value[i], items, structName, goPath, `${field}[${i}]`, ctx, depth + 1);
     return;
   }
-  if (typeof value !== "object" || Array.isArray(value)) return;
-  const ownName = schema.$ref ? refName(schema.$ref).split(".").pop()! : structName;
+  if (typeof value !== "object") return;
+  const ownName = ref.ownName ?? structName;
+  const props = target.properties;
   const extra = target.additionalProperties && typeof target.additionalProperties === "object" ? target.additionalProperties : undefined;
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const prop = target.properties && Object.hasOwn(target.properties, k) ? target.properties[k] : undefined;
-    if (prop) walk(v, prop, ownName, goPath ? `${goPath}.${k}` : k, field ? `${field}.${k}` : k, ctx, depth + 1);
+  const o = value as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const prop = props && Object.hasOwn(props, k) ? props[k] : undefined;
+    if (prop) walk(o[k], prop, ownName, goPath ? `${goPath}.${k}` : k, field ? `${field}.${k}` : k, ctx, depth + 1);
     // A map: its values decode into the map's element type.
-    else if (extra) walk(v, extra, structName, goPath, `${field}[${k}]`, ctx, depth + 1);
+    else if (extra) walk(o[k], extra, structName, goPath, `${field}[${k}]`, ctx, depth + 1);
   }
 }
 

@@ -98,5 +98,7 @@ try {
   server.kill("SIGTERM");
   await Promise.race([server.exited, Bun.sleep(10_000)]);
   server.kill(9);
+  // A stopped agent leaves its dataplane (nft tables, bridge) for its pods, as k3s does: killall removes it.
+  if (withAgent) Bun.spawnSync([binary, "killall", "--data-dir", dataDir, "--config", join(work, "none.yaml")], { stdout: "ignore", stderr: "ignore" });
   rmSync(work, { recursive: true, force: true });
 }

@@ -76,13 +76,13 @@ test("a memory hog over its limit is OOMKilled", async () => {
 }, 90_000);
 
 test("init containers run in order before the app container", async () => {
-  const pod = busyboxPod("with-init", "node-a", "cat /work/order; exec sleep 3600", {
+  const pod = busyboxPod("with-init", "node-a", "cat /init-order/order; exec sleep 3600", {
     volumes: [{ name: "work", emptyDir: {} }],
     initContainers: [
-      { name: "first", image: "busybox:latest", imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo first >> /work/order"], volumeMounts: [{ name: "work", mountPath: "/work" }] },
-      { name: "second", image: "busybox:latest", imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo second >> /work/order"], volumeMounts: [{ name: "work", mountPath: "/work" }] },
+      { name: "first", image: "busybox:latest", imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo first >> /init-order/order"], volumeMounts: [{ name: "work", mountPath: "/init-order" }] },
+      { name: "second", image: "busybox:latest", imagePullPolicy: "IfNotPresent", command: ["sh", "-c", "echo second >> /init-order/order"], volumeMounts: [{ name: "work", mountPath: "/init-order" }] },
     ],
-  } as any, { volumeMounts: [{ name: "work", mountPath: "/work" }] });
+  } as any, { volumeMounts: [{ name: "work", mountPath: "/init-order" }] });
   await pods().create(pod);
   const p = await waitPod(env, "with-init", (p) => p.status?.phase === "Running", "Running");
   expect(p.status!.initContainerStatuses!.map((s) => s.state?.terminated?.reason)).toEqual(["Completed", "Completed"]);

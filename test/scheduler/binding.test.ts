@@ -13,8 +13,9 @@ setDefaultTimeout(60_000);
 
 type BindHook = (namespace: string, name: string, node: string) => Promise<void>;
 
-/** A client whose pods/binding calls first run `hook` (which may wait or throw); everything else passes through. */
-function interceptBindings(c: Client, hook: () => BindHook | undefined): Client {
+/** A client whose pods/binding calls first run `before` (which may wait or throw), then report `onBound` once the
+ * binding succeeded (the scheduler's view); everything else passes through. */
+function interceptBindings(c: Client, before: BindHook, onBound: (key: string) => void): Client {
   return new Proxy(c, {
     get(target, prop, receiver) {
       if (prop !== "resource") return Reflect.get(target, prop, receiver);
@@ -25,9 +26,11 @@ function interceptBindings(c: Client, hook: () => BindHook | undefined): Client 
           get(t, p, r) {
             if (p !== "createSubresource") return Reflect.get(t, p, r);
             return async (name: string, sub: string, body: any) => {
-              const h = hook();
-              if (sub === "binding" && h) await h(ns ?? "", name, body.target.name);
-              return t.createSubresource(name, sub, body);
+              if (sub !== "binding") return t.createSubresource(name, sub, body);
+              await before(ns ?? "", name, body.target.name);
+              const out = await t.createSubresource(name, sub, body);
+              onBound(`${ns}/${name}`);
+              return out;
             };
           },
         });
@@ -59,31 +62,15 @@ beforeAll(async () => {
     taints: () => [{ key: "test", value: "manual", effect: "NoSchedule" }],
   });
   await Promise.all([hollow.ready, tainted.ready]);
-  const schedClient = interceptBindings(createClient(cluster.componentConfig("scheduler")), () => async (ns, name, node) => {
-    await hook?.(ns, name, node);
-  });
-  // Count successful bindings: wrap once more, after the hook.
-  const counting = new Proxy(schedClient, {
-    get(target, prop, receiver) {
-      if (prop !== "resource") return Reflect.get(target, prop, receiver);
-      return (ref: any, ns?: string) => {
-        const api = target.resource(ref, ns);
-        if (ref !== refs.pods) return api;
-        return new Proxy(api, {
-          get(t, p, r) {
-            if (p !== "createSubresource") return Reflect.get(t, p, r);
-            return async (name: string, sub: string, body: any) => {
-              const out = await t.createSubresource(name, sub, body);
-              if (sub === "binding") bindings.set(`${ns}/${name}`, (bindings.get(`${ns}/${name}`) ?? 0) + 1);
-              return out;
-            };
-          },
-        });
-      };
+  const schedClient = interceptBindings(
+    createClient(cluster.componentConfig("scheduler")),
+    async (ns, name, node) => {
+      await hook?.(ns, name, node);
     },
-  });
+    (key) => bindings.set(key, (bindings.get(key) ?? 0) + 1),
+  );
   // Unschedulable pods wait in the pool for 5 minutes unless an event moves them: longer than any test here.
-  sched = new Scheduler(counting, { queue: { initialBackoffMs: 100, maxBackoffMs: 500 }, identity: "test" });
+  sched = new Scheduler(schedClient, { queue: { initialBackoffMs: 100, maxBackoffMs: 500 }, identity: "test" });
   running = sched.run(ac.signal);
 });
 

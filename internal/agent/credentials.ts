@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CredentialsRejectedError, joinCluster, renewNodeCredentials, type NodeCredentials } from "../auth/join.ts";
 import { exportKeyPEM, generateKeyPair, importKeyPairPEM, pemEncode } from "../auth/pem.ts";
-import { writeAtomic } from "../auth/files.ts";
+import { writeAtomic } from "../api/files.ts";
 import { logger } from "../log/log.ts";
 
 const log = logger("agent.credentials");

@@ -5,7 +5,8 @@
 // credentials work against every server.
 import { join } from "node:path";
 import { ConflictError, KeyExistsError, type Store } from "../store/types.ts";
-import { readIfExists, writeAtomic } from "./files.ts";
+import { writeAtomic } from "../api/files.ts";
+import { readIfExists } from "./files.ts";
 import { PKI_FILES, tlsDir, adminTokenPath } from "./paths.ts";
 import { logger } from "../log/log.ts";
 import { caHash, parseToken } from "./tokenformat.ts";

@@ -8,7 +8,8 @@
 // fresh ones with the node token itself (see internal/agent/credentials.ts for the loop).
 import { join } from "node:path";
 import { caHash, parseToken } from "./tokenformat.ts";
-import { randomHex, readIfExists, writeAtomic } from "./files.ts";
+import { writeAtomic } from "../api/files.ts";
+import { randomHex, readIfExists } from "./files.ts";
 import { CACERTS_PATH, NODE_CREDENTIALS_PATH } from "./paths.ts";
 import { logger } from "../log/log.ts";
 

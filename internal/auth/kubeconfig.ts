@@ -1,6 +1,6 @@
 // Writes a kubeconfig with a bearer token, laid out as k3s's (cluster, user and context all named "default").
 import { stringify } from "yaml";
-import { writeAtomic } from "./files.ts";
+import { writeAtomic } from "../api/files.ts";
 
 export interface KubeconfigOptions {
   /** e.g. https://127.0.0.1:6443 */

@@ -7,7 +7,8 @@
 import { hostname } from "node:os";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { readIfExists, writeAtomic } from "./files.ts";
+import { writeAtomic } from "../api/files.ts";
+import { readIfExists } from "./files.ts";
 import { PKI_FILES, tlsDir } from "./paths.ts";
 import { adoptClusterBootstrap } from "./bootstrap.ts";
 import { exportKeyPEM, generateKeyPair, importKeyPairPEM } from "./pem.ts";

@@ -4,7 +4,8 @@
 // the secret (see join.ts).
 import { join } from "node:path";
 import { existsSync, lstatSync, readFileSync, symlinkSync } from "node:fs";
-import { readIfExists, randomHex, writeAtomic } from "./files.ts";
+import { writeAtomic } from "../api/files.ts";
+import { readIfExists, randomHex } from "./files.ts";
 import { PKI_FILES, tlsDir, adminTokenPath, joinTokenPath } from "./paths.ts";
 import { publishClusterBootstrap, resealClusterBootstrap } from "./bootstrap.ts";
 import type { Store } from "../store/types.ts";

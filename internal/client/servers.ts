@@ -3,8 +3,8 @@
 // resume from their last resourceVersion, which is the same on every server of one datastore). The list starts
 // with the configured --server URLs, grows with the servers the `kubernetes` Endpoints name, and is kept on disk
 // so an agent restarted while its first server is down still knows the others.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeAtomic } from "../api/files.ts";
 import type { Endpoints } from "kubernetes-types/core/v1";
 import type { Logger } from "../log/log.ts";
 import type { SharedInformerFactory } from "./factory.ts";
@@ -90,12 +90,7 @@ export class ServerPool {
     const all = this.all();
     this.index = Math.max(0, all.indexOf(cur));
     this.opts.log?.info("API servers", { servers: all });
-    if (this.opts.stateFile) {
-      mkdirSync(dirname(this.opts.stateFile), { recursive: true });
-      const tmp = `${this.opts.stateFile}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ servers: next }) + "\n", { mode: 0o600 });
-      renameSync(tmp, this.opts.stateFile);
-    }
+    if (this.opts.stateFile) writeAtomic(this.opts.stateFile, JSON.stringify({ servers: next }) + "\n");
   }
 }
 

@@ -2,8 +2,8 @@
 // state it knew (cluster DNS answers Service names from it). Loaded once at start (Informer.seed); written after
 // the first sync and after changes, at most once per interval and only when the content changed — an idle node
 // writes nothing (SD cards). managedFields are dropped: nothing on the node reads them.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { writeAtomic } from "../api/files.ts";
 import type { Logger } from "../log/log.ts";
 import type { Informer, ObjectWithMeta } from "./informer.ts";
 
@@ -42,9 +42,7 @@ export function persistInformers(o: SnapshotOptions): void {
     const text = JSON.stringify(doc);
     if (text === last) return;
     try {
-      mkdirSync(dirname(o.file), { recursive: true });
-      writeFileSync(`${o.file}.tmp`, text, { mode: 0o600 });
-      renameSync(`${o.file}.tmp`, o.file);
+      writeAtomic(o.file, text);
       last = text;
     } catch (e) {
       o.log?.warn("could not save the cluster state", { file: o.file, error: e as Error });

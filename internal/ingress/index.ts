@@ -8,7 +8,8 @@ import type { Secret, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import type { Ingress, IngressClass } from "kubernetes-types/networking/v1";
 import type { Server } from "bun";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeAtomic } from "../api/files.ts";
 import { join } from "node:path";
 import { persistInformers } from "../client/snapshot.ts";
 import { createClient } from "../client/client.ts";
@@ -104,9 +105,7 @@ export async function startIngress(cfg: ClientConfig, opts: IngressOptions): Pro
   const saveCerts = (text: string) => {
     if (!tlsFile) return;
     try {
-      mkdirSync(opts.stateDir!, { recursive: true, mode: 0o700 });
-      writeFileSync(`${tlsFile}.tmp`, text, { mode: 0o600 });
-      renameSync(`${tlsFile}.tmp`, tlsFile);
+      writeAtomic(tlsFile, text);
     } catch (err) {
       log.warn("could not save the TLS certificates", { error: err as Error });
     }

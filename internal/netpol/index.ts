@@ -6,8 +6,8 @@
 //   await startNetworkPolicies({ nodeName, informers, clusterDNS, cacheFile, signal });
 import type { Namespace, Pod } from "kubernetes-types/core/v1";
 import type { NetworkPolicy } from "kubernetes-types/networking/v1";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeAtomic } from "../api/files.ts";
 import type { SharedInformerFactory } from "../client/factory.ts";
 import { sleep } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
@@ -111,9 +111,7 @@ export async function startNetworkPolicies(opts: NetpolOptions): Promise<void> {
       backoffMs = 0;
       if (opts.cacheFile) {
         try {
-          mkdirSync(dirname(opts.cacheFile), { recursive: true });
-          writeFileSync(opts.cacheFile + ".tmp", next.text, { mode: 0o600 });
-          renameSync(opts.cacheFile + ".tmp", opts.cacheFile);
+          writeAtomic(opts.cacheFile, next.text);
         } catch (e) {
           log.warn("could not save the network policy rules", { file: opts.cacheFile, error: e });
         }

@@ -2,7 +2,7 @@
 // `kubun certificate rotate`) refuse to run under a live server instead of corrupting its state.
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeAtomic } from "../auth/files.ts";
+import { writeAtomic } from "../api/files.ts";
 import { defaultSqlitePath } from "../store/index.ts";
 
 export function serverPidPath(dataDir: string): string {

@@ -6,8 +6,8 @@
 //   (resolves after the signal aborts; the table stays)
 import type { Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeAtomic } from "../api/files.ts";
 import { createClient } from "../client/client.ts";
 import { SharedInformerFactory } from "../client/factory.ts";
 import { sleep } from "../client/informer.ts";
@@ -119,11 +119,6 @@ async function applyCached(nft: NftRunner, file: string, log: Logger): Promise<v
   }
 }
 
-function writeCache(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file + ".tmp", text, { mode: 0o600 });
-  renameSync(file + ".tmp", file);
-}
 
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((r) => (signal.aborted ? r() : signal.addEventListener("abort", () => r(), { once: true })));
@@ -201,7 +196,7 @@ class Syncer {
     this.applied = next;
     if (this.opts.cacheFile) {
       try {
-        writeCache(this.opts.cacheFile, next.text);
+        writeAtomic(this.opts.cacheFile, next.text);
       } catch (e) {
         this.log.warn("could not save the service rules", { file: this.opts.cacheFile, error: e });
       }

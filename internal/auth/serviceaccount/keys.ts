@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { exportJWK, importJWK, type JWK } from "jose";
 import { exportKeyPEM, generateKeyPair, importKeyPairPEM } from "../pem.ts";
 import { tlsDir } from "../paths.ts";
-import { readIfExists, writeAtomic } from "../files.ts";
+import { writeAtomic } from "../../api/files.ts";
+import { readIfExists } from "../files.ts";
 import { KeyExistsError, type Store } from "../../store/types.ts";
 
 export const SA_KEY_FILE = "service.key";

@@ -27,6 +27,8 @@ const BENCHES: { name: string; full: string[]; quick: string[]; timeoutS: number
   { name: "metrics", full: [], quick: ["--quick"], timeoutS: 900 },
   { name: "edge", full: [], quick: [], timeoutS: 900 },
   { name: "ingress", full: [], quick: ["--quick"], timeoutS: 600 },
+  { name: "scale", full: [], quick: ["--quick"], timeoutS: 2400 },
+  { name: "storegrowth", full: [], quick: ["--quick"], timeoutS: 1800 },
 ];
 
 // Any other benchmark registered as a bench:<name> script in package.json runs too (with --quick in a quick run).

@@ -20,6 +20,8 @@ export const AREAS: Record<string, string> = {
   metrics: "Resource metrics (kubelet)",
   edge: "Edge outages",
   ingress: "Ingress proxy (vs a direct pod hit; Traefik not installable here)",
+  scale: "Scale: 1,000 hollow nodes + 10,000 pods (kubemark-style)",
+  storegrowth: "Store growth: a simulated month of lease and event churn",
 };
 
 const SLO_MUTATING = "upstream SLO: p99 ≤ 1 s (mutating calls)";
@@ -60,6 +62,17 @@ export const GOALS: Record<string, Goal> = {
   "edge.failover-watch": { goal: 5, goalText: "< 5 s", upstream: "" },
   "edge.failover-lease": { goal: 10, goalText: "≤ 10 s (one heartbeat)", upstream: "kubelet: node heartbeat every 10 s" },
   "edge.node-ready-after-server": { goal: 10, goalText: "≤ 10 s (one heartbeat)", upstream: "" },
+  "scale.rss": { goal: 1024, goalText: "≤ 1 GB", upstream: "" },
+  "scale.mutating.p99": { goal: 1000, goalText: "≤ 1 s", upstream: SLO_MUTATING },
+  "scale.get.p99": { goal: 1000, goalText: "≤ 1 s", upstream: "upstream SLO: p99 ≤ 1 s (single-object reads)" },
+  "scale.list-ns.p99": { goal: 5000, goalText: "≤ 5 s", upstream: SLO_LIST },
+  "scale.list-cluster.p99": { goal: 30_000, goalText: "≤ 30 s", upstream: "upstream SLO: p99 ≤ 30 s (cluster list)" },
+  // Never late: a renewal comes one interval after the previous one finished, plus at most the API's 1 s p99.
+  "scale.lease-gap": { goal: 11, goalText: "≤ 11 s (10 s + 1 s)", upstream: "kubelet: Lease renewed every 10 s; NotReady after 40 s" },
+  "scale.status-gap": { goal: 301, goalText: "≤ 301 s (300 s + 1 s)", upstream: "kubelet: nodeStatusReportFrequency 5 min" },
+  "scale.running": { upstream: "upstream SLO: p99 ≤ 5 s pod start-up (per pod)" },
+  "storegrowth.db-size": { goal: 50, goalText: "≤ 50 MB", upstream: "etcd: 2 GB quota, defragmented by hand" },
+  "storegrowth.worst-write": { goal: 100, goalText: "≤ 100 ms", upstream: "" },
 };
 
 /** ≥ 1: the goal is met. */

@@ -234,6 +234,11 @@ export class SqliteStore implements Store {
     return this.compactor.tick();
   }
 
+  /** One TTL sweep now (what the expiry timer does): deletes every key already expired; for tests and tools. */
+  expireNow(): Promise<void> {
+    return this.sweeper.sweepNow();
+  }
+
   /** Number of volatile keys held in memory, with their history (metrics, tests). */
   get volatileKeyCount(): number {
     return this.volatile.size;

@@ -51,6 +51,13 @@ export class Sweeper {
     this.timer.unref?.();
   }
 
+  /** Sweeps now, unless a sweep is under way (it re-checks for more when done). */
+  async sweepNow(): Promise<void> {
+    if (this.closed || this.running) return;
+    clearTimeout(this.timer);
+    await this.sweep();
+  }
+
   private async sweep(): Promise<void> {
     this.timer = undefined;
     this.due = Infinity;

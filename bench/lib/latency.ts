@@ -1,0 +1,37 @@
+// Latency helpers shared by benchmarks: percentiles of client-side samples, and the server's own latency histogram
+// (apiserver_request_duration_seconds, scraped from /metrics) summed over verbs, as upstream's SLIs measure it.
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+/** upstream's SLI classes: mutating calls, single-object reads, lists. */
+export const VERB_CLASSES: Record<string, string[]> = {
+  mutating: ["POST", "PUT", "PATCH", "DELETE"],
+  get: ["GET"],
+  list: ["LIST"],
+};
+
+/** Cumulative bucket counts (le → count) per verb class, from the server's Prometheus text. */
+export function histogramByClass(metricsText: string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  const re = /^apiserver_request_duration_seconds_bucket\{verb="([^"]+)",resource="[^"]*",le="([^"]+)"\} (\d+)$/gm;
+  for (const m of metricsText.matchAll(re)) {
+    const cls = Object.keys(VERB_CLASSES).find((c) => VERB_CLASSES[c]!.includes(m[1]!));
+    if (!cls) continue;
+    const h = out.get(cls) ?? new Map<string, number>();
+    h.set(m[2]!, (h.get(m[2]!) ?? 0) + Number(m[3]));
+    out.set(cls, h);
+  }
+  return out;
+}
+
+/** Upper bound (seconds) of the bucket holding the p-th percentile of what was observed between two scrapes. */
+export function bucketPercentile(before: Map<string, number> | undefined, after: Map<string, number> | undefined, p: number): { le: number; count: number } {
+  if (!after) return { le: NaN, count: 0 };
+  const total = (after.get("+Inf") ?? 0) - (before?.get("+Inf") ?? 0);
+  const les = [...after.keys()].sort((a, b) => (a === "+Inf" ? 1 : b === "+Inf" ? -1 : Number(a) - Number(b)));
+  for (const le of les) if ((after.get(le) ?? 0) - (before?.get(le) ?? 0) >= (p / 100) * total) return { le: le === "+Inf" ? Infinity : Number(le), count: total };
+  return { le: NaN, count: total };
+}

@@ -1,0 +1,271 @@
+// Scale benchmark, kubemark-style: 1,000 hollow nodes (`kubun agent --simulate 1000`, a separate process, each node
+// with its own join credentials) and 10,000 pods against a real `kubun server` process (SQLite, scheduler and
+// controllers on, --disable-agent, data under <repo>/.tmp). Goals (issue 17): server RSS ≤ 1 GB, API p99 within
+// upstream's SLOs (sig-scalability api_call_latency: mutating single-object calls ≤ 1 s, GET ≤ 1 s, namespace-scoped
+// LIST ≤ 5 s, cluster-scoped LIST ≤ 30 s) — measured both by this load generator and by the server's own latency
+// histogram, which also covers the hollow kubelets' calls — and node heartbeats never late: every node Lease renewal
+// (every 10 s) and NodeStatus report (every 5 min) is watched, and the largest gap is compared with the interval.
+// Phases: nodes join; 10,000 pods are created by 25 clients while 4 readers GET/LIST; all pods bound and Running; then
+// a steady phase (a NodeStatus period, so every node reports at least once while watched) with the readers and a
+// light patch load. `bun run bench:scale [--quick] [--nodes 1000] [--pods 10000] [--steady 330]`
+import "../test/helpers/tmpdir.ts"; // first: temp dirs go under <repo>/.tmp
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServerProcess, cpuSeconds, rssMiB } from "../test/ha/server-process.ts";
+import { bucketPercentile, histogramByClass, percentile } from "./lib/latency.ts";
+import { report, type Figure } from "./lib/report.ts";
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const num = (name: string, def: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : def;
+};
+const NODES = num("nodes", quick ? 100 : 1000);
+const PODS = num("pods", quick ? 1000 : 10_000);
+const STEADY_S = num("steady", quick ? 30 : 330);
+const CREATORS = 25;
+const READERS = 4;
+const LEASE_INTERVAL_S = 10; // kubelet's node lease renewal
+const STATUS_INTERVAL_S = 300; // kubelet's nodeStatusReportFrequency while nothing changes
+const NS = "scale";
+const repo = join(import.meta.dir, "..");
+const progress = (msg: string) => process.stderr.write(`[bench:scale] ${msg}\n`);
+const json = { "Content-Type": "application/json" };
+
+const server = await startServerProcess({ env: { KUBUN_LOG_LEVEL: "warn" }, startTimeoutMs: 120_000 });
+const agentDir = mkdtempSync(join(tmpdir(), "kubun-scale-agent-"));
+writeFileSync(join(agentDir, "config.yaml"), "");
+let agent: ReturnType<typeof Bun.spawn> | undefined;
+const stopAll = new AbortController();
+const cleanup = async () => {
+  stopAll.abort();
+  agent?.kill("SIGKILL");
+  await agent?.exited;
+  await server.cleanup();
+  rmSync(agentDir, { recursive: true, force: true });
+};
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
+const api = server.api;
+
+async function must(r: Response, want: number[] = [200, 201]): Promise<any> {
+  const body = await r.text();
+  if (!want.includes(r.status)) throw new Error(`HTTP ${r.status}: ${body.slice(0, 300)}`);
+  return body ? JSON.parse(body) : undefined;
+}
+
+/** Streams a watch; calls onEvent for each event (with its arrival time) until the signal aborts. */
+async function watch(path: string, onEvent: (type: string, obj: any, at: number) => void): Promise<void> {
+  const r = await api(path, { signal: stopAll.signal });
+  if (!r.ok) throw new Error(`watch ${path}: HTTP ${r.status}`);
+  const reader = r.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const at = performance.now();
+      buf += dec.decode(value, { stream: true });
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.trim()) continue;
+        const ev = JSON.parse(line);
+        onEvent(ev.type, ev.object, at);
+      }
+    }
+  } catch (e) {
+    if (!stopAll.signal.aborted) throw e;
+  }
+}
+
+const figures: Figure[] = [];
+let peakRss = 0;
+const rssTimer = setInterval(() => {
+  try {
+    peakRss = Math.max(peakRss, rssMiB(server.pid));
+  } catch {
+    // exited
+  }
+}, 500);
+
+try {
+  const metrics0 = histogramByClass(await (await api("/metrics")).text());
+  await must(await api("/api/v1/namespaces", { method: "POST", headers: json, body: JSON.stringify({ metadata: { name: NS } }) }));
+
+  // Heartbeats, watched from before the nodes exist. Lease: gaps between successive renewTimes (set by the node when
+  // it renews) and between their arrivals here. NodeStatus: gaps between Ready heartbeats; NotReady transitions.
+  const leaseLast = new Map<string, { renew: number; at: number }>();
+  let leaseGapMax = 0;
+  let leaseArrivalGapMax = 0;
+  let leaseRenewals = 0;
+  const leaseGaps: number[] = [];
+  const leaseRv = (await must(await api("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?limit=1"))).metadata.resourceVersion;
+  void watch(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?watch=1&resourceVersion=${leaseRv}&allowWatchBookmarks=false`, (type, obj, at) => {
+    if (type !== "ADDED" && type !== "MODIFIED") return;
+    const renew = Date.parse(obj.spec?.renewTime ?? "");
+    const prev = leaseLast.get(obj.metadata.name);
+    if (prev && renew > prev.renew) {
+      const gap = (renew - prev.renew) / 1000;
+      leaseGaps.push(gap);
+      leaseGapMax = Math.max(leaseGapMax, gap);
+      leaseArrivalGapMax = Math.max(leaseArrivalGapMax, (at - prev.at) / 1000);
+      leaseRenewals++;
+    }
+    if (!prev || renew > prev.renew) leaseLast.set(obj.metadata.name, { renew, at });
+  });
+  const nodeBeat = new Map<string, number>();
+  const nodeReady = new Set<string>();
+  let statusGapMax = 0;
+  let statusReports = 0;
+  let notReadyTransitions = 0;
+  const nodeRv = (await must(await api("/api/v1/nodes?limit=1"))).metadata.resourceVersion;
+  void watch(`/api/v1/nodes?watch=1&resourceVersion=${nodeRv}&allowWatchBookmarks=false`, (type, obj) => {
+    if (type === "DELETED") return;
+    const name = obj.metadata.name as string;
+    const ready = (obj.status?.conditions ?? []).find((c: any) => c.type === "Ready");
+    if (!ready) return;
+    if (ready.status === "True") nodeReady.add(name);
+    else if (nodeReady.delete(name)) notReadyTransitions++;
+    const beat = Date.parse(ready.lastHeartbeatTime ?? "");
+    const prev = nodeBeat.get(name);
+    if (prev !== undefined && beat > prev) {
+      statusGapMax = Math.max(statusGapMax, (beat - prev) / 1000);
+      statusReports++;
+    }
+    if (prev === undefined || beat > prev) nodeBeat.set(name, beat);
+  });
+
+  // 1. The hollow nodes join, as a separate process.
+  progress(`${NODES} hollow nodes joining`);
+  const j0 = performance.now();
+  agent = Bun.spawn(
+    [process.execPath, join(repo, "cmd", "kubun.ts"), "agent", "--server", server.url, "--token", server.joinToken, "--data-dir", agentDir, "--simulate", String(NODES), "--node-name", "hollow"],
+    { cwd: repo, stdout: "ignore", stderr: "pipe", env: { ...process.env, KUBUN_CONFIG_FILE: join(agentDir, "config.yaml"), KUBUN_LOG_LEVEL: "warn" } },
+  );
+  let agentErr = "";
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const c of agent!.stderr as ReadableStream<Uint8Array>) agentErr = (agentErr + dec.decode(c)).slice(-20_000);
+  })();
+  while (nodeReady.size < NODES) {
+    if (agent.exitCode !== null) throw new Error(`hollow agent exited ${agent.exitCode}: ${agentErr.slice(-2000)}`);
+    if (performance.now() - j0 > 900_000) throw new Error(`only ${nodeReady.size}/${NODES} nodes Ready after 15 min`);
+    await Bun.sleep(250);
+  }
+  const joinS = (performance.now() - j0) / 1000;
+  progress(`${NODES} nodes Ready in ${joinS.toFixed(1)} s; server RSS ${rssMiB(server.pid).toFixed(0)} MiB`);
+  for (let i = 0; !(await api(`/api/v1/namespaces/${NS}/serviceaccounts/default`)).ok; i++) {
+    if (i > 300) throw new Error("default ServiceAccount never appeared");
+    await Bun.sleep(100);
+  }
+
+  // Pods as the user sees them: bound, Running.
+  const bound = new Set<string>();
+  const running = new Set<string>();
+  const podRv = (await must(await api(`/api/v1/namespaces/${NS}/pods?limit=1`))).metadata.resourceVersion;
+  void watch(`/api/v1/namespaces/${NS}/pods?watch=1&resourceVersion=${podRv}&allowWatchBookmarks=false`, (type, obj) => {
+    if (type === "DELETED") return;
+    if (obj.spec?.nodeName) bound.add(obj.metadata.name);
+    if (obj.status?.phase === "Running") running.add(obj.metadata.name);
+  });
+
+  // Readers through the whole run: GET a node, GET a pod, LIST a namespace's pods (limit 500), LIST nodes (limit 500).
+  const lat = { mutating: [] as number[], get: [] as number[], listNs: [] as number[], listCluster: [] as number[] };
+  let created = 0;
+  let readersOn = true;
+  const timedCall = async (into: number[], path: string, init?: RequestInit, want?: number[]) => {
+    const t = performance.now();
+    await must(await api(path, init), want);
+    into.push(performance.now() - t);
+  };
+  const readers = Array.from({ length: READERS }, async (_, r) => {
+    for (let k = r; readersOn; k++) {
+      const n = Math.floor(Math.random() * NODES);
+      if (k % 4 === 0) await timedCall(lat.get, `/api/v1/nodes/hollow-${n}`);
+      else if (k % 4 === 1 && created > 0) await timedCall(lat.get, `/api/v1/namespaces/${NS}/pods/scale-${Math.floor(Math.random() * created)}`, undefined, [200, 404]);
+      else if (k % 4 === 2) await timedCall(lat.listNs, `/api/v1/namespaces/${NS}/pods?limit=500`);
+      else await timedCall(lat.listCluster, `/api/v1/nodes?limit=500`);
+      await Bun.sleep(100);
+    }
+  });
+
+  // 2. 10,000 pods from 25 clients.
+  progress(`creating ${PODS} pods (${CREATORS} clients, ${READERS} readers)`);
+  const podBody = (name: string) =>
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, labels: { app: "scale", group: String(Number(name.split("-")[1]) % 100) } },
+      spec: { containers: [{ name: "app", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] },
+    });
+  const c0 = performance.now();
+  const cpu0 = cpuSeconds(server.pid);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CREATORS }, async () => {
+      while (next < PODS) {
+        const name = `scale-${next++}`;
+        await timedCall(lat.mutating, `/api/v1/namespaces/${NS}/pods`, { method: "POST", headers: json, body: podBody(name) }, [201]);
+        created++;
+      }
+    }),
+  );
+  const createS = (performance.now() - c0) / 1000;
+  progress(`${PODS} pods created in ${createS.toFixed(1)} s; waiting for all Running`);
+  while (running.size < PODS) {
+    if (performance.now() - c0 > 1_800_000) throw new Error(`only ${bound.size} bound, ${running.size} Running after 30 min`);
+    await Bun.sleep(200);
+  }
+  const runningS = (performance.now() - c0) / 1000;
+  const cpuPerPod = ((cpuSeconds(server.pid) - cpu0) * 1000) / PODS;
+  progress(`all ${PODS} Running ${runningS.toFixed(1)} s after the first create; server RSS ${rssMiB(server.pid).toFixed(0)} MiB`);
+
+  // 3. Steady phase: readers go on, plus a light patch load (10/s), while every node heartbeats.
+  progress(`steady phase, ${STEADY_S} s`);
+  const s0 = performance.now();
+  while (performance.now() - s0 < STEADY_S * 1000) {
+    const i = Math.floor(Math.random() * PODS);
+    await timedCall(lat.mutating, `/api/v1/namespaces/${NS}/pods/scale-${i}`, { method: "PATCH", headers: { "Content-Type": "application/merge-patch+json" }, body: JSON.stringify({ metadata: { annotations: { touched: String(Date.now()) } } }) });
+    await Bun.sleep(100);
+  }
+  readersOn = false;
+  await Promise.all(readers);
+  // NodeStatus: a node whose last report is older than the interval at the end is late too.
+  const now = Date.now();
+  let statusAgeMax = 0;
+  for (const beat of nodeBeat.values()) statusAgeMax = Math.max(statusAgeMax, (now - beat) / 1000);
+  const metrics1 = histogramByClass(await (await api("/metrics")).text());
+  const rssEnd = rssMiB(server.pid);
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  peakRss = Math.max(peakRss, hwm, rssEnd);
+
+  const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1)) + " ms";
+  const inServer = (cls: string) => {
+    const b = bucketPercentile(metrics0.get(cls), metrics1.get(cls), 99);
+    return `in-server p99 ≤ ${b.le * 1000} ms of ${b.count.toLocaleString("en-US")} calls`;
+  };
+  const load = loadavg().map((x) => x.toFixed(2)).join(" ");
+  const tag = `${NODES.toLocaleString("en-US")} nodes, ${PODS.toLocaleString("en-US")} pods`;
+  figures.push(
+    { id: "scale.rss", label: `server RSS, peak (${tag})`, value: peakRss, unit: "MiB", better: "lower", note: `${rssEnd.toFixed(0)} MiB at the end` },
+    { id: "scale.mutating.p99", label: "mutating calls p99 (pod create/patch)", value: percentile(lat.mutating, 99), unit: "ms", better: "lower", note: `${lat.mutating.length} calls, p50 ${ms(percentile(lat.mutating, 50))}; ${inServer("mutating")} (incl. the nodes' Lease and status writes)` },
+    { id: "scale.get.p99", label: "GET p99 (node, pod)", value: percentile(lat.get, 99), unit: "ms", better: "lower", note: `${lat.get.length} calls; ${inServer("get")}` },
+    { id: "scale.list-ns.p99", label: "namespace LIST p99 (pods, limit 500)", value: percentile(lat.listNs, 99), unit: "ms", better: "lower", note: `${lat.listNs.length} calls` },
+    { id: "scale.list-cluster.p99", label: "cluster LIST p99 (nodes, limit 500)", value: percentile(lat.listCluster, 99), unit: "ms", better: "lower", note: `${lat.listCluster.length} calls; LIST ${inServer("list")}` },
+    { id: "scale.lease-gap", label: `largest node Lease renewal gap (interval ${LEASE_INTERVAL_S} s)`, value: leaseGapMax, unit: "s", better: "lower", note: `${leaseRenewals.toLocaleString("en-US")} renewals, p99 gap ${percentile(leaseGaps, 99).toFixed(2)} s; largest gap between arrivals at a watcher ${leaseArrivalGapMax.toFixed(2)} s; ${notReadyTransitions} NotReady transitions` },
+    { id: "scale.status-gap", label: `largest NodeStatus report gap (interval ${STATUS_INTERVAL_S} s)`, value: Math.max(statusGapMax, statusAgeMax), unit: "s", better: "lower", note: `${statusReports.toLocaleString("en-US")} reports watched; oldest report at the end ${statusAgeMax.toFixed(0)} s old` },
+    { id: "scale.running", label: `${PODS.toLocaleString("en-US")} pods created → all Running`, value: runningS, unit: "s", better: "lower", note: `created in ${createS.toFixed(1)} s (${(PODS / createS).toFixed(0)}/s); nodes joined in ${joinS.toFixed(1)} s; server CPU ${cpuPerPod.toFixed(2)} ms per pod (create + bind + status)` },
+  );
+  console.log(`kubun scale: ${tag} (hollow, separate process), ${cpus().length} CPUs, load ${load}${quick ? ", --quick" : ""}`);
+  console.log("| figure | value | notes |\n|---|---:|---|");
+  for (const f of figures) console.log(`| ${f.label} | ${f.value.toFixed(f.unit === "s" ? 2 : 0)} ${f.unit} | ${f.note ?? ""} |`);
+  report("scale", figures);
+} finally {
+  clearInterval(rssTimer);
+  await cleanup();
+}
+process.exit(0);

@@ -2,12 +2,15 @@
 // hollow nodes (all pods pending before the scheduler starts, timed from its start), against an in-process control plane; plus the time for a 1,000-replica Deployment to be fully
 // Available (with the controller manager). `bun run bench:scheduler [--quick] [--plan 1000:5000]`.
 // Prints a Markdown table; control-plane data dirs live under <repo>/.tmp and are removed afterwards.
+// The hollow nodes run in their own process, as kubemark's do (`--in-process-hollow` keeps them in this one); the
+// control plane and the scheduler share this process, as in `kubun server`.
 
 import { tempDir } from "../test/helpers/tmpdir.ts";
 import { rmSync } from "node:fs";
 import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError, createClient, Informer, refs, type Client } from "../internal/client/index.ts";
 import { runHollowNodes } from "../internal/hollow/index.ts";
+import { spawnHollowNodes } from "../internal/hollow/subprocess.ts";
 import { setLevel } from "../internal/log/log.ts";
 import { report } from "./lib/report.ts";
 import { startScheduler, type Scheduler } from "../internal/scheduler/index.ts";
@@ -15,6 +18,16 @@ import { startControlPlane } from "../internal/server/controlplane.ts";
 
 setLevel((process.env.KUBUN_LOG_LEVEL as any) ?? "warn");
 const quick = process.argv.includes("--quick");
+const inProcessHollow = process.argv.includes("--in-process-hollow");
+
+/** Hollow nodes in a child process (default) or in this one; resolves `ready`, `stop()` ends them. */
+function startHollow(cfg: Parameters<typeof runHollowNodes>[0], count: number, signal: AbortSignal): { ready: Promise<void>; stop(): Promise<unknown> } {
+  if (inProcessHollow) {
+    const h = runHollowNodes(cfg, { count, prefix: "bench", signal, pods: 110 });
+    return { ready: h.ready, stop: () => Promise.allSettled([h]) };
+  }
+  return spawnHollowNodes(cfg, { count, prefix: "bench", pods: 110 }, process.env.KUBUN_LOG_LEVEL ?? "warn");
+}
 
 interface Row {
   scenario: string;
@@ -78,7 +91,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
   try {
     await ensureServiceAccount(client);
     const t0 = performance.now();
-    const hollow = runHollowNodes(cp.clientConfig, { count: nodes, prefix: "bench", signal: ac.signal, pods: 110 });
+    const hollow = startHollow(cp.clientConfig, nodes, ac.signal);
     await hollow.ready;
     const nodeSeconds = (performance.now() - t0) / 1000;
 
@@ -113,11 +126,14 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
     await pool(pods, 64, (i) => createRetrying(podsApi, benchPod(i)));
     const createSeconds = (performance.now() - c0) / 1000;
     const s0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let sched: Scheduler | undefined;
     const s = startScheduler(cp.componentConfig("scheduler"), { identity: "bench", signal: ac.signal, leaderElection: false, onLeading: (x) => (sched = x) });
     const deadline = Date.now() + 30 * 60_000;
     while (bound < pods && Date.now() < deadline) await Bun.sleep(20);
     const bindSeconds = (lastBound - s0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMsPerPod = (cpu.user + cpu.system) / 1000 / pods;
     // The hollow kubelets' status writes trail the bindings: wait for every pod Running too (reported in the note).
     while (runningSeen.size < pods && Date.now() < deadline) await Bun.sleep(20);
     const runningSeconds = (lastRunning - s0) / 1000;
@@ -128,10 +144,10 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
       createSeconds,
       bindSeconds,
       podsPerSecond: pods / bindSeconds,
-      note: `all Running after ${runningSeconds.toFixed(2)} s; nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
+      note: `control plane + scheduler CPU ${cpuMsPerPod.toFixed(2)} ms/pod; all Running after ${runningSeconds.toFixed(2)} s; nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
     };
     ac.abort();
-    await Promise.allSettled([hollow, s]);
+    await Promise.allSettled([hollow.stop(), s]);
     return row;
   } finally {
     ac.abort();
@@ -149,7 +165,7 @@ async function deploymentScenario(nodes: number, replicas: number): Promise<Row>
   const client = createClient(cp.clientConfig);
   try {
     await ensureServiceAccount(client);
-    const hollow = runHollowNodes(cp.clientConfig, { count: nodes, prefix: "bench", signal: ac.signal });
+    const hollow = startHollow(cp.clientConfig, nodes, ac.signal);
     await hollow.ready;
     const s = startScheduler(cp.componentConfig("scheduler"), { identity: "bench", signal: ac.signal, leaderElection: false });
     const cm = startControllerManager(cp.componentConfig("controller-manager"), {
@@ -183,7 +199,7 @@ async function deploymentScenario(nodes: number, replicas: number): Promise<Row>
     }
     const secs = (performance.now() - c0) / 1000;
     ac.abort();
-    await Promise.allSettled([hollow, s, cm]);
+    await Promise.allSettled([hollow.stop(), s, cm]);
     return {
       scenario: `Deployment ${replicas} replicas Available / ${nodes} nodes`,
       nodes,

@@ -1,4 +1,4 @@
-// `bun run bench [--quick] [--only api,scheduler] [--skip edge] [--render]`: runs every benchmark one after the other (the ones
+// `bun run bench [--quick] [--only api,scheduler] [--skip edge] [--render] [--out FILE]`: runs every benchmark one after the other (the ones
 // below and any other bench:<name> script in package.json; each also runs alone: `bun run bench:<name>`), collects the JSON each writes to <repo>/.tmp/bench/<name>.json, and
 // writes bench/RESULTS.md — one table per area with the figure, the goal (issue 17), the upstream anchor and the
 // ratio, plus the machine and the load average before/after — and the summary in README.md's performance section.
@@ -29,6 +29,7 @@ const BENCHES: { name: string; full: string[]; quick: string[]; timeoutS: number
   { name: "ingress", full: [], quick: ["--quick"], timeoutS: 600 },
   { name: "scale", full: [], quick: ["--quick"], timeoutS: 2400 },
   { name: "storegrowth", full: [], quick: ["--quick"], timeoutS: 1800 },
+  { name: "release", full: [], quick: ["--quick"], timeoutS: 1800 },
 ];
 
 // Any other benchmark registered as a bench:<name> script in package.json runs too (with --quick in a quick run).
@@ -115,12 +116,27 @@ function ratioText(r: number | undefined): string {
   return `${r === Infinity ? "∞" : r.toFixed(2)}× ${r >= 1 ? "✓" : "✗"}`;
 }
 
+// The previous release's figures (bench:release measures them with the same load generator as this checkout's, in the
+// same run): keyed by the area benchmarks' figure ids, shown in every table's "previous release" column.
+const previousById = new Map<string, { value: number; now: number; text: string }>();
+for (const o of outcomes)
+  for (const f of o.result?.figures ?? []) if (f.id.startsWith("release.") && f.previous) previousById.set(f.id.slice("release.".length), { value: f.previous.value, now: f.value, text: f.previous.text });
+
+/** "previous release" cell: its value and the change to this checkout's value measured beside it. */
+function previousCell(f: Figure): string {
+  const p = f.previous ? { value: f.previous.value, now: f.value } : previousById.get(f.id);
+  if (!p) return "—";
+  const change = p.value > 0 ? (f.better === "higher" ? p.now / p.value : p.value / p.now) : undefined;
+  return `${fmt(p.value)} ${f.unit}${change !== undefined && Number.isFinite(change) ? ` (now ${change.toFixed(2)}× ${change >= 1 ? "better" : "worse"})` : ""}`;
+}
+
 function row(f: Figure): string {
-  const g = GOALS[f.id] ?? {};
+  const g = GOALS[f.id] ?? GOALS[f.id.replace(/^release\./, "")] ?? {};
   const r = f.anchor ? ratio(f.value, f.anchor.value, f.better) : ratio(f.value, g.goal, f.better);
   const goal = f.anchor ? "as good as the anchor" : g.goalText ?? "—";
   const anchor = f.anchor?.text ?? g.upstream ?? "";
-  return `| ${cell(f.label)} | ${fmt(f.value)} ${f.unit} | ${cell(goal)} | ${cell(anchor || "—")} | ${ratioText(r)} | ${cell(f.note ?? "")} |`;
+  const note = [f.note, f.previous?.note ? `previous: ${f.previous.note}` : ""].filter(Boolean).join("; ");
+  return `| ${cell(f.label)} | ${fmt(f.value)} ${f.unit} | ${cell(previousCell(f))} | ${cell(goal)} | ${cell(anchor || "—")} | ${ratioText(r)} | ${cell(note)} |`;
 }
 
 const lines: string[] = [
@@ -143,13 +159,16 @@ for (const o of outcomes) {
   const figs = o.result?.figures ?? [];
   if (o.ok && !figs.length) lines.push("(no figures reported)", "");
   if (figs.length) {
-    lines.push("| figure | kubun | goal | upstream anchor | ratio | notes |", "|---|---:|---|---|---:|---|");
+    if (o.name === "release") lines.push(`This checkout and the previous release (${o.result!.figures.find((f) => f.previous)?.previous?.text ?? "?"}), each as a \`kubun server\` process, measured back to back by the same load generator; the "previous release" column of the other tables comes from here.`, "");
+    lines.push("| figure | kubun | previous release | goal | upstream anchor | ratio | notes |", "|---|---:|---:|---|---|---:|---|");
     for (const f of figs) lines.push(row(f));
     lines.push("");
   }
 }
 const md = lines.join("\n");
-writeFileSync(join(import.meta.dir, "RESULTS.md"), md);
+// --out FILE: the tables go there instead (e.g. to look at a --render), and README.md is left alone.
+const outFile = argv.includes("--out") ? argv[argv.indexOf("--out") + 1]! : undefined;
+writeFileSync(outFile ?? join(import.meta.dir, "RESULTS.md"), md);
 if (!renderOnly) writeFileSync(join(RESULTS_DIR, "machine.json"), JSON.stringify(machine, null, 2) + "\n");
 
 // README: a short summary between markers — the goal-bearing figures only — pointing to RESULTS.md; only when every
@@ -158,19 +177,19 @@ const readmePath = join(repo, "README.md");
 const START = "<!-- bench:summary:start -->";
 const END = "<!-- bench:summary:end -->";
 const readme = readFileSync(readmePath, "utf8");
-if (readme.includes(START) && readme.includes(END) && ranAll) {
+if (readme.includes(START) && readme.includes(END) && ranAll && !outFile) {
   const summary = [
     START,
     `Latest \`bun run bench${anyQuick ? " --quick" : ""}\` (${anyQuick ? "smoke run, smaller workloads; " : ""}${machine.startedAt.slice(0, 10)}, ${machine.nproc} CPUs ${machine.cpu}, load ${machine.loadBefore.split(" ")[0]} → ${machine.loadAfter.split(" ")[0]}); every figure in [bench/RESULTS.md](bench/RESULTS.md).`,
     "",
-    "| figure | kubun | goal | ratio |",
-    "|---|---:|---|---:|",
+    "| figure | kubun | previous release | goal | ratio |",
+    "|---|---:|---:|---|---:|",
     ...outcomes.flatMap((o) =>
       (o.result?.figures ?? [])
         .filter((f) => GOALS[f.id]?.goal !== undefined)
         .map((f) => {
           const r = ratio(f.value, GOALS[f.id]!.goal, f.better);
-          return `| ${cell(f.label)} | ${fmt(f.value)} ${f.unit} | ${cell(GOALS[f.id]!.goalText ?? "")} | ${ratioText(r)} |`;
+          return `| ${cell(f.label)} | ${fmt(f.value)} ${f.unit} | ${cell(previousCell(f))} | ${cell(GOALS[f.id]!.goalText ?? "")} | ${ratioText(r)} |`;
         }),
     ),
     END,
@@ -179,5 +198,5 @@ if (readme.includes(START) && readme.includes(END) && ranAll) {
   process.stderr.write("README.md performance summary updated\n");
 }
 const ran = outcomes.filter((o) => !o.earlier);
-process.stderr.write(`\nwrote bench/RESULTS.md${renderOnly ? " from the last results" : ` (${ran.filter((o) => o.ok).length}/${ran.length} benchmarks ok)`}\n`);
+process.stderr.write(`\nwrote ${outFile ?? "bench/RESULTS.md"}${renderOnly ? " from the last results" : ` (${ran.filter((o) => o.ok).length}/${ran.length} benchmarks ok)`}\n`);
 process.exit(ran.every((o) => o.ok) ? 0 : 1);

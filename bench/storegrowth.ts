@@ -179,7 +179,7 @@ try {
   console.log(`| write latency | p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, p99.99 ${q(0.9999).toFixed(1)} ms, worst ${worst.toFixed(1)} ms; ${stalls} writes > 100 ms |`);
   const growth = first && last && last !== first ? `day 1 ${mb(first.bytes)} → day ${last.day.toFixed(0)} ${mb(last.bytes)}` : "";
   report("storegrowth", [
-    { id: "storegrowth.db-size", label: `database size, ${DAYS} simulated days of lease and event churn (largest)`, value: maxBytes / 1e6, unit: "MB", better: "lower", note: `${growth}; ${durableWrites.toLocaleString("en-US")} durable + ${volatileWrites.toLocaleString("en-US")} Lease writes` },
+    { id: "storegrowth.db-size", label: `database size, ${DAYS} simulated days of lease and event churn (largest)`, value: maxBytes / 1e6, unit: "MB", better: "lower", note: `${growth ? `${growth}; ` : ""}${durableWrites.toLocaleString("en-US")} durable + ${volatileWrites.toLocaleString("en-US")} Lease writes` },
     { id: "storegrowth.worst-write", label: "slowest write during the churn", value: worst, unit: "ms", better: "lower", note: `p99 ${q(0.99).toFixed(2)} ms; ${stalls} writes > 100 ms; ${STEP_S} s of writes per group commit` },
   ]);
 } finally {

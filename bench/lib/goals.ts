@@ -22,6 +22,7 @@ export const AREAS: Record<string, string> = {
   ingress: "Ingress proxy (vs a direct pod hit; Traefik not installable here)",
   scale: "Scale: 1,000 hollow nodes + 10,000 pods (kubemark-style)",
   storegrowth: "Store growth: a simulated month of lease and event churn",
+  release: "This checkout vs the previous release (same load generator, back to back)",
 };
 
 const SLO_MUTATING = "upstream SLO: p99 ≤ 1 s (mutating calls)";

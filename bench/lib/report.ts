@@ -19,6 +19,8 @@ export interface Figure {
   note?: string;
   /** An anchor measured in the same run (e.g. etcd for the store), overriding bench/lib/goals.ts's fixed one. */
   anchor?: { value: number; text: string };
+  /** The same figure of the previous release, measured by the same load generator in the same run (bench/release.ts). */
+  previous?: { value: number; text: string; note?: string };
 }
 
 export interface BenchResult {

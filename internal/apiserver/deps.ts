@@ -50,6 +50,8 @@ export interface PatchLib {
     operation: "Update" | "Apply";
     subresource?: string;
     gvk: GVK;
+    /** The caller gives `updated` away: the result may share its sub-trees instead of copying them. */
+    handOver?: boolean;
   }): any;
 }
 

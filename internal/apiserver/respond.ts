@@ -8,7 +8,7 @@ import { groupVersion, type ResourceInfo } from "../api/resources.ts";
 import { parseGoBool } from "./queryopts.ts";
 import { StatusError, type Status } from "../api/status.ts";
 import { needsConversion, toExternal } from "./conversion.ts";
-import { decodeShared, rawJSON } from "./objects.ts";
+import { decode, decodeShared, rawJSON } from "./objects.ts";
 import type { KeyValue } from "../store/types.ts";
 import { acceptedMedia, notAcceptable, protobufBody, PROTOBUF } from "./mediatypes.ts";
 
@@ -99,8 +99,18 @@ export function partialMetadata(obj: KObject): KObject {
 
 /** A single object, in the rendering asked for. */
 export function renderObject(c: Context, deps: ApiServerDeps, ri: ResourceInfo, stored: KObject, status = 200): Response {
+  return renderStored(c, deps, ri, { obj: stored }, status);
+}
+
+/**
+ * A single object as a write returned it: `kv` what the store holds (absent on dryRun), `obj` the object when the
+ * caller has it decoded. A plain JSON answer is the stored bytes (rawJSON, cached per KeyValue and shared with the
+ * watch fan-out), so a create is encoded once instead of encoded, parsed and encoded again.
+ */
+export function renderStored(c: Context, deps: ApiServerDeps, ri: ResourceInfo, stored: { kv?: KeyValue; obj?: KObject }, status = 200): Response {
   const how = rendering(c);
-  const obj = toExternal(ri, stored);
+  if (stored.kv && how === "object" && !wantsYAML(c) && !needsConversion(ri)) return json(c, rawJSON(stored.kv), status);
+  const obj = toExternal(ri, stored.obj ?? decode(stored.kv!));
   if (how === "table" && deps.tables) {
     return json(c, deps.tables.toTable(ri, [obj], { includeObject: includeObject(c) }), status);
   }

@@ -118,7 +118,7 @@ export function checkBodyIdentity(w: WriteCtx, obj: KObject): void {
   }
 }
 
-function managed(w: WriteCtx, old: KObject | undefined, updated: KObject, operation: "Update" | "Apply"): KObject {
+function managed(w: WriteCtx, old: KObject | undefined, updated: KObject, operation: "Update" | "Apply", handOver = false): KObject {
   if (!w.deps.patch) return updated;
   return w.deps.patch.updateManagedFields({
     old,
@@ -127,6 +127,7 @@ function managed(w: WriteCtx, old: KObject | undefined, updated: KObject, operat
     operation,
     subresource: w.subresource,
     gvk: gvk(w.ri),
+    handOver,
   });
 }
 
@@ -140,6 +141,15 @@ export function writeOptions(w: WriteCtx, kind: "CreateOptions" | "UpdateOptions
 
 /** POST: returns the stored object (or what would be stored, on dryRun). */
 export async function createObject(w: WriteCtx, input: KObject, opts: { managedAlready?: boolean } = {}): Promise<KObject> {
+  const r = await createStored(w, input, opts);
+  return r.obj ?? decode(r.kv!);
+}
+
+/**
+ * createObject without decoding what was stored: `kv` (not on dryRun) holds the stored bytes, which the create
+ * handler answers with as they are (rawJSON, shared with the watch fan-out) instead of parsing and re-encoding them.
+ */
+export async function createStored(w: WriteCtx, input: KObject, opts: { managedAlready?: boolean } = {}): Promise<{ kv?: KeyValue; obj?: KObject }> {
   const { ri, deps } = w;
   let obj = input;
   const meta = obj.metadata;
@@ -157,7 +167,8 @@ export async function createObject(w: WriteCtx, input: KObject, opts: { managedA
   deps.schema?.defaultObject(ri, obj);
   meta.uid = crypto.randomUUID();
   meta.creationTimestamp = nowRFC3339();
-  if (!opts.managedAlready) obj = managed(w, undefined, obj, "Update");
+  // The object is the request's own and only the result is kept: no copy of it.
+  if (!opts.managedAlready) obj = managed(w, undefined, obj, "Update", true);
   obj = (await admit({ deps, ri, user: w.user, operation: "CREATE", namespace: meta.namespace, name: meta.name, object: obj, dryRun: w.dryRun, options: writeOptions(w, "CreateOptions"), warnings: w.warnings }))!;
 
   if (w.dryRun) {
@@ -166,9 +177,9 @@ export async function createObject(w: WriteCtx, input: KObject, opts: { managedA
     // As upstream, a dry-run Service shows (and checks) the addresses it would get, without taking them.
     if (deps.serviceAllocator && ri.group === "" && ri.resource === "services") {
       // The allocator's errors are Status errors (internal/api): they reach the client as they are.
-      return (await deps.serviceAllocator.allocate(obj as any, { dryRun: true })) as KObject;
+      return { obj: (await deps.serviceAllocator.allocate(obj as any, { dryRun: true })) as KObject };
     }
-    return obj;
+    return { obj };
   }
   let toStore = obj;
   if (deps.serviceAllocator && ri.group === "" && ri.resource === "services") {
@@ -182,7 +193,7 @@ export async function createObject(w: WriteCtx, input: KObject, opts: { managedA
         encode(toStore),
         ttlFor(w),
       );
-      return decode(kv);
+      return { kv };
     } catch (err) {
       if (err instanceof KeyExistsError) {
         if (input.metadata.generateName && attempt < 7 && toStore.metadata.name.startsWith(input.metadata.generateName)) {

@@ -2,8 +2,8 @@ import { readObject } from "../body.ts";
 import { storageFormOf } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
-import { renderObject } from "../respond.ts";
-import { checkBodyIdentity, checkUnknownFields, createObject } from "../writes.ts";
+import { renderStored } from "../respond.ts";
+import { checkBodyIdentity, checkUnknownFields, createStored } from "../writes.ts";
 
 export async function handleCreate(r: Rest): Promise<Response> {
   let body = (await readObject(r.c, r.ri.kind)) as any;
@@ -15,6 +15,5 @@ export async function handleCreate(r: Rest): Promise<Response> {
     body = form.toStorage(body);
     w.ri = form.ri;
   }
-  const obj = await createObject(w, body);
-  return renderObject(r.c, r.deps, r.ri, obj, 201);
+  return renderStored(r.c, r.deps, r.ri, await createStored(w, body), 201);
 }

@@ -93,13 +93,21 @@ export class FieldSet {
   private emit(includeSelf: boolean): JSONObject {
     const out: JSONObject = {};
     if (includeSelf && !this.empty()) out["."] = {};
-    const pes = [...new Set([...this.members, ...this.children.keys()])].sort(comparePE);
+    const pes = this.sortedElements();
     for (const pe of pes) {
       const child = this.children.get(pe);
       if (child && !child.empty()) out[pe] = child.emit(this.members.has(pe));
       else if (this.members.has(pe)) out[pe] = {};
     }
     return out;
+  }
+
+  /** Members and children's elements once each, in upstream's order (encoding runs this for every node on every write). */
+  private sortedElements(): PathElement[] {
+    const pes = [...this.members];
+    for (const k of this.children.keys()) if (!this.members.has(k)) pes.push(k);
+    if (pes.length > 1) pes.sort(comparePE);
+    return pes;
   }
 
   empty(): boolean {
@@ -201,7 +209,7 @@ export class FieldSet {
   /** Every member path, parents before children, in upstream's order. */
   paths(prefix: Path = []): Path[] {
     const out: Path[] = [];
-    const pes = [...new Set([...this.members, ...this.children.keys()])].sort(comparePE);
+    const pes = this.sortedElements();
     for (const pe of pes) {
       if (this.members.has(pe)) out.push([...prefix, pe]);
       const c = this.children.get(pe);

@@ -30,6 +30,8 @@ export interface UpdateManagedFieldsOptions {
   subresource?: string;
   gvk: GVK;
   now?: Date;
+  /** The caller gives `updated` away (the write pipeline): the result may share its sub-trees instead of a copy. */
+  handOver?: boolean;
 }
 
 /** Returns a copy of `updated` with metadata.managedFields recording this write. */
@@ -37,7 +39,7 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
   const { gvk, manager, subresource } = opts;
   const type = rootType(gvk);
   const ref = structRef(type);
-  const updated = clone(opts.updated) as JSONObject;
+  const updated = (opts.handOver ? opts.updated : clone(opts.updated)) as JSONObject;
   const old = isObject(opts.old) ? (opts.old as JSONObject) : undefined;
 
   // Managers: those sent with the object (clients may edit managedFields directly), else the stored ones.

@@ -123,8 +123,31 @@ function refInfo(schema: Schema): RefInfo {
   return r;
 }
 
-// goPath names the field the way Go's decoder does (no list indices or map keys); field keeps them.
-function walk(value: unknown, schema: Schema, structName: string, goPath: string, field: string, ctx: Ctx, depth: number) {
+// The path being walked, as a stack of segments: a property name, a list index or a map key (SEG_* below). Printed
+// only for a mismatch, so the walk over every field of a valid object builds no strings.
+const SEG_PROP = 0;
+const SEG_INDEX = 1;
+const SEG_KEY = 2;
+interface PathStack {
+  segs: (string | number)[];
+  kinds: number[];
+}
+
+/** goPath names the field the way Go's decoder does (no list indices or map keys); field keeps them. */
+function printPath(p: PathStack): { goPath: string; field: string } {
+  let goPath = "";
+  let field = "";
+  for (let i = 0; i < p.segs.length; i++) {
+    const s = p.segs[i]!;
+    if (p.kinds[i] === SEG_PROP) {
+      goPath = goPath ? `${goPath}.${s}` : String(s);
+      field = field ? `${field}.${s}` : String(s);
+    } else field = `${field}[${s}]`;
+  }
+  return { goPath, field };
+}
+
+function walk(value: unknown, schema: Schema, structName: string, p: PathStack, ctx: Ctx, depth: number) {
   if (depth > 64 || value === null || value === undefined) return;
   const ref = refInfo(schema);
   const target = ref.name !== undefined ? definitions()[ref.name] : schema;
@@ -133,6 +156,7 @@ function walk(value: unknown, schema: Schema, structName: string, goPath: string
   const ok = ref.name === undefined ? hasOpenAPIType(schema.type, value) : ref.scalar ? typeof value === "number" || typeof value === "string" : accepts(target, value);
   if (!ok) {
     const what = typeof value === "number" && !Number.isInteger(value) ? `number ${value}` : jsonKind(value);
+    const { goPath, field } = printPath(p);
     ctx.out.push({
       field,
       goError: `json: cannot unmarshal ${what} into Go struct field ${structName}.${goPath} of type ${goType(schema)}`,
@@ -146,7 +170,14 @@ function walk(value: unknown, schema: Schema, structName: string, goPath: string
   if (Array.isArray(value)) {
     const items = target.items;
     if (!items) return;
-    for (let i = 0; i < value.length; i++) if (i in value) walk(value[i], items, structName, goPath, `${field}[${i}]`, ctx, depth + 1);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) continue;
+      p.segs.push(i);
+      p.kinds.push(SEG_INDEX);
+      walk(value[i], items, structName, p, ctx, depth + 1);
+      p.segs.pop();
+      p.kinds.pop();
+    }
     return;
   }
   if (typeof value !== "object") return;
@@ -156,10 +187,23 @@ function walk(value: unknown, schema: Schema, structName: string, goPath: string
   const o = value as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     const prop = props && Object.hasOwn(props, k) ? props[k] : undefined;
-    if (prop) walk(o[k], prop, ownName, goPath ? `${goPath}.${k}` : k, field ? `${field}.${k}` : k, ctx, depth + 1);
+    if (!prop && !extra) continue;
+    p.segs.push(k);
     // A map: its values decode into the map's element type.
-    else if (extra) walk(o[k], extra, structName, goPath, `${field}[${k}]`, ctx, depth + 1);
+    p.kinds.push(prop ? SEG_PROP : SEG_KEY);
+    if (prop) walk(o[k], prop, ownName, p, ctx, depth + 1);
+    else walk(o[k], extra!, structName, p, ctx, depth + 1);
+    p.segs.pop();
+    p.kinds.pop();
   }
+}
+
+const rootSchemas = new Map<string, Schema>();
+/** The same { $ref } object per kind, so refInfo's WeakMap answers it after the first walk. */
+function rootSchema(name: string): Schema {
+  let s = rootSchemas.get(name);
+  if (!s) rootSchemas.set(name, (s = { $ref: `#/definitions/${name}` }));
+  return s;
 }
 
 /** Every value of the wrong JSON type, in document order. */
@@ -167,7 +211,7 @@ export function typeMismatches(ri: Pick<ResourceInfo, "group" | "version" | "kin
   const name = definitionNameForKind(ri.group, ri.version, ri.kind);
   if (!name || !obj || typeof obj !== "object") return [];
   const ctx: Ctx = { out: [] };
-  walk(obj, { $ref: `#/definitions/${name}` }, ri.kind, "", "", ctx, 0);
+  walk(obj, rootSchema(name), ri.kind, { segs: [], kinds: [] }, ctx, 0);
   return ctx.out;
 }
 

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { badRequest, StatusError } from "../api/status.ts";
 import { goJSONSyntaxError, goJSONTypeName, summarizeBody } from "./gojson.ts";
 import { decodeKubernetesProtobuf } from "./protobuf/decode.ts";
+import { readBodyWithin } from "./flowcontrol/bodytimeout.ts";
 
 export const PROTOBUF = "application/vnd.kubernetes.protobuf";
 
@@ -16,7 +17,7 @@ export function mediaType(c: Context): string {
 export async function readBodyBytes(c: Context): Promise<Uint8Array> {
   const len = Number(c.req.header("content-length") ?? "0");
   if (len > MAX_BODY_BYTES) throw tooLarge();
-  const buf = await c.req.arrayBuffer();
+  const buf = await readBodyWithin(c);
   if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();
   return new Uint8Array(buf);
 }

@@ -9,6 +9,7 @@ import { findResource, storageKey } from "../../api/resources.ts";
 import type { Rest } from "../rest.ts";
 import { badRequest, notFound, serviceUnavailable, StatusError } from "../../api/status.ts";
 import { isProxyableIP } from "../validation/endpointip.ts";
+import { readBodyWithin } from "../flowcontrol/bodytimeout.ts";
 
 export function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } {
   const parts = id.split(":");
@@ -86,12 +87,14 @@ export async function forwardRequest(
   init: RequestInit = {},
 ): Promise<Response> {
   const method = r.c.req.method;
+  // Read first (within the body deadline): a slow or broken request body is the client's error, not a dial error.
+  const body = method === "GET" || method === "HEAD" ? undefined : await readBodyWithin(r.c);
   let res: Response;
   try {
     res = await fetch(url, {
       method,
       headers,
-      body: method === "GET" || method === "HEAD" ? undefined : await r.c.req.arrayBuffer(),
+      body,
       signal: r.c.req.raw.signal,
       ...init,
       // Pods' serving certificates are not verified, as upstream; the kubelet's are (its caller passes `tls`).

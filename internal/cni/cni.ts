@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
+import { addNetns, delNetns } from "../runtime/netns.ts";
 import { run } from "../runtime/run.ts";
 import { loopbackUp } from "./loopback.ts";
 import type { Network, NodeRoute, PodNetwork, PodNetworkRequest } from "./types.ts";
@@ -153,7 +154,7 @@ table ip kubun-nat {
     const netnsPath = `/var/run/netns/${name}`;
     if (!existsSync(netnsPath)) {
       writeFileSync(this.markerPath(req.uid), "");
-      await run(["ip", "netns", "add", name]);
+      await addNetns(name);
     }
     const bridgeConf = this.netConfig("bridge", {
       bridge: this.bridge,
@@ -204,7 +205,7 @@ table ip kubun-nat {
     await this.plugin("bridge", "DEL", uid, existsSync(netnsPath) ? netnsPath : "", "eth0", { ...config.bridge, prevResult: results.bridge }).catch((e) =>
       log.warn("bridge DEL failed", { uid, error: e }),
     );
-    await run(["ip", "netns", "del", netnsPath.split("/").pop()!], { allowFail: true });
+    delNetns(netnsPath.split("/").pop()!);
   }
 
   async teardown(uid: string): Promise<void> {
@@ -214,7 +215,7 @@ table ip kubun-nat {
     } catch {}
     const netnsPath = cached?.netnsPath ?? `/var/run/netns/${this.netnsName(uid)}`;
     if (cached) await this.teardownWith(uid, netnsPath, cached.config, cached.results);
-    else await run(["ip", "netns", "del", this.netnsName(uid)], { allowFail: true });
+    else delNetns(this.netnsName(uid));
     rmSync(this.cachePath(uid), { force: true });
     rmSync(this.markerPath(uid), { force: true });
   }

@@ -2,9 +2,10 @@
 // projected (ServiceAccount token via TokenRequest, ca.crt, namespace). Content volumes are written atomically
 // (a new ..data directory swapped in, as upstream's AtomicWriter) so a refresh never shows half a set of files.
 import type { KeyToPath, Pod, Volume } from "kubernetes-types/core/v1";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { quantityValue } from "../api/quantity.ts";
+import { mountPoints, umountLazy } from "../runtime/mount.ts";
 import { run } from "../runtime/run.ts";
 import { ConfigError, fieldValue, resourceValue } from "./env.ts";
 import { decodeSecret, type PodRefs } from "./refs.ts";
@@ -29,8 +30,13 @@ export async function setupVolumes(pod: Pod, ctx: VolumeContext): Promise<Map<st
   return out;
 }
 
-async function isMountpoint(dir: string): Promise<boolean> {
-  return (await run(["mountpoint", "-q", dir], { allowFail: true })).code === 0;
+/** `mountpoint -q` without the process (symlinks resolved, as it does). */
+function isMountpoint(dir: string, mounts = mountPoints()): boolean {
+  try {
+    return mounts.has(realpathSync(dir));
+  } catch {
+    return false;
+  }
 }
 
 async function setupVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<string> {
@@ -49,7 +55,7 @@ async function setupVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<str
   mkdirSync(dir, { recursive: true });
   if (v.emptyDir) {
     chmodSync(dir, 0o777);
-    if (v.emptyDir.medium === "Memory" && !(await isMountpoint(dir))) {
+    if (v.emptyDir.medium === "Memory" && !isMountpoint(dir)) {
       const size = v.emptyDir.sizeLimit ? `,size=${Math.ceil(quantityValue(v.emptyDir.sizeLimit))}` : "";
       await run(["mount", "-t", "tmpfs", "-o", `mode=1777${size}`, "tmpfs", dir]);
     }
@@ -185,9 +191,10 @@ function writeAtomic(dir: string, files: Files, mode: number): void {
 export async function teardownVolumes(podDir: string): Promise<void> {
   const root = join(podDir, "volumes");
   if (!existsSync(root)) return;
+  const mounts = mountPoints();
   for (const name of readdirSync(root)) {
     const d = join(root, name);
-    if (await isMountpoint(d)) await run(["umount", "-l", d], { allowFail: true });
+    if (isMountpoint(d, mounts)) umountLazy(d);
   }
   rmSync(root, { recursive: true, force: true });
 }

@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { execInContainer } from "./exec.ts";
 import { mkfifo } from "./fifo.ts";
-import { mountFs } from "./mount.ts";
+import { mountFs, umountLazy } from "./mount.ts";
 import { LogPump } from "./logpump.ts";
 import { StdinFifo } from "./stdin.ts";
 import { TasksAPI } from "./tasks-api.ts";
 import { buildSpec } from "./oci-spec.ts";
-import { CommandError, run } from "./run.ts";
+import { CommandError, run, traced } from "./run.ts";
 import type { AttachOptions, ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime } from "./types.ts";
 
 const log = logger("runtime");
@@ -99,6 +99,8 @@ export class CtrRuntime implements Runtime {
     if (this.closed) return;
     const proc = Bun.spawn(["ctr", "--address", this.opts.address, "-n", this.ns, "events"], { stdout: "pipe", stderr: "ignore", stdin: "ignore" });
     this.events = proc;
+    // Image events missed while no helper listened may have changed what a name points to.
+    this.forgetImages();
     (async () => {
       const dec = new TextDecoder();
       let buf = "";
@@ -111,14 +113,16 @@ export class CtrRuntime implements Runtime {
         }
       }
     })().finally(() => {
+      this.forgetImages();
       if (!this.closed) setTimeout(() => this.watchEvents(), 1000);
     });
   }
 
   private onEventLine(line: string): void {
     // "<time> <namespace> <topic> <json>"
-    const m = /^\S+ \S+ \S+ \S+ (\S+) (\/tasks\/\S+) (\{.*\})$/.exec(line);
+    const m = /^\S+ \S+ \S+ \S+ (\S+) (\/(?:tasks|images)\/\S+) (\{.*\})$/.exec(line);
     if (!m || m[1] !== this.ns) return;
+    if (m[2].startsWith("/images/")) return this.forgetImages(); // created, updated (re-tagged) or deleted
     try {
       const ev = JSON.parse(m[3]!);
       if (m[2] === "/tasks/exit" && ev.container_id && ev.id === ev.container_id) {
@@ -146,16 +150,42 @@ export class CtrRuntime implements Runtime {
     return JSON.parse((await this.ctr(["content", "get", digest])).stdout);
   }
 
-  /** Recently resolved references: a pod start should not cost an extra `ctr images ls` per container. */
-  private refCache = new Map<string, { info: ImageInfo & { chainId: string }; at: number }>();
+  /**
+   * Resolved references (name → image), kept until containerd reports an image event (a pull, import, re-tag
+   * or removal) or the `ctr events` helper restarts: a pod start then costs no `ctr images ls`. Concurrent
+   * lookups of one name share a single resolution. The generation guards against a resolution that started
+   * before an image event storing what it read.
+   */
+  private refCache = new Map<string, ImageInfo & { chainId: string }>();
+  private resolving = new Map<string, Promise<(ImageInfo & { chainId: string }) | undefined>>();
+  private imageGeneration = 0;
+
+  private forgetImages(): void {
+    this.imageGeneration++;
+    this.refCache.clear();
+    this.resolving.clear();
+  }
 
   async getImage(ref: string): Promise<(ImageInfo & { chainId: string }) | undefined> {
     const name = normalizeRef(ref);
     const hit = this.refCache.get(name);
-    if (hit && Date.now() - hit.at < 30_000) return { ...hit.info, ref };
-    const info = await this.lookupImage(name, ref);
-    if (info) this.refCache.set(name, { info, at: Date.now() });
-    return info;
+    if (hit) return { ...hit, ref };
+    let p = this.resolving.get(name);
+    if (!p) {
+      const gen = this.imageGeneration;
+      const lookup = this.lookupImage(name, ref)
+        .then((info) => {
+          if (info && gen === this.imageGeneration) this.refCache.set(name, info);
+          return info;
+        })
+        .finally(() => {
+          if (this.resolving.get(name) === lookup) this.resolving.delete(name);
+        });
+      this.resolving.set(name, lookup);
+      p = lookup;
+    }
+    const info = await p;
+    return info && { ...info, ref };
   }
 
   private async lookupImage(name: string, ref: string): Promise<(ImageInfo & { chainId: string }) | undefined> {
@@ -163,8 +193,10 @@ export class CtrRuntime implements Runtime {
     const row = r.stdout.split("\n").slice(1).find((l) => l.split(/\s+/)[0] === name);
     if (!row) return undefined;
     const digest = row.split(/\s+/)[2]!;
+    const repo = name.replace(/[:@][^/]*$/, "");
+    // Content by digest never changes; the id names the repository it was found under.
     const cached = this.imageCache.get(digest);
-    if (cached) return { ...cached, ref };
+    if (cached) return { ...cached, ref, id: `${repo}@${digest}` };
     let manifest = await this.content(digest);
     if (manifest.manifests) {
       const arch = process.arch === "x64" ? "amd64" : process.arch;
@@ -174,7 +206,6 @@ export class CtrRuntime implements Runtime {
     const config = await this.content(manifest.config.digest);
     let chain = "";
     for (const diff of config.rootfs?.diff_ids ?? []) chain = chain ? `sha256:${sha256hex(`${chain} ${diff}`)}` : diff;
-    const repo = name.replace(/[:@][^/]*$/, "");
     const info = {
       ref,
       id: `${repo}@${digest}`,
@@ -199,15 +230,26 @@ export class CtrRuntime implements Runtime {
     if (auth) args.push("--user", auth);
     args.push(name);
     await this.ctr(args, { timeoutMs: 30 * 60_000 });
-    this.refCache.delete(name);
+    this.forgetImages();
     const img = await this.getImage(ref);
     if (!img) throw new Error(`image ${ref} not present after pull`);
     return img;
   }
 
   async importImages(tarPath: string): Promise<void> {
-    await this.ctr(["images", "import", "--all-platforms", tarPath], { timeoutMs: 30 * 60_000 });
-    this.refCache.clear();
+    const r = await this.ctr(["images", "import", "--all-platforms", tarPath], { timeoutMs: 30 * 60_000 });
+    this.forgetImages();
+    // Resolve what was imported now, in the background: the node's first pod then finds its image known. The
+    // import's own image events may arrive after this started and drop the result: then once more.
+    for (const m of r.stdout.matchAll(/^unpacking (\S+) \(/gm))
+      void (async () => {
+        for (let i = 0; i < 3 && !this.closed; i++) {
+          const gen = this.imageGeneration;
+          await this.getImage(m[1]!);
+          await Bun.sleep(200);
+          if (gen === this.imageGeneration) return;
+        }
+      })().catch(() => {});
   }
 
   /** User and groups: the pod's runAsUser/Group, else the image's USER (numeric or a name from its /etc/passwd). */
@@ -292,8 +334,8 @@ export class CtrRuntime implements Runtime {
       for (const [k, v] of Object.entries(labels)) args.push("--label", `${k}=${v}`);
       args.push(id);
       await this.ctr(args);
-      await this.tasks.create(id, { stdin: spec.stdin ? fifos.stdin : undefined, stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr, terminal: !!spec.tty });
-      await this.tasks.start(id);
+      await traced(`tasks create ${id}`, () => this.tasks.create(id, { stdin: spec.stdin ? fifos.stdin : undefined, stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr, terminal: !!spec.tty }));
+      await traced(`tasks start ${id}`, () => this.tasks.start(id));
     } catch (e) {
       await this.ctr(["tasks", "delete", "-f", id], { allowFail: true });
       await this.cleanup(id).catch(() => {});
@@ -388,7 +430,7 @@ export class CtrRuntime implements Runtime {
     await pump?.close();
     await this.ctr(["containers", "delete", id], { allowFail: true });
     const rootfs = join(this.opts.stateDir, "rootfs", id);
-    await run(["umount", "-l", rootfs], { allowFail: true });
+    umountLazy(rootfs);
     await this.ctr(["snapshots", "rm", id], { allowFail: true });
     rmSync(rootfs, { recursive: true, force: true });
     const fifos = this.fifos(id);

@@ -28,6 +28,17 @@ export interface RunOptions {
 /** KUBUN_TRACE_RUN=<file>: one line per command (end time, wall time, argv) appended to that file, to count the processes a pod start costs. */
 const trace = process.env.KUBUN_TRACE_RUN;
 
+/** A step that is not a command (an API call, a gRPC call, a phase of a pod start), logged like one under KUBUN_TRACE_RUN ("= <what>"). */
+export async function traced<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  if (!trace) return fn();
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    appendFileSync(trace, `${Date.now()} ${(performance.now() - t0).toFixed(1)}ms = ${what}\n`);
+  }
+}
+
 export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   if (trace) {
     const t0 = performance.now();

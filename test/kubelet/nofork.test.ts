@@ -1,15 +1,15 @@
 // The pod-start steps that no longer spawn a process (mkfifo for container and exec stdio, bringing up the pod
 // namespace's loopback, mounting the container's overlay rootfs) behave as the tools they replace: a FIFO with
 // mode 0600 that refuses an existing path, "lo" up inside the namespace only (a namespace this test makes and
-// removes), and an overlay whose writes land in the upper directory.
+// removes), an overlay whose writes land in the upper directory, and mount points found and lazily unmounted.
 import { afterAll, expect, test } from "bun:test";
 import "../helpers/tmpdir.ts";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loopbackUp } from "../../internal/cni/loopback.ts";
 import { mkfifo } from "../../internal/runtime/fifo.ts";
-import { mountFs } from "../../internal/runtime/mount.ts";
+import { bindMount, isMountpoint, mountFs, umountLazy } from "../../internal/runtime/mount.ts";
 import { run } from "../../internal/runtime/run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubun-nofork-"));
@@ -55,4 +55,36 @@ test("mountFs mounts an overlay as mount -t overlay does, and throws when it can
   expect((await run(["mountpoint", "-q", merged], { allowFail: true })).code).toBe(0);
   await run(["umount", merged]);
   expect(() => mountFs("overlay", "overlay", merged, [`lowerdir=${join(dir, "missing")}`])).toThrow(/mount -t overlay/);
+});
+
+test("isMountpoint and umountLazy agree with mountpoint(1) and umount -l, for paths with spaces too", async () => {
+  const target = join(dir, "a mount");
+  mkdirSync(target, { recursive: true });
+  const mp = async (p: string) => (await run(["mountpoint", "-q", p], { allowFail: true })).code === 0;
+  expect(isMountpoint(target)).toBe(false);
+  expect(umountLazy(target)).toBe(false); // nothing mounted: nothing done
+  await run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", target]);
+  expect(isMountpoint(target)).toBe(true);
+  expect(isMountpoint(`${target}/`)).toBe(true);
+  expect(await mp(target)).toBe(true);
+  // A busy mount (an open file in it) is detached at once, as umount -l does.
+  writeFileSync(join(target, "f"), "x");
+  const fd = openSync(join(target, "f"), "r");
+  try {
+    expect(umountLazy(target)).toBe(true);
+  } finally {
+    closeSync(fd);
+  }
+  expect(isMountpoint(target)).toBe(false);
+  expect(await mp(target)).toBe(false);
+  // A bind mount of a file.
+  const src = join(dir, "bind-src");
+  const dst = join(dir, "bind-dst");
+  writeFileSync(src, "content\n");
+  writeFileSync(dst, "");
+  bindMount(src, dst);
+  expect(readFileSync(dst, "utf8")).toBe("content\n");
+  expect(await mp(dst)).toBe(true);
+  expect(umountLazy(dst)).toBe(true);
+  expect(readFileSync(dst, "utf8")).toBe("");
 });

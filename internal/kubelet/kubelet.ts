@@ -16,6 +16,7 @@ import type { Network } from "../cni/types.ts";
 import { logger } from "../log/log.ts";
 import { quantityValue } from "../api/quantity.ts";
 import type { ContainerSpec, Runtime } from "../runtime/types.ts";
+import { traced } from "../runtime/run.ts";
 import { Checkpoints } from "./checkpoint.ts";
 import { buildEnv, ConfigError, expand } from "./env.ts";
 import { buildPodStatus } from "./pod-status.ts";
@@ -153,6 +154,7 @@ export class Kubelet {
     const uid = p.metadata!.uid!;
     let rec = this.records.get(uid);
     if (!rec) {
+      void traced(`seen ${uid}`, async () => {});
       // A pod already finished before we saw it (e.g. agent reinstalled): leave it alone.
       if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return;
       rec = { uid, pod: p, containers: {}, initDone: !(p.spec?.initContainers?.length) };
@@ -339,20 +341,32 @@ export class Kubelet {
       rec.ips = undefined;
       rec.netnsPath = undefined;
     }
-    if (!spec.hostNetwork && !rec.ips) {
+    const needNetwork = !spec.hostNetwork && !rec.ips;
+    // A new pod's network, volumes and images are made ready side by side: volumes wait for the address only
+    // when the downward API shows it, and image lookups are shared with the container starts that follow.
+    let volumesEarly: Promise<Map<string, string>> | undefined;
+    if (needNetwork) {
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) if (c.image) void this.opts.runtime.getImage(c.image).catch(() => {});
+      if (!JSON.stringify(spec.volumes ?? []).includes("status.podIP")) {
+        volumesEarly = this.podVolumes(rec);
+        volumesEarly.catch(() => {}); // handled below
+      }
       try {
-        const net = await this.opts.network.setup({
-          uid,
-          namespace: pod.metadata!.namespace!,
-          name: pod.metadata!.name!,
-          portMappings: [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
-            (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() as any, hostIP: p.hostIP })),
-          ),
-        });
+        const net = await traced(`network ${uid}`, () =>
+          this.opts.network.setup({
+            uid,
+            namespace: pod.metadata!.namespace!,
+            name: pod.metadata!.name!,
+            portMappings: [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
+              (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() as any, hostIP: p.hostIP })),
+            ),
+          }),
+        );
         rec.ips = net.ips;
         rec.netnsPath = net.netnsPath;
         this.checkpoints.save(rec);
       } catch (e) {
+        await volumesEarly?.catch(() => {});
         this.event(rec, "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${(e as Error).message}`);
         await this.updateStatus(rec);
         this.queue.addAfter(uid, 5000);
@@ -362,13 +376,7 @@ export class Kubelet {
     // Volumes and the pod's /etc files.
     let volumes: Map<string, string>;
     try {
-      // Content volumes are refreshed at most once a minute (API load, disk writes).
-      if (rec.volumes && Date.now() - (rec.volumesAt ?? 0) < 60_000) volumes = new Map(Object.entries(rec.volumes));
-      else {
-        volumes = await setupVolumes(this.podWithIPs(rec), { podDir: this.podDir(uid), refs: this.refs, nodeAllocatable: this.opts.nodeAllocatable?.() ?? {} });
-        rec.volumes = Object.fromEntries(volumes);
-        rec.volumesAt = Date.now();
-      }
+      volumes = await (volumesEarly ?? this.podVolumes(rec));
       this.writeEtcFiles(rec);
     } catch (e) {
       this.event(rec, "Warning", "FailedMount", `MountVolume.SetUp failed: ${(e as Error).message}`);
@@ -410,6 +418,15 @@ export class Kubelet {
       this.checkpoints.save(rec);
     }
     await this.updateStatus(rec);
+  }
+
+  /** The pod's volumes by name; content volumes are refreshed at most once a minute (API load, disk writes). */
+  private async podVolumes(rec: PodRecord): Promise<Map<string, string>> {
+    if (rec.volumes && Date.now() - (rec.volumesAt ?? 0) < 60_000) return new Map(Object.entries(rec.volumes));
+    const volumes = await traced(`volumes ${rec.uid}`, () => setupVolumes(this.podWithIPs(rec), { podDir: this.podDir(rec.uid), refs: this.refs, nodeAllocatable: this.opts.nodeAllocatable?.() ?? {} }));
+    rec.volumes = Object.fromEntries(volumes);
+    rec.volumesAt = Date.now();
+    return volumes;
   }
 
   /** The pod as env and downward API see it: with the IPs this kubelet assigned, before status says so. */
@@ -537,12 +554,12 @@ export class Kubelet {
       this.queue.addAfter(rec.uid, cr.backoffUntil - Date.now() + 10);
       return;
     }
-    const imageID = await this.ensureImage(rec, c, cr);
+    const imageID = await traced(`image ${rec.uid}`, () => this.ensureImage(rec, c, cr));
     if (!imageID) return;
     cr.imageID = imageID;
     let env: string[];
     try {
-      env = await buildEnv(this.podWithIPs(rec), c, this.refs, this.opts.nodeAllocatable?.() ?? {});
+      env = await traced(`env ${rec.uid}`, () => buildEnv(this.podWithIPs(rec), c, this.refs, this.opts.nodeAllocatable?.() ?? {}));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       cr.waiting = { reason: "CreateContainerConfigError", message: e.message };
@@ -634,7 +651,7 @@ export class Kubelet {
     }
     try {
       this.startedLocally.set(id, Number.POSITIVE_INFINITY);
-      await this.opts.runtime.start(spec);
+      await traced(`start ${id}`, () => this.opts.runtime.start(spec));
       this.startedLocally.set(id, performance.now());
     } catch (e) {
       this.startedLocally.delete(id);
@@ -796,9 +813,11 @@ export class Kubelet {
     const text = JSON.stringify(status.conditions?.map((c) => ({ ...c, lastTransitionTime: undefined }))) + JSON.stringify({ ...status, conditions: undefined });
     if (text === rec.lastStatus) return;
     try {
-      await this.opts.client
-        .resource(refs.pods, rec.pod.metadata!.namespace)
-        .patch(rec.pod.metadata!.name!, "merge", { metadata: { uid: rec.uid }, status }, { subresource: "status" });
+      await traced(`status ${rec.uid} ${status.phase}`, () =>
+        this.opts.client
+          .resource(refs.pods, rec.pod.metadata!.namespace)
+          .patch(rec.pod.metadata!.name!, "merge", { metadata: { uid: rec.uid }, status }, { subresource: "status" }),
+      );
       rec.lastStatus = text;
     } catch (e) {
       if (e instanceof ApiError && e.code === 404) return;

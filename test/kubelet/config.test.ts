@@ -119,6 +119,28 @@ test("volumes: emptyDir (disk and Memory), configMap, secret, hostPath, downward
   ]);
 }, 60_000);
 
+test("a downwardAPI volume with the pod's IP gets the address the pod was given (volumes without it are made alongside the network)", async () => {
+  const pod = busyboxPod("ip-vol", "node-c", "cat /info/ip; echo; cat /proj/ip; echo; cat /plain/name; echo", {
+    restartPolicy: "Never",
+    volumes: [
+      { name: "info", downwardAPI: { items: [{ path: "ip", fieldRef: { fieldPath: "status.podIP" } }] } },
+      { name: "proj", projected: { sources: [{ downwardAPI: { items: [{ path: "ip", fieldRef: { fieldPath: "status.podIPs" } }] } }] } },
+      { name: "plain", downwardAPI: { items: [{ path: "name", fieldRef: { fieldPath: "metadata.name" } }] } },
+    ],
+  } as any, {
+    volumeMounts: [
+      { name: "info", mountPath: "/info" },
+      { name: "proj", mountPath: "/proj" },
+      { name: "plain", mountPath: "/plain" },
+    ],
+  });
+  await pods().create(pod);
+  const p = await waitPod(env, "ip-vol", (p) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed", "finished");
+  expect(p.status!.phase).toBe("Succeeded");
+  expect(p.status!.podIP).toMatch(/^10\.42\.\d+\.\d+$/);
+  expect((await logs("ip-vol")).split("\n")).toEqual([p.status!.podIP, p.status!.podIP, "ip-vol", ""]);
+}, 60_000);
+
 test("image pull failures: ErrImagePull then ImagePullBackOff; pull policy Never with a missing image → ErrImageNeverPull", async () => {
   // Port 1 on loopback refuses at once: no traffic leaves the machine.
   await pods().create(busyboxPod("no-image", "node-c", "true", {}, { image: "localhost:1/missing/image:v1", imagePullPolicy: "IfNotPresent" }));

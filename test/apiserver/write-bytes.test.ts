@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { duplicateFields } from "../../internal/apiserver/validation/duplicates.ts";
-import { typeMismatches, unknownFields } from "../../internal/apiserver/validation/index.ts";
+import { defaultObject, typeErrors, typeMismatches, unknownFields, validateObject } from "../../internal/apiserver/validation/index.ts";
 
 setDefaultTimeout(120_000);
 const dataDir = mkdtempSync(join(tmpdir(), "kubun-wbytes-"));
@@ -185,6 +185,19 @@ describe("validation walks report the same paths", () => {
   test("unknown fields name the path with list indices; map keys are never unknown", () => {
     const obj = { metadata: { name: "x", labels: { "any.key": "v" }, bogus: 1 }, spec: { containers: [{ name: "a" }, { name: "b", extra: { deep: 1 } }], "a.b": 2 } };
     expect(unknownFields(ri, obj)).toEqual(["metadata.bogus", "spec.containers[1].extra", "spec.a.b"]);
+  });
+  test("defaulting trusts a type check of the same object only while no null was turned into a value", () => {
+    const clean: any = { apiVersion: "v1", kind: "Pod", metadata: { name: "x", namespace: "d" }, spec: { containers: [{ name: "a", image: "i" }] } };
+    expect(typeErrors(ri, clean)).toEqual([]);
+    defaultObject(ri, clean);
+    expect(clean.spec.restartPolicy).toBe("Always");
+    // [null] in a list of strings becomes [{}] (no sibling to copy the kind from): wrongly typed, so not defaulted,
+    // and validation names the element.
+    const nulls: any = { apiVersion: "v1", kind: "Pod", metadata: { name: "x", namespace: "d" }, spec: { containers: [{ name: "a", image: "i", args: [null] }] } };
+    expect(typeErrors(ri, nulls)).toEqual([]);
+    defaultObject(ri, nulls);
+    expect(nulls.spec.restartPolicy).toBeUndefined();
+    expect(validateObject(ri, nulls).map((c) => c.field)).toEqual(["spec.containers[0].args[0]"]);
   });
   test("duplicate keys: nested, in lists, escaped, with any JSON whitespace", () => {
     expect(duplicateFields('{"a":1,"a":2}')).toEqual(["a"]);

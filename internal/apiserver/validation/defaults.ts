@@ -3,7 +3,7 @@
 import type { ResourceInfo } from "../../api/resources.ts";
 import { stripNulls } from "./nulls.ts";
 import { defaultFlowSchema, defaultPriorityLevelConfiguration } from "../flowcontrol/validation.ts";
-import { typeMismatches } from "./types.ts";
+import { takeWellTyped, typeMismatches } from "./types.ts";
 import { defaultWebhookConfiguration } from "./admissionregistration.ts";
 import { defaultNetworkPolicy } from "./networkpolicy.ts";
 import { defaultIngress, defaultIngressClass } from "./ingress.ts";
@@ -278,8 +278,11 @@ function defaultHorizontalPodAutoscaler(obj: any): void {
  */
 export function defaultObject(ri: ResourceInfo, obj: any): void {
   if (!obj || typeof obj !== "object" || Array.isArray(obj)) return;
-  stripNulls(obj);
-  if (typeMismatches(ri, obj).length) return;
+  // A null turned into an empty value can be of the wrong type: then the object is walked again.
+  const changed = stripNulls(obj);
+  if (!takeWellTyped(obj) || changed) {
+    if (typeMismatches(ri, obj).length) return;
+  }
   switch (ri.kind) {
     case "Pod":
       return defaultPod(obj);

@@ -215,9 +215,22 @@ export function typeMismatches(ri: Pick<ResourceInfo, "group" | "version" | "kin
   return ctx.out;
 }
 
+/**
+ * Objects typeErrors found well-typed, for defaultObject, which runs next on the same object and would walk it again.
+ * Only the server's own code (strategy, name generation) touches an object between the two.
+ */
+const wellTyped = new WeakSet<object>();
+
+/** Whether typeErrors found `obj` well-typed (once: the mark is used up). */
+export function takeWellTyped(obj: object): boolean {
+  return wellTyped.delete(obj);
+}
+
 /** Go decoding errors ("json: cannot unmarshal ...") for values of the wrong JSON type, in document order. */
 export function typeErrors(ri: Pick<ResourceInfo, "group" | "version" | "kind">, obj: unknown): string[] {
-  return typeMismatches(ri, obj).map((m) => m.goError);
+  const found = typeMismatches(ri, obj);
+  if (found.length === 0 && obj && typeof obj === "object") wellTyped.add(obj);
+  return found.map((m) => m.goError);
 }
 
 /** The first value a strategic merge patch result cannot be converted back into the kind with, as upstream words it. */

@@ -5,6 +5,7 @@
 // The API is reached only through internal/client; quantities and well-known names come from internal/api.
 import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import type { Client } from "../client/client.ts";
 import { createEventRecorder, type EventRecorder } from "../client/events.ts";
@@ -377,7 +378,7 @@ export class Kubelet {
     let volumes: Map<string, string>;
     try {
       volumes = await (volumesEarly ?? this.podVolumes(rec));
-      this.writeEtcFiles(rec);
+      await this.writeEtcFiles(rec);
     } catch (e) {
       this.event(rec, "Warning", "FailedMount", `MountVolume.SetUp failed: ${(e as Error).message}`);
       for (const cr of Object.values(rec.containers)) if (!cr.running && !cr.terminated) cr.waiting = { reason: "ContainerCreating" };
@@ -439,7 +440,7 @@ export class Kubelet {
     };
   }
 
-  private writeEtcFiles(rec: PodRecord): void {
+  private async writeEtcFiles(rec: PodRecord): Promise<void> {
     const dir = this.podDir(rec.uid);
     const pod = rec.pod;
     const hostname = (pod.spec?.hostname ?? pod.metadata!.name!).slice(0, 63);
@@ -462,17 +463,16 @@ export class Kubelet {
     } else {
       resolv = `search ${ns}.svc.${domain} svc.${domain} ${domain}\nnameserver ${this.opts.clusterDNS ?? "10.43.0.10"}\noptions ndots:5\n`;
     }
-    const write = (name: string, text: string) => {
+    // Asynchronous, as every file a pod start writes: pods started together must not queue behind one disk write.
+    const write = async (name: string, text: string) => {
       const f = join(dir, name);
       try {
-        if (readFileSync(f, "utf8") === text) return;
+        if ((await fsp.readFile(f, "utf8")) === text) return;
       } catch {}
-      writeFileSync(f, text);
+      await fsp.writeFile(f, text);
     };
-    mkdirSync(dir, { recursive: true });
-    write("etc-hosts", hosts);
-    write("resolv.conf", resolv);
-    write("hostname", hostname + "\n");
+    await fsp.mkdir(dir, { recursive: true });
+    await Promise.all([write("etc-hosts", hosts), write("resolv.conf", resolv), write("hostname", hostname + "\n")]);
   }
 
   private logDir(rec: PodRecord, container: string): string {
@@ -595,17 +595,17 @@ export class Kubelet {
     let termFile: string | undefined;
     if (termPath && !has(termPath)) {
       termFile = join(dir, "containers", c.name, `${attempt}-termination-log`);
-      mkdirSync(join(dir, "containers", c.name), { recursive: true });
-      writeFileSync(termFile, "", { mode: 0o666 });
-      chmodSync(termFile, 0o666);
+      await fsp.mkdir(join(dir, "containers", c.name), { recursive: true });
+      await fsp.writeFile(termFile, "", { mode: 0o666 });
+      await fsp.chmod(termFile, 0o666);
       mounts.push({ source: termFile, destination: termPath });
     }
     const limits = c.resources?.limits ?? {};
     const requests = c.resources?.requests ?? {};
     const logDir = this.logDir(rec, c.name);
-    mkdirSync(logDir, { recursive: true });
+    await fsp.mkdir(logDir, { recursive: true });
     // Keep the current and the previous instance's log, as upstream.
-    for (const f of readdirSync(logDir)) {
+    for (const f of await fsp.readdir(logDir)) {
       const n = Number(f.split(".")[0]);
       if (Number.isFinite(n) && n < restartCount - 1) rmSync(join(logDir, f), { force: true });
     }

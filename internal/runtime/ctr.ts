@@ -4,6 +4,7 @@
 // the container has `stdin: true`), handed to the shim through the Tasks API (tasks-api.ts: ctr cannot), and
 // labels that carry the pod uid / container name / restart count so that a restarted agent adopts what it started.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { execInContainer } from "./exec.ts";
@@ -279,9 +280,9 @@ export class CtrRuntime implements Runtime {
 
   private async mountRootfs(id: string, chainId: string): Promise<string> {
     const target = join(this.opts.stateDir, "rootfs", id);
-    mkdirSync(target, { recursive: true });
     // One ctr call: prepare the snapshot and print its mounts as JSON.
-    const out = (await this.ctr(["snapshots", "prepare", "--mounts", id, chainId])).stdout.trim();
+    const [r] = await Promise.all([this.ctr(["snapshots", "prepare", "--mounts", id, chainId]), fsp.mkdir(target, { recursive: true })]);
+    const out = r.stdout.trim();
     const mounts = JSON.parse(out) as { Type?: string; type?: string; Source?: string; source?: string; Options?: string[]; options?: string[] }[];
     const m = mounts[0];
     if (!m || mounts.length !== 1) throw new Error(`unexpected snapshot mounts: ${out}`);
@@ -315,15 +316,17 @@ export class CtrRuntime implements Runtime {
       const rootfs = await this.mountRootfs(id, image.chainId);
       const oci = buildSpec(spec, image, rootfs, this.resolveUser(spec, image, rootfs));
       const specPath = join(this.opts.stateDir, "specs", `${id}.json`);
-      writeFileSync(specPath, JSON.stringify(oci));
       const labels = { ...spec.labels, [LOG_PATH_LABEL]: spec.logPath };
       const meta: Meta = { labels, logPath: spec.logPath, cgroupPath: spec.cgroupPath };
-      writeFileSync(join(this.opts.stateDir, "meta", `${id}.json`), JSON.stringify(meta));
-      this.metas.set(id, meta);
       // With a terminal the shim sends everything to stdout, as upstream (no stderr stream).
       const outs = spec.tty ? [fifos.stdout] : [fifos.stdout, fifos.stderr];
-      rmSync(fifos.dir, { recursive: true, force: true });
-      mkdirSync(fifos.dir, { recursive: true, mode: 0o700 });
+      // Asynchronous writes: containers started together must not queue behind one disk write.
+      await Promise.all([
+        fsp.writeFile(specPath, JSON.stringify(oci)),
+        fsp.writeFile(join(this.opts.stateDir, "meta", `${id}.json`), JSON.stringify(meta)),
+        fsp.rm(fifos.dir, { recursive: true, force: true }).then(() => fsp.mkdir(fifos.dir, { recursive: true, mode: 0o700 })),
+      ]);
+      this.metas.set(id, meta);
       for (const f of outs) {
         rmSync(f, { force: true });
         mkfifo(f);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { duplicateFields } from "../../internal/apiserver/validation/duplicates.ts";
+import { updateManagedFields } from "../../internal/apiserver/patch/update.ts";
 import { defaultObject, typeErrors, typeMismatches, unknownFields, validateObject } from "../../internal/apiserver/validation/index.ts";
 
 setDefaultTimeout(120_000);
@@ -198,6 +199,19 @@ describe("validation walks report the same paths", () => {
     defaultObject(ri, nulls);
     expect(nulls.spec.restartPolicy).toBeUndefined();
     expect(validateObject(ri, nulls).map((c) => c.field)).toEqual(["spec.containers[0].args[0]"]);
+  });
+  test("managedFields of a create: every field name its own path element, prototype names included, past the name cache", () => {
+    const gvk = { group: "", version: "v1", kind: "ConfigMap" };
+    const fields = (data: Record<string, string>) =>
+      (updateManagedFields({ updated: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data }, manager: "m", gvk, handOver: true }) as any).metadata.managedFields[0].fieldsV1;
+    const data = JSON.parse('{"__proto__":"a","constructor":"b","toString":"c"}');
+    expect(Object.keys(fields(data)["f:data"])).toEqual([".", "f:__proto__", "f:constructor", "f:toString"]);
+    // Many distinct names (more than the cache keeps): each still gets exactly its own element.
+    const many = Object.fromEntries(Array.from({ length: 9000 }, (_, i) => [`k${i}`, "v"]));
+    const got = Object.keys(fields(many)["f:data"]).filter((k) => k !== ".");
+    expect(got.length).toBe(9000);
+    expect(new Set(got)).toEqual(new Set(Object.keys(many).map((k) => `f:${k}`)));
+    expect(Object.keys(fields({ k1: "v", k8999: "v" })["f:data"])).toEqual([".", "f:k1", "f:k8999"]);
   });
   test("duplicate keys: nested, in lists, escaped, with any JSON whitespace", () => {
     expect(duplicateFields('{"a":1,"a":2}')).toEqual(["a"]);

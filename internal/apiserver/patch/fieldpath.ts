@@ -10,8 +10,18 @@ import { isObject, type JSONObject, type JSONValue } from "./json.ts";
 export type PathElement = string;
 export type Path = PathElement[];
 
+// "f:name" strings made once per field name: every write builds a field set of its object, and inserting a freshly
+// concatenated string into a Set flattens and hashes it each time. Bounded (field names come from request data).
+const FIELD_PE_CACHE_MAX = 8192;
+const fieldPEs = new Map<string, PathElement>();
+
 export function fieldPE(name: string): PathElement {
-  return `f:${name}`;
+  let pe = fieldPEs.get(name);
+  if (pe === undefined) {
+    pe = `f:${name}`;
+    if (fieldPEs.size < FIELD_PE_CACHE_MAX && name.length <= 128) fieldPEs.set(name, pe);
+  }
+  return pe;
 }
 
 export function keyPE(keys: Record<string, JSONValue>): PathElement {

@@ -14,7 +14,7 @@ import {
   withoutManagedFields,
   type ManagerEntry,
 } from "./managed-fields.ts";
-import { rootType, type GVK } from "./schema/index.ts";
+import { isBuiltinType, rootType, type GVK } from "./schema/index.ts";
 import { compare, emptyObject, structRef } from "./typed.ts";
 
 export interface UpdateManagedFieldsOptions {
@@ -49,7 +49,7 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
   // apply (skipNonAppliedManager); the apply then records its fields as "before-first-apply".
   if (old && managers.size === 0) return withManagedFields(withoutManagedFields(updated), []);
 
-  const before = old ? withoutManagedFields(old) : emptyObject(type);
+  const before = old ? withoutManagedFields(old) : emptyOf(type);
   const after = withoutManagedFields(updated);
   const ignored = ignoredFields(gvk, subresource);
   const c = compare(before, after, ref);
@@ -75,6 +75,16 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
   capUpdateManagers(managers);
 
   return withManagedFields(after, managers.values());
+}
+
+// What a create is compared against, made once per built-in type (compare only reads it): building it walks every
+// field of the type's schema. Custom resources' types can change, so theirs is built each time.
+const empties = new Map<string, JSONObject>();
+function emptyOf(type: string | undefined): JSONObject {
+  if (!isBuiltinType(type)) return emptyObject(type);
+  let e = empties.get(type!);
+  if (!e) empties.set(type!, (e = emptyObject(type)));
+  return e;
 }
 
 /** Upstream keeps at most 10 Update entries; older ones are merged into "ancient-changes" per apiVersion. */

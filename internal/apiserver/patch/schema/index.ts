@@ -30,6 +30,11 @@ export function typeSchema(type: string | undefined): TypeSchema | undefined {
   return type && Object.hasOwn(TYPES, type) ? TYPES[type] : undefined;
 }
 
+/** True for a built-in type from the generated table (never changes at run time, unlike custom resources' types). */
+export function isBuiltinType(type: string | undefined): boolean {
+  return !!type && !customTypes.has(type) && Object.hasOwn(TYPES, type);
+}
+
 /** Schema of field `name` of struct `type`; undefined when the field is a scalar or unknown. */
 export function fieldSchema(type: string | undefined, name: string): FieldSchema | undefined {
   // Own properties only: a field named "constructor" or "__proto__" is unknown, not Object's member.

@@ -16,7 +16,12 @@ export function decode(kv: KeyValue): KObject {
 
 /** Stored form: apiVersion, kind and metadata first (rawJSON relies on it), without resourceVersion. */
 export function encode(obj: KObject): string {
-  const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
+  let meta = obj.metadata ?? {};
+  // Copied only when there is something to leave out (a create's metadata has neither).
+  if (Object.hasOwn(meta, "resourceVersion") || Object.hasOwn(meta, "selfLink")) {
+    const { resourceVersion: _rv, selfLink: _sl, ...rest } = meta;
+    meta = rest;
+  }
   const { apiVersion, kind, metadata: _m, ...rest } = obj;
   return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
 }

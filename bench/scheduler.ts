@@ -6,7 +6,7 @@
 // control plane and the scheduler share this process, as in `kubun server`.
 
 import { tempDir } from "../test/helpers/tmpdir.ts";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import type { Pod } from "kubernetes-types/core/v1";
 import { ApiError, createClient, Informer, refs, type Client } from "../internal/client/index.ts";
 import { runHollowNodes } from "../internal/hollow/index.ts";
@@ -21,12 +21,24 @@ const quick = process.argv.includes("--quick");
 const inProcessHollow = process.argv.includes("--in-process-hollow");
 
 /** Hollow nodes in a child process (default) or in this one; resolves `ready`, `stop()` ends them. */
-function startHollow(cfg: Parameters<typeof runHollowNodes>[0], count: number, signal: AbortSignal): { ready: Promise<void>; stop(): Promise<unknown> } {
+function startHollow(cfg: Parameters<typeof runHollowNodes>[0], count: number, signal: AbortSignal): { ready: Promise<void>; stop(): Promise<unknown>; pid?: number } {
   if (inProcessHollow) {
     const h = runHollowNodes(cfg, { count, prefix: "bench", signal, pods: 110 });
     return { ready: h.ready, stop: () => Promise.allSettled([h]) };
   }
   return spawnHollowNodes(cfg, { count, prefix: "bench", pods: 110 }, process.env.KUBUN_LOG_LEVEL ?? "warn");
+}
+
+/** CPU milliseconds a child process has used so far (user + system, from /proc). */
+function childCpuMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
 }
 
 interface Row {
@@ -127,6 +139,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
     const createSeconds = (performance.now() - c0) / 1000;
     const s0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const hollowCpu0 = childCpuMs(hollow.pid);
     let sched: Scheduler | undefined;
     const s = startScheduler(cp.componentConfig("scheduler"), { identity: "bench", signal: ac.signal, leaderElection: false, onLeading: (x) => (sched = x) });
     const deadline = Date.now() + 30 * 60_000;
@@ -139,6 +152,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
     // all the work the pods caused, whatever order it happened in.
     const cpu = process.cpuUsage(cpu0);
     const cpuMsPerPod = (cpu.user + cpu.system) / 1000 / pods;
+    const hollowCpuMsPerPod = (childCpuMs(hollow.pid) - hollowCpu0) / pods;
     const row: Row = {
       scenario: `${pods} pods / ${nodes} nodes`,
       nodes,
@@ -146,7 +160,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
       createSeconds,
       bindSeconds,
       podsPerSecond: pods / bindSeconds,
-      note: `control plane + scheduler CPU ${cpuMsPerPod.toFixed(2)} ms/pod until all Running; all Running after ${runningSeconds.toFixed(2)} s; nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
+      note: `control plane + scheduler CPU ${cpuMsPerPod.toFixed(2)} ms/pod until all Running${hollow.pid ? ` (hollow nodes' process ${hollowCpuMsPerPod.toFixed(2)})` : ""}; all Running after ${runningSeconds.toFixed(2)} s; nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
     };
     ac.abort();
     await Promise.allSettled([hollow.stop(), s]);

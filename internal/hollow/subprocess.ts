@@ -7,6 +7,8 @@ import type { HollowOptions } from "./index.ts";
 export type HollowProcessOptions = Omit<HollowOptions, "signal" | "labels" | "taints" | "credentialsFor" | "log">;
 
 export interface HollowProcess {
+  /** The child's process id. */
+  pid: number;
   /** Resolves when every node is registered with its Lease; rejects if the child exits first. */
   ready: Promise<void>;
   /** Resolves with the child's exit code. */
@@ -39,6 +41,7 @@ export function spawnHollowNodes(cfg: ClientConfig, opts: HollowProcessOptions, 
   })();
   ready.catch(() => {});
   return {
+    pid: child.pid,
     ready,
     exited,
     async stop() {

@@ -67,6 +67,39 @@ function startBackend(netns?: string) {
   return { server, release };
 }
 
+/**
+ * A raw HTTP/1.1 backend that counts its connections and answers every request with `<name> <connection number>`
+ * (keep-alive). With closeSecond, it answers only the first request of each connection and closes the connection
+ * when the second arrives, as a backend whose keep-alive timeout fires while the proxy is reusing the connection.
+ */
+function countingBackend(name: string, netns: string | undefined, closeSecond = false) {
+  const stats = { connections: 0, requests: 0 };
+  const listener = inNetns(netns, () =>
+    Bun.listen<{ id: number; served: number; buf: string }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.data = { id: ++stats.connections, served: 0, buf: "" };
+        },
+        data(s, chunk) {
+          s.data.buf += new TextDecoder().decode(chunk);
+          // GETs without bodies: each header block is one request.
+          for (let end = s.data.buf.indexOf("\r\n\r\n"); end >= 0; end = s.data.buf.indexOf("\r\n\r\n")) {
+            s.data.buf = s.data.buf.slice(end + 4);
+            stats.requests++;
+            if (closeSecond && s.data.served >= 1) return void s.end();
+            s.data.served++;
+            const body = `${name} ${s.data.id}`;
+            s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`);
+          }
+        },
+      },
+    }),
+  );
+  return { listener, stats, endpoint: (): Endpoint => ({ ip: "127.0.0.1", port: listener.port }) };
+}
+
 /** The proxy in this namespace, routing host t.test to the given endpoints. */
 function startProxy(endpoints: () => Endpoint[], dialer?: NetnsDialer): Server<WsData> {
   const routes = buildRoutes(
@@ -133,6 +166,49 @@ for (const mode of ["loopback", "netns"] as const) {
       expect(got).toBe("echo:ping");
       expect(ws.protocol).toBe("chat");
       ws.close();
+    });
+
+    test("kept-alive backend connections are reused, per backend, never across backends", async () => {
+      const ns = mode === "netns" ? `/var/run/netns/${NETNS}` : undefined;
+      const a = countingBackend("a", ns);
+      const b = countingBackend("b", ns);
+      try {
+        const seen: string[] = [];
+        for (let i = 0; i < 10; i++) {
+          const target = i % 2 ? b : a;
+          eps = [target.endpoint()];
+          const res = await fetch(`${base()}/`, opts());
+          expect(res.status).toBe(200);
+          seen.push(await res.text());
+        }
+        // Each answer came from the backend it was routed to, over that backend's one kept-alive connection.
+        expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? "b 1" : "a 1")));
+        expect(a.stats).toEqual({ connections: 1, requests: 5 });
+        expect(b.stats).toEqual({ connections: 1, requests: 5 });
+      } finally {
+        a.listener.stop(true);
+        b.listener.stop(true);
+        eps = [{ ip: "127.0.0.1", port: backend.server.port! }];
+      }
+    });
+
+    test("a backend that closes a kept-alive connection is retried on a new connection, not answered with 502", async () => {
+      const c = countingBackend("c", mode === "netns" ? `/var/run/netns/${NETNS}` : undefined, true);
+      try {
+        eps = [c.endpoint()];
+        const got: string[] = [];
+        for (let i = 1; i <= 4; i++) {
+          const res = await fetch(`${base()}/`, opts());
+          expect(res.status).toBe(200);
+          got.push(await res.text());
+        }
+        // Every request after the first found its pooled connection closed under it and went out on a fresh one.
+        expect(got).toEqual(["c 1", "c 2", "c 3", "c 4"]);
+        expect(c.stats.connections).toBe(4);
+      } finally {
+        c.listener.stop(true);
+        eps = [{ ip: "127.0.0.1", port: backend.server.port! }];
+      }
     });
 
     test("a refused endpoint is skipped; 502 when none answers; 503 without endpoints; 404 for an unknown host", async () => {

@@ -10,8 +10,21 @@ import { inNetns } from "../runtime/netns.ts";
 
 interface Pipe {
   peer?: Socket<Pipe>;
+  /** What this side sent that its peer could not take yet. */
   pending: Uint8Array[];
+  /** This side has closed: its peer is ended once pending is through (not before: that would cut the answer). */
   closed: boolean;
+}
+
+/** Passes a received chunk on: straight to the peer when nothing waits before it, else (or for what the peer could
+ * not take) into a copy queued until the peer drains (the chunk's buffer is not ours after the callback). */
+function relay(to: Socket<Pipe> | undefined, d: Pipe, chunk: Uint8Array) {
+  if (to && !d.pending.length) {
+    const n = Math.max(to.write(chunk), 0);
+    if (n === chunk.length) return;
+    chunk = chunk.subarray(n);
+  }
+  d.pending.push(new Uint8Array(chunk));
 }
 
 function flush(to: Socket<Pipe> | undefined, d: Pipe) {
@@ -25,6 +38,7 @@ function flush(to: Socket<Pipe> | undefined, d: Pipe) {
     }
     d.pending.shift();
   }
+  if (d.closed) to.end();
 }
 
 export class NetnsDialer {
@@ -60,15 +74,14 @@ export class NetnsDialer {
                   flush(up, client.data);
                 },
                 data(up, chunk) {
-                  up.data.pending.push(new Uint8Array(chunk));
-                  flush(client, up.data);
+                  relay(client, up.data, chunk);
                 },
                 drain(up) {
                   flush(up, client.data);
                 },
                 close() {
                   upData.closed = true;
-                  client.end();
+                  flush(client, upData);
                 },
                 error() {
                   client.end();
@@ -81,8 +94,7 @@ export class NetnsDialer {
           ).catch(() => client.end());
         },
         data(client, chunk) {
-          client.data.pending.push(new Uint8Array(chunk));
-          flush(client.data.peer, client.data);
+          relay(client.data.peer, client.data, chunk);
         },
         drain(client) {
           const up = client.data.peer;
@@ -90,7 +102,7 @@ export class NetnsDialer {
         },
         close(client) {
           client.data.closed = true;
-          client.data.peer?.end();
+          flush(client.data.peer, client.data);
         },
         error(client) {
           client.data.peer?.end();

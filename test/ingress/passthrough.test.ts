@@ -28,6 +28,8 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+const BIG = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 7) % 251);
+
 /** A backend: /stream sends a chunk, waits for release(), sends another; /echo returns the body; /ws echoes. */
 function startBackend(netns?: string) {
   let release: () => void = () => {};
@@ -43,6 +45,8 @@ function startBackend(netns?: string) {
           return srv.upgrade(req, { data: { proto }, headers: proto ? { "sec-websocket-protocol": proto } : undefined }) ? undefined : new Response("no", { status: 400 });
         }
         if (url.pathname === "/echo") return new Response(await req.text(), { headers: { "x-host-seen": req.headers.get("host") ?? "" } });
+        // As busybox httpd does: the whole answer, then the connection closed.
+        if (url.pathname === "/big") return new Response(BIG, { headers: { connection: "close" } });
         if (url.pathname === "/stream") {
           return new Response(
             new ReadableStream({
@@ -152,6 +156,16 @@ for (const mode of ["loopback", "netns"] as const) {
       const res = await fetch(`${base()}/echo`, opts({ method: "POST", body }));
       expect(res.headers.get("x-host-seen")).toBe("t.test");
       expect(await res.text()).toBe(body);
+    });
+
+    test("a large answer from a backend that closes its connection right after it arrives whole", async () => {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${base()}/big`, opts({ signal: AbortSignal.timeout(20_000) }));
+        expect(res.status).toBe(200);
+        const got = new Uint8Array(await res.arrayBuffer());
+        expect(got.length).toBe(BIG.length);
+        expect(Buffer.compare(got, BIG)).toBe(0);
+      }
     });
 
     test("WebSockets are relayed with the backend's subprotocol", async () => {

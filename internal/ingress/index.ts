@@ -69,9 +69,14 @@ export async function startIngress(cfg: ClientConfig, opts: IngressOptions): Pro
   });
 
   let routes: RouteTable = buildRoutes([], []);
+  // Bumped on every Service/EndpointSlice event (incl. a relist's), so the picker's cached lists never outlive them.
+  let backendsVersion = 0;
+  const bump = () => void backendsVersion++;
+  for (const inf of [services, slices] as Informer[]) inf.addEventHandler({ onAdd: bump, onUpdate: bump, onDelete: bump });
   const picker = new EndpointPicker({
     service: (ns, name) => services.getByName(ns, name),
     slices: (ns, svc) => slices.byIndex("service", `${ns}/${svc}`),
+    version: () => backendsVersion,
   });
   const netnsPath = opts.netns ? (opts.netns.startsWith("/") ? opts.netns : `/var/run/netns/${opts.netns}`) : undefined;
   const dialer = netnsPath ? new NetnsDialer(netnsPath, opts.runDir ?? `/run/kubun-ingress-${process.pid}`) : undefined;

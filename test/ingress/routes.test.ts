@@ -113,6 +113,48 @@ describe("endpoints", () => {
     expect(b.map((e) => `${e.ip}:${e.port}`)).toEqual(["10.42.0.4:8080", "10.42.0.2:8080"]);
     expect(picker.endpoints("default", { name: "s", port: { number: 82 } })).toEqual([]);
   });
+
+  test("lists are kept between Service/EndpointSlice changes and recomputed on the next one", () => {
+    let version = 0;
+    let computed = 0;
+    let ready = ["10.42.0.2", "10.42.0.3", "10.42.0.4"];
+    const picker = new EndpointPicker({
+      service: () => ({ spec: { ports: [{ name: "web", port: 80 }] } }),
+      slices: () => {
+        computed++;
+        return [{ addressType: "IPv4", ports: [{ name: "web", port: 8080 }], endpoints: ready.map((ip) => ({ addresses: [ip] })) } as any];
+      },
+      version: () => version,
+    });
+    const pick = () => picker.endpoints("default", { name: "s", port: { number: 80 } }).map((e) => e.ip);
+    // Round robin goes on over the cached list; a caller changing the answer does not change the cache.
+    const first = pick();
+    first.length = 0;
+    expect([pick(), pick(), pick()]).toEqual([
+      ["10.42.0.3", "10.42.0.4", "10.42.0.2"],
+      ["10.42.0.4", "10.42.0.2", "10.42.0.3"],
+      ["10.42.0.2", "10.42.0.3", "10.42.0.4"],
+    ]);
+    expect(computed).toBe(1);
+    // An endpoint that stops being ready is gone from the very next pick after the change.
+    ready = ["10.42.0.2", "10.42.0.4"];
+    version++;
+    const [p1, p2] = [pick(), pick()];
+    expect([...p1].sort()).toEqual(["10.42.0.2", "10.42.0.4"]);
+    expect(p2).toEqual([p1[1], p1[0]]);
+    expect(computed).toBe(2);
+    ready = ["10.42.0.9"];
+    version++;
+    const one = pick();
+    one.push("mutated");
+    expect(pick()).toEqual(["10.42.0.9"]);
+    // Without a version the list is computed on every call (nothing could tell the cache it is stale).
+    let plain = 0;
+    const uncached = new EndpointPicker({ service: () => ({ spec: { ports: [{ port: 80 }] } }), slices: () => (plain++, []) });
+    uncached.endpoints("default", { name: "s", port: { number: 80 } });
+    uncached.endpoints("default", { name: "s", port: { number: 80 } });
+    expect(plain).toBe(2);
+  });
 });
 
 describe("status addresses", () => {

@@ -278,8 +278,12 @@ export class CtrRuntime implements Runtime {
     return { uid, gid, additionalGids: spec.supplementalGroups };
   }
 
+  private rootfsPath(id: string): string {
+    return join(this.opts.stateDir, "rootfs", id);
+  }
+
   private async mountRootfs(id: string, chainId: string): Promise<string> {
-    const target = join(this.opts.stateDir, "rootfs", id);
+    const target = this.rootfsPath(id);
     // One ctr call: prepare the snapshot and print its mounts as JSON.
     const [r] = await Promise.all([this.ctr(["snapshots", "prepare", "--mounts", id, chainId]), fsp.mkdir(target, { recursive: true })]);
     const out = r.stdout.trim();
@@ -313,30 +317,33 @@ export class CtrRuntime implements Runtime {
     const fifos = this.fifos(id);
     this.starting.add(id);
     try {
-      const rootfs = await this.mountRootfs(id, image.chainId);
-      const oci = buildSpec(spec, image, rootfs, this.resolveUser(spec, image, rootfs));
-      const specPath = join(this.opts.stateDir, "specs", `${id}.json`);
       const labels = { ...spec.labels, [LOG_PATH_LABEL]: spec.logPath };
       const meta: Meta = { labels, logPath: spec.logPath, cgroupPath: spec.cgroupPath };
+      // The container record only needs the rootfs' path, and its content only for a USER given by name (read
+      // from the image's /etc/passwd): otherwise `ctr containers create` runs while the snapshot is prepared.
+      const mounting = this.mountRootfs(id, image.chainId);
+      const userByName = !!image.user && !/^\d+(:\d+)?$/.test(image.user);
+      const creating = (userByName ? mounting : Promise.resolve(this.rootfsPath(id))).then(async (rootfs) => {
+        const oci = buildSpec(spec, image, rootfs, this.resolveUser(spec, image, rootfs));
+        const specPath = join(this.opts.stateDir, "specs", `${id}.json`);
+        // Asynchronous writes: containers started together must not queue behind one disk write.
+        await Promise.all([fsp.writeFile(specPath, JSON.stringify(oci)), fsp.writeFile(join(this.opts.stateDir, "meta", `${id}.json`), JSON.stringify(meta))]);
+        this.metas.set(id, meta);
+        const args = ["containers", "create", "--config", specPath];
+        for (const [k, v] of Object.entries(labels)) args.push("--label", `${k}=${v}`);
+        args.push(id);
+        await this.ctr(args);
+      });
       // With a terminal the shim sends everything to stdout, as upstream (no stderr stream).
       const outs = spec.tty ? [fifos.stdout] : [fifos.stdout, fifos.stderr];
-      // Asynchronous writes: containers started together must not queue behind one disk write.
-      await Promise.all([
-        fsp.writeFile(specPath, JSON.stringify(oci)),
-        fsp.writeFile(join(this.opts.stateDir, "meta", `${id}.json`), JSON.stringify(meta)),
-        fsp.rm(fifos.dir, { recursive: true, force: true }).then(() => fsp.mkdir(fifos.dir, { recursive: true, mode: 0o700 })),
-      ]);
-      this.metas.set(id, meta);
-      for (const f of outs) {
-        rmSync(f, { force: true });
-        mkfifo(f);
-      }
-      this.pumps.set(id, new LogPump({ stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr }, spec.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
-      if (spec.stdin) this.stdins.set(id, await StdinFifo.create(fifos.stdin));
-      const args = ["containers", "create", "--config", specPath];
-      for (const [k, v] of Object.entries(labels)) args.push("--label", `${k}=${v}`);
-      args.push(id);
-      await this.ctr(args);
+      const piping = fsp.rm(fifos.dir, { recursive: true, force: true }).then(async () => {
+        await fsp.mkdir(fifos.dir, { recursive: true, mode: 0o700 });
+        for (const f of outs) mkfifo(f);
+        this.pumps.set(id, new LogPump({ stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr }, spec.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
+        if (spec.stdin) this.stdins.set(id, await StdinFifo.create(fifos.stdin));
+      });
+      // All settled before a failure is handled, so that the clean-up below finds whatever was made.
+      for (const r of await Promise.allSettled([mounting, creating, piping])) if (r.status === "rejected") throw r.reason;
       await traced(`tasks create ${id}`, () => this.tasks.create(id, { stdin: spec.stdin ? fifos.stdin : undefined, stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr, terminal: !!spec.tty }));
       await traced(`tasks start ${id}`, () => this.tasks.start(id));
     } catch (e) {

@@ -39,10 +39,23 @@ class Metrics {
   private watcherCounts = new Map<string, number>();
   private inflight = { mutating: 0, readOnly: 0 };
 
+  /** Escaped label text per verb and resource, made once (every request records itself; names come from URLs, so bounded). */
+  private labelCache = new Map<string, string>();
+  private labels(verb: string, resource: string): string {
+    const id = `${verb}\u0000${resource}`;
+    let l = this.labelCache.get(id);
+    if (l === undefined) {
+      l = `verb="${esc(verb.toUpperCase())}",resource="${esc(resource)}"`;
+      if (this.labelCache.size < 4096) this.labelCache.set(id, l);
+    }
+    return l;
+  }
+
   request(verb: string, resource: string, code: number, seconds: number): void {
-    const key = `verb="${esc(verb.toUpperCase())}",resource="${esc(resource)}",code="${code}"`;
+    const labels = this.labels(verb, resource);
+    const key = `${labels},code="${code}"`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    if (verb !== "WATCH") this.duration.observe(`verb="${esc(verb.toUpperCase())}",resource="${esc(resource)}"`, seconds);
+    if (verb !== "WATCH") this.duration.observe(labels, seconds);
   }
   store(op: string, seconds: number): void {
     this.storeDuration.observe(`operation="${op}"`, seconds);

@@ -105,7 +105,10 @@ function timed<T>(key: string, p: () => Promise<T>): Promise<T> {
     return v;
   };
   const next = (keyChains.get(key) ?? Promise.resolve()).then(run);
-  keyChains.set(key, next.catch(() => {}));
+  const tail = next.catch(() => {});
+  keyChains.set(key, tail);
+  // Forget the key once its last write is done (event keys are new every time: the map would keep them all).
+  void tail.then(() => keyChains.get(key) === tail && keyChains.delete(key));
   return next;
 }
 
@@ -185,9 +188,10 @@ try {
       const bytes = diskBytes();
       maxBytes = Math.max(maxBytes, bytes);
       if (due(from, to, 86400, 0) > 0) {
+        Bun.gc(true); // the heap figure is what stays live, not garbage not yet collected
         const p = pages();
         samples.push({ day: to / 86400, bytes, ...p });
-        progress(`day ${(to / 86400).toFixed(0)}: ${(bytes / 1e6).toFixed(2)} MB on disk (${p.pages} pages, ${p.free} free), ${durableWrites} durable + ${volatileWrites} lease writes, ${((realNow() - t0) / 1000).toFixed(0)} s`);
+        progress(`day ${(to / 86400).toFixed(0)}: ${(bytes / 1e6).toFixed(2)} MB on disk (${p.pages} pages, ${p.free} free), ${durableWrites} durable + ${volatileWrites} lease writes, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, RSS ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, ${((realNow() - t0) / 1000).toFixed(0)} s`);
       }
     }
   }

@@ -9,6 +9,7 @@ import { clone, decode, deepEqual, encode, nowRFC3339, randomSuffix, type KObjec
 import { groupVersion, storageKey, type ResourceInfo } from "../api/resources.ts";
 import { alreadyExists, badRequest, conflict, invalid, MODIFIED, notFound, StatusError } from "../api/status.ts";
 import { prepareForCreate, prepareForUpdate, shouldDeleteAfterUpdate } from "./strategy.ts";
+import { markWellTyped, takeWellTyped } from "./validation/types.ts";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";
 
@@ -167,8 +168,12 @@ export async function createStored(w: WriteCtx, input: KObject, opts: { managedA
   deps.schema?.defaultObject(ri, obj);
   meta.uid = crypto.randomUUID();
   meta.creationTimestamp = nowRFC3339();
-  // The object is the request's own and only the result is kept: no copy of it.
-  if (!opts.managedAlready) obj = managed(w, undefined, obj, "Update", true);
+  // The object is the request's own and only the result is kept: no copy of it. managedFields keeps it well-typed.
+  if (!opts.managedAlready && deps.patch) {
+    const typed = takeWellTyped(obj);
+    obj = managed(w, undefined, obj, "Update", true);
+    if (typed) markWellTyped(obj);
+  }
   obj = (await admit({ deps, ri, user: w.user, operation: "CREATE", namespace: meta.namespace, name: meta.name, object: obj, dryRun: w.dryRun, options: writeOptions(w, "CreateOptions"), warnings: w.warnings }))!;
 
   if (w.dryRun) {

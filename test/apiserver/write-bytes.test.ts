@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { duplicateFields } from "../../internal/apiserver/validation/duplicates.ts";
 import { updateManagedFields } from "../../internal/apiserver/patch/update.ts";
+import { admit } from "../../internal/apiserver/admission.ts";
+import { StatusError } from "../../internal/api/status.ts";
 import { defaultObject, typeErrors, typeMismatches, unknownFields, validateObject } from "../../internal/apiserver/validation/index.ts";
 
 setDefaultTimeout(120_000);
@@ -199,6 +201,27 @@ describe("validation walks report the same paths", () => {
     defaultObject(ri, nulls);
     expect(nulls.spec.restartPolicy).toBeUndefined();
     expect(validateObject(ri, nulls).map((c) => c.field)).toEqual(["spec.containers[0].args[0]"]);
+  });
+  test("validation after admission walks again what a mutating webhook patched (well-typed before is not enough)", async () => {
+    const mk = (): any => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "x", namespace: "d" }, spec: { containers: [{ name: "a", image: "i" }] } });
+    const admitWith = async (obj: any, mutate: (o: any) => any) => {
+      expect(typeErrors(ri, obj)).toEqual([]);
+      defaultObject(ri, obj);
+      const deps: any = { admission: [], schema: { validateObject }, webhooks: { mutate: async (a: any) => mutate(a.object), validate: async () => {} } };
+      return admit({ deps, ri, user: { username: "u", groups: [] } as any, operation: "CREATE", namespace: "d", name: "x", object: obj, dryRun: false });
+    };
+    // No webhook change: admitted (the type walk is skipped, the rules still run).
+    expect((await admitWith(mk(), (o) => o))?.spec.containers[0].image).toBe("i");
+    // A webhook's patch is a new object: a wrongly typed value in it is a 422 naming the field.
+    const err = await admitWith(mk(), (o) => ({ ...structuredClone(o), spec: { ...o.spec, containers: [{ ...o.spec.containers[0], image: 3 }] } })).catch((e) => e);
+    expect(err).toBeInstanceOf(StatusError);
+    expect(err.code).toBe(422);
+    expect(JSON.stringify(err.toStatus())).toContain("spec.containers[0].image in body must be of type string");
+    // Rules still run on an object whose walk was skipped.
+    const bad = mk();
+    bad.spec.containers[0].name = "Not_A_DNS_Label";
+    const ruleErr = await admitWith(bad, (o) => o).catch((e) => e);
+    expect(ruleErr.code).toBe(422);
   });
   test("managedFields of a create: every field name its own path element, prototype names included, past the name cache", () => {
     const gvk = { group: "", version: "v1", kind: "ConfigMap" };

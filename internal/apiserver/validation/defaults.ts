@@ -3,7 +3,7 @@
 import type { ResourceInfo } from "../../api/resources.ts";
 import { stripNulls } from "./nulls.ts";
 import { defaultFlowSchema, defaultPriorityLevelConfiguration } from "../flowcontrol/validation.ts";
-import { takeWellTyped, typeMismatches } from "./types.ts";
+import { markWellTyped, takeWellTyped, typeMismatches } from "./types.ts";
 import { defaultWebhookConfiguration } from "./admissionregistration.ts";
 import { defaultNetworkPolicy } from "./networkpolicy.ts";
 import { defaultIngress, defaultIngressClass } from "./ingress.ts";
@@ -283,6 +283,12 @@ export function defaultObject(ri: ResourceInfo, obj: any): void {
   if (!takeWellTyped(obj) || changed) {
     if (typeMismatches(ri, obj).length) return;
   }
+  // Defaults are well-typed: validation of the same object need not walk it again.
+  markWellTyped(obj);
+  defaultKind(ri, obj);
+}
+
+function defaultKind(ri: ResourceInfo, obj: any): void {
   switch (ri.kind) {
     case "Pod":
       return defaultPod(obj);

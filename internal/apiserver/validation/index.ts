@@ -4,7 +4,7 @@ import type { ResourceInfo } from "../../api/resources.ts";
 import type { Cause } from "./errors.ts";
 import { validateCreate } from "./kinds.ts";
 import { stripNulls } from "./nulls.ts";
-import { typeMismatches } from "./types.ts";
+import { takeWellTyped, typeMismatches } from "./types.ts";
 import { validateUpdate } from "./update.ts";
 import { generateJobSelector } from "./workloads.ts";
 
@@ -25,9 +25,10 @@ export type { Cause, CauseReason } from "./errors.ts";
  * template labels from metadata.uid, as upstream's Job strategy does just before validating.
  */
 export function validateObject(ri: ResourceInfo, obj: any, old?: any, opts: { subresource?: string } = {}): Cause[] {
-  stripNulls(obj);
-  // Values of the wrong type make the rest meaningless (upstream never gets that far: it fails decoding).
-  const mismatches = typeMismatches(ri, obj);
+  const changed = stripNulls(obj);
+  // Values of the wrong type make the rest meaningless (upstream never gets that far: it fails decoding). An object
+  // found well-typed earlier in this write and touched only by the server since (see markWellTyped) is not walked again.
+  const mismatches = !takeWellTyped(obj) || changed ? typeMismatches(ri, obj) : [];
   if (mismatches.length) {
     return mismatches.map((m) => ({
       reason: "FieldValueTypeInvalid",

@@ -216,14 +216,19 @@ export function typeMismatches(ri: Pick<ResourceInfo, "group" | "version" | "kin
 }
 
 /**
- * Objects typeErrors found well-typed, for defaultObject, which runs next on the same object and would walk it again.
- * Only the server's own code (strategy, name generation) touches an object between the two.
+ * Objects found well-typed and since touched only by the server's own code (strategy, defaulting, managedFields,
+ * built-in admission plugins), so that the next step of the same write need not walk them again: typeErrors marks,
+ * defaulting and validation take the mark. A mutating webhook's patch makes a new object, which has none.
  */
 const wellTyped = new WeakSet<object>();
 
-/** Whether typeErrors found `obj` well-typed (once: the mark is used up). */
+/** Whether `obj` was marked well-typed (once: the mark is used up). */
 export function takeWellTyped(obj: object): boolean {
   return wellTyped.delete(obj);
+}
+
+export function markWellTyped(obj: object): void {
+  wellTyped.add(obj);
 }
 
 /** Go decoding errors ("json: cannot unmarshal ...") for values of the wrong JSON type, in document order. */

@@ -20,6 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqliteStore } from "../internal/store/sqlite/index.ts";
+import { percentile } from "./lib/latency.ts";
 import { report } from "./lib/report.ts";
 
 const argv = process.argv.slice(2);
@@ -76,11 +77,14 @@ let compactionOn = false;
 let sweepOn = false;
 const stallsWith = { compaction: 0, sweep: 0, neither: 0 };
 /** Runs a background pass with its flag set. */
-const flagged = (set: (on: boolean) => void, p: () => Promise<void>) => async () => {
+const passMs = { compaction: [] as number[], sweep: [] as number[] };
+const flagged = (kind: keyof typeof passMs, set: (on: boolean) => void, p: () => Promise<void>) => async () => {
   set(true);
+  const t = performance.now();
   try {
     await p();
   } finally {
+    passMs[kind].push(performance.now() - t);
     set(false);
   }
 };
@@ -175,8 +179,8 @@ try {
     eventDebt += EVENTS_PER_S * STEP_S;
     for (; eventDebt >= 1; eventDebt--) writes.push(writeEvent());
     // The server's timers, concurrent with the writes: the TTL sweep, and the compactor's tick every minute.
-    expiring = expiring.then(flagged((on) => (sweepOn = on), () => store.expireNow()));
-    if (due(from, to, 60, 0) > 0) compacting = compacting.then(flagged((on) => (compactionOn = on), () => store.compactNow()));
+    expiring = expiring.then(flagged("sweep", (on) => (sweepOn = on), () => store.expireNow()));
+    if (due(from, to, 60, 0) > 0) compacting = compacting.then(flagged("compaction", (on) => (compactionOn = on), () => store.compactNow()));
     stepMax = 0;
     const wait0 = cpuWaitMs();
     await Promise.all(writes);
@@ -216,6 +220,8 @@ try {
   console.log(`| database on disk (file + WAL + shm) | largest ${mb(maxBytes)}, at the end ${mb(finalBytes)} |`);
   console.log(`| after day 1 → at the end | ${first ? mb(first.bytes) : "?"} → ${last ? mb(last.bytes) : "?"} (${last?.pages} pages of 1 KiB, ${last?.free} on the freelist) |`);
   console.log(`| left at the end | ${rows.toLocaleString("en-US")} log rows; ${store.volatileKeyCount} Lease keys in memory; heap ${heapMB.toFixed(0)} MB |`);
+  const passText = (xs: number[]) => `${xs.length.toLocaleString("en-US")}, p99 ${percentile(xs, 99).toFixed(1)} ms, longest ${Math.max(0, ...xs).toFixed(1)} ms`;
+  console.log(`| background passes (wall time, concurrent with writes) | compaction ${passText(passMs.compaction)}; TTL sweep ${passText(passMs.sweep)} |`);
   console.log(`| write latency | p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, p99.99 ${q(0.9999).toFixed(1)} ms, worst ${worst.toFixed(1)} ms; ${stalls} writes > 100 ms (${stallsWith.compaction} during a compaction pass, ${stallsWith.sweep} during a TTL sweep, ${stallsWith.neither} beside neither); less the time this process waited for a CPU: worst ${worstNet.toFixed(1)} ms, ${stepsNetOver100} steps > 100 ms |`);
   const growth = first && last && last !== first ? `day 1 ${mb(first.bytes)} → day ${last.day.toFixed(0)} ${mb(last.bytes)}` : "";
   report("storegrowth", [

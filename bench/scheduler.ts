@@ -148,8 +148,17 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
     // The hollow kubelets' status writes trail the bindings: wait for every pod Running too (reported in the note).
     while (runningSeen.size < pods && Date.now() < deadline) await Bun.sleep(20);
     const runningSeconds = (lastRunning - s0) / 1000;
-    // CPU of this process (API server, scheduler, the benchmark's watch) until every pod is bound and Running:
-    // all the work the pods caused, whatever order it happened in.
+    // The Scheduled events trail the bindings too (written off the scheduling path): wait for every one of them.
+    let scheduledEvents = 0;
+    while (Date.now() < deadline) {
+      const evs = await client.resource<{ reason?: string }>(refs.events, "default").list();
+      scheduledEvents = evs.items.filter((e) => e.reason === "Scheduled").length;
+      if (scheduledEvents >= pods) break;
+      await Bun.sleep(250);
+    }
+    const eventsSeconds = (performance.now() - s0) / 1000;
+    // CPU of this process (API server, scheduler, the benchmark's watch) until every pod is bound and Running and
+    // every Scheduled event written: all the work the pods caused, whatever order it happened in.
     const cpu = process.cpuUsage(cpu0);
     const cpuMsPerPod = (cpu.user + cpu.system) / 1000 / pods;
     const hollowCpuMsPerPod = (childCpuMs(hollow.pid) - hollowCpu0) / pods;
@@ -160,7 +169,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
       createSeconds,
       bindSeconds,
       podsPerSecond: pods / bindSeconds,
-      note: `control plane + scheduler CPU ${cpuMsPerPod.toFixed(2)} ms/pod until all Running${hollow.pid ? ` (hollow nodes' process ${hollowCpuMsPerPod.toFixed(2)})` : ""}; all Running after ${runningSeconds.toFixed(2)} s; nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
+      note: `control plane + scheduler CPU ${cpuMsPerPod.toFixed(2)} ms/pod until all Running and all events written${hollow.pid ? ` (hollow nodes' process ${hollowCpuMsPerPod.toFixed(2)})` : ""}; all Running after ${runningSeconds.toFixed(2)} s; ${scheduledEvents} Scheduled events by ${eventsSeconds.toFixed(1)} s; nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
     };
     ac.abort();
     await Promise.allSettled([hollow.stop(), s]);

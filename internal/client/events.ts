@@ -20,6 +20,10 @@ export interface EventRecorderOptions {
   log?: Logger;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Writes in flight at once (default 16). */
+  maxInFlight?: number;
+  /** Events waiting for a write slot beyond which new ones are dropped (default 1000, upstream's broadcaster queue). */
+  maxQueued?: number;
 }
 
 // Upstream defaults (client-go tools/record/events_cache.go).
@@ -30,7 +34,7 @@ const SPAM_BURST = 25;
 const SPAM_QPS = 1 / 300;
 /** Writes in flight, and events waiting beyond which new ones are dropped (upstream's broadcaster queue is 1000). */
 const MAX_IN_FLIGHT = 16;
-const MAX_WAITING = 1000;
+const MAX_QUEUED = 1000;
 
 interface Seen {
   name: string;
@@ -96,9 +100,11 @@ export function createEventRecorder(client: Client, opts: EventRecorderOptions):
 
   let inFlight = 0;
   const waiting: (() => void)[] = [];
+  const maxInFlight = opts.maxInFlight ?? MAX_IN_FLIGHT;
+  const maxQueued = opts.maxQueued ?? MAX_QUEUED;
   async function event(obj: any, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
-    if (inFlight >= MAX_IN_FLIGHT) {
-      if (waiting.length >= MAX_WAITING) return; // dropped, as upstream does under pressure
+    if (inFlight >= maxInFlight) {
+      if (waiting.length >= maxQueued) return; // dropped, as upstream does under pressure
       await new Promise<void>((r) => waiting.push(r));
     }
     inFlight++;

@@ -76,7 +76,10 @@ export class Scheduler {
     this.client = "resource" in clientOrConfig ? clientOrConfig : createClient({ userAgent: "kubun-scheduler", ...clientOrConfig });
     this.log = cfg.log ?? logger("scheduler");
     this.name = cfg.schedulerName ?? DEFAULT_SCHEDULER_NAME;
-    this.recorder = createEventRecorder(this.client, { component: this.name, instance: cfg.identity, log: this.log });
+    // Upstream's scheduler records through the events.k8s.io broadcaster, which writes each event on its own
+    // goroutine: a burst of thousands of bindings keeps every Scheduled event. The default recorder queue (1000,
+    // the core/v1 broadcaster's) would drop most of them, so allow more writes and a deeper (still bounded) queue.
+    this.recorder = createEventRecorder(this.client, { component: this.name, instance: cfg.identity, log: this.log, maxInFlight: 32, maxQueued: 20_000 });
   }
 
   /** Schedules until the signal aborts (call while leading). */

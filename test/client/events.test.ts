@@ -62,3 +62,21 @@ test("many distinct messages for one object and reason are aggregated", async ()
   const combined = evs.find((e) => e.message.startsWith("(combined from similar events): "));
   expect(combined.count).toBe(3);
 });
+
+test("a burst beyond the queue drops only what exceeds it; a deeper queue keeps every event", async () => {
+  const burst = async (component: string, n: number, opts: { maxInFlight?: number; maxQueued?: number }) => {
+    const rec = createEventRecorder(createClient({ server: srv.url, token: "t0k3n" }), { component, ...opts });
+    // All recorded in one synchronous burst, as a scheduler binding many pods at once does.
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        rec.event({ kind: "Pod", apiVersion: "v1", metadata: { name: `${component}-${i}`, namespace: "burst", uid: `${component}-${i}` } }, "Normal", "Scheduled", `Successfully assigned burst/${component}-${i} to n1`),
+      ),
+    );
+    return [...srv.objects.values()].filter((o) => o.kind === "Event" && o.source?.component === component).length;
+  };
+  // Default: 16 in flight + 1000 waiting; the rest of the burst is dropped (upstream's core/v1 broadcaster).
+  expect(await burst("small-queue", 1200, {})).toBe(16 + 1000);
+  expect(await burst("tiny", 50, { maxInFlight: 2, maxQueued: 10 })).toBe(12);
+  // The scheduler's settings keep a burst of thousands.
+  expect(await burst("scheduler-like", 3000, { maxInFlight: 32, maxQueued: 20_000 })).toBe(3000);
+});

@@ -24,8 +24,16 @@ export class FlowControlMetrics {
     };
   }
 
+  /** Label text per flow schema and level, escaped once (every request is dispatched; bounded by the objects). */
+  private labelCache = new Map<string, string>();
+
   dispatch(level: string, schema: string): void {
-    const k = `flow_schema="${esc(schema)}",priority_level="${esc(level)}"`;
+    const id = `${schema}\u0000${level}`;
+    let k = this.labelCache.get(id);
+    if (k === undefined) {
+      k = `flow_schema="${esc(schema)}",priority_level="${esc(level)}"`;
+      if (this.labelCache.size < 4096) this.labelCache.set(id, k);
+    }
     this.dispatched.set(k, (this.dispatched.get(k) ?? 0) + 1);
   }
 

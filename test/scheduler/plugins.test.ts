@@ -3,6 +3,8 @@ import { describe, expect, test } from "bun:test";
 import { Algorithm, findPreemption, fitErrorMessage, makePodInfo, numFeasibleNodesToFind } from "../../internal/scheduler/index.ts";
 import { podRequests } from "../../internal/scheduler/podinfo.ts";
 import { cluster, node, pod } from "./fixtures.ts";
+import { CycleState } from "../../internal/scheduler/framework.ts";
+import { taintToleration } from "../../internal/scheduler/plugins/basic.ts";
 
 const algo = () => new Algorithm(undefined, () => 0.5);
 
@@ -255,6 +257,25 @@ describe("scores", () => {
   test("PreferNoSchedule taints are avoided when possible", () => {
     const c = cluster([node("tainted", { taints: [{ key: "k", effect: "PreferNoSchedule" }] }), node("clean")]);
     expect(pick(c, pod("p"))).toBe("clean");
+  });
+
+  test("TaintToleration's score counts the PreferNoSchedule taints the pod does not tolerate (with or without preScore)", () => {
+    const c = cluster([node("t2", { taints: [{ key: "a", effect: "PreferNoSchedule" }, { key: "b", value: "x", effect: "PreferNoSchedule" }, { key: "c", effect: "NoSchedule" }] }), node("clean")]);
+    const [t2, clean] = [c.node("t2")!, c.node("clean")!];
+    const score = (tolerations: any[] | undefined, withPreScore: boolean) => {
+      const pi = makePodInfo(pod("p", { spec: { tolerations } }));
+      const st = new CycleState();
+      if (withPreScore) taintToleration.preScore!(st, pi, [t2, clean], c);
+      return [taintToleration.score!(st, pi, t2), taintToleration.score!(st, pi, clean)];
+    };
+    for (const pre of [true, false]) {
+      expect(score(undefined, pre)).toEqual([2, 0]);
+      expect(score([{ key: "a", operator: "Exists", effect: "PreferNoSchedule" }], pre)).toEqual([1, 0]);
+      // A toleration for another effect does not count; one without an effect tolerates every effect.
+      expect(score([{ key: "b", operator: "Equal", value: "x", effect: "NoSchedule" }], pre)).toEqual([2, 0]);
+      expect(score([{ key: "b", operator: "Equal", value: "x" }, { key: "a", operator: "Exists" }], pre)).toEqual([0, 0]);
+      expect(score([{ operator: "Exists" }], pre)).toEqual([0, 0]);
+    }
   });
 
   test("preferred pod anti-affinity and affinity", () => {

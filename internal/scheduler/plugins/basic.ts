@@ -1,11 +1,19 @@
 // Simple per-node filters and scores: NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts.
 // Reason strings are upstream's, since users grep for them.
 
-import type { Pod } from "kubernetes-types/core/v1";
-import { defaultNormalize, unresolvable, unschedulable, type Plugin } from "../framework.ts";
+import type { Pod, Toleration } from "kubernetes-types/core/v1";
+import { defaultNormalize, unresolvable, unschedulable, type Plugin, type PluginState } from "../framework.ts";
 import { nodeSelectorMatches, nodeSelectorTermMatches } from "../../api/selectors/objects.ts";
 import type { NodeInfo } from "../nodeinfo.ts";
 import { firstUntolerated, toleratedBy } from "../taints.ts";
+
+/** TaintToleration's per-cycle state: the tolerations that count for scoring. */
+class Tolerations implements PluginState {
+  constructor(readonly list: Toleration[]) {}
+  clone(): Tolerations {
+    return this;
+  }
+}
 
 export const nodeUnschedulable: Plugin = {
   name: "NodeUnschedulable",
@@ -32,11 +40,18 @@ export const taintToleration: Plugin = {
     if (!t) return undefined;
     return unresolvable("TaintToleration", `node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`);
   },
-  score(_s, pi, ni) {
+  preScore(state, pi) {
+    // The pod's tolerations that can tolerate PreferNoSchedule, once per cycle rather than once per node.
+    state.set("TaintToleration", new Tolerations((pi.pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule")));
+  },
+  score(state, pi, ni) {
     // Count PreferNoSchedule taints not tolerated by tolerations with effect PreferNoSchedule or empty.
-    const tols = (pi.pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule");
+    const taints = ni.node.spec?.taints;
+    if (!taints || taints.length === 0) return 0;
+    const tols =
+      state.get<Tolerations>("TaintToleration")?.list ?? (pi.pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule");
     let n = 0;
-    for (const t of ni.node.spec?.taints ?? []) if (t.effect === "PreferNoSchedule" && !toleratedBy(t, tols)) n++;
+    for (const t of taints) if (t.effect === "PreferNoSchedule" && !toleratedBy(t, tols)) n++;
     return n;
   },
   normalize(_s, _pi, scores) {
@@ -65,9 +80,10 @@ export const nodeAffinity: Plugin = {
       : unresolvable("NodeAffinity", "node(s) didn't match Pod's node affinity/selector");
   },
   score(_s, pi, ni) {
+    const preferred = pi.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
+    if (!preferred) return 0;
     let sum = 0;
-    for (const t of pi.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
-      if (t.weight && nodeSelectorTermMatches(t.preference, ni.node)) sum += t.weight;
+    for (const t of preferred) if (t.weight && nodeSelectorTermMatches(t.preference, ni.node)) sum += t.weight;
     return sum;
   },
   normalize(_s, _pi, scores) {

@@ -88,6 +88,9 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
 
   // The local agent's must-haves are checked before the API server starts: refuse with the fix, not half a node.
   if (!s["disable-agent"]) await (await import("../internal/agent/checks.ts")).preflight(String(s["data-dir"]));
+  // The node's containerd starts alongside the control plane (another process: it uses the other core meanwhile).
+  const prepared = s["disable-agent"] ? undefined : (await import("../internal/agent/prepare.ts")).prepareNode({ dataDir: String(s["data-dir"]) });
+  prepared?.catch(() => {}); // runAgent reports it
   const { startControlPlane } = await import("../internal/server/controlplane.ts");
   const cp = await startControlPlane({
     dataDir: String(s["data-dir"]),
@@ -106,6 +109,10 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     ingressClass: !((s.disable as string[] | undefined) ?? []).includes("ingress"),
     // --disable names manifests and built-in components alike (k3s's --disable traefik).
     dashboard: !((s.disable as string[] | undefined) ?? []).includes("dashboard"),
+  }).catch(async (err) => {
+    // No containerd left behind by a server that did not start.
+    await prepared?.then((c) => c.stop()).catch(() => {});
+    throw err;
   });
   log.info("API server ready", { url: cp.url, kubeconfig: cp.kubeconfigPath, ms: Math.round(performance.now() - started) });
 
@@ -145,6 +152,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     stops.push(
       runAgent({
         ...agentOptions(s, cp.localURL, cp.joinToken, signal),
+        prepared,
         clusterCIDR: String(s["cluster-cidr"]),
         serviceCIDR: String(s["service-cidr"]),
         hostProbe: false,

@@ -1,7 +1,7 @@
 // `kubun agent`: turns this machine into a node. Start-up reads as a list of steps, as k3s's agent:
 // system setup → runtime → network → join → register node → kubelet (+ its streaming server).
 import type { Node } from "kubernetes-types/core/v1";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { preflight, type HostProbe } from "./checks.ts";
@@ -23,10 +23,10 @@ import { NodeAgent } from "../kubelet/node.ts";
 import { startKubeletServer } from "../kubelet/server.ts";
 import { StatsCollector } from "../kubelet/stats/collector.ts";
 import { logger } from "../log/log.ts";
-import { startContainerd, type Containerd } from "../runtime/containerd.ts";
+import type { Containerd } from "../runtime/containerd.ts";
+import { prepareNode } from "./prepare.ts";
 import { CtrRuntime } from "../runtime/ctr.ts";
 import { loadRegistries } from "../runtime/registries.ts";
-import { run } from "../runtime/run.ts";
 
 const log = logger("agent");
 
@@ -66,6 +66,8 @@ export interface AgentOptions {
   clusterDNS?: string;
   /** The host the must-have checks (kubun check-config) read before anything starts; false skips them (tests). */
   hostProbe?: HostProbe | false;
+  /** Steps that need no API server, started before runAgent (prepare.ts); runAgent starts them itself when absent. */
+  prepared?: Promise<Containerd>;
   /** Called once the kubelet serves (tests). */
   onReady?: (info: { kubeletPort: number; nodeName: string }) => void;
 }
@@ -106,22 +108,30 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   // 0. The host has what pods need (memory cgroup, bridge, CNI plugins, …), or refuse with the fix.
   if (opts.hostProbe !== false) await preflight(opts.dataDir, opts.hostProbe);
 
-  // 1. System setup.
-  for (const d of ["", "containerd", "state", "pods", "cni", "images", "cred"]) mkdirSync(join(agentDir, d), { recursive: true });
-  if (!opts.nodeNetns) {
-    await run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], { allowFail: true });
-    // Pod → ClusterIP → pod on the same bridge needs bridged traffic to pass conntrack (as k3s sets up).
-    await run(["modprobe", "br_netfilter"], { allowFail: true });
-    await run(["sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=1"], { allowFail: true });
-  }
+  // 1–2. System setup and containerd: under way already when `kubun server` started them with its control plane;
+  // the join (4) needs neither, so it goes on meanwhile.
+  const prepared = opts.prepared ?? prepareNode(opts);
+  prepared.catch(() => {}); // awaited below, after the join
 
-  // 2. Runtime.
+  // 4. Join (cached credentials keep a restarted agent going while the server is away), through any known server.
+  const servers = new ServerPool(opts.server.split(",").map((u) => u.trim()), { stateFile: join(agentDir, "servers.json"), log: log.child("servers") });
+  // The node password and the kubelet's serving key go with the join; credentials are renewed in the background.
+  const servingKey = await ensureServingKey(join(agentDir, "serving"));
+  const credentials = new NodeCredentialManager({ server: () => servers.current(), failed: (s, e) => servers.failed(s, e), joinToken: opts.token, nodeName, dataDir: opts.dataDir, addresses: [nodeIP], servingKey });
+  if (!(await credentials.start(signal))) {
+    await prepared.then((c) => c.stop()).catch(() => {});
+    return;
+  }
+  const creds = credentials.current;
+  void credentials.run(signal);
+
+  // 2b. Runtime (the version is read while the network services start).
   const registries = loadRegistries(opts.registriesConfig ?? "/etc/kubun/registries.yaml", join(agentDir, "containerd", "certs.d"));
-  let containerd: Containerd | undefined;
-  containerd = await startContainerd({ dir: join(agentDir, "containerd"), address: opts.containerdAddress, external: !!opts.containerdAddress });
+  const containerd = await prepared;
   const runtime = new CtrRuntime({ address: containerd.address, namespace: opts.containerdNamespace, stateDir: join(agentDir, "state"), hostsDir: registries.hostsDir, plainHttp: registries.plainHttp, auth: registries.auth });
   await importImages(runtime, join(agentDir, "images"), join(agentDir, "state", "imported.json"));
-  const runtimeVersion = await runtime.version();
+  const runtimeVersion = runtime.version();
+  runtimeVersion.catch(() => {}); // awaited below
 
   // 3. Network.
   const network = new CNINetwork({
@@ -131,14 +141,6 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     netnsPrefix: opts.nodeNetns ? `${opts.nodeNetns}-` : undefined,
   });
 
-  // 4. Join (cached credentials keep a restarted agent going while the server is away), through any known server.
-  const servers = new ServerPool(opts.server.split(",").map((u) => u.trim()), { stateFile: join(agentDir, "servers.json"), log: log.child("servers") });
-  // The node password and the kubelet's serving key go with the join; credentials are renewed in the background.
-  const servingKey = await ensureServingKey(join(agentDir, "serving"));
-  const credentials = new NodeCredentialManager({ server: () => servers.current(), failed: (s, e) => servers.failed(s, e), joinToken: opts.token, nodeName, dataDir: opts.dataDir, addresses: [nodeIP], servingKey });
-  if (!(await credentials.start(signal))) return;
-  const creds = credentials.current;
-  void credentials.run(signal);
   const client = createClient({ server: servers.current(), servers, token: creds.nodeToken, tokenSource: credentials.nodeToken, caPEM: creds.caPEM, userAgent: `kubelet/${nodeName}` });
 
   // 4b. Service proxy and cluster DNS share one Service/EndpointSlice watch, as system:kube-proxy (the node token
@@ -185,7 +187,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     taints: opts.nodeTaints,
     kubeReserved: opts.kubeReserved,
     kubeletPort,
-    runtimeVersion,
+    runtimeVersion: await runtimeVersion,
     dataDir: opts.dataDir,
   });
   const kubelet = new Kubelet({

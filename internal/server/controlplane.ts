@@ -203,8 +203,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   port = server.port;
 
   await ensureDefaultNamespaces(deps, ADMIN_USER);
-  await ensureLocalStorage(deps, ADMIN_USER, opts.defaultLocalStoragePath ?? join(opts.dataDir, "storage"));
-  if (opts.ingressClass !== false) await ensureDefaultIngressClass(deps, ADMIN_USER);
+  // Independent of each other (both need the namespaces): written together.
+  await Promise.all([
+    ensureLocalStorage(deps, ADMIN_USER, opts.defaultLocalStoragePath ?? join(opts.dataDir, "storage")),
+    opts.ingressClass !== false ? ensureDefaultIngressClass(deps, ADMIN_USER) : undefined,
+  ]);
   api.markReady();
 
   const localURL = `https://127.0.0.1:${port}`;
@@ -214,10 +217,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   writeKubeconfig(join(opts.dataDir, "server", "cred", "admin.kubeconfig"), { server: localURL, caPEM: pki.caCertPEM, token: tokens.adminToken, mode: 0o600 });
   if (opts.writeKubeconfig) writeKubeconfig(opts.writeKubeconfig, { server: localURL, caPEM: pki.caCertPEM, token: tokens.adminToken, mode: kcMode });
 
-  const componentTokens = {
-    scheduler: await authn.issueComponentToken("scheduler"),
-    "controller-manager": await authn.issueComponentToken("controller-manager"),
-  };
+  const [schedulerToken, controllerManagerToken] = await Promise.all([authn.issueComponentToken("scheduler"), authn.issueComponentToken("controller-manager")]);
+  const componentTokens = { scheduler: schedulerToken, "controller-manager": controllerManagerToken };
   const clientConfig: ClientConfig = { server: localURL, token: tokens.adminToken, caPEM: pki.caCertPEM };
   log.info("API server listening", { url, port });
 

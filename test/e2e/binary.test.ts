@@ -43,7 +43,8 @@ async function startServer(): Promise<void> {
 beforeAll(async () => {
   // Build into a folder with nothing else in it: the binary must carry its migrations and OpenAPI.
   const out = join(work, "build", "kubun");
-  const b = Bun.spawnSync(["bun", "build", "--compile", "--outfile", out, join(repo, "cmd/kubun.ts")], { cwd: repo, stderr: "pipe" });
+  // The flags of scripts/build.ts (bytecode included): what users run.
+  const b = Bun.spawnSync(["bun", "build", "--compile", "--minify", "--bytecode", "--sourcemap=none", "--outfile", out, join(repo, "cmd/kubun.ts")], { cwd: repo, stderr: "pipe" });
   if (b.exitCode !== 0) throw new Error(`build failed: ${b.stderr.toString()}`);
   copyFileSync(out, binary);
   Bun.spawnSync(["chmod", "+x", binary]);

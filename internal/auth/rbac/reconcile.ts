@@ -99,10 +99,14 @@ async function ensureObject(store: Store, kind: string, wanted: any): Promise<vo
  */
 export async function reconcileBootstrapPolicy(store: Store): Promise<void> {
   const p = bootstrapPolicy();
-  for (const o of p.clusterRoles) await ensureObject(store, "clusterroles", o);
-  for (const o of p.clusterRoleBindings) await ensureObject(store, "clusterrolebindings", o);
-  for (const o of p.roles) await ensureObject(store, "roles", o);
-  for (const o of p.roleBindings) await ensureObject(store, "rolebindings", o);
+  // All at once: the objects are independent, and concurrent writes share one store commit (one fsync for the
+  // ~100 objects of a first start instead of one each, which dominated the time to /readyz).
+  await Promise.all([
+    ...p.clusterRoles.map((o) => ensureObject(store, "clusterroles", o)),
+    ...p.clusterRoleBindings.map((o) => ensureObject(store, "clusterrolebindings", o)),
+    ...p.roles.map((o) => ensureObject(store, "roles", o)),
+    ...p.roleBindings.map((o) => ensureObject(store, "rolebindings", o)),
+  ]);
   log.info("bootstrap RBAC policy reconciled", {
     clusterRoles: p.clusterRoles.length,
     clusterRoleBindings: p.clusterRoleBindings.length,

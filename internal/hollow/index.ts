@@ -68,6 +68,8 @@ interface HollowNode {
   renewTimer?: ReturnType<typeof setTimeout>;
   statusTimer?: ReturnType<typeof setInterval>;
   readySince: string;
+  /** A status report that puts Ready back to True is under way. */
+  restoring?: boolean;
   /** Writes as this node (when per-node credentials are used). */
   client?: Client;
 }
@@ -306,7 +308,16 @@ class HollowRun {
 
   private onNode(n: Node): void {
     const hn = this.nodes.get(n.metadata?.name ?? "");
-    if (hn) hn.podCIDR = n.spec?.podCIDR;
+    if (!hn) return;
+    hn.podCIDR = n.spec?.podCIDR;
+    // The kubelet compares the status it would report with the stored one every 10 s (nodeStatusUpdateFrequency) and
+    // posts at once when they differ, so Ready set to Unknown by the node lifecycle controller after a late heartbeat
+    // is back to True within seconds — not at the next 5-minute report, by when NoExecute taints evict the pods.
+    const ready = n.status?.conditions?.find((c) => c.type === "Ready");
+    if (hn.stopped || !ready || ready.status === "True" || hn.restoring) return;
+    hn.restoring = true;
+    hn.readySince = nowRFC3339();
+    void this.reportStatus(hn).finally(() => (hn.restoring = false));
   }
 
   /** Moves one pod toward what a kubelet would report: running and ready, or gone when deleted. */

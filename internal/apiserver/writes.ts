@@ -216,6 +216,8 @@ export async function createStored(w: WriteCtx, input: KObject, opts: { managedA
 
 export interface UpdateResult {
   obj: KObject;
+  /** What the store holds now, when this update wrote it (renderStored answers with its bytes). */
+  kv?: KeyValue;
   created: boolean;
   /** True when the update removed the object (last finalizer gone). */
   deleted?: boolean;
@@ -271,9 +273,13 @@ export async function updateObject(
     next = (await admit({ deps, ri, user: w.user, operation: "UPDATE", subresource: w.subresource, namespace: w.namespace, name, object: next, oldObject: live, dryRun: w.dryRun, options: writeOptions(w, "UpdateOptions"), warnings: w.warnings }))!;
     next.metadata.resourceVersion = live.metadata.resourceVersion;
     const remove = shouldDeleteAfterUpdate(ri, next, live);
+    // Encoded once: the no-op check, the store and the answer use the same text.
+    const text = encode(next);
+    const parsed = JSON.parse(text) as KObject;
+    parsed.metadata.resourceVersion = live.metadata.resourceVersion;
     // A write that changes nothing is not written (upstream's GuaranteedUpdate compares the encoded bytes):
     // the stored object comes back, resourceVersion unchanged, no row and no watch event.
-    if (!remove && deepEqual(JSON.parse(JSON.stringify(next)), live)) return { obj: live, created: false };
+    if (!remove && deepEqual(parsed, live)) return { obj: live, created: false };
     if (w.dryRun) return { obj: next, created: false, deleted: remove };
     if (deps.serviceAllocator && ri.group === "" && ri.resource === "services" && !w.subresource) {
       // Dropped allocations are freed only once the update is stored (a failed write keeps them).
@@ -281,19 +287,23 @@ export async function updateObject(
     }
     try {
       if (remove) {
-        const gone = await deps.store.update(key, encode(next), kv!.modRevision, ttlFor(w));
+        const gone = await deps.store.update(key, text, kv!.modRevision, ttlFor(w));
         const del = await deps.store.delete(key, gone.modRevision);
         const out = decode(gone);
         out.metadata.resourceVersion = String(del.modRevision);
         if (deps.serviceAllocator && ri.resource === "services" && ri.group === "") await deps.serviceAllocator.release(out as any);
         return { obj: out, created: false, deleted: true };
       }
-      const stored = await deps.store.update(key, encode(next), kv!.modRevision, ttlFor(w));
-      const out = decode(stored);
+      const stored = await deps.store.update(key, text, kv!.modRevision, ttlFor(w));
+      let out: KObject;
+      if (stored.value === text) {
+        out = parsed;
+        out.metadata.resourceVersion = String(stored.modRevision);
+      } else out = decode(stored);
       if (deps.serviceAllocator && ri.group === "" && ri.resource === "services" && !w.subresource) {
         await deps.serviceAllocator.releaseDropped(live as any, out as any);
       }
-      return { obj: out, created: false };
+      return { obj: out, kv: stored, created: false };
     } catch (err) {
       if (err instanceof ConflictError) {
         if (pinned || !(await retry())) throw conflict(ri, name, MODIFIED);

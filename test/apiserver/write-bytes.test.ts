@@ -163,6 +163,39 @@ describe("create answers with the stored object", () => {
     expect(await must(await c.api("/api/v1/namespaces/wb/pods/p4"))).toEqual(p4);
   });
 
+  test("update, patch and apply answer with what GET and the MODIFIED event show; a no-op keeps its resourceVersion", async () => {
+    const base = await must(await c.api("/api/v1/namespaces/wb/configmaps", { method: "POST", headers: json, body: JSON.stringify({ metadata: { name: "u1", labels: { a: "1" } }, data: { k: "v" } }) }), [201]);
+    const path = "/api/v1/namespaces/wb/configmaps";
+    const check = async (send: () => Promise<Response>, type = "MODIFIED") => {
+      const rv = (await must(await c.api(path))).metadata.resourceVersion;
+      const watched = watchFor(path, rv, "u1", type);
+      const answer = await must(await send());
+      expect(Number(answer.metadata.resourceVersion)).toBeGreaterThan(Number(rv) - 1);
+      expect(await must(await c.api(`${path}/u1`))).toEqual(answer);
+      expect(await watched).toEqual(answer);
+      return answer;
+    };
+    const put = await check(() => c.api(`${path}/u1`, { method: "PUT", headers: json, body: JSON.stringify({ ...base, data: { k: "v2" } }) }));
+    expect(put.data).toEqual({ k: "v2" });
+    const merge = await check(() => c.api(`${path}/u1`, { method: "PATCH", headers: { "Content-Type": "application/merge-patch+json" }, body: JSON.stringify({ data: { m: "1" } }) }));
+    expect(merge.data).toEqual({ k: "v2", m: "1" });
+    const smp = await check(() => c.api(`${path}/u1`, { method: "PATCH", headers: { "Content-Type": "application/strategic-merge-patch+json" }, body: JSON.stringify({ metadata: { labels: { b: "2" } } }) }));
+    expect(smp.metadata.labels).toEqual({ a: "1", b: "2" });
+    const applied = await check(() => c.api(`${path}/u1?fieldManager=wb&force=true`, { method: "PATCH", headers: { "Content-Type": "application/apply-patch+yaml" }, body: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "u1" }, data: { s: "a" } }) }));
+    expect(applied.data.s).toBe("a");
+    expect(applied.metadata.managedFields.some((m: any) => m.manager === "wb" && m.operation === "Apply")).toBe(true);
+    // The same object again (and with a selfLink, which is never stored): nothing written, resourceVersion kept.
+    const again = await must(await c.api(`${path}/u1`, { method: "PUT", headers: json, body: JSON.stringify({ ...applied, metadata: { ...applied.metadata, selfLink: "/x" } }) }));
+    expect(again.metadata.resourceVersion).toBe(applied.metadata.resourceVersion);
+    expect(await must(await c.api(`${path}/u1`))).toEqual(applied);
+    // A status write of a pod answers with its stored bytes too.
+    await must(await c.api("/api/v1/namespaces/wb/pods", { method: "POST", headers: json, body: JSON.stringify(pod("ps")) }), [201]);
+    const live = await must(await c.api("/api/v1/namespaces/wb/pods/ps"));
+    const st = await must(await c.api("/api/v1/namespaces/wb/pods/ps/status", { method: "PUT", headers: json, body: JSON.stringify({ ...live, status: { ...live.status, phase: "Running" } }) }));
+    expect(st.status.phase).toBe("Running");
+    expect(await must(await c.api("/api/v1/namespaces/wb/pods/ps"))).toEqual(st);
+  });
+
   test("concurrent creates each get their own object back", async () => {
     const names = Array.from({ length: 40 }, (_, i) => `cc-${i}`);
     const answers = await Promise.all(names.map(async (n) => must(await c.api("/api/v1/namespaces/wb/configmaps", { method: "POST", headers: json, body: JSON.stringify({ metadata: { name: n }, data: { who: n } }) }), [201])));

@@ -6,7 +6,7 @@ import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
 import { queryBool } from "../queryopts.ts";
 import { checkPatchedTypes } from "./patcherrors.ts";
-import { renderObject } from "../respond.ts";
+import { renderStored } from "../respond.ts";
 import { qualifiedResource, StatusError, badRequest } from "../../api/status.ts";
 import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.ts";
 
@@ -157,5 +157,5 @@ export async function handlePatch(r: Rest): Promise<Response> {
     },
     { allowCreate: isApply, operation: isApply ? "Apply" : "Update", managedAlready: isApply },
   );
-  return renderObject(r.c, r.deps, r.ri, res.obj, res.created ? 201 : 200);
+  return renderStored(r.c, r.deps, r.ri, res, res.created ? 201 : 200);
 }

@@ -2,7 +2,7 @@ import { readObject } from "../body.ts";
 import { storageFormOf } from "../conversion.ts";
 import type { Rest } from "../rest.ts";
 import { writeCtx } from "../rest.ts";
-import { renderObject } from "../respond.ts";
+import { renderStored } from "../respond.ts";
 import { badRequest } from "../../api/status.ts";
 import { checkBodyIdentity, checkUnknownFields, updateObject } from "../writes.ts";
 
@@ -23,5 +23,5 @@ export async function handleUpdate(r: Rest): Promise<Response> {
     w.ri = form.ri;
   }
   const res = await updateObject(w, name, () => body);
-  return renderObject(r.c, r.deps, r.ri, res.obj, res.created ? 201 : 200);
+  return renderStored(r.c, r.deps, r.ri, res, res.created ? 201 : 200);
 }

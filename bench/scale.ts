@@ -166,9 +166,11 @@ try {
   // Pods as the user sees them: bound, Running.
   const bound = new Set<string>();
   const running = new Set<string>();
+  /** Pods deleted during the run: only the taint manager deletes here (NoExecute after NotReady), i.e. evictions. */
+  const evicted = new Set<string>();
   const podRv = (await must(await api(`/api/v1/namespaces/${NS}/pods?limit=1`))).metadata.resourceVersion;
   void watch(`/api/v1/namespaces/${NS}/pods?watch=1&resourceVersion=${podRv}&allowWatchBookmarks=false`, (type, obj) => {
-    if (type === "DELETED") return;
+    if (type === "DELETED") return void evicted.add(obj.metadata.name);
     if (obj.spec?.nodeName) bound.add(obj.metadata.name);
     if (obj.status?.phase === "Running") running.add(obj.metadata.name);
   });
@@ -216,20 +218,21 @@ try {
   );
   const createS = (performance.now() - c0) / 1000;
   progress(`${PODS} pods created in ${createS.toFixed(1)} s; waiting for all Running`);
-  while (running.size < PODS) {
+  const settled = () => new Set([...running, ...evicted]).size;
+  while (settled() < PODS) {
     if (performance.now() - c0 > 1_800_000) throw new Error(`only ${bound.size} bound, ${running.size} Running after 30 min`);
     await Bun.sleep(200);
   }
   const runningS = (performance.now() - c0) / 1000;
   const cpuPerPod = ((cpuSeconds(server.pid) - cpu0) * 1000) / PODS;
-  progress(`all ${PODS} Running ${runningS.toFixed(1)} s after the first create; server RSS ${rssMiB(server.pid).toFixed(0)} MiB`);
+  progress(`all ${PODS - evicted.size} Running (${evicted.size} evicted) ${runningS.toFixed(1)} s after the first create; server RSS ${rssMiB(server.pid).toFixed(0)} MiB`);
 
   // 3. Steady phase: readers go on, plus a light patch load (10/s), while every node heartbeats.
   progress(`steady phase, ${STEADY_S} s`);
   const s0 = performance.now();
   while (performance.now() - s0 < STEADY_S * 1000) {
     const i = Math.floor(Math.random() * PODS);
-    await timedCall(lat.mutating, `/api/v1/namespaces/${NS}/pods/scale-${i}`, { method: "PATCH", headers: { "Content-Type": "application/merge-patch+json" }, body: JSON.stringify({ metadata: { annotations: { touched: String(Date.now()) } } }) });
+    await timedCall(lat.mutating, `/api/v1/namespaces/${NS}/pods/scale-${i}`, { method: "PATCH", headers: { "Content-Type": "application/merge-patch+json" }, body: JSON.stringify({ metadata: { annotations: { touched: String(Date.now()) } } }) }, [200, 404]);
     await Bun.sleep(100);
   }
   readersOn = false;
@@ -240,6 +243,7 @@ try {
   for (const beat of nodeBeat.values()) statusAgeMax = Math.max(statusAgeMax, (now - beat) / 1000);
   const metrics1 = histogramByClass(await (await api("/metrics")).text());
   const rssEnd = rssMiB(server.pid);
+  const notReadyAtEnd = NODES - nodeReady.size;
   const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
   peakRss = Math.max(peakRss, hwm, rssEnd);
 
@@ -256,8 +260,9 @@ try {
     { id: "scale.get.p99", label: "GET p99 (node, pod)", value: percentile(lat.get, 99), unit: "ms", better: "lower", note: `${lat.get.length} calls; ${inServer("get")}` },
     { id: "scale.list-ns.p99", label: "namespace LIST p99 (pods, limit 500)", value: percentile(lat.listNs, 99), unit: "ms", better: "lower", note: `${lat.listNs.length} calls` },
     { id: "scale.list-cluster.p99", label: "cluster LIST p99 (nodes, limit 500)", value: percentile(lat.listCluster, 99), unit: "ms", better: "lower", note: `${lat.listCluster.length} calls; LIST ${inServer("list")}` },
-    { id: "scale.lease-gap", label: `largest node Lease renewal gap (interval ${LEASE_INTERVAL_S} s)`, value: leaseGapMax, unit: "s", better: "lower", note: `${leaseRenewals.toLocaleString("en-US")} renewals, p99 gap ${percentile(leaseGaps, 99).toFixed(2)} s; largest gap between arrivals at a watcher ${leaseArrivalGapMax.toFixed(2)} s; ${notReadyTransitions} NotReady transitions` },
+    { id: "scale.lease-gap", label: `largest node Lease renewal gap (interval ${LEASE_INTERVAL_S} s)`, value: leaseGapMax, unit: "s", better: "lower", note: `${leaseRenewals.toLocaleString("en-US")} renewals, p99 gap ${percentile(leaseGaps, 99).toFixed(2)} s; largest gap between arrivals at a watcher ${leaseArrivalGapMax.toFixed(2)} s; ${notReadyTransitions} NotReady transitions, ${notReadyAtEnd} nodes NotReady at the end, ${evicted.size} pods evicted` },
     { id: "scale.status-gap", label: `largest NodeStatus report gap (interval ${STATUS_INTERVAL_S} s)`, value: Math.max(statusGapMax, statusAgeMax), unit: "s", better: "lower", note: `${statusReports.toLocaleString("en-US")} reports watched; oldest report at the end ${statusAgeMax.toFixed(0)} s old` },
+    { id: "scale.evicted", label: "pods evicted (NotReady nodes' NoExecute taints)", value: evicted.size, unit: "pods", better: "lower", note: `${notReadyTransitions} NotReady transitions during the run` },
     { id: "scale.running", label: `${PODS.toLocaleString("en-US")} pods created → all Running`, value: runningS, unit: "s", better: "lower", note: `created in ${createS.toFixed(1)} s (${(PODS / createS).toFixed(0)}/s); nodes joined in ${joinS.toFixed(1)} s; server CPU ${cpuPerPod.toFixed(2)} ms per pod (create + bind + status)` },
   );
   console.log(`kubun scale: ${tag} (hollow, separate process), ${cpus().length} CPUs, load ${load}${quick ? ", --quick" : ""}`);

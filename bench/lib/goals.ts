@@ -71,6 +71,7 @@ export const GOALS: Record<string, Goal> = {
   // Never late: a renewal comes one interval after the previous one finished, plus at most the API's 1 s p99.
   "scale.lease-gap": { goal: 11, goalText: "≤ 11 s (10 s + 1 s)", upstream: "kubelet: Lease renewed every 10 s; NotReady after 40 s" },
   "scale.status-gap": { goal: 301, goalText: "≤ 301 s (300 s + 1 s)", upstream: "kubelet: nodeStatusReportFrequency 5 min" },
+  "scale.evicted": { goal: 0, goalText: "none", upstream: "" },
   "scale.running": { upstream: "upstream SLO: p99 ≤ 5 s pod start-up (per pod)" },
   "storegrowth.db-size": { goal: 50, goalText: "≤ 50 MB", upstream: "etcd: 2 GB quota, defragmented by hand" },
   "storegrowth.worst-write": { goal: 100, goalText: "≤ 100 ms", upstream: "" },

@@ -786,7 +786,7 @@ export class Kubelet {
     if (!pod.spec?.hostNetwork) await this.opts.network.teardown(rec.uid).catch((e) => log.warn("network teardown failed", { error: e }));
     await teardownVolumes(this.podDir(rec.uid));
     const m = pod.metadata!;
-    rmSync(join(this.podLogDir, `${m.namespace}_${m.name}_${rec.uid}`), { recursive: true, force: true });
+    await fsp.rm(join(this.podLogDir, `${m.namespace}_${m.name}_${rec.uid}`), { recursive: true, force: true });
     if (!rec.apiGone) {
       try {
         rec.phase ??= undefined;

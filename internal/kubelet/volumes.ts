@@ -202,5 +202,5 @@ export async function teardownVolumes(podDir: string): Promise<void> {
     const d = join(root, name);
     if (isMountpoint(d, mounts)) umountLazy(d);
   }
-  rmSync(root, { recursive: true, force: true });
+  await fsp.rm(root, { recursive: true, force: true });
 }

@@ -438,16 +438,15 @@ export class CtrRuntime implements Runtime {
     const pump = this.pumps.get(id);
     this.pumps.delete(id);
     await pump?.close();
-    await this.ctr(["containers", "delete", id], { allowFail: true });
-    const rootfs = join(this.opts.stateDir, "rootfs", id);
+    const rootfs = this.rootfsPath(id);
     umountLazy(rootfs);
-    await this.ctr(["snapshots", "rm", id], { allowFail: true });
-    rmSync(rootfs, { recursive: true, force: true });
+    // Our container records name no snapshot (the spec has the rootfs path), so both go at once.
+    await Promise.all([this.ctr(["containers", "delete", id], { allowFail: true }), this.ctr(["snapshots", "rm", id], { allowFail: true })]);
+    await fsp.rm(rootfs, { recursive: true, force: true });
     const fifos = this.fifos(id);
     void this.stdins.get(id)?.close();
     this.stdins.delete(id);
-    for (const f of [join(this.opts.stateDir, "specs", `${id}.json`), join(this.opts.stateDir, "meta", `${id}.json`), fifos.dir])
-      rmSync(f, { recursive: true, force: true });
+    await Promise.all([join(this.opts.stateDir, "specs", `${id}.json`), join(this.opts.stateDir, "meta", `${id}.json`), fifos.dir].map((f) => fsp.rm(f, { recursive: true, force: true })));
     this.metas.delete(id);
     this.exits.delete(id);
     this.ooms.delete(id);

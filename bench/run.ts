@@ -2,6 +2,8 @@
 // below and any other bench:<name> script in package.json; each also runs alone: `bun run bench:<name>`), collects the JSON each writes to <repo>/.tmp/bench/<name>.json, and
 // writes bench/RESULTS.md — one table per area with the figure, the goal (issue 17), the upstream anchor and the
 // ratio, plus the machine and the load average before/after — and the summary in README.md's performance section.
+// bench:release measures the key figures of this checkout and of the previous release with the same load generator;
+// its values fill the "previous release" column of every table whose figure it measured.
 // Benchmarks that need root, containerd or etcd fail on their own; their failure is recorded, the run goes on.
 // --render runs nothing: it rewrites RESULTS.md (and the README summary) from the last results in .tmp/bench.
 import "../test/helpers/tmpdir.ts"; // first: any temp dir goes under <repo>/.tmp

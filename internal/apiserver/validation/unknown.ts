@@ -1,12 +1,23 @@
 // Unknown-field detection for fieldValidation=Strict/Warn, driven by the generated OpenAPI definitions
 // (what upstream's strict JSON decoding into typed structs finds).
 import type { ResourceInfo } from "../../api/resources.ts";
-import { definitionNameForKind, definitions, deref, type Schema } from "../openapi/definitions.ts";
+import { definitionNameForKind, definitions, refName, type Schema } from "../openapi/definitions.ts";
+
+// "#/definitions/X" → "X", once per schema object (the walk resolves a $ref at every field of every write). The
+// definition itself is looked up each time: custom resources' definitions can be replaced.
+const refNames = new WeakMap<Schema, string>();
+function resolve(schema: Schema): Schema {
+  const s: Schema = schema.allOf?.[0] ?? schema;
+  if (typeof s.$ref !== "string") return s;
+  let name = refNames.get(s);
+  if (name === undefined) refNames.set(s, (name = refName(s.$ref)));
+  return definitions()[name] ?? schema;
+}
 
 // The path is kept as a stack of segments and printed only for an unknown field: a valid object builds no strings.
 function walk(value: unknown, schema: Schema | undefined, path: (string | number)[], out: string[], depth: number) {
   if (!schema || value === null || value === undefined || depth > 64) return;
-  const s = deref(schema.allOf?.[0] ?? schema) ?? schema;
+  const s = resolve(schema);
   if (Array.isArray(value)) {
     const items = s.items;
     if (!items) return;

@@ -26,6 +26,8 @@ import { containerRecord, podKey, type ContainerRecord, type PodRecord, type Ter
 import { apiRefs, type PodRefs } from "./refs.ts";
 import { setupVolumes, teardownVolumes } from "./volumes.ts";
 import { sweepLeftovers } from "./sweep.ts";
+import { Slots } from "./slots.ts";
+import { availableParallelism } from "node:os";
 
 const log = logger("kubelet");
 
@@ -76,6 +78,8 @@ export class Kubelet {
   private relistAgain = false;
   private stopped = false;
   private exitWaiters = new Map<string, (() => void)[]>();
+  /** CNI setups and container starts running at once: 4 per core (8 on a 2-core node), the rest queue in order. */
+  readonly starts = new Slots(Math.max(4, 4 * availableParallelism()));
   /** When this process started each container: a relist that began earlier cannot have seen it. */
   private startedLocally = new Map<string, number>();
   /** Resolves once the first relist has adopted what a previous run left. */
@@ -120,7 +124,9 @@ export class Kubelet {
       return sweepLeftovers({ keep, network: this.opts.network, podsDir: join(this.opts.agentDir, "pods"), podLogDir: this.podLogDir, log });
     });
     for (const uid of this.records.keys()) this.queue.add(uid);
-    for (let i = 0; i < 8; i++) void this.worker();
+    // One worker per pod, as upstream's pod workers (up to 64 pods synced at once): a pod waiting out its grace
+    // period never holds up another pod's start. What costs CPU in a start is bounded by `starts`.
+    for (let i = 0; i < 64; i++) void this.worker();
     this.relistTimer = setInterval(() => this.triggerRelist(), this.opts.relistMs ?? 10_000);
     // Periodic resync: refresh statuses, volumes, and retry anything that failed without a requeue.
     const resync = setInterval(() => {
@@ -354,14 +360,14 @@ export class Kubelet {
       }
       try {
         const net = await traced(`network ${uid}`, () =>
-          this.opts.network.setup({
+          this.starts.run(() => this.opts.network.setup({
             uid,
             namespace: pod.metadata!.namespace!,
             name: pod.metadata!.name!,
             portMappings: [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
               (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() as any, hostIP: p.hostIP })),
             ),
-          }),
+          })),
         );
         rec.ips = net.ips;
         rec.netnsPath = net.netnsPath;
@@ -651,7 +657,7 @@ export class Kubelet {
     }
     try {
       this.startedLocally.set(id, Number.POSITIVE_INFINITY);
-      await traced(`start ${id}`, () => this.opts.runtime.start(spec));
+      await traced(`start ${id}`, () => this.starts.run(() => this.opts.runtime.start(spec)));
       this.startedLocally.set(id, performance.now());
     } catch (e) {
       this.startedLocally.delete(id);

@@ -91,6 +91,23 @@ test("init containers run in order before the app container", async () => {
   expect(logs.stdout).toBe("first\nsecond\n");
 }, 60_000);
 
+test("pods waiting out their grace period do not hold up a new pod's start", async () => {
+  // More terminating pods than the kubelet once had pod workers (8), each ignoring SIGTERM for 20 s.
+  const names = Array.from({ length: 10 }, (_, i) => `slow-stop-${i}`);
+  await Promise.all(names.map((n) => pods().create(busyboxPod(n, "node-a", "while true; do sleep 0.2; done", { terminationGracePeriodSeconds: 20 }))));
+  for (const n of names) await waitPod(env, n, (p) => p.status?.phase === "Running", "Running", 60_000);
+  await Promise.all(names.map((n) => pods().delete(n)));
+  await Bun.sleep(500); // the kubelet is now waiting out their grace periods
+  await pods().create(busyboxPod("fresh", "node-a", "exec sleep 3600"));
+  await waitPod(env, "fresh", (p) => p.status?.phase === "Running", "Running", 60_000);
+  // Started while every one of them was still terminating.
+  const left = (await pods().list()).items.filter((p: any) => names.includes(p.metadata.name) && p.metadata.deletionTimestamp);
+  expect(left.length).toBe(names.length);
+  await Promise.all(names.map((n) => pods().delete(n, { gracePeriodSeconds: 0 }).catch(() => {})));
+  await pods().delete("fresh", { gracePeriodSeconds: 0 });
+  await waitFor("pods gone", async () => (await pods().list()).items.every((p: any) => !names.includes(p.metadata.name) && p.metadata.name !== "fresh"), 60_000);
+}, 120_000);
+
 test("graceful deletion: a TERM handler ends the pod early; a pod ignoring TERM is killed after its grace period", async () => {
   const out = `${env.world.dir}/polite-out`;
   await pods().create(

@@ -71,6 +71,9 @@ export async function startContainerd(opts: ContainerdOptions): Promise<Containe
   const logFd = openSync(join(opts.dir, "containerd.log"), "a");
   // Own process group (detached) so that the agent's death does not take containerd — and the pods — with it.
   const proc: Subprocess = Bun.spawn(["containerd", "--config", cfgPath], {
+    // An idle node's containerd holds little heap: collecting at 25 % growth instead of Go's 100 % keeps ~2 MB
+    // off its RSS (its image unpacking pays a few more collections). An operator's own GOGC wins.
+    env: { ...process.env, GOGC: process.env.GOGC ?? "25" },
     stdin: "ignore",
     stdout: logFd,
     stderr: logFd,

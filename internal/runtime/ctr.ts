@@ -13,6 +13,7 @@ import { mountFs, umountLazy } from "./mount.ts";
 import { LogPump } from "./logpump.ts";
 import { StdinFifo } from "./stdin.ts";
 import { TasksAPI } from "./tasks-api.ts";
+import { subscribeEvents, type ContainerdEvent, type EventSubscription } from "./events-api.ts";
 import { buildSpec } from "./oci-spec.ts";
 import { CommandError, run, traced } from "./run.ts";
 import type { AttachOptions, ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime } from "./types.ts";
@@ -76,7 +77,7 @@ export class CtrRuntime implements Runtime {
   private exits = new Map<string, { code: number; at: Date }>();
   private ooms = new Set<string>();
   private exitCbs: ((id: string) => void)[] = [];
-  private events?: ReturnType<typeof Bun.spawn>;
+  private events?: EventSubscription;
   private closed = false;
   private imageCache = new Map<string, ImageInfo & { chainId: string }>();
   /** Containers between `ctr run` and a running task: a relist must not mistake them for exited ones. */
@@ -95,45 +96,27 @@ export class CtrRuntime implements Runtime {
     return run(["ctr", "--address", this.opts.address, "-n", this.ns, ...args], { timeoutMs: 120_000, ...o });
   }
 
-  /** `ctr events` tells us at once when a task exits or is OOM-killed; restarted if it dies. */
+  /**
+   * containerd's events tell us at once when a task exits or is OOM-killed, and when an image changes. Read
+   * in-process over gRPC (events-api.ts), not through a `ctr events` helper process; resubscribed if it breaks.
+   */
   private watchEvents(): void {
-    if (this.closed) return;
-    const proc = Bun.spawn(["ctr", "--address", this.opts.address, "-n", this.ns, "events"], { stdout: "pipe", stderr: "ignore", stdin: "ignore" });
-    this.events = proc;
-    // Image events missed while no helper listened may have changed what a name points to.
-    this.forgetImages();
-    (async () => {
-      const dec = new TextDecoder();
-      let buf = "";
-      for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
-        buf += dec.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          this.onEventLine(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-        }
-      }
-    })().finally(() => {
-      this.forgetImages();
-      if (!this.closed) setTimeout(() => this.watchEvents(), 1000);
+    this.events = subscribeEvents(this.opts.address, this.ns, {
+      event: (e) => this.onEvent(e),
+      // Image events missed while no subscription listened may have changed what a name points to.
+      gap: () => this.forgetImages(),
     });
   }
 
-  private onEventLine(line: string): void {
-    // "<time> <namespace> <topic> <json>"
-    const m = /^\S+ \S+ \S+ \S+ (\S+) (\/(?:tasks|images)\/\S+) (\{.*\})$/.exec(line);
-    if (!m || m[1] !== this.ns) return;
-    if (m[2].startsWith("/images/")) return this.forgetImages(); // created, updated (re-tagged) or deleted
-    try {
-      const ev = JSON.parse(m[3]!);
-      if (m[2] === "/tasks/exit" && ev.container_id && ev.id === ev.container_id) {
-        this.exits.set(ev.container_id, { code: ev.exit_status ?? 0, at: ev.exited_at ? new Date(ev.exited_at) : new Date() });
-        for (const done of this.attached.get(ev.container_id) ?? []) done(ev.exit_status ?? 0);
-        for (const cb of this.exitCbs) cb(ev.container_id);
-      } else if (m[2] === "/tasks/oom" && ev.container_id) {
-        this.ooms.add(ev.container_id);
-      }
-    } catch {}
+  private onEvent({ topic, event: ev }: ContainerdEvent): void {
+    if (topic.startsWith("/images/")) return this.forgetImages(); // created, updated (re-tagged) or deleted
+    if (topic === "/tasks/exit" && ev.container_id && ev.id === ev.container_id) {
+      this.exits.set(ev.container_id, { code: ev.exit_status ?? 0, at: ev.exited_at ? new Date(ev.exited_at) : new Date() });
+      for (const done of this.attached.get(ev.container_id) ?? []) done(ev.exit_status ?? 0);
+      for (const cb of this.exitCbs) cb(ev.container_id);
+    } else if (topic === "/tasks/oom" && ev.container_id) {
+      this.ooms.add(ev.container_id);
+    }
   }
 
   onExit(cb: (id: string) => void): void {
@@ -153,7 +136,7 @@ export class CtrRuntime implements Runtime {
 
   /**
    * Resolved references (name → image), kept until containerd reports an image event (a pull, import, re-tag
-   * or removal) or the `ctr events` helper restarts: a pod start then costs no `ctr images ls`. Concurrent
+   * or removal) or the event subscription restarts: a pod start then costs no `ctr images ls`. Concurrent
    * lookups of one name share a single resolution. The generation guards against a resolution that started
    * before an image event storing what it read.
    */
@@ -528,7 +511,7 @@ export class CtrRuntime implements Runtime {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.events?.kill();
+    this.events?.close();
     this.tasks.close();
     for (const p of this.pumps.values()) await p.close(false);
     this.pumps.clear();

@@ -75,7 +75,9 @@ function retryable(e: unknown, method: string, payload: string | undefined): boo
 
 export function createClient(cfg: ClientConfig): Client {
   const base = cfg.server.replace(/\/+$/, "");
-  const tls = cfg.caPEM ? { ca: cfg.caPEM } : undefined;
+  // Over the private socket the URL only names the Host header; TLS is not spoken there.
+  const unixBase = cfg.unixSocket ? base.replace(/^https:/, "http:") : undefined;
+  const tls = cfg.caPEM && !cfg.unixSocket ? { ca: cfg.caPEM } : undefined;
   const commonHeaders: Record<string, string> = {
     Accept: "application/json",
     "User-Agent": cfg.userAgent ?? "kubun",
@@ -108,7 +110,9 @@ export function createClient(cfg: ClientConfig): Client {
     for (let attempt = 0, switched = 0; ; attempt++) {
       const server = cfg.servers?.current() ?? base;
       try {
-        res = await fetch(server + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
+        res = unixBase
+          ? await fetch(unixBase + path, { method, headers: h, body: payload, unix: cfg.unixSocket, signal } as RequestInit)
+          : await fetch(server + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
         break;
       } catch (e) {
         if (cfg.servers && !signal?.aborted && isUnreachable(e)) {

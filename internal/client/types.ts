@@ -18,6 +18,11 @@ export interface ClientConfig {
   caPEM?: string;
   /** Identifies the component in managedFields and logs. */
   userAgent?: string;
+  /**
+   * The API server's private unix socket (plain HTTP; mode 0600): components inside the server process talk to
+   * it directly instead of through the TLS listener — no TLS state per connection on either side, no splice.
+   */
+  unixSocket?: string;
 }
 
 export interface ResourceRef {

@@ -35,3 +35,11 @@ export function bucketPercentile(before: Map<string, number> | undefined, after:
   for (const le of les) if ((after.get(le) ?? 0) - (before?.get(le) ?? 0) >= (p / 100) * total) return { le: le === "+Inf" ? Infinity : Number(le), count: total };
   return { le: NaN, count: total };
 }
+
+/** Cumulative bucket counts (le → count) of one verb and resource, from the server's Prometheus text. */
+export function histogramOf(metricsText: string, verb: string, resource: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const re = new RegExp(`^apiserver_request_duration_seconds_bucket\\{verb="${verb}",resource="${resource}",le="([^"]+)"\\} (\\d+)$`, "gm");
+  for (const m of metricsText.matchAll(re)) out.set(m[1]!, Number(m[2]));
+  return out;
+}

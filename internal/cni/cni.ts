@@ -2,7 +2,6 @@
 // IPAM on the node's podCIDR, portmap for hostPort; host-gw routes to other nodes; masquerade of pod traffic
 // leaving the cluster CIDR with one nft table. Results are cached on disk for DEL and for agent restarts.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { addNetns, delNetns } from "../runtime/netns.ts";
@@ -217,7 +216,8 @@ table ip kubun-nat {
     const netnsPath = cached?.netnsPath ?? `/var/run/netns/${this.netnsName(uid)}`;
     if (cached) await this.teardownWith(uid, netnsPath, cached.config, cached.results);
     else delNetns(this.netnsName(uid));
-    await Promise.all([fsp.rm(this.cachePath(uid), { force: true }), fsp.rm(this.markerPath(uid), { force: true })]);
+    rmSync(this.cachePath(uid), { force: true });
+    rmSync(this.markerPath(uid), { force: true });
   }
 
   async syncRoutes(routes: NodeRoute[]): Promise<void> {

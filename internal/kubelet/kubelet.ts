@@ -5,7 +5,6 @@
 // The API is reached only through internal/client; quantities and well-known names come from internal/api.
 import type { Container, Pod, PodStatus } from "kubernetes-types/core/v1";
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
-import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import type { Client } from "../client/client.ts";
 import { createEventRecorder, type EventRecorder } from "../client/events.ts";
@@ -384,7 +383,7 @@ export class Kubelet {
     let volumes: Map<string, string>;
     try {
       volumes = await (volumesEarly ?? this.podVolumes(rec));
-      await this.writeEtcFiles(rec);
+      this.writeEtcFiles(rec);
     } catch (e) {
       this.event(rec, "Warning", "FailedMount", `MountVolume.SetUp failed: ${(e as Error).message}`);
       for (const cr of Object.values(rec.containers)) if (!cr.running && !cr.terminated) cr.waiting = { reason: "ContainerCreating" };
@@ -446,7 +445,7 @@ export class Kubelet {
     };
   }
 
-  private async writeEtcFiles(rec: PodRecord): Promise<void> {
+  private writeEtcFiles(rec: PodRecord): void {
     const dir = this.podDir(rec.uid);
     const pod = rec.pod;
     const hostname = (pod.spec?.hostname ?? pod.metadata!.name!).slice(0, 63);
@@ -469,16 +468,17 @@ export class Kubelet {
     } else {
       resolv = `search ${ns}.svc.${domain} svc.${domain} ${domain}\nnameserver ${this.opts.clusterDNS ?? "10.43.0.10"}\noptions ndots:5\n`;
     }
-    // Asynchronous, as every file a pod start writes: pods started together must not queue behind one disk write.
-    const write = async (name: string, text: string) => {
+    const write = (name: string, text: string) => {
       const f = join(dir, name);
       try {
-        if ((await fsp.readFile(f, "utf8")) === text) return;
+        if (readFileSync(f, "utf8") === text) return;
       } catch {}
-      await fsp.writeFile(f, text);
+      writeFileSync(f, text);
     };
-    await fsp.mkdir(dir, { recursive: true });
-    await Promise.all([write("etc-hosts", hosts), write("resolv.conf", resolv), write("hostname", hostname + "\n")]);
+    mkdirSync(dir, { recursive: true });
+    write("etc-hosts", hosts);
+    write("resolv.conf", resolv);
+    write("hostname", hostname + "\n");
   }
 
   private logDir(rec: PodRecord, container: string): string {
@@ -601,17 +601,17 @@ export class Kubelet {
     let termFile: string | undefined;
     if (termPath && !has(termPath)) {
       termFile = join(dir, "containers", c.name, `${attempt}-termination-log`);
-      await fsp.mkdir(join(dir, "containers", c.name), { recursive: true });
-      await fsp.writeFile(termFile, "", { mode: 0o666 });
-      await fsp.chmod(termFile, 0o666);
+      mkdirSync(join(dir, "containers", c.name), { recursive: true });
+      writeFileSync(termFile, "", { mode: 0o666 });
+      chmodSync(termFile, 0o666);
       mounts.push({ source: termFile, destination: termPath });
     }
     const limits = c.resources?.limits ?? {};
     const requests = c.resources?.requests ?? {};
     const logDir = this.logDir(rec, c.name);
-    await fsp.mkdir(logDir, { recursive: true });
+    mkdirSync(logDir, { recursive: true });
     // Keep the current and the previous instance's log, as upstream.
-    for (const f of await fsp.readdir(logDir)) {
+    for (const f of readdirSync(logDir)) {
       const n = Number(f.split(".")[0]);
       if (Number.isFinite(n) && n < restartCount - 1) rmSync(join(logDir, f), { force: true });
     }
@@ -792,7 +792,7 @@ export class Kubelet {
     if (!pod.spec?.hostNetwork) await this.opts.network.teardown(rec.uid).catch((e) => log.warn("network teardown failed", { error: e }));
     await teardownVolumes(this.podDir(rec.uid));
     const m = pod.metadata!;
-    await fsp.rm(join(this.podLogDir, `${m.namespace}_${m.name}_${rec.uid}`), { recursive: true, force: true });
+    rmSync(join(this.podLogDir, `${m.namespace}_${m.name}_${rec.uid}`), { recursive: true, force: true });
     if (!rec.apiGone) {
       try {
         rec.phase ??= undefined;

@@ -3,7 +3,6 @@
 // (a new ..data directory swapped in, as upstream's AtomicWriter) so a refresh never shows half a set of files.
 import type { KeyToPath, Pod, Volume } from "kubernetes-types/core/v1";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import * as fsp from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { quantityValue } from "../api/quantity.ts";
 import { mountPoints, umountLazy } from "../runtime/mount.ts";
@@ -71,7 +70,7 @@ async function setupVolume(pod: Pod, v: Volume, ctx: VolumeContext): Promise<str
     throw e;
   }
   if (files) {
-    await writeAtomic(dir, files, defaultMode(v));
+    writeAtomic(dir, files, defaultMode(v));
     return dir;
   }
   throw new ConfigError(`volume ${v.name}: unsupported volume type`);
@@ -152,16 +151,16 @@ async function contentFiles(pod: Pod, v: Volume, ctx: VolumeContext, dir: string
 
 /**
  * Writes files into dir/..<stamp>, points dir/..data at it, and links each top-level name through ..data.
- * Asynchronous: several pods start at once, and a node's disk (an SD card) must not stall the others' work.
+ * Synchronous on purpose: node:fs/promises' thread pool costs the agent ~5 MiB of RSS once used.
  */
-async function writeAtomic(dir: string, files: Files, mode: number): Promise<void> {
+function writeAtomic(dir: string, files: Files, mode: number): void {
   // Unchanged content: nothing to write (refreshes must not wear out SD cards).
   const dataDir = join(dir, "..data");
   if (existsSync(dataDir)) {
     let same = true;
     for (const [p, f] of files) {
       try {
-        const cur = await fsp.readFile(join(dataDir, p));
+        const cur = readFileSync(join(dataDir, p));
         if (Buffer.compare(cur, Buffer.from(f.data as any)) !== 0) same = false;
       } catch {
         same = false;
@@ -172,24 +171,22 @@ async function writeAtomic(dir: string, files: Files, mode: number): Promise<voi
   }
   const stamp = `..${new Date().toISOString().replace(/[-:.]/g, "_")}`;
   const tsDir = join(dir, stamp);
-  await fsp.mkdir(tsDir, { recursive: true });
-  await Promise.all(
-    [...files].map(async ([p, f]) => {
-      const full = join(tsDir, p);
-      if (p.includes("/")) await fsp.mkdir(dirname(full), { recursive: true });
-      await fsp.writeFile(full, f.data as any, { mode: f.mode ?? mode });
-      await fsp.chmod(full, f.mode ?? mode); // exact, whatever the umask
-    }),
-  );
+  mkdirSync(tsDir, { recursive: true });
+  for (const [p, f] of files) {
+    const full = join(tsDir, p);
+    if (p.includes("/")) mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, f.data as any);
+    chmodSync(full, f.mode ?? mode);
+  }
   const tmpLink = join(dir, "..data_tmp");
-  await fsp.rm(tmpLink, { force: true });
-  await fsp.symlink(stamp, tmpLink);
-  await fsp.rename(tmpLink, dataDir);
+  rmSync(tmpLink, { force: true });
+  symlinkSync(stamp, tmpLink);
+  renameSync(tmpLink, dataDir);
   const top = new Set([...files.keys()].map((p) => p.split("/")[0]!));
-  for (const name of top) if (!existsSync(join(dir, name))) await fsp.symlink(join("..data", name), join(dir, name));
-  for (const e of await fsp.readdir(dir)) {
-    if (e.startsWith("..") && e !== stamp && e !== "..data") await fsp.rm(join(dir, e), { recursive: true, force: true });
-    else if (!e.startsWith("..") && !top.has(e)) await fsp.rm(join(dir, e), { recursive: true, force: true });
+  for (const name of top) if (!existsSync(join(dir, name))) symlinkSync(join("..data", name), join(dir, name));
+  for (const e of readdirSync(dir)) {
+    if (e.startsWith("..") && e !== stamp && e !== "..data") rmSync(join(dir, e), { recursive: true, force: true });
+    else if (!e.startsWith("..") && !top.has(e)) rmSync(join(dir, e), { recursive: true, force: true });
   }
 }
 
@@ -202,5 +199,5 @@ export async function teardownVolumes(podDir: string): Promise<void> {
     const d = join(root, name);
     if (isMountpoint(d, mounts)) umountLazy(d);
   }
-  await fsp.rm(root, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
 }

@@ -4,7 +4,6 @@
 // the container has `stdin: true`), handed to the shim through the Tasks API (tasks-api.ts: ctr cannot), and
 // labels that carry the pod uid / container name / restart count so that a restarted agent adopts what it started.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { execInContainer } from "./exec.ts";
@@ -268,8 +267,8 @@ export class CtrRuntime implements Runtime {
   private async mountRootfs(id: string, chainId: string): Promise<string> {
     const target = this.rootfsPath(id);
     // One ctr call: prepare the snapshot and print its mounts as JSON.
-    const [r] = await Promise.all([this.ctr(["snapshots", "prepare", "--mounts", id, chainId]), fsp.mkdir(target, { recursive: true })]);
-    const out = r.stdout.trim();
+    mkdirSync(target, { recursive: true });
+    const out = (await this.ctr(["snapshots", "prepare", "--mounts", id, chainId])).stdout.trim();
     const mounts = JSON.parse(out) as { Type?: string; type?: string; Source?: string; source?: string; Options?: string[]; options?: string[] }[];
     const m = mounts[0];
     if (!m || mounts.length !== 1) throw new Error(`unexpected snapshot mounts: ${out}`);
@@ -309,8 +308,8 @@ export class CtrRuntime implements Runtime {
       const creating = (userByName ? mounting : Promise.resolve(this.rootfsPath(id))).then(async (rootfs) => {
         const oci = buildSpec(spec, image, rootfs, this.resolveUser(spec, image, rootfs));
         const specPath = join(this.opts.stateDir, "specs", `${id}.json`);
-        // Asynchronous writes: containers started together must not queue behind one disk write.
-        await Promise.all([fsp.writeFile(specPath, JSON.stringify(oci)), fsp.writeFile(join(this.opts.stateDir, "meta", `${id}.json`), JSON.stringify(meta))]);
+        writeFileSync(specPath, JSON.stringify(oci));
+        writeFileSync(join(this.opts.stateDir, "meta", `${id}.json`), JSON.stringify(meta));
         this.metas.set(id, meta);
         const args = ["containers", "create", "--config", specPath];
         for (const [k, v] of Object.entries(labels)) args.push("--label", `${k}=${v}`);
@@ -319,12 +318,13 @@ export class CtrRuntime implements Runtime {
       });
       // With a terminal the shim sends everything to stdout, as upstream (no stderr stream).
       const outs = spec.tty ? [fifos.stdout] : [fifos.stdout, fifos.stderr];
-      const piping = fsp.rm(fifos.dir, { recursive: true, force: true }).then(async () => {
-        await fsp.mkdir(fifos.dir, { recursive: true, mode: 0o700 });
+      const piping = (async () => {
+        rmSync(fifos.dir, { recursive: true, force: true });
+        mkdirSync(fifos.dir, { recursive: true, mode: 0o700 });
         for (const f of outs) mkfifo(f);
         this.pumps.set(id, new LogPump({ stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr }, spec.logPath, { maxBytes: this.opts.logMaxBytes, maxFiles: this.opts.logMaxFiles }));
         if (spec.stdin) this.stdins.set(id, await StdinFifo.create(fifos.stdin));
-      });
+      })();
       // All settled before a failure is handled, so that the clean-up below finds whatever was made.
       for (const r of await Promise.allSettled([mounting, creating, piping])) if (r.status === "rejected") throw r.reason;
       await traced(`tasks create ${id}`, () => this.tasks.create(id, { stdin: spec.stdin ? fifos.stdin : undefined, stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr, terminal: !!spec.tty }));
@@ -425,11 +425,12 @@ export class CtrRuntime implements Runtime {
     umountLazy(rootfs);
     // Our container records name no snapshot (the spec has the rootfs path), so both go at once.
     await Promise.all([this.ctr(["containers", "delete", id], { allowFail: true }), this.ctr(["snapshots", "rm", id], { allowFail: true })]);
-    await fsp.rm(rootfs, { recursive: true, force: true });
+    rmSync(rootfs, { recursive: true, force: true });
     const fifos = this.fifos(id);
     void this.stdins.get(id)?.close();
     this.stdins.delete(id);
-    await Promise.all([join(this.opts.stateDir, "specs", `${id}.json`), join(this.opts.stateDir, "meta", `${id}.json`), fifos.dir].map((f) => fsp.rm(f, { recursive: true, force: true })));
+    for (const f of [join(this.opts.stateDir, "specs", `${id}.json`), join(this.opts.stateDir, "meta", `${id}.json`), fifos.dir])
+      rmSync(f, { recursive: true, force: true });
     this.metas.delete(id);
     this.exits.delete(id);
     this.ooms.delete(id);

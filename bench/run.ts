@@ -129,7 +129,10 @@ function previousCell(f: Figure): string {
   const p = f.previous ? { value: f.previous.value, now: f.value } : previousById.get(f.id);
   if (!p) return "—";
   const change = p.value > 0 ? (f.better === "higher" ? p.now / p.value : p.value / p.now) : undefined;
-  return `${fmt(p.value)} ${f.unit}${change !== undefined && Number.isFinite(change) ? ` (now ${change.toFixed(2)}× ${change >= 1 ? "better" : "worse"})` : ""}`;
+  const changeText = change !== undefined && Number.isFinite(change) ? `${change.toFixed(2)}× ${change >= 1 ? "better" : "worse"}` : "";
+  // Beside another benchmark's figure, say which of this checkout's values the change is against (bench:release's).
+  if (!f.previous) return `${fmt(p.value)} ${f.unit} (this checkout ${fmt(p.now)} beside it${changeText ? `: ${changeText}` : ""})`;
+  return `${fmt(p.value)} ${f.unit}${changeText ? ` (now ${changeText})` : ""}`;
 }
 
 function row(f: Figure): string {

@@ -77,7 +77,7 @@ export class Kubelet {
   private relistAgain = false;
   private stopped = false;
   private exitWaiters = new Map<string, (() => void)[]>();
-  /** CNI setups and container starts running at once: 4 per core (8 on a 2-core node), the rest queue in order. */
+  /** Pod syncs that start something running at once: 4 per core (8 on a 2-core node), the rest queue in order. */
   readonly starts = new Slots(Math.max(4, 4 * availableParallelism()));
   /** When this process started each container: a relist that began earlier cannot have seen it. */
   private startedLocally = new Map<string, number>();
@@ -124,7 +124,7 @@ export class Kubelet {
     });
     for (const uid of this.records.keys()) this.queue.add(uid);
     // One worker per pod, as upstream's pod workers (up to 64 pods synced at once): a pod waiting out its grace
-    // period never holds up another pod's start. What costs CPU in a start is bounded by `starts`.
+    // period never holds up another pod's start. Syncs that start something are bounded by `starts`.
     for (let i = 0; i < 64; i++) void this.worker();
     this.relistTimer = setInterval(() => this.triggerRelist(), this.opts.relistMs ?? 10_000);
     // Periodic resync: refresh statuses, volumes, and retry anything that failed without a requeue.
@@ -337,6 +337,14 @@ export class Kubelet {
       }
       return this.updateStatus(rec);
     }
+    // A sync that starts something (the sandbox, a container) takes one of the start slots for its duration;
+    // one that only refreshes a running pod's status does not, nor does a termination waiting out its grace.
+    const starting = (!pod.spec?.hostNetwork && !rec.ips) || Object.values(rec.containers).some((c) => !c.running && !(c.terminated && c.init && c.terminated.exitCode === 0));
+    return starting ? this.starts.run(() => this.syncRunning(rec)) : this.syncRunning(rec);
+  }
+
+  private async syncRunning(rec: PodRecord): Promise<void> {
+    const { uid, pod } = rec;
     rec.startTime ??= new Date().toISOString().replace(/\.\d+Z$/, "Z");
     const spec = pod.spec!;
     // Network. A namespace that is gone (the node rebooted, or `kubun killall` ran) is a dead sandbox: as upstream,
@@ -359,14 +367,14 @@ export class Kubelet {
       }
       try {
         const net = await traced(`network ${uid}`, () =>
-          this.starts.run(() => this.opts.network.setup({
+          this.opts.network.setup({
             uid,
             namespace: pod.metadata!.namespace!,
             name: pod.metadata!.name!,
             portMappings: [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
               (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() as any, hostIP: p.hostIP })),
             ),
-          })),
+          }),
         );
         rec.ips = net.ips;
         rec.netnsPath = net.netnsPath;
@@ -657,7 +665,7 @@ export class Kubelet {
     }
     try {
       this.startedLocally.set(id, Number.POSITIVE_INFINITY);
-      await traced(`start ${id}`, () => this.starts.run(() => this.opts.runtime.start(spec)));
+      await traced(`start ${id}`, () => this.opts.runtime.start(spec));
       this.startedLocally.set(id, performance.now());
     } catch (e) {
       this.startedLocally.delete(id);

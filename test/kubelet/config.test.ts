@@ -138,7 +138,8 @@ test("a downwardAPI volume with the pod's IP gets the address the pod was given 
   const p = await waitPod(env, "ip-vol", (p) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed", "finished");
   expect(p.status!.phase).toBe("Succeeded");
   expect(p.status!.podIP).toMatch(/^10\.42\.\d+\.\d+$/);
-  expect((await logs("ip-vol")).split("\n")).toEqual([p.status!.podIP, p.status!.podIP, "ip-vol", ""]);
+  const ip = p.status!.podIP!;
+  expect((await logs("ip-vol")).split("\n")).toEqual([ip, ip, "ip-vol", ""]);
 }, 60_000);
 
 test("image pull failures: ErrImagePull then ImagePullBackOff; pull policy Never with a missing image → ErrImageNeverPull", async () => {

@@ -120,25 +120,6 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
   const stops: Promise<unknown>[] = [];
   const { runServerOps } = await import("../internal/ops/serverops.ts");
   stops.push(runServerOps({ dataDir: String(s["data-dir"]), snapshots, etcdEndpoints, etcdTLS, nodeName: s["node-name"] as string | undefined, signal }));
-  if (!s["disable-scheduler"]) {
-    const { startScheduler } = await import("../internal/scheduler/index.ts");
-    stops.push(startScheduler(cp.componentConfig("scheduler"), { identity, signal }));
-  }
-  if (!s["disable-controller-manager"]) {
-    const { startControllerManager } = await import("../internal/controllers/index.ts");
-    stops.push(
-      startControllerManager(cp.componentConfig("controller-manager"), {
-        identity,
-        serviceCIDR: String(s["service-cidr"]),
-        clusterCIDR: String(s["cluster-cidr"]),
-        apiServerEndpoints: cp.endpoints,
-        signingCA: cp.signingCA,
-        // k3s's --disable servicelb: LoadBalancer Services are left to another load balancer.
-        disabled: ((s.disable as string[] | undefined) ?? []).filter((c) => c === "servicelb"),
-        signal,
-      }),
-    );
-  }
   // k3s's auto-deploying manifests: <data-dir>/server/manifests applied now and on every change.
   const { startDeployController } = await import("../internal/deploy/index.ts");
   void startDeployController({
@@ -147,6 +128,10 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
     disable: (s.disable as string[] | undefined) ?? [],
     signal,
   }).catch((err) => log.error("manifests directory not started", { err: err instanceof Error ? err.message : String(err) }));
+  // The local node comes up first: the scheduler and controller manager (dozens of informers listing and
+  // watching) start once it has registered, or after 2 s, so they do not compete with it for the one JS thread.
+  let nodeUp = () => {};
+  const gate = s["disable-agent"] ? Promise.resolve() : Promise.race([new Promise<void>((r) => (nodeUp = r)), Bun.sleep(2000), new Promise((r) => signal.addEventListener("abort", r, { once: true }))]);
   if (!s["disable-agent"]) {
     const { runAgent } = await import("../internal/agent/index.ts");
     stops.push(
@@ -156,11 +141,40 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
         clusterCIDR: String(s["cluster-cidr"]),
         serviceCIDR: String(s["service-cidr"]),
         hostProbe: false,
-        onReady: () => notifyReady("server and local agent ready"),
+        onReady: () => {
+          nodeUp();
+          notifyReady("server and local agent ready");
+        },
       }),
     );
     void labelControlPlaneNode(cp.clientConfig, String(s["node-name"] ?? hostname()).toLowerCase(), signal);
   } else notifyReady("server ready");
+  const startComponents = async (): Promise<unknown> => {
+    await gate;
+    if (signal.aborted) return;
+    const running: Promise<unknown>[] = [];
+    if (!s["disable-scheduler"]) {
+      const { startScheduler } = await import("../internal/scheduler/index.ts");
+      running.push(startScheduler(cp.componentConfig("scheduler"), { identity, signal }));
+    }
+    if (!s["disable-controller-manager"]) {
+      const { startControllerManager } = await import("../internal/controllers/index.ts");
+      running.push(
+        startControllerManager(cp.componentConfig("controller-manager"), {
+          identity,
+          serviceCIDR: String(s["service-cidr"]),
+          clusterCIDR: String(s["cluster-cidr"]),
+          apiServerEndpoints: cp.endpoints,
+          signingCA: cp.signingCA,
+          // k3s's --disable servicelb: LoadBalancer Services are left to another load balancer.
+          disabled: ((s.disable as string[] | undefined) ?? []).filter((c) => c === "servicelb"),
+          signal,
+        }),
+      );
+    }
+    return Promise.allSettled(running);
+  };
+  stops.push(startComponents());
 
   await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   // Components step down (releasing their Leases) before the API goes away; a stuck one must not hold the exit.

@@ -160,6 +160,16 @@ let maxBytes = 0;
 let compacting: Promise<void> = Promise.resolve();
 let expiring: Promise<void> = Promise.resolve();
 let eventDebt = 0;
+// The disk's own fsync stalls, measured beside the run by another process (bench/lib/fsyncprobe.ts).
+const probe = Bun.spawn([process.execPath, join(import.meta.dir, "lib", "fsyncprobe.ts"), join(dir, "fsync-probe")], { stdout: "pipe", stderr: "inherit" });
+async function probeResult(): Promise<{ count: number; p99Ms: number; maxMs: number; over100: number } | undefined> {
+  probe.kill("SIGTERM");
+  try {
+    return JSON.parse(await new Response(probe.stdout as ReadableStream).text());
+  } catch {
+    return undefined;
+  }
+}
 const t0 = realNow();
 progress(`simulating ${DAYS} days: ${NODES} nodes, ${CONTROLLERS} leader-election leases, ${EVENTS_PER_S} events/s (1 h TTL), steps of ${STEP_S} s`);
 try {
@@ -201,6 +211,8 @@ try {
   }
   await Promise.all([compacting, expiring]);
   const realS = (realNow() - t0) / 1000;
+  const disk = await probeResult();
+  const diskText = disk ? `the disk alone (4 KiB write + fsync every 20 ms in another process, same time): p99 ${disk.p99Ms.toFixed(1)} ms, slowest ${disk.maxMs.toFixed(0)} ms, ${disk.over100} of ${disk.count.toLocaleString("en-US")} fsyncs > 100 ms` : "disk probe failed";
   const finalBytes = diskBytes();
   maxBytes = Math.max(maxBytes, finalBytes);
   latencies.sort((a, b) => a - b);
@@ -222,13 +234,15 @@ try {
   console.log(`| left at the end | ${rows.toLocaleString("en-US")} log rows; ${store.volatileKeyCount} Lease keys in memory; heap ${heapMB.toFixed(0)} MB |`);
   const passText = (xs: number[]) => `${xs.length.toLocaleString("en-US")}, p99 ${percentile(xs, 99).toFixed(1)} ms, longest ${Math.max(0, ...xs).toFixed(1)} ms`;
   console.log(`| background passes (wall time, concurrent with writes) | compaction ${passText(passMs.compaction)}; TTL sweep ${passText(passMs.sweep)} |`);
+  console.log(`| disk baseline | ${diskText} |`);
   console.log(`| write latency | p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, p99.99 ${q(0.9999).toFixed(1)} ms, worst ${worst.toFixed(1)} ms; ${stalls} writes > 100 ms (${stallsWith.compaction} during a compaction pass, ${stallsWith.sweep} during a TTL sweep, ${stallsWith.neither} beside neither); less the time this process waited for a CPU: worst ${worstNet.toFixed(1)} ms, ${stepsNetOver100} steps > 100 ms |`);
   const growth = first && last && last !== first ? `day 1 ${mb(first.bytes)} → day ${last.day.toFixed(0)} ${mb(last.bytes)}` : "";
   report("storegrowth", [
     { id: "storegrowth.db-size", label: `database size, ${DAYS} simulated days of lease and event churn (largest)`, value: maxBytes / 1e6, unit: "MB", better: "lower", note: `${growth ? `${growth}; ` : ""}${durableWrites.toLocaleString("en-US")} durable + ${volatileWrites.toLocaleString("en-US")} Lease writes; ${rows.toLocaleString("en-US")} log rows left, heap ${heapMB.toFixed(0)} MB` },
-    { id: "storegrowth.worst-write", label: "slowest write during the churn", value: worst, unit: "ms", better: "lower", note: `p99 ${q(0.99).toFixed(2)} ms; ${stalls} writes > 100 ms (${stallsWith.compaction} during compaction, ${stallsWith.sweep} during a TTL sweep, ${stallsWith.neither} beside neither); less the time the process waited for a CPU (machine load, schedstat): worst ${worstNet.toFixed(1)} ms; load ${load}` },
+    { id: "storegrowth.worst-write", label: "slowest write during the churn", value: worst, unit: "ms", better: "lower", note: `p99 ${q(0.99).toFixed(2)} ms; ${stalls} writes > 100 ms (${stallsWith.compaction} during compaction, ${stallsWith.sweep} during a TTL sweep, ${stallsWith.neither} beside neither); less the time the process waited for a CPU (machine load, schedstat): worst ${worstNet.toFixed(1)} ms; ${diskText}; load ${load}` },
   ]);
 } finally {
+  probe.kill("SIGKILL");
   Date.now = realNow;
   inspect.close();
   await store.close();

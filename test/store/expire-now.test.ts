@@ -43,3 +43,43 @@ test("expireNow deletes due TTL keys through the log and keeps the others", asyn
   await store.expireNow();
   expect(await store.currentRevision()).toBe(rev);
 });
+
+test("hours of expired events leave no rows behind once compaction passes", async () => {
+  const { Database } = await import("bun:sqlite");
+  const dir = tempDir();
+  const realNow = Date.now;
+  let store: SqliteStore | undefined;
+  let reader: InstanceType<typeof Database> | undefined;
+  cleanup = async () => {
+    Date.now = realNow;
+    reader?.close();
+    await store?.close();
+    dir.remove();
+  };
+  const path = join(dir.path, "state.db");
+  store = openSqliteStore(path);
+  let now = realNow();
+  Date.now = () => now;
+  // Events with the API server's 1 h TTL, some updated (count bumps), over several simulated hours.
+  for (let hour = 0; hour < 6; hour++) {
+    for (let i = 0; i < 20; i++) {
+      const kv = await store.create(`/registry/events/default/e-${hour}-${i}`, '{"count":1}', 3600);
+      if (i % 3 === 0) await store.update(kv.key, '{"count":2}', kv.modRevision, 3600);
+    }
+    now += 3600_000;
+    await store.expireNow();
+    await store.compactNow();
+  }
+  // Past the 5-minute retention: the last pass may drop every tombstone and superseded row.
+  now += 2 * 3600_000;
+  await store.expireNow();
+  await store.compactNow();
+  now += 10 * 60_000;
+  await store.compactNow();
+  reader = new Database(path, { readonly: true });
+  const count = (where: string) => reader!.query<{ n: number }, []>(`SELECT count(*) AS n FROM kine WHERE name LIKE '/registry/events/%' ${where}`).get()!.n;
+  // Only the log's newest row may stay (compaction never deletes it: it carries the current revision), a tombstone.
+  expect(count("")).toBeLessThanOrEqual(1);
+  expect(count("AND deleted = 0")).toBe(0);
+  expect((await store.list("/registry/events/")).items).toEqual([]);
+});

@@ -1,7 +1,9 @@
 // Group commit: writes queue up and run together in one BEGIN IMMEDIATE transaction on the next turn of the event
 // loop, so N concurrent writers cost one fsync instead of N. Each write is acknowledged (its promise resolved) only
-// after COMMIT returned, i.e. after the WAL was fsynced (synchronous=FULL). A write that fails its precondition
-// (exists / not found / conflict) gets its error without affecting the others in the batch.
+// once its batch is durable: after an fsync of the WAL that began after its COMMIT (walsync.ts). That fsync runs off
+// the event loop, so the next batches commit while it runs and the one after covers them all; acknowledgements keep
+// commit order. Watchers are told at COMMIT, as before. A write that fails its precondition (exists / not found /
+// conflict) gets its error without affecting the others in the batch.
 // Volatile keys (volatile.ts) go through the same queue and transaction, so they get revisions in the same order as
 // durable writes; their rows are staged in memory and applied only once COMMIT succeeded. A batch of volatile
 // writes alone commits an empty transaction, which writes nothing to disk.
@@ -11,6 +13,7 @@ import { ConflictError, KeyExistsError, NotFoundError, StoreError } from "../typ
 import { type LogRow, type Queries, rowToKV } from "./queries.ts";
 import type { Revisions } from "./revisions.ts";
 import type { VolatileLog } from "./volatile.ts";
+import type { WalSync } from "./walsync.ts";
 
 /** A unit of work run inside the batch transaction; the rows it appends record their events on the context. */
 type Job<T> = (ctx: TxContext) => T;
@@ -130,6 +133,10 @@ export class Writer {
   private queue: Pending[] = [];
   private scheduled = false;
   private closed = false;
+  /** Settles of committed batches waiting for the next fsync, and of those the running fsync covers. */
+  private waiting: Settle[] = [];
+  private syncing: Settle[] = [];
+  private syncRunning = false;
 
   constructor(
     private db: Database,
@@ -139,6 +146,8 @@ export class Writer {
     /** Called after each commit that produced events. */
     private onCommit: (commit: Commit) => void,
     private maxBatch = 256,
+    /** Makes the WAL durable; none for an in-memory database. */
+    private wal?: WalSync,
   ) {}
 
   submit<T>(job: Job<T>): Promise<T> {
@@ -220,15 +229,51 @@ export class Writer {
     }
     if (ctx.volatileRows.length > 0) this.volatile.apply(ctx.volatileRows, ctx.volatileEvents);
     if (ctx.events.length > 0) this.onCommit({ events: ctx.events, dbBefore: ctx.dbBefore, dbAfter: ctx.dbMax });
-    batch.forEach((p, i) => (outcomes[i]!.ok ? p.resolve(outcomes[i]!.v) : p.reject(outcomes[i]!.v)));
+    const settle: Settle = (err) =>
+      batch.forEach((p, i) => (err ? p.reject(err) : outcomes[i]!.ok ? p.resolve(outcomes[i]!.v) : p.reject(outcomes[i]!.v)));
+    // A batch that wrote nothing to the file (volatile keys, failed preconditions) needs no fsync, but it still waits
+    // behind earlier batches that do, so answers keep commit order.
+    const wroteFile = ctx.dbMax > ctx.dbBefore;
+    if (!this.wal || (!wroteFile && !this.syncRunning && this.waiting.length === 0)) return settle();
+    this.waiting.push(settle);
+    if (!this.syncRunning) this.startSync();
   }
 
-  /** Runs what is queued now and refuses new writes. */
+  /** One fsync for every batch committed so far; batches committed while it runs wait for the next. */
+  private startSync(): void {
+    this.syncing = this.waiting;
+    this.waiting = [];
+    this.syncRunning = true;
+    this.wal!.sync((err) => {
+      const done = this.syncing;
+      this.syncing = [];
+      this.syncRunning = false;
+      const failure = err ? new StoreError(`the store's write-ahead log could not be made durable: ${err.message}`) : undefined;
+      for (const settle of done) settle(failure);
+      if (this.waiting.length > 0) this.startSync();
+    });
+  }
+
+  /** Runs what is queued now, makes it durable and refuses new writes. */
   close(): void {
     this.closed = true;
     while (this.queue.length > 0) this.flush();
+    const pending = [...this.syncing, ...this.waiting];
+    this.syncing = [];
+    this.waiting = [];
+    if (pending.length === 0) return;
+    let failure: StoreError | undefined;
+    try {
+      this.wal!.syncNow();
+    } catch (e) {
+      failure = new StoreError(`the store's write-ahead log could not be made durable: ${(e as Error).message}`);
+    }
+    for (const settle of pending) settle(failure);
   }
 }
+
+/** Answers a committed batch's writers: their outcomes, or all rejected when the commit could not be made durable. */
+type Settle = (err?: StoreError) => void;
 
 function expiry(now: number, ttlSeconds?: number): number | null {
   if (ttlSeconds === undefined || ttlSeconds <= 0) return null;

@@ -11,7 +11,8 @@ import { ApiError, type ClientConfig } from "../client/types.ts";
 import { WorkQueue } from "../client/workqueue.ts";
 import { logger, type Logger } from "../log/log.ts";
 import { PodIPs } from "./ipam.ts";
-import { leaseObject, microTime, nodeConditions, nodeObject, nowRFC3339, podStatus, type HollowNodeShape } from "./objects.ts";
+import { NodeLease } from "./lease.ts";
+import { nodeConditions, nodeObject, nowRFC3339, podStatus, type HollowNodeShape } from "./objects.ts";
 
 export interface HollowOptions {
   count: number;
@@ -30,8 +31,10 @@ export interface HollowOptions {
   leaseDurationSeconds?: number;
   /** Lease renewal period (kubelet: 10 s). */
   renewIntervalSeconds?: number;
-  /** Full node status report period (kubelet: 5 min while nothing changes). */
+  /** Full node status report period (kubelet nodeStatusReportFrequency: 5 min while nothing changes). */
   statusReportSeconds?: number;
+  /** How often each node compares its status with the stored one (kubelet nodeStatusUpdateFrequency: 10 s). */
+  statusUpdateSeconds?: number;
   /** Pod status writers in parallel. */
   workers?: number;
   /**
@@ -56,17 +59,22 @@ export interface HollowNodes extends Promise<void> {
 export const RUN_SECONDS_ANNOTATION = "kubun.io/hollow-run-seconds";
 export const EXIT_CODE_ANNOTATION = "kubun.io/hollow-exit-code";
 
+/** wait.JitterUntil's factor for the kubelet's lease and node status loops. */
+const HEARTBEAT_JITTER = 0.04;
+
 interface HollowNode {
   name: string;
   index: number;
   stopped: boolean;
-  lease?: Lease;
+  lease: NodeLease;
   podCIDR?: string;
   ips: PodIPs;
   started: Map<string, string>; // pod uid → startTime
   startedMs: Map<string, number>; // pod uid → exact start (startTime has only second precision)
   renewTimer?: ReturnType<typeof setTimeout>;
-  statusTimer?: ReturnType<typeof setInterval>;
+  statusTimer?: ReturnType<typeof setTimeout>;
+  /** performance.now() of the last NodeStatus report that the server took. */
+  lastStatusReport: number;
   readySince: string;
   /** A status report that puts Ready back to True is under way. */
   restoring?: boolean;
@@ -81,7 +89,7 @@ export function runHollowNodes(cfg: ClientConfig, opts: HollowOptions): HollowNo
   const nodes = new Map<string, HollowNode>();
   for (let i = 0; i < opts.count; i++) {
     const name = `${prefix}-${i}`;
-    nodes.set(name, { name, index: i, stopped: false, ips: new PodIPs(i), started: new Map(), startedMs: new Map(), readySince: nowRFC3339() });
+    nodes.set(name, { name, index: i, stopped: false, ips: new PodIPs(i), started: new Map(), startedMs: new Map(), readySince: nowRFC3339(), lastStatusReport: 0 } as HollowNode);
   }
   let resolveReady!: () => void;
   let rejectReady!: (e: unknown) => void;
@@ -105,6 +113,9 @@ class HollowRun {
   private pods!: Informer<Pod>;
   private queue = new WorkQueue<string>({ name: "hollow-pods" });
   private finishTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private nodeInformer?: Informer<Node>;
+  /** Aborted when the run ends (the caller's signal or a failure). */
+  private signal!: AbortSignal;
 
   constructor(
     private client: Client,
@@ -122,6 +133,10 @@ class HollowRun {
       taints: opts.taints?.(i),
       ip: this.ip,
     });
+    for (const hn of nodes.values()) {
+      const leases = () => this.api(hn).resource<Lease>(refs.leases, "kube-node-lease");
+      hn.lease = new NodeLease(hn.name, leases, opts.leaseDurationSeconds ?? 40, log, () => hn.stopped);
+    }
   }
 
   async main(resolveReady: () => void, rejectReady: (e: unknown) => void): Promise<void> {
@@ -129,12 +144,13 @@ class HollowRun {
     const ac = new AbortController();
     const stop = () => ac.abort();
     signal.addEventListener("abort", stop, { once: true });
+    this.signal = ac.signal;
     try {
       await this.registerAll(ac.signal);
       if (ac.signal.aborted) return;
       resolveReady();
       this.log.info("hollow nodes registered", { count: this.nodes.size });
-      const nodeInformer = new Informer<Node>(this.client.resource(refs.nodes), { name: "hollow-nodes", log: this.log.child("informer") });
+      const nodeInformer = (this.nodeInformer = new Informer<Node>(this.client.resource(refs.nodes), { name: "hollow-nodes", log: this.log.child("informer") }));
       nodeInformer.addEventHandler({
         onAdd: (n) => this.onNode(n),
         onUpdate: (_o, n) => this.onNode(n),
@@ -160,7 +176,6 @@ class HollowRun {
       });
       void nodeInformer.run(ac.signal);
       void this.pods.run(ac.signal);
-      for (const hn of this.nodes.values()) this.startHeartbeats(hn);
       await this.queue.runWorkers(this.opts.workers ?? 16, (k) => this.syncPod(k), ac.signal);
     } catch (e) {
       rejectReady(e);
@@ -210,7 +225,9 @@ class HollowRun {
         hn.podCIDR = node.spec?.podCIDR;
         // Status may be dropped on create (as for other kinds); write it through the status subresource.
         await nodesApi.patch(hn.name, "merge", { status: want.status }, { subresource: "status" });
-        await this.renewLease(hn);
+        hn.lastStatusReport = performance.now();
+        await hn.lease.sync(signal);
+        if (!signal.aborted) this.startHeartbeats(hn);
         return;
       } catch (e) {
         this.log.warn("node registration failed, retrying", { node: hn.name, error: e as Error });
@@ -221,66 +238,56 @@ class HollowRun {
   }
 
   /**
-   * The kubelet's lease controller: ensure the Lease exists (get, else create), then renew it. A Lease can vanish
-   * at any time — a single server keeps Leases in memory only, so they are gone after a restart — and a node
-   * must recreate it on the next renewal, whatever the previous renewal failed with.
+   * Starts a node's two kubelet loops as soon as its Lease exists (as each kubelet does on its own), so the first
+   * renewal comes one period after registration — not after every other node has registered too:
+   * - Lease: renewed every renewInterval after the previous pass ended, jittered by up to 4 % (upstream
+   *   wait.JitterUntil(sync, renewInterval, 0.04, sliding)).
+   * - NodeStatus: checked every nodeStatusUpdateFrequency (10 s, same jitter); posted when the stored status differs
+   *   (Ready not True) or nodeStatusReportFrequency has passed since the last report (upstream tryUpdateNodeStatus).
    */
-  private async renewLease(hn: HollowNode): Promise<void> {
-    const leases = this.api(hn).resource<Lease>(refs.leases, "kube-node-lease");
-    const duration = this.opts.leaseDurationSeconds ?? 40;
-    if (!hn.lease) {
-      try {
-        hn.lease = await leases.get(hn.name);
-      } catch (e) {
-        if (!(e instanceof ApiError && e.code === 404)) throw e;
-        hn.lease = await leases.create(leaseObject(hn.name, duration));
-        return;
-      }
-    }
-    const next: Lease = { ...hn.lease, spec: { ...hn.lease.spec, holderIdentity: hn.name, leaseDurationSeconds: duration, renewTime: microTime() } };
-    try {
-      hn.lease = await leases.update(next);
-    } catch (e) {
-      // Someone else wrote it (or it was deleted): re-read next time.
-      hn.lease = undefined;
-      if (e instanceof ApiError && e.code === 404) {
-        hn.lease = await leases.create(leaseObject(hn.name, duration));
-        return;
-      }
-      throw e;
-    }
-  }
-
-  private startHeartbeats(hn: HollowNode): void {
+  private startHeartbeats(hn: HollowNode, syncNow = false): void {
+    this.stopTimers(hn);
+    const signal = this.signal;
+    const jitter = (ms: number) => ms * (1 + HEARTBEAT_JITTER * Math.random());
     const every = (this.opts.renewIntervalSeconds ?? 10) * 1000;
-    const tick = async () => {
-      if (hn.stopped || this.opts.signal.aborted) return;
+    const renew = async () => {
+      if (hn.stopped || signal.aborted) return;
       try {
-        await this.renewLease(hn);
+        await hn.lease.sync(signal);
       } catch (e) {
         this.log.debug("lease renewal failed", { node: hn.name, error: e as Error });
       }
-      if (!hn.stopped && !this.opts.signal.aborted) hn.renewTimer = setTimeout(tick, every);
+      if (!hn.stopped && !signal.aborted) hn.renewTimer = setTimeout(renew, jitter(every));
     };
-    // Spread renewals over the period so 1,000 nodes do not renew in one burst.
-    hn.renewTimer = setTimeout(tick, Math.random() * every);
+    hn.renewTimer = setTimeout(renew, syncNow ? 0 : jitter(every));
+    const update = (this.opts.statusUpdateSeconds ?? 10) * 1000;
     const report = (this.opts.statusReportSeconds ?? 300) * 1000;
-    hn.statusTimer = setInterval(() => void this.reportStatus(hn), report);
+    const check = async () => {
+      if (hn.stopped || signal.aborted) return;
+      const stored = this.nodeInformer?.get(hn.name);
+      const ready = stored?.status?.conditions?.find((c) => c.type === "Ready");
+      if (stored && ready && ready.status !== "True") this.onNode(stored);
+      else if (performance.now() - hn.lastStatusReport >= report) await this.reportStatus(hn);
+      if (!hn.stopped && !signal.aborted) hn.statusTimer = setTimeout(check, jitter(update));
+    };
+    hn.statusTimer = setTimeout(check, jitter(update));
   }
 
   private stopTimers(hn: HollowNode): void {
     if (hn.renewTimer) clearTimeout(hn.renewTimer);
-    if (hn.statusTimer) clearInterval(hn.statusTimer);
+    if (hn.statusTimer) clearTimeout(hn.statusTimer);
     hn.renewTimer = hn.statusTimer = undefined;
   }
 
   /** Periodic node status (Ready with a fresh heartbeat), as the kubelet's nodeStatusReportFrequency. */
   private async reportStatus(hn: HollowNode): Promise<void> {
     if (hn.stopped) return;
+    const at = performance.now();
     try {
       await this.api(hn)
         .resource<Node>(refs.nodes)
         .patch(hn.name, "strategic", { status: { conditions: nodeConditions(nowRFC3339(), hn.readySince) } }, { subresource: "status" });
+      hn.lastStatusReport = at;
     } catch (e) {
       this.log.debug("node status update failed", { node: hn.name, error: e as Error });
     }
@@ -300,7 +307,7 @@ class HollowRun {
     if (!hn.stopped) return;
     hn.stopped = false;
     hn.readySince = nowRFC3339();
-    this.startHeartbeats(hn);
+    this.startHeartbeats(hn, true);
     void this.reportStatus(hn);
     // Catch up on pods that changed while it was down.
     for (const p of this.pods?.values() ?? []) if (p.spec?.nodeName === name) this.queue.add(`${p.metadata!.namespace}/${p.metadata!.name}`);

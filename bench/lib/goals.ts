@@ -68,7 +68,8 @@ export const GOALS: Record<string, Goal> = {
   "scale.get.p99": { goal: 1000, goalText: "≤ 1 s", upstream: "upstream SLO: p99 ≤ 1 s (single-object reads)" },
   "scale.list-ns.p99": { goal: 5000, goalText: "≤ 5 s", upstream: SLO_LIST },
   "scale.list-cluster.p99": { goal: 30_000, goalText: "≤ 30 s", upstream: "upstream SLO: p99 ≤ 30 s (cluster list)" },
-  // Never late: a renewal comes one interval after the previous one finished, plus at most the API's 1 s p99.
+  // Never late: a renewal comes one interval (+ up to 4 % jitter, as upstream's lease controller) after the previous
+  // one finished, plus at most the API's 1 s p99.
   "scale.lease-gap": { goal: 11, goalText: "≤ 11 s (10 s + 1 s)", upstream: "kubelet: Lease renewed every 10 s; NotReady after 40 s" },
   // The kubelet checks its status every nodeStatusUpdateFrequency (10 s, wait.JitterUntil jitter 0.04, sliding) and
   // posts it when it changed or when nodeStatusReportFrequency (5 min) has passed since the last post

@@ -109,8 +109,9 @@ describe("install.sh from a release folder", () => {
     const envFile = join(agt.root, "etc/kubun/kubun-agent.env");
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(envFile, "utf8")).toContain(`KUBUN_URL=https://${ns.ipA}:6443`);
-    // The pid file names the kubun process itself; the token file's content is not on its command line.
-    expect(readlinkSync(`/proc/${pidOf(agt.data)}/exe`)).toBe(join(agt.bin, "kubun"));
+    // The pid file names the kubun process itself (once `setsid nohup` has exec'd it: install.sh returns without
+    // waiting for an agent); the token file's content is not on its command line.
+    await waitFor("the agent's pid to be kubun", async () => readlinkSync(`/proc/${pidOf(agt.data)}/exe`) === join(agt.bin, "kubun"));
     const argv = readFileSync(`/proc/${pidOf(agt.data)}/cmdline`, "utf8").split("\0");
     expect(argv).toContain("agent");
     expect(argv.join(" ")).not.toContain(token);

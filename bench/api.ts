@@ -9,6 +9,7 @@ import { cpus, loadavg } from "node:os";
 import { startEtcd } from "../test/store/fixtures/etcd.ts";
 import { cpuSeconds, rssMiB, startServerProcess } from "../test/ha/server-process.ts";
 import { report, type Figure } from "./lib/report.ts";
+import { readWatchEvents } from "./lib/watchstream.ts";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -224,29 +225,15 @@ try {
       aborts.push(ac);
       const r = await api(`/api/v1/namespaces/${NS}/pods?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`, { signal: ac.signal });
       if (!r.ok) throw new Error(`watch: HTTP ${r.status}`);
-      const reader = r.body!.getReader();
-      const dec = new TextDecoder();
-      let buf = "";
       // Wrapped in an object: returning the bare promise would make this one wait for the stream's end.
       const done = (async () => {
         try {
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) return;
-            const at = performance.now();
-            buf += dec.decode(value, { stream: true });
-            let i;
-            while ((i = buf.indexOf("\n")) >= 0) {
-              const line = buf.slice(0, i);
-              buf = buf.slice(i + 1);
-              if (!line.trim()) continue;
-              const ev = JSON.parse(line) as { type: string; object: { metadata: { name: string } } };
-              if (ev.type !== "ADDED") continue;
-              const list = seen.get(ev.object.metadata.name) ?? [];
-              list.push(at);
-              seen.set(ev.object.metadata.name, list);
-            }
-          }
+          await readWatchEvents<{ metadata: { name: string } }>(r, (ev, at) => {
+            if (ev.type !== "ADDED") return;
+            const list = seen.get(ev.object.metadata.name) ?? [];
+            list.push(at);
+            seen.set(ev.object.metadata.name, list);
+          });
         } catch {
           // aborted at the end
         }

@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServerProcess, cpuSeconds, rssMiB } from "../test/ha/server-process.ts";
 import { bucketPercentile, histogramByClass, histogramOf, percentile } from "./lib/latency.ts";
+import { readWatchEvents } from "./lib/watchstream.ts";
 import { report, type Figure } from "./lib/report.ts";
 
 const argv = process.argv.slice(2);
@@ -59,24 +60,8 @@ async function must(r: Response, want: number[] = [200, 201]): Promise<any> {
 async function watch(path: string, onEvent: (type: string, obj: any, at: number) => void): Promise<void> {
   const r = await api(path, { signal: stopAll.signal });
   if (!r.ok) throw new Error(`watch ${path}: HTTP ${r.status}`);
-  const reader = r.body!.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      const at = performance.now();
-      buf += dec.decode(value, { stream: true });
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.trim()) continue;
-        const ev = JSON.parse(line);
-        onEvent(ev.type, ev.object, at);
-      }
-    }
+    await readWatchEvents(r, (ev, at) => onEvent(ev.type, ev.object, at));
   } catch (e) {
     if (!stopAll.signal.aborted) throw e;
   }

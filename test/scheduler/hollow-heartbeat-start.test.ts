@@ -2,43 +2,28 @@
 // every other node has registered too. bench:scale saw 1,000 nodes take 4–8 s to join, and every node's first
 // renewal came that much late (gaps of 15–17 s for a 10 s interval). Here one node's registration is held back:
 // the others must renew their Leases and re-report their status meanwhile.
-import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import type { Lease } from "kubernetes-types/coordination/v1";
 import type { Node } from "kubernetes-types/core/v1";
 import { createClient, refs, type ClientConfig } from "../../internal/client/index.ts";
-import { runHollowNodes, type HollowNodes } from "../../internal/hollow/index.ts";
+import { runHollowNodes } from "../../internal/hollow/index.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { freePort } from "../helpers/ports.ts";
-import { waitFor } from "./helpers.ts";
+import { hollowClusterEnv, waitFor } from "./helpers.ts";
 
 setDefaultTimeout(60_000);
 
-const root = join(import.meta.dir, "..", "..", ".tmp");
-mkdirSync(root, { recursive: true });
-const dataDir = mkdtempSync(join(root, "hollow-start-"));
-const ac = new AbortController();
-let cluster: TestCluster | undefined;
-let hollow: HollowNodes | undefined;
 let release: () => void = () => {};
-
-afterAll(async () => {
-  release();
-  ac.abort();
-  await hollow?.catch(() => {});
-  await cluster?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const env = hollowClusterEnv("hollow-start-", () => release());
 
 test("a registered node heartbeats while another is still registering", async () => {
-  cluster = await startTestCluster({ dataDir, port: freePort() });
-  const cfg = cluster.clientConfig;
+  env.cluster = await startTestCluster({ dataDir: env.dataDir, port: freePort() });
+  const cfg = env.cluster.clientConfig;
   const held = new Promise<void>((r) => (release = r));
-  hollow = runHollowNodes(cfg, {
+  env.hollow = runHollowNodes(cfg, {
     count: 2,
     prefix: "hs",
-    signal: ac.signal,
+    signal: env.signal,
     renewIntervalSeconds: 0.2,
     statusUpdateSeconds: 0.2,
     statusReportSeconds: 1,
@@ -58,6 +43,6 @@ test("a registered node heartbeats while another is still registering", async ()
   await waitFor("hs-0 status re-reported", async () => (await nodes.get("hs-0")).status?.conditions?.find((c) => c.type === "Ready")?.lastHeartbeatTime !== beat0, 15_000);
   expect(await nodes.get("hs-1").catch((e) => e.code)).toBe(404);
   release();
-  await hollow.ready;
+  await env.hollow.ready;
   await waitFor("hs-1 lease", async () => (await leases.get("hs-1").catch(() => undefined))?.spec?.holderIdentity === "hs-1");
 });

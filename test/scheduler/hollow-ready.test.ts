@@ -1,39 +1,25 @@
 // A hollow kubelet, like the kubelet, puts its node's Ready condition back to True as soon as someone else (the node
 // lifecycle controller after a late heartbeat) has set it to Unknown — not at its next 5-minute status report, by
 // when the NoExecute taints that follow NotReady would have evicted its pods (bench:scale saw exactly that).
-import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import type { Node } from "kubernetes-types/core/v1";
 import { createClient, refs } from "../../internal/client/index.ts";
-import { runHollowNodes, type HollowNodes } from "../../internal/hollow/index.ts";
+import { runHollowNodes } from "../../internal/hollow/index.ts";
 import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 import { freePort } from "../helpers/ports.ts";
-import { waitFor } from "./helpers.ts";
+import { hollowClusterEnv, waitFor } from "./helpers.ts";
 
 setDefaultTimeout(60_000);
 
-const root = join(import.meta.dir, "..", "..", ".tmp");
-mkdirSync(root, { recursive: true });
-const dataDir = mkdtempSync(join(root, "hollow-ready-"));
-const ac = new AbortController();
-let cluster: TestCluster | undefined;
-let hollow: HollowNodes | undefined;
-
-afterAll(async () => {
-  ac.abort();
-  await hollow?.catch(() => {});
-  await cluster?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const env = hollowClusterEnv("hollow-ready-");
 
 const readyOf = (n: Node) => n.status?.conditions?.find((c) => c.type === "Ready");
 
 test("a hollow node whose Ready was set to Unknown reports Ready again at once", async () => {
-  cluster = await startTestCluster({ dataDir, port: freePort() });
-  hollow = runHollowNodes(cluster.clientConfig, { count: 2, prefix: "rdy", signal: ac.signal, statusReportSeconds: 300 });
-  await hollow.ready;
-  const nodes = createClient(cluster.clientConfig).resource<Node>(refs.nodes);
+  env.cluster = await startTestCluster({ dataDir: env.dataDir, port: freePort() });
+  env.hollow = runHollowNodes(env.cluster.clientConfig, { count: 2, prefix: "rdy", signal: env.signal, statusReportSeconds: 300 });
+  await env.hollow.ready;
+  const nodes = createClient(env.cluster.clientConfig).resource<Node>(refs.nodes);
   await waitFor("rdy-0 Ready", async () => readyOf(await nodes.get("rdy-0"))?.status === "True");
   const before = readyOf(await nodes.get("rdy-0"))!;
 

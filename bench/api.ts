@@ -9,6 +9,7 @@ import { cpus, loadavg } from "node:os";
 import { startEtcd } from "../test/store/fixtures/etcd.ts";
 import { cpuSeconds, rssMiB, startServerProcess } from "../test/ha/server-process.ts";
 import { report, type Figure } from "./lib/report.ts";
+import { listAllPages } from "./lib/listpages.ts";
 import { readWatchEvents } from "./lib/watchstream.ts";
 
 const argv = process.argv.slice(2);
@@ -178,20 +179,9 @@ try {
     const listBuckets0 = await serverBuckets("LIST", "pods");
     for (let run = 0; run < N.listRuns; run++) {
       const t = performance.now();
-      n = 0;
-      let cont = "";
-      do {
-        const q = new URLSearchParams();
-        if (limit) q.set("limit", String(limit));
-        if (cont) q.set("continue", cont);
-        const res = await api(`/api/v1/namespaces/${NS}/pods${q.size ? "?" + q : ""}`);
-        const text = await res.text();
-        if (res.status !== 200) throw new Error(`list: HTTP ${res.status}: ${text.slice(0, 300)}`);
-        const body = JSON.parse(text);
-        if (run === 0) bytes += text.length;
-        n += body.items.length;
-        cont = body.metadata.continue ?? "";
-      } while (cont);
+      const listed = await listAllPages(api, `/api/v1/namespaces/${NS}/pods`, limit);
+      n = listed.items;
+      if (run === 0) bytes = listed.bytes;
       times.push(performance.now() - t);
     }
     if (n !== seq) throw new Error(`${label}: listed ${n} pods, created ${seq}`);

@@ -9,6 +9,7 @@ import { parse as parseYAML } from "yaml";
 import { freePort } from "../../test/helpers/ports.ts";
 import { startServerProcess, type ServerProcess } from "../../test/ha/server-process.ts";
 import { percentile } from "./latency.ts";
+import { listAllPages } from "./listpages.ts";
 
 export interface KeyFigure {
   value: number;
@@ -221,16 +222,7 @@ export async function measureApi(root: string, o: KeyFigureOptions): Promise<Map
       let n = 0;
       for (let run = 0; run < o.listRuns; run++) {
         const t = performance.now();
-        n = 0;
-        let cont = "";
-        do {
-          const q = new URLSearchParams();
-          if (limit) q.set("limit", String(limit));
-          if (cont) q.set("continue", cont);
-          const body = await must(await api(`/api/v1/namespaces/bench/pods${q.size ? "?" + q : ""}`));
-          n += body.items.length;
-          cont = body.metadata.continue ?? "";
-        } while (cont);
+        n = (await listAllPages(api, "/api/v1/namespaces/bench/pods", limit)).items;
         times.push(performance.now() - t);
       }
       out.set(id, { value: percentile(times, 50), note: `${n} pods, median of ${times.length}` });

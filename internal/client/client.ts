@@ -69,8 +69,22 @@ async function toApiError(res: Response): Promise<ApiError> {
 function retryable(e: unknown, method: string, payload: string | undefined): boolean {
   const code = (e as any)?.code;
   if (code !== "ECONNRESET" && code !== "EPIPE") return false;
-  if (method === "POST" && payload && payload.includes('"generateName"')) return false;
-  return true;
+  return !makesNewName(method, payload);
+}
+
+/** A create whose name the server picks: sent twice, it could make two objects. */
+function makesNewName(method: string, payload: string | undefined): boolean {
+  return method === "POST" && !!payload && payload.includes('"generateName"');
+}
+
+/** The error of a call abandoned at the client's timeout (isUnreachable: the server did not answer in time). */
+export function timeoutError(method: string, path: string, ms: number): Error {
+  return Object.assign(new Error(`${method} ${path}: no answer within ${Math.round(ms)} ms (client timeout)`), { code: "ETIMEDOUT" });
+}
+
+/** Did this attempt end because its own time ran out (not the caller's signal)? */
+function timedOut(e: unknown, attempt: AbortSignal | undefined, caller: AbortSignal | undefined): boolean {
+  return !!attempt?.aborted && !caller?.aborted && ((e as Error)?.name === "TimeoutError" || (e as Error)?.name === "AbortError");
 }
 
 export function createClient(cfg: ClientConfig): Client {
@@ -90,6 +104,7 @@ export function createClient(cfg: ClientConfig): Client {
     body: unknown,
     headers: Record<string, string> | undefined,
     signal?: AbortSignal,
+    timeoutMs?: number,
   ): Promise<Response> {
     if (cfg.tokenSource) commonHeaders.Authorization = `Bearer ${cfg.tokenSource()}`;
     const h: Record<string, string> = headers ? { ...commonHeaders, ...headers } : commonHeaders;
@@ -99,7 +114,7 @@ export function createClient(cfg: ClientConfig): Client {
       if (!headers?.["Content-Type"]) {
         if (h === commonHeaders) {
           // Copy only when we must add a header; GETs reuse the shared object.
-          return send(method, path, payload, { "Content-Type": "application/json" }, signal);
+          return send(method, path, payload, { "Content-Type": "application/json" }, signal, timeoutMs);
         }
         h["Content-Type"] = "application/json";
       }
@@ -107,14 +122,37 @@ export function createClient(cfg: ClientConfig): Client {
     let res: Response;
     // With a server pool, a server that cannot be reached hands over to the next one (each server tried once).
     const servers = cfg.servers?.all().length ?? 1;
+    // A timed call (not a stream) must be over by the deadline, failovers included: each server still to try gets
+    // an equal share of the time left, so one that hangs leaves time for the next.
+    const deadline = timeoutMs !== undefined ? performance.now() + timeoutMs : undefined;
     for (let attempt = 0, switched = 0; ; attempt++) {
       const server = cfg.servers?.current() ?? base;
+      let attemptSignal = signal;
+      if (deadline !== undefined) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw timeoutError(method, path, timeoutMs!);
+        const share = cfg.servers && !makesNewName(method, payload) ? left / Math.max(1, servers - switched) : left;
+        attemptSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(share)]) : AbortSignal.timeout(share);
+      }
       try {
         res = unixBase
-          ? await fetch(unixBase + path, { method, headers: h, body: payload, unix: cfg.unixSocket, signal } as RequestInit)
-          : await fetch(server + path, { method, headers: h, body: payload, tls, signal } as RequestInit);
+          ? await fetch(unixBase + path, { method, headers: h, body: payload, unix: cfg.unixSocket, signal: attemptSignal } as RequestInit)
+          : await fetch(server + path, { method, headers: h, body: payload, tls, signal: attemptSignal } as RequestInit);
         break;
-      } catch (e) {
+      } catch (err) {
+        let e = err;
+        if (timedOut(e, attemptSignal, signal)) {
+          e = timeoutError(method, path, timeoutMs!);
+          // The server did not answer in its share of the time: the next one takes over, unless resending could make
+          // a second object (the first may have been made).
+          if (cfg.servers && switched < servers - 1 && !makesNewName(method, payload)) {
+            cfg.servers.failed(server, e);
+            switched++;
+            continue;
+          }
+          cfg.servers?.unreachable(e);
+          throw e;
+        }
         if (cfg.servers && !signal?.aborted && isUnreachable(e)) {
           if (switched < servers - 1) {
             cfg.servers.failed(server, e);
@@ -133,8 +171,16 @@ export function createClient(cfg: ClientConfig): Client {
   }
 
   async function request<R = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<R> {
-    const res = await send(method, path, body, headers);
-    const text = await res.text();
+    const t0 = performance.now();
+    const res = await send(method, path, body, headers, undefined, cfg.timeoutMs);
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      // The attempt's timer also bounds the body.
+      if (cfg.timeoutMs !== undefined && performance.now() - t0 >= cfg.timeoutMs) throw timeoutError(method, path, cfg.timeoutMs);
+      throw e;
+    }
     if (!text) return undefined as R;
     const ct = res.headers.get("content-type") ?? "";
     if (ct.includes("json") || text[0] === "{" || text[0] === "[") {

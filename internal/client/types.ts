@@ -23,6 +23,13 @@ export interface ClientConfig {
    * it directly instead of through the TLS listener — no TLS state per connection on either side, no splice.
    */
   unixSocket?: string;
+  /**
+   * Per-call timeout in ms (upstream rest.Config.Timeout, which the kubelet's heartbeat client sets): a call with no
+   * complete answer by then is abandoned with an ETIMEDOUT error. With a server pool the time is shared by the
+   * servers still to try, so a server that stopped answering hands over to the next one within the one timeout.
+   * Not applied to streams (watches, logs).
+   */
+  timeoutMs?: number;
 }
 
 export interface ResourceRef {

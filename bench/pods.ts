@@ -50,6 +50,11 @@ function shims(ns: string): { cpu: number; rss: number; count: number } {
   }
   return { cpu, rss, count };
 }
+/** Whole-machine CPU time (all cores) and the part of it idle, ms: how much of the machine a row left unused. */
+function machineCpu(): { total: number; idle: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { total: f.reduce((a, b) => a + b, 0) * 10, idle: (f[3]! + f[4]!) * 10 };
+}
 const selfCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -94,6 +99,7 @@ try {
     const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
     const t0 = Date.now();
     const cpu0 = [cpuMs(node.proc!.pid, "self"), cpuMs(node.proc!.pid, "children"), cpuMs(env.world.containerd.pid), selfCpuMs()];
+    const machine0 = machineCpu();
     await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const name = `b${n}-${i}`;
@@ -103,6 +109,7 @@ try {
     );
     await waitFor(`${n} pods Running`, () => running.size >= n, 300_000, 20);
     const cpu1 = [cpuMs(node.proc!.pid, "self"), cpuMs(node.proc!.pid, "children"), cpuMs(env.world.containerd.pid), selfCpuMs()];
+    const machine1 = machineCpu();
     const commands = commandsBetween(t0, Date.now());
     const sh = shims(node.namespace);
     const lat = [...created].map(([name, t]) => running.get(name)! - t);
@@ -118,6 +125,7 @@ try {
       containerd_cpu_ms_per_pod: Math.round((cpu1[2]! - cpu0[2]!) / n),
       server_cpu_ms_per_pod: Math.round((cpu1[3]! - cpu0[3]!) / n),
       shim_cpu_ms_per_pod: Math.round(sh.cpu / Math.max(1, sh.count)),
+      machine_idle_pct: Math.round((100 * (machine1.idle - machine0.idle)) / Math.max(1, machine1.total - machine0.total)),
     };
     if (n === 30) {
       row.agent_rss_mib_with_30_pods = rssMiB(node.proc!.pid);
@@ -139,12 +147,14 @@ try {
     value: r.pods === 1 ? r.p99_ms : r.max_ms,
     unit: "ms",
     better: "lower",
-    note: `p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms; per pod: ${r.commands_per_pod} commands, CPU agent ${r.agent_cpu_ms_per_pod} ms + its commands ${r.commands_cpu_ms_per_pod} ms, containerd ${r.containerd_cpu_ms_per_pod} ms, shim+runc ${r.shim_cpu_ms_per_pod} ms, API ${r.server_cpu_ms_per_pod} ms; load ${r.load_1m}`,
+    note: `p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms; per pod: ${r.commands_per_pod} commands, CPU agent ${r.agent_cpu_ms_per_pod} ms + its commands ${r.commands_cpu_ms_per_pod} ms, containerd ${r.containerd_cpu_ms_per_pod} ms, shim+runc ${r.shim_cpu_ms_per_pod} ms, API ${r.server_cpu_ms_per_pod} ms; machine idle ${r.machine_idle_pct} %; load ${r.load_1m}`,
   }));
   figures.push({ id: "pods.agent-rss", label: "agent RSS, idle", value: idle, unit: "MiB", better: "lower" });
   report("pods", figures);
   console.table(results);
 } finally {
+  // A stopped (not killed) agent writes its profile when run with KUBUN_AGENT_BUN_FLAGS=--cpu-prof.
+  if (process.env.KUBUN_AGENT_BUN_FLAGS) await node.stop();
   await env.cleanup();
   if (ownTrace) rmSync(trace, { force: true });
 }

@@ -25,7 +25,7 @@ export interface RunOptions {
   allowFail?: boolean;
 }
 
-/** KUBUN_TRACE_RUN=<file>: one line per command (end time, wall time, argv) appended to that file, to count the processes a pod start costs. */
+/** KUBUN_TRACE_RUN=<file>: one line per command (end time, wall time, argv, then its CPU time) appended to that file, to count the processes a pod start costs. */
 const trace = process.env.KUBUN_TRACE_RUN;
 
 /** A step that is not a command (an API call, a gRPC call, a phase of a pod start), logged like one under KUBUN_TRACE_RUN ("= <what>"). */
@@ -42,16 +42,17 @@ export async function traced<T>(what: string, fn: () => Promise<T>): Promise<T> 
 export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   if (trace) {
     const t0 = performance.now();
+    const usage = { cpuMs: 0 };
     try {
-      return await runCommand(argv, opts);
+      return await runCommand(argv, opts, usage);
     } finally {
-      appendFileSync(trace, `${Date.now()} ${(performance.now() - t0).toFixed(1)}ms ${argv.join(" ").slice(0, 200)}\n`);
+      appendFileSync(trace, `${Date.now()} ${(performance.now() - t0).toFixed(1)}ms ${argv.join(" ").slice(0, 200)} cpu=${usage.cpuMs.toFixed(1)}ms\n`);
     }
   }
   return runCommand(argv, opts);
 }
 
-async function runCommand(argv: string[], opts: RunOptions): Promise<RunResult> {
+async function runCommand(argv: string[], opts: RunOptions, usage?: { cpuMs: number }): Promise<RunResult> {
   let proc: ReturnType<typeof spawn>;
   try {
     proc = spawn(argv, opts);
@@ -64,6 +65,11 @@ async function runCommand(argv: string[], opts: RunOptions): Promise<RunResult> 
   const timer = opts.timeoutMs ? setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs) : undefined;
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (timer) clearTimeout(timer);
+  if (usage) {
+    // The command and the processes it waited for (a CNI plugin's IPAM plugin, nsenter's child).
+    const u = proc.resourceUsage();
+    if (u) usage.cpuMs = Number(u.cpuTime.user + u.cpuTime.system) / 1000;
+  }
   const result = { code, stdout, stderr };
   if (code !== 0 && !opts.allowFail) throw new CommandError(argv, result);
   return result;

@@ -109,7 +109,9 @@ export async function createWorld(): Promise<World> {
         namespace,
         async start() {
           const fd = (await import("node:fs")).openSync(join(dataDir, "agent.log"), "a");
-          node.proc = Bun.spawn(["bun", join(import.meta.dir, "agent-main.ts"), JSON.stringify(opts)], {
+          // KUBUN_AGENT_BUN_FLAGS="--cpu-prof --cpu-prof-dir=…": profile the agent (written when it stops).
+          const flags = process.env.KUBUN_AGENT_BUN_FLAGS?.split(" ").filter(Boolean) ?? [];
+          node.proc = Bun.spawn(["bun", ...flags, join(import.meta.dir, "agent-main.ts"), JSON.stringify(opts)], {
             stdout: fd,
             stderr: fd,
             stdin: "ignore",

@@ -11,7 +11,8 @@ import { ApiError, type ClientConfig } from "../client/types.ts";
 import { WorkQueue } from "../client/workqueue.ts";
 import { logger, type Logger } from "../log/log.ts";
 import { PodIPs } from "./ipam.ts";
-import { NodeLease } from "./lease.ts";
+import { heartbeatTimeoutMs, jitter, NodeLease } from "../nodelease/controller.ts";
+import { LoopWatch } from "./loopwatch.ts";
 import { nodeConditions, nodeObject, nowRFC3339, podStatus, type HollowNodeShape } from "./objects.ts";
 
 export interface HollowOptions {
@@ -59,8 +60,6 @@ export interface HollowNodes extends Promise<void> {
 export const RUN_SECONDS_ANNOTATION = "kubun.io/hollow-run-seconds";
 export const EXIT_CODE_ANNOTATION = "kubun.io/hollow-exit-code";
 
-/** wait.JitterUntil's factor for the kubelet's lease and node status loops. */
-const HEARTBEAT_JITTER = 0.04;
 
 interface HollowNode {
   name: string;
@@ -71,8 +70,11 @@ interface HollowNode {
   ips: PodIPs;
   started: Map<string, string>; // pod uid → startTime
   startedMs: Map<string, number>; // pod uid → exact start (startTime has only second precision)
-  renewTimer?: ReturnType<typeof setTimeout>;
+  /** Stops this node's Lease loop (its kubelet stopped). */
+  renewing?: AbortController;
   statusTimer?: ReturnType<typeof setTimeout>;
+  /** The client its heartbeats (Lease, node status) go through: as `client`, with the heartbeat timeout. */
+  heartbeat?: { base: Client; client: Client };
   /** performance.now() of the last NodeStatus report that the server took. */
   lastStatusReport: number;
   readySince: string;
@@ -81,6 +83,8 @@ interface HollowNode {
   /** Writes as this node (when per-node credentials are used). */
   client?: Client;
 }
+
+const mib = (bytes: number) => Math.round(bytes / 1048576);
 
 export function runHollowNodes(cfg: ClientConfig, opts: HollowOptions): HollowNodes {
   const client = createClient({ userAgent: "kubun-hollow", ...cfg });
@@ -116,6 +120,10 @@ class HollowRun {
   private nodeInformer?: Informer<Node>;
   /** Aborted when the run ends (the caller's signal or a failure). */
   private signal!: AbortSignal;
+  /** Stalls of this process's event loop, to explain a late renewal. */
+  private loop = new LoopWatch(100, 500, (s) =>
+    this.log.warn("hollow event loop stalled", { ms: Math.round(s.ms), heapMiB: [mib(s.heapBefore), mib(s.heapAfter)] }),
+  );
 
   constructor(
     private client: Client,
@@ -134,8 +142,8 @@ class HollowRun {
       ip: this.ip,
     });
     for (const hn of nodes.values()) {
-      const leases = () => this.api(hn).resource<Lease>(refs.leases, "kube-node-lease");
-      hn.lease = new NodeLease(hn.name, leases, opts.leaseDurationSeconds ?? 40, log, () => hn.stopped);
+      const leases = () => this.heartbeatClient(hn).resource<Lease>(refs.leases, "kube-node-lease");
+      hn.lease = new NodeLease({ name: hn.name, leases, durationSeconds: opts.leaseDurationSeconds ?? 40, log, stopped: () => hn.stopped });
     }
   }
 
@@ -145,6 +153,7 @@ class HollowRun {
     const stop = () => ac.abort();
     signal.addEventListener("abort", stop, { once: true });
     this.signal = ac.signal;
+    this.loop.start();
     try {
       await this.registerAll(ac.signal);
       if (ac.signal.aborted) return;
@@ -183,6 +192,7 @@ class HollowRun {
     } finally {
       signal.removeEventListener("abort", stop);
       ac.abort();
+      this.loop.stop();
       this.queue.shutDown();
       for (const hn of this.nodes.values()) this.stopTimers(hn);
       for (const t of this.finishTimers.values()) clearTimeout(t);
@@ -201,11 +211,25 @@ class HollowRun {
     await Promise.all(Array.from({ length: Math.min(32, list.length) }, worker));
   }
 
-  /** Creates (or takes over) the Node and its Lease, retrying until the API answers. */
   private api(hn: HollowNode): Client {
     return hn.client ?? this.client;
   }
 
+  /**
+   * Upstream's kubelet sends its Lease renewals and node status through a separate heartbeat client with a timeout
+   * (min(nodeStatusUpdateFrequency, lease duration)), so a call the server never answers is abandoned and retried
+   * (through the next server of a pool) instead of holding the node's heartbeats until its Lease expires.
+   */
+  private heartbeatClient(hn: HollowNode): Client {
+    const base = this.api(hn);
+    if (hn.heartbeat?.base !== base) {
+      const timeoutMs = heartbeatTimeoutMs((this.opts.statusUpdateSeconds ?? 10) * 1000, this.opts.leaseDurationSeconds ?? 40);
+      hn.heartbeat = { base, client: createClient({ ...base.config, timeoutMs }) };
+    }
+    return hn.heartbeat.client;
+  }
+
+  /** Creates (or takes over) the Node and its Lease, retrying until the API answers. */
   private async register(hn: HollowNode, signal: AbortSignal): Promise<void> {
     let backoff = 200;
     while (!signal.aborted) {
@@ -247,19 +271,14 @@ class HollowRun {
    */
   private startHeartbeats(hn: HollowNode, syncNow = false): void {
     this.stopTimers(hn);
+    const renewing = (hn.renewing = new AbortController());
     const signal = this.signal;
-    const jitter = (ms: number) => ms * (1 + HEARTBEAT_JITTER * Math.random());
     const every = (this.opts.renewIntervalSeconds ?? 10) * 1000;
-    const renew = async () => {
-      if (hn.stopped || signal.aborted) return;
-      try {
-        await hn.lease.sync(signal);
-      } catch (e) {
-        this.log.debug("lease renewal failed", { node: hn.name, error: e as Error });
-      }
-      if (!hn.stopped && !signal.aborted) hn.renewTimer = setTimeout(renew, jitter(every));
-    };
-    hn.renewTimer = setTimeout(renew, syncNow ? 0 : jitter(every));
+    void hn.lease.run(AbortSignal.any([signal, renewing.signal]), {
+      renewIntervalMs: every,
+      syncNow,
+      stallBetween: (from, to) => this.loop.worstBetween(from, to),
+    });
     const update = (this.opts.statusUpdateSeconds ?? 10) * 1000;
     const report = (this.opts.statusReportSeconds ?? 300) * 1000;
     const check = async () => {
@@ -274,9 +293,9 @@ class HollowRun {
   }
 
   private stopTimers(hn: HollowNode): void {
-    if (hn.renewTimer) clearTimeout(hn.renewTimer);
+    hn.renewing?.abort();
     if (hn.statusTimer) clearTimeout(hn.statusTimer);
-    hn.renewTimer = hn.statusTimer = undefined;
+    hn.renewing = hn.statusTimer = undefined;
   }
 
   /** Periodic node status (Ready with a fresh heartbeat), as the kubelet's nodeStatusReportFrequency. */
@@ -284,7 +303,7 @@ class HollowRun {
     if (hn.stopped) return;
     const at = performance.now();
     try {
-      await this.api(hn)
+      await this.heartbeatClient(hn)
         .resource<Node>(refs.nodes)
         .patch(hn.name, "strategic", { status: { conditions: nodeConditions(nowRFC3339(), hn.readySince) } }, { subresource: "status" });
       hn.lastStatusReport = at;

@@ -1,7 +1,6 @@
-// The API objects a hollow kubelet writes: its Node (with capacity and conditions), its Lease, and the status
+// The API objects a hollow kubelet writes: its Node (with capacity and conditions) and the status
 // of a pod it "runs" (Running and Ready, without containers), shaped as a real kubelet's.
 
-import type { Lease } from "kubernetes-types/coordination/v1";
 import type { Node, NodeCondition, Pod, PodCondition } from "kubernetes-types/core/v1";
 
 export interface HollowNodeShape {
@@ -87,15 +86,6 @@ export function nodeObject(name: string, shape: HollowNodeShape): Node {
         architecture: arch(),
       },
     },
-  };
-}
-
-export function leaseObject(name: string, durationSeconds: number): Lease {
-  return {
-    apiVersion: "coordination.k8s.io/v1",
-    kind: "Lease",
-    metadata: { name, namespace: "kube-node-lease" },
-    spec: { holderIdentity: name, leaseDurationSeconds: durationSeconds, renewTime: microTime() },
   };
 }
 

@@ -6,11 +6,13 @@ import type { Lease } from "kubernetes-types/coordination/v1";
 import type { Node, NodeCondition, NodeStatus, Taint } from "kubernetes-types/core/v1";
 import { readFileSync, statfsSync } from "node:fs";
 import os from "node:os";
-import type { Client } from "../client/client.ts";
+import { createClient, type Client } from "../client/client.ts";
+import { sleep } from "../client/informer.ts";
 import { refs } from "../client/refs.ts";
 import { ApiError } from "../client/types.ts";
 import { logger } from "../log/log.ts";
 import { quantityValue } from "../api/quantity.ts";
+import { bareLease, heartbeatTimeoutMs, jitter, NodeLease } from "../nodelease/controller.ts";
 
 const log = logger("kubelet.node");
 
@@ -82,8 +84,30 @@ export class NodeAgent {
   private lastStatusKey = "";
   private transitions = new Map<string, { status: string; at: string }>();
   node?: Node;
+  /**
+   * Lease renewals and status writes go through their own client with a timeout, as upstream's heartbeatClient
+   * (min(nodeStatusUpdateFrequency, lease duration)): a server that stops answering costs one timeout — and with
+   * several servers the next one takes the call within it — instead of holding every later heartbeat.
+   */
+  private heartbeat: Client;
+  readonly lease: NodeLease;
 
-  constructor(private o: NodeOptions) {}
+  constructor(private o: NodeOptions) {
+    this.heartbeat = createClient({ ...o.client.config, timeoutMs: heartbeatTimeoutMs(o.statusIntervalMs ?? 10_000, LEASE_SECONDS) });
+    this.lease = new NodeLease({
+      name: o.nodeName,
+      leases: () => this.heartbeat.resource<Lease>(refs.leases, "kube-node-lease"),
+      durationSeconds: LEASE_SECONDS,
+      log,
+      // Owned by the Node, so deleting the Node deletes its Lease (upstream setNodeOwnerFunc).
+      newLease: () => {
+        const l = bareLease(o.nodeName, LEASE_SECONDS);
+        const uid = this.node?.metadata?.uid;
+        if (uid) l.metadata!.ownerReferences = [{ apiVersion: "v1", kind: "Node", name: o.nodeName, uid }];
+        return l;
+      },
+    });
+  }
 
   capacity(): Record<string, string> {
     let storage = 0;
@@ -206,53 +230,31 @@ export class NodeAgent {
     const st = this.status();
     const key = JSON.stringify({ ...st, conditions: st.conditions!.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
     if (!force && key === this.lastStatusKey && Date.now() - this.lastReport < REPORT_MS) return;
-    this.node = await this.o.client.resource<Node>(refs.nodes).patch(this.o.nodeName, "merge", { status: st }, { subresource: "status" });
+    this.node = await this.heartbeat.resource<Node>(refs.nodes).patch(this.o.nodeName, "merge", { status: st }, { subresource: "status" });
     this.lastStatusKey = key;
     this.lastReport = Date.now();
   }
 
-  private async renewLease(): Promise<void> {
-    const leases = this.o.client.resource<Lease>(refs.leases, "kube-node-lease");
-    const renewTime = new Date().toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-    try {
-      const l = await leases.get(this.o.nodeName);
-      l.spec = { ...l.spec, holderIdentity: this.o.nodeName, leaseDurationSeconds: LEASE_SECONDS, renewTime };
-      await leases.update(l);
-    } catch (e) {
-      if (!(e instanceof ApiError && e.code === 404)) throw e;
-      const owner = this.node?.metadata?.uid ? [{ apiVersion: "v1", kind: "Node", name: this.o.nodeName, uid: this.node.metadata.uid }] : undefined;
-      await leases.create({
-        apiVersion: "coordination.k8s.io/v1",
-        kind: "Lease",
-        metadata: { name: this.o.nodeName, namespace: "kube-node-lease", ownerReferences: owner },
-        spec: { holderIdentity: this.o.nodeName, leaseDurationSeconds: LEASE_SECONDS, renewTime },
-      });
-    }
-  }
-
-  /** Lease every 10 s, status check every 10 s; failures (server away) are logged and retried. */
+  /**
+   * The kubelet's two heartbeat loops, each on its own as upstream's: the Lease controller (renewed at once, then
+   * every 10 s with 4 % jitter after the previous pass, retried within the pass) and the node status check (every
+   * nodeStatusUpdateFrequency with the same jitter; written when changed or every 5 min). A slow status write never
+   * delays a Lease renewal.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const leaseMs = this.o.leaseIntervalMs ?? 10_000;
     const statusMs = this.o.statusIntervalMs ?? 10_000;
-    let nextStatus = Date.now() + statusMs;
-    while (!signal.aborted) {
-      try {
-        await this.renewLease();
-      } catch (e) {
-        log.warn("lease renewal failed", { error: e });
-      }
-      if (Date.now() >= nextStatus) {
-        nextStatus = Date.now() + statusMs;
+    const statusLoop = async () => {
+      while (!signal.aborted) {
+        await sleep(jitter(statusMs), signal);
+        if (signal.aborted) return;
         try {
           await this.updateStatus();
         } catch (e) {
           log.warn("node status update failed", { error: e });
         }
       }
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, leaseMs);
-        signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
-      });
-    }
+    };
+    await Promise.all([this.lease.run(signal, { renewIntervalMs: leaseMs, syncNow: true }), statusLoop()]);
   }
 }

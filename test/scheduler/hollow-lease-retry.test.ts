@@ -62,7 +62,7 @@ const renewTime = (l?: Lease) => Date.parse(l?.spec?.renewTime ?? "");
 
 test("first pass creates the Lease; later passes renew from the last written copy without a GET", async () => {
   const f = fakeLeases();
-  const nl = new NodeLease("n1", () => f.api, 40, logger("test"));
+  const nl = new NodeLease({ name: "n1", leases: () => f.api, durationSeconds: 40, log: logger("test") });
   await nl.sync(signal);
   expect(f.calls).toEqual(["get", "create"]);
   expect(f.stored?.spec?.holderIdentity).toBe("n1");
@@ -74,7 +74,7 @@ test("first pass creates the Lease; later passes renew from the last written cop
 
 test("a failed renewal (connection reset, server error) is retried within the same pass", async () => {
   const f = fakeLeases();
-  const nl = new NodeLease("n1", () => f.api, 40, logger("test"));
+  const nl = new NodeLease({ name: "n1", leases: () => f.api, durationSeconds: 40, log: logger("test") });
   await nl.sync(signal);
   const before = renewTime(f.stored);
   await Bun.sleep(5);
@@ -89,7 +89,7 @@ test("a failed renewal (connection reset, server error) is retried within the sa
 
 test("a conflict re-reads the Lease and renews in the same pass", async () => {
   const f = fakeLeases();
-  const nl = new NodeLease("n1", () => f.api, 40, logger("test"));
+  const nl = new NodeLease({ name: "n1", leases: () => f.api, durationSeconds: 40, log: logger("test") });
   await nl.sync(signal);
   f.bump();
   f.calls.length = 0;
@@ -101,7 +101,7 @@ test("a conflict re-reads the Lease and renews in the same pass", async () => {
 
 test("a vanished Lease (server restart) is recreated in the same pass", async () => {
   const f = fakeLeases();
-  const nl = new NodeLease("n1", () => f.api, 40, logger("test"));
+  const nl = new NodeLease({ name: "n1", leases: () => f.api, durationSeconds: 40, log: logger("test") });
   await nl.sync(signal);
   f.drop();
   f.calls.length = 0;
@@ -112,7 +112,7 @@ test("a vanished Lease (server restart) is recreated in the same pass", async ()
 
 test("a pass that keeps failing gives up after the upstream number of tries and the next pass starts over", async () => {
   const f = fakeLeases();
-  const nl = new NodeLease("n1", () => f.api, 40, logger("test"));
+  const nl = new NodeLease({ name: "n1", leases: () => f.api, durationSeconds: 40, log: logger("test") });
   await nl.sync(signal);
   f.calls.length = 0;
   for (let i = 0; i < 10; i++) f.failNext.update!.push(new ApiError(503, "ServiceUnavailable", "down"));

@@ -87,11 +87,28 @@ function timedOut(e: unknown, attempt: AbortSignal | undefined, caller: AbortSig
   return !!attempt?.aborted && !caller?.aborted && ((e as Error)?.name === "TimeoutError" || (e as Error)?.name === "AbortError");
 }
 
+/**
+ * A call given to the server's own handler (ClientConfig.localFetch). It settles as fetch does when its signal fires
+ * (a timeout is a TimeoutError, an abort an AbortError); the handler sees the abort on the request's signal.
+ */
+function fetchLocal(handler: NonNullable<ClientConfig["localFetch"]>, url: string, init: RequestInit): Promise<Response> {
+  const signal = init.signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const answer = Promise.resolve().then(() => handler(new Request(url, init)));
+  if (!signal) return answer;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    answer.then(
+      (r) => (signal.removeEventListener("abort", onAbort), resolve(r)),
+      (e) => (signal.removeEventListener("abort", onAbort), reject(e)),
+    );
+  });
+}
+
 export function createClient(cfg: ClientConfig): Client {
   const base = cfg.server.replace(/\/+$/, "");
-  // Over the private socket the URL only names the Host header; TLS is not spoken there.
-  const unixBase = cfg.unixSocket ? base.replace(/^https:/, "http:") : undefined;
-  const tls = cfg.caPEM && !cfg.unixSocket ? { ca: cfg.caPEM } : undefined;
+  const tls = cfg.caPEM ? { ca: cfg.caPEM } : undefined;
   const commonHeaders: Record<string, string> = {
     Accept: "application/json",
     "User-Agent": cfg.userAgent ?? "kubun",
@@ -135,8 +152,8 @@ export function createClient(cfg: ClientConfig): Client {
         attemptSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(share)]) : AbortSignal.timeout(share);
       }
       try {
-        res = unixBase
-          ? await fetch(unixBase + path, { method, headers: h, body: payload, unix: cfg.unixSocket, signal: attemptSignal } as RequestInit)
+        res = cfg.localFetch
+          ? await fetchLocal(cfg.localFetch, base + path, { method, headers: h, body: payload, signal: attemptSignal })
           : await fetch(server + path, { method, headers: h, body: payload, tls, signal: attemptSignal } as RequestInit);
         break;
       } catch (err) {

@@ -19,10 +19,11 @@ export interface ClientConfig {
   /** Identifies the component in managedFields and logs. */
   userAgent?: string;
   /**
-   * The API server's private unix socket (plain HTTP; mode 0600): components inside the server process talk to
-   * it directly instead of through the TLS listener — no TLS state per connection on either side, no splice.
+   * The API server's own request handler, for components inside the server process: their calls and watches go
+   * through the same authentication, authorization, flow control and admission as any client's, without a socket —
+   * no TLS session, no HTTP framing, no syscalls per request or watch event. `server` then only names the URL.
    */
-  unixSocket?: string;
+  localFetch?: (req: Request) => Response | Promise<Response>;
   /**
    * Per-call timeout in ms (upstream rest.Config.Timeout, which the kubelet's heartbeat client sets): a call with no
    * complete answer by then is abandoned with an ETIMEDOUT error. With a server pool the time is shared by the

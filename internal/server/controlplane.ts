@@ -235,9 +235,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     kubeconfigPath,
     store: rawStore,
     endpoints: [{ ip: advertise ?? "127.0.0.1", port }],
-    // In-process components use the private socket: the GC alone watches ~50 resources, and each watch through
-    // the TLS listener held a TLS session on both ends and a splice (memory and CPU of an idle node).
-    componentConfig: (name) => ({ server: localURL, token: componentTokens[name], caPEM: pki.caCertPEM, userAgent: `kube-${name}`, unixSocket: server.unix }),
+    // In-process components call the API's handler directly: the GC alone watches ~50 resources, and every watch
+    // event and request through a socket cost a write, a read and HTTP framing on both ends (memory and CPU).
+    componentConfig: (name) => ({ server: localURL, token: componentTokens[name], caPEM: pki.caCertPEM, userAgent: `kube-${name}`, localFetch: (req) => api.app.fetch(req, {}) }),
     async stop() {
       if (stopped) return;
       stopped = true;

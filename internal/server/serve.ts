@@ -18,7 +18,7 @@ export interface ServeAPIOptions {
   websocket: WebSocketHandler<any>;
 }
 
-export function serveAPI(o: ServeAPIOptions): { port: number; unix: string; stop(): Promise<void> } {
+export function serveAPI(o: ServeAPIOptions): { port: number; stop(): Promise<void> } {
   let dir = o.socketDir;
   let ownDir = false;
   // sun_path holds 108 bytes.
@@ -55,7 +55,6 @@ export function serveAPI(o: ServeAPIOptions): { port: number; unix: string; stop
   }
   return {
     port: front.port,
-    unix,
     async stop() {
       front.stop();
       await backend.stop(true);

@@ -156,6 +156,7 @@ table ip kubun-nat {
       writeFileSync(this.markerPath(req.uid), "");
       await addNetns(name);
     }
+    req.onNamespace?.(netnsPath);
     const bridgeConf = this.netConfig("bridge", {
       bridge: this.bridge,
       isGateway: true,

@@ -12,6 +12,8 @@ export interface PodNetworkRequest {
   namespace: string;
   name: string;
   portMappings: PortMapping[];
+  /** Called once the pod's namespace exists, before its interfaces are made (containers may be created in it meanwhile). */
+  onNamespace?: (netnsPath: string) => void;
 }
 
 export interface PodNetwork {

@@ -62,6 +62,13 @@ export interface KubeletOptions {
   cgroupRoot?: string;
 }
 
+/** The pod's network could not be set up (FailedCreatePodSandBox), as opposed to a container's own failure. */
+class SandboxError extends Error {
+  constructor(readonly netError: Error) {
+    super(netError.message);
+  }
+}
+
 export class Kubelet {
   readonly records = new Map<string, PodRecord>();
   private queue = new WorkQueue<string>();
@@ -358,35 +365,82 @@ export class Kubelet {
     const needNetwork = !spec.hostNetwork && !rec.ips;
     // A new pod's network, volumes and images are made ready side by side: volumes wait for the address only
     // when the downward API shows it, and image lookups are shared with the container starts that follow.
+    // Unless the pod shows its own address (env or downward API), its first container is also created (snapshot,
+    // container record, task) while the CNI plugins run, and started only once the network is up: the
+    // container's process never runs without its network, and a pod start no longer waits for one then the other.
     let volumesEarly: Promise<Map<string, string>> | undefined;
+    /** The network being set up beside the containers' creation; settled before this sync returns. */
+    let pendingNet: Promise<void> | undefined;
     if (needNetwork) {
       for (const c of [...(spec.initContainers ?? []), ...spec.containers]) if (c.image) void this.opts.runtime.getImage(c.image).catch(() => {});
+      const showsPodIP = JSON.stringify(spec).includes("status.podIP");
       if (!JSON.stringify(spec.volumes ?? []).includes("status.podIP")) {
         volumesEarly = this.podVolumes(rec);
         volumesEarly.catch(() => {}); // handled below
       }
+      let namespaceMade!: (netnsPath: string) => void;
+      const madeNamespace = new Promise<string>((r) => (namespaceMade = r));
+      const setup = traced(`network ${uid}`, () =>
+        this.opts.network.setup({
+          uid,
+          namespace: pod.metadata!.namespace!,
+          name: pod.metadata!.name!,
+          portMappings: [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
+            (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() as any, hostIP: p.hostIP })),
+          ),
+          onNamespace: namespaceMade,
+        }),
+      );
+      const recorded = setup.then(
+        (net) => {
+          rec.ips = net.ips;
+          rec.netnsPath = net.netnsPath;
+          this.checkpoints.save(rec);
+        },
+        (e) => {
+          rec.netnsPath = undefined;
+          throw new SandboxError(e as Error);
+        },
+      );
+      recorded.catch(() => {}); // handled where awaited
       try {
-        const net = await traced(`network ${uid}`, () =>
-          this.opts.network.setup({
-            uid,
-            namespace: pod.metadata!.namespace!,
-            name: pod.metadata!.name!,
-            portMappings: [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
-              (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() as any, hostIP: p.hostIP })),
-            ),
-          }),
-        );
-        rec.ips = net.ips;
-        rec.netnsPath = net.netnsPath;
-        this.checkpoints.save(rec);
+        if (showsPodIP) await recorded;
+        else {
+          rec.netnsPath = await Promise.race([madeNamespace, setup.then((n) => n.netnsPath)]);
+          // /etc/hosts gets the pod's address (written in place: the container's bind mount keeps the file).
+          pendingNet = recorded.then(() => this.writeEtcFiles(rec));
+          pendingNet.catch(() => {}); // handled where awaited
+        }
       } catch (e) {
-        await volumesEarly?.catch(() => {});
-        this.event(rec, "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${(e as Error).message}`);
-        await this.updateStatus(rec);
-        this.queue.addAfter(uid, 5000);
-        return;
+        return this.sandboxFailed(rec, e instanceof SandboxError ? e.netError : e, volumesEarly);
       }
     }
+    try {
+      await this.syncContainers(rec, volumesEarly, pendingNet);
+    } catch (e) {
+      if (!(e instanceof SandboxError)) throw e;
+      return this.sandboxFailed(rec, e.netError, volumesEarly);
+    } finally {
+      // Never leave a CNI ADD running behind a finished sync: the next sync would start another for this pod.
+      await pendingNet?.catch(() => {});
+    }
+  }
+
+  private async sandboxFailed(rec: PodRecord, e: unknown, volumesEarly?: Promise<unknown>): Promise<void> {
+    await volumesEarly?.catch(() => {});
+    this.event(rec, "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${(e as Error).message}`);
+    await this.updateStatus(rec);
+    this.queue.addAfter(rec.uid, 5000);
+  }
+
+  /** Volumes, /etc files, init containers then app containers; `pendingNet` (if any) gates the first start and every status. */
+  private async syncContainers(rec: PodRecord, volumesEarly: Promise<Map<string, string>> | undefined, pendingNet: Promise<void> | undefined): Promise<void> {
+    const { uid } = rec;
+    const spec = rec.pod.spec!;
+    const updateStatus = async () => {
+      await pendingNet;
+      return this.updateStatus(rec);
+    };
     // Volumes and the pod's /etc files.
     let volumes: Map<string, string>;
     try {
@@ -395,7 +449,7 @@ export class Kubelet {
     } catch (e) {
       this.event(rec, "Warning", "FailedMount", `MountVolume.SetUp failed: ${(e as Error).message}`);
       for (const cr of Object.values(rec.containers)) if (!cr.running && !cr.terminated) cr.waiting = { reason: "ContainerCreating" };
-      await this.updateStatus(rec);
+      await updateStatus();
       this.queue.addAfter(uid, 5000);
       return;
     }
@@ -404,15 +458,15 @@ export class Kubelet {
     if (!rec.initDone) {
       for (const c of spec.initContainers ?? []) {
         const cr = (rec.containers[c.name] ??= containerRecord(c.name, true));
-        if (cr.running) return this.updateStatus(rec);
+        if (cr.running) return updateStatus();
         if (cr.terminated?.exitCode === 0) continue;
         if (cr.terminated && policy === "Never") {
           rec.phase = "Failed";
           this.checkpoints.save(rec);
-          return this.updateStatus(rec);
+          return updateStatus();
         }
-        await this.startContainer(rec, c, cr, volumes);
-        return this.updateStatus(rec);
+        await this.startContainer(rec, c, cr, volumes, pendingNet);
+        return updateStatus();
       }
       rec.initDone = true;
       this.checkpoints.save(rec);
@@ -424,8 +478,9 @@ export class Kubelet {
         const restart = policy === "Always" || (policy === "OnFailure" && cr.terminated.exitCode !== 0);
         if (!restart) continue;
       }
-      await this.startContainer(rec, c, cr, volumes);
+      await this.startContainer(rec, c, cr, volumes, pendingNet);
     }
+    await pendingNet;
     const phase = buildPodStatus(rec, this.opts.hostIP(), undefined).phase;
     if (phase === "Succeeded" || phase === "Failed") {
       rec.phase = phase;
@@ -559,7 +614,7 @@ export class Kubelet {
     return undefined;
   }
 
-  private async startContainer(rec: PodRecord, c: Container, cr: ContainerRecord, volumes: Map<string, string>): Promise<void> {
+  private async startContainer(rec: PodRecord, c: Container, cr: ContainerRecord, volumes: Map<string, string>, pendingNet?: Promise<void>): Promise<void> {
     const pod = rec.pod;
     if (cr.terminated && cr.backoffUntil && Date.now() < cr.backoffUntil) {
       const secs = cr.backoffSeconds ? cr.backoffSeconds / 2 : BACKOFF_START;
@@ -665,10 +720,11 @@ export class Kubelet {
     }
     try {
       this.startedLocally.set(id, Number.POSITIVE_INFINITY);
-      await traced(`start ${id}`, () => this.opts.runtime.start(spec));
+      await traced(`start ${id}`, () => this.opts.runtime.start(spec, { beforeStart: pendingNet }));
       this.startedLocally.set(id, performance.now());
     } catch (e) {
       this.startedLocally.delete(id);
+      if (e instanceof SandboxError) throw e; // the pod's network failed, not this container
       cr.waiting = { reason: "CreateContainerError", message: (e as Error).message };
       this.event(rec, "Warning", "Failed", `Error: ${(e as Error).message}`, c.name);
       // Failed starts back off like crashes.

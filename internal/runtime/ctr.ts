@@ -15,7 +15,7 @@ import { TasksAPI } from "./tasks-api.ts";
 import { subscribeEvents, type ContainerdEvent, type EventSubscription } from "./events-api.ts";
 import { buildSpec } from "./oci-spec.ts";
 import { CommandError, run, traced } from "./run.ts";
-import type { AttachOptions, ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime } from "./types.ts";
+import type { AttachOptions, ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime, StartOptions } from "./types.ts";
 
 const log = logger("runtime");
 
@@ -292,7 +292,7 @@ export class CtrRuntime implements Runtime {
     return { dir, stdout: join(dir, "stdout"), stderr: join(dir, "stderr"), stdin: join(dir, "stdin"), legacy: dir };
   }
 
-  async start(spec: ContainerSpec): Promise<void> {
+  async start(spec: ContainerSpec, opts: StartOptions = {}): Promise<void> {
     const image = await this.getImage(spec.image);
     if (!image) throw new Error(`image ${spec.image} is not present`);
     const { id } = spec;
@@ -328,6 +328,8 @@ export class CtrRuntime implements Runtime {
       // All settled before a failure is handled, so that the clean-up below finds whatever was made.
       for (const r of await Promise.allSettled([mounting, creating, piping])) if (r.status === "rejected") throw r.reason;
       await traced(`tasks create ${id}`, () => this.tasks.create(id, { stdin: spec.stdin ? fifos.stdin : undefined, stdout: fifos.stdout, stderr: spec.tty ? undefined : fifos.stderr, terminal: !!spec.tty }));
+      // The task exists (runc's init waits in the container's namespaces); its process runs only after this.
+      if (opts.beforeStart) await traced(`before start ${id}`, () => opts.beforeStart!);
       await traced(`tasks start ${id}`, () => this.tasks.start(id));
     } catch (e) {
       await this.ctr(["tasks", "delete", "-f", id], { allowFail: true });

@@ -104,14 +104,23 @@ export interface PullOptions {
   auth?: string;
 }
 
+export interface StartOptions {
+  /** What must be ready before the container's process runs (the pod's network, set up meanwhile). */
+  beforeStart?: Promise<unknown>;
+}
+
 export interface Runtime {
   /** e.g. "containerd://1.6.20" */
   version(): Promise<string>;
   getImage(ref: string): Promise<ImageInfo | undefined>;
   pullImage(ref: string, opts?: PullOptions): Promise<ImageInfo>;
   importImages(tarPath: string): Promise<void>;
-  /** Creates and starts a container; resolves once it runs. */
-  start(spec: ContainerSpec): Promise<void>;
+  /**
+   * Creates and starts a container; resolves once it runs. With `beforeStart`, the container is created (its
+   * namespaces, mounts and stdio set up, nothing of it running) while that promise is pending, and started
+   * only once it resolves; if it rejects, everything made is removed and start rejects with its error.
+   */
+  start(spec: ContainerSpec, opts?: StartOptions): Promise<void>;
   kill(id: string, signal: "SIGTERM" | "SIGKILL" | string): Promise<void>;
   /** Every container of ours with its labels and state. */
   list(): Promise<ContainerInfo[]>;

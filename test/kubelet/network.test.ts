@@ -1,5 +1,7 @@
 // Two nodes in one test-made LAN: each gets a podCIDR; host-gw routes let their pods reach each other.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { refs } from "../../internal/client/refs.ts";
 import { run } from "../../internal/runtime/run.ts";
 import { busyboxPod, startEnv, waitPod, waitFor, type Env } from "./setup.ts";
@@ -52,3 +54,26 @@ test("hostPort maps a node port to the pod (portmap)", async () => {
   });
   expect(r.endsWith("\r\n\r\nvia-hostport\n")).toBe(true);
 }, 60_000);
+
+test("a container's first instruction already has its network: eth0 with the pod's address, /etc/hosts naming it", async () => {
+  // The container is created while the CNI plugins run (and started once they are done): what its process
+  // sees first must be the finished network, for every pod of a burst. The IPAM plugin's lock is held for a
+  // while, so the containers are ready long before their network is.
+  const lock = join(env.nodes[0]!.dataDir, "agent", "cni", "networks", "kubun", "lock");
+  expect(existsSync(lock)).toBe(true); // made by the first test's pod on node-1
+  const holder = Bun.spawn(["flock", lock, "sleep", "2"], { stdout: "ignore", stderr: "ignore" });
+  await waitFor("IPAM lock held", async () => (await run(["flock", "-n", lock, "true"], { allowFail: true })).code !== 0, 5000, 20);
+  const names = ["first-0", "first-1", "first-2", "first-3"];
+  const script = "ip -4 -o addr show dev eth0 > /dev/termination-log 2>&1; cat /etc/hosts >> /dev/termination-log";
+  await Promise.all(names.map((n) => pods().create(busyboxPod(n, "node-1", script, { restartPolicy: "Never" }))));
+  await holder.exited;
+  for (const n of names) {
+    const p = await waitPod(env, n, (x) => x.status?.phase === "Succeeded" || x.status?.phase === "Failed", "finished");
+    expect(p.status!.phase).toBe("Succeeded");
+    const ip = p.status!.podIP!;
+    expect(ip).toBeTruthy();
+    const msg = p.status!.containerStatuses![0]!.state!.terminated!.message ?? "";
+    expect(msg).toContain(`inet ${ip}/24`);
+    expect(msg).toContain(`${ip}\t${n}`);
+  }
+}, 90_000);

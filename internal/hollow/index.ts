@@ -13,6 +13,7 @@ import { logger, type Logger } from "../log/log.ts";
 import { PodIPs } from "./ipam.ts";
 import { heartbeatTimeoutMs, jitter, NodeLease } from "../nodelease/controller.ts";
 import { LoopWatch } from "./loopwatch.ts";
+import { CallLimiter, limitedClient } from "./limiter.ts";
 import { nodeConditions, nodeObject, nowRFC3339, podStatus, type HollowNodeShape } from "./objects.ts";
 
 export interface HollowOptions {
@@ -73,8 +74,8 @@ interface HollowNode {
   /** Stops this node's Lease loop (its kubelet stopped). */
   renewing?: AbortController;
   statusTimer?: ReturnType<typeof setTimeout>;
-  /** The client its heartbeats (Lease, node status) go through: as `client`, with the heartbeat timeout. */
-  heartbeat?: { base: Client; client: Client };
+  /** Its clients, built on `client` (or the shared one): see HollowRun.clients. */
+  clients?: { base: Client; bulk: Client; lease: Client; status: Client };
   /** performance.now() of the last NodeStatus report that the server took. */
   lastStatusReport: number;
   readySince: string;
@@ -120,6 +121,8 @@ class HollowRun {
   private nodeInformer?: Informer<Node>;
   /** Aborted when the run ends (the caller's signal or a failure). */
   private signal!: AbortSignal;
+  /** Every node's calls share one fetch client: Lease renewals go first (limiter.ts). */
+  private calls = new CallLimiter();
   /** Stalls of this process's event loop, to explain a late renewal. */
   private loop = new LoopWatch(100, 500, (s) =>
     this.log.warn("hollow event loop stalled", { ms: Math.round(s.ms), heapMiB: [mib(s.heapBefore), mib(s.heapAfter)] }),
@@ -142,7 +145,7 @@ class HollowRun {
       ip: this.ip,
     });
     for (const hn of nodes.values()) {
-      const leases = () => this.heartbeatClient(hn).resource<Lease>(refs.leases, "kube-node-lease");
+      const leases = () => this.clients(hn).lease.resource<Lease>(refs.leases, "kube-node-lease");
       hn.lease = new NodeLease({ name: hn.name, leases, durationSeconds: opts.leaseDurationSeconds ?? 40, log, stopped: () => hn.stopped });
     }
   }
@@ -212,21 +215,29 @@ class HollowRun {
   }
 
   private api(hn: HollowNode): Client {
-    return hn.client ?? this.client;
+    return this.clients(hn).bulk;
   }
 
   /**
-   * Upstream's kubelet sends its Lease renewals and node status through a separate heartbeat client with a timeout
-   * (min(nodeStatusUpdateFrequency, lease duration)), so a call the server never answers is abandoned and retried
-   * (through the next server of a pool) instead of holding the node's heartbeats until its Lease expires.
+   * A node's clients, on its own credentials once it has them: `bulk` for registration and pod status; `lease` and
+   * `status` through a heartbeat client with a timeout, as upstream's kubelet sends its Lease renewals and node
+   * status (min(nodeStatusUpdateFrequency, lease duration)), so a call the server never answers is abandoned and
+   * retried (through the next server of a pool) instead of holding the node's heartbeats until its Lease expires.
+   * Lease renewals are this process's first class of calls; status reports wait with the bulk (limiter.ts).
    */
-  private heartbeatClient(hn: HollowNode): Client {
-    const base = this.api(hn);
-    if (hn.heartbeat?.base !== base) {
+  private clients(hn: HollowNode): NonNullable<HollowNode["clients"]> {
+    const base = hn.client ?? this.client;
+    if (hn.clients?.base !== base) {
       const timeoutMs = heartbeatTimeoutMs((this.opts.statusUpdateSeconds ?? 10) * 1000, this.opts.leaseDurationSeconds ?? 40);
-      hn.heartbeat = { base, client: createClient({ ...base.config, timeoutMs }) };
+      const timed = createClient({ ...base.config, timeoutMs });
+      hn.clients = {
+        base,
+        bulk: limitedClient(base, this.calls, "bulk"),
+        lease: limitedClient(timed, this.calls, "heartbeat"),
+        status: limitedClient(timed, this.calls, "bulk"),
+      };
     }
-    return hn.heartbeat.client;
+    return hn.clients;
   }
 
   /** Creates (or takes over) the Node and its Lease, retrying until the API answers. */
@@ -303,8 +314,8 @@ class HollowRun {
     if (hn.stopped) return;
     const at = performance.now();
     try {
-      await this.heartbeatClient(hn)
-        .resource<Node>(refs.nodes)
+      await this.clients(hn)
+        .status.resource<Node>(refs.nodes)
         .patch(hn.name, "strategic", { status: { conditions: nodeConditions(nowRFC3339(), hn.readySince) } }, { subresource: "status" });
       hn.lastStatusReport = at;
     } catch (e) {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { addNetns, delNetns } from "../runtime/netns.ts";
-import { run } from "../runtime/run.ts";
+import { run, type RunOptions } from "../runtime/run.ts";
 import { loopbackUp } from "./loopback.ts";
 import type { Network, NodeRoute, PodNetwork, PodNetworkRequest } from "./types.ts";
 
@@ -57,9 +57,9 @@ export class CNINetwork implements Network {
     return existsSync(this.markerPath(uid)) || existsSync(join(this.opts.stateDir, "..", "pods", uid));
   }
 
-  /** argv run in the node's namespace. */
-  private host(argv: string[]): string[] {
-    return this.opts.nodeNetns ? ["nsenter", `--net=/var/run/netns/${this.opts.nodeNetns}`, "--", ...argv] : argv;
+  /** Runs a command in the node's namespace (spawned from inside it: no nsenter process per plugin call). */
+  private host(argv: string[], o: RunOptions = {}) {
+    return run(argv, this.opts.nodeNetns ? { ...o, netns: `/var/run/netns/${this.opts.nodeNetns}` } : o);
   }
 
   podCIDR(): string | undefined {
@@ -68,7 +68,7 @@ export class CNINetwork implements Network {
 
   async configure(podCIDR: string): Promise<void> {
     this.cidr = podCIDR;
-    await run(this.host(["sysctl", "-qw", "net.ipv4.ip_forward=1"]), { allowFail: true });
+    await this.host(["sysctl", "-qw", "net.ipv4.ip_forward=1"], { allowFail: true });
     const cluster = this.opts.clusterCIDR ?? "10.42.0.0/16";
     // Pods reach the world through the node's address; traffic between pods keeps pod IPs.
     const rules = `table ip kubun-nat
@@ -80,7 +80,7 @@ table ip kubun-nat {
   }
 }
 `;
-    await run(this.host(["nft", "-f", "-"]), { stdin: rules, allowFail: true }).then((r) => {
+    await this.host(["nft", "-f", "-"], { stdin: rules, allowFail: true }).then((r) => {
       if (r.code !== 0) log.warn("could not install masquerade rules", { error: r.stderr.trim() });
     });
   }
@@ -118,7 +118,7 @@ table ip kubun-nat {
   }
 
   private async plugin(type: string, command: "ADD" | "DEL" | "CHECK", uid: string, netnsPath: string, ifname: string, config: any): Promise<any> {
-    const r = await run(this.host([join(this.pluginDir, type)]), {
+    const r = await this.host([join(this.pluginDir, type)], {
       stdin: JSON.stringify(config),
       allowFail: true,
       timeoutMs: 60_000,
@@ -223,7 +223,7 @@ table ip kubun-nat {
 
   async syncRoutes(routes: NodeRoute[]): Promise<void> {
     const want = new Map(routes.filter((r) => r.podCIDR !== this.cidr).map((r) => [r.podCIDR, r.nodeIP]));
-    const cur = await run(this.host(["ip", "-4", "route", "show", "proto", ROUTE_PROTO]), { allowFail: true });
+    const cur = await this.host(["ip", "-4", "route", "show", "proto", ROUTE_PROTO], { allowFail: true });
     const have = new Map<string, string>();
     for (const l of cur.stdout.split("\n")) {
       const m = /^(\S+) via (\S+)/.exec(l.trim());
@@ -231,9 +231,9 @@ table ip kubun-nat {
     }
     for (const [cidr, via] of want)
       if (have.get(cidr) !== via) {
-        const r = await run(this.host(["ip", "route", "replace", cidr, "via", via, "proto", ROUTE_PROTO]), { allowFail: true });
+        const r = await this.host(["ip", "route", "replace", cidr, "via", via, "proto", ROUTE_PROTO], { allowFail: true });
         if (r.code !== 0) log.warn("could not add route", { cidr, via, error: r.stderr.trim() });
       }
-    for (const cidr of have.keys()) if (!want.has(cidr)) await run(this.host(["ip", "route", "del", cidr, "proto", ROUTE_PROTO]), { allowFail: true });
+    for (const cidr of have.keys()) if (!want.has(cidr)) await this.host(["ip", "route", "del", cidr, "proto", ROUTE_PROTO], { allowFail: true });
   }
 }

@@ -1,6 +1,7 @@
 // Runs a host command and collects its output; the one place the agent spawns short-lived tools (ctr, ip, mount, CNI).
 
 import { appendFileSync } from "node:fs";
+import { inNetns } from "./netns.ts";
 
 export interface RunResult {
   code: number;
@@ -23,6 +24,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Do not throw on a non-zero exit. */
   allowFail?: boolean;
+  /** Path of a network namespace to run the command in: spawned from inside it (setns around the spawn), no nsenter. */
+  netns?: string;
 }
 
 /** KUBUN_TRACE_RUN=<file>: one line per command (end time, wall time, argv, then its CPU time) appended to that file, to count the processes a pod start costs. */
@@ -66,7 +69,7 @@ async function runCommand(argv: string[], opts: RunOptions, usage?: { cpuMs: num
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (timer) clearTimeout(timer);
   if (usage) {
-    // The command and the processes it waited for (a CNI plugin's IPAM plugin, nsenter's child).
+    // The command and the processes it waited for (a CNI plugin's IPAM plugin).
     const u = proc.resourceUsage();
     if (u) usage.cpuMs = Number(u.cpuTime.user + u.cpuTime.system) / 1000;
   }
@@ -76,6 +79,11 @@ async function runCommand(argv: string[], opts: RunOptions, usage?: { cpuMs: num
 }
 
 function spawn(argv: string[], opts: RunOptions) {
+  // The child inherits the network namespace of the thread that spawns it (synchronously, here).
+  return opts.netns ? inNetns(opts.netns, () => spawnHere(argv, opts)) : spawnHere(argv, opts);
+}
+
+function spawnHere(argv: string[], opts: RunOptions) {
   return Bun.spawn(argv, {
     stdin: opts.stdin !== undefined ? (typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin) : "ignore",
     stdout: "pipe",

@@ -7,6 +7,7 @@ import { INGRESS_NODE_LABEL } from "../internal/api/ingress.ts";
 import { commandFromFlags } from "./command.ts";
 import { joinTokenFrom } from "./tokensource.ts";
 import { notifyReady } from "./notify.ts";
+import { releaseStartupPagesLater } from "./startuppages.ts";
 import { untilSignal } from "./signals.ts";
 
 const log = logger("agent");
@@ -55,7 +56,13 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
   }
 
   const { runAgent } = await import("../internal/agent/index.ts");
-  await runAgent({ ...agentOptions(s, server, token, signal), onReady: () => notifyReady("agent ready") });
+  await runAgent({
+    ...agentOptions(s, server, token, signal),
+    onReady: () => {
+      notifyReady("agent ready");
+      releaseStartupPagesLater(signal);
+    },
+  });
 });
 
 /** The agent's settings from the flags both `kubun agent` and `kubun server` (its local agent) take. */

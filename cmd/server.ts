@@ -13,6 +13,7 @@ import { agentOptions } from "./agent.ts";
 import { commandFromFlags } from "./command.ts";
 import { joinTokenFrom } from "./tokensource.ts";
 import { notifyReady } from "./notify.ts";
+import { releaseStartupPagesLater } from "./startuppages.ts";
 import { untilSignal } from "./signals.ts";
 import { checkSnapshotSchedule } from "../internal/ops/snapshotschedule.ts";
 
@@ -144,11 +145,15 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
         onReady: () => {
           nodeUp();
           notifyReady("server and local agent ready");
+          releaseStartupPagesLater(signal);
         },
       }),
     );
     void labelControlPlaneNode(cp.clientConfig, String(s["node-name"] ?? hostname()).toLowerCase(), signal);
-  } else notifyReady("server ready");
+  } else {
+    notifyReady("server ready");
+    releaseStartupPagesLater(signal);
+  }
   const startComponents = async (): Promise<unknown> => {
     await gate;
     if (signal.aborted) return;

@@ -20,6 +20,12 @@ export interface ContainerdOptions {
   signal?: AbortSignal;
 }
 
+/** The containerd processes this process started and that still run (for releasing their start-up pages). */
+const started = new Set<number>();
+export function startedContainerdPids(): number[] {
+  return [...started];
+}
+
 export interface Containerd {
   address: string;
   /** The containerd process we started (undefined for an external one). */
@@ -81,6 +87,8 @@ export async function startContainerd(opts: ContainerdOptions): Promise<Containe
     detached: true,
   } as any);
   proc.unref();
+  started.add(proc.pid);
+  void proc.exited.then(() => started.delete(proc.pid));
   // containerd listens once its plugins are loaded; the first ctr call (the runtime's version) follows at once.
   const deadline = Date.now() + 20_000;
   while (!(await listening(address))) {

@@ -35,10 +35,11 @@ import { type CompactionOptions, Compactor } from "./compactor.ts";
 import { migrate } from "./migrations.ts";
 import { type LogRow, type Queries, kvFromValues, prepareQueries, rowToKV } from "./queries.ts";
 import { Revisions } from "./revisions.ts";
+import { ListCache } from "./listcache.ts";
 import { Sweeper } from "./sweeper.ts";
 import { VolatileLog } from "./volatile.ts";
 import { WatchHub, Watcher } from "./watch.ts";
-import { Writer } from "./writer.ts";
+import { type Commit, Writer } from "./writer.ts";
 import { WalFile, type WalSync } from "./walsync.ts";
 
 export interface SqliteStoreOptions {
@@ -64,6 +65,7 @@ export class SqliteStore implements Store {
   private compactor: Compactor;
   private revisions: Revisions;
   private volatile: VolatileLog;
+  private cache = new ListCache();
   private closed = false;
   /** (revision, prefix, key) → live keys after key at that revision; a list at a fixed revision never changes. */
   private remainingAfter = new Map<string, number>();
@@ -81,7 +83,11 @@ export class SqliteStore implements Store {
     this.volatile.watermark = this.revisions.floor;
     this.adoptVolatileRows();
     let sweeper: Sweeper | undefined;
-    this.writer = new Writer(db, this.q, this.volatile, this.revisions, (c) => this.hub.committed(c), undefined, wal);
+    const onCommit = (c: Commit) => {
+      this.cache.apply(c.events);
+      this.hub.committed(c);
+    };
+    this.writer = new Writer(db, this.q, this.volatile, this.revisions, onCommit, undefined, wal);
     this.hub = new WatchHub({
       db,
       q: this.q,
@@ -89,6 +95,7 @@ export class SqliteStore implements Store {
       revisions: this.revisions,
       compactRevision: () => this.compactRevisionSync(),
       observe: (events) => sweeper?.observe(events),
+      foreignRows: () => this.cache.clear(),
       log,
       pollMs: opts.pollMs ?? 1000,
     });
@@ -153,6 +160,9 @@ export class SqliteStore implements Store {
     const end = prefixEnd(prefix);
     const now = Date.now();
     const { logged, volatile } = this.sources(prefix);
+    // The list cache holds durable keys only, and rows another process wrote drop it: catch up with those first.
+    const cacheable = !volatile && prefix.endsWith("/");
+    if (cacheable) this.hub.sync();
     // One read transaction = one snapshot for the revision, the watermark and the rows.
     return this.db.transaction(() => {
       const current = this.revisionSync();
@@ -161,6 +171,16 @@ export class SqliteStore implements Store {
       if (revision < compacted) throw new CompactedError(revision, compacted);
       if (revision > current) throw new StoreError(`too large resource version: ${revision}, current: ${current}`);
       const after = opts.startAfter ?? "";
+      if (cacheable) {
+        let since = this.cache.since(prefix);
+        if (since === undefined) {
+          const all = this.q.listPage.values({ lo, after: "", end, rev: current, now, limit: -1 }).map(kvFromValues);
+          this.cache.fill(prefix, all, current);
+          since = current;
+        }
+        const hit = revision >= since ? this.cache.list(prefix, after, limit, now) : undefined;
+        if (hit) return { revision, ...hit };
+      }
       const rows = logged ? this.q.listPage.values({ lo, after, end, rev: revision, now, limit: limit ? limit + 1 : -1 }) : [];
       let items = rows.map(kvFromValues);
       const mem = volatile ? this.volatile.range(prefix, after, revision, now) : [];

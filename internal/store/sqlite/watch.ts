@@ -26,6 +26,8 @@ export interface WatchHubDeps {
   compactRevision: () => number;
   /** Told about every delivered event (the TTL sweeper learns expiries written by other processes). */
   observe: (events: WatchEvent[]) => void;
+  /** Rows another process wrote were seen (or this process's revisions were reordered): caches of the log are stale. */
+  foreignRows: () => void;
   log: Logger;
   pollMs: number;
 }
@@ -68,6 +70,7 @@ export class WatchHub {
   /** Delivers the rows other processes wrote, up to id `to`. */
   private readUpTo(to: number): void {
     this.d.revisions.observe(to);
+    this.d.foreignRows();
     if (this.watchers.size === 0) {
       // Nobody listens: skip reading values, but let the sweeper know expiries may have changed.
       this.dbSeen = to;

@@ -1,6 +1,7 @@
 // bun run bench:footprint — what edge users judge us by, measured on the compiled binary:
 // time from start to a Ready node, idle RSS, idle disk writes per hour (SD card wear), database size.
-// Usage: bun run bench/footprint.ts [--idle-seconds 60] [--disable-agent]
+// Usage: bun run bench/footprint.ts [--idle-seconds 60] [--disable-agent] [--binary PATH]
+// --binary measures an already built kubun (e.g. another commit's, for a back-to-back comparison) instead of building one.
 // Targets (issue 17; k3s for comparison, from its users' reports): whole node ≤ 120 MB RSS (k3s ~1.2–1.4 GB), writes < 1 MB/h (k3s 25–40 MB/h).
 import { REPO_TMP, tempDir } from "../test/helpers/tmpdir.ts";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -13,7 +14,8 @@ const idleSeconds = Number(args[args.indexOf("--idle-seconds") + 1] || 60) || 60
 const withAgent = !args.includes("--disable-agent");
 const repo = join(import.meta.dir, "..");
 const work = tempDir("kubun-footprint-");
-const binary = join(work, "kubun");
+const binaryArg = args.includes("--binary") ? args[args.indexOf("--binary") + 1] : undefined;
+const binary = binaryArg ?? join(work, "kubun");
 const dataDir = join(work, "data");
 const kubeconfig = join(work, "kubeconfig.yaml");
 
@@ -78,8 +80,8 @@ function role(p: Proc, serverPid: number): string {
   return "other (containers, calls in flight)";
 }
 
-function nodeRSS(serverPid: number, dataDir: string): { total: number; file: number; parts: Map<string, number>; count: number } {
-  const parts = new Map<string, number>();
+function nodeRSS(serverPid: number, dataDir: string): { total: number; file: number; parts: Map<string, { total: number; file: number }>; count: number } {
+  const parts = new Map<string, { total: number; file: number }>();
   let total = 0;
   let file = 0;
   const procs = nodeProcesses(serverPid, dataDir);
@@ -88,7 +90,8 @@ function nodeRSS(serverPid: number, dataDir: string): { total: number; file: num
     total += r.total;
     file += r.file;
     const k = role(p, serverPid);
-    parts.set(k, (parts.get(k) ?? 0) + r.total);
+    const part = parts.get(k) ?? { total: 0, file: 0 };
+    parts.set(k, { total: part.total + r.total, file: part.file + r.file });
   }
   return { total, file, parts, count: procs.length };
 }
@@ -109,7 +112,7 @@ function dirSize(path: string): number {
 const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
 
 // The same flags as scripts/build.ts (what users run).
-const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "--bytecode", "--sourcemap=none", "--outfile", binary, join(repo, "cmd/kubun.ts")], { cwd: repo, stderr: "pipe" });
+const build = binaryArg ? { exitCode: 0, stderr: Buffer.from("") } : Bun.spawnSync(["bun", "build", "--compile", "--minify", "--bytecode", "--sourcemap=none", "--outfile", binary, join(repo, "cmd/kubun.ts")], { cwd: repo, stderr: "pipe" });
 if (build.exitCode !== 0) throw new Error(build.stderr.toString());
 
 const port = 20000 + Math.floor(Math.random() * 20000);
@@ -175,8 +178,9 @@ try {
     ["time to API ready", `${(apiReadyMs / 1000).toFixed(2)} s`, ""],
     [withAgent ? "time to Ready node" : "time to Ready node (no agent)", `${(nodeReadyMs / 1000).toFixed(2)} s`, "k3s: ~30–60 s"],
     [`idle RSS, whole node (${last.count} processes)`, `${mb(last.total)} MB (peak ${mb(peak)})`, "k3s: ~1200–1400 MB; target ≤ 120 MB"],
-    ...[...last.parts].map(([k, v]) => [`  of which ${k}`, `${mb(v)} MB`, ""]),
+    ...[...last.parts].map(([k, v]) => [`  of which ${k}`, `${mb(v.total)} MB (file-backed ${mb(v.file)})`, ""]),
     ["  of which file-backed (code pages)", `${mb(last.file)} MB`, ""],
+    ["  of which anonymous (heap, stacks, JIT)", `${mb(last.total - last.file)} MB`, ""],
     [`idle disk writes (measured ${idleSeconds} s)`, `${mb(perHour)} MB/hour`, "k3s: 25–40 MB/h; target < 1 MB/h"],
     ["database size", `${mb(dirSize(join(dataDir, "server", "db")))} MB`, ""],
     ["binary size", `${mb(statSync(binary).size)} MB`, ""],
@@ -193,9 +197,9 @@ try {
       value: last.total / 1024 / 1024,
       unit: "MB",
       better: "lower",
-      note: `peak ${mb(peak)} MB; ${[...last.parts].map(([k, v]) => `${k} ${mb(v)}`).join(", ")}; ${mb(last.file)} MB of it file-backed code pages`,
+      note: `peak ${mb(peak)} MB; ${[...last.parts].map(([k, v]) => `${k} ${mb(v.total)} (file-backed ${mb(v.file)})`).join(", ")}; ${mb(last.file)} MB of it file-backed code pages, ${mb(last.total - last.file)} MB anonymous`,
     },
-    { id: "footprint.idle-rss-kubun", label: "idle RSS, kubun process alone (server + agent)", value: (last.parts.get("kubun (server + agent)") ?? 0) / 1024 / 1024, unit: "MB", better: "lower" },
+    { id: "footprint.idle-rss-kubun", label: "idle RSS, kubun process alone (server + agent)", value: (last.parts.get("kubun (server + agent)")?.total ?? 0) / 1024 / 1024, unit: "MB", better: "lower" },
     { id: "footprint.idle-writes", label: `idle disk writes (${idleSeconds} s measured)`, value: perHour / 1024 / 1024, unit: "MB/h", better: "lower" },
   ]);
 } finally {

@@ -1,9 +1,12 @@
 // Edge outages, measured: (1) a worker restarted (kill -9) while the server is down — time until its cluster DNS
 // answers again from the saved state, and whether its pod served through the ClusterIP the whole time; (2) the
 // server back — time until the node reports Ready again; (3) an agent between two servers on etcd — time from a
-// SIGKILL of its server until its node Lease is renewed through the other one (goal < 5 s).
+// SIGKILL of its server until its watch delivers through the other one (goal < 5 s), and whether its heartbeats
+// stay on time across the failover: the gap between the Lease's last renewTime before the kill and its first after
+// (goal ≤ 11 s, as bench:scale; the time from the kill to that renewal depends on where in the 10 s period the kill
+// fell, so it is only a note).
 // Real node (containerd + CNI + nftables) in test-made network namespaces; everything on this machine.
-// Run: bun run bench/edge.ts
+// Run: bun run bench/edge.ts [--failover-only] (part 3 alone, no containers)
 import "../test/helpers/tmpdir.ts"; // first: temp dirs under <repo>/.tmp
 import type { Lease } from "kubernetes-types/coordination/v1";
 import type { Node, Service } from "kubernetes-types/core/v1";
@@ -21,6 +24,7 @@ import { startEtcd } from "../test/store/fixtures/etcd.ts";
 import { report } from "./lib/report.ts";
 
 const results: { measure: string; value: string; goal: string }[] = [];
+const failoverOnly = process.argv.includes("--failover-only");
 
 async function inNetns(netns: string, argv: string[], timeoutS = 3): Promise<string> {
   const p = Bun.spawn(["timeout", String(timeoutS), "nsenter", `--net=/var/run/netns/${netns}`, ...argv], { stdout: "pipe", stderr: "pipe" });
@@ -30,7 +34,7 @@ async function inNetns(netns: string, argv: string[], timeoutS = 3): Promise<str
 }
 
 // ---- (1) and (2): one real node, its server stopped and started again ----
-{
+if (!failoverOnly) {
   const env = await startEnv(["edge-node"], { clusterDataDir: tempDir("kubun-edge-cp-") });
   try {
     const node = env.nodes[0]!;
@@ -113,17 +117,40 @@ async function inNetns(netns: string, argv: string[], timeoutS = 3): Promise<str
     void services.run(stop.signal);
     await services.synced;
     const lease = async () => ((await (await s2.api("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/edge-h-0")).json()) as Lease).spec?.renewTime;
-    const before = await lease();
+    // Every renewTime the Lease takes (read through server 2, which shares the datastore; renewals are ~10 s apart,
+    // so polling every 50 ms misses none).
+    const renewals: number[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const t = Date.parse((await lease().catch(() => undefined)) ?? "");
+        if (Number.isFinite(t) && t !== renewals.at(-1)) renewals.push(t);
+        await Bun.sleep(50);
+      }
+    })();
+    await waitFor("two renewals before the kill", () => (renewals.length >= 2 ? true : undefined), 60_000, 50);
+    // The kill lands anywhere in the 10 s period (the note says where), mid-renewal included.
+    await Bun.sleep(Math.random() * 10_000);
+    const killedAt = Date.now();
     const t0 = performance.now();
     await s1.kill("SIGKILL");
     const created = await s2.api("/api/v1/namespaces/default/services", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ metadata: { name: "after" }, spec: { ports: [{ port: 80 }] } }) });
     if (created.status !== 201) throw new Error(`service create through server 2: ${created.status}`);
     await waitFor("the agent's watch to resume through server 2", () => services.get("default/after"), 60_000, 10);
     const watchMs = performance.now() - t0;
-    await waitFor("the node Lease renewed through server 2", async () => ((await lease()) !== before ? true : undefined), 60_000, 50);
+    await waitFor("the node Lease renewed through server 2", () => (renewals.some((t) => t > killedAt) ? true : undefined), 60_000, 50);
     const leaseMs = performance.now() - t0;
+    polling = false;
+    await poller;
+    const i = renewals.findIndex((t) => t > killedAt);
+    const gapS = (renewals[i]! - renewals[i - 1]!) / 1000;
+    const beforeGapS = (renewals[i - 1]! - renewals[i - 2]!) / 1000;
     results.push({ measure: "agent failover between two servers: SIGKILL → its watch delivers again through the other", value: `${(watchMs / 1000).toFixed(2)} s`, goal: "< 5 s" });
-    results.push({ measure: "… → its next node heartbeat lands through the other", value: `${(leaseMs / 1000).toFixed(2)} s`, goal: "≤ one heartbeat (10 s)" });
+    results.push({
+      measure: "… node Lease renewal gap across the failover (last renewTime before the SIGKILL → first after)",
+      value: `${gapS.toFixed(2)} s (the gap before it ${beforeGapS.toFixed(2)} s; SIGKILL ${((killedAt - renewals[i - 1]!) / 1000).toFixed(2)} s after the last renewal → renewed through the other ${(leaseMs / 1000).toFixed(2)} s later)`,
+      goal: "≤ 11 s (10 s + 1 s)",
+    });
     stop.abort();
     await hollow.catch(() => {});
   } finally {
@@ -139,7 +166,7 @@ const ids: [string, string][] = [
   ["worker kill -9", "edge.dns-after-restart"],
   ["server back", "edge.node-ready-after-server"],
   ["agent failover", "edge.failover-watch"],
-  ["… → its next node heartbeat", "edge.failover-lease"],
+  ["… node Lease renewal gap", "edge.failover-lease"],
 ];
 const served = results.find((r) => r.measure.startsWith("pod served"))?.value;
 report(

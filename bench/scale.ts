@@ -9,7 +9,7 @@
 // a steady phase (a NodeStatus period, so every node reports at least once while watched) with the readers and a
 // light patch load. `bun run bench:scale [--quick] [--nodes 1000] [--pods 10000] [--steady 330]`
 import "../test/helpers/tmpdir.ts"; // first: temp dirs go under <repo>/.tmp
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServerProcess, cpuSeconds, rssMiB } from "../test/ha/server-process.ts";
@@ -26,6 +26,11 @@ const num = (name: string, def: number) => {
 const NODES = num("nodes", quick ? 100 : 1000);
 const PODS = num("pods", quick ? 1000 : 10_000);
 const STEADY_S = num("steady", quick ? 30 : 330);
+// --trace DIR: a per-second series (phase, the server's /livez time, Lease renewals late by the renewTime they
+// carry, NodeStatus reports, the hollow process's connections to the server and how many are new, the netns's
+// listen-queue overflows and SYN retransmits) and the hollow nodes' own late-renewal lines, to line causes up.
+const traceIdx = argv.indexOf("--trace");
+const TRACE_DIR = traceIdx >= 0 ? argv[traceIdx + 1]! : undefined;
 const CREATORS = 25;
 const READERS = 4;
 const LEASE_INTERVAL_S = 10; // kubelet's node lease renewal
@@ -70,6 +75,24 @@ async function watch(path: string, onEvent: (type: string, obj: any, at: number)
 /** Seconds a process's main thread has waited on a run queue (Linux schedstat). */
 const schedWaitS = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e9;
 const figures: Figure[] = [];
+let hollowLog = (_line: string) => {};
+/** The trace's row for the current second. */
+interface TraceRow { t: string; phase: string; livezMs: number; late: number; lateMaxS: number; statusReports: number; conns: number; newConns: number; listenOverflows: number; synRetrans: number }
+const trace = new Map<number, TraceRow>();
+const sec = (): TraceRow => {
+  const k = Math.floor(Date.now() / 1000);
+  let r = trace.get(k);
+  if (!r) trace.set(k, (r = { t: new Date(k * 1000).toISOString().slice(11, 19), phase, livezMs: 0, late: 0, lateMaxS: 0, statusReports: 0, conns: 0, newConns: 0, listenOverflows: 0, synRetrans: 0 }));
+  return r;
+};
+const hollowLines: string[] = [];
+/** TcpExt counters of this network namespace (the server, the hollow nodes and this process share it). */
+const tcpExt = (): Record<string, number> => {
+  const lines = readFileSync("/proc/net/netstat", "utf8").split("\n").filter((l) => l.startsWith("TcpExt:"));
+  const [names, values] = [lines[0]!.split(/\s+/), lines[1]!.split(/\s+/)];
+  return Object.fromEntries(names.map((n, i) => [n, Number(values[i])]));
+};
+const tcp0 = tcpExt();
 let phase = "join";
 let peakRss = 0;
 // The server's responsiveness, to tell a late renewal lost in the server (its event loop stopped, e.g. on the disk)
@@ -85,6 +108,7 @@ void (async () => {
       // stopping
     }
     const ms = performance.now() - t;
+    sec().livezMs = Math.max(sec().livezMs, Math.round(ms));
     if (ms > stall.ms && !stopAll.signal.aborted) Object.assign(stall, { ms, where: `${phase}, ${new Date().toISOString().slice(11, 19)}` });
     await Bun.sleep(200);
   }
@@ -131,14 +155,35 @@ try {
     if (prev && renew > prev.renew) {
       const gap = (renew - prev.renew) / 1000;
       leaseGaps.push(gap);
-      if (gap > leaseGapMax) leaseGapWhere = `${obj.metadata.name}, ${phase}`;
+      if (gap > leaseGapMax) leaseGapWhere = `${obj.metadata.name}, ${phase}, ${new Date().toISOString().slice(11, 19)}`;
       leaseGapMax = Math.max(leaseGapMax, gap);
-      if (gap > LEASE_INTERVAL_S + 1) leaseLate++;
+      if (gap > LEASE_INTERVAL_S + 1) {
+        leaseLate++;
+        sec().late++;
+        sec().lateMaxS = Math.max(sec().lateMaxS, gap);
+      }
       leaseArrivalGapMax = Math.max(leaseArrivalGapMax, (at - prev.at) / 1000);
       leaseRenewals++;
     }
     if (!prev || renew > prev.renew) leaseLast.set(obj.metadata.name, { renew, at });
   });
+  // What the hollow nodes say about their own late renewals (where the time went) and their event loop's stalls.
+  const lateTold = { count: 0, prevCallMs: 0, sleepMs: 0, timerLateMs: 0, beforeStampMs: 0, loopStallMs: 0, when: new Set<string>() };
+  const loopStalls: { ms: number; heapMiB: number[]; at: string; phase: string }[] = [];
+  hollowLog = (line: string) => {
+    if (!line.startsWith("{")) return;
+    let l: any;
+    try {
+      l = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (l.msg === "node lease renewed late") {
+      lateTold.count++;
+      for (const k of ["prevCallMs", "sleepMs", "timerLateMs", "beforeStampMs", "loopStallMs"] as const) lateTold[k] = Math.max(lateTold[k], l[k] ?? 0);
+      lateTold.when.add(`${phase} ${String(l.ts).slice(11, 19)}`);
+    } else if (l.msg === "hollow event loop stalled") loopStalls.push({ ms: l.ms, heapMiB: l.heapMiB, at: String(l.ts).slice(11, 19), phase });
+  };
   const nodeBeat = new Map<string, number>();
   const nodeReady = new Set<string>();
   let statusGapMax = 0;
@@ -155,6 +200,7 @@ try {
     const beat = Date.parse(ready.lastHeartbeatTime ?? "");
     const prev = nodeBeat.get(name);
     if (prev !== undefined && beat > prev) {
+      sec().statusReports++;
       statusGapMax = Math.max(statusGapMax, (beat - prev) / 1000);
       statusReports++;
     }
@@ -171,7 +217,17 @@ try {
   let agentErr = "";
   void (async () => {
     const dec = new TextDecoder();
-    for await (const c of agent!.stderr as ReadableStream<Uint8Array>) agentErr = (agentErr + dec.decode(c)).slice(-20_000);
+    let partial = "";
+    for await (const c of agent!.stderr as ReadableStream<Uint8Array>) {
+      const text = dec.decode(c, { stream: true });
+      agentErr = (agentErr + text).slice(-20_000);
+      const lines = (partial + text).split("\n");
+      partial = lines.pop()!;
+      for (const l of lines) {
+        hollowLog(l);
+        if (TRACE_DIR && l.includes("late")) hollowLines.push(l);
+      }
+    }
   })();
   while (nodeReady.size < NODES) {
     if (agent.exitCode !== null) throw new Error(`hollow agent exited ${agent.exitCode}: ${agentErr.slice(-2000)}`);
@@ -179,6 +235,22 @@ try {
     await Bun.sleep(250);
   }
   const joinS = (performance.now() - j0) / 1000;
+  // The hollow process's connections to the server, once a second (ss), and how many are new since the last look.
+  const serverPort = new URL(server.url).port;
+  let lastPorts = new Set<string>();
+  const connTimer = TRACE_DIR
+    ? setInterval(() => {
+        const out = Bun.spawnSync(["ss", "-tnpH", "state", "established", `( dport = :${serverPort} )`]).stdout.toString();
+        const ports = new Set(out.split("\n").filter((l) => l.includes(`pid=${agent!.pid},`)).map((l) => l.trim().split(/\s+/)[2]!));
+        const row = sec();
+        const ext = tcpExt();
+        row.conns = ports.size;
+        row.newConns = [...ports].filter((p) => !lastPorts.has(p)).length;
+        row.listenOverflows = (ext.ListenOverflows ?? 0) - (tcp0.ListenOverflows ?? 0);
+        row.synRetrans = (ext.TCPSynRetrans ?? 0) - (tcp0.TCPSynRetrans ?? 0);
+        lastPorts = ports;
+      }, 1000)
+    : undefined;
   const agentCpu0 = cpuSeconds(agent.pid);
   const agentWait0 = schedWaitS(agent.pid);
   progress(`${NODES} nodes Ready in ${joinS.toFixed(1)} s; server RSS ${rssMiB(server.pid).toFixed(0)} MiB`);
@@ -288,6 +360,8 @@ try {
     const b = bucketPercentile(metrics0.get(cls), metrics1.get(cls), 99);
     return `in-server p99 ≤ ${b.le * 1000} ms of ${b.count.toLocaleString("en-US")} calls`;
   };
+  const worstStall = loopStalls.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, heapMiB: [0, 0], at: "", phase: "" });
+  const toldNote = `the hollow nodes logged ${lateTold.count} late renewals${lateTold.count ? ` (${[...lateTold.when].slice(0, 4).join(", ")}): at most ${lateTold.prevCallMs} ms in the previous PUT, ${lateTold.timerLateMs} ms of timer lateness, ${lateTold.beforeStampMs} ms before the stamp, their event loop stalled up to ${lateTold.loopStallMs} ms meanwhile` : ""}; event-loop stalls ≥ 0.5 s: ${loopStalls.length}${loopStalls.length ? `, the worst ${worstStall.ms} ms (${worstStall.phase}, ${worstStall.at}; JS heap ${worstStall.heapMiB[0]} → ${worstStall.heapMiB[1]} MiB)` : ""}`;
   const load = loadavg().map((x) => x.toFixed(2)).join(" ");
   const tag = `${NODES.toLocaleString("en-US")} nodes, ${PODS.toLocaleString("en-US")} pods`;
   figures.push(
@@ -296,7 +370,7 @@ try {
     { id: "scale.get.p99", label: "GET p99 (node, pod)", value: percentile(lat.get, 99), unit: "ms", better: "lower", note: `${lat.get.length} calls; ${inServer("get")}` },
     { id: "scale.list-ns.p99", label: "namespace LIST p99 (pods, limit 500)", value: percentile(lat.listNs, 99), unit: "ms", better: "lower", note: `${lat.listNs.length} calls` },
     { id: "scale.list-cluster.p99", label: "cluster LIST p99 (nodes, limit 500)", value: percentile(lat.listCluster, 99), unit: "ms", better: "lower", note: `${lat.listCluster.length} calls; LIST ${inServer("list")}` },
-    { id: "scale.lease-gap", label: `largest node Lease renewal gap (interval ${LEASE_INTERVAL_S} s)`, value: leaseGapMax, unit: "s", better: "lower", note: `${leaseRenewals.toLocaleString("en-US")} renewals, ${leaseLate} later than ${LEASE_INTERVAL_S + 1} s, the largest (${leaseGapWhere}); p99 gap ${percentile(leaseGaps, 99).toFixed(2)} s; largest gap between arrivals at a watcher ${leaseArrivalGapMax.toFixed(2)} s; ${notReadyTransitions} NotReady transitions, ${notReadyAtEnd} nodes NotReady at the end, ${evicted.size} pods evicted; in the server a Lease PUT took p99 ≤ ${leaseP99 * 1000} ms, the slowest ≤ ${leaseMax * 1000} ms; the server's /livez answered in ${(stall.ms / 1000).toFixed(2)} s at the slowest (${stall.where}); the machine's tasks all waited for the disk ${(ioFullS() - ioFull0).toFixed(1)} s in all; the hollow nodes' process used ${((100 * agentCpu) / runS).toFixed(0)} % of a core and waited ${agentWait.toFixed(0)} s for a CPU over ${runS.toFixed(0)} s` },
+    { id: "scale.lease-gap", label: `largest node Lease renewal gap (interval ${LEASE_INTERVAL_S} s)`, value: leaseGapMax, unit: "s", better: "lower", note: `${leaseRenewals.toLocaleString("en-US")} renewals, ${leaseLate} later than ${LEASE_INTERVAL_S + 1} s, the largest (${leaseGapWhere}); p99 gap ${percentile(leaseGaps, 99).toFixed(2)} s; largest gap between arrivals at a watcher ${leaseArrivalGapMax.toFixed(2)} s; ${notReadyTransitions} NotReady transitions, ${notReadyAtEnd} nodes NotReady at the end, ${evicted.size} pods evicted; in the server a Lease PUT took p99 ≤ ${leaseP99 * 1000} ms, the slowest ≤ ${leaseMax * 1000} ms; the server's /livez answered in ${(stall.ms / 1000).toFixed(2)} s at the slowest (${stall.where}); the machine's tasks all waited for the disk ${(ioFullS() - ioFull0).toFixed(1)} s in all; the hollow nodes' process used ${((100 * agentCpu) / runS).toFixed(0)} % of a core and waited ${agentWait.toFixed(0)} s for a CPU over ${runS.toFixed(0)} s; ${toldNote}` },
     { id: "scale.status-gap", label: `largest NodeStatus report gap (interval ${STATUS_INTERVAL_S} s)`, value: Math.max(statusGapMax, statusAgeMax), unit: "s", better: "lower", note: `${statusReports.toLocaleString("en-US")} reports watched; oldest report at the end ${statusAgeMax.toFixed(0)} s old` },
     { id: "scale.evicted", label: "pods evicted (NotReady nodes' NoExecute taints)", value: evicted.size, unit: "pods", better: "lower", note: `${notReadyTransitions} NotReady transitions during the run` },
     { id: "scale.running", label: `${PODS.toLocaleString("en-US")} pods created → all Running`, value: runningS, unit: "s", better: "lower", note: `created in ${createS.toFixed(1)} s (${(PODS / createS).toFixed(0)}/s); nodes joined in ${joinS.toFixed(1)} s; server CPU ${cpuPerPod.toFixed(2)} ms per pod (create + bind + status)` },
@@ -305,6 +379,14 @@ try {
   console.log("| figure | value | notes |\n|---|---:|---|");
   for (const f of figures) console.log(`| ${f.label} | ${f.value.toFixed(f.unit === "s" ? 2 : 0)} ${f.unit} | ${f.note ?? ""} |`);
   report("scale", figures);
+  if (TRACE_DIR) {
+    clearInterval(connTimer);
+    mkdirSync(TRACE_DIR, { recursive: true });
+    const rows = [...trace.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+    writeFileSync(join(TRACE_DIR, "series.tsv"), [Object.keys(rows[0]!).join("\t"), ...rows.map((r) => Object.values(r).join("\t"))].join("\n") + "\n");
+    writeFileSync(join(TRACE_DIR, "hollow-late.jsonl"), hollowLines.join("\n") + "\n");
+    progress(`trace written to ${TRACE_DIR}`);
+  }
 } finally {
   clearInterval(rssTimer);
   await cleanup();

@@ -61,7 +61,8 @@ export const GOALS: Record<string, Goal> = {
   "metrics.core-share": { goal: 1, goalText: "< 1 % of a core", upstream: "" },
   "edge.dns-after-restart": { upstream: "" },
   "edge.failover-watch": { goal: 5, goalText: "< 5 s", upstream: "" },
-  "edge.failover-lease": { goal: 10, goalText: "≤ 10 s (one heartbeat)", upstream: "kubelet: node heartbeat every 10 s" },
+  // The Lease's renewTime gap across a server's SIGKILL, judged as bench:scale's (renewInterval 10 s + 1 s).
+  "edge.failover-lease": { goal: 11, goalText: "≤ 11 s (10 s + 1 s)", upstream: "kubelet: Lease renewed every 10 s; NotReady after 40 s" },
   "edge.node-ready-after-server": { goal: 10, goalText: "≤ 10 s (one heartbeat)", upstream: "" },
   "scale.rss": { goal: 1024, goalText: "≤ 1 GB", upstream: "" },
   "scale.mutating.p99": { goal: 1000, goalText: "≤ 1 s", upstream: SLO_MUTATING },

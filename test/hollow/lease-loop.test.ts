@@ -122,3 +122,21 @@ test("the real kubelet renews its Lease while a node status write hangs (two loo
   // And the hanging status writes were abandoned at the heartbeat timeout and tried again.
   await until("status writes retried", () => a.calls.filter((c) => c === "PATCH status n1").length >= 2);
 });
+
+test("the real kubelet's Lease is owned by its Node (deleting the Node deletes it), as upstream's", async () => {
+  const a = api();
+  const agent = new NodeAgent({
+    client: createClient({ server: a.url, token: "t" }),
+    nodeName: "n1",
+    nodeIP: "127.0.0.1",
+    kubeletPort: 10250,
+    runtimeVersion: "containerd://test",
+    dataDir: tempDir("kubun-lease-owner-"),
+    leaseIntervalMs: 100,
+  });
+  await agent.updateStatus(true); // as register() does first: the Node (and its uid) is known
+  const stop = stopper();
+  void agent.run(stop.signal);
+  await until("the Lease created", () => a.leases.has("n1"));
+  expect(a.leases.get("n1").metadata.ownerReferences).toEqual([{ apiVersion: "v1", kind: "Node", name: "n1", uid: "node-uid" }]);
+});

@@ -733,8 +733,12 @@ export class Kubelet {
       this.queue.addAfter(rec.uid, d * 1000);
       return;
     }
-    this.event(rec, "Normal", "Created", `Created container ${c.name}`, c.name);
-    this.event(rec, "Normal", "Started", `Started container ${c.name}`, c.name);
+    // Recorded once this sync's continuation has sent the status it leads to (a timer runs after it): the pod's
+    // Running status is not queued behind its own events at the API server.
+    setTimeout(() => {
+      this.event(rec, "Normal", "Created", `Created container ${c.name}`, c.name);
+      this.event(rec, "Normal", "Started", `Started container ${c.name}`, c.name);
+    }, 0);
     cr.attempts = attempt + 1;
     cr.termFile = termFile;
     cr.logFile = spec.logPath;

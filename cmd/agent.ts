@@ -60,7 +60,7 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
     ...agentOptions(s, server, token, signal),
     onReady: () => {
       notifyReady("agent ready");
-      releaseStartupPagesLater(signal);
+      void releaseStartupPagesLater(signal);
     },
   });
 });

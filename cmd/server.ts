@@ -145,14 +145,14 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
         onReady: () => {
           nodeUp();
           notifyReady("server and local agent ready");
-          releaseStartupPagesLater(signal);
+          void releaseStartupPagesLater(signal);
         },
       }),
     );
     void labelControlPlaneNode(cp.clientConfig, String(s["node-name"] ?? hostname()).toLowerCase(), signal);
   } else {
     notifyReady("server ready");
-    releaseStartupPagesLater(signal);
+    void releaseStartupPagesLater(signal);
   }
   const startComponents = async (): Promise<unknown> => {
     await gate;

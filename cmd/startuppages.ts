@@ -31,39 +31,51 @@ function cpuSeconds(pid: number | "self"): number | undefined {
   }
 }
 
-function release(targets: Target[]): void {
-  const released: Record<string, string> = {};
+type Released = Record<string, { before: { rss: number; file: number }; after: { rss: number; file: number } }>;
+
+function release(targets: Target[]): Released {
+  const released: Released = {};
   for (const [name, pid] of targets) {
     try {
-      const { before, after } = pageOutExecutable(pid);
-      released[name] = `${mb(before.rss)} → ${mb(after.rss)} MB RSS (file-backed ${mb(before.file)} → ${mb(after.file)})`;
+      released[name] = pageOutExecutable(pid);
     } catch (err) {
       // An old kernel (process_madvise is Linux 5.10+) or no CAP_SYS_NICE: the pages stay until memory runs short.
       log.debug("start-up pages not released", { process: name, error: err });
     }
   }
-  if (Object.keys(released).length) log.info("start-up pages released", released);
+  const text = (r: Released[string]) => `${mb(r.before.rss)} → ${mb(r.after.rss)} MB RSS (file-backed ${mb(r.before.file)} → ${mb(r.after.file)})`;
+  if (Object.keys(released).length) log.info("start-up pages released", Object.fromEntries(Object.entries(released).map(([k, r]) => [k, text(r)])));
+  return released;
 }
 
 /**
  * Pages out the start-up-only pages of this process and of the containerd it started, once `settleMs` have passed
- * and both have been quiet for a window; checks again every window until they are.
+ * and kubun and containerd have been quiet for a window; checks again every window until they are. Resolves with
+ * what was released (undefined when stopped first or there is nothing to release).
  */
-export function releaseStartupPagesLater(signal: AbortSignal, settleMs = SETTLE_MS): void {
-  if (process.platform !== "linux") return;
-  const targets = (): Target[] => [["kubun", "self"], ...startedContainerdPids().map((p) => ["containerd", p] as const)];
-  let last = new Map<Target[1], number | undefined>();
-  let timer: Timer;
-  const check = () => {
-    if (signal.aborted) return;
-    const now = new Map(targets().map(([, pid]) => [pid, cpuSeconds(pid)] as const));
-    const quiet = last.size > 0 && [...now].every(([pid, cpu]) => cpu === undefined || last.get(pid) === undefined || cpu - last.get(pid)! < (QUIET_WINDOW_MS / 1000) * QUIET_SHARE);
-    if (quiet) return release(targets());
-    last = now;
-    timer = setTimeout(check, QUIET_WINDOW_MS);
+export function releaseStartupPagesLater(signal: AbortSignal, o: { settleMs?: number; windowMs?: number } = {}): Promise<Released | undefined> {
+  const settleMs = o.settleMs ?? SETTLE_MS;
+  const windowMs = o.windowMs ?? QUIET_WINDOW_MS;
+  if (process.platform !== "linux") return Promise.resolve(undefined);
+  // Under `bun cmd/kubun.ts` (tests, development) the executable is bun itself, shared with every other bun process:
+  // only a compiled kubun (its entry point in /$bunfs/) releases its own pages.
+  const self: Target[] = Bun.main.startsWith("/$bunfs/") ? [["kubun", "self"]] : [];
+  const targets = (): Target[] => [...self, ...startedContainerdPids().map((p) => ["containerd", p] as const)];
+  return new Promise((resolve) => {
+    let last = new Map<Target[1], number | undefined>();
+    let timer: Timer;
+    const check = () => {
+      if (signal.aborted || targets().length === 0) return resolve(undefined);
+      // kubun's own CPU is watched even when its pages are not released: a burst of work shows there first.
+      const now = new Map((["self", ...startedContainerdPids()] as const).map((pid) => [pid, cpuSeconds(pid)] as const));
+      const quiet = last.size > 0 && [...now].every(([pid, cpu]) => cpu === undefined || last.get(pid) === undefined || cpu - last.get(pid)! < (windowMs / 1000) * QUIET_SHARE);
+      if (quiet) return resolve(release(targets()));
+      last = now;
+      timer = setTimeout(check, windowMs);
+      timer.unref();
+    };
+    timer = setTimeout(check, Math.max(0, settleMs - windowMs));
     timer.unref();
-  };
-  timer = setTimeout(check, Math.max(0, settleMs - QUIET_WINDOW_MS));
-  timer.unref();
-  signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve(undefined)), { once: true });
+  });
 }

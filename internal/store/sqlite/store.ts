@@ -5,7 +5,7 @@
 // are group-committed (one transaction per event-loop turn). The fsync runs on Bun's thread pool (walsync.ts), not
 // inside COMMIT (synchronous=NORMAL), so the server keeps answering while the disk syncs — on an SD card that is
 // milliseconds to hundreds of them — and one fsync covers every batch committed meanwhile. Checkpoints (WAL → main
-// file) are SQLite's auto-checkpoint, which in NORMAL mode syncs both files itself; an idle store performs no writes
+// file, which sync the main file) run on a worker thread with its own connection (checkpointer.ts); an idle store performs no writes
 // at all (no heartbeats, compaction only when there is garbage).
 //
 // Volatile keys (default: Leases, see volatile.ts) are the documented exception to "nothing acknowledged is lost":
@@ -34,6 +34,7 @@ import {
 import { type CompactionOptions, Compactor } from "./compactor.ts";
 import { migrate } from "./migrations.ts";
 import { type LogRow, type Queries, kvFromValues, prepareQueries, rowToKV } from "./queries.ts";
+import { Checkpointer, CHECKPOINT_FRAMES } from "./checkpointer.ts";
 import { Revisions } from "./revisions.ts";
 import { ListCache } from "./listcache.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -55,6 +56,8 @@ export interface SqliteStoreOptions {
   revisionFloorStep?: number;
   /** Makes the WAL durable before writes are acknowledged (default: fsync of the -wal file; tests pass their own). */
   walSync?: WalSync;
+  /** WAL frames that start a checkpoint on the worker thread (default CHECKPOINT_FRAMES; small in tests). */
+  checkpointFrames?: number;
 }
 
 export class SqliteStore implements Store {
@@ -66,6 +69,7 @@ export class SqliteStore implements Store {
   private revisions: Revisions;
   private volatile: VolatileLog;
   private cache = new ListCache();
+  private checkpointer: Checkpointer | undefined;
   private closed = false;
   /** (revision, prefix, key) → live keys after key at that revision; a list at a fixed revision never changes. */
   private remainingAfter = new Map<string, number>();
@@ -83,9 +87,12 @@ export class SqliteStore implements Store {
     this.volatile.watermark = this.revisions.floor;
     this.adoptVolatileRows();
     let sweeper: Sweeper | undefined;
+    // A file database checkpoints its WAL on a worker thread (checkpointer.ts), not inside a COMMIT.
+    this.checkpointer = db.filename && db.filename !== ":memory:" ? new Checkpointer(db.filename, log, opts.checkpointFrames) : undefined;
     const onCommit = (c: Commit) => {
       this.cache.apply(c.events);
       this.hub.committed(c);
+      this.checkpointer?.afterCommit();
     };
     this.writer = new Writer(db, this.q, this.volatile, this.revisions, onCommit, undefined, wal);
     this.hub = new WatchHub({
@@ -281,6 +288,7 @@ export class SqliteStore implements Store {
     this.writer.close();
     this.sweeper.close();
     await this.compactor.close();
+    await this.checkpointer?.close();
     this.hub.close();
     this.db.close();
     this.wal?.close();
@@ -309,9 +317,9 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     db.run("PRAGMA journal_mode = WAL");
     // NORMAL: COMMIT does not fsync; the writer does it off the event loop before it acknowledges (policy above).
     db.run("PRAGMA synchronous = NORMAL");
-    // Checkpoint every 4 MiB of WAL instead of 1 MiB: each checkpoint costs two fsyncs on the event loop, and a page
-    // rewritten within the interval reaches the main file once.
-    db.run("PRAGMA wal_autocheckpoint = 4096");
+    // Checkpoints run on a worker thread every 4 MiB of WAL (checkpointer.ts); SQLite's own, inside a COMMIT on the
+    // event loop, is only the backstop, at 16 times that.
+    db.run(`PRAGMA wal_autocheckpoint = ${16 * (opts.checkpointFrames ?? CHECKPOINT_FRAMES)}`);
     // Bound the WAL file left on disk after checkpoints.
     db.run("PRAGMA journal_size_limit = 16777216");
     const applied = migrate(db);

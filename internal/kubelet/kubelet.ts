@@ -347,10 +347,14 @@ export class Kubelet {
     // A sync that starts something (the sandbox, a container) takes one of the start slots for its duration;
     // one that only refreshes a running pod's status does not, nor does a termination waiting out its grace.
     const starting = (!pod.spec?.hostNetwork && !rec.ips) || Object.values(rec.containers).some((c) => !c.running && !(c.terminated && c.init && c.terminated.exitCode === 0));
-    return starting ? this.starts.run(() => this.syncRunning(rec)) : this.syncRunning(rec);
+    const statusDue = starting ? await this.starts.run(() => this.syncRunning(rec)) : await this.syncRunning(rec);
+    // The status of a sync that went through is written once its start slot is given back: an API round trip is
+    // no start work, and the next pod's start need not wait for it.
+    if (statusDue) await this.updateStatus(rec);
   }
 
-  private async syncRunning(rec: PodRecord): Promise<void> {
+  /** Steps a pod that is not terminating toward its spec; true when its status is still to be written. */
+  private async syncRunning(rec: PodRecord): Promise<boolean | void> {
     const { uid, pod } = rec;
     rec.startTime ??= new Date().toISOString().replace(/\.\d+Z$/, "Z");
     const spec = pod.spec!;
@@ -416,7 +420,7 @@ export class Kubelet {
       }
     }
     try {
-      await this.syncContainers(rec, volumesEarly, pendingNet);
+      return await this.syncContainers(rec, volumesEarly, pendingNet);
     } catch (e) {
       if (!(e instanceof SandboxError)) throw e;
       return this.sandboxFailed(rec, e.netError, volumesEarly);
@@ -434,7 +438,7 @@ export class Kubelet {
   }
 
   /** Volumes, /etc files, init containers then app containers; `pendingNet` (if any) gates the first start and every status. */
-  private async syncContainers(rec: PodRecord, volumesEarly: Promise<Map<string, string>> | undefined, pendingNet: Promise<void> | undefined): Promise<void> {
+  private async syncContainers(rec: PodRecord, volumesEarly: Promise<Map<string, string>> | undefined, pendingNet: Promise<void> | undefined): Promise<boolean | void> {
     const { uid } = rec;
     const spec = rec.pod.spec!;
     const updateStatus = async () => {
@@ -486,7 +490,7 @@ export class Kubelet {
       rec.phase = phase;
       this.checkpoints.save(rec);
     }
-    await this.updateStatus(rec);
+    return true; // the caller writes the status
   }
 
   /** The pod's volumes by name; content volumes are refreshed at most once a minute (API load, disk writes). */

@@ -37,6 +37,8 @@ self.onmessage = (e) => {
   postMessage(out);
 };`;
 let workerURL: string | undefined;
+/** Frames left after the worker's checkpoint that the event loop copies itself, so that the WAL can start over. */
+const FINISH_ON_LOOP_FRAMES = 256;
 /** A worker idle this long is stopped (its connection closes with it). */
 const WORKER_IDLE_MS = 5_000;
 
@@ -53,6 +55,8 @@ export class Checkpointer {
   constructor(
     private path: string,
     private log: Logger,
+    /** A PASSIVE checkpoint on the store's own connection, for the last few frames. */
+    private finishOnLoop: () => void,
     private frames = CHECKPOINT_FRAMES,
   ) {}
 
@@ -89,6 +93,10 @@ export class Checkpointer {
         } else {
           this.done++;
           this.log.debug("WAL checkpointed", { frames: out.log, copied: out.checkpointed, rounds: out.rounds, ms: Math.round(performance.now() - t0) });
+          // Writes went on meanwhile, so the WAL cannot start over (and stop growing) until a checkpoint has caught up
+          // between two commits. When only a few frames are left, copy them here: a short copy and sync of little.
+          const left = out.log === out.checkpointed ? this.walFrames() - (out.log ?? 0) : 0;
+          if (left > 0 && left <= FINISH_ON_LOOP_FRAMES) this.finishOnLoop();
           // Kept for the next checkpoint of a write burst, gone once writes pause: an idle node has no worker.
           this.idleTimer = setTimeout(() => this.stopWorker(), WORKER_IDLE_MS);
           this.idleTimer.unref?.();

@@ -88,7 +88,7 @@ export class SqliteStore implements Store {
     this.adoptVolatileRows();
     let sweeper: Sweeper | undefined;
     // A file database checkpoints its WAL on a worker thread (checkpointer.ts), not inside a COMMIT.
-    this.checkpointer = db.filename && db.filename !== ":memory:" ? new Checkpointer(db.filename, log, opts.checkpointFrames) : undefined;
+    this.checkpointer = db.filename && db.filename !== ":memory:" ? new Checkpointer(db.filename, log, () => void db.query("PRAGMA wal_checkpoint(PASSIVE)").get(), opts.checkpointFrames) : undefined;
     const onCommit = (c: Commit) => {
       this.cache.apply(c.events);
       this.hub.committed(c);

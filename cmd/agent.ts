@@ -7,7 +7,7 @@ import { INGRESS_NODE_LABEL } from "../internal/api/ingress.ts";
 import { commandFromFlags } from "./command.ts";
 import { joinTokenFrom } from "./tokensource.ts";
 import { notifyReady } from "./notify.ts";
-import { releaseStartupPagesLater } from "./startuppages.ts";
+import { collectStartupCodeLater, releaseStartupPagesLater } from "./startuppages.ts";
 import { untilSignal } from "./signals.ts";
 
 const log = logger("agent");
@@ -61,6 +61,7 @@ export const agentCommand = commandFromFlags("agent", "Run a node agent", agentF
     onReady: () => {
       notifyReady("agent ready");
       void releaseStartupPagesLater(signal);
+      void collectStartupCodeLater(signal);
     },
   });
 });

@@ -13,7 +13,7 @@ import { agentOptions } from "./agent.ts";
 import { commandFromFlags } from "./command.ts";
 import { joinTokenFrom } from "./tokensource.ts";
 import { notifyReady } from "./notify.ts";
-import { releaseStartupPagesLater } from "./startuppages.ts";
+import { collectStartupCodeLater, releaseStartupPagesLater } from "./startuppages.ts";
 import { untilSignal } from "./signals.ts";
 import { checkSnapshotSchedule } from "../internal/ops/snapshotschedule.ts";
 
@@ -146,6 +146,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
           nodeUp();
           notifyReady("server and local agent ready");
           void releaseStartupPagesLater(signal);
+          void collectStartupCodeLater(signal);
         },
       }),
     );
@@ -153,6 +154,7 @@ export const serverCommand = commandFromFlags("server", "Run the control plane (
   } else {
     notifyReady("server ready");
     void releaseStartupPagesLater(signal);
+    void collectStartupCodeLater(signal);
   }
   const startComponents = async (): Promise<unknown> => {
     await gate;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { releaseStartupPagesLater } from "../../cmd/startuppages.ts";
+import { collectStartupCodeLater, releaseStartupPagesLater } from "../../cmd/startuppages.ts";
 import { startContainerd, type Containerd } from "../../internal/runtime/containerd.ts";
 import { run } from "../../internal/runtime/run.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
@@ -55,6 +55,16 @@ test("not while this process is busy: released only after the burst of work has 
 test("a node that stops first releases nothing", async () => {
   const ac = new AbortController();
   const pending = releaseStartupPagesLater(ac.signal, { settleMs: 60_000 });
+  ac.abort();
+  expect(await pending).toBeUndefined();
+});
+
+test("the start-up code collection runs once after its delay, and not once the node is stopping", async () => {
+  const r = await collectStartupCodeLater(new AbortController().signal, 10);
+  expect(r?.before).toBeGreaterThan(0);
+  expect(r?.after).toBeGreaterThan(0);
+  const ac = new AbortController();
+  const pending = collectStartupCodeLater(ac.signal, 60_000);
   ac.abort();
   expect(await pending).toBeUndefined();
 });

@@ -97,7 +97,8 @@ export function collectStartupCodeLater(signal: AbortSignal, delayMs = CODE_AGED
       const before = process.memoryUsage().heapUsed;
       Bun.gc(true);
       const after = process.memoryUsage().heapUsed;
-      log.info("start-up code collected", { heapUsedMB: `${mb(before)} → ${mb(after)}` });
+      // debug: an info line here would be the idle node's only disk write in that minute.
+      log.debug("start-up code collected", { heapUsedMB: `${mb(before)} → ${mb(after)}` });
       resolve({ before, after });
     }, delayMs);
     timer.unref();

@@ -40,34 +40,48 @@ export function executableMappings(pid: number | "self"): Array<[number, number]
   return out;
 }
 
-/** Runs of present, file-backed pages within [start, end), from /proc/<pid>/pagemap (one 64-bit entry per page). */
-export function residentFileRuns(pid: number | "self", ranges: Array<[number, number]>, pageSize: number): Array<[number, number]> {
-  const runs: Array<[number, number]> = [];
+/** pagemap entries of `pid` (one 64-bit word per page) for each of the ranges. */
+export function pagemapEntries(pid: number | "self", ranges: Array<[number, number]>, pageSize: number): BigUint64Array[] {
+  const out: BigUint64Array[] = [];
   const fd = openSync(`/proc/${pid}/pagemap`, "r");
   try {
     for (const [start, end] of ranges) {
-      const pages = Math.floor((end - start) / pageSize);
-      const entries = new BigUint64Array(pages);
+      const entries = new BigUint64Array(Math.floor((end - start) / pageSize));
       const bytes = new Uint8Array(entries.buffer);
       for (let got = 0; got < bytes.length; ) {
         const n = readSync(fd, bytes, got, bytes.length - got, (start / pageSize) * 8 + got);
         if (n <= 0) break;
         got += n;
       }
-      let runStart = -1;
-      for (let i = 0; i <= pages; i++) {
-        const e = i < pages ? entries[i]! : 0n;
-        const file = (e & PRESENT) !== 0n && (e & FILE_PAGE) !== 0n;
-        if (file && runStart < 0) runStart = i;
-        if (!file && runStart >= 0) {
-          runs.push([start + runStart * pageSize, (i - runStart) * pageSize]);
-          runStart = -1;
-        }
-      }
+      out.push(entries);
     }
   } finally {
     closeSync(fd);
   }
+  return out;
+}
+
+/** A pagemap entry of a page that is present and file-backed. */
+function isResidentFilePage(entry: bigint): boolean {
+  return (entry & PRESENT) !== 0n && (entry & FILE_PAGE) !== 0n;
+}
+
+/** Runs of present, file-backed pages within [start, end), from /proc/<pid>/pagemap. */
+export function residentFileRuns(pid: number | "self", ranges: Array<[number, number]>, pageSize: number): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  const all = pagemapEntries(pid, ranges, pageSize);
+  ranges.forEach(([start], r) => {
+    const entries = all[r]!;
+    let runStart = -1;
+    for (let i = 0; i <= entries.length; i++) {
+      const file = i < entries.length && isResidentFilePage(entries[i]!);
+      if (file && runStart < 0) runStart = i;
+      if (!file && runStart >= 0) {
+        runs.push([start + runStart * pageSize, (i - runStart) * pageSize]);
+        runStart = -1;
+      }
+    }
+  });
   return runs;
 }
 

@@ -2,10 +2,10 @@
 // executable are named — never an anonymous (written) page, which would go to swap — and a process whose pages were
 // paged out goes on working, reading them back from its binary; containerd keeps answering afterwards.
 import { afterAll, expect, test } from "bun:test";
-import { copyFileSync, chmodSync, closeSync, openSync, readSync, rmSync } from "node:fs";
+import { copyFileSync, chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startContainerd, startedContainerdPids } from "../../internal/runtime/containerd.ts";
-import { executableMappings, pageOutExecutable, residentFileRuns, residentMemory } from "../../internal/runtime/pageout.ts";
+import { executableMappings, pageOutExecutable, pagemapEntries, residentFileRuns, residentMemory } from "../../internal/runtime/pageout.ts";
 import { run } from "../../internal/runtime/run.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
 
@@ -34,18 +34,6 @@ async function privateShell() {
   return { exe, proc, readLine };
 }
 
-/** pagemap entries of `pid` for [start, end). */
-function pagemap(pid: number, start: number, end: number, pageSize: number): bigint[] {
-  const entries = new BigUint64Array((end - start) / pageSize);
-  const fd = openSync(`/proc/${pid}/pagemap`, "r");
-  try {
-    readSync(fd, new Uint8Array(entries.buffer), 0, entries.byteLength, (start / pageSize) * 8);
-  } finally {
-    closeSync(fd);
-  }
-  return [...entries];
-}
-
 test("names only present file-backed pages inside the executable's own mappings, never a written (anonymous) one", async () => {
   const { exe, proc } = await privateShell();
   try {
@@ -57,11 +45,12 @@ test("names only present file-backed pages inside the executable's own mappings,
     expect(runs.length).toBeGreaterThan(0);
     // Every named page lies inside a mapping of the executable and is a present file page.
     const anonPages = new Set<number>();
-    for (const [start, end] of mappings) {
-      pagemap(proc.pid, start, end, pageSize).forEach((e, i) => {
-        if (e >> 63n && !((e >> 61n) & 1n)) anonPages.add(start + i * pageSize);
+    // The bits read here directly (63 present, 61 file page), not through the code under test.
+    pagemapEntries(proc.pid, mappings, pageSize).forEach((entries, m) => {
+      entries.forEach((e, i) => {
+        if (e >> 63n && !((e >> 61n) & 1n)) anonPages.add(mappings[m]![0] + i * pageSize);
       });
-    }
+    });
     // busybox's .data/.bss are written at start: copy-on-write made them anonymous pages of the executable's mapping.
     expect(anonPages.size).toBeGreaterThan(0);
     for (const [addr, len] of runs) {

@@ -110,9 +110,11 @@ describe("install.sh from a release folder", () => {
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(envFile, "utf8")).toContain(`KUBUN_URL=https://${ns.ipA}:6443`);
     // The pid file names the kubun process itself (once `setsid nohup` has exec'd it: install.sh returns without
-    // waiting for an agent); the token file's content is not on its command line.
-    await waitFor("the agent's pid to be kubun", async () => readlinkSync(`/proc/${pidOf(agt.data)}/exe`) === join(agt.bin, "kubun"));
-    const argv = readFileSync(`/proc/${pidOf(agt.data)}/cmdline`, "utf8").split("\0");
+    // waiting for an agent); the token file's content is not on its command line. Mid-exec the kernel already shows the
+    // new exe while the new command line is not set up yet (an empty cmdline): both are waited for.
+    const argvOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    await waitFor("the agent's pid to be kubun agent", async () => readlinkSync(`/proc/${pidOf(agt.data)}/exe`) === join(agt.bin, "kubun") && argvOf(pidOf(agt.data)).includes("agent"));
+    const argv = argvOf(pidOf(agt.data));
     expect(argv).toContain("agent");
     expect(argv.join(" ")).not.toContain(token);
     await waitFor("the agent's node to be Ready", () => nodeReady("inst-agent"));

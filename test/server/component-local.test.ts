@@ -1,40 +1,32 @@
 // In-process components (scheduler, controller manager) call the API server's own handler, not a socket: their
 // clients keep working with no network path to the server at all, authenticate as themselves (RBAC applies as
 // before), watch, and give up on a call at its timeout or on abort as a fetch would.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "../../internal/client/client.ts";
 import { refs } from "../../internal/client/refs.ts";
 import { ApiError } from "../../internal/client/types.ts";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { useSharedCluster } from "../helpers/shared-cluster.ts";
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  cluster = await startTestCluster();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 60_000);
+const env = useSharedCluster();
 
 async function registeredWatchers(resource: string): Promise<number> {
-  const text = await (await cluster.api("/metrics")).text();
+  const text = await (await env.cluster.api("/metrics")).text();
   const m = new RegExp(`^apiserver_registered_watchers\\{resource="${resource}"\\} (\\d+)$`, "m").exec(text);
   return m ? Number(m[1]) : 0;
 }
 
 test("the components' config hands them the API's handler; the TLS listener's private socket stays owner-only", () => {
   for (const name of ["scheduler", "controller-manager"] as const) {
-    expect(cluster.componentConfig(name).localFetch).toBeFunction();
+    expect(env.cluster.componentConfig(name).localFetch).toBeFunction();
   }
-  expect(statSync(join(cluster.dataDir, "server", "api.sock")).mode & 0o777).toBe(0o600);
+  expect(statSync(join(env.cluster.dataDir, "server", "api.sock")).mode & 0o777).toBe(0o600);
 });
 
 test("a component's client works with no network path, as itself", async () => {
   // A server URL nothing listens on: every call must go to the handler.
-  const client = createClient({ ...cluster.componentConfig("scheduler"), server: "https://127.0.0.1:1" });
+  const client = createClient({ ...env.cluster.componentConfig("scheduler"), server: "https://127.0.0.1:1" });
   const nodes = await client.resource(refs.nodes).list();
   expect(nodes.items).toBeArray();
   // RBAC still sees system:kube-scheduler: it may not create namespaces.
@@ -46,12 +38,12 @@ test("a component's client works with no network path, as itself", async () => {
   expect((err as ApiError).code).toBe(403);
   expect((err as ApiError).message).toContain("system:kube-scheduler");
   // A bad token is refused as over the network.
-  const stranger = createClient({ ...cluster.componentConfig("scheduler"), token: "not-a-token" });
+  const stranger = createClient({ ...env.cluster.componentConfig("scheduler"), token: "not-a-token" });
   expect(((await stranger.resource(refs.nodes).list().catch((e) => e)) as ApiError).code).toBe(401);
 });
 
 test("a watch delivers events, and aborting it ends the server's side too", async () => {
-  const cm = createClient({ ...cluster.componentConfig("controller-manager"), server: "https://127.0.0.1:1" });
+  const cm = createClient({ ...env.cluster.componentConfig("controller-manager"), server: "https://127.0.0.1:1" });
   const before = await registeredWatchers("configmaps");
   const ac = new AbortController();
   const seen: string[] = [];
@@ -62,7 +54,7 @@ test("a watch delivers events, and aborting it ends the server's side too", asyn
   })();
   for (let i = 0; (await registeredWatchers("configmaps")) === before && i < 100; i++) await Bun.sleep(20);
   expect(await registeredWatchers("configmaps")).toBe(before + 1);
-  await createClient(cluster.clientConfig).resource(refs.configmaps, "default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "local-cm" } });
+  await env.client.resource(refs.configmaps, "default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "local-cm" } });
   for (let i = 0; !seen.includes("ADDED local-cm") && i < 250; i++) await Bun.sleep(20);
   expect(seen).toContain("ADDED local-cm");
   ac.abort();

@@ -5,8 +5,8 @@
 // are group-committed (one transaction per event-loop turn). The fsync runs on Bun's thread pool (walsync.ts), not
 // inside COMMIT (synchronous=NORMAL), so the server keeps answering while the disk syncs — on an SD card that is
 // milliseconds to hundreds of them — and one fsync covers every batch committed meanwhile. Checkpoints (WAL → main
-// file, which sync the main file) run on a worker thread with its own connection (checkpointer.ts); an idle store performs no writes
-// at all (no heartbeats, compaction only when there is garbage).
+// file, and its sync) run on a worker thread with its own connection (checkpointer.ts). An idle store performs no
+// writes at all (no heartbeats, compaction only when there is garbage).
 //
 // Volatile keys (default: Leases, see volatile.ts) are the documented exception to "nothing acknowledged is lost":
 // they share the revision counter, reads, conflicts and watch stream with durable keys but live in memory only, so
@@ -88,7 +88,8 @@ export class SqliteStore implements Store {
     this.adoptVolatileRows();
     let sweeper: Sweeper | undefined;
     // A file database checkpoints its WAL on a worker thread (checkpointer.ts), not inside a COMMIT.
-    this.checkpointer = db.filename && db.filename !== ":memory:" ? new Checkpointer(db.filename, log, () => void db.query("PRAGMA wal_checkpoint(PASSIVE)").get(), opts.checkpointFrames) : undefined;
+    const checkpointHere = () => void db.query("PRAGMA wal_checkpoint(PASSIVE)").get();
+    this.checkpointer = db.filename && db.filename !== ":memory:" ? new Checkpointer(db.filename, log, checkpointHere, opts.checkpointFrames) : undefined;
     const onCommit = (c: Commit) => {
       this.cache.apply(c.events);
       this.hub.committed(c);

@@ -95,8 +95,16 @@ export function setTypeMeta(ri: ResourceInfo, obj: KObject): KObject {
 
 /** RFC 3339 without fractional seconds, as upstream's metav1.Time. */
 export function nowRFC3339(offsetSeconds = 0): string {
-  return new Date(Math.floor(Date.now() / 1000) * 1000 + offsetSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const second = Math.floor(Date.now() / 1000) + offsetSeconds;
+  // A write stamps two or three times (creation, managedFields): the string is made once per second, not per call.
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+  return lastStamp;
 }
+let lastSecond = NaN;
+let lastStamp = "";
 
 const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 

@@ -148,6 +148,9 @@ WantedBy=multi-user.target
 [Service]
 # kubun tells systemd when it serves (sd_notify READY=1): \`systemctl start\` returns once the node is up.
 Type=notify
+# kubun's JIT options (internal/ops/jitpolicy.ts), set here so it need not restart itself to get them; the
+# environment file, read after, can override them.
+Environment=BUN_JSC_useFTLJIT=false
 # Secrets come from the environment file (mode 0600), never from this unit or the command line.
 EnvironmentFile=-$env_file
 # Pods live on in their shims when kubun restarts or is upgraded: only the kubun process is stopped.
@@ -192,6 +195,8 @@ start_pre() {
   modprobe overlay 2>/dev/null || true
 }
 
+# kubun's JIT options (see the systemd unit); the environment file below can override them.
+export BUN_JSC_useFTLJIT=false
 # Secrets come from the environment file (mode 0600), never from the command line; exported to the service.
 set -o allexport
 if [ -f "$env_file" ]; then . "$env_file"; fi

@@ -7,6 +7,7 @@
 // fell, so it is only a note).
 // Real node (containerd + CNI + nftables) in test-made network namespaces; everything on this machine.
 // Run: bun run bench/edge.ts [--failover-only] (part 3 alone, no containers)
+import "../test/helpers/jitpolicy.ts"; // first of all: kubun's JIT options for the components this process runs
 import "../test/helpers/tmpdir.ts"; // first: temp dirs under <repo>/.tmp
 import type { Lease } from "kubernetes-types/coordination/v1";
 import type { Node, Service } from "kubernetes-types/core/v1";

@@ -10,6 +10,7 @@
 // always inherits the other's TIME_WAIT sockets. CPU per request is the agent process's CPU time (the proxy runs in
 // it) during the ingress run, less its idle rate measured during the direct run. Traefik (what k3s ships) cannot be
 // installed on this machine (no image registry), so the comparison is with the direct hit: the proxy's cost.
+import "../test/helpers/jitpolicy.ts"; // first of all: kubun's JIT options for the components this process runs
 import "../test/helpers/tmpdir.ts"; // first: temp dirs under <repo>/.tmp
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";

@@ -3,6 +3,7 @@
 // /metrics/resource and /stats/summary (one scrape per 15 s from the API server), the resulting share of a core, and
 // the agent's RSS and whole CPU use over a minute at the default intervals (pod loop included). Goal: well under 1 % of a core.
 // Run: bun run bench:metrics   (--samples N, default 200; --quick: 20 samples, a 10 s agent window)
+import "../test/helpers/jitpolicy.ts"; // first of all: kubun's JIT options for the components this process runs
 import "../test/helpers/tmpdir.ts"; // first: the helpers below make their temp dirs under <repo>/.tmp
 import { readdirSync, readFileSync } from "node:fs";
 import { refs } from "../internal/client/refs.ts";

@@ -4,6 +4,7 @@
 // Wall time on a shared machine is noisy, so each row also reports what a pod start costs whatever the load:
 // the commands the agent spawned per pod (KUBUN_TRACE_RUN), and CPU per pod of the agent (with the commands
 // it waited for), of containerd, and of this process (API server + watch).
+import "../test/helpers/jitpolicy.ts"; // first of all: kubun's JIT options for the components this process runs
 import "../test/helpers/tmpdir.ts"; // first: the helpers below make their temp dirs under <repo>/.tmp
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";

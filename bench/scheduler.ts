@@ -5,6 +5,7 @@
 // The hollow nodes run in their own process, as kubemark's do (`--in-process-hollow` keeps them in this one); the
 // control plane and the scheduler share this process, as in `kubun server`.
 
+import "../test/helpers/jitpolicy.ts"; // first of all: kubun's JIT options for the components this process runs
 import { tempDir } from "../test/helpers/tmpdir.ts";
 import { readFileSync, rmSync } from "node:fs";
 import type { Pod } from "kubernetes-types/core/v1";

@@ -1,6 +1,7 @@
 // Store benchmark: kubun's SQLite store side by side with etcd 3.4 (Debian's etcd-server, started here on loopback
 // ports in a temp dir and reached with the etcd3 client through kubun's etcd backend), same workload for both.
 // `bun run bench:store [--scale 0.5]` — the default run takes well under two minutes.
+import "../test/helpers/jitpolicy.ts"; // first of all: kubun's JIT options for the components this process runs
 import "../test/helpers/tmpdir.ts"; // first: the helpers below make their temp dirs under <repo>/.tmp
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

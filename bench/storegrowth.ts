@@ -14,6 +14,7 @@
 // the TTL sweep (store.expireNow(), what the expiry timer does) every step and a compaction pass
 // (store.compactNow(), the compactor's 60 s tick) every simulated minute. Every write's latency is measured on the
 // real clock (a write's latency includes the group commit it shares with the writes of its step).
+import "../test/helpers/jitpolicy.ts"; // first of all: kubun's JIT options for the components this process runs
 import "../test/helpers/tmpdir.ts"; // first: temp dirs go under <repo>/.tmp
 import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";

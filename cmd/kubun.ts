@@ -3,6 +3,8 @@
 // @peculiar/x509 (via tsyringe) needs the Reflect polyfill before any of it loads; in the compiled
 // bundle only the entry point's first import is guaranteed to run first.
 import "reflect-metadata";
+// Second, before the rest loads: server and agent restart themselves once with their JIT options (jitpolicy.ts).
+import "./jitpolicy.ts";
 import { defineCommand, runCommand, runMain, showUsage } from "citty";
 import { UsageError } from "../internal/config/load.ts";
 import { agentCommand } from "./agent.ts";

@@ -5,6 +5,7 @@
 // a large database in the server's own thread would hold every request for its duration (~0.35 s per 40 MB here).
 import { parseSchedule } from "../controllers/cronjob/cron.ts";
 import { logger } from "../log/log.ts";
+import { selfCommand } from "./self.ts";
 import { pruneSnapshots, SCHEDULED_NAME, type SnapshotTarget } from "./snapshots.ts";
 
 const log = logger("snapshots");
@@ -53,11 +54,6 @@ export async function runSnapshotSchedule(o: SnapshotScheduleOptions): Promise<v
     // Activations missed while a snapshot ran (or the machine slept) are skipped, not taken in a burst.
     after = new Date(Math.max(next.getTime(), Date.now()));
   }
-}
-
-/** This program again: a compiled kubun runs its bundled entry point (/$bunfs/...); under bun, pass the script. */
-function selfCommand(): string[] {
-  return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
 }
 
 /** `kubun snapshot save --name scheduled …` in a child process; resolves with its report line. */

@@ -52,6 +52,10 @@ describe("systemd units", () => {
     const text = readFileSync(unit, "utf8");
     for (const line of ["Type=notify", "KillMode=process", "Delegate=yes", "Restart=always", "LimitNOFILE=1048576", "LimitNPROC=infinity", "TasksMax=infinity", `EnvironmentFile=-${unit}.env`, "WantedBy=multi-user.target"])
       expect(text.split("\n")).toContain(line);
+    // kubun's JIT options come with the unit (no restart at start), before the environment file that may override them.
+    const lines = text.split("\n");
+    expect(lines.indexOf("Environment=BUN_JSC_useFTLJIT=false")).toBeGreaterThan(-1);
+    expect(lines.indexOf("Environment=BUN_JSC_useFTLJIT=false")).toBeLessThan(lines.indexOf(`EnvironmentFile=-${unit}.env`));
     expect(text).toMatch(new RegExp(`^ExecStart=${join(root, "bin/kubun")} server --node-name pi-1 `, "m"));
     expect(text).not.toContain("s3cret");
     expect(statSync(`${unit}.env`).mode & 0o777).toBe(0o600);
@@ -178,6 +182,7 @@ describe("OpenRC", () => {
     // openrc-run sources the script: the service gets the token in its environment, not in its arguments.
     const sourced = await run(["sh", "-c", `. ${script}; env | grep '^KUBUN_TOKEN='; echo "args: $command_args"`], { allowFail: true });
     expect(sourced.stdout).toContain("KUBUN_TOKEN=s3cret-rc\n");
+    expect((await run(["sh", "-c", `. ${script}; echo "jit: $BUN_JSC_useFTLJIT"`], { allowFail: true })).stdout).toBe("jit: false\n");
     expect(sourced.stdout).toMatch(/^args: server --data-dir \S+ --config \S+ --pod-log-dir \S+ --write-kubeconfig \S+$/m);
   });
 });

@@ -150,7 +150,7 @@ WantedBy=multi-user.target
 Type=notify
 # kubun's JIT options (internal/ops/jitpolicy.ts), set here so it need not restart itself to get them; the
 # environment file, read after, can override them.
-Environment=BUN_JSC_useFTLJIT=false
+Environment=BUN_JSC_thresholdForFTLOptimizeAfterWarmUp=1000000
 # Secrets come from the environment file (mode 0600), never from this unit or the command line.
 EnvironmentFile=-$env_file
 # Pods live on in their shims when kubun restarts or is upgraded: only the kubun process is stopped.
@@ -196,7 +196,7 @@ start_pre() {
 }
 
 # kubun's JIT options (see the systemd unit); the environment file below can override them.
-export BUN_JSC_useFTLJIT=false
+export BUN_JSC_thresholdForFTLOptimizeAfterWarmUp=1000000
 # Secrets come from the environment file (mode 0600), never from the command line; exported to the service.
 set -o allexport
 if [ -f "$env_file" ]; then . "$env_file"; fi

@@ -1,14 +1,16 @@
-// kubun's long-running processes run without JavaScriptCore's top JIT tier, FTL. On small machines its compiles
-// cost more CPU than the faster code they produce gives back: with it off, bench:api's server spent ~0.42 instead
-// of ~0.58 ms of CPU per pod create (2 cores, medians of back-to-back runs) and held ~40 MiB less afterwards; the
-// lower tiers (baseline, DFG) stay on. JSC reads its options only when a process starts, so a process that wants
-// them replaces itself once (execve: the same PID, for systemd and `kubun killall`). Options the environment
-// already sets (an operator's, or the installed service's) are left as they are.
+// kubun's long-running processes raise the bar for JavaScriptCore's top JIT tier, FTL, tenfold: only code that is
+// really hot (the scheduler's per-node loops) is compiled by it, not every request handler a few thousand writes have
+// run. On small machines those compiles cost more CPU than their code gives back: JSC's report showed ~2.3 s of FTL
+// compiling during 14,000 pod creates of a fresh server, and with the higher bar the server spent ~0.50 instead of
+// ~0.61 ms of CPU per pod create (2 cores, medians of back-to-back runs). Turning FTL off altogether saved as much
+// there but made scheduling on 1,000 nodes ~25 % slower. JSC reads its options only when a process starts, so a
+// process that wants them replaces itself once (execve: the same PID, for systemd and `kubun killall`). Options the
+// environment already sets (an operator's, or the installed service's) are left as they are.
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { selfCommand } from "./self.ts";
 
 /** The JSC options kubun's server and agent run with (environment variables, read by Bun at start). */
-export const JIT_OPTIONS: Readonly<Record<string, string>> = { BUN_JSC_useFTLJIT: "false" };
+export const JIT_OPTIONS: Readonly<Record<string, string>> = { BUN_JSC_thresholdForFTLOptimizeAfterWarmUp: "1000000" }; // JSC: 100000
 
 /** execve(2) through libc (Bun has no exec): returns only when it failed. */
 function execve(argv: string[], env: Record<string, string | undefined>): void {

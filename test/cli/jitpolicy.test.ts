@@ -8,20 +8,21 @@ import { startServerProcess } from "../ha/server-process.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
 
 const entry = join(import.meta.dir, "../../cmd/kubun.ts");
+const [OPTION, VALUE] = Object.entries(JIT_OPTIONS)[0]!;
 const dir = tempDir("kubun-jit-");
 const emptyConfig = join(dir, "config.yaml");
 writeFileSync(emptyConfig, "");
 // Preloaded by bun before kubun loads, so it runs once per process start: one line per start, with the option's value.
 const starts = join(dir, "starts.log");
 const preload = join(dir, "count-starts.ts");
-writeFileSync(preload, `require("node:fs").appendFileSync(${JSON.stringify(starts)}, process.pid + " " + process.env.BUN_JSC_useFTLJIT + "\\n");\n`);
+writeFileSync(preload, `require("node:fs").appendFileSync(${JSON.stringify(starts)}, process.pid + " " + process.env[${JSON.stringify(OPTION)}] + "\\n");\n`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs kubun with the counting preload; the process starts it went through: [pid, BUN_JSC_useFTLJIT][]. */
+/** Runs kubun with the counting preload; the process starts it went through: [pid, value of OPTION][]. */
 async function startsOf(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; starts: string[][]; pid: number }> {
   rmSync(starts, { force: true });
   const base: Record<string, string | undefined> = { ...process.env, KUBUN_CONFIG_FILE: emptyConfig };
-  delete base.BUN_JSC_useFTLJIT;
+  for (const k of Object.keys(JIT_OPTIONS)) delete base[k];
   const p = Bun.spawn(["bun", "--preload", preload, entry, ...args], { stdout: "pipe", stderr: "pipe", env: { ...base, ...env } as Record<string, string> });
   const [stdout, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
   return { code, stdout, pid: p.pid, starts: readFileSync(starts, "utf8").trim().split("\n").map((l) => l.split(" ")) };
@@ -35,21 +36,21 @@ describe("JIT options of the long-running commands", () => {
   });
 
   for (const cmd of ["server", "agent"]) {
-    test(`kubun ${cmd} restarts once, in the same process, with BUN_JSC_useFTLJIT=false`, async () => {
+    test(`kubun ${cmd} restarts once, in the same process, with its JIT options`, async () => {
       const r = await startsOf([cmd, "--help"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`kubun ${cmd}`);
       expect(r.starts).toEqual([
         [String(r.pid), "undefined"],
-        [String(r.pid), "false"],
+        [String(r.pid), VALUE],
       ]);
     });
   }
 
-  test("an operator's own BUN_JSC_useFTLJIT is kept: no restart", async () => {
-    const r = await startsOf(["server", "--help"], { BUN_JSC_useFTLJIT: "true" });
+  test("an operator's own value is kept: no restart", async () => {
+    const r = await startsOf(["server", "--help"], { [OPTION]: "200000" });
     expect(r.code).toBe(0);
-    expect(r.starts).toEqual([[String(r.pid), "true"]]);
+    expect(r.starts).toEqual([[String(r.pid), "200000"]]);
   });
 
   test("short commands start as they are", async () => {
@@ -64,7 +65,7 @@ describe("JIT options of the long-running commands", () => {
     try {
       expect((await s.api("/readyz")).status).toBe(200);
       const environ = readFileSync(`/proc/${s.pid}/environ`, "utf8").split("\0");
-      expect(environ).toContain("BUN_JSC_useFTLJIT=false");
+      expect(environ).toContain(`${OPTION}=${VALUE}`);
       const cmdline = readFileSync(`/proc/${s.pid}/cmdline`, "utf8").split("\0");
       expect(cmdline.slice(1, 4)).toEqual(["--smol", entry, "server"]);
     } finally {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/tmpdir.ts";
+import { JIT_OPTIONS } from "../../internal/ops/jitpolicy.ts";
 import { run } from "../../internal/runtime/run.ts";
 import { inNs } from "./helpers.ts";
 import { ensureRelease, pathWithoutBun } from "./release.ts";
@@ -54,8 +55,10 @@ describe("systemd units", () => {
       expect(text.split("\n")).toContain(line);
     // kubun's JIT options come with the unit (no restart at start), before the environment file that may override them.
     const lines = text.split("\n");
-    expect(lines.indexOf("Environment=BUN_JSC_useFTLJIT=false")).toBeGreaterThan(-1);
-    expect(lines.indexOf("Environment=BUN_JSC_useFTLJIT=false")).toBeLessThan(lines.indexOf(`EnvironmentFile=-${unit}.env`));
+    for (const [k, v] of Object.entries(JIT_OPTIONS)) {
+      expect(lines.indexOf(`Environment=${k}=${v}`)).toBeGreaterThan(-1);
+      expect(lines.indexOf(`Environment=${k}=${v}`)).toBeLessThan(lines.indexOf(`EnvironmentFile=-${unit}.env`));
+    }
     expect(text).toMatch(new RegExp(`^ExecStart=${join(root, "bin/kubun")} server --node-name pi-1 `, "m"));
     expect(text).not.toContain("s3cret");
     expect(statSync(`${unit}.env`).mode & 0o777).toBe(0o600);
@@ -182,7 +185,8 @@ describe("OpenRC", () => {
     // openrc-run sources the script: the service gets the token in its environment, not in its arguments.
     const sourced = await run(["sh", "-c", `. ${script}; env | grep '^KUBUN_TOKEN='; echo "args: $command_args"`], { allowFail: true });
     expect(sourced.stdout).toContain("KUBUN_TOKEN=s3cret-rc\n");
-    expect((await run(["sh", "-c", `. ${script}; echo "jit: $BUN_JSC_useFTLJIT"`], { allowFail: true })).stdout).toBe("jit: false\n");
+    const jitEnv = await run(["sh", "-c", `. ${script}; env | grep '^BUN_JSC_'`], { allowFail: true });
+    expect(jitEnv.stdout.trim().split("\n").sort()).toEqual(Object.entries(JIT_OPTIONS).map(([k, v]) => `${k}=${v}`).sort());
     expect(sourced.stdout).toMatch(/^args: server --data-dir \S+ --config \S+ --pod-log-dir \S+ --write-kubeconfig \S+$/m);
   });
 });

@@ -293,6 +293,8 @@ export class CtrRuntime implements Runtime {
   }
 
   async start(spec: ContainerSpec, opts: StartOptions = {}): Promise<void> {
+    // Awaited (and its rejection thrown) once the task exists; a gate that fails sooner is not an unhandled rejection.
+    opts.beforeStart?.catch(() => {});
     const image = await this.getImage(spec.image);
     if (!image) throw new Error(`image ${spec.image} is not present`);
     const { id } = spec;

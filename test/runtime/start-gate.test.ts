@@ -87,3 +87,13 @@ test("beforeStart rejects: start rejects with its error and nothing of the conta
   expect(existsSync(join(state, "specs", `${id}.json`))).toBe(false);
   expect((await rt.list()).map((c) => c.id)).not.toContain(id);
 }, 60_000);
+
+test("a gate that fails before the task exists: start rejects with its error (no unhandled rejection), nothing left", async () => {
+  const id = "gate-failed-early";
+  const gate = Promise.reject(new Error("CNI bridge ADD failed: early"));
+  await expect(rt.start(spec(id), { beforeStart: gate })).rejects.toThrow("CNI bridge ADD failed: early");
+  expect(existsSync(join(out, id))).toBe(false);
+  expect(await taskState(id)).toBeUndefined();
+  expect((await lines("containers", "ls", "-q"))).not.toContain(id);
+  expect(existsSync(join(state, "rootfs", id))).toBe(false);
+}, 60_000);

@@ -77,7 +77,12 @@ test("beforeStart rejects: start rejects with its error and nothing of the conta
   await waitFor("the task created", async () => (await taskState(id)) === "CREATED", 30_000, 50);
   fail(new Error("CNI bridge ADD failed: no address"));
   await expect(started).rejects.toThrow("CNI bridge ADD failed: no address");
-  expect(existsSync(join(out, id))).toBe(false); // never ran
+  await expectNothingLeftOf(id);
+}, 60_000);
+
+/** The container never ran, and nothing of it is left: task, record, snapshot, rootfs mount, FIFOs, spec. */
+async function expectNothingLeftOf(id: string): Promise<void> {
+  expect(existsSync(join(out, id))).toBe(false);
   expect(await taskState(id)).toBeUndefined();
   expect((await lines("containers", "ls", "-q"))).not.toContain(id);
   expect((await lines("snapshots", "ls")).map((l) => l.split(/\s+/)[0])).not.toContain(id);
@@ -86,14 +91,11 @@ test("beforeStart rejects: start rejects with its error and nothing of the conta
   expect(existsSync(join(state, "fifo", id))).toBe(false);
   expect(existsSync(join(state, "specs", `${id}.json`))).toBe(false);
   expect((await rt.list()).map((c) => c.id)).not.toContain(id);
-}, 60_000);
+}
 
 test("a gate that fails before the task exists: start rejects with its error (no unhandled rejection), nothing left", async () => {
   const id = "gate-failed-early";
   const gate = Promise.reject(new Error("CNI bridge ADD failed: early"));
   await expect(rt.start(spec(id), { beforeStart: gate })).rejects.toThrow("CNI bridge ADD failed: early");
-  expect(existsSync(join(out, id))).toBe(false);
-  expect(await taskState(id)).toBeUndefined();
-  expect((await lines("containers", "ls", "-q"))).not.toContain(id);
-  expect(existsSync(join(state, "rootfs", id))).toBe(false);
+  await expectNothingLeftOf(id);
 }, 60_000);

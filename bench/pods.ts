@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { refs } from "../internal/client/refs.ts";
 import { REPO_TMP } from "../test/helpers/tmpdir.ts";
 import { busyboxPod, startEnv, waitFor } from "../test/kubelet/setup.ts";
+import { machineCpu } from "./lib/machine.ts";
 import { report, type Figure } from "./lib/report.ts";
 
 function pct(xs: number[], p: number): number {
@@ -50,11 +51,6 @@ function shims(ns: string): { cpu: number; rss: number; count: number } {
     } catch {}
   }
   return { cpu, rss, count };
-}
-/** Whole-machine CPU time (all cores) and the part of it idle, ms: how much of the machine a row left unused. */
-function machineCpu(): { total: number; idle: number } {
-  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { total: f.reduce((a, b) => a + b, 0) * 10, idle: (f[3]! + f[4]!) * 10 };
 }
 const selfCpuMs = () => {
   const u = process.cpuUsage();

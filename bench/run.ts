@@ -5,12 +5,14 @@
 // bench:release measures the key figures of this checkout and of the previous release with the same load generator;
 // its values fill the "previous release" column of every table whose figure it measured.
 // Benchmarks that need root, containerd or etcd fail on their own; their failure is recorded, the run goes on.
+// Before each benchmark the runner flushes the page cache and waits for an idle machine (lib/machine.ts settle()).
 // --render runs nothing: it rewrites RESULTS.md (and the README summary) from the last results in .tmp/bench.
 import "../test/helpers/tmpdir.ts"; // first: any temp dir goes under <repo>/.tmp
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { AREAS, GOALS, ratio } from "./lib/goals.ts";
+import { settle } from "./lib/machine.ts";
 import { RESULTS_DIR, type BenchResult, type Figure } from "./lib/report.ts";
 
 const repo = join(import.meta.dir, "..");
@@ -79,7 +81,9 @@ for (const b of selected) {
   const out = join(RESULTS_DIR, `${b.name}.json`);
   rmSync(out, { force: true });
   const args = quick ? b.quick : b.full;
-  process.stderr.write(`\n=== bench:${b.name} ${args.join(" ")} (load ${load()})\n`);
+  // Each benchmark starts on a quiet machine: the previous one's write-back and wind-down are not its cost.
+  const quiet = await settle();
+  process.stderr.write(`\n=== bench:${b.name} ${args.join(" ")} (load ${load()}; settled in ${quiet.seconds.toFixed(1)} s: ${quiet.idlePct.toFixed(0)} % idle, ${quiet.unwrittenMB.toFixed(1)} MB unwritten)\n`);
   const t0 = performance.now();
   const p = Bun.spawn(["bun", "run", join("bench", `${b.name}.ts`), ...args], {
     cwd: repo,

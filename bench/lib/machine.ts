@@ -1,0 +1,44 @@
+// The machine between and during benchmarks: whole-machine CPU from /proc/stat, and a settle step the runner takes
+// before each benchmark so that one does not pay for the last one's leftovers (dirty pages still being written back,
+// containerd and shims winding down). The store benchmarks time fsyncs: a write-back of the previous benchmark's
+// hundreds of megabytes shows up as their slowest write.
+import { readFileSync } from "node:fs";
+
+/** Whole-machine CPU time (all cores) and the part of it idle, ms: how much of the machine a row left unused. */
+export function machineCpu(): { total: number; idle: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { total: f.reduce((a, b) => a + b, 0) * 10, idle: (f[3]! + f[4]!) * 10 };
+}
+
+/** Dirty + under-writeback page cache, MB. */
+function unwrittenMB(): number {
+  const info = readFileSync("/proc/meminfo", "utf8");
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(info)?.[1] ?? 0);
+  return (kb("Dirty") + kb("Writeback")) / 1024;
+}
+
+export interface Settled {
+  seconds: number;
+  idlePct: number;
+  unwrittenMB: number;
+}
+
+/**
+ * Flushes the page cache to disk (sync(1)) and waits until the machine is quiet: ≥ `idlePct` % idle over a 2 s
+ * window, at most `maxSeconds`. Returns what it saw last, for the log.
+ */
+export async function settle(opts: { idlePct?: number; maxSeconds?: number } = {}): Promise<Settled> {
+  const want = opts.idlePct ?? 90;
+  const t0 = performance.now();
+  const deadline = t0 + (opts.maxSeconds ?? 60) * 1000;
+  await Bun.spawn(["sync"]).exited;
+  let idlePct = 0;
+  for (;;) {
+    const a = machineCpu();
+    await Bun.sleep(2000);
+    const b = machineCpu();
+    idlePct = b.total > a.total ? (100 * (b.idle - a.idle)) / (b.total - a.total) : 100;
+    if (idlePct >= want || performance.now() >= deadline) break;
+  }
+  return { seconds: (performance.now() - t0) / 1000, idlePct, unwrittenMB: unwrittenMB() };
+}

@@ -174,7 +174,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
       createSeconds,
       bindSeconds,
       podsPerSecond: pods / bindSeconds,
-      note: `control plane + scheduler CPU ${cpuMsPerPod.toFixed(2)} ms/pod until all Running and all events written${hollow.pid ? ` (hollow nodes' process ${hollowCpuMsPerPod.toFixed(2)})` : ""}; all Running after ${runningSeconds.toFixed(2)} s; ${scheduledEvents} Scheduled events by ${eventsSeconds.toFixed(1)} s; nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
+      note: `control plane + scheduler CPU ${cpuMsPerPod.toFixed(2)} ms/pod until all Running and all events written${hollow.pid ? ` (hollow nodes' process ${hollowCpuMsPerPod.toFixed(2)})` : ""}; first bound after ${((firstBound - s0) / 1000).toFixed(2)} s; all Running after ${runningSeconds.toFixed(2)} s; ${scheduledEvents} Scheduled events by ${eventsSeconds.toFixed(1)} s; nodes ready in ${nodeSeconds.toFixed(1)} s; scheduler: ${sched?.stats.scheduled ?? "?"} bound, ${sched?.stats.failedAttempts ?? "?"} failed attempts`,
     };
     ac.abort();
     await Promise.allSettled([hollow.stop(), s]);

@@ -1,7 +1,7 @@
 // One scheduling attempt: preFilter → filter (stopping once enough feasible nodes are found, as upstream's
 // percentageOfNodesToScore) → score → pick the best node. Preemption is in preemption.ts.
 
-import { CycleState, MAX_NODE_SCORE, type Diagnosis, type Plugin, type Snapshot, type Status } from "./framework.ts";
+import { CycleState, MAX_NODE_SCORE, SKIP, type Diagnosis, type Plugin, type Snapshot, type Status } from "./framework.ts";
 import type { NodeInfo } from "./nodeinfo.ts";
 import type { PodInfo } from "./podinfo.ts";
 import { nodeName, nodeUnschedulable, nodeAffinity, nodePorts, taintToleration } from "./plugins/basic.ts";
@@ -85,7 +85,7 @@ export class Algorithm {
       const st = state.clone();
       for (const p of noms) {
         withNoms.addPod(p);
-        for (const pl of this.plugins) pl.addPod?.(st, pi, p, withNoms);
+        for (const pl of st.filters ?? this.plugins) pl.addPod?.(st, pi, p, withNoms);
       }
       const s = this.filterOnly(st, pi, withNoms);
       if (s) return s;
@@ -94,7 +94,7 @@ export class Algorithm {
   }
 
   private filterOnly(state: CycleState, pi: PodInfo, ni: NodeInfo): Status | undefined {
-    for (const pl of this.plugins) {
+    for (const pl of state.filters ?? this.plugins) {
       if (!pl.filter) continue;
       const s = pl.filter(state, pi, ni);
       if (s) return s;
@@ -104,10 +104,14 @@ export class Algorithm {
 
   preFilter(pi: PodInfo, snap: Snapshot): { state: CycleState; status?: Status } {
     const state = new CycleState();
+    const filters: Plugin[] = [];
     for (const pl of this.plugins) {
       const s = pl.preFilter?.(state, pi, snap);
+      if (s === SKIP) continue;
       if (s) return { state, status: s };
+      if (pl.filter) filters.push(pl);
     }
+    state.filters = filters;
     return { state };
   }
 
@@ -171,8 +175,7 @@ export class Algorithm {
   score(state: CycleState, pi: PodInfo, feasible: NodeInfo[], snap: Snapshot): number[] {
     const totals = new Array<number>(feasible.length).fill(0);
     for (const pl of this.plugins) {
-      if (!pl.score) continue;
-      pl.preScore?.(state, pi, feasible, snap);
+      if (!pl.score || pl.preScore?.(state, pi, feasible, snap) === SKIP) continue;
       const scores = feasible.map((ni) => pl.score!(state, pi, ni));
       pl.normalize?.(state, pi, scores, feasible);
       const w = pl.weight ?? 1;

@@ -44,8 +44,17 @@ export interface PluginState {
   clone(): PluginState;
 }
 
+/**
+ * Returned by preFilter (or preScore) when the plugin's filter (or score) cannot tell nodes apart for this pod, as
+ * upstream's framework.Skip: the cycle leaves it out instead of calling it once per node.
+ */
+export const SKIP = Symbol("Skip");
+export type Skip = typeof SKIP;
+
 export class CycleState {
   private m = new Map<string, PluginState>();
+  /** The plugins whose filter runs this cycle (preFilter did not skip them); unset = every plugin with a filter. */
+  filters?: Plugin[];
   get<T extends PluginState>(plugin: string): T | undefined {
     return this.m.get(plugin) as T | undefined;
   }
@@ -54,6 +63,7 @@ export class CycleState {
   }
   clone(): CycleState {
     const c = new CycleState();
+    c.filters = this.filters;
     for (const [k, v] of this.m) c.m.set(k, v.clone());
     return c;
   }
@@ -63,13 +73,14 @@ export interface Plugin {
   name: string;
   /** Score weight in the default profile. */
   weight?: number;
-  /** Computes state for filter; a Status here rejects the pod on every node. */
-  preFilter?(state: CycleState, pod: PodInfo, snap: Snapshot): Status | undefined;
+  /** Computes state for filter; a Status here rejects the pod on every node; SKIP leaves filter (and addPod/removePod) out. */
+  preFilter?(state: CycleState, pod: PodInfo, snap: Snapshot): Status | Skip | undefined;
   /** Keeps preFilter state right when preemption removes (or re-adds) a pod on a node. */
   addPod?(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): void;
   removePod?(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): void;
   filter?(state: CycleState, pod: PodInfo, node: NodeInfo): Status | undefined;
-  preScore?(state: CycleState, pod: PodInfo, feasible: NodeInfo[], snap: Snapshot): void;
+  /** Computes state for score; SKIP leaves score and normalize out (the plugin adds nothing to any node). */
+  preScore?(state: CycleState, pod: PodInfo, feasible: NodeInfo[], snap: Snapshot): Skip | void;
   score?(state: CycleState, pod: PodInfo, node: NodeInfo): number;
   normalize?(state: CycleState, pod: PodInfo, scores: number[], nodes: NodeInfo[]): void;
 }

@@ -270,7 +270,8 @@ export class Scheduler {
       void this.reportFailure(pod, "SchedulerError", NO_NODES_MSG);
       return;
     }
-    const r = this.algo.schedule(pi, this.cache, this.nominatedFor);
+    // No pod is nominated anywhere (the usual case): the filters need not ask for every node.
+    const r = this.algo.schedule(pi, this.cache, this.nominated.size ? this.nominatedFor : undefined);
     if (r.node) {
       this.cache.assume(pi, r.node);
       this.queue.done(key);

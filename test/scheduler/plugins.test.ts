@@ -433,3 +433,46 @@ describe("volumes and budgets", () => {
     expect(pre.candidate!.pods.map((p) => p.key)).toEqual(["default/free"]);
   });
 });
+
+describe("skipped plugins (upstream's PreFilter/PreScore Skip)", () => {
+  const filtersOf = (c: ReturnType<typeof cluster>, p: ReturnType<typeof pod>) => algo().preFilter(makePodInfo(p), c).state.filters!.map((pl) => pl.name);
+  const nodes = [node("a", { labels: { disk: "ssd" } }), node("b")];
+
+  test("a plain pod runs only the filters that depend on the node", () => {
+    expect(filtersOf(cluster(nodes), pod("plain", { cpu: "100m" }))).toEqual(["NodeUnschedulable", "TaintToleration", "NodeResourcesFit"]);
+  });
+
+  test("each feature of the pod brings its filter back, and it still decides", () => {
+    const antiAffinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { app: "x" } } }] } };
+    const p = pod("all", {
+      labels: { app: "x" },
+      spec: {
+        nodeName: "a",
+        nodeSelector: { disk: "ssd" },
+        affinity: antiAffinity,
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "x" } } }],
+        containers: [{ name: "c", image: "x", ports: [{ containerPort: 80, hostPort: 8080 }] }],
+      },
+    });
+    expect(filtersOf(cluster(nodes), p)).toEqual(["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"]);
+    // Node a is taken by a pod with the same host port and label: NodePorts (or anti-affinity) rejects it.
+    const busy = pod("busy", { node: "a", labels: { app: "x" }, spec: { containers: [{ name: "c", image: "x", ports: [{ containerPort: 80, hostPort: 8080 }] }] } });
+    expect(feasibleNodes(cluster(nodes, [busy]), { ...p, spec: { ...p.spec, nodeName: undefined, affinity: undefined, topologySpreadConstraints: undefined } })).toEqual([]);
+    expect(feasibleNodes(cluster(nodes), { ...p, spec: { ...p.spec, nodeName: undefined } })).toEqual(["a"]);
+  });
+
+  test("an existing pod's required anti-affinity is enforced on a plain pod", () => {
+    const guard = pod("guard", {
+      node: "a",
+      spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { app: "web" } } }] } } },
+    });
+    const c = cluster(nodes, [guard]);
+    expect(filtersOf(c, pod("web", { labels: { app: "web" } }))).toContain("InterPodAffinity");
+    expect(feasibleNodes(c, pod("web", { labels: { app: "web" } }))).toEqual(["b"]);
+  });
+
+  test("skipped scores do not change the choice: an empty node still wins on least-allocated", () => {
+    const c = cluster([node("full", { cpu: "2" }), node("empty", { cpu: "2" })], [pod("load", { node: "full", cpu: "1500m" })]);
+    for (let i = 0; i < 5; i++) expect(algo().schedule(makePodInfo(pod(`p${i}`, { cpu: "100m" })), c).node).toBe("empty");
+  });
+});

@@ -2,7 +2,7 @@
 // Reason strings are upstream's, since users grep for them.
 
 import type { Pod, Toleration } from "kubernetes-types/core/v1";
-import { defaultNormalize, unresolvable, unschedulable, type Plugin, type PluginState } from "../framework.ts";
+import { defaultNormalize, SKIP, unresolvable, unschedulable, type Plugin, type PluginState } from "../framework.ts";
 import { nodeSelectorMatches, nodeSelectorTermMatches } from "../../api/selectors/objects.ts";
 import type { NodeInfo } from "../nodeinfo.ts";
 import { firstUntolerated, toleratedBy } from "../taints.ts";
@@ -26,6 +26,9 @@ export const nodeUnschedulable: Plugin = {
 
 export const nodeName: Plugin = {
   name: "NodeName",
+  preFilter(_s, pi) {
+    return pi.pod.spec?.nodeName ? undefined : SKIP;
+  },
   filter(_s, pi, ni) {
     const want = pi.pod.spec?.nodeName;
     return want && want !== ni.name ? unresolvable("NodeName", "node(s) didn't match the requested node name") : undefined;
@@ -74,10 +77,17 @@ export function matchesRequiredNodeAffinity(pod: Pod, ni: NodeInfo): boolean {
 export const nodeAffinity: Plugin = {
   name: "NodeAffinity",
   weight: 2,
+  preFilter(_s, pi) {
+    const spec = pi.pod.spec;
+    return spec?.nodeSelector || spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ? undefined : SKIP;
+  },
   filter(_s, pi, ni) {
     return matchesRequiredNodeAffinity(pi.pod, ni)
       ? undefined
       : unresolvable("NodeAffinity", "node(s) didn't match Pod's node affinity/selector");
+  },
+  preScore(_s, pi) {
+    if (!pi.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length) return SKIP;
   },
   score(_s, pi, ni) {
     const preferred = pi.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
@@ -93,6 +103,9 @@ export const nodeAffinity: Plugin = {
 
 export const nodePorts: Plugin = {
   name: "NodePorts",
+  preFilter(_s, pi) {
+    return pi.ports.length ? undefined : SKIP;
+  },
   filter(_s, pi, ni) {
     for (const p of pi.ports)
       if (ni.portConflict(p)) return unschedulable("NodePorts", "node(s) didn't have free ports for the requested pod ports");

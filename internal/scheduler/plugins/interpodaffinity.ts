@@ -2,7 +2,7 @@
 // and preferred terms (both directions) for scoring, as upstream's plugin. Counts are kept per topology pair so
 // that filtering a node is a few map lookups.
 
-import { MAX_NODE_SCORE, unresolvable, unschedulable, type CycleState, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
+import { MAX_NODE_SCORE, SKIP, unresolvable, unschedulable, type CycleState, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
 import { selectorMatches, type Labels } from "../../api/selectors/objects.ts";
 import type { NodeInfo } from "../nodeinfo.ts";
 import type { AffinityTerm, PodInfo } from "../podinfo.ts";
@@ -80,6 +80,8 @@ export const interPodAffinity: Plugin = {
       if (!needAll && ni.podsWithRequiredAntiAffinity === 0) continue;
       for (const other of ni.pods.values()) account(s, pi, other, ni, 1);
     }
+    // Nothing to enforce for this pod anywhere (upstream skips the filter too).
+    if (!needAll && s.existingAntiAffinityCounts.size === 0) return SKIP;
     state.set(NAME, s);
     return undefined;
   },
@@ -139,7 +141,8 @@ export const interPodAffinity: Plugin = {
         for (const t of other.preferredAntiAffinity) if (termMatches(t, pi, nsLabels)) add(t.topologyKey, labels[t.topologyKey], -t.weight);
       }
     }
-    if (ts.size) state.set(NAME + "/score", new ScoreState(ts));
+    if (ts.size === 0) return SKIP;
+    state.set(NAME + "/score", new ScoreState(ts));
   },
   score(state, _pi, ni) {
     const s = state.get<ScoreState>(NAME + "/score");

@@ -1,6 +1,6 @@
 // NodeResourcesFit (filter + LeastAllocated score) and NodeResourcesBalancedAllocation, as upstream.
 
-import { MAX_NODE_SCORE, unresolvable, unschedulable, type Plugin, type Status } from "../framework.ts";
+import { MAX_NODE_SCORE, SKIP, unresolvable, unschedulable, type Plugin, type Status } from "../framework.ts";
 import type { NodeInfo } from "../nodeinfo.ts";
 import type { PodInfo } from "../podinfo.ts";
 
@@ -29,6 +29,18 @@ export function insufficientResources(pi: PodInfo, ni: NodeInfo): Insufficient[]
   return out;
 }
 
+/** insufficientResources(...).length === 0 without building the reasons: the common case, once per node per pod. */
+function fits(pi: PodInfo, ni: NodeInfo): boolean {
+  const a = ni.allocatable;
+  const r = ni.requested;
+  const q = pi.requests;
+  if (ni.pods.size + 1 > a.pods) return false;
+  if (q.milliCPU > 0 && q.milliCPU > a.milliCPU - r.milliCPU) return false;
+  if (q.memory > 0 && q.memory > a.memory - r.memory) return false;
+  if (q.ephemeralStorage > 0 && q.ephemeralStorage > a.ephemeralStorage - r.ephemeralStorage) return false;
+  return !q.scalar;
+}
+
 function leastAllocated(requested: number, capacity: number): number {
   if (capacity === 0 || requested > capacity) return 0;
   return Math.trunc(((capacity - requested) * MAX_NODE_SCORE) / capacity);
@@ -38,6 +50,7 @@ export const nodeResourcesFit: Plugin = {
   name: "NodeResourcesFit",
   weight: 1,
   filter(_s, pi, ni): Status | undefined {
+    if (fits(pi, ni)) return undefined;
     const ins = insufficientResources(pi, ni);
     if (ins.length === 0) return undefined;
     const reasons = ins.map((i) => i.reason);
@@ -54,8 +67,11 @@ export const nodeResourcesFit: Plugin = {
 export const balancedAllocation: Plugin = {
   name: "NodeResourcesBalancedAllocation",
   weight: 1,
-  score(_s, pi, ni) {
+  preScore(_s, pi) {
     // Best-effort pods (no cpu/memory requests) are not scored by this plugin.
+    if (pi.requests.milliCPU === 0 && pi.requests.memory === 0) return SKIP;
+  },
+  score(_s, pi, ni) {
     if (pi.requests.milliCPU === 0 && pi.requests.memory === 0) return 0;
     const a = ni.allocatable;
     const fc = a.milliCPU ? Math.min(1, (ni.requested.milliCPU + pi.requests.milliCPU) / a.milliCPU) : 1;

@@ -3,7 +3,7 @@
 
 import type { Pod, TopologySpreadConstraint } from "kubernetes-types/core/v1";
 import type { LabelSelector } from "kubernetes-types/meta/v1";
-import { MAX_NODE_SCORE, unresolvable, unschedulable, type CycleState, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
+import { MAX_NODE_SCORE, SKIP, unresolvable, unschedulable, type CycleState, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
 import { selectorMatches } from "../../api/selectors/objects.ts";
 import type { NodeInfo } from "../nodeinfo.ts";
 import type { PodInfo } from "../podinfo.ts";
@@ -116,7 +116,7 @@ export const podTopologySpread: Plugin = {
   weight: 2,
   preFilter(state: CycleState, pi: PodInfo, snap: Snapshot) {
     const cs = constraintsOf(pi, "DoNotSchedule");
-    if (cs.length === 0) return undefined;
+    if (cs.length === 0) return SKIP;
     const counts = cs.map(() => new Map<string, number>());
     for (const ni of snap.nodes) {
       const labels = ni.labels;
@@ -157,7 +157,7 @@ export const podTopologySpread: Plugin = {
   preScore(state, pi, feasible, snap) {
     const explicit = (pi.pod.spec?.topologySpreadConstraints ?? []).length > 0;
     const cs = explicit ? constraintsOf(pi, "ScheduleAnyway") : systemDefaults(pi);
-    if (cs.length === 0) return;
+    if (cs.length === 0) return SKIP;
     const requireAll = explicit;
     const ignored = new Set<string>();
     const counts = cs.map(() => new Map<string, number>());

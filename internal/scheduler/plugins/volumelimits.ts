@@ -5,7 +5,7 @@
 
 import type { Pod } from "kubernetes-types/core/v1";
 import { claimClass } from "../../api/volumes.ts";
-import { unschedulable, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
+import { SKIP, unschedulable, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
 
 const NAME = "NodeVolumeLimits";
 export const ERR_MAX_VOLUME_COUNT = "node(s) exceed max volume count";
@@ -52,9 +52,10 @@ class State implements PluginState {
 export const nodeVolumeLimits: Plugin = {
   name: NAME,
   preFilter(state, pi, snap) {
-    if (!snap.csiNode || !snap.pvc) return undefined;
+    if (!snap.csiNode || !snap.pvc) return SKIP;
     const wanted = csiVolumes(pi.pod, snap);
-    if (wanted.size) state.set(NAME, new State(wanted, snap));
+    if (!wanted.size) return SKIP;
+    state.set(NAME, new State(wanted, snap));
     return undefined;
   },
   filter(state, _pi, node) {

@@ -8,7 +8,7 @@
 import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1";
 import { nodeSelectorMatches } from "../../api/selectors/objects.ts";
 import { claimClass, findMatchingVolume, volumeFitsNode } from "../../api/volumes.ts";
-import { unresolvable, type CycleState, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
+import { SKIP, unresolvable, type CycleState, type Plugin, type PluginState, type Snapshot } from "../framework.ts";
 import type { PodInfo } from "../podinfo.ts";
 
 const NAME = "VolumeBinding";
@@ -47,7 +47,7 @@ export function delayedClaims(state: CycleState): PersistentVolumeClaim[] {
 export const volumeBinding: Plugin = {
   name: NAME,
   preFilter(state, pi, snap) {
-    if (!snap.pvc) return undefined;
+    if (!snap.pvc) return SKIP;
     const pod = pi.pod;
     const bound: PersistentVolume[] = [];
     const delayed: PersistentVolumeClaim[] = [];
@@ -72,7 +72,8 @@ export const volumeBinding: Plugin = {
       else immediateUnbound = true;
     }
     if (immediateUnbound) return unresolvable(NAME, "pod has unbound immediate PersistentVolumeClaims");
-    if (bound.length || delayed.length) state.set(NAME, new State(bound, delayed, snap));
+    if (!bound.length && !delayed.length) return SKIP;
+    state.set(NAME, new State(bound, delayed, snap));
     return undefined;
   },
   filter(state, _pi, node) {

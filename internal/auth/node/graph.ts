@@ -111,7 +111,7 @@ export class NodeGraph {
   private start(store: Store): Promise<void> {
     return followPrefix(store, PODS_PREFIX, {
       load: () => this.loadAll(store),
-      onEvent: (ev) => this.setPod(ev.kv.key, ev.type === "DELETE" ? undefined : parse(ev.kv.value)),
+      onEvent: (ev) => this.setPod(ev.kv.key, ev.type === "DELETE" ? undefined : parseBound(ev.kv.value)),
       signal: this.abort.signal,
       log,
       what: "pod",
@@ -125,6 +125,15 @@ export class NodeGraph {
     for (const kv of res.items) this.setPod(kv.key, parse(kv.value));
     return res.revision;
   }
+}
+
+/**
+ * A pod that is not bound holds nothing, and most pod writes (creates, and the scheduler's view of pending pods) are of
+ * unbound pods: without a "nodeName" key anywhere in the stored JSON (which JSON.stringify wrote: keys are never
+ * escaped) there is no spec.nodeName, so the value need not be parsed.
+ */
+function parseBound(v: string): Pod | undefined {
+  return v.includes('"nodeName"') ? parse(v) : undefined;
 }
 
 function parse(v: string): Pod | undefined {

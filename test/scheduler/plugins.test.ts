@@ -457,8 +457,8 @@ describe("skipped plugins (upstream's PreFilter/PreScore Skip)", () => {
     expect(filtersOf(cluster(nodes), p)).toEqual(["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"]);
     // Node a is taken by a pod with the same host port and label: NodePorts (or anti-affinity) rejects it.
     const busy = pod("busy", { node: "a", labels: { app: "x" }, spec: { containers: [{ name: "c", image: "x", ports: [{ containerPort: 80, hostPort: 8080 }] }] } });
-    expect(feasibleNodes(cluster(nodes, [busy]), { ...p, spec: { ...p.spec, nodeName: undefined, affinity: undefined, topologySpreadConstraints: undefined } })).toEqual([]);
-    expect(feasibleNodes(cluster(nodes), { ...p, spec: { ...p.spec, nodeName: undefined } })).toEqual(["a"]);
+    expect(feasibleNodes(cluster(nodes, [busy]), { ...p, spec: { ...p.spec!, nodeName: undefined, affinity: undefined, topologySpreadConstraints: undefined } })).toEqual([]);
+    expect(feasibleNodes(cluster(nodes), { ...p, spec: { ...p.spec!, nodeName: undefined } })).toEqual(["a"]);
   });
 
   test("an existing pod's required anti-affinity is enforced on a plain pod", () => {

@@ -443,6 +443,16 @@ describe("duplicate fields", () => {
     expect(duplicateFields(body)).toEqual(["metadata.name", "data.a", "list[0].k"]);
     expect(duplicateFields(JSON.stringify({ a: { b: [1, { c: 2 }] } }))).toEqual([]);
   });
+
+  test("keys are compared decoded; quotes, colons and brackets inside strings are not structure", () => {
+    expect(duplicateFields(`{"a":1,"\\u0061":2}`)).toEqual(["a"]);
+    expect(duplicateFields(`{"a\\"b":1,"a\\u0022b":2}`)).toEqual(['a"b']);
+    // The same key in sibling and nested objects, and key-like text inside values, are no duplicates.
+    const tricky = JSON.stringify({ a: 'x":{"a":1}', b: [{ a: 1 }, { a: 2 }], c: { a: { a: "]}[{" } }, "d\\": "\\" });
+    expect(duplicateFields(tricky)).toEqual([]);
+    expect(duplicateFields(`{"s":{"c":[{"n":1},{"n":1,"m":"{\\"n\\":2}","n":2}]}}`)).toEqual(["s.c[1].n"]);
+    expect(duplicateFields(`{ "a" : [ ] , "b" : { } , "a" : null }`)).toEqual(["a"]);
+  });
 });
 
 describe("type errors", () => {

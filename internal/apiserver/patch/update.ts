@@ -1,6 +1,8 @@
 // Field ownership for non-apply writes (create, update, patch), after structured-merge-diff's Updater.Update
 // and kube's managedFieldsUpdater: fields this write added or changed become owned by the manager and are
 // taken from every other manager; fields it removed are dropped from every manager.
+import type { ManagedFieldsEntry } from "kubernetes-types/meta/v1";
+import { cachedCreateFields, keepCreateFields, shapeOf } from "./createshape.ts";
 import { FieldSet } from "./fieldpath.ts";
 import { clone, isObject, type JSONObject } from "./json.ts";
 import {
@@ -49,14 +51,23 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
   // apply (skipNonAppliedManager); the apply then records its fields as "before-first-apply".
   if (old && managers.size === 0) return withManagedFields(withoutManagedFields(updated), []);
 
-  const before = old ? withoutManagedFields(old) : emptyOf(type);
   const after = withoutManagedFields(updated);
+  const apiVersion = apiVersionOf(gvk);
+  // A create without ownership data in its body: the fields it owns are those of any earlier create of this shape.
+  const shape = !old && managers.size === 0 && !subresource && isBuiltinType(type) ? `${apiVersion}/${gvk.kind}\n${shapeOf(after)}` : undefined;
+  const known = shape === undefined ? undefined : cachedCreateFields(shape);
+  if (known) {
+    const fieldsV1 = Object.keys(known).length ? known : undefined;
+    const entry: ManagedFieldsEntry = { manager, operation: "Update", apiVersion, time: timestamp(opts.now), fieldsType: "FieldsV1", fieldsV1 };
+    return { ...after, metadata: { ...(after.metadata as JSONObject), ...(fieldsV1 ? { managedFields: [entry] } : {}) } };
+  }
+
+  const before = old ? withoutManagedFields(old) : emptyOf(type);
   const ignored = ignoredFields(gvk, subresource);
   const c = compare(before, after, ref);
   const removed = c.removed.recursiveDifference(ignored);
   const changed = c.modified.union(c.added).recursiveDifference(ignored);
 
-  const apiVersion = apiVersionOf(gvk);
   const self: ManagerEntry = { manager, operation: "Update", apiVersion, set: new FieldSet() };
   if (subresource) self.subresource = subresource;
   const key = managerKey(self);
@@ -74,6 +85,7 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
   else managers.set(key, entry);
   capUpdateManagers(managers);
 
+  if (shape !== undefined) keepCreateFields(shape, owned.toFieldsV1());
   return withManagedFields(after, managers.values());
 }
 

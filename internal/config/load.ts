@@ -1,5 +1,6 @@
 // Turns a flag table plus argv, environment and the config file into one typed settings object.
 import { existsSync, readFileSync } from "node:fs";
+import { resolve as absolutePath } from "node:path";
 import type { ArgsDef } from "citty";
 import { parse as parseYAML } from "yaml";
 import type { FlagDef } from "./flags.ts";
@@ -112,5 +113,9 @@ export function resolve(flags: FlagDef[], parsed: Record<string, unknown>, rawAr
       out[f.name] = f.default;
     }
   }
+  // As k3s's datadir.Resolve: the data dir is absolute from here on, so every path derived from it names one place
+  // whatever the working directory (containerd gets its socket and config by path; killall finds the shims by it).
+  const dataDir = out["data-dir"];
+  if (typeof dataDir === "string" && dataDir !== "") out["data-dir"] = absolutePath(dataDir);
   return out;
 }

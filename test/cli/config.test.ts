@@ -36,6 +36,13 @@ describe("settings precedence: flag > env > config file > default", () => {
     expect(s["disable-agent"]).toBe(true);
   });
 
+  test("a relative data dir is made absolute, as k3s does", () => {
+    const s = resolve(serverFlags, { "data-dir": "state/kubun" }, ["--data-dir", "state/kubun"], { KUBUN_CONFIG_FILE: empty } as any);
+    expect(s["data-dir"]).toBe(join(process.cwd(), "state/kubun"));
+    const e = resolve(agentFlags, {}, [], { KUBUN_CONFIG_FILE: empty, KUBUN_DATA_DIR: "./x/../y" } as any);
+    expect(e["data-dir"]).toBe(join(process.cwd(), "y"));
+  });
+
   test("repeated list flags collect every value", () => {
     const raw = ["--node-label", "a=1", "--node-label", "b=2"];
     const s = resolve(agentFlags, { "node-label": ["a=1", "b=2"] }, raw, { KUBUN_CONFIG_FILE: empty } as any);

@@ -7,7 +7,9 @@ import type { JSONObject } from "./json.ts";
 import { TYPES } from "./schema/types.generated.ts";
 
 /** Distinct shapes kept (a few per workload); the whole map is dropped when full. */
-const MAX_SHAPES = 512;
+const MAX_SHAPES = 128;
+/** Larger shapes (a ConfigMap with thousands of keys) are not kept: at most ~2 MB for the whole map. */
+const MAX_SHAPE_CHARS = 8192;
 const fieldsByShape = new Map<string, string>();
 
 let listKeyFields: Set<string> | undefined;
@@ -42,6 +44,7 @@ export function cachedCreateFields(key: string): JSONObject | undefined {
 }
 
 export function keepCreateFields(key: string, fieldsV1: JSONObject): void {
+  if (key.length > MAX_SHAPE_CHARS) return;
   if (fieldsByShape.size >= MAX_SHAPES) fieldsByShape.clear();
   fieldsByShape.set(key, JSON.stringify(fieldsV1));
 }

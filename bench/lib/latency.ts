@@ -43,3 +43,29 @@ export function histogramOf(metricsText: string, verb: string, resource: string)
   for (const m of metricsText.matchAll(re)) out.set(m[1]!, Number(m[2]));
   return out;
 }
+
+/** One timed round of a load: client latencies (ms), wall seconds, server CPU ms per request. */
+export interface Round {
+  lat: number[];
+  secs: number;
+  cpuMs: number;
+}
+
+/**
+ * Several rounds of the same load, summarised figure by figure as the median round (this shared VM's speed drifts by a
+ * quarter within minutes: one round is one sample of it), with every round's values for the note.
+ */
+export function medianOfRounds(rounds: Round[]): { rate: number; p50: number; p99: number; cpuMs: number; n: number; each: string } {
+  const med = (xs: number[]) => percentile(xs, 50);
+  const rate = rounds.map((r) => r.lat.length / r.secs);
+  const p99 = rounds.map((r) => percentile(r.lat, 99));
+  const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  return {
+    rate: med(rate),
+    p50: med(rounds.map((r) => percentile(r.lat, 50))),
+    p99: med(p99),
+    cpuMs: med(rounds.map((r) => r.cpuMs)),
+    n: rounds[0]?.lat.length ?? 0,
+    each: rounds.map((r, i) => `${fmt(rate[i]!)}/s p99 ${fmt(p99[i]!)} ms ${(r.cpuMs * 1000).toFixed(0)} µs`).join("; "),
+  };
+}

@@ -85,13 +85,15 @@ function selectVictims(
   const state = state0.clone();
   const potential = [...ni.pods.values()].filter((p) => p.priority < pi.priority);
   if (potential.length === 0) return { status: { code: "UnschedulableAndUnresolvable", reasons: ["No preemption victims found for incoming pod"], plugin: "DefaultPreemption" } };
+  // Plugins whose filter this cycle skips keep no state to update.
+  const active = state.filters ?? plugins;
   const remove = (p: PodInfo) => {
     ni.removePod(p.key);
-    for (const pl of plugins) pl.removePod?.(state, pi, p, ni);
+    for (const pl of active) pl.removePod?.(state, pi, p, ni);
   };
   const add = (p: PodInfo) => {
     ni.addPod(p);
-    for (const pl of plugins) pl.addPod?.(state, pi, p, ni);
+    for (const pl of active) pl.addPod?.(state, pi, p, ni);
   };
   for (const p of potential) remove(p);
   const st = algo.runFilters(state, pi, ni, nominated);

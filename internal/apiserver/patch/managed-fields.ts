@@ -123,7 +123,11 @@ export function withoutManagedFields(obj: JSONObject): JSONObject {
 
 /** Sets metadata.managedFields (omitted when empty). */
 export function withManagedFields(obj: JSONObject, entries: Iterable<ManagerEntry>): JSONObject {
-  const encoded = encodeManagedFields(entries);
+  return withEncodedManagedFields(obj, encodeManagedFields(entries));
+}
+
+/** Sets metadata.managedFields to entries already encoded (omitted when empty). */
+export function withEncodedManagedFields(obj: JSONObject, encoded: ManagedFieldsEntry[]): JSONObject {
   const metadata: JSONObject = { ...(isObject(obj.metadata) ? obj.metadata : {}) };
   if (encoded.length > 0) metadata.managedFields = encoded as unknown as JSONObject[];
   else delete metadata.managedFields;

@@ -12,6 +12,7 @@ import {
   managerKey,
   STRIPPED,
   timestamp,
+  withEncodedManagedFields,
   withManagedFields,
   withoutManagedFields,
   type ManagerEntry,
@@ -57,9 +58,9 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): object {
   const shape = !old && managers.size === 0 && !subresource && isBuiltinType(type) ? `${apiVersion}/${gvk.kind}\n${shapeOf(after)}` : undefined;
   const known = shape === undefined ? undefined : cachedCreateFields(shape);
   if (known) {
-    const fieldsV1 = Object.keys(known).length ? known : undefined;
-    const entry: ManagedFieldsEntry = { manager, operation: "Update", apiVersion, time: timestamp(opts.now), fieldsType: "FieldsV1", fieldsV1 };
-    return { ...after, metadata: { ...(after.metadata as JSONObject), ...(fieldsV1 ? { managedFields: [entry] } : {}) } };
+    const owns = Object.keys(known).length > 0;
+    const entry: ManagedFieldsEntry = { manager, operation: "Update", apiVersion, time: timestamp(opts.now), fieldsType: "FieldsV1", fieldsV1: known };
+    return withEncodedManagedFields(after, owns ? [entry] : []);
   }
 
   const before = old ? withoutManagedFields(old) : emptyOf(type);

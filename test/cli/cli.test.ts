@@ -1,13 +1,15 @@
 // The CLI as a user meets it: exit codes and one-line errors.
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const entry = join(import.meta.dir, "../../cmd/kubun.ts");
 // An empty config file, so a config on the test machine cannot change the results.
-const emptyConfig = join(mkdtempSync(join(tmpdir(), "kubun-cli-")), "config.yaml");
+const configDir = mkdtempSync(join(tmpdir(), "kubun-cli-"));
+const emptyConfig = join(configDir, "config.yaml");
 writeFileSync(emptyConfig, "");
+afterAll(() => rmSync(configDir, { recursive: true, force: true }));
 
 async function kubun(args: string[], env: Record<string, string> = {}) {
   const p = Bun.spawn(["bun", entry, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, KUBUN_CONFIG_FILE: emptyConfig, ...env } });

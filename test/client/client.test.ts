@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiError, createClient, fromKubeconfig, refs } from "../../internal/client/index.ts";
@@ -111,6 +111,7 @@ current-context: ctx
 `,
   );
   const cfg = fromKubeconfig(p);
+  rmSync(dir, { recursive: true, force: true });
   expect(cfg.server).toBe("https://127.0.0.1:6443");
   expect(cfg.token).toBe("abc");
   expect(cfg.caPEM).toContain("BEGIN CERTIFICATE");

@@ -9,36 +9,25 @@ interface Insufficient {
   unresolvable: boolean;
 }
 
-export function insufficientResources(pi: PodInfo, ni: NodeInfo): Insufficient[] {
-  const out: Insufficient[] = [];
+const FITS: readonly Insufficient[] = [];
+
+/** What the node lacks for the pod; nothing is allocated when it fits (the common case, once per node per pod). */
+export function insufficientResources(pi: PodInfo, ni: NodeInfo): readonly Insufficient[] {
+  let out: Insufficient[] | undefined;
   const a = ni.allocatable;
   const r = ni.requested;
-  if (ni.pods.size + 1 > a.pods) out.push({ reason: "Too many pods", unresolvable: false });
+  if (ni.pods.size + 1 > a.pods) (out ??= []).push({ reason: "Too many pods", unresolvable: false });
   const q = pi.requests;
-  if (q.milliCPU > 0 && q.milliCPU > a.milliCPU - r.milliCPU)
-    out.push({ reason: "Insufficient cpu", unresolvable: q.milliCPU > a.milliCPU });
-  if (q.memory > 0 && q.memory > a.memory - r.memory)
-    out.push({ reason: "Insufficient memory", unresolvable: q.memory > a.memory });
+  if (q.milliCPU > 0 && q.milliCPU > a.milliCPU - r.milliCPU) (out ??= []).push({ reason: "Insufficient cpu", unresolvable: q.milliCPU > a.milliCPU });
+  if (q.memory > 0 && q.memory > a.memory - r.memory) (out ??= []).push({ reason: "Insufficient memory", unresolvable: q.memory > a.memory });
   if (q.ephemeralStorage > 0 && q.ephemeralStorage > a.ephemeralStorage - r.ephemeralStorage)
-    out.push({ reason: "Insufficient ephemeral-storage", unresolvable: q.ephemeralStorage > a.ephemeralStorage });
+    (out ??= []).push({ reason: "Insufficient ephemeral-storage", unresolvable: q.ephemeralStorage > a.ephemeralStorage });
   if (q.scalar)
     for (const [name, want] of Object.entries(q.scalar)) {
       const cap = a.scalar?.[name] ?? 0;
-      if (want > cap - (r.scalar?.[name] ?? 0)) out.push({ reason: `Insufficient ${name}`, unresolvable: want > cap });
+      if (want > cap - (r.scalar?.[name] ?? 0)) (out ??= []).push({ reason: `Insufficient ${name}`, unresolvable: want > cap });
     }
-  return out;
-}
-
-/** insufficientResources(...).length === 0 without building the reasons: the common case, once per node per pod. */
-function fits(pi: PodInfo, ni: NodeInfo): boolean {
-  const a = ni.allocatable;
-  const r = ni.requested;
-  const q = pi.requests;
-  if (ni.pods.size + 1 > a.pods) return false;
-  if (q.milliCPU > 0 && q.milliCPU > a.milliCPU - r.milliCPU) return false;
-  if (q.memory > 0 && q.memory > a.memory - r.memory) return false;
-  if (q.ephemeralStorage > 0 && q.ephemeralStorage > a.ephemeralStorage - r.ephemeralStorage) return false;
-  return !q.scalar;
+  return out ?? FITS;
 }
 
 function leastAllocated(requested: number, capacity: number): number {
@@ -50,7 +39,6 @@ export const nodeResourcesFit: Plugin = {
   name: "NodeResourcesFit",
   weight: 1,
   filter(_s, pi, ni): Status | undefined {
-    if (fits(pi, ni)) return undefined;
     const ins = insufficientResources(pi, ni);
     if (ins.length === 0) return undefined;
     const reasons = ins.map((i) => i.reason);

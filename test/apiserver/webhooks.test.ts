@@ -9,7 +9,7 @@ import { pollUntil } from "../helpers/wait.ts";
 import { createVethNetns } from "../helpers/veth-netns.ts";
 import { inNetns } from "../../internal/runtime/netns.ts";
 import { makeCerts, serveWebhooks, handler, type Certs } from "./webhooks/fixture.ts";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 
 setDefaultTimeout(60_000);
 let c: TestCluster;
@@ -31,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.stop(true);
   await c?.stop();
+  if (certs) rmSync(certs.dir, { recursive: true, force: true });
 });
 
 let afterEachRestore: (() => void) | undefined;

@@ -13,9 +13,18 @@ import { kubun } from "./cli.ts";
 
 const DAY = 86_400_000;
 const servers: ServerProcess[] = [];
+const dirs: string[] = [];
 afterAll(async () => {
   for (const s of servers) await s.cleanup();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** A data dir under .tmp, removed after the file's tests (once its servers are stopped). */
+function dataDirFor(prefix: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
 
 async function start(dataDir: string): Promise<ServerProcess> {
   const s = await startServerProcess({ dataDir, args: ["--disable-snapshots", "--disable-scheduler", "--disable-controller-manager"] });
@@ -43,7 +52,7 @@ const check = async (dataDir: string) => {
 
 describe("kubun certificate", () => {
   test("check lists each certificate with subject and expiry; rotate needs the server stopped and renews at start", async () => {
-    const dataDir = tempDir("kubun-certs-");
+    const dataDir = dataDirFor("kubun-certs-");
     const tls = join(dataDir, "server", "tls");
     let s = await start(dataDir);
     // A node joined through this server, with its kubelet serving certificate in the agent's credentials.
@@ -116,7 +125,7 @@ describe("kubun certificate", () => {
   }, 120_000);
 
   test("bad input", async () => {
-    const dataDir = tempDir("kubun-certs-bad-");
+    const dataDir = dataDirFor("kubun-certs-bad-");
     const none = await kubun(["certificate", "check", "--data-dir", dataDir]);
     expect(none.code).toBe(1);
     expect(none.stderr).toBe(`kubun: no certificates in ${dataDir}: has kubun run with this --data-dir?\n`);

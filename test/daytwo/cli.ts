@@ -1,11 +1,9 @@
-// Runs the kubun CLI as a user would (a child process), with a private empty config file.
-import { writeFileSync } from "node:fs";
+// Runs the kubun CLI as a user would (a child process), with an empty config file.
 import { join } from "node:path";
-import { REPO_TMP } from "../helpers/tmpdir.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const EMPTY_CONFIG = join(REPO_TMP, "kubun-daytwo-empty-config.yaml");
-writeFileSync(EMPTY_CONFIG, "");
+// Empty and always there (a missing --config file is an error), so no file is left behind in .tmp.
+const EMPTY_CONFIG = "/dev/null";
 
 export interface CliResult {
   code: number;

@@ -1,6 +1,7 @@
 // Restore keeps revisions monotonic also when the replaced database handed out volatile (Lease) revisions that
 // never reached the file: the next revision is above every one handed out before, and old ones are 410 (compacted).
 import { expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { openSqliteStore } from "../../internal/store/sqlite/index.ts";
 import { restoreSqliteSnapshot, saveSqliteSnapshot } from "../../internal/store/sqlite/snapshot.ts";
@@ -45,5 +46,6 @@ test("restore: revisions above the replaced database's, volatile ones included; 
     await expect(it.next()).rejects.toBeInstanceOf(CompactedError);
   } finally {
     await store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 // kubun snapshot save with --datastore-endpoint: etcd's own snapshot (Maintenance.Snapshot), complete and intact
 // (etcd ends the stream with the sha256 of what precedes it); restore is left to etcdutl, with a clear error.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { openStore, type Store } from "../../internal/store/index.ts";
 import { startEtcd, type EtcdServer } from "../store/fixtures/etcd.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
@@ -9,18 +9,21 @@ import { kubun } from "./cli.ts";
 
 let etcd: EtcdServer;
 let store: Store;
+const storeDir = tempDir("kubun-etcd-snap-");
+const dataDir = tempDir("kubun-etcd-snapdir-");
 beforeAll(async () => {
   etcd = await startEtcd();
-  store = await openStore({ dataDir: tempDir("kubun-etcd-snap-"), etcdEndpoints: [etcd.endpoint] });
+  store = await openStore({ dataDir: storeDir, etcdEndpoints: [etcd.endpoint] });
 });
 afterAll(async () => {
   await store?.close();
   await etcd?.stop();
+  rmSync(storeDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 test("save streams etcd's snapshot; ls lists it; restore points to etcdutl", async () => {
   for (let i = 0; i < 50; i++) await store.create(`/registry/configmaps/default/cm-${i}`, JSON.stringify({ i, pad: "x".repeat(500) }));
-  const dataDir = tempDir("kubun-etcd-snapdir-");
   const saved = await kubun(["snapshot", "save", "--datastore-endpoint", etcd.endpoint, "--data-dir", dataDir, "--node-name", "cp-1"]);
   expect(saved.stderr).toBe("");
   expect(saved.code).toBe(0);

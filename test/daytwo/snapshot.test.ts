@@ -10,9 +10,18 @@ import { pollUntil } from "../helpers/wait.ts";
 import { kubun } from "./cli.ts";
 
 const servers: ServerProcess[] = [];
+const dirs: string[] = [];
 afterAll(async () => {
   for (const s of servers) await s.cleanup();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** A data dir under .tmp, removed after the file's tests (once its servers are stopped). */
+function dataDirFor(prefix: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
 
 async function start(dataDir: string, args: string[] = ["--disable-snapshots"]): Promise<ServerProcess> {
   const s = await startServerProcess({ dataDir, args: ["--disable-scheduler", "--disable-controller-manager", ...args] });
@@ -34,7 +43,7 @@ const CM = "/api/v1/namespaces/default/configmaps";
 
 describe("snapshot save and restore", () => {
   test("save → changes → restore: the changes are gone, the cluster serves, revisions stay monotonic", async () => {
-    const dataDir = tempDir("kubun-snap-");
+    const dataDir = dataDirFor("kubun-snap-");
     let s = await start(dataDir);
     const post = (o: unknown) => s.api(CM, { method: "POST", body: JSON.stringify(o), headers: { "content-type": "application/json" } });
     expect((await post(configMap("kept", { v: "1" }))).status).toBe(201);
@@ -107,7 +116,7 @@ describe("snapshot save and restore", () => {
   }, 120_000);
 
   test("restore refuses a file that is not a snapshot, and a missing one", async () => {
-    const dataDir = tempDir("kubun-snap-bad-");
+    const dataDir = dataDirFor("kubun-snap-bad-");
     const missing = await kubun(["snapshot", "restore", "nope", "--data-dir", dataDir]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^kubun: snapshot .*nope does not exist\n$/);
@@ -121,7 +130,7 @@ describe("snapshot save and restore", () => {
 
 describe("scheduled snapshots", () => {
   test("a fast schedule takes snapshots and keeps only --snapshot-retention of them", async () => {
-    const dataDir = tempDir("kubun-snap-sched-");
+    const dataDir = dataDirFor("kubun-snap-sched-");
     const s = await start(dataDir, ["--snapshot-schedule-cron", "@every 1s", "--snapshot-retention", "2", "--node-name", "cp-1"]);
     const ls = async () => JSON.parse((await kubun(["snapshot", "ls", "--data-dir", dataDir, "-o", "json"])).stdout) as { name: string }[];
     const first = await pollUntil("two scheduled snapshots", async () => ((await ls()).length >= 2 ? ls() : undefined), 30_000);
@@ -137,10 +146,10 @@ describe("scheduled snapshots", () => {
   }, 90_000);
 
   test("a bad schedule or retention is a usage error", async () => {
-    const bad = await kubun(["server", "--snapshot-schedule-cron", "61 * * * *", "--data-dir", tempDir("kubun-snap-badcron-")]);
+    const bad = await kubun(["server", "--snapshot-schedule-cron", "61 * * * *", "--data-dir", dataDirFor("kubun-snap-badcron-")]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^kubun: --snapshot-schedule-cron: invalid schedule "61 \* \* \* \*": .*\n$/);
-    const zero = await kubun(["server", "--snapshot-retention", "0", "--data-dir", tempDir("kubun-snap-badret-")]);
+    const zero = await kubun(["server", "--snapshot-retention", "0", "--data-dir", dataDirFor("kubun-snap-badret-")]);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toBe("kubun: --snapshot-retention must be at least 1, got 0\n");
   });
@@ -148,7 +157,7 @@ describe("scheduled snapshots", () => {
 
 describe("snapshot ls, delete, prune", () => {
   test("prune keeps the newest of a name; delete removes by name; unknown names fail", async () => {
-    const dataDir = tempDir("kubun-snap-prune-");
+    const dataDir = dataDirFor("kubun-snap-prune-");
     const s = await start(dataDir);
     const names: string[] = [];
     for (let i = 0; i < 3; i++) {

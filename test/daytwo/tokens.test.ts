@@ -3,12 +3,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CredentialsRejectedError, joinCluster } from "../../internal/auth/join.ts";
 import { startServerProcess, type ServerProcess } from "../ha/server-process.ts";
-import { tempDir } from "../helpers/tmpdir.ts";
 import { kubun } from "./cli.ts";
 
 let s: ServerProcess;
 beforeAll(async () => {
-  s = await startServerProcess({ dataDir: tempDir("kubun-tokens-"), args: ["--disable-snapshots", "--disable-scheduler", "--disable-controller-manager"] });
+  s = await startServerProcess({ args: ["--disable-snapshots", "--disable-scheduler", "--disable-controller-manager"] });
 });
 afterAll(async () => {
   await s?.cleanup();
@@ -106,7 +105,7 @@ describe("kubun token", () => {
 
 describe("token cleaner", () => {
   test("the controller manager deletes a bootstrap token once it has expired, and keeps the others", async () => {
-    const cm = await startServerProcess({ dataDir: tempDir("kubun-tokencleaner-"), args: ["--disable-snapshots", "--disable-scheduler"] });
+    const cm = await startServerProcess({ args: ["--disable-snapshots", "--disable-scheduler"] });
     try {
       const run = (...args: string[]) => kubun(["token", ...args, "--kubeconfig", cm.kubeconfigPath]);
       const short = (await run("create", "--ttl", "2s", "aaaaaa.0123456789abcdef")).stdout.trim();

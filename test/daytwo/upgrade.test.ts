@@ -27,8 +27,10 @@ async function previousRelease(): Promise<string> {
 }
 
 const servers: ServerProcess[] = [];
+const dirs: string[] = [];
 afterAll(async () => {
   for (const s of servers) await s.cleanup();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 let root: string;
@@ -46,6 +48,7 @@ async function send(s: ServerProcess, method: string, path: string, body?: unkno
 describe("upgrade from the previous release", () => {
   test("stop, replace, start: objects, credentials and revisions kept; migrations recorded", async () => {
     const dataDir = tempDir("kubun-upgrade-");
+    dirs.push(dataDir);
     // The previous release, with its controllers (their Leases were in the file then).
     const old = await startServerProcess({ dataDir, root });
     servers.push(old);

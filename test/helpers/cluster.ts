@@ -38,6 +38,10 @@ export async function startTestCluster(opts: Partial<ControlPlaneOptions> = {}):
     dataDir,
     port: opts.port ?? 0,
     writeKubeconfig: kubeconfigPath,
+  }).catch((err) => {
+    // A control plane that did not start leaves no cluster whose stop() would remove the dir.
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   });
   const home = join(dataDir, "home");
   const kubectl = async (args: string[], o: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<KubectlResult> => {

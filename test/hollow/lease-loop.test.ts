@@ -3,6 +3,7 @@
 // dies mid-renewal hands the renewal to the next server of the pool; a late renewal is reported with where its
 // time went; and the real kubelet's Lease loop is not held by a status write that hangs.
 import { afterEach, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { createClient } from "../../internal/client/client.ts";
 import { refs } from "../../internal/client/refs.ts";
 import { ServerPool } from "../../internal/client/servers.ts";
@@ -14,14 +15,21 @@ import { fakeLeaseAPI, type FakeLeaseAPI } from "./fake-lease-api.ts";
 
 const apis: FakeLeaseAPI[] = [];
 const aborts: AbortController[] = [];
+const dirs: string[] = [];
 afterEach(() => {
   for (const a of aborts.splice(0)) a.abort();
   for (const a of apis.splice(0)) a.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 const api = (leases?: Map<string, any>) => {
   const a = fakeLeaseAPI(leases);
   apis.push(a);
   return a;
+};
+const tempDataDir = (prefix: string) => {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
 };
 const stopper = () => {
   const a = new AbortController();
@@ -107,7 +115,7 @@ test("the real kubelet renews its Lease while a node status write hangs (two loo
     nodeIP: "127.0.0.1",
     kubeletPort: 10250,
     runtimeVersion: "containerd://test",
-    dataDir: tempDir("kubun-lease-loop-"),
+    dataDir: tempDataDir("kubun-lease-loop-"),
     leaseIntervalMs: 100,
     statusIntervalMs: 100,
   });
@@ -131,7 +139,7 @@ test("the real kubelet's Lease is owned by its Node (deleting the Node deletes i
     nodeIP: "127.0.0.1",
     kubeletPort: 10250,
     runtimeVersion: "containerd://test",
-    dataDir: tempDir("kubun-lease-owner-"),
+    dataDir: tempDataDir("kubun-lease-owner-"),
     leaseIntervalMs: 100,
   });
   await agent.updateStatus(true); // as register() does first: the Node (and its uid) is known

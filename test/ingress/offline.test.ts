@@ -1,7 +1,7 @@
 // Issue 14 (Ingress), edge behaviour: a node whose agent is killed (-9) and restarted while its server is away keeps
 // routing Ingress traffic (HTTP and HTTPS) from the state it saved in <data-dir>/agent/ingress.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { refs } from "../../internal/client/refs.ts";
 import { run } from "../../internal/runtime/run.ts";
@@ -38,6 +38,7 @@ test("the ingress keeps serving after an agent restart with the server away", as
   await ssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"), "-subj", "/CN=web.test", "-addext", "subjectAltName=DNS:web.test", "-days", "2"]);
   const cert = readFileSync(join(dir, "c.pem"), "utf8");
   const key = readFileSync(join(dir, "k.pem"), "utf8");
+  rmSync(dir, { recursive: true, force: true });
   const apply = (o: unknown) => env.cluster.kubectl(["apply", "-f", "-"], { stdin: JSON.stringify(o) });
   await apply({ apiVersion: "v1", kind: "Secret", type: "kubernetes.io/tls", metadata: { name: "web-tls", namespace: "default" }, data: { "tls.crt": btoa(cert), "tls.key": btoa(key) } });
   await apply({ apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports: [{ port: 80 }] } });

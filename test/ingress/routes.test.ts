@@ -7,7 +7,7 @@ import { ingressAddresses } from "../../internal/controllers/ingress/controller.
 import { collectCerts } from "../../internal/ingress/tls.ts";
 import { run } from "../../internal/runtime/run.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const kubun: IngressClass = { metadata: { name: "kubun", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } }, spec: { controller: "kubun.dev/ingress" } };
@@ -184,6 +184,7 @@ describe("TLS certificates", () => {
     };
     const a = await pair("a", "a.test");
     const b = await pair("b", "b.test");
+    rmSync(dir, { recursive: true, force: true });
     const secret = (p: { cert: string; key: string }) => ({ type: "kubernetes.io/tls", data: { "tls.crt": btoa(p.cert), "tls.key": btoa(p.key) } });
     const secrets: Record<string, any> = {
       "ns/a": secret(a),

@@ -25,6 +25,7 @@ import { containerRecord, podKey, type ContainerRecord, type PodRecord, type Ter
 import { apiRefs, type PodRefs } from "./refs.ts";
 import { setupVolumes, teardownVolumes } from "./volumes.ts";
 import { sweepLeftovers } from "./sweep.ts";
+import { removePodCgroup } from "./podcgroups.ts";
 import { Slots } from "./slots.ts";
 import { availableParallelism } from "node:os";
 
@@ -127,7 +128,7 @@ export class Kubelet {
       this.forgetVanished();
       // Pods the API still has (finished ones keep their logs) and pods we still run are ours; the rest is leftover.
       const keep = new Set([...this.records.keys(), ...this.informer.list().map((p) => p.metadata!.uid!)]);
-      return sweepLeftovers({ keep, network: this.opts.network, podsDir: join(this.opts.agentDir, "pods"), podLogDir: this.podLogDir, log });
+      return sweepLeftovers({ keep, network: this.opts.network, podsDir: join(this.opts.agentDir, "pods"), podLogDir: this.podLogDir, cgroupRoot: this.cgroupRoot, log });
     });
     for (const uid of this.records.keys()) this.queue.add(uid);
     // One worker per pod, as upstream's pod workers (up to 64 pods synced at once): a pod waiting out its grace
@@ -337,8 +338,9 @@ export class Kubelet {
     if (rec.phase) {
       await this.killAll(rec, 0);
       // A finished pod gives its address back (its status keeps showing it, as upstream).
-      if (!rec.netReleased && !pod.spec?.hostNetwork) {
-        await this.opts.network.teardown(uid).catch((e) => log.warn("network teardown failed", { error: e }));
+      if (!rec.netReleased) {
+        if (!pod.spec?.hostNetwork) await this.opts.network.teardown(uid).catch((e) => log.warn("network teardown failed", { error: e }));
+        this.removePodCgroup(uid);
         rec.netReleased = true;
         this.checkpoints.save(rec);
       }
@@ -862,6 +864,7 @@ export class Kubelet {
     for (const c of await this.opts.runtime.list())
       if (c.labels[LABEL_POD_UID] === rec.uid) await this.opts.runtime.remove(c.id).catch(() => {});
     if (!pod.spec?.hostNetwork) await this.opts.network.teardown(rec.uid).catch((e) => log.warn("network teardown failed", { error: e }));
+    this.removePodCgroup(rec.uid);
     await teardownVolumes(this.podDir(rec.uid));
     const m = pod.metadata!;
     rmSync(join(this.podLogDir, `${m.namespace}_${m.name}_${rec.uid}`), { recursive: true, force: true });
@@ -881,6 +884,11 @@ export class Kubelet {
     this.checkpoints.remove(rec.uid);
     this.records.delete(rec.uid);
     log.info("pod terminated and cleaned up", { pod: podKey(pod) });
+  }
+
+  /** The pod's own cgroup, once its containers' are gone; one still busy is left to the next start's sweep. */
+  private removePodCgroup(uid: string): void {
+    if (!removePodCgroup(this.cgroupRoot, uid)) log.info("pod cgroup still in use; left for the next sweep", { uid });
   }
 
   // ---- status ----

@@ -46,7 +46,7 @@ export interface PodRecord {
   netnsPath?: string;
   startTime?: string;
   initDone: boolean;
-  /** The network of a finished pod was torn down. */
+  /** The network and the cgroup of a finished pod were released. */
   netReleased?: boolean;
   /** Terminal phase reached by this kubelet (Succeeded/Failed). */
   phase?: "Succeeded" | "Failed";

@@ -1,5 +1,6 @@
 // Real pods on a real node: containerd + CNI in a test-made network namespace.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
 import { refs } from "../../internal/client/refs.ts";
 import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
 
@@ -122,6 +123,9 @@ test("graceful deletion: a TERM handler ends the pod early; a pod ignoring TERM 
   await waitPod(env, "stubborn", (p) => p.status?.phase === "Running", "Running");
   const node = env.nodes[0]!;
   const politeUid = (await pods().get("polite")).metadata.uid as string;
+  // The pod's own cgroup (parent of its containers'), in whichever hierarchies the host has.
+  const podCgroups = () => ["", ...readdirSync("/sys/fs/cgroup").map((h) => `/${h}`)].map((h) => `/sys/fs/cgroup${h}/${node.namespace}/pod${politeUid}`).filter((d) => existsSync(d));
+  expect(podCgroups().length).toBeGreaterThan(0);
   await pods().delete("polite");
   await pods().delete("stubborn");
   const gone = async (name: string) => pods().get(name).then(() => false, (e: any) => e.code === 404);
@@ -131,9 +135,9 @@ test("graceful deletion: a TERM handler ends the pod early; a pod ignoring TERM 
   await Bun.sleep(1000);
   expect(await gone("stubborn")).toBe(false); // still within its 4 s grace period
   await waitFor("stubborn pod removed", () => gone("stubborn"), 20_000);
-  // Nothing of theirs is left in containerd, and the pod's network namespace is gone.
+  // Nothing of theirs is left in containerd or the cgroup tree, and the pod's network namespace is gone.
+  expect(podCgroups()).toEqual([]);
   const list = await env.world.ctr(node.namespace, ["containers", "ls", "-q"]);
   for (const id of list.split("\n").filter(Boolean)) expect(id.startsWith(politeUid.slice(0, 13))).toBe(false);
-  const { readdirSync } = await import("node:fs");
   expect(readdirSync("/var/run/netns").some((n) => n.includes(politeUid))).toBe(false);
 }, 60_000);

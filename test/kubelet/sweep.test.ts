@@ -1,5 +1,5 @@
 // A node cleans up after itself on start: pods deleted while its agent was stopped lose their containers, network
-// namespace, IP lease, volumes and logs, and leftovers of pods nobody knows (a crash half-way through a teardown)
+// namespace, IP lease, volumes, logs and cgroup, and leftovers of pods nobody knows (a crash half-way through a teardown)
 // go too — while the pods it still runs, and the logs of finished pods the API still has, are left alone.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -45,6 +45,11 @@ test("on start the agent removes what pods that no longer exist left behind, and
   const strayLogs = join(node.logDir, `default_stray_${stray}`, "c");
   mkdirSync(strayLogs, { recursive: true });
   writeFileSync(join(strayLogs, "0.log"), "old\n");
+  // …and the cgroups of both: a stray pod's, and the force-deleted pod's (runc removed only its containers').
+  const cgroupOf = (uid: string) => `/sys/fs/cgroup/memory/${node.namespace}/pod${uid}`;
+  const v1 = existsSync("/sys/fs/cgroup/memory");
+  if (v1) mkdirSync(cgroupOf(stray));
+  if (v1) expect(existsSync(cgroupOf(gonerUID))).toBe(true);
 
   await node.start();
   await waitFor(
@@ -52,6 +57,7 @@ test("on start the agent removes what pods that no longer exist left behind, and
     () => !netnsExists(netnsOf(gonerUID)) && !netnsExists(netnsOf(stray)) && !existsSync(join(node.dataDir, "agent", "pods", stray)) && !existsSync(join(node.logDir, `default_stray_${stray}`)),
     45_000,
   );
+  if (v1) await waitFor("the stray's and the deleted pod's cgroups removed", () => !existsSync(cgroupOf(stray)) && !existsSync(cgroupOf(gonerUID)), 15_000);
   const mounts = await Bun.file("/proc/mounts").text();
   expect(mounts).not.toContain(stray);
   expect(mounts).not.toContain(gonerUID);
@@ -65,4 +71,5 @@ test("on start the agent removes what pods that no longer exist left behind, and
   expect(netnsExists(netnsOf(keeperUID))).toBe(true);
   expect(readdirSync(node.logDir).some((d) => d.endsWith(doneUID))).toBe(true);
   expect(mounts).toContain(keeperUID);
+  if (v1) expect(existsSync(cgroupOf(keeperUID))).toBe(true);
 }, 150_000);

@@ -10,6 +10,7 @@ import { CtrRuntime } from "../../internal/runtime/ctr.ts";
 import { run } from "../../internal/runtime/run.ts";
 import type { ContainerSpec, ExecProcess } from "../../internal/runtime/types.ts";
 import { waitFor } from "./setup.ts";
+import { removeHostLeftovers } from "../helpers/hostleftovers.ts";
 
 const root = join(import.meta.dir, "..", "..", ".tmp");
 mkdirSync(root, { recursive: true });
@@ -33,7 +34,7 @@ afterAll(async () => {
   await rt?.close();
   await containerd?.stop();
   await run(["ip", "netns", "del", netns], { allowFail: true });
-  await run(["sh", "-c", `for c in /sys/fs/cgroup/*${cgroupRoot} /sys/fs/cgroup${cgroupRoot}; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + ; done; true`], { allowFail: true });
+  removeHostLeftovers({ cgroupRoot, containerdNamespace: `ktio${id}` });
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

@@ -8,6 +8,7 @@ import { startContainerd, type Containerd } from "../../internal/runtime/contain
 import { writeBusyboxImage } from "../../internal/runtime/busybox-image.ts";
 import { run } from "../../internal/runtime/run.ts";
 import type { TestCluster } from "../helpers/cluster.ts";
+import { removeHostLeftovers } from "../helpers/hostleftovers.ts";
 
 export interface NodeHandle {
   name: string;
@@ -156,11 +157,8 @@ export async function createWorld(): Promise<World> {
       await containerd.stop();
       for (const ns of readdirSync("/var/run/netns")) if (ns.startsWith(prefix)) await sh(["ip", "netns", "del", ns]);
       await sh(["ip", "link", "del", `${prefix}h`]);
-      // cgroups the nodes' pods used.
-      for (const n of nodes) {
-        const root = `/${n.namespace}`;
-        await sh(["sh", "-c", `for c in /sys/fs/cgroup/*${root} /sys/fs/cgroup${root}; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + ; done; true`]);
-      }
+      // cgroups the nodes' pods used, and runc's state for their namespaces.
+      for (const n of nodes) removeHostLeftovers({ cgroupRoot: `/${n.namespace}`, containerdNamespace: n.namespace });
       rmSync(dir, { recursive: true, force: true });
     },
   };

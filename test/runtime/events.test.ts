@@ -12,6 +12,7 @@ import { encodeMessage } from "../../internal/runtime/tasks-api.ts";
 import { run } from "../../internal/runtime/run.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
 import { waitFor } from "../kubelet/setup.ts";
+import { removeHostLeftovers } from "../helpers/hostleftovers.ts";
 
 const dir = tempDir("rt-events-");
 const ns = `ktev${Math.random().toString(36).slice(2, 6)}`;
@@ -26,8 +27,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctr("tasks", "kill", "-s", "KILL", "ev-exit").catch(() => {});
+  await ctr("tasks", "delete", "-f", "ev-exit").catch(() => {});
   await ctr("containers", "rm", "ev-exit").catch(() => {});
   await containerd?.stop();
+  removeHostLeftovers({ cgroupRoot: `/${ns}`, containerdNamespace: ns });
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

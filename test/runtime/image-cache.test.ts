@@ -10,6 +10,7 @@ import { CtrRuntime } from "../../internal/runtime/ctr.ts";
 import { run } from "../../internal/runtime/run.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
 import { waitFor } from "../kubelet/setup.ts";
+import { removeHostLeftovers } from "../helpers/hostleftovers.ts";
 
 const dir = tempDir("rt-images-");
 const ns = `ktim${Math.random().toString(36).slice(2, 6)}`;
@@ -36,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt?.close();
   await containerd?.stop();
+  removeHostLeftovers({ containerdNamespace: ns });
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

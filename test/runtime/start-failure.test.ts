@@ -12,6 +12,7 @@ import { isMountpoint } from "../../internal/runtime/mount.ts";
 import { run } from "../../internal/runtime/run.ts";
 import type { ContainerSpec } from "../../internal/runtime/types.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
+import { removeHostLeftovers } from "../helpers/hostleftovers.ts";
 
 const dir = tempDir("rt-startfail-");
 const ns = `ktsf${Math.random().toString(36).slice(2, 6)}`;
@@ -33,6 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt?.close();
   await containerd?.stop();
+  removeHostLeftovers({ cgroupRoot: `/${ns}`, containerdNamespace: ns });
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

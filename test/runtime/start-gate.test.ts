@@ -13,6 +13,7 @@ import { run } from "../../internal/runtime/run.ts";
 import type { ContainerSpec } from "../../internal/runtime/types.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
 import { waitFor } from "../kubelet/setup.ts";
+import { removeHostLeftovers } from "../helpers/hostleftovers.ts";
 
 const dir = tempDir("rt-gate-");
 const ns = `ktsg${Math.random().toString(36).slice(2, 6)}`;
@@ -39,7 +40,7 @@ afterAll(async () => {
   await rt?.close();
   await containerd?.stop();
   delNetns(netns);
-  await run(["sh", "-c", `for c in /sys/fs/cgroup/*/${ns} /sys/fs/cgroup/${ns}; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + ; done; true`], { allowFail: true });
+  removeHostLeftovers({ cgroupRoot: `/${ns}`, containerdNamespace: ns });
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

@@ -337,7 +337,7 @@ export class Kubelet {
     if (rec.apiGone || pod.metadata?.deletionTimestamp) return this.terminatePod(rec);
     if (rec.phase) {
       await this.killAll(rec, 0);
-      // A finished pod gives its address back (its status keeps showing it, as upstream).
+      // A finished pod gives its address back (its status keeps showing it, as upstream) and its cgroup.
       if (!rec.netReleased) {
         if (!pod.spec?.hostNetwork) await this.opts.network.teardown(uid).catch((e) => log.warn("network teardown failed", { error: e }));
         this.removePodCgroup(uid);

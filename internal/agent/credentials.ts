@@ -51,6 +51,7 @@ export interface CredentialManagerOptions {
 export class NodeCredentialManager {
   private creds?: NodeCredentials;
   private obtainedAt = 0;
+  private servingCertListeners: ((certPEM: string) => void)[] = [];
 
   constructor(private o: CredentialManagerOptions) {}
 
@@ -78,6 +79,11 @@ export class NodeCredentialManager {
   proxyToken = (): string => this.current.proxyToken ?? "";
   ingressToken = (): string => this.current.ingressToken ?? "";
   verificationKeys = () => this.creds?.kubeletVerificationKeys;
+
+  /** Called with each serving certificate a renewal or re-join brings that differs from the one before. */
+  onServingCert(cb: (certPEM: string) => void): void {
+    this.servingCertListeners.push(cb);
+  }
 
   /** Renews when half the lifetime is gone; re-joins when the server rejects the node token. Until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
@@ -134,7 +140,9 @@ export class NodeCredentialManager {
   }
 
   private set(c: NodeCredentials) {
+    const before = this.creds?.servingCert;
     this.creds = c;
+    if (before && c.servingCert && c.servingCert !== before) for (const cb of this.servingCertListeners) cb(c.servingCert);
   }
 
   private cacheMtime(): number {

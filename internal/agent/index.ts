@@ -209,7 +209,9 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const stats = new StatsCollector({ pods: () => kubelet.runningPods(), cgroupRoot: kubelet.cgroupRoot, intervalMs: opts.statsIntervalMs });
   stats.start();
   signal.addEventListener("abort", () => stats.stop(), { once: true });
-  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, listenNetns: opts.nodeNetns ? `/var/run/netns/${opts.nodeNetns}` : undefined, certDir: join(agentDir, "serving"), nodeName, servingCert: creds.servingCert ? { cert: creds.servingCert, key: servingKey.keyPEM } : undefined, verificationKeys: credentials.verificationKeys, stats });
+  const server = await startKubeletServer({ kubelet, client, runtime, port: kubeletPort, bindAddress: opts.kubeletBindAddress, listenNetns: opts.nodeNetns ? `/var/run/netns/${opts.nodeNetns}` : undefined, certDir: join(agentDir, "serving"), nodeName, servingCert: credentials.current.servingCert ? { cert: credentials.current.servingCert, key: servingKey.keyPEM } : undefined, verificationKeys: credentials.verificationKeys, stats });
+  // A renewal brings a new serving certificate (365 days each): served at once, so a node up for years stays reachable.
+  credentials.onServingCert((cert) => server.setServingCert({ cert, key: servingKey.keyPEM }));
 
   // 6. Register the node, then follow its podCIDR and the other nodes (host-gw routes).
   await nodeAgent.register(signal);

@@ -3,19 +3,17 @@
 // Streams are websockets: the channel protocols (v5/v4.channel.k8s.io, portforward.k8s.io), or SPDY/3.1 carried
 // inside the websocket ("SPDY/3.1+<protocol>": kubectl's port-forward, and every plain SPDY client whose upgrade
 // the API server relays this way).
-// TLS: the serving certificate the cluster CA issued for this node at join (the API server refuses any other); a
-// self-signed one only when none was given (tests that start this server alone).
+// TLS: the serving certificate the cluster CA issued for this node at join and renews with the node's credentials
+// (the API server refuses any other); a self-signed one only when none was given (tests that start this server alone).
 // Callers: only the API server, with a token for this kubelet only, valid a few minutes, checked locally against the
 // keys received at join (auth/kubeletauth.ts). Anyone else (even system:masters) gets 403: they go through the API.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import type { ServerWebSocket } from "bun";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../client/client.ts";
 import { createKubeletAuthenticator } from "../auth/kubeletauth.ts";
 import type { UserInfo } from "../auth/types.ts";
-import { exportKeyPEM, generateKeyPair } from "../auth/pem.ts";
+import { exportKeyPEM } from "../auth/pem.ts";
 import { logger } from "../log/log.ts";
 import { inNetns } from "../runtime/netns.ts";
 import type { ExecProcess, Runtime } from "../runtime/types.ts";
@@ -41,13 +39,18 @@ export interface KubeletServerOptions {
   /** This node's name: the only audience of the API server tokens this kubelet accepts. */
   nodeName: string;
   /** The CA-issued serving certificate and its key (PEM). */
-  servingCert?: { cert: string; key: string };
+  servingCert?: ServingCert;
   /** JWKS of the keys signing the API server's kubelet tokens (from join). */
   verificationKeys?: () => { keys: unknown[] } | undefined;
   /** Users allowed besides the API server and system:masters (tests). */
   allowUsers?: string[];
   /** Resource usage samples for /metrics/resource, /metrics and /stats/summary. */
   stats?: StatsCollector;
+}
+
+export interface ServingCert {
+  cert: string;
+  key: string;
 }
 
 const PROM_TEXT = { "content-type": "text/plain; version=0.0.4; charset=utf-8" };
@@ -63,23 +66,15 @@ function bootTimeMs(): number | undefined {
   }
 }
 
-async function servingCert(dir: string): Promise<{ cert: string; key: string }> {
+async function servingCert(dir: string): Promise<ServingCert> {
   const cf = join(dir, "kubelet.crt");
   const kf = join(dir, "kubelet.key");
   if (existsSync(cf) && existsSync(kf)) return { cert: readFileSync(cf, "utf8"), key: readFileSync(kf, "utf8") };
   mkdirSync(dir, { recursive: true });
-  const keys = await generateKeyPair();
-  const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: crypto.getRandomValues(new Uint8Array(8)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "").replace(/^[89a-f]/, "1"),
-    name: `CN=kubun-kubelet@${Math.floor(now / 1000)}`,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 10 * 365 * 86_400_000),
-    keys,
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth])],
-  });
-  const out = { cert: cert.toString("pem"), key: await exportKeyPEM(keys.privateKey) };
+  // Only then the x509 library: an agent with its CA-issued certificate never loads it.
+  const { createSelfSignedServingCert } = await import("../auth/x509certs.ts");
+  const { certPEM, keys } = await createSelfSignedServingCert({ commonName: `kubun-kubelet@${Math.floor(Date.now() / 1000)}`, days: 10 * 365 });
+  const out = { cert: certPEM, key: await exportKeyPEM(keys.privateKey) };
   writeFileSync(cf, out.cert);
   writeFileSync(kf, out.key, { mode: 0o600 });
   return out;
@@ -122,7 +117,7 @@ function frame(channel: number, data: Uint8Array | string): Uint8Array {
   return out;
 }
 
-export async function startKubeletServer(o: KubeletServerOptions): Promise<{ port: number; stop(): void }> {
+export async function startKubeletServer(o: KubeletServerOptions): Promise<{ port: number; setServingCert(next: ServingCert): void; stop(): void }> {
   if (!o.servingCert) log.warn("no CA-issued serving certificate: using a self-signed one, which the API server will not accept");
   const tls = o.servingCert ?? (await servingCert(o.certDir));
   const authenticator = createKubeletAuthenticator({
@@ -142,8 +137,10 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
     },
   });
 
-  const server = inNetns(o.listenNetns, () => Bun.serve<WsData>({
-    port: o.port,
+  // SO_REUSEPORT: a renewed certificate is served by a second listener on the same port (see setServingCert).
+  const listen = (tls: ServingCert, port: number) => inNetns(o.listenNetns, () => Bun.serve<WsData>({
+    port,
+    reusePort: true,
     hostname: o.bindAddress ?? "0.0.0.0",
     tls: { cert: tls.cert, key: tls.key },
     idleTimeout: 0,
@@ -363,6 +360,22 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
       },
     },
   }));
+  let server = listen(tls, o.port);
+  const retired: (typeof server)[] = [];
   log.info("kubelet serving", { port: server.port });
-  return { port: server.port!, stop: () => server.stop(true) };
+  return {
+    port: server.port!,
+    // Bun cannot swap a listener's certificate: a new listener takes the port's new connections, and the old one
+    // stops listening while its open streams (exec, attach, logs -f, port-forward) run to their end.
+    setServingCert(next: ServingCert) {
+      const old = server;
+      server = listen(next, old.port!);
+      retired.push(old);
+      void old.stop(false);
+      log.info("kubelet serving certificate replaced", { port: server.port });
+    },
+    stop: () => {
+      for (const s of [...retired, server]) void s.stop(true);
+    },
+  };
 }

@@ -92,6 +92,10 @@ test("the agent's credential manager renews when half the lifetime is gone and r
   const m = new NodeCredentialManager({ server: () => c.localURL, joinToken: c.joinToken, nodeName: "edge-m", dataDir, addresses: ["192.0.2.77"], servingKey: await ensureServingKey(join(dataDir, "agent", "serving")) });
   expect(await m.start(new AbortController().signal)).toBe(true);
   expect(m.current.servingCert).toContain("BEGIN CERTIFICATE");
+  // The kubelet serves each new certificate as it comes (agent/index.ts → setServingCert).
+  const firstCert = m.current.servingCert;
+  const served: string[] = [];
+  m.onServingCert((pem) => served.push(pem));
   // A client that reads the current token on each request keeps working across renewals.
   const client = createClient({ server: c.localURL, token: m.nodeToken(), tokenSource: m.nodeToken, caPEM: c.caPEM });
   await client.request("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "edge-m" } });
@@ -99,12 +103,15 @@ test("the agent's credential manager renews when half the lifetime is gone and r
   const first = m.nodeToken();
   await m.refresh(); // not due yet, still accepted: nothing changes
   expect(m.nodeToken()).toBe(first);
+  expect(served).toEqual([]);
   // Pretend most of the lifetime is gone: obtained a day ago, expiring in an hour.
   (m as any).obtainedAt = Date.now() - 86_400_000;
   m.current.expires = new Date(Date.now() + 3_600_000).toISOString();
   await m.refresh();
   const second = m.nodeToken();
   expect(second).not.toBe(first);
+  expect(served).toEqual([m.current.servingCert!]);
+  expect(served[0]).not.toBe(firstCert);
   expect(await status("/api/v1/nodes/edge-m", first)).toBe(401);
   expect((await client.request("GET", "/api/v1/nodes/edge-m"))?.metadata?.name).toBe("edge-m");
 

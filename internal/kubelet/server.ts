@@ -137,10 +137,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
     },
   });
 
-  // SO_REUSEPORT: a renewed certificate is served by a second listener on the same port (see setServingCert).
   const listen = (tls: ServingCert, port: number) => inNetns(o.listenNetns, () => Bun.serve<WsData>({
     port,
-    reusePort: true,
     hostname: o.bindAddress ?? "0.0.0.0",
     tls: { cert: tls.cert, key: tls.key },
     idleTimeout: 0,
@@ -362,19 +360,33 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
   }));
   let server = listen(tls, o.port);
   const retired: (typeof server)[] = [];
+  let stopped = false;
   log.info("kubelet serving", { port: server.port });
   return {
     port: server.port!,
-    // Bun cannot swap a listener's certificate: a new listener takes the port's new connections, and the old one
-    // stops listening while its open streams (exec, attach, logs -f, port-forward) run to their end.
+    // Bun cannot swap a listener's certificate: the old listener stops listening, its open streams (exec, attach,
+    // logs -f, port-forward) running to their end, and a new one takes the port in the same tick. Not both at once
+    // with SO_REUSEPORT: a second agent started by mistake must still fail on the port instead of sharing it.
     setServingCert(next: ServingCert) {
       const old = server;
-      server = listen(next, old.port!);
-      retired.push(old);
+      const port = old.port!; // read before stop(), which clears it
       void old.stop(false);
-      log.info("kubelet serving certificate replaced", { port: server.port });
+      retired.push(old);
+      // Something took the port in between: keep trying, the API server cannot reach this kubelet meanwhile.
+      const relisten = () => {
+        if (stopped) return;
+        try {
+          server = listen(next, port);
+          log.info("kubelet serving certificate replaced", { port });
+        } catch (e) {
+          log.error("kubelet port taken while replacing its certificate; retrying", { port, error: e });
+          setTimeout(relisten, 1000);
+        }
+      };
+      relisten();
     },
     stop: () => {
+      stopped = true;
       for (const s of [...retired, server]) void s.stop(true);
     },
   };

@@ -59,6 +59,8 @@ test("a new serving certificate reaches new connections on the same port; one ma
   expect(await healthz(before)).toBe("ok");
   before.destroy();
   after.destroy();
+  // The port stays exclusive (no SO_REUSEPORT): a second agent started by mistake fails on it instead of sharing it.
+  expect(() => Bun.serve({ port: server.port, hostname: "127.0.0.1", fetch: () => new Response("") })).toThrow();
   // Every later connection gets the new certificate.
   for (let i = 0; i < 5; i++) {
     const s = await open(server.port);

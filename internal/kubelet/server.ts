@@ -359,35 +359,47 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<{ por
     },
   }));
   let server = listen(tls, o.port);
-  const retired: (typeof server)[] = [];
+  const port = server.port!;
+  /** Whether `server` is listening (false while a replacement waits for the port). */
+  let live = true;
+  /** Stopped listeners whose open streams still run; each is dropped once they end. */
+  const retired = new Set<typeof server>();
+  let retry: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  log.info("kubelet serving", { port: server.port });
+  const relisten = (next: ServingCert) => {
+    retry = undefined;
+    if (stopped) return;
+    try {
+      server = listen(next, port);
+      live = true;
+      log.info("kubelet serving certificate replaced", { port });
+    } catch (e) {
+      // Something took the port in between: keep trying, the API server cannot reach this kubelet meanwhile.
+      log.error("kubelet port taken while replacing its certificate; retrying", { port, error: e });
+      retry = setTimeout(() => relisten(next), 1000);
+    }
+  };
+  log.info("kubelet serving", { port });
   return {
-    port: server.port!,
+    port,
     // Bun cannot swap a listener's certificate: the old listener stops listening, its open streams (exec, attach,
     // logs -f, port-forward) running to their end, and a new one takes the port in the same tick. Not both at once
     // with SO_REUSEPORT: a second agent started by mistake must still fail on the port instead of sharing it.
     setServingCert(next: ServingCert) {
-      const old = server;
-      const port = old.port!; // read before stop(), which clears it
-      void old.stop(false);
-      retired.push(old);
-      // Something took the port in between: keep trying, the API server cannot reach this kubelet meanwhile.
-      const relisten = () => {
-        if (stopped) return;
-        try {
-          server = listen(next, port);
-          log.info("kubelet serving certificate replaced", { port });
-        } catch (e) {
-          log.error("kubelet port taken while replacing its certificate; retrying", { port, error: e });
-          setTimeout(relisten, 1000);
-        }
-      };
-      relisten();
+      clearTimeout(retry); // a newer certificate replaces one still waiting for the port
+      if (live) {
+        const old = server;
+        live = false;
+        retired.add(old);
+        void old.stop(false).then(() => retired.delete(old));
+      }
+      relisten(next);
     },
     stop: () => {
       stopped = true;
-      for (const s of [...retired, server]) void s.stop(true);
+      clearTimeout(retry);
+      for (const s of retired) void s.stop(true);
+      if (live) void server.stop(true);
     },
   };
 }

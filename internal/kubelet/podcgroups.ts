@@ -11,26 +11,19 @@ const POD_DIR = /^pod([0-9a-f-]{36})$/;
 /** The hierarchy roots: the cgroup v2 mount itself, or each v1 hierarchy once (cpu → cpu,cpuacct is one). */
 function hierarchies(base: string): string[] {
   if (existsSync(join(base, "cgroup.controllers"))) return [base];
-  const seen = new Set<string>();
-  const out: string[] = [];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(base);
   } catch {
     return [];
   }
+  const roots = new Set<string>();
   for (const name of names) {
-    let real: string;
     try {
-      real = realpathSync(join(base, name));
-    } catch {
-      continue;
-    }
-    if (seen.has(real)) continue;
-    seen.add(real);
-    out.push(real);
+      roots.add(realpathSync(join(base, name)));
+    } catch {}
   }
-  return out;
+  return [...roots];
 }
 
 /** Removes the pod's cgroup wherever it exists; false when one is still in use (a container not reaped yet). */

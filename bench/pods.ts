@@ -90,6 +90,9 @@ try {
     const cpuSum = [0, 0, 0, 0];
     const machineSum = { total: 0, idle: 0 };
     let commands = 0;
+    const deleted: number[] = [];
+    let deleteCommands = 0;
+    const deleteCpu = [0, 0];
     let load = "";
     let sh = shims(node.namespace);
     for (let rep = 0; rep < repeats; rep++) {
@@ -128,11 +131,21 @@ try {
       if (n === 30 && !rss) rss = { agent_rss_mib_with_30_pods: rssMiB(node.proc!.pid), shims_rss_mib_with_30_pods: sh.rss };
       ac.abort();
       await watching;
+      // Deletion is timed too (not a goal): from the deletes until the node is clean.
+      const d0 = Date.now();
+      const dcpu0 = [cpuMs(node.proc!.pid, "self"), cpuMs(node.proc!.pid, "children")];
       await Promise.all([...created.keys()].map((name) => pods.delete(name, { gracePeriodSeconds: 0 }).catch(() => {})));
-      await waitFor("pods deleted", async () => (await pods.list()).items.length === 0, 300_000, 500);
       // Each start is measured on a quiet node: the agent has finished tearing the previous pods down
-      // (containers, snapshots, namespaces), so their clean-up does not compete with the next start.
-      await waitFor("node cleaned up", async () => !(await env.world.ctr(node.namespace, ["containers", "ls", "-q"])).trim() && !readdirSync("/var/run/netns").some((ns) => ns.startsWith(`${node.netns}-`)), 300_000, 200);
+      // (containers, snapshots, namespaces), so their clean-up does not compete with the next start. The pods'
+      // network namespaces go last, so they are watched (cheaply) before containerd is asked once.
+      await waitFor("pods' namespaces removed", () => !readdirSync("/var/run/netns").some((ns) => ns.startsWith(`${node.netns}-`)), 300_000, 20);
+      await waitFor("node cleaned up", async () => !(await env.world.ctr(node.namespace, ["containers", "ls", "-q"])).trim(), 300_000, 200);
+      const dcpu1 = [cpuMs(node.proc!.pid, "self"), cpuMs(node.proc!.pid, "children")];
+      deleted.push(Date.now() - d0);
+      deleteCommands += commandsBetween(d0, Date.now());
+      deleteCpu[0]! += dcpu1[0]! - dcpu0[0]!;
+      deleteCpu[1]! += dcpu1[1]! - dcpu0[1]!;
+      await waitFor("pods deleted", async () => (await pods.list()).items.length === 0, 300_000, 500);
     }
     const started = n * repeats;
     results.push({
@@ -151,6 +164,10 @@ try {
       server_cpu_ms_per_pod: Math.round(cpuSum[3]! / started),
       shim_cpu_ms_per_pod: Math.round(sh.cpu / Math.max(1, sh.count)),
       machine_idle_pct: Math.round((100 * machineSum.idle) / Math.max(1, machineSum.total)),
+      deleted_clean_ms: deleted,
+      delete_commands_per_pod: Math.round((deleteCommands / started) * 10) / 10,
+      delete_agent_cpu_ms_per_pod: Math.round(deleteCpu[0]! / started),
+      delete_commands_cpu_ms_per_pod: Math.round(deleteCpu[1]! / started),
       ...rss,
     });
   }
@@ -163,6 +180,16 @@ try {
     better: "lower",
     note: `${r.all_ms ? `each: ${r.all_ms.join(", ")} ms` : r.last_running_ms.length > 1 ? `median of ${r.last_running_ms.length} (${r.last_running_ms.join(", ")} ms); all pods p50 ${r.p50_ms} ms` : `p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`}; per pod: ${r.commands_per_pod} commands, CPU agent ${r.agent_cpu_ms_per_pod} ms + its commands ${r.commands_cpu_ms_per_pod} ms, containerd ${r.containerd_cpu_ms_per_pod} ms, shim+runc ${r.shim_cpu_ms_per_pod} ms, API ${r.server_cpu_ms_per_pod} ms; machine idle ${r.machine_idle_pct} %; load ${r.load_1m}`,
   }));
+  for (const r of results as any[])
+    if (r.pods > 1)
+      figures.push({
+        id: `pods.${r.pods}.deleted`,
+        label: `${r.pods} pods deleted at once: node clean (containers, snapshots, namespaces)${r.deleted_clean_ms.length > 1 ? ` (median of ${r.deleted_clean_ms.length})` : ""}`,
+        value: Math.round(percentile(r.deleted_clean_ms, 50)),
+        unit: "ms",
+        better: "lower",
+        note: `${r.deleted_clean_ms.length > 1 ? `each: ${r.deleted_clean_ms.join(", ")} ms; ` : ""}per pod: ${r.delete_commands_per_pod} commands, CPU agent ${r.delete_agent_cpu_ms_per_pod} ms + its commands ${r.delete_commands_cpu_ms_per_pod} ms`,
+      });
   figures.push({ id: "pods.agent-rss", label: "agent RSS, idle", value: idle, unit: "MiB", better: "lower" });
   report("pods", figures);
   console.table(results);

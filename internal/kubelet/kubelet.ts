@@ -232,6 +232,9 @@ export class Kubelet {
   private async relist(): Promise<void> {
     const listedAt = performance.now();
     const list = await this.opts.runtime.list();
+    // Removing and reaping take a few commands each: containers that exited together (a deleted ReplicaSet, a node
+    // drained) are cleaned up side by side, one per core at a time.
+    const cleanups: (() => Promise<void>)[] = [];
     for (const c of list) {
       const uid = c.labels[LABEL_POD_UID];
       if (!uid) continue;
@@ -241,7 +244,7 @@ export class Kubelet {
       if (!rec || !cr) {
         // Not ours any more (pod gone while we were away): stop it.
         log.info("removing orphaned container", { id: c.id, uid });
-        await this.opts.runtime.remove(c.id).catch((e) => log.warn("remove failed", { id: c.id, error: e }));
+        cleanups.push(() => this.opts.runtime.remove(c.id).catch((e) => log.warn("remove failed", { id: c.id, error: e })));
         continue;
       }
       if (c.state === "running") {
@@ -258,12 +261,16 @@ export class Kubelet {
           this.queue.add(uid);
         }
       } else if (c.state === "exited") {
-        const exit = await this.opts.runtime.reap(c.id);
-        if (cr.id === c.id || !cr.id) this.onContainerExit(rec, cr, c.id, exit.exitCode, exit.oomKilled, exit.finishedAt, c.labels[LABEL_STARTED]);
-        for (const w of this.exitWaiters.get(c.id) ?? []) w();
-        this.exitWaiters.delete(c.id);
+        cleanups.push(async () => {
+          const exit = await this.opts.runtime.reap(c.id);
+          if (cr.id === c.id || !cr.id) this.onContainerExit(rec, cr, c.id, exit.exitCode, exit.oomKilled, exit.finishedAt, c.labels[LABEL_STARTED]);
+          for (const w of this.exitWaiters.get(c.id) ?? []) w();
+          this.exitWaiters.delete(c.id);
+        });
       }
     }
+    const pool = new Slots(availableParallelism());
+    for (const r of await Promise.allSettled(cleanups.map((fn) => pool.run(fn)))) if (r.status === "rejected") throw r.reason;
     // Containers we believed running but the runtime no longer has (e.g. containerd state lost).
     const ids = new Set(list.map((c) => c.id));
     for (const rec of this.records.values())
@@ -860,9 +867,9 @@ export class Kubelet {
     const pod = rec.pod;
     const grace = rec.apiGone ? 0 : (pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
     await this.killAll(rec, grace);
-    // Anything left (e.g. exited but not reaped yet).
-    for (const c of await this.opts.runtime.list())
-      if (c.labels[LABEL_POD_UID] === rec.uid) await this.opts.runtime.remove(c.id).catch(() => {});
+    // Anything left (a container that did not stop in time, a clean-up that failed): the runtime's own records say
+    // which, so a normal termination asks containerd nothing more.
+    for (const id of await this.opts.runtime.containersWithLabel(LABEL_POD_UID, rec.uid)) await this.opts.runtime.remove(id).catch(() => {});
     if (!pod.spec?.hostNetwork) await this.opts.network.teardown(rec.uid).catch((e) => log.warn("network teardown failed", { error: e }));
     this.removePodCgroup(rec.uid);
     await teardownVolumes(this.podDir(rec.uid));

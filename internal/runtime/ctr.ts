@@ -3,7 +3,7 @@
 // `ctr containers create --config`), FIFOs for its stdout and stderr drained by a LogPump (and a stdin FIFO when
 // the container has `stdin: true`), handed to the shim through the Tasks API (tasks-api.ts: ctr cannot), and
 // labels that carry the pod uid / container name / restart count so that a restarted agent adopts what it started.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { execInContainer } from "./exec.ts";
@@ -343,8 +343,15 @@ export class CtrRuntime implements Runtime {
   }
 
   async kill(id: string, signal: string): Promise<void> {
+    await this.signal(id, signal);
+  }
+
+  /** Signals every process of the container's task: true when sent, false when no task was running. */
+  private async signal(id: string, signal: string): Promise<boolean> {
     const r = await this.ctr(["tasks", "kill", "--all", "--signal", signal, id], { allowFail: true });
-    if (r.code !== 0 && !/not found|process already finished/.test(r.stderr)) throw new CommandError(["ctr", "tasks", "kill", id], r);
+    if (r.code === 0) return true;
+    if (/not found|process already finished/.test(r.stderr)) return false;
+    throw new CommandError(["ctr", "tasks", "kill", id], r);
   }
 
   private async meta(id: string): Promise<Meta | undefined> {
@@ -362,6 +369,13 @@ export class CtrRuntime implements Runtime {
     }
     this.metas.set(id, m);
     return m;
+  }
+
+  async containersWithLabel(key: string, value: string): Promise<string[]> {
+    const ids = readdirSync(join(this.opts.stateDir, "meta")).map((f) => f.replace(/\.json$/, ""));
+    const out: string[] = [];
+    for (const id of ids) if ((await this.meta(id))?.labels[key] === value) out.push(id);
+    return out;
   }
 
   async list(): Promise<ContainerInfo[]> {
@@ -411,12 +425,17 @@ export class CtrRuntime implements Runtime {
   async reap(id: string): Promise<ExitInfo> {
     const meta = await this.meta(id);
     const oomKilled = this.oomKilled(id, meta?.cgroupPath ?? "");
-    const r = await this.ctr(["tasks", "delete", id], { allowFail: true });
-    let code = this.exits.get(id)?.code;
-    const m = /exit code (\d+)/.exec(r.stderr);
-    if (m) code = Number(m[1]);
-    else if (r.code === 0 && code === undefined) code = 0;
-    const finishedAt = this.exits.get(id)?.at ?? new Date();
+    const seen = this.exits.get(id);
+    let code = seen?.code;
+    // With the exit event's status at hand, `ctr containers delete` removes the stopped task together with the
+    // container: one command fewer. Otherwise (it exited while nobody listened) `ctr tasks delete` tells the status.
+    if (!seen) {
+      const r = await this.ctr(["tasks", "delete", id], { allowFail: true });
+      const m = /exit code (\d+)/.exec(r.stderr);
+      if (m) code = Number(m[1]);
+      else if (r.code === 0) code = 0;
+    }
+    const finishedAt = seen?.at ?? new Date();
     await this.cleanup(id);
     return { exitCode: code ?? 255, oomKilled, finishedAt };
   }
@@ -427,8 +446,15 @@ export class CtrRuntime implements Runtime {
     await pump?.close();
     const rootfs = this.rootfsPath(id);
     umountLazy(rootfs);
-    // Our container records name no snapshot (the spec has the rootfs path), so both go at once.
-    await Promise.all([this.ctr(["containers", "delete", id], { allowFail: true }), this.ctr(["snapshots", "rm", id], { allowFail: true })]);
+    // Our container records name no snapshot (the spec has the rootfs path), so both go at once. `containers
+    // delete` also deletes a stopped (or never started) task; one still running is deleted by force first.
+    const deleteContainer = async () => {
+      const r = await this.ctr(["containers", "delete", id], { allowFail: true });
+      if (r.code === 0 || /not found/.test(r.stderr)) return;
+      await this.ctr(["tasks", "delete", "-f", id], { allowFail: true });
+      await this.ctr(["containers", "delete", id], { allowFail: true });
+    };
+    await Promise.all([deleteContainer(), this.ctr(["snapshots", "rm", id], { allowFail: true })]);
     rmSync(rootfs, { recursive: true, force: true });
     const fifos = this.fifos(id);
     void this.stdins.get(id)?.close();
@@ -441,14 +467,35 @@ export class CtrRuntime implements Runtime {
   }
 
   async remove(id: string): Promise<void> {
-    await this.kill(id, "SIGKILL");
-    for (let i = 0; i < 50; i++) {
-      const r = await this.ctr(["tasks", "ls"]);
-      const row = r.stdout.split("\n").find((l) => l.split(/\s+/)[0] === id);
-      if (!row || /STOPPED/.test(row)) break;
-      await Bun.sleep(100);
+    // A task that was killed now exits: its exit event says when (no `ctr tasks ls` per poll). Without a task, or
+    // with one that had finished already, there is nothing to wait for.
+    if ((await this.signal(id, "SIGKILL")) && !(await this.exitEvent(id, 2000))) {
+      // No event (the subscription was down meanwhile): ask containerd.
+      for (let i = 0; i < 30; i++) {
+        const row = (await this.ctr(["tasks", "ls"])).stdout.split("\n").find((l) => l.split(/\s+/)[0] === id);
+        if (!row || /STOPPED/.test(row)) break;
+        await Bun.sleep(100);
+      }
     }
     await this.reap(id);
+  }
+
+  /** Resolves true once the exit event of the container's task has arrived (at once if it had), false after `ms`. */
+  private exitEvent(id: string, ms: number): Promise<boolean> {
+    if (this.exits.has(id)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.attached.get(id)?.delete(done);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.attached.get(id)?.delete(done);
+        resolve(false);
+      }, ms);
+      if (!this.attached.has(id)) this.attached.set(id, new Set());
+      this.attached.get(id)!.add(done);
+    });
   }
 
   exec(id: string, cmd: string[], opts: ExecOptions = {}): ExecProcess {

@@ -124,6 +124,8 @@ export interface Runtime {
   kill(id: string, signal: "SIGTERM" | "SIGKILL" | string): Promise<void>;
   /** Every container of ours with its labels and state. */
   list(): Promise<ContainerInfo[]>;
+  /** Containers made here, not removed yet, labelled `key=value`: from the runtime's own records, without asking containerd. */
+  containersWithLabel(key: string, value: string): Promise<string[]>;
   /** For an exited container: its exit information; then removes the container and its rootfs. */
   reap(id: string): Promise<ExitInfo>;
   /** Removes a container whatever its state (kills it first). */

@@ -1,5 +1,5 @@
 // bun run bench:footprint — what edge users judge us by, measured on the compiled binary:
-// time from start to a Ready node, idle RSS, idle disk writes per hour (SD card wear), database size.
+// time from start to a Ready node, idle RSS, idle CPU, idle disk writes per hour (SD card wear), database size.
 // Usage: bun run bench/footprint.ts [--idle-seconds 60] [--disable-agent] [--binary PATH]
 // --binary measures an already built kubun (e.g. another commit's, for a back-to-back comparison) instead of building one.
 // Targets (issue 17; k3s for comparison, from its users' reports): whole node ≤ 120 MB RSS (k3s ~1.2–1.4 GB), writes < 1 MB/h (k3s 25–40 MB/h).
@@ -96,6 +96,21 @@ function nodeRSS(serverPid: number, dataDir: string): { total: number; file: num
   return { total, file, parts, count: procs.length };
 }
 
+/**
+ * CPU time (ms) the node has used so far: every node process's own, plus what the processes it waited for used
+ * (the short-lived ctr/CNI/nft calls, gone before any sample could see them). 100 ticks per second.
+ */
+function nodeCpuMs(serverPid: number, dataDir: string): number {
+  let ticks = 0;
+  for (const p of nodeProcesses(serverPid, dataDir)) {
+    try {
+      const f = readFileSync(`/proc/${p.pid}/stat`, "utf8").split(") ")[1]!.split(" ").map(Number);
+      ticks += f[11]! + f[12]! + f[13]! + f[14]!;
+    } catch {} // gone meanwhile
+  }
+  return ticks * 10;
+}
+
 function writeBytes(pid: number): number {
   return Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
 }
@@ -167,6 +182,7 @@ try {
   const early = nodeRSS(server.pid, dataDir);
   await Bun.sleep(10_000); // settle: start-up writes are not idle writes
   const w0 = writeBytes(server.pid);
+  const cpu0 = nodeCpuMs(server.pid, dataDir);
   const t0 = performance.now();
   let peak = 0;
   let last = nodeRSS(server.pid, dataDir);
@@ -176,7 +192,10 @@ try {
     await Bun.sleep(1000);
   }
   const written = writeBytes(server.pid) - w0;
-  const perHour = (written / ((performance.now() - t0) / 1000)) * 3600;
+  const idleMs = performance.now() - t0;
+  const perHour = (written / (idleMs / 1000)) * 3600;
+  // Idle CPU: what a node costs doing nothing (heartbeats, leases, relists), in % of one core.
+  const cpuPct = ((nodeCpuMs(server.pid, dataDir) - cpu0) / idleMs) * 100;
 
   const rows = [
     ["time to API ready", `${(apiReadyMs / 1000).toFixed(2)} s`, ""],
@@ -187,6 +206,7 @@ try {
     ["  of which anonymous (heap, stacks, JIT)", `${mb(last.total - last.file)} MB`, ""],
     ["RSS, whole node, 5 s after Ready", `${mb(early.total)} MB (file-backed ${mb(early.file)})`, "before start-up pages are released"],
     [`idle disk writes (measured ${idleSeconds} s)`, `${mb(perHour)} MB/hour`, "k3s: 25–40 MB/h; target < 1 MB/h"],
+    [`idle CPU, whole node (measured ${idleSeconds} s)`, `${cpuPct.toFixed(2)} % of one core`, ""],
     ["database size", `${mb(dirSize(join(dataDir, "server", "db")))} MB`, ""],
     ["binary size", `${mb(statSync(binary).size)} MB`, ""],
   ];
@@ -214,6 +234,7 @@ try {
     },
     { id: "footprint.idle-rss-kubun", label: "idle RSS, kubun process alone (server + agent)", value: (last.parts.get("kubun (server + agent)")?.total ?? 0) / 1024 / 1024, unit: "MB", better: "lower" },
     { id: "footprint.idle-writes", label: `idle disk writes (${idleSeconds} s measured)`, value: perHour / 1024 / 1024, unit: "MB/h", better: "lower" },
+    { id: "footprint.idle-cpu", label: `idle CPU, whole node incl. the commands it runs (${idleSeconds} s measured)`, value: cpuPct, unit: "% of a core", better: "lower" },
   ]);
 } finally {
   server.kill("SIGTERM");

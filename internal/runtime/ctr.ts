@@ -76,6 +76,7 @@ export class CtrRuntime implements Runtime {
   private exits = new Map<string, { code: number; at: Date }>();
   private ooms = new Set<string>();
   private exitCbs: ((id: string) => void)[] = [];
+  private gapCbs: (() => void)[] = [];
   private events?: EventSubscription;
   private closed = false;
   private imageCache = new Map<string, ImageInfo & { chainId: string }>();
@@ -103,7 +104,10 @@ export class CtrRuntime implements Runtime {
     this.events = subscribeEvents(this.opts.address, this.ns, {
       event: (e) => this.onEvent(e),
       // Image events missed while no subscription listened may have changed what a name points to.
-      gap: () => this.forgetImages(),
+      gap: () => {
+        this.forgetImages();
+        for (const cb of this.gapCbs) cb();
+      },
     });
   }
 
@@ -116,6 +120,10 @@ export class CtrRuntime implements Runtime {
     } else if (topic === "/tasks/oom" && ev.container_id) {
       this.ooms.add(ev.container_id);
     }
+  }
+
+  onEventGap(cb: () => void): void {
+    this.gapCbs.push(cb);
   }
 
   onExit(cb: (id: string) => void): void {

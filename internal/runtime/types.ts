@@ -139,5 +139,7 @@ export interface Runtime {
   attach(id: string, opts?: AttachOptions): ExecProcess;
   /** Called when a container's task exits (so the kubelet reacts at once instead of at the next poll). */
   onExit(cb: (id: string) => void): void;
+  /** Called when exits may have gone unheard (the runtime's event stream ended, or started again): time to relist. */
+  onEventGap(cb: () => void): void;
   close(): Promise<void>;
 }

@@ -126,3 +126,27 @@ test("containersWithLabel answers from the runtime's records: a pod's containers
   await rt.remove(b1.id);
   expect(await rt.containersWithLabel("io.kubun.pod-uid", "pod-b")).toEqual([]);
 }, 60_000);
+
+// Last: it restarts containerd. The kubelet relists on a gap, so exits missed meanwhile are not left to its periodic relist.
+test("a containerd restart is reported as a gap in its events, and exits are heard again once it is back", async () => {
+  let gaps = 0;
+  rt.onEventGap(() => gaps++);
+  const exited: string[] = [];
+  rt.onExit((cid) => exited.push(cid));
+  await containerd.stop();
+  await waitFor("a gap when the stream ends", () => gaps >= 1, 20_000);
+  containerd = await startContainerd({ dir: join(dir, "containerd") });
+  const before = gaps;
+  await waitFor("a gap when the stream is subscribed again", () => gaps > before, 20_000);
+  const s = spec("after-restart", "exit 0");
+  // The new subscription may still be on its way: start containers until one's exit is heard.
+  await waitFor("an exit heard after the restart", async () => {
+    if (!exited.includes(s.id)) {
+      await rt.remove(s.id).catch(() => {});
+      await rt.start(s);
+      await Bun.sleep(1000);
+    }
+    return exited.includes(s.id);
+  }, 30_000, 0);
+  await rt.remove(s.id);
+}, 90_000);

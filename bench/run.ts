@@ -8,11 +8,11 @@
 // Before each benchmark the runner flushes the page cache and waits for an idle machine (lib/machine.ts settle()).
 // --render runs nothing: it rewrites RESULTS.md (and the README summary) from the last results in .tmp/bench.
 import "../test/helpers/tmpdir.ts"; // first: any temp dir goes under <repo>/.tmp
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { AREAS, GOALS, ratio } from "./lib/goals.ts";
-import { settle } from "./lib/machine.ts";
+import { processCosts, settle } from "./lib/machine.ts";
 import { RESULTS_DIR, type BenchResult, type Figure } from "./lib/report.ts";
 
 const repo = join(import.meta.dir, "..");
@@ -65,6 +65,19 @@ function memoryCgroups(): string {
   const line = readFileSync("/proc/cgroups", "utf8").split("\n").find((l) => l.startsWith("memory\t"));
   return line?.split("\t")[2] ?? "?";
 }
+/**
+ * containerd processes already running (a system containerd left by a test run): they map the same binary, and the
+ * kernel will not page out a page two processes map, so bench:footprint's node keeps ~17 MB more of containerd.
+ */
+function otherContainerds(): number {
+  return readdirSync("/proc").filter((d) => {
+    try {
+      return /^\d+$/.test(d) && readFileSync(`/proc/${d}/comm`, "utf8").trim() === "containerd";
+    } catch {
+      return false;
+    }
+  }).length;
+}
 const machine = {
   nproc: cpus().length,
   cpu: cpus()[0]?.model?.trim() ?? "unknown",
@@ -73,6 +86,8 @@ const machine = {
   kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim(),
   loadBefore: load(),
   memoryCgroups: memoryCgroups(),
+  ...(renderOnly ? {} : processCosts()) as { pageFaultUs?: number; ctrHelpCpuMs?: number },
+  otherContainerds: renderOnly ? undefined : otherContainerds(),
   loadAfter: "",
   startedAt: new Date().toISOString(),
 };
@@ -167,6 +182,10 @@ const lines: string[] = [
   "",
   `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory} memory, kernel ${machine.kernel}, Bun ${machine.bun}. ` +
     `Load average (1/5/15 min) before: ${machine.loadBefore}; after: ${machine.loadAfter}. Memory cgroups in the kernel before (live and dying): ${machine.memoryCgroups}.` +
+    (machine.pageFaultUs !== undefined
+      ? ` A first touch of a fresh memory page costs ${machine.pageFaultUs} µs here and one short-lived Go process (\`ctr --help\`) ${machine.ctrHelpCpuMs} ms of CPU: the pod rows are made of such processes.`
+      : "") +
+    (machine.otherContainerds ? ` **${machine.otherContainerds} containerd process(es) already ran beside the benchmarks** (footprint's containerd keeps the code pages they share).` : "") +
     (anyQuick ? " **--quick run: smaller workloads, a smoke test, not comparable with a full run.**" : ""),
   "",
 ];

@@ -88,7 +88,11 @@ export function createApiServer(deps: ApiServerDeps, opts: ApiServerOptions): Ap
     const info = c.get("info");
     const verb = metricVerb(info?.verb, c.req.method, c.req.header("content-type"));
     const resource = info?.resource ? (info.subresource ? `${info.resource}/${info.subresource}` : info.resource) : "";
-    metrics.request(verb, resource, c.res.status, (performance.now() - t) / 1000);
+    const record = () => metrics.request(verb, resource, c.res.status, (performance.now() - t) / 1000);
+    // A streamed answer (a large list) counts until its last byte was handed over, as upstream's latency does.
+    const bodyEnded = c.get("bodyEnded" as never) as Promise<void> | undefined;
+    if (bodyEnded) void bodyEnded.then(record);
+    else record();
   });
 
   app.route("/", healthRoutes(deps.store, { gitVersion: deps.version, ready: () => ready }));

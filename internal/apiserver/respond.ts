@@ -10,7 +10,8 @@ import { StatusError, type Status } from "../api/status.ts";
 import { needsConversion, toExternal } from "./conversion.ts";
 import { decode, decodeShared, rawJSON } from "./objects.ts";
 import type { KeyValue } from "../store/types.ts";
-import { acceptedMedia, notAcceptable, protobufBody, PROTOBUF } from "./mediatypes.ts";
+import { acceptedMedia, notAcceptable, prefersProtobuf, protobufBody, PROTOBUF } from "./mediatypes.ts";
+import { itemChars, STREAM_LIST_CHARS, streamJSONList } from "./streamlist.ts";
 
 export type Rendering = "object" | "table" | "metadata";
 
@@ -55,10 +56,18 @@ function indentJSON(text: string): string {
 }
 
 /** JSON response with exact Content-Type and no re-encoding surprises. */
-export function json(c: Context, body: unknown, status = 200, contentType = "application/json"): Response {
+/** Content-Type and the admission warnings (`Warning: 299 - "…"`) of an answer. */
+function answerHeaders(c: Context, contentType: string): Headers {
   const headers = new Headers({ "Content-Type": contentType });
   const warnings = (c.get("warnings" as never) as string[] | undefined) ?? [];
   for (const w of warnings) headers.append("Warning", `299 - ${JSON.stringify(w)}`);
+  return headers;
+}
+
+const acceptsGzip = (c: Context) => /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
+
+export function json(c: Context, body: unknown, status = 200, contentType = "application/json"): Response {
+  const headers = answerHeaders(c, contentType);
   if (wantsYAML(c) && contentType === "application/json") {
     headers.set("Content-Type", "application/yaml");
     return new Response(YAML.stringify(body), { status, headers });
@@ -72,7 +81,7 @@ export function json(c: Context, body: unknown, status = 200, contentType = "app
   let text = typeof body === "string" ? body : JSON.stringify(body);
   if (contentType.includes("json") && prettyPrint(c)) text = indentJSON(text);
   // As upstream (APIResponseCompression): large answers are gzipped at the fastest level for clients that accept it.
-  if (text.length > GZIP_THRESHOLD && /\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
+  if (text.length > GZIP_THRESHOLD && acceptsGzip(c)) {
     headers.set("Content-Encoding", "gzip");
     headers.set("Vary", "Accept-Encoding");
     return new Response(Bun.gzipSync(Buffer.from(text), { level: 1 }), { status, headers });
@@ -124,6 +133,18 @@ type ListMetaIn = { resourceVersion: string; continue?: string; remainingItemCou
 export function renderList(c: Context, deps: ApiServerDeps, ri: ResourceInfo, kvs: KeyValue[], meta: ListMetaIn): Response {
   if (rendering(c) === "object" && !wantsYAML(c) && !needsConversion(ri)) {
     const head = `{"kind":${JSON.stringify(ri.listKind)},"apiVersion":${JSON.stringify(groupVersion(ri))},"metadata":${JSON.stringify(listMetaOf(meta))},"items":[`;
+    // A large JSON answer goes out as it is produced (protobuf and pretty-printed answers are built whole).
+    if (!prefersProtobuf(c) && !prettyPrint(c) && itemChars(kvs) > STREAM_LIST_CHARS) {
+      const headers = answerHeaders(c, "application/json");
+      const gzip = acceptsGzip(c);
+      if (gzip) {
+        headers.set("Content-Encoding", "gzip");
+        headers.set("Vary", "Accept-Encoding");
+      }
+      let ended!: () => void;
+      c.set("bodyEnded" as never, new Promise<void>((r) => (ended = r)) as never);
+      return new Response(streamJSONList(head, kvs, gzip, () => ended()), { headers });
+    }
     const parts: string[] = [head];
     for (let i = 0; i < kvs.length; i++) parts.push(i ? "," + rawJSON(kvs[i]!) : rawJSON(kvs[i]!));
     parts.push("]}");

@@ -1,57 +1,15 @@
 // The ctr runtime's container stdio with real containers (in a test-made network namespace): stdout and stderr
 // kept apart in the CRI log file, attach to a container's stdin with stdinOnce, and a terminal resized by the
 // attach session (what kubectl's resize messages on channel 4 turn into).
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeBusyboxImage } from "../../internal/runtime/busybox-image.ts";
-import { startContainerd, type Containerd } from "../../internal/runtime/containerd.ts";
-import { CtrRuntime } from "../../internal/runtime/ctr.ts";
-import { run } from "../../internal/runtime/run.ts";
-import type { ContainerSpec, ExecProcess } from "../../internal/runtime/types.ts";
+import type { ExecProcess } from "../../internal/runtime/types.ts";
+import { useRuntime } from "./runtime-fixture.ts";
 import { waitFor } from "./setup.ts";
-import { removeHostLeftovers } from "../helpers/hostleftovers.ts";
 
-const root = join(import.meta.dir, "..", "..", ".tmp");
-mkdirSync(root, { recursive: true });
-const dir = mkdtempSync(join(root, "rt-stdio-"));
-const id = Math.random().toString(36).slice(2, 6);
-const netns = `ktio${id}`;
-const cgroupRoot = `/ktio${id}`;
-let containerd: Containerd;
-let rt: CtrRuntime;
-
-beforeAll(async () => {
-  await run(["ip", "netns", "add", netns]);
-  containerd = await startContainerd({ dir: join(dir, "containerd") });
-  rt = new CtrRuntime({ address: containerd.address, namespace: `ktio${id}`, stateDir: join(dir, "state") });
-  writeBusyboxImage(join(dir, "busybox.tar"));
-  await rt.importImages(join(dir, "busybox.tar"));
-}, 60_000);
-
-afterAll(async () => {
-  for (const c of (await rt?.list().catch(() => [])) ?? []) await rt.remove(c.id).catch(() => {});
-  await rt?.close();
-  await containerd?.stop();
-  await run(["ip", "netns", "del", netns], { allowFail: true });
-  removeHostLeftovers({ cgroupRoot, containerdNamespace: `ktio${id}` });
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
-
-function spec(name: string, script: string, extra: Partial<ContainerSpec> = {}): ContainerSpec {
-  return {
-    id: `${name}-${id}`,
-    image: "busybox:latest",
-    labels: {},
-    command: ["sh", "-c", script],
-    env: [],
-    mounts: [],
-    netnsPath: `/var/run/netns/${netns}`,
-    cgroupPath: `${cgroupRoot}/${name}`,
-    logPath: join(dir, "logs", name, "0.log"),
-    ...extra,
-  };
-}
+const f = useRuntime("stdio");
+const { id, spec } = f;
 
 async function read(s: ReadableStream<Uint8Array>, until: (text: string) => boolean): Promise<string> {
   const reader = s.getReader();
@@ -67,9 +25,9 @@ async function read(s: ReadableStream<Uint8Array>, until: (text: string) => bool
 
 test("stdout and stderr are separate streams in the CRI log file", async () => {
   const s = spec("streams", "echo to-stdout; echo to-stderr >&2; echo again-stdout");
-  await rt.start(s);
-  await waitFor("exit", async () => (await rt.list()).find((c) => c.id === s.id)?.state === "exited");
-  await rt.reap(s.id);
+  await f.rt.start(s);
+  await waitFor("exit", async () => (await f.rt.list()).find((c) => c.id === s.id)?.state === "exited");
+  await f.rt.reap(s.id);
   const lines = readFileSync(s.logPath, "utf8").trim().split("\n");
   const entries = lines.map((l) => l.split(" ").slice(1).join(" ")).sort();
   expect(entries).toEqual(["stderr F to-stderr", "stdout F again-stdout", "stdout F to-stdout"]);
@@ -78,11 +36,11 @@ test("stdout and stderr are separate streams in the CRI log file", async () => {
 
 test("attach: input reaches a stdin container; stdinOnce closes its stdin after the session", async () => {
   const s = spec("stdin", "while read l; do echo got:$l; done; echo stdin-closed", { stdin: true });
-  await rt.start(s);
+  await f.rt.start(s);
   // Nothing attached yet: the container must still be waiting on its stdin (not at EOF).
   await Bun.sleep(500);
-  expect((await rt.list()).find((c) => c.id === s.id)?.state).toBe("running");
-  const a: ExecProcess = rt.attach(s.id, { stdin: true, stdinOnce: true });
+  expect((await f.rt.list()).find((c) => c.id === s.id)?.state).toBe("running");
+  const a: ExecProcess = f.rt.attach(s.id, { stdin: true, stdinOnce: true });
   a.write(new TextEncoder().encode("hello\nworld\n"));
   expect(await read(a.stdout, (t) => t.includes("got:world"))).toBe("got:hello\ngot:world\n");
   a.end();
@@ -92,8 +50,8 @@ test("attach: input reaches a stdin container; stdinOnce closes its stdin after 
 
 test("attach to a tty container: echo, and a resize the process sees", async () => {
   const s = spec("tty", "read l; echo line:$l; stty size; read l", { stdin: true, tty: true });
-  await rt.start(s);
-  const a = rt.attach(s.id, { stdin: true });
+  await f.rt.start(s);
+  const a = f.rt.attach(s.id, { stdin: true });
   a.resize!(123, 45);
   await Bun.sleep(300);
   a.write(new TextEncoder().encode("typed\n"));
@@ -103,7 +61,7 @@ test("attach to a tty container: echo, and a resize the process sees", async () 
   expect(out).toMatch(/45 123/);
   a.kill(); // detach: the container keeps running
   expect(await a.exited).toBe(0);
-  expect((await rt.list()).find((c) => c.id === s.id)?.state).toBe("running");
+  expect((await f.rt.list()).find((c) => c.id === s.id)?.state).toBe("running");
 }, 60_000);
 
 async function text(s: ReadableStream<Uint8Array>): Promise<string> {
@@ -112,24 +70,24 @@ async function text(s: ReadableStream<Uint8Array>): Promise<string> {
 
 test("exec: stdout and stderr apart, exit code, stdin data, a command that cannot start", async () => {
   const s = spec("exec", "exec sleep 3600");
-  await rt.start(s);
-  const p = rt.exec(s.id, ["sh", "-c", "echo out; echo err >&2; exit 7"]);
+  await f.rt.start(s);
+  const p = f.rt.exec(s.id, ["sh", "-c", "echo out; echo err >&2; exit 7"]);
   const [out, err, code] = await Promise.all([text(p.stdout), text(p.stderr), p.exited]);
   expect([out, err, code]).toEqual(["out\n", "err\n", 7]);
-  const up = rt.exec(s.id, ["tr", "a-z", "A-Z"], { stdin: "piped\n" });
+  const up = f.rt.exec(s.id, ["tr", "a-z", "A-Z"], { stdin: "piped\n" });
   expect(await text(up.stdout)).toBe("PIPED\n");
   expect(await up.exited).toBe(0);
-  const bad = rt.exec(s.id, ["/no/such/binary"]);
+  const bad = f.rt.exec(s.id, ["/no/such/binary"]);
   const [, badErr, badCode] = await Promise.all([text(bad.stdout), text(bad.stderr), bad.exited]);
   expect(badCode).not.toBe(0);
   expect(badErr).toContain("/no/such/binary");
   // Nothing left behind in the runtime's exec directory.
-  expect(readdirSync(join(dir, "state", "exec"))).toEqual([]);
+  expect(readdirSync(join(f.stateDir, "exec"))).toEqual([]);
 }, 60_000);
 
 test("exec with a tty: one terminal, resized", async () => {
   const id2 = `exec-${id}`;
-  const p = rt.exec(id2, ["sh", "-c", "sleep 0.5; stty size; tty"], { tty: true });
+  const p = f.rt.exec(id2, ["sh", "-c", "sleep 0.5; stty size; tty"], { tty: true });
   p.resize!(90, 21);
   const out = await text(p.stdout);
   expect(await p.exited).toBe(0);

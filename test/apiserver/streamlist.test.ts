@@ -1,4 +1,4 @@
-// A JSON list over 1 MiB is streamed as it is produced (internal/apiserver/streamlist.ts): no Content-Length, the same
+// A JSON list over 4 MiB is streamed as it is produced (internal/apiserver/streamlist.ts): no Content-Length, the same
 // document as the list built whole (pretty-printed answers still are), gzipped as one stream for clients that accept
 // it, protobuf for clients that rank it first, and real kubectl reads it.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
@@ -13,13 +13,13 @@ const path = `/api/v1/namespaces/${NS}/configmaps`;
 beforeAll(async () => {
   c = await startTestCluster();
   await c.api("/api/v1/namespaces", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ metadata: { name: NS } }) });
-  // 300 × ~4.5 KB: ~1.3 MB of items, past the 1 MiB at which lists are streamed. Keys and values that need escaping
+  // 300 × ~15 KB: ~4.5 MB of items, past the 4 MiB at which lists are streamed. Keys and values that need escaping
   // (quotes, newlines, non-ASCII, `__proto__`) come out exactly as stored.
   for (let i = 0; i < COUNT; i += 50)
     await Promise.all(
       Array.from({ length: Math.min(50, COUNT - i) }, async (_, k) => {
         const n = i + k;
-        const body = { metadata: { name: `cm-${String(n).padStart(3, "0")}` }, data: { blob: `"é\n${n}`.padEnd(4500, "x"), ["__proto__"]: "data" } };
+        const body = { metadata: { name: `cm-${String(n).padStart(3, "0")}` }, data: { blob: `"é\n${n}`.padEnd(15_000, "x"), ["__proto__"]: "data" } };
         const r = await c.api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
         if (r.status !== 201) throw new Error(`create: HTTP ${r.status}: ${await r.text()}`);
       }),

@@ -55,7 +55,6 @@ function indentJSON(text: string): string {
   }
 }
 
-/** JSON response with exact Content-Type and no re-encoding surprises. */
 /** Content-Type and the admission warnings (`Warning: 299 - "…"`) of an answer. */
 function answerHeaders(c: Context, contentType: string): Headers {
   const headers = new Headers({ "Content-Type": contentType });
@@ -66,6 +65,7 @@ function answerHeaders(c: Context, contentType: string): Headers {
 
 const acceptsGzip = (c: Context) => /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
 
+/** JSON response with exact Content-Type and no re-encoding surprises. */
 export function json(c: Context, body: unknown, status = 200, contentType = "application/json"): Response {
   const headers = answerHeaders(c, contentType);
   if (wantsYAML(c) && contentType === "application/json") {

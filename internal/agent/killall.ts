@@ -264,6 +264,37 @@ export async function killall(opts: KillallOptions): Promise<Report> {
   return report;
 }
 
+/** runc's default state root, where the shims of our containerd keep each container's state (`<root>/<namespace>/<id>`). */
+const RUNC_ROOT = "/run/containerd/runc";
+
+/**
+ * runc's state of this node's containers (their processes were killed, so runc never deleted it): the entries whose
+ * bundle lies under this data dir's containerd. On a node that keeps its data the next start's clean-up deletes them
+ * through containerd; after an uninstall nothing else would.
+ */
+function removeRuncState(o: Required<KillallOptions>, report: Report): void {
+  // runc writes here whatever INSTALL_KUBUN_ROOT says; an entry is ours only by its bundle's path.
+  const root = RUNC_ROOT;
+  const cdir = join(o.dataDir, "agent", "containerd");
+  const ours = `bundle=${existsSync(cdir) ? realpathSync(cdir) : resolve(cdir)}/`;
+  let removed = 0;
+  for (const ns of existsSync(root) ? readdirSync(root) : [])
+    for (const id of readdirSync(join(root, ns))) {
+      const dir = join(root, ns, id);
+      try {
+        const labels: string[] = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")).config?.labels ?? [];
+        if (!labels.some((l) => l.startsWith(ours))) continue;
+      } catch {
+        continue; // not a container's state (or not readable): not ours to judge
+      }
+      rmSync(dir, { recursive: true, force: true });
+      removed++;
+      // The namespace's folder goes once it is empty (another node's containers keep it).
+      if (readdirSync(join(root, ns)).length === 0) rmSync(join(root, ns), { recursive: true, force: true });
+    }
+  if (removed) report.push(`removed runc state of ${removed} container(s)`);
+}
+
 export interface UninstallOptions extends KillallOptions {
   /** Files and folders install.sh wrote (units, env files, binary, scripts, config, kubeconfig, logs). */
   remove: string[];
@@ -272,6 +303,7 @@ export interface UninstallOptions extends KillallOptions {
 export async function uninstall(opts: UninstallOptions): Promise<Report> {
   const o = defaults(opts);
   const report = await killall(o);
+  removeRuncState(o, report);
   if (isSystemd(o.root)) {
     await run(["systemctl", "disable", `${o.name}.service`, `${o.name}-agent.service`], { allowFail: true });
   }

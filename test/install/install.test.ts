@@ -182,6 +182,20 @@ describe("install.sh from a release folder", () => {
       const left = (readdirSync(r.root, { recursive: true }) as string[]).filter((p) => !statSync(join(r.root, p)).isDirectory());
       expect(left).toEqual([]);
       expect(existsSync(r.data)).toBe(false);
+      // Nor runc's state of its killed containers (runc keeps it under /run, outside the data dir).
+      expect(runcStateOf(r.root)).toEqual([]);
     }
   });
 });
+
+/** runc's state entries (under /run/containerd/runc) of containers whose bundle lies under `root`. */
+function runcStateOf(root: string): string[] {
+  const base = "/run/containerd/runc";
+  const out: string[] = [];
+  for (const ns of existsSync(base) ? readdirSync(base) : [])
+    for (const id of readdirSync(join(base, ns)))
+      try {
+        if (readFileSync(join(base, ns, id, "state.json"), "utf8").includes(`"bundle=${root}`)) out.push(`${ns}/${id}`);
+      } catch {}
+  return out;
+}

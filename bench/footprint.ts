@@ -6,6 +6,7 @@
 import { REPO_TMP, tempDir } from "../test/helpers/tmpdir.ts";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { processCpuMs } from "./lib/machine.ts";
 import { report } from "./lib/report.ts";
 import YAML from "yaml";
 
@@ -98,17 +99,12 @@ function nodeRSS(serverPid: number, dataDir: string): { total: number; file: num
 
 /**
  * CPU time (ms) the node has used so far: every node process's own, plus what the processes it waited for used
- * (the short-lived ctr/CNI/nft calls, gone before any sample could see them). 100 ticks per second.
+ * (the short-lived ctr/CNI/nft calls, gone before any sample could see them).
  */
 function nodeCpuMs(serverPid: number, dataDir: string): number {
-  let ticks = 0;
-  for (const p of nodeProcesses(serverPid, dataDir)) {
-    try {
-      const f = readFileSync(`/proc/${p.pid}/stat`, "utf8").split(") ")[1]!.split(" ").map(Number);
-      ticks += f[11]! + f[12]! + f[13]! + f[14]!;
-    } catch {} // gone meanwhile
-  }
-  return ticks * 10;
+  let ms = 0;
+  for (const p of nodeProcesses(serverPid, dataDir)) ms += processCpuMs(p.pid); // 0 for one gone meanwhile
+  return ms;
 }
 
 function writeBytes(pid: number): number {

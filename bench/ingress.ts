@@ -12,12 +12,12 @@
 // installed on this machine (no image registry), so the comparison is with the direct hit: the proxy's cost.
 import "../test/helpers/jitpolicy.ts"; // first of all: kubun's JIT options for the components this process runs
 import "../test/helpers/tmpdir.ts"; // first: temp dirs under <repo>/.tmp
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { refs } from "../internal/client/refs.ts";
 import { inNetns } from "../internal/runtime/netns.ts";
 import { busyboxPod, startEnv, waitFor, waitPod } from "../test/kubelet/setup.ts";
+import { processCpuMs } from "./lib/machine.ts";
 import { report, type Figure } from "./lib/report.ts";
 
 const quick = process.argv.includes("--quick");
@@ -33,11 +33,6 @@ interface Load {
   p99Ms: number;
 }
 
-/** CPU seconds (user + system) the process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const loadStart = loadavg()[0]!;
 const env = await startEnv(["bench-1"]);
@@ -69,13 +64,13 @@ try {
     spec: { rules: [rule("web.bench", "web"), rule("ka.bench", "ka")] },
   });
   const load = async (url: string, host: string, conc: number, seconds = SECONDS): Promise<Load & { cpuS: number; wallS: number }> => {
-    const cpu0 = cpuSeconds(agentPid);
+    const cpu0 = processCpuMs(agentPid, "self") / 1000;
     const t0 = performance.now();
     const p = Bun.spawn(["nsenter", `--net=/var/run/netns/${node.netns}`, process.execPath, join(import.meta.dir, "lib", "loadgen.ts"), url, host, String(conc), String(seconds)], { stdout: "pipe", stderr: "inherit" });
     const out = await new Response(p.stdout).text();
     await p.exited;
     const r = JSON.parse(out.trim().split("\n").pop()!) as Load;
-    return { ...r, cpuS: cpuSeconds(agentPid) - cpu0, wallS: (performance.now() - t0) / 1000 };
+    return { ...r, cpuS: processCpuMs(agentPid, "self") / 1000 - cpu0, wallS: (performance.now() - t0) / 1000 };
   };
   const ingressURL = `http://${node.ip}/`;
   for (const host of ["web.bench", "ka.bench"]) await waitFor(`the ingress routes ${host}`, async () => (await load(ingressURL, host, 1, 1).catch(() => undefined))?.requests, 30_000);

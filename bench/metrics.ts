@@ -12,16 +12,13 @@ import { DEFAULT_STATS_INTERVAL_MS, StatsCollector, type RunningPod } from "../i
 import { renderResourceMetrics, renderSummary } from "../internal/kubelet/stats/render.ts";
 import { DEFAULT_SCRAPE_INTERVAL_MS } from "../internal/apiserver/metricsapi/scraper.ts";
 import { busyboxPod, startEnv, waitFor } from "../test/kubelet/setup.ts";
+import { processCpuMs } from "./lib/machine.ts";
 import { report } from "./lib/report.ts";
 
 const QUICK = process.argv.includes("--quick");
 const SAMPLES = Number(process.argv[process.argv.indexOf("--samples") + 1]) || (QUICK ? 20 : 200);
 const PODS = 30;
 
-function procCpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
-}
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 1024) : 0;
@@ -71,10 +68,10 @@ try {
   // The agent itself over a minute at the default intervals, scraped by the API server every 15 s.
   await Bun.sleep(5000);
   const pid = node.proc!.pid;
-  const a0 = procCpuMs(pid);
+  const a0 = processCpuMs(pid, "self");
   const w0 = performance.now();
   await Bun.sleep(QUICK ? 10_000 : 60_000);
-  const agentCpuShare = (procCpuMs(pid) - a0) / (performance.now() - w0);
+  const agentCpuShare = (processCpuMs(pid, "self") - a0) / (performance.now() - w0);
   const scrape = await env.cluster.api(`/api/v1/nodes/${node.name}/proxy/metrics/resource`);
   const scraped = (await scrape.text()).split("\n").filter((l) => l.startsWith("container_cpu_usage_seconds_total{")).length;
 

@@ -12,7 +12,7 @@ import { refs } from "../internal/client/refs.ts";
 import { REPO_TMP } from "../test/helpers/tmpdir.ts";
 import { busyboxPod, startEnv, waitFor } from "../test/kubelet/setup.ts";
 import { percentile } from "./lib/latency.ts";
-import { machineCpu } from "./lib/machine.ts";
+import { machineCpu, processCpuMs } from "./lib/machine.ts";
 import { report, type Figure } from "./lib/report.ts";
 
 const pct = percentile;
@@ -22,18 +22,6 @@ function rssMiB(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : 0;
 }
 
-/** CPU ms of a process (utime + stime) or of the children it waited for (cutime + cstime); 100 ticks/s. */
-function cpuMs(pid: number | undefined, of: "self" | "children" | "both" = "both"): number {
-  if (!pid) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ").map(Number);
-    const self = f[11]! + f[12]!;
-    const children = f[13]! + f[14]!;
-    return (of === "self" ? self : of === "children" ? children : self + children) * 10;
-  } catch {
-    return 0;
-  }
-}
 /** The shims of this node's containers (and the runc they waited for): CPU ms and RSS MiB, summed. */
 function shims(ns: string): { cpu: number; rss: number; count: number } {
   let cpu = 0;
@@ -43,7 +31,7 @@ function shims(ns: string): { cpu: number; rss: number; count: number } {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       if (!cmd[0]?.endsWith("containerd-shim-runc-v2") || cmd[cmd.indexOf("-namespace") + 1] !== ns) continue;
-      cpu += cpuMs(pid);
+      cpu += processCpuMs(pid);
       rss += rssMiB(pid);
       count++;
     } catch {}
@@ -108,7 +96,7 @@ try {
       await Bun.sleep(200);
       load ||= readFileSync("/proc/loadavg", "utf8").split(" ")[0]!;
       const t0 = Date.now();
-      const cpu0 = [cpuMs(node.proc!.pid, "self"), cpuMs(node.proc!.pid, "children"), cpuMs(env.world.containerd.pid), selfCpuMs()];
+      const cpu0 = [processCpuMs(node.proc!.pid, "self"), processCpuMs(node.proc!.pid, "children"), processCpuMs(env.world.containerd.pid), selfCpuMs()];
       const machine0 = machineCpu();
       await Promise.all(
         Array.from({ length: n }, async (_, i) => {
@@ -118,7 +106,7 @@ try {
         }),
       );
       await waitFor(`${n} pods Running`, () => running.size >= n, 300_000, 20);
-      const cpu1 = [cpuMs(node.proc!.pid, "self"), cpuMs(node.proc!.pid, "children"), cpuMs(env.world.containerd.pid), selfCpuMs()];
+      const cpu1 = [processCpuMs(node.proc!.pid, "self"), processCpuMs(node.proc!.pid, "children"), processCpuMs(env.world.containerd.pid), selfCpuMs()];
       const machine1 = machineCpu();
       commands += commandsBetween(t0, Date.now());
       sh = shims(node.namespace);
@@ -133,14 +121,14 @@ try {
       await watching;
       // Deletion is timed too (not a goal): from the deletes until the node is clean.
       const d0 = Date.now();
-      const dcpu0 = [cpuMs(node.proc!.pid, "self"), cpuMs(node.proc!.pid, "children")];
+      const dcpu0 = [processCpuMs(node.proc!.pid, "self"), processCpuMs(node.proc!.pid, "children")];
       await Promise.all([...created.keys()].map((name) => pods.delete(name, { gracePeriodSeconds: 0 }).catch(() => {})));
       // Each start is measured on a quiet node: the agent has finished tearing the previous pods down
       // (containers, snapshots, namespaces), so their clean-up does not compete with the next start. The pods'
       // network namespaces go last, so they are watched (cheaply) before containerd is asked once.
       await waitFor("pods' namespaces removed", () => !readdirSync("/var/run/netns").some((ns) => ns.startsWith(`${node.netns}-`)), 300_000, 20);
       await waitFor("node cleaned up", async () => !(await env.world.ctr(node.namespace, ["containers", "ls", "-q"])).trim(), 300_000, 200);
-      const dcpu1 = [cpuMs(node.proc!.pid, "self"), cpuMs(node.proc!.pid, "children")];
+      const dcpu1 = [processCpuMs(node.proc!.pid, "self"), processCpuMs(node.proc!.pid, "children")];
       deleted.push(Date.now() - d0);
       deleteCommands += commandsBetween(d0, Date.now());
       deleteCpu[0]! += dcpu1[0]! - dcpu0[0]!;

@@ -10,6 +10,22 @@ export function machineCpu(): { total: number; idle: number } {
   return { total: f.reduce((a, b) => a + b, 0) * 10, idle: (f[3]! + f[4]!) * 10 };
 }
 
+/**
+ * CPU ms of a process (utime + stime), of the children it waited for (cutime + cstime: the short-lived commands it
+ * ran), or both; 0 for a process that has gone. 100 clock ticks per second.
+ */
+export function processCpuMs(pid: number | undefined, of: "self" | "children" | "both" = "both"): number {
+  if (!pid) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ").map(Number);
+    const self = f[11]! + f[12]!;
+    const children = f[13]! + f[14]!;
+    return (of === "self" ? self : of === "children" ? children : self + children) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** Dirty + under-writeback page cache, MB. */
 function unwrittenMB(): number {
   const info = readFileSync("/proc/meminfo", "utf8");

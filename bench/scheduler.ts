@@ -13,6 +13,7 @@ import { ApiError, createClient, Informer, refs, type Client } from "../internal
 import { runHollowNodes } from "../internal/hollow/index.ts";
 import { spawnHollowNodes } from "../internal/hollow/subprocess.ts";
 import { setLevel } from "../internal/log/log.ts";
+import { processCpuMs } from "./lib/machine.ts";
 import { report } from "./lib/report.ts";
 import { startScheduler, type Scheduler } from "../internal/scheduler/index.ts";
 import { startControlPlane } from "../internal/server/controlplane.ts";
@@ -28,18 +29,6 @@ function startHollow(cfg: Parameters<typeof runHollowNodes>[0], count: number, s
     return { ready: h.ready, stop: () => Promise.allSettled([h]) };
   }
   return spawnHollowNodes(cfg, { count, prefix: "bench", pods: 110 }, process.env.KUBUN_LOG_LEVEL ?? "warn");
-}
-
-/** CPU milliseconds a child process has used so far (user + system, from /proc). */
-function childCpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
 }
 
 interface Row {
@@ -140,7 +129,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
     const createSeconds = (performance.now() - c0) / 1000;
     const s0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const hollowCpu0 = childCpuMs(hollow.pid);
+    const hollowCpu0 = processCpuMs(hollow.pid, "self");
     let sched: Scheduler | undefined;
     const s = startScheduler(cp.componentConfig("scheduler"), { identity: "bench", signal: ac.signal, leaderElection: false, onLeading: (x) => (sched = x) });
     const deadline = Date.now() + 30 * 60_000;
@@ -166,7 +155,7 @@ async function scenario(nodes: number, pods: number): Promise<Row> {
     // every Scheduled event written: all the work the pods caused, whatever order it happened in.
     const cpu = process.cpuUsage(cpu0);
     const cpuMsPerPod = (cpu.user + cpu.system) / 1000 / pods;
-    const hollowCpuMsPerPod = (childCpuMs(hollow.pid) - hollowCpu0) / pods;
+    const hollowCpuMsPerPod = (processCpuMs(hollow.pid, "self") - hollowCpu0) / pods;
     const row: Row = {
       scenario: `${pods} pods / ${nodes} nodes`,
       nodes,

@@ -1,5 +1,5 @@
-// Lists at the current revision come from the SQLite store's list cache (listcache.ts). It must answer exactly what
-// the log holds: after any mix of creates, updates and deletes, across namespaces, for whole lists, namespace lists
+// Lists at the current revision, and gets of keys under a listed prefix, come from the SQLite store's list cache
+// (listcache.ts). It must answer exactly what the log holds: after any mix of creates, updates and deletes, across namespaces, for whole lists, namespace lists
 // and pages continued at their revision while other keys change; rows another process writes; keys that expire; and
 // key orders where JavaScript's string order is not SQLite's.
 import { afterEach, expect, test } from "bun:test";
@@ -51,6 +51,7 @@ async function pages(store: SqliteStore, prefix: string, limit: number, between:
 test("lists follow random creates, updates and deletes exactly, whole, by namespace and paged at a revision", async () => {
   const { store } = newStore();
   const live = new Map<string, KeyValue>();
+  const seen = new Set<string>();
   const next = rng(7);
   const namespaces = ["a", "a-b", "b"];
   const keyFor = () => {
@@ -71,8 +72,16 @@ test("lists follow random creates, updates and deletes exactly, whole, by namesp
     const keys = new Set<string>();
     while (keys.size < 25) keys.add(keyFor());
     await Promise.all([...keys].map((k) => op(k)));
+    for (const k of keys) seen.add(k);
     for (const prefix of ["/registry/pods/", "/registry/pods/a/", "/registry/pods/a-b/", "/registry/nodes/"]) {
       expect(view((await store.list(prefix)).items)).toEqual(expected(prefix));
+    }
+    // Gets (now from the cache): every key written so far, live or deleted, at a revision that covers it.
+    for (const key of seen) {
+      const got = await store.get(key);
+      const want = live.get(key);
+      expect(got.kv ? view([got.kv]) : []).toEqual(want ? view([want]) : []);
+      expect(got.revision).toBeGreaterThanOrEqual(want?.modRevision ?? 0);
     }
     // A paged list at one revision: writes under other prefixes between pages leave it on the cache, writes under
     // its own prefix send later pages to the log at the old revision; either way it is the state at that revision.
@@ -88,13 +97,16 @@ test("lists follow random creates, updates and deletes exactly, whole, by namesp
   expect(live.size).toBeGreaterThan(30);
 });
 
-test("rows another process writes are listed (the cache is dropped and filled again)", async () => {
+test("rows another process writes are listed and got (the cache is dropped and filled again)", async () => {
   const { store, path } = newStore({ pollMs: 60_000 });
   await store.create("/registry/pods/ns/a", "1");
   expect((await store.list("/registry/pods/ns/")).items.map((kv) => kv.key)).toEqual(["/registry/pods/ns/a"]);
   const other = openAt(path);
   const b = await other.create("/registry/pods/ns/b", "2");
   await other.delete("/registry/pods/ns/a");
+  // A get, before any list notices them: the key the other process deleted is gone, the one it made is there.
+  expect((await store.get("/registry/pods/ns/a")).kv).toBeUndefined();
+  expect(view([(await store.get("/registry/pods/ns/b")).kv!])).toEqual(view([b]));
   const listed = await store.list("/registry/pods/ns/");
   expect(view(listed.items)).toEqual(view([b]));
   expect(listed.revision).toBeGreaterThanOrEqual(b.modRevision);
@@ -103,7 +115,7 @@ test("rows another process writes are listed (the cache is dropped and filled ag
   expect(view((await store.list("/registry/pods/")).items)).toEqual(view([b, c]));
 });
 
-test("a key whose TTL ran out is not listed, even before the sweeper deletes it", async () => {
+test("a key whose TTL ran out is neither listed nor got, even before the sweeper deletes it", async () => {
   const { store } = newStore();
   await store.create("/registry/events/ns/keep", "{}");
   await store.create("/registry/events/ns/short", "{}", 1);
@@ -114,6 +126,8 @@ test("a key whose TTL ran out is not listed, even before the sweeper deletes it"
     const res = await store.list("/registry/events/ns/");
     expect(res.items.map((kv) => kv.key)).toEqual(["/registry/events/ns/keep"]);
     expect((await store.list("/registry/events/ns/", { limit: 1 })).remaining).toBe(0);
+    expect((await store.get("/registry/events/ns/short")).kv).toBeUndefined();
+    expect((await store.get("/registry/events/ns/keep")).kv?.value).toBe("{}");
   } finally {
     Date.now = realNow;
   }

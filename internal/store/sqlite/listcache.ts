@@ -82,6 +82,12 @@ export class ListCache {
     return undefined;
   }
 
+  /** A key under a covered prefix: its live KeyValue, or null when it has none; undefined when not covered. */
+  lookup(key: string): KeyValue | null | undefined {
+    for (const c of this.covered.keys()) if (key.startsWith(c)) return this.dirs.get(dirOf(key))?.kvs.get(key) ?? null;
+    return undefined;
+  }
+
   /** Takes in every live key of prefix, read at `revision`. */
   fill(prefix: string, kvs: KeyValue[], revision: number): void {
     for (const kv of kvs) this.put(kv);

@@ -154,6 +154,17 @@ export class SqliteStore implements Store {
 
   async get(key: string): Promise<{ revision: number; kv?: KeyValue }> {
     this.check();
+    if (!this.volatile.covers(key)) {
+      // A key of a listed prefix is in the list cache (after catching up with rows of another process, which drop
+      // it): no SQLite read of the row and its overflow pages, which was most of a bind's or status update's reads.
+      const dbRevision = this.hub.sync();
+      const cached = this.cache.lookup(key);
+      if (cached !== undefined) {
+        const revision = Math.max(this.revisions.current, dbRevision);
+        if (!cached || (cached.expiresAt != null && cached.expiresAt <= Date.now())) return { revision };
+        return { revision, kv: cached };
+      }
+    }
     const r = this.volatile.covers(key) ? this.volatile.latest(key) : this.q.latest.get({ name: key });
     // Read the revision after the row, so revision >= kv.modRevision even if another process writes meanwhile.
     const revision = this.revisionSync();

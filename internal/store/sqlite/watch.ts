@@ -61,10 +61,11 @@ export class WatchHub {
     if (c.dbAfter > this.dbSeen) this.dbSeen = c.dbAfter;
   }
 
-  /** Catches up with the database (poll tick, and before a new watcher starts). */
-  sync(): void {
+  /** Catches up with the database (poll tick, and before a new watcher starts); returns its max(id). */
+  sync(): number {
     const rev = this.dbRevision();
     if (rev > this.dbSeen) this.readUpTo(rev);
+    return rev;
   }
 
   /** Delivers the rows other processes wrote, up to id `to`. */

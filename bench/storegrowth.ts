@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqliteStore } from "../internal/store/sqlite/index.ts";
-import { percentile } from "./lib/latency.ts";
+import { percentile, Samples } from "./lib/latency.ts";
 import { report } from "./lib/report.ts";
 
 const argv = process.argv.slice(2);
@@ -67,7 +67,7 @@ const leaseValue = (name: string, ns: string) =>
 const nodeValue = (name: string) => JSON.stringify({ kind: "Node", apiVersion: "v1", metadata: { name, labels: { "kubernetes.io/hostname": name } }, status: { conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: new Date(simNow).toISOString() }], images: pad(2500), nodeInfo: pad(600) } });
 const eventValue = (name: string, count: number) => JSON.stringify({ kind: "Event", apiVersion: "v1", metadata: { name, namespace: "default", uid: crypto.randomUUID() }, involvedObject: { kind: "Pod", name: name.split(".")[0], namespace: "default", uid: crypto.randomUUID() }, reason: "BackOff", message: `Back-off restarting failed container app in pod ${name.split(".")[0]} ${pad(120)}`, source: { component: "kubelet", host: "node-1" }, count, firstTimestamp: new Date(simNow).toISOString(), lastTimestamp: new Date(simNow).toISOString(), type: "Warning" });
 
-const latencies: number[] = [];
+const latencies = new Samples();
 /** The slowest write of the current step, and the worst of (slowest write − time this process waited for a CPU). */
 let stepMax = 0;
 let worstNet = 0;
@@ -216,10 +216,11 @@ try {
   const diskText = disk ? `the disk alone (4 KiB write + fsync every 20 ms in another process, same time): p99 ${disk.p99Ms.toFixed(1)} ms, slowest ${disk.maxMs.toFixed(0)} ms, ${disk.over100} of ${disk.count.toLocaleString("en-US")} fsyncs > 100 ms` : "disk probe failed";
   const finalBytes = diskBytes();
   maxBytes = Math.max(maxBytes, finalBytes);
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  const worst = latencies[latencies.length - 1] ?? 0;
-  const stalls = latencies.filter((l) => l > 100).length;
+  const sorted = latencies.sorted();
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+  const worst = sorted[sorted.length - 1] ?? 0;
+  const firstStall = sorted.findIndex((l) => l > 100);
+  const stalls = firstStall < 0 ? 0 : sorted.length - firstStall;
   const mb = (b: number) => (b / 1e6).toFixed(2) + " MB";
   // What is left: log rows (live keys + retained history) and the memory the store holds (volatile Lease history).
   const rows = inspect.query<{ n: number }, []>("SELECT count(*) AS n FROM kine").get()!.n;

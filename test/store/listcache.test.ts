@@ -1,7 +1,7 @@
 // Lists at the current revision, and gets of keys under a listed prefix, come from the SQLite store's list cache
-// (listcache.ts). It must answer exactly what the log holds: after any mix of creates, updates and deletes, across namespaces, for whole lists, namespace lists
-// and pages continued at their revision while other keys change; rows another process writes; keys that expire; and
-// key orders where JavaScript's string order is not SQLite's.
+// (listcache.ts). It must answer exactly what the log holds: after any mix of creates, updates and deletes, across
+// namespaces, for whole lists, namespace lists and pages continued at their revision while other keys change; rows
+// another process writes; keys that expire; and key orders where JavaScript's string order is not SQLite's.
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openSqliteStore, type SqliteStore } from "../../internal/store/sqlite/index.ts";

@@ -154,22 +154,24 @@ export class SqliteStore implements Store {
 
   async get(key: string): Promise<{ revision: number; kv?: KeyValue }> {
     this.check();
-    if (!this.volatile.covers(key)) {
-      // A key of a listed prefix is in the list cache (after catching up with rows of another process, which drop
-      // it): no SQLite read of the row and its overflow pages, which was most of a bind's or status update's reads.
+    const volatile = this.volatile.covers(key);
+    let found: { revision: number; kv?: KeyValue } | undefined;
+    // A key of a listed prefix is in the list cache: no SQLite read of the row and its overflow pages, which was most
+    // of a bind's or status update's reads. Rows of another process drop the cache, so catch up with them first
+    // (only for such keys: any other key's get reads the database anyway).
+    if (!volatile && this.cache.lookup(key) !== undefined) {
       const dbRevision = this.hub.sync();
       const cached = this.cache.lookup(key);
-      if (cached !== undefined) {
-        const revision = Math.max(this.revisions.current, dbRevision);
-        if (!cached || (cached.expiresAt != null && cached.expiresAt <= Date.now())) return { revision };
-        return { revision, kv: cached };
-      }
+      if (cached !== undefined) found = { revision: Math.max(this.revisions.current, dbRevision), kv: cached ?? undefined };
     }
-    const r = this.volatile.covers(key) ? this.volatile.latest(key) : this.q.latest.get({ name: key });
-    // Read the revision after the row, so revision >= kv.modRevision even if another process writes meanwhile.
-    const revision = this.revisionSync();
-    if (!r || r.deleted || (r.expiresAt != null && r.expiresAt <= Date.now())) return { revision };
-    return { revision, kv: rowToKV(r) };
+    if (!found) {
+      const r = volatile ? this.volatile.latest(key) : this.q.latest.get({ name: key });
+      // Read the revision after the row, so revision >= kv.modRevision even if another process writes meanwhile.
+      found = { revision: this.revisionSync(), kv: r && !r.deleted ? rowToKV(r) : undefined };
+    }
+    const kv = found.kv;
+    if (!kv || (kv.expiresAt != null && kv.expiresAt <= Date.now())) return { revision: found.revision };
+    return found;
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {

@@ -11,7 +11,7 @@ import { startEtcd } from "../test/store/fixtures/etcd.ts";
 import { cpuSeconds, rssMiB, startServerProcess } from "../test/ha/server-process.ts";
 import { report, type Figure } from "./lib/report.ts";
 import { medianOfRounds, percentile, type Round } from "./lib/latency.ts";
-import { listAllPages } from "./lib/listpages.ts";
+import { listRuns } from "./lib/listpages.ts";
 import { readWatchEvents } from "./lib/watchstream.ts";
 
 const argv = process.argv.slice(2);
@@ -177,18 +177,8 @@ try {
     }),
   );
   for (const [label, limit] of [["list pods, one response", 0], ["list pods, limit=500 pages", 500]] as const) {
-    const times: number[] = [];
-    const decodes: number[] = [];
-    let n = 0;
-    let bytes = 0;
     const listBuckets0 = await serverBuckets("LIST", "pods");
-    for (let run = 0; run < N.listRuns; run++) {
-      const listed = await listAllPages(api, `/api/v1/namespaces/${NS}/pods`, limit);
-      n = listed.items;
-      if (run === 0) bytes = listed.bytes;
-      times.push(listed.receiveMs);
-      decodes.push(listed.decodeMs);
-    }
+    const { items: n, bytes, receiveMs: times, decodeMs: decodes } = await listRuns(api, `/api/v1/namespaces/${NS}/pods`, limit, N.listRuns);
     if (n !== seq) throw new Error(`${label}: listed ${n} pods, created ${seq}`);
     const worst = Math.max(...times);
     const inServer = bucketPercentile(listBuckets0, await serverBuckets("LIST", "pods"), 99);

@@ -9,7 +9,7 @@ import { parse as parseYAML } from "yaml";
 import { freePort } from "../../test/helpers/ports.ts";
 import { startServerProcess, type ServerProcess } from "../../test/ha/server-process.ts";
 import { percentile } from "./latency.ts";
-import { listAllPages } from "./listpages.ts";
+import { listRuns } from "./listpages.ts";
 
 export interface KeyFigure {
   value: number;
@@ -218,15 +218,7 @@ export async function measureApi(root: string, o: KeyFigureOptions): Promise<Map
       }),
     );
     for (const [id, limit] of [["api.list.whole", 0], ["api.list.paged", 500]] as const) {
-      const times: number[] = [];
-      const decodes: number[] = [];
-      let n = 0;
-      for (let run = 0; run < o.listRuns; run++) {
-        const listed = await listAllPages(api, "/api/v1/namespaces/bench/pods", limit);
-        n = listed.items;
-        times.push(listed.receiveMs);
-        decodes.push(listed.decodeMs);
-      }
+      const { items: n, receiveMs: times, decodeMs: decodes } = await listRuns(api, "/api/v1/namespaces/bench/pods", limit, o.listRuns);
       out.set(id, { value: percentile(times, 50), note: `${n} pods, median of ${times.length} to the last byte (+ ${ms(percentile(decodes, 50))} JSON.parse here)` });
       o.log(`${id}: ${ms(percentile(times, 50))} (${n} pods)`);
     }

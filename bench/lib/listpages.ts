@@ -37,3 +37,16 @@ export async function listAllPages(api: (path: string) => Promise<Response>, pat
   } while (cont);
   return out;
 }
+
+/** `runs` lists one after another: items and bytes of the last, and each run's receive and decode times. */
+export async function listRuns(api: (path: string) => Promise<Response>, path: string, limit: number, runs: number): Promise<{ items: number; bytes: number; receiveMs: number[]; decodeMs: number[] }> {
+  const out = { items: 0, bytes: 0, receiveMs: [] as number[], decodeMs: [] as number[] };
+  for (let run = 0; run < runs; run++) {
+    const listed = await listAllPages(api, path, limit);
+    out.items = listed.items;
+    out.bytes = listed.bytes;
+    out.receiveMs.push(listed.receiveMs);
+    out.decodeMs.push(listed.decodeMs);
+  }
+  return out;
+}

@@ -729,6 +729,7 @@ export class Kubelet {
       netnsPath: pod.spec?.hostNetwork ? undefined : rec.netnsPath,
       hostname: pod.spec?.hostNetwork ? undefined : (pod.spec?.hostname ?? pod.metadata!.name!).slice(0, 63),
       cgroupPath: `${this.cgroupRoot}/pod${rec.uid}/${id}`,
+      shimGroup: rec.uid,
       memoryLimitBytes: limits.memory ? Math.ceil(quantityValue(limits.memory)) : undefined,
       cpuQuotaUs: limits.cpu ? Math.max(1000, Math.ceil(quantityValue(limits.cpu) * 100_000)) : undefined,
       cpuShares: requests.cpu ?? limits.cpu ? Math.max(2, Math.floor(quantityValue((requests.cpu ?? limits.cpu)!) * 1024)) : undefined,

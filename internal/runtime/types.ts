@@ -46,6 +46,8 @@ export interface ContainerSpec {
   hostname?: string;
   /** cgroup path, e.g. /kubun/pod<uid>/<id> */
   cgroupPath: string;
+  /** Containers with the same group share one shim process (the pod's uid: one shim per pod, as with CRI). */
+  shimGroup?: string;
   memoryLimitBytes?: number;
   /** CFS quota in microseconds per 100 ms period. */
   cpuQuotaUs?: number;

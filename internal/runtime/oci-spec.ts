@@ -107,7 +107,8 @@ export function buildSpec(spec: ContainerSpec, image: ImageInfo, rootfs: string,
     root: { path: rootfs, readonly: !!spec.readOnlyRootfs },
     hostname: spec.hostname,
     // containerd-shim-runc-v2 serves every container whose spec names the same group from one process (CRI
-    // groups a pod's containers by its sandbox id): a pod's init containers and sidecars start no shim of their own.
+    // groups a pod's containers by its sandbox id): a pod's sidecars and restarted containers start no shim of their
+    // own while another of its containers runs.
     annotations: spec.shimGroup ? { "io.containerd.runc.v2.group": spec.shimGroup } : undefined,
     mounts,
     linux: {

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { refs } from "../internal/client/refs.ts";
 import { REPO_TMP } from "../test/helpers/tmpdir.ts";
-import { busyboxPod, startEnv, waitFor } from "../test/kubelet/setup.ts";
+import { busyboxPod, shimProcesses, startEnv, waitFor } from "../test/kubelet/setup.ts";
 import { percentile } from "./lib/latency.ts";
 import { machineCpu, processCpuMs } from "./lib/machine.ts";
 import { report, type Figure } from "./lib/report.ts";
@@ -27,14 +27,12 @@ function shims(ns: string): { cpu: number; rss: number; count: number } {
   let cpu = 0;
   let rss = 0;
   let count = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number)) {
+  for (const { pid } of shimProcesses(ns)) {
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (!cmd[0]?.endsWith("containerd-shim-runc-v2") || cmd[cmd.indexOf("-namespace") + 1] !== ns) continue;
       cpu += processCpuMs(pid);
       rss += rssMiB(pid);
       count++;
-    } catch {}
+    } catch {} // exited meanwhile
   }
   return { cpu, rss, count };
 }

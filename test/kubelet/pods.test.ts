@@ -1,8 +1,8 @@
 // Real pods on a real node: containerd + CNI in a test-made network namespace.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { refs } from "../../internal/client/refs.ts";
-import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
+import { busyboxPod, shimProcesses, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
 
 let env: Env;
 beforeAll(async () => {
@@ -99,29 +99,13 @@ test("a pod's containers share one shim process, which outlives a container's re
   const p = await waitPod(env, "pair", (p) => (p.status?.containerStatuses?.find((c) => c.name === "sidecar")?.restartCount ?? 0) >= 1 && p.status?.phase === "Running", "sidecar restarted", 45_000);
   const uid = (p.metadata!.uid as string).slice(0, 13);
   // The shim started for the first of them serves both, and the restarted sidecar too (containerd's shim group).
-  const served = shimsOf(env.nodes[0]!.namespace).filter((id) => id.startsWith(`${uid}-`));
+  const served = shimProcesses(env.nodes[0]!.namespace).filter((s) => s.id.startsWith(`${uid}-`));
   expect(served.length).toBe(1);
   expect(p.status!.containerStatuses!.find((c) => c.name === "main")!.state!.running).toBeTruthy();
   await pods().delete("pair", { gracePeriodSeconds: 0 });
   // Once the pod's last container is gone, so is its shim.
-  await waitFor("the pod's shim exits", () => shimsOf(env.nodes[0]!.namespace).every((id) => !id.startsWith(`${uid}-`)), 30_000);
+  await waitFor("the pod's shim exits", () => shimProcesses(env.nodes[0]!.namespace).every((s) => !s.id.startsWith(`${uid}-`)), 30_000);
 }, 90_000);
-
-/** The container id each running shim of this containerd namespace was started for (its -id argument). */
-function shimsOf(ns: string): string[] {
-  const ids: string[] = [];
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue;
-    }
-    if (!argv[0]?.endsWith("containerd-shim-runc-v2") || argv[argv.indexOf("-namespace") + 1] !== ns) continue;
-    ids.push(argv[argv.indexOf("-id") + 1]!);
-  }
-  return ids;
-}
 
 test("pods waiting out their grace period do not hold up a new pod's start", async () => {
   // More terminating pods than the kubelet once had pod workers (8), each ignoring SIGTERM for 20 s.

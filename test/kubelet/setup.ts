@@ -1,7 +1,7 @@
 // One control plane (+ controller manager for node IPAM, ServiceAccounts and kube-root-ca.crt) and N real nodes
 // in a test-made network world, for the kubelet tests.
 import type { Pod } from "kubernetes-types/core/v1";
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { createClient, type Client } from "../../internal/client/client.ts";
 import { refs } from "../../internal/client/refs.ts";
 import { startControllerManager } from "../../internal/controllers/index.ts";
@@ -97,6 +97,21 @@ export function busyboxPod(name: string, node: string, script: string, extra: Pa
       containers: [{ name: "main", image: "busybox:latest", imagePullPolicy: "IfNotPresent", command: ["sh", "-c", script], ...containerExtra }],
     } as any,
   };
+}
+
+/** The running shims of a containerd namespace: pid and the container id each was started for (its -id argument). */
+export function shimProcesses(ns: string): { pid: number; id: string }[] {
+  const out: { pid: number; id: string }[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number)) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (argv[0]?.endsWith("containerd-shim-runc-v2") && argv[argv.indexOf("-namespace") + 1] === ns) out.push({ pid, id: argv[argv.indexOf("-id") + 1]! });
+  }
+  return out;
 }
 
 export async function getPod(env: Env, name: string): Promise<Pod> {

@@ -15,6 +15,7 @@ import { TasksAPI } from "./tasks-api.ts";
 import { subscribeEvents, type ContainerdEvent, type EventSubscription } from "./events-api.ts";
 import { buildSpec } from "./oci-spec.ts";
 import { CommandError, run, traced } from "./run.ts";
+import { CtrBatch, splitContainerDeletes, splitSnapshotRemovals } from "./ctr-batch.ts";
 import type { AttachOptions, ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime, StartOptions } from "./types.ts";
 
 const log = logger("runtime");
@@ -82,6 +83,9 @@ export class CtrRuntime implements Runtime {
   private imageCache = new Map<string, ImageInfo & { chainId: string }>();
   /** Containers between `ctr run` and a running task: a relist must not mistake them for exited ones. */
   private starting = new Set<string>();
+  /** Containers and snapshots removed together go in one `ctr` each (ctr-batch.ts). */
+  private containerDeletes = new CtrBatch((ids) => this.ctr(["containers", "delete", ...ids], { allowFail: true }), splitContainerDeletes);
+  private snapshotRemovals = new CtrBatch((keys) => this.ctr(["snapshots", "rm", ...keys], { allowFail: true }), splitSnapshotRemovals);
 
   constructor(private opts: CtrRuntimeOptions) {
     this.ns = opts.namespace ?? "kubun";
@@ -457,12 +461,12 @@ export class CtrRuntime implements Runtime {
     // Our container records name no snapshot (the spec has the rootfs path), so both go at once. `containers
     // delete` also deletes a stopped (or never started) task; one still running is deleted by force first.
     const deleteContainer = async () => {
-      const r = await this.ctr(["containers", "delete", id], { allowFail: true });
+      const r = await this.containerDeletes.submit(id);
       if (r.code === 0 || /not found/.test(r.stderr)) return;
       await this.ctr(["tasks", "delete", "-f", id], { allowFail: true });
-      await this.ctr(["containers", "delete", id], { allowFail: true });
+      await this.containerDeletes.submit(id);
     };
-    await Promise.all([deleteContainer(), this.ctr(["snapshots", "rm", id], { allowFail: true })]);
+    await Promise.all([deleteContainer(), this.snapshotRemovals.submit(id)]);
     rmSync(rootfs, { recursive: true, force: true });
     const fifos = this.fifos(id);
     void this.stdins.get(id)?.close();

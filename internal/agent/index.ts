@@ -58,6 +58,8 @@ export interface AgentOptions {
   kubeletBindAddress?: string;
   /** How often the kubelet samples cgroup usage for /metrics/resource and /stats/summary (default 10 s). */
   statsIntervalMs?: number;
+  /** How often the kubelet relists containerd's containers beside its event stream (default 60 s). */
+  relistMs?: number;
   /** registries.yaml path (default /etc/kubun/registries.yaml). */
   registriesConfig?: string;
   clusterCIDR?: string;
@@ -201,6 +203,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     cgroupRoot: opts.cgroupRoot,
     clusterDNS: opts.clusterDNS,
     nodeAllocatable: () => nodeAgent.allocatable(),
+    relistMs: opts.relistMs,
   });
   // The pod CIDR from a previous run lets pods (re)start before the API answers.
   const cidrFile = join(agentDir, "cni", "podcidr");

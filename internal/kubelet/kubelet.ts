@@ -86,6 +86,12 @@ export class Kubelet {
   private relistAgain = false;
   private stopped = false;
   private exitWaiters = new Map<string, (() => void)[]>();
+  /** Containers being reaped (after their exit event or by a relist): one reap each. */
+  private reaping = new Map<string, Promise<void>>();
+  /** When each container was reaped: a relist whose listing began earlier still saw it and must leave it alone. */
+  private reapedAt = new Map<string, number>();
+  /** Containers whose exit event came while this process was still starting them: reaped once started. */
+  private exitedWhileStarting = new Set<string>();
   /** Pod syncs that start something running at once: 4 per core (8 on a 2-core node), the rest queue in order. */
   readonly starts = new Slots(Math.max(4, 4 * availableParallelism()));
   /** When this process started each container: a relist that began earlier cannot have seen it. */
@@ -116,7 +122,7 @@ export class Kubelet {
       this.records.set(rec.uid, rec);
     }
     log.info("loaded pod checkpoints", { pods: this.records.size });
-    this.opts.runtime.onExit(() => this.triggerRelist());
+    this.opts.runtime.onExit((id) => this.onRuntimeExit(id));
     // Exits missed while the event stream was down (containerd restarted): one relist once it is back. The stream
     // reports a gap when it ends and again when it is subscribed anew, so the relist waits for the last of them.
     this.opts.runtime.onEventGap(() => {
@@ -271,21 +277,54 @@ export class Kubelet {
           this.queue.add(uid);
         }
       } else if (c.state === "exited") {
-        cleanups.push(async () => {
-          const exit = await this.opts.runtime.reap(c.id);
-          if (cr.id === c.id || !cr.id) this.onContainerExit(rec, cr, c.id, exit.exitCode, exit.oomKilled, exit.finishedAt, c.labels[LABEL_STARTED]);
-          for (const w of this.exitWaiters.get(c.id) ?? []) w();
-          this.exitWaiters.delete(c.id);
-        });
+        // Reaped after its exit event since this listing began: what was listed is gone already.
+        if ((this.reapedAt.get(c.id) ?? -1) >= listedAt) continue;
+        cleanups.push(() => this.reap(rec, cr, c.id, c.labels[LABEL_STARTED]));
       }
     }
+    for (const [id, at] of this.reapedAt) if (at < listedAt) this.reapedAt.delete(id); // no later listing can hold these
     const pool = new Slots(availableParallelism());
     for (const r of await Promise.allSettled(cleanups.map((fn) => pool.run(fn)))) if (r.status === "rejected") throw r.reason;
     // Containers we believed running but the runtime no longer has (e.g. containerd state lost).
     const ids = new Set(list.map((c) => c.id));
     for (const rec of this.records.values())
       for (const cr of Object.values(rec.containers))
-        if (cr.running && cr.id && !ids.has(cr.id) && (this.startedLocally.get(cr.id) ?? 0) < listedAt) this.onContainerExit(rec, cr, cr.id, 255, false, new Date(), cr.startedAt, "ContainerStatusUnknown");
+        if (cr.running && cr.id && !ids.has(cr.id) && !this.reaping.has(cr.id) && (this.startedLocally.get(cr.id) ?? 0) < listedAt) this.onContainerExit(rec, cr, cr.id, 255, false, new Date(), cr.startedAt, "ContainerStatusUnknown");
+  }
+
+  /**
+   * containerd reported that a container's task exited: reap that one container, as upstream's evented PLEG does,
+   * instead of relisting every container (two `ctr` processes per exit). One this process is still starting is
+   * reaped once started; one it has no record of (an orphan, an earlier attempt) is left to a relist.
+   */
+  private onRuntimeExit(id: string): void {
+    if (this.stopped) return;
+    if (this.startedLocally.get(id) === Number.POSITIVE_INFINITY) {
+      this.exitedWhileStarting.add(id);
+      return;
+    }
+    for (const rec of this.records.values())
+      for (const cr of Object.values(rec.containers))
+        if (cr.id === id && cr.running) {
+          void this.reap(rec, cr, id).catch((e) => log.warn("reap failed; the next relist retries", { id, error: e }));
+          return;
+        }
+    this.triggerRelist();
+  }
+
+  /** Removes an exited container and records its exit; concurrent calls for one container share the first. */
+  private reap(rec: PodRecord, cr: ContainerRecord, id: string, startedLabel?: string): Promise<void> {
+    const inFlight = this.reaping.get(id);
+    if (inFlight) return inFlight;
+    const p = (async () => {
+      const exit = await this.opts.runtime.reap(id);
+      if (cr.id === id || !cr.id) this.onContainerExit(rec, cr, id, exit.exitCode, exit.oomKilled, exit.finishedAt, startedLabel);
+      this.reapedAt.set(id, performance.now());
+      for (const w of this.exitWaiters.get(id) ?? []) w();
+      this.exitWaiters.delete(id);
+    })().finally(() => this.reaping.delete(id));
+    this.reaping.set(id, p);
+    return p;
   }
 
   private onContainerExit(rec: PodRecord, cr: ContainerRecord, id: string, exitCode: number, oom: boolean, finishedAt: Date, startedAt?: string, reasonOverride?: string): void {
@@ -328,16 +367,26 @@ export class Kubelet {
     return msg || undefined;
   }
 
-  private waitExit(id: string, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true once the signalled container has exited and was reaped (its exit event leads there), false
+   * after `timeoutMs`. Without the event within 2 s (the event stream was down, or the task ended before the
+   * signal and its event went unseen) a relist asks containerd.
+   */
+  private waitExit(cr: ContainerRecord, id: string, timeoutMs: number): Promise<boolean> {
+    if (cr.id !== id || !cr.running) return Promise.resolve(true); // reaped meanwhile
+    const reaping = this.reaping.get(id);
+    if (reaping) return reaping.then(() => true, () => false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      const list = this.exitWaiters.get(id) ?? [];
-      list.push(() => {
+      const done = (exited: boolean) => {
         clearTimeout(timer);
-        resolve(true);
-      });
+        clearTimeout(noEvent);
+        resolve(exited);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const noEvent = setTimeout(() => this.triggerRelist(), 2000);
+      const list = this.exitWaiters.get(id) ?? [];
+      list.push(() => done(true));
       this.exitWaiters.set(id, list);
-      this.triggerRelist();
     });
   }
 
@@ -748,6 +797,7 @@ export class Kubelet {
       this.startedLocally.set(id, performance.now());
     } catch (e) {
       this.startedLocally.delete(id);
+      this.exitedWhileStarting.delete(id);
       if (e instanceof SandboxError) throw e; // the pod's network failed, not this container
       cr.waiting = { reason: "CreateContainerError", message: (e as Error).message };
       this.event(rec, "Warning", "Failed", `Error: ${(e as Error).message}`, c.name);
@@ -775,6 +825,7 @@ export class Kubelet {
     cr.started = false;
     this.checkpoints.save(rec);
     this.startProbes(rec, cr);
+    if (this.exitedWhileStarting.delete(id)) void this.reap(rec, cr, id).catch((e) => log.warn("reap failed; the next relist retries", { id, error: e }));
     if (c.lifecycle?.postStart?.exec) {
       const p = this.opts.runtime.exec(id, c.lifecycle.postStart.exec.command ?? [], { timeoutMs: 30_000 });
       const code = await p.exited;
@@ -862,10 +913,10 @@ export class Kubelet {
     }
     if (graceSeconds > 0) {
       await this.opts.runtime.kill(id, "SIGTERM");
-      if (await this.waitExit(id, Math.max(0, deadline - Date.now()))) return;
+      if (await this.waitExit(cr, id, Math.max(0, deadline - Date.now()))) return;
     }
     await this.opts.runtime.kill(id, "SIGKILL");
-    await this.waitExit(id, 10_000);
+    await this.waitExit(cr, id, 10_000);
   }
 
   private async killAll(rec: PodRecord, graceSeconds: number): Promise<void> {

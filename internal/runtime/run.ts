@@ -28,7 +28,7 @@ export interface RunOptions {
   netns?: string;
 }
 
-/** KUBUN_TRACE_RUN=<file>: one line per command (end time, wall time, argv, then its CPU time) appended to that file, to count the processes a pod start costs. */
+/** KUBUN_TRACE_RUN=<file>: one line per command (end time, wall time, argv (a batched ctr names up to 100 ids), then its CPU time) appended to that file, to count the processes a pod start costs. */
 const trace = process.env.KUBUN_TRACE_RUN;
 /** Opened once (append): an open/close per line cost the traced agent ~0.5 ms of CPU per pod start. */
 let traceFd: number | undefined;
@@ -55,7 +55,7 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
     try {
       return await runCommand(argv, opts, usage);
     } finally {
-      traceLine(`${Date.now()} ${(performance.now() - t0).toFixed(1)}ms ${argv.join(" ").slice(0, 200)} cpu=${usage.cpuMs.toFixed(1)}ms\n`);
+      traceLine(`${Date.now()} ${(performance.now() - t0).toFixed(1)}ms ${argv.join(" ").slice(0, 4000)} cpu=${usage.cpuMs.toFixed(1)}ms\n`);
     }
   }
   return runCommand(argv, opts);

@@ -306,10 +306,14 @@ export class Kubelet {
     for (const rec of this.records.values())
       for (const cr of Object.values(rec.containers))
         if (cr.id === id && cr.running) {
-          void this.reap(rec, cr, id).catch((e) => log.warn("reap failed; the next relist retries", { id, error: e }));
+          this.reapInBackground(rec, cr, id);
           return;
         }
     this.triggerRelist();
+  }
+
+  private reapInBackground(rec: PodRecord, cr: ContainerRecord, id: string): void {
+    void this.reap(rec, cr, id).catch((e) => log.warn("reap failed; the next relist retries", { id, error: e }));
   }
 
   /** Removes an exited container and records its exit; concurrent calls for one container share the first. */
@@ -825,7 +829,7 @@ export class Kubelet {
     cr.started = false;
     this.checkpoints.save(rec);
     this.startProbes(rec, cr);
-    if (this.exitedWhileStarting.delete(id)) void this.reap(rec, cr, id).catch((e) => log.warn("reap failed; the next relist retries", { id, error: e }));
+    if (this.exitedWhileStarting.delete(id)) this.reapInBackground(rec, cr, id);
     if (c.lifecycle?.postStart?.exec) {
       const p = this.opts.runtime.exec(id, c.lifecycle.postStart.exec.command ?? [], { timeoutMs: 30_000 });
       const code = await p.exited;

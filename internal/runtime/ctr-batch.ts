@@ -1,8 +1,8 @@
 // Group commit for the `ctr` commands that take many names: `ctr containers delete A B …` and `ctr snapshots rm
 // A B …`. Containers that go together (a Deployment scaled down, a node drained, a Job's pods finishing) are
 // removed by a few ctr processes instead of two each; every ctr process costs a small board tens of ms of CPU
-// just to start. A lone name runs at once (no added latency); names that arrive while a command runs go together
-// in the next one. Each caller still gets a result of its own, as if its command had run alone.
+// just to start. A lone name runs on the next turn of the event loop; names that arrive while a command runs go
+// together in the next one. Each caller still gets a result of its own, as if its command had run alone.
 import type { RunResult } from "./run.ts";
 
 /** What one batched command meant for each of its names. */

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { refs } from "../../internal/client/refs.ts";
-import { run } from "../../internal/runtime/run.ts";
 import { tempDir } from "../helpers/tmpdir.ts";
 import { busyboxPod, startEnv, waitFor, waitPod, type Env } from "./setup.ts";
 
@@ -36,7 +35,7 @@ function ctrCommandsSince(since: number): string[] {
   return out;
 }
 const listings = (cmds: string[]) => cmds.filter((c) => c.startsWith("containers ls") || c.startsWith("tasks ls"));
-const ctr = async (...args: string[]) => (await run(["ctr", "--address", env.world.containerd.address, "-n", env.nodes[0]!.namespace, ...args], { allowFail: true })).stdout;
+const ctr = (...args: string[]) => env.world.ctr(env.nodes[0]!.namespace, args);
 
 test("an exit is reaped on its event: its exit code is reported, its container and snapshot are gone, nothing is relisted", async () => {
   await pods().create(busyboxPod("exits", "node-a", "sleep 1; exit 3", { restartPolicy: "Never" }));

@@ -1,5 +1,6 @@
 // Builds a busybox OCI image archive offline from a static busybox binary (Debian's busybox-static),
-// for air-gapped nodes and for tests: oci-layout + index.json + manifest + config + one gzipped layer.
+// for air-gapped nodes and for tests: oci-layout + index.json + manifest + config + one gzipped layer (and any
+// layers a test stacks on it).
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { writeTar, type TarEntry } from "./tar.ts";
@@ -9,6 +10,8 @@ export interface BusyboxImageOptions {
   busybox?: string;
   /** Image reference the archive carries, e.g. docker.io/library/busybox:latest */
   ref?: string;
+  /** Layers on top of busybox's, bottom first (a `.wh.<name>` file deletes <name> of the layers below). */
+  upperLayers?: TarEntry[][];
 }
 
 const sha256 = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
@@ -33,15 +36,15 @@ export function buildBusyboxImage(opts: BusyboxImageOptions = {}): Uint8Array {
   entries.push({ type: "file", path: "etc/passwd", data: enc.encode("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n") });
   entries.push({ type: "file", path: "etc/group", data: enc.encode("root:x:0:\nnobody:x:65534:\n") });
 
-  const layerTar = writeTar(entries);
-  const layer = Bun.gzipSync(layerTar as Uint8Array<ArrayBuffer>);
+  const tars = [writeTar(entries), ...(opts.upperLayers ?? []).map((l) => writeTar(l))];
+  const layers = tars.map((t) => Bun.gzipSync(t as Uint8Array<ArrayBuffer>));
   const arch = process.arch === "x64" ? "amd64" : process.arch;
   const config = enc.encode(
     JSON.stringify({
       architecture: arch,
       os: "linux",
       config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] },
-      rootfs: { type: "layers", diff_ids: [`sha256:${sha256(layerTar)}`] },
+      rootfs: { type: "layers", diff_ids: tars.map((t) => `sha256:${sha256(t)}`) },
     }),
   );
   const manifest = enc.encode(
@@ -49,7 +52,7 @@ export function buildBusyboxImage(opts: BusyboxImageOptions = {}): Uint8Array {
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
       config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: `sha256:${sha256(config)}`, size: config.length },
-      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: `sha256:${sha256(layer)}`, size: layer.length }],
+      layers: layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: `sha256:${sha256(l)}`, size: l.length })),
     }),
   );
   const index = enc.encode(
@@ -74,7 +77,7 @@ export function buildBusyboxImage(opts: BusyboxImageOptions = {}): Uint8Array {
     { type: "dir", path: "blobs/sha256" },
     blob(config),
     blob(manifest),
-    blob(layer),
+    ...layers.map(blob),
   ]);
 }
 

@@ -1,9 +1,11 @@
-// Runtime over containerd's CLI `ctr` (namespace "kubun"). Each container is: an active snapshot of the image
+// Runtime over containerd's CLI `ctr` (namespace "kubun"). Each container is: an overlay of its image's layers
+// (shared through one snapshot per image, image-layers.ts) with its own upper directory in <state>/rw/<id>,
 // mounted at <state>/rootfs/<id>, a full OCI spec we write ourselves (ctr has no --user, so
 // `ctr containers create --config`), FIFOs for its stdout and stderr drained by a LogPump (and a stdin FIFO when
 // the container has `stdin: true`), handed to the shim through the Tasks API (tasks-api.ts: ctr cannot), and
 // labels that carry the pod uid / container name / restart count so that a restarted agent adopts what it started.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { execInContainer } from "./exec.ts";
@@ -16,6 +18,7 @@ import { subscribeEvents, type ContainerdEvent, type EventSubscription } from ".
 import { buildSpec } from "./oci-spec.ts";
 import { CommandError, run, traced } from "./run.ts";
 import { CtrBatch, splitContainerDeletes, splitSnapshotRemovals } from "./ctr-batch.ts";
+import { ImageLayers } from "./image-layers.ts";
 import type { AttachOptions, ContainerInfo, ContainerSpec, ExecOptions, ExecProcess, ExitInfo, ImageInfo, PullOptions, Runtime, StartOptions } from "./types.ts";
 
 const log = logger("runtime");
@@ -33,6 +36,8 @@ export interface CtrRuntimeOptions {
   auth?: Record<string, string>;
   logMaxBytes?: number;
   logMaxFiles?: number;
+  /** How long an image's shared layers stay prepared once no container uses them (image-layers.ts; default 10 min). */
+  layersIdleMs?: number;
 }
 
 interface Meta {
@@ -83,16 +88,26 @@ export class CtrRuntime implements Runtime {
   private imageCache = new Map<string, ImageInfo & { chainId: string }>();
   /** Containers between `ctr run` and a running task: a relist must not mistake them for exited ones. */
   private starting = new Set<string>();
+  /** Containers being removed (their directories go last). */
+  private cleaning = new Set<string>();
   /** Containers and snapshots removed together go in one `ctr` each (ctr-batch.ts). */
   private containerDeletes = new CtrBatch((ids) => this.ctr(["containers", "delete", ...ids], { allowFail: true }), splitContainerDeletes);
   private snapshotRemovals = new CtrBatch((keys) => this.ctr(["snapshots", "rm", ...keys], { allowFail: true }), splitSnapshotRemovals);
+  private layers: ImageLayers;
 
   constructor(private opts: CtrRuntimeOptions) {
     this.ns = opts.namespace ?? "kubun";
     this.tasks = new TasksAPI(opts.address, this.ns);
     // Exec FIFOs of a previous run are of no use (their processes' output has no reader any more).
     rmSync(join(opts.stateDir, "exec"), { recursive: true, force: true });
-    for (const d of ["rootfs", "specs", "fifo", "meta", "exec"]) mkdirSync(join(opts.stateDir, d), { recursive: true });
+    for (const d of ["rootfs", "rw", "specs", "fifo", "meta", "exec"]) mkdirSync(join(opts.stateDir, d), { recursive: true });
+    // Containers a previous run started still use their image's layers.
+    const users = new Map<string, number>();
+    for (const id of readdirSync(join(opts.stateDir, "rw"))) {
+      const chainId = this.layersOf(id);
+      if (chainId) users.set(chainId, (users.get(chainId) ?? 0) + 1);
+    }
+    this.layers = new ImageLayers({ ctr: (args) => this.ctr(args, { allowFail: true }), dir: join(opts.stateDir, "layers"), users, idleMs: opts.layersIdleMs });
     this.watchEvents();
   }
 
@@ -276,10 +291,45 @@ export class CtrRuntime implements Runtime {
     return join(this.opts.stateDir, "rootfs", id);
   }
 
+  /** A container's own directories on its image's shared layers: upper/ (what it writes), work/ and chain (which image). */
+  private rwPath(id: string): string {
+    return join(this.opts.stateDir, "rw", id);
+  }
+
+  /** The chain ID of the shared layers the container uses; undefined for a container with a snapshot of its own. */
+  private layersOf(id: string): string | undefined {
+    try {
+      return readFileSync(join(this.rwPath(id), "chain"), "utf8") || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async mountRootfs(id: string, chainId: string): Promise<string> {
     const target = this.rootfsPath(id);
-    // One ctr call: prepare the snapshot and print its mounts as JSON.
     mkdirSync(target, { recursive: true });
+    const layers = chainId ? await this.layers.acquire(chainId) : undefined;
+    if (layers) {
+      // Recorded first: whatever fails after this, cleanup() gives the layers back and removes the directories.
+      const rw = this.rwPath(id);
+      try {
+        mkdirSync(rw, { recursive: true });
+        writeFileSync(join(rw, "chain"), chainId);
+      } catch (e) {
+        this.layers.release(chainId);
+        throw e;
+      }
+      const upper = join(rw, "upper");
+      const work = join(rw, "work");
+      mkdirSync(upper);
+      mkdirSync(work);
+      // The rootfs' / belongs to whoever owns the top layer's, as containerd's overlay snapshotter does it.
+      const top = statSync(layers.lowerdirs[0]!);
+      chownSync(upper, top.uid, top.gid);
+      mountFs("overlay", "overlay", target, [...layers.options, `lowerdir=${layers.lowerdirs.join(":")}`, `upperdir=${upper}`, `workdir=${work}`]);
+      return target;
+    }
+    // Layers that cannot be shared (another snapshotter): a snapshot of its own, prepared with its mounts printed.
     const out = (await this.ctr(["snapshots", "prepare", "--mounts", id, chainId])).stdout.trim();
     const mounts = JSON.parse(out) as { Type?: string; type?: string; Source?: string; source?: string; Options?: string[]; options?: string[] }[];
     const m = mounts[0];
@@ -391,14 +441,20 @@ export class CtrRuntime implements Runtime {
   }
 
   async list(): Promise<ContainerInfo[]> {
+    // Taken before containerd is asked: a container with directories then either is in its answer or was starting.
+    const rwBefore = readdirSync(join(this.opts.stateDir, "rw"));
+    const startingBefore = new Set(this.starting);
     const [cs, ts] = await Promise.all([this.ctr(["containers", "ls", "-q"]), this.ctr(["tasks", "ls"])]);
     const tasks = new Map<string, { pid: number; status: string }>();
     for (const l of ts.stdout.split("\n").slice(1)) {
       const [tid, pid, status] = l.trim().split(/\s+/);
       if (tid) tasks.set(tid, { pid: Number(pid), status: status ?? "" });
     }
+    const ids = cs.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+    const known = new Set(ids);
+    this.removeOrphanLayers(rwBefore.filter((id) => !startingBefore.has(id) && !known.has(id)));
     const out: ContainerInfo[] = [];
-    for (const id of cs.stdout.split("\n").map((s) => s.trim()).filter(Boolean)) {
+    for (const id of ids) {
       const meta = await this.meta(id);
       if (!meta) continue;
       const t = tasks.get(id);
@@ -420,6 +476,19 @@ export class CtrRuntime implements Runtime {
       out.push({ id, labels: meta.labels, state, pid: t?.pid });
     }
     return out;
+  }
+
+  /** Directories of containers containerd does not have (an agent killed half-way through a start or a removal). */
+  private removeOrphanLayers(ids: string[]): void {
+    for (const id of ids) {
+      if (this.cleaning.has(id) || this.starting.has(id)) continue;
+      const chainId = this.layersOf(id);
+      umountLazy(this.rootfsPath(id));
+      rmSync(this.rwPath(id), { recursive: true, force: true });
+      rmSync(this.rootfsPath(id), { recursive: true, force: true });
+      if (chainId) this.layers.release(chainId);
+      log.info("removed the directories of a container containerd does not have", { id });
+    }
   }
 
   private oomKilled(id: string, cgroupPath: string): boolean {
@@ -453,6 +522,15 @@ export class CtrRuntime implements Runtime {
   }
 
   private async cleanup(id: string): Promise<void> {
+    this.cleaning.add(id);
+    try {
+      await this.cleanupNow(id);
+    } finally {
+      this.cleaning.delete(id);
+    }
+  }
+
+  private async cleanupNow(id: string): Promise<void> {
     const pump = this.pumps.get(id);
     this.pumps.delete(id);
     await pump?.close();
@@ -466,7 +544,12 @@ export class CtrRuntime implements Runtime {
       await this.ctr(["tasks", "delete", "-f", id], { allowFail: true });
       await this.containerDeletes.submit(id);
     };
-    await Promise.all([deleteContainer(), this.snapshotRemovals.submit(id)]);
+    // On shared layers its writes are in rw/<id>: no snapshot of its own to remove (one of an older agent's has).
+    const rw = this.rwPath(id);
+    const chainId = this.layersOf(id);
+    const shared = existsSync(rw);
+    await Promise.all([deleteContainer(), shared ? rm(rw, { recursive: true, force: true }) : this.snapshotRemovals.submit(id)]);
+    if (chainId) this.layers.release(chainId);
     rmSync(rootfs, { recursive: true, force: true });
     const fifos = this.fifos(id);
     void this.stdins.get(id)?.close();

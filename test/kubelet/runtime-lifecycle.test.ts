@@ -21,7 +21,7 @@ async function expectGone(cid: string): Promise<void> {
   expect((await ctr("containers", "ls", "-q")).split("\n")).not.toContain(cid);
   expect((await ctr("tasks", "ls", "-q")).split("\n")).not.toContain(cid);
   expect((await ctr("snapshots", "ls")).split("\n").map((l) => l.split(/\s+/)[0])).not.toContain(cid);
-  for (const d of ["rootfs", "meta", "fifo"]) expect(existsSync(join(stateDir, d, cid))).toBe(false);
+  for (const d of ["rootfs", "rw", "meta", "fifo"]) expect(existsSync(join(stateDir, d, cid))).toBe(false);
   expect(existsSync(join(stateDir, "meta", `${cid}.json`))).toBe(false);
 }
 

@@ -1,9 +1,9 @@
-// A container start whose steps run side by side (snapshot + rootfs mount, the container record, the stdio FIFOs)
-// leaves nothing behind when one of them fails: no container record, no snapshot, no rootfs mount, no FIFOs —
-// so the kubelet's retry starts from a clean slate. The failures are provoked before any task exists, so no
-// container process ever runs here (containerd only).
+// A container start whose steps run side by side (its rootfs on the image's shared layers, the container record, the
+// stdio FIFOs) leaves nothing behind when one of them fails: no container record, no snapshot, no rootfs mount or
+// directories, no FIFOs — so the kubelet's retry starts from a clean slate. The failures are provoked before any
+// task exists, so no container process ever runs here (containerd only).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeBusyboxImage } from "../../internal/runtime/busybox-image.ts";
 import { startContainerd, type Containerd } from "../../internal/runtime/containerd.ts";
@@ -54,21 +54,22 @@ async function nothingLeft(id: string): Promise<void> {
   expect((await lines("snapshots", "ls")).slice(1)).not.toContain(id);
   expect(isMountpoint(join(state, "rootfs", id))).toBe(false);
   expect(existsSync(join(state, "rootfs", id))).toBe(false);
+  expect(existsSync(join(state, "rw", id))).toBe(false);
   expect(existsSync(join(state, "fifo", id))).toBe(false);
   expect(existsSync(join(state, "specs", `${id}.json`))).toBe(false);
   expect((await rt.list()).map((c) => c.id)).not.toContain(id);
 }
 
-test("the snapshot cannot be prepared while the container record is made: neither is left", async () => {
-  const id = "snap-taken";
-  await ctr("snapshots", "prepare", id, chainId); // the key is taken: prepare fails
+test("the rootfs cannot be made while the container record is made: neither is left", async () => {
+  const id = "rw-taken";
+  writeFileSync(join(state, "rw", id), ""); // a file where the container's own directory goes: mkdir fails
   await expect(rt.start(spec(id))).rejects.toThrow();
   await nothingLeft(id);
 }, 30_000);
 
-test("the container record cannot be made while the snapshot is prepared and mounted: neither is left", async () => {
+test("the container record cannot be made while the rootfs is mounted: neither is left", async () => {
   const id = "ctr-taken";
-  // The id is taken by a record without a snapshot (as ours are): create fails, the snapshot is prepared.
+  // The id is taken by a record without a snapshot (as ours are): create fails, the rootfs is mounted.
   await Bun.write(join(dir, "other.json"), (await ctr("oci", "spec")).stdout);
   await ctr("containers", "create", "--config", join(dir, "other.json"), id);
   expect((await lines("snapshots", "ls")).slice(1)).not.toContain(id);

@@ -2,7 +2,7 @@
 // directory in the agent's state: with real containers, what one writes or deletes the other does not see, layers
 // stacked in an image (with a whiteout) read as upstream's snapshotter stacks them, and a restarted runtime adopts
 // what a container uses, removes the directories of a container containerd does not have, and lets the image's
-// snapshot go once the last container has gone.
+// snapshot go once the last container has gone; a container an older agent made keeps its own snapshot until removed.
 import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -90,4 +90,16 @@ test("a restarted runtime adopts a container on shared layers, removes an orphan
     await second.remove(s.id).catch(() => {}); // gone already unless a check above failed
     await second.close();
   }
+}, 60_000);
+
+test("a container an older agent made on a snapshot of its own still has that snapshot removed with it", async () => {
+  const id = `older-${f.id}`;
+  const chain = await chainOf("busybox:latest");
+  await f.ctr("snapshots", "prepare", id, chain); // what the agent did per container before the layers were shared
+  const spec = join(f.dir, "older.json");
+  writeFileSync(spec, JSON.stringify({ ociVersion: "1.0.2", root: { path: join(f.stateDir, "rootfs", id) }, process: { args: ["true"], cwd: "/" } }));
+  await f.ctr("containers", "create", "--config", spec, id);
+  await f.rt.remove(id);
+  expect((await f.ctr("containers", "ls", "-q")).split("\n")).not.toContain(id);
+  expect(await snapshotKeys()).not.toContain(id);
 }, 60_000);

@@ -30,7 +30,8 @@ export interface ImageLayersOptions {
 
 interface Handle {
   users: number;
-  layers: Promise<Layers | undefined>;
+  /** Loaded by the first start that needs it (none at all for a handle only adopted or removed). */
+  layers?: Promise<Layers | undefined>;
   idle?: ReturnType<typeof setTimeout>;
   removing?: Promise<void>;
 }
@@ -59,12 +60,12 @@ export class ImageLayers {
   constructor(private opts: ImageLayersOptions) {
     this.idleMs = opts.idleMs ?? 10 * 60_000;
     mkdirSync(opts.dir, { recursive: true });
-    for (const [chainId, users] of opts.users ?? []) this.handles.set(chainId, { users, layers: this.load(chainId) });
+    for (const [chainId, users] of opts.users ?? []) this.handles.set(chainId, { users });
     // Handles a previous run left that no container uses any more: removed after the same idle time.
     for (const f of readdirSync(opts.dir)) {
       const chainId = f.replace(/\.json$/, "").replace(/^sha256-/, "sha256:");
       if (!this.handles.has(chainId)) {
-        const h: Handle = { users: 0, layers: this.load(chainId) };
+        const h: Handle = { users: 0 };
         this.handles.set(chainId, h);
         this.scheduleRemoval(chainId, h);
       }
@@ -86,14 +87,15 @@ export class ImageLayers {
       h = this.handles.get(chainId);
     }
     if (!h) {
-      h = { users: 0, layers: this.load(chainId) };
+      h = { users: 0 };
       this.handles.set(chainId, h);
     }
     h.users++;
     clearTimeout(h.idle);
-    const layers = await h.layers.catch((e) => {
+    const loading = (h.layers ??= this.load(chainId));
+    const layers = await loading.catch((e) => {
+      if (h!.layers === loading) h!.layers = undefined; // the next start tries again
       this.release(chainId);
-      if (this.handles.get(chainId) === h && h!.users === 0) this.handles.delete(chainId); // the next start tries again
       throw e;
     });
     if (!layers) this.release(chainId);

@@ -1,8 +1,9 @@
 // ImageLayers: one snapshot per image shared by its containers. Against a recording stand-in for ctr (real ones in
 // test/kubelet/shared-layers.test.ts): concurrent starts prepare once, the handle outlives its last user by the idle
-// time only, a start during the removal waits for it and prepares anew, a restart adopts handles from their files.
+// time only, a start during the removal waits for it and prepares anew, a restart adopts handles from their files,
+// and a preparation that failed is tried again by the next start.
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ImageLayers, layersFromMounts } from "../../internal/runtime/image-layers.ts";
 import type { RunResult } from "../../internal/runtime/run.ts";
@@ -27,6 +28,7 @@ function fakeCtr(root: string, rmMs = 5) {
     if (verb === "snapshots" && sub === "prepare") {
       if (snapshots.has(key)) return { code: 1, stdout: "", stderr: `ctr: snapshot "${key}": already exists` };
       snapshots.add(key);
+      for (const d of lowers) mkdirSync(d, { recursive: true }); // the directories its mounts name exist
       const options = ["index=off", `workdir=${root}/w`, `upperdir=${root}/u`, `lowerdir=${lowers.join(":")}`];
       return ok(JSON.stringify([{ Type: "overlay", Source: "overlay", Options: options }]));
     }
@@ -89,7 +91,6 @@ test("a restarted agent finds the handle in its file, with no ctr call; one whos
   // The layers' directories vanished (containerd's state was reset): the handle left over is replaced.
   rmSync(f.lowers[0]!, { recursive: true });
   const third = new ImageLayers({ ctr: f.ctr, dir: state });
-  mkdirSync(f.lowers[0]!, { recursive: true }); // the new handle's layers (the stand-in prints the same paths)
   expect((await third.acquire(CHAIN))?.lowerdirs).toEqual(f.lowers);
   expect(f.calls).toEqual([`snapshots prepare --mounts ${KEY} ${CHAIN}`, `snapshots rm ${KEY}`, `snapshots prepare --mounts ${KEY} ${CHAIN}`]);
   rmSync(dir, { recursive: true, force: true });
@@ -104,5 +105,21 @@ test("a handle a previous run left that no container uses is removed after the i
   new ImageLayers({ ctr: f.ctr, dir: state, idleMs: 10 }); // restarted; its container is gone
   await pollUntil("the left-over handle removed", async () => !f.snapshots.has(KEY), 5000);
   expect(existsSync(join(state, "sha256-abc.json"))).toBe(false);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a handle whose preparation fails fails the starts that wait for it, and the next start tries again", async () => {
+  const dir = tempDir("layers-");
+  const f = fakeCtr(dir);
+  let fail = true;
+  const ctr = (args: string[]) => (fail ? Promise.resolve({ code: 1, stdout: "", stderr: "ctr: connection refused" }) : f.ctr(args));
+  // Found at start-up, with a user and a file that names no layers that exist: loaded at once, and that fails.
+  mkdirSync(join(dir, "state"), { recursive: true });
+  writeFileSync(join(dir, "state", "sha256-abc.json"), JSON.stringify({ lowerdirs: [join(dir, "gone")], options: [] }));
+  const layers = new ImageLayers({ ctr, dir: join(dir, "state"), users: new Map([[CHAIN, 1]]) });
+  const starts = await Promise.allSettled([layers.acquire(CHAIN), layers.acquire(CHAIN)]);
+  expect(starts.map((s) => s.status)).toEqual(["rejected", "rejected"]);
+  fail = false;
+  expect(await layers.acquire(CHAIN)).toEqual({ lowerdirs: f.lowers, options: ["index=off"] });
   rmSync(dir, { recursive: true, force: true });
 });

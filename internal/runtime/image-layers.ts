@@ -63,7 +63,7 @@ export class ImageLayers {
     for (const [chainId, users] of opts.users ?? []) this.handles.set(chainId, { users });
     // Handles a previous run left that no container uses any more: removed after the same idle time.
     for (const f of readdirSync(opts.dir)) {
-      const chainId = f.replace(/\.json$/, "").replace(/^sha256-/, "sha256:");
+      const chainId = f.replace(/\.json$/, "").replace("-", ":"); // file()'s name back
       if (!this.handles.has(chainId)) {
         const h: Handle = { users: 0 };
         this.handles.set(chainId, h);

@@ -535,8 +535,9 @@ export class CtrRuntime implements Runtime {
     await pump?.close();
     const rootfs = this.rootfsPath(id);
     umountLazy(rootfs);
-    // Our container records name no snapshot (the spec has the rootfs path), so both go at once. `containers
-    // delete` also deletes a stopped (or never started) task; one still running is deleted by force first.
+    // Our container records name no snapshot (the spec has the rootfs path), so a snapshot of its own (an older
+    // agent's container) goes beside the record. `containers delete` also deletes a stopped (or never started) task;
+    // one still running is deleted by force first.
     const deleteContainer = async () => {
       const r = await this.containerDeletes.submit(id);
       if (r.code === 0 || /not found/.test(r.stderr)) return;

@@ -40,6 +40,13 @@ export interface InformerOptions {
   maxBackoffMs?: number;
   /** Calls onUpdate(obj, obj) for every cached object this often (upstream resyncPeriod); 0 = never. */
   resyncMs?: number;
+  /**
+   * Keep metadata.managedFields in cached objects. By default they are dropped before caching, as upstream's
+   * scheduler does for its pod informer (client-go TransformStripManagedFields): no kubun component reads them, and
+   * they are a third or more of a pod's objects in every cache (an update sent from a cached object without them
+   * keeps the stored ones).
+   */
+  keepManagedFields?: boolean;
   log?: Logger;
   name?: string;
 }
@@ -53,6 +60,14 @@ export function keyOf(obj: ObjectWithMeta): string {
 export function splitKey(key: string): { namespace?: string; name: string } {
   const i = key.indexOf("/");
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** The object without metadata.managedFields (a new top-level object and metadata; the rest shared). */
+export function withoutManagedFields<T extends ObjectWithMeta>(o: T): T {
+  if (o.metadata?.managedFields === undefined) return o;
+  // Rest-spread rather than delete: a deleted property turns an object into a slow dictionary in JavaScriptCore.
+  const { managedFields: _, ...metadata } = o.metadata;
+  return { ...o, metadata };
 }
 
 /** Common index functions. */
@@ -82,7 +97,7 @@ export class Informer<T extends ObjectWithMeta = any> {
   private running?: Promise<void>;
   private lastRV = "";
   private log: Logger;
-  private opts: Required<Omit<InformerOptions, "labelSelector" | "fieldSelector" | "log" | "name" | "resyncMs">> & InformerOptions;
+  private opts: Required<Omit<InformerOptions, "labelSelector" | "fieldSelector" | "log" | "name" | "resyncMs" | "keepManagedFields">> & InformerOptions;
 
   constructor(
     private client: ResourceClient<T>,
@@ -296,7 +311,8 @@ export class Informer<T extends ObjectWithMeta = any> {
     return !signal.aborted;
   }
 
-  private apply(type: WatchEvent<T>["type"], obj: T): void {
+  private apply(type: WatchEvent<T>["type"], received: T): void {
+    const obj = this.opts.keepManagedFields ? received : withoutManagedFields(received);
     const k = keyOf(obj);
     const old = this.store.get(k);
     if (type === "DELETED") {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { writeAtomic } from "../api/files.ts";
 import type { Logger } from "../log/log.ts";
-import type { Informer, ObjectWithMeta } from "./informer.ts";
+import { type Informer, type ObjectWithMeta, withoutManagedFields } from "./informer.ts";
 
 export interface SnapshotOptions {
   file: string;
@@ -56,10 +56,4 @@ export function persistInformers(o: SnapshotOptions): void {
     void inf.synced.then(schedule);
   }
   o.signal.addEventListener("abort", () => timer && clearTimeout(timer), { once: true });
-}
-
-function withoutManagedFields(o: ObjectWithMeta): ObjectWithMeta {
-  if (!o.metadata?.managedFields) return o;
-  const { managedFields: _, ...metadata } = o.metadata;
-  return { ...o, metadata };
 }

@@ -133,3 +133,33 @@ test("resync calls onUpdate for cached objects periodically", async () => {
   await until(() => resyncs >= 2);
   expect(resyncs).toBeGreaterThanOrEqual(2);
 });
+
+test("cached objects carry no managedFields unless asked to keep them; the rest of the object is as received", async () => {
+  const mf = [{ manager: "kubectl", operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:spec": {} } }];
+  const withMF = (name: string, node: string) => ({ ...pod(name, node, { app: "a" }), metadata: { name, namespace: "x", labels: { app: "a" }, managedFields: mf } });
+  srv.put(P, withMF("listed", "n1"));
+  const c = createClient({ server: srv.url, token: "t0k3n" });
+  const stripped = new Informer<any>(c.resource(refs.pods), { minBackoffMs: 10 });
+  const kept = new Informer<any>(c.resource(refs.pods), { minBackoffMs: 10, keepManagedFields: true });
+  const seen: any[] = [];
+  stripped.addEventHandler({ onAdd: (o) => seen.push(o), onUpdate: (_, o) => seen.push(o), onDelete: (o) => seen.push(o) });
+  void stripped.run(ac.signal);
+  void kept.run(ac.signal);
+  await Promise.all([stripped.synced, kept.synced]);
+  await until(() => srv.watchers() === 2);
+  srv.put(P, withMF("watched", "n2"));
+  srv.put(P, withMF("listed", "n3"));
+  srv.remove(P, "x", "watched");
+  await until(() => seen.length === 4 && kept.get("x/listed")?.spec.nodeName === "n3");
+  // list item, watch ADDED, MODIFIED and DELETED: none carries managedFields, in the cache or in handlers.
+  expect(seen.map((o) => [o.metadata.name, "managedFields" in o.metadata])).toEqual([
+    ["listed", false],
+    ["watched", false],
+    ["listed", false],
+    ["watched", false],
+  ]);
+  const { managedFields, ...rest } = kept.get("x/listed").metadata;
+  expect(stripped.get("x/listed")).toEqual({ metadata: rest, spec: { nodeName: "n3" } });
+  expect(rest.uid).toBeDefined();
+  expect(kept.get("x/listed")?.metadata.managedFields).toEqual(mf);
+});

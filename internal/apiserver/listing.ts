@@ -1,9 +1,9 @@
 // Reading collections: resourceVersion semantics, pagination with continue tokens, label and field selectors.
 import { CompactedError, StoreError, type KeyValue, type Store } from "../store/types.ts";
 import { continueFromFuture, decodeContinue, encodeContinue } from "./continuetoken.ts";
-import { decodeShared, type KObject } from "./objects.ts";
+import { decodeShared, selectableOf, type KObject } from "./objects.ts";
 import { storageKey, storagePrefix, type ResourceInfo } from "../api/resources.ts";
-import { matchFields, parseFieldSelector, pinnedName, type FieldSelector } from "../api/selectors/fields.ts";
+import { matchFields, matchFieldValues, parseFieldSelector, pinnedName, type FieldSelector } from "../api/selectors/fields.ts";
 import { matchLabels, parseLabelSelector, type LabelSelector } from "../api/selectors/labels.ts";
 import { badRequest, expired, StatusError } from "../api/status.ts";
 
@@ -19,6 +19,12 @@ export function parseSelectors(ri: ResourceInfo, q: URLSearchParams): Selectors 
 export function matches(ri: ResourceInfo, sel: Selectors, obj: KObject | undefined): boolean {
   if (!obj) return false;
   return matchLabels(sel.labels, obj.metadata?.labels) && matchFields(sel.fields, ri, obj);
+}
+
+/** matches() for a stored value, through its cached labels and field values (no parsed copy kept). */
+export function matchesStored(ri: ResourceInfo, sel: Selectors, kv: KeyValue): boolean {
+  const s = selectableOf(kv, ri);
+  return matchLabels(sel.labels, s.labels) && matchFieldValues(sel.fields, (field) => s.fields[field]);
 }
 
 export function collectionPrefix(ri: ResourceInfo, namespace: string | undefined): string {
@@ -95,7 +101,7 @@ export async function listObjects(
   const name = pinnedName(sel.fields);
   if (name !== undefined && !cont && (!ri.namespaced || namespace) && revision === undefined) {
     const { revision: r, kv } = await store.get(storageKey(ri, namespace, name));
-    return { kvs: kv && matches(ri, sel, decodeShared(kv)) ? [kv] : [], revision: r };
+    return { kvs: kv && matchesStored(ri, sel, kv) ? [kv] : [], revision: r };
   }
 
   const filtering = sel.labels.length > 0 || sel.fields.length > 0;
@@ -108,7 +114,7 @@ export async function listObjects(
       revision = res.revision;
       for (let i = 0; i < res.items.length; i++) {
         const kv = res.items[i]!;
-        if (filtering && !matches(ri, sel, decodeShared(kv))) continue;
+        if (filtering && !matchesStored(ri, sel, kv)) continue;
         items.push(kv);
         if (limit && items.length === limit) {
           const more = i < res.items.length - 1 || res.remaining > 0;

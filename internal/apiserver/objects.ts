@@ -4,6 +4,7 @@
 import type { KeyValue } from "../store/types.ts";
 import { groupVersion, type ResourceInfo } from "../api/resources.ts";
 import { copyJSON } from "./jsoncopy.ts";
+import { selectableFieldValues } from "../api/selectors/fields.ts";
 
 export type KObject = Record<string, any> & { metadata: Record<string, any> };
 
@@ -51,13 +52,44 @@ export function rawJSON(kv: KeyValue): string {
   return out;
 }
 
-const parsedCache = new WeakMap<KeyValue, KObject>();
+// The objects parsed last, shared by the watchers that render the same event (metadata-only, Table, protobuf) and by
+// a request that reads an object twice. Bounded: stored values live on in the list cache and the watch window, and a
+// parsed copy of each (~10× the JSON's size in objects) must not live as long as they do.
+const RECENT = 256;
+const parsedCache = new Map<KeyValue, KObject>();
 
-/** decode() shared between watchers for selector matching; callers must not mutate the result. */
+/** decode(), shared with other readers of the same stored value for a short while; callers must not mutate it. */
 export function decodeShared(kv: KeyValue): KObject {
   let o = parsedCache.get(kv);
-  if (!o) parsedCache.set(kv, (o = decode(kv)));
+  if (!o) {
+    parsedCache.set(kv, (o = decode(kv)));
+    if (parsedCache.size > RECENT) parsedCache.delete(parsedCache.keys().next().value!);
+  }
   return o;
+}
+
+/** What selectors read of a stored object: its labels and the values of its kind's selectable fields. */
+export interface Selectable {
+  labels: Record<string, string> | undefined;
+  fields: Record<string, string>;
+}
+const selectableCache = new WeakMap<KeyValue, Selectable & { of: string }>();
+
+/**
+ * The labels and selectable field values of a stored object, kept beside the stored value for as long as it lives
+ * (as upstream's cacher keeps each object's label and field sets): matching a watcher's or a list's selectors then
+ * parses a value once, and keeps a few strings of it instead of a parsed copy of the whole object.
+ */
+export function selectableOf(kv: KeyValue, ri: Pick<ResourceInfo, "group" | "version" | "resource">): Selectable {
+  const of = `${ri.group}/${ri.version}/${ri.resource}`;
+  const hit = selectableCache.get(kv);
+  if (hit?.of === of) return hit;
+  const obj = decodeShared(kv);
+  const s = { of, labels: obj.metadata.labels as Record<string, string> | undefined, fields: selectableFieldValues(ri, obj) };
+  // One resource per stored value: another version's request (a custom resource's other selectable fields) is
+  // answered without replacing the entry.
+  if (!hit) selectableCache.set(kv, s);
+  return s;
 }
 
 /** Deep copy of plain JSON data. */

@@ -106,13 +106,25 @@ export function matchFields(
 ): boolean {
   if (sel.length === 0) return true;
   const getters = gettersFor(ri);
+  return matchFieldValues(sel, (field) => (Object.hasOwn(getters, field) ? getters[field]!(obj) : undefined));
+}
+
+/** matchFields over values looked up by field name (undefined: not a field of the kind, which never matches). */
+export function matchFieldValues(sel: FieldSelector, valueOf: (field: string) => string | undefined): boolean {
   for (const r of sel) {
-    const get = Object.hasOwn(getters, r.field) ? getters[r.field] : undefined;
-    if (!get) return false;
-    const v = get(obj);
+    const v = valueOf(r.field);
+    if (v === undefined) return false;
     if (r.op === "=" ? v !== r.value : v === r.value) return false;
   }
   return true;
+}
+
+/** The value of every field a selector may name for the kind (prototype-free: field names are request data). */
+export function selectableFieldValues(ri: Pick<ResourceInfo, "group" | "resource">, obj: any): Record<string, string> {
+  const getters = gettersFor(ri);
+  const out: Record<string, string> = Object.create(null);
+  for (const field of Object.keys(getters)) out[field] = getters[field]!(obj);
+  return out;
 }
 
 /** When the selector pins metadata.name, the list can read one key instead of scanning. */

@@ -3,7 +3,7 @@
 // (an object that stops matching is DELETED, one that starts matching is ADDED), periodic BOOKMARKs,
 // and an ERROR event carrying 410 Expired when the starting point has been compacted.
 import { CompactedError, type KeyValue, type WatchEvent } from "../../store/types.ts";
-import { collectionPrefix, listObjects, matches, objectsOf, parseRV, parseSelectors, waitForRevision, type Selectors } from "../listing.ts";
+import { collectionPrefix, listObjects, matchesStored, objectsOf, parseRV, parseSelectors, waitForRevision, type Selectors } from "../listing.ts";
 import { decodeShared, rawJSON, type KObject } from "../objects.ts";
 import type { Rest } from "../rest.ts";
 import { partialMetadata, rendering } from "../respond.ts";
@@ -31,7 +31,7 @@ export function translate(r: Rest, sel: Selectors, prefix: string, batch: WatchE
   for (const e of batch) {
     if (!e.kv.key.startsWith(prefix)) continue;
     if (e.type === "DELETE") {
-      if (!filtering || matches(r.ri, sel, decodeShared(e.kv))) out.push({ type: "DELETED", kv: e.kv });
+      if (!filtering || matchesStored(r.ri, sel, e.kv)) out.push({ type: "DELETED", kv: e.kv });
       continue;
     }
     const existed = e.created === true ? false : e.prevKv !== undefined || e.kv.createRevision !== e.kv.modRevision;
@@ -39,9 +39,9 @@ export function translate(r: Rest, sel: Selectors, prefix: string, batch: WatchE
       out.push({ type: existed ? "MODIFIED" : "ADDED", kv: e.kv });
       continue;
     }
-    const now = matches(r.ri, sel, decodeShared(e.kv));
+    const now = matchesStored(r.ri, sel, e.kv);
     // Without the previous value we cannot tell a transition; treat it as unchanged.
-    const before = !existed ? false : e.prevKv ? matches(r.ri, sel, decodeShared(e.prevKv)) : now;
+    const before = !existed ? false : e.prevKv ? matchesStored(r.ri, sel, e.prevKv) : now;
     if (now && before) out.push({ type: "MODIFIED", kv: e.kv });
     else if (now) out.push({ type: "ADDED", kv: e.kv });
     else if (before) out.push({ type: "DELETED", kv: e.kv });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { logger } from "../log/log.ts";
 import { execInContainer } from "./exec.ts";
 import { mkfifo } from "./fifo.ts";
-import { mountFs, umountLazy } from "./mount.ts";
+import { mountFs, parseSnapshotMounts, umountLazy } from "./mount.ts";
 import { LogPump } from "./logpump.ts";
 import { StdinFifo } from "./stdin.ts";
 import { TasksAPI } from "./tasks-api.ts";
@@ -330,12 +330,9 @@ export class CtrRuntime implements Runtime {
     }
     // Layers that cannot be shared (another snapshotter): a snapshot of its own, prepared with its mounts printed.
     const out = (await this.ctr(["snapshots", "prepare", "--mounts", id, chainId])).stdout.trim();
-    const mounts = JSON.parse(out) as { Type?: string; type?: string; Source?: string; source?: string; Options?: string[]; options?: string[] }[];
-    const m = mounts[0];
-    if (!m || mounts.length !== 1) throw new Error(`unexpected snapshot mounts: ${out}`);
-    const type = m.Type ?? m.type ?? "";
-    const source = m.Source ?? m.source ?? "";
-    const options = m.Options ?? m.options ?? [];
+    const mounts = parseSnapshotMounts(out);
+    if (mounts.length !== 1) throw new Error(`unexpected snapshot mounts: ${out}`);
+    const { type, source, options } = mounts[0]!;
     if (type === "bind") {
       await run(["mount", "--rbind", source, target]);
       if (options.includes("ro")) await run(["mount", "-o", "remount,ro,bind", target]);

@@ -9,6 +9,7 @@
 // A handle nobody has used for `idleMs` is removed, so it pins no deleted image's layers for long.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseSnapshotMounts } from "./mount.ts";
 import type { RunResult } from "./run.ts";
 
 /** An image's layers as overlay lowerdirs (top layer first) and the other overlay options containerd chose. */
@@ -40,11 +41,10 @@ const KEY_PREFIX = "kubun-layers-";
 
 /** Parses the mounts `ctr snapshots prepare --mounts` prints for an active snapshot on image layers. */
 export function layersFromMounts(json: string): Layers | undefined {
-  const mounts = JSON.parse(json) as { Type?: string; type?: string; Options?: string[]; options?: string[] }[];
-  const m = mounts.length === 1 ? mounts[0]! : undefined;
+  const mounts = parseSnapshotMounts(json);
   // A bind mount (a snapshotter other than overlayfs, or an image without layers) has no layers to share.
-  if ((m?.Type ?? m?.type) !== "overlay") return undefined;
-  const options = m!.Options ?? m!.options ?? [];
+  if (mounts.length !== 1 || mounts[0]!.type !== "overlay") return undefined;
+  const options = mounts[0]!.options;
   const lower = options.find((o) => o.startsWith("lowerdir="));
   if (!lower) return undefined;
   return {

@@ -24,6 +24,19 @@ const cstr = (s: string) => Buffer.from(`${s}\0`);
 const MS_BIND = 0x1000;
 const MNT_DETACH = 2;
 
+/** A mount as containerd describes it. */
+export interface SnapshotMount {
+  type: string;
+  source: string;
+  options: string[];
+}
+
+/** The mounts `ctr snapshots prepare --mounts` prints (Go's field names, or lower-case ones), normalized. */
+export function parseSnapshotMounts(json: string): SnapshotMount[] {
+  const mounts = JSON.parse(json) as { Type?: string; type?: string; Source?: string; source?: string; Options?: string[]; options?: string[] }[];
+  return mounts.map((m) => ({ type: m.Type ?? m.type ?? "", source: m.Source ?? m.source ?? "", options: m.Options ?? m.options ?? [] }));
+}
+
 /** mount -t <type> <source> <target> -o <options>, for filesystem mounts whose options are all fs data (overlay). */
 export function mountFs(type: string, source: string, target: string, options: string[]): void {
   if (lib().mount(cstr(source), cstr(target), cstr(type), 0, cstr(options.join(","))) !== 0) {
